@@ -1,0 +1,71 @@
+// Data-quality checks after a run: the manifest reconciles with what was loaded and quarantined,
+// key columns have no nulls, categorical columns hold only accepted values. Each result is stored.
+import { ident } from '../lib/sql';
+import { getStream } from '../streams';
+import type { ActivityDeps } from './deps';
+import type { QualityCheck, QualityInput, QualityResult } from './types';
+
+type Counts = Record<string, string>;
+
+export async function quality(deps: ActivityDeps, input: QualityInput): Promise<QualityResult> {
+  const { pool } = deps;
+  const spec = getStream(input.stream);
+  const flat = ident(spec.flatTable);
+  const raw = ident(spec.rawTable);
+  const checks: QualityCheck[] = [];
+  const eq = (name: string, observed: string | number | bigint, expected: string | number | bigint, details?: string) =>
+    checks.push({ name, passed: String(observed) === String(expected), observed: String(observed), expected: String(expected), details });
+
+  const { rows: [m] } = await pool.query<Counts>(
+    `SELECT count(*) FILTER (WHERE status = 'pending')::text AS pending,
+            count(*) FILTER (WHERE status = 'archived' AND loaded_at IS NULL)::text AS unloaded,
+            coalesce(sum(record_count), 0)::text AS archived,
+            coalesce(sum(valid_count + quarantined_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS transformed,
+            coalesce(sum(record_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS archived_loaded,
+            coalesce(sum(valid_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS valid,
+            coalesce(sum(inserted_count + duplicate_count), 0)::text AS loaded_plus_dup,
+            coalesce(sum(inserted_count), 0)::text AS inserted,
+            coalesce(sum(duplicate_count), 0)::text AS duplicates,
+            coalesce(sum(quarantined_count), 0)::text AS quarantined
+     FROM bronze_objects WHERE stream = $1`,
+    [input.stream],
+  );
+  const { rows: [gaps] } = await pool.query<Counts>(
+    `SELECT count(*)::text AS n FROM (
+       SELECT first_offset, lag(last_offset) OVER (PARTITION BY topic, kafka_partition ORDER BY first_offset) AS prev_last
+       FROM bronze_objects WHERE stream = $1) o
+     WHERE prev_last IS NOT NULL AND first_offset <> prev_last + 1`,
+    [input.stream],
+  );
+  const { rows: [t] } = await pool.query<Counts>(
+    `SELECT (SELECT count(*) FROM ${flat})::text AS flat, (SELECT count(*) FROM ${raw})::text AS raw,
+            (SELECT count(*) FROM quarantine WHERE stream = $1)::text AS quarantine`,
+    [input.stream],
+  );
+
+  eq('manifest_offsets_contiguous', gaps!.n!, 0, 'gaps or overlaps between consecutive objects of a partition');
+  eq('no_pending_objects', m!.pending!, 0, 'objects planned but not yet written');
+  eq('all_archived_objects_loaded', m!.unloaded!, 0);
+  eq('archived_equals_valid_plus_quarantined', m!.transformed!, m!.archived_loaded!, 'per loaded object: records = valid + quarantined');
+  eq('valid_equals_inserted_plus_duplicates', m!.loaded_plus_dup!, m!.valid!);
+  eq('archived_equals_loaded_plus_quarantined', BigInt(t!.flat!) + BigInt(t!.quarantine!) + BigInt(m!.duplicates!), m!.archived!,
+    `${spec.flatTable} rows + quarantine rows + duplicates = records archived`);
+  eq('flat_rows_match_manifest', t!.flat!, m!.inserted!);
+  eq('raw_rows_equal_flat_rows', t!.raw!, t!.flat!);
+  eq('quarantine_rows_match_manifest', t!.quarantine!, m!.quarantined!);
+
+  const nullChecks = spec.notNullColumns.map((c) => `count(*) FILTER (WHERE ${ident(c)} IS NULL)`).join(' + ');
+  const { rows: [nulls] } = await pool.query<Counts>(`SELECT (${nullChecks})::text AS n FROM ${flat}`);
+  eq('key_columns_not_null', nulls!.n!, 0, spec.notNullColumns.join(', '));
+  for (const { column, values } of spec.acceptedValues) {
+    const { rows: [bad] } = await pool.query<Counts>(`SELECT count(*)::text AS n FROM ${flat} WHERE NOT (${ident(column)} = ANY($1::text[]))`, [values]);
+    eq(`accepted_values_${column}`, bad!.n!, 0, values.join(', '));
+  }
+
+  await pool.query(
+    `INSERT INTO quality_results (run_id, stream, check_name, passed, observed, expected, details)
+     SELECT $1, $2, * FROM unnest($3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[])`,
+    [input.runId, input.stream, checks.map((c) => c.name), checks.map((c) => c.passed), checks.map((c) => c.observed), checks.map((c) => c.expected), checks.map((c) => c.details ?? null)],
+  );
+  return { passed: checks.every((c) => c.passed), checks };
+}

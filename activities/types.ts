@@ -1,0 +1,35 @@
+// Inputs and outputs of activities: small, JSON-safe, never arrays of events (Temporal payloads
+// are capped at 2 MB; data travels through S3 and Postgres, identified by keys and ids).
+
+export interface IngestInput {
+  stream: 'transactions';
+  rows: number;
+  seed: number;
+  /** First event index; a resumed attempt continues from its last heartbeat. */
+  startIndex?: number;
+  /** Events per second; 0 means as fast as the broker takes them. */
+  rate?: number;
+  startMs: number;
+  windowMs: number;
+}
+export interface IngestResult { produced: number; topic: string }
+
+export interface ArchiveInput { stream: string; maxObjects?: number }
+export interface ArchiveResult {
+  objectsArchived: number;
+  recordsArchived: number;
+  /** True when every partition is archived up to the high watermark seen at the start. */
+  caughtUp: boolean;
+}
+
+export interface PendingObject { bronzeObjectId: number; objectKey: string; recordCount: number; transformed: boolean }
+
+export interface TransformInput { stream: string; bronzeObjectId: number }
+export interface TransformResult { bronzeObjectId: number; silverKey: string; records: number; valid: number; quarantined: number }
+
+export interface LoadInput { stream: string; bronzeObjectId: number; workflowId?: string }
+export interface LoadResult { bronzeObjectId: number; loadId: number; rowsIn: number; inserted: number; duplicates: number; alreadyLoaded: boolean }
+
+export interface QualityInput { stream: string; runId: string }
+export interface QualityCheck { name: string; passed: boolean; observed: string; expected: string; details?: string }
+export interface QualityResult { passed: boolean; checks: QualityCheck[] }

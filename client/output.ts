@@ -1,0 +1,31 @@
+import { SingleBar, Presets } from 'cli-progress';
+
+/** A plain aligned table: what people read in a terminal and what tests can parse. */
+export function formatTable(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(cells[0]!), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
+}
+
+export const fmt = (n: number | string | bigint) => Number(n).toLocaleString('en-US');
+
+/** A progress bar on stderr when it is a terminal; silent otherwise (CI logs stay readable). */
+export function progressBar(label: string, total: number): { update(n: number): void; stop(): void } {
+  if (!process.stderr.isTTY) {
+    return { update: () => undefined, stop: () => undefined };
+  }
+  const bar = new SingleBar(
+    { format: `${label.padEnd(10)} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}`, hideCursor: true, stream: process.stderr },
+    Presets.shades_classic,
+  );
+  const began = Date.now();
+  bar.start(total, 0, { rate: 0 });
+  return {
+    update(n: number) {
+      const secs = (Date.now() - began) / 1000;
+      bar.update(n, { rate: secs > 0 ? fmt(Math.round(n / secs)) : 0 });
+    },
+    stop: () => bar.stop(),
+  };
+}

@@ -1,0 +1,97 @@
+// The one place configuration is read. Precedence: process env > `.env` > the defaults below.
+// Every other module receives a `Config`; nothing else reads process.env.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { EtlError } from './errors';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port, e.g. 127.0.0.1:9092');
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** Each entry: env name -> schema with its documented default. `.env.example` mirrors this list. */
+export const configSchema = z.object({
+  ETL_STATE_DIR: z.string().default('.stack'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+  TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('etl'),
+
+  KAFKA_BROKERS: z
+    .string()
+    .default('127.0.0.1:9092')
+    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+    .pipe(z.array(hostPort).min(1)),
+  KAFKA_CONTROLLER_PORT: port.default(9093),
+  KAFKA_CLIENT_ID: z.string().default('etl'),
+  KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
+  /** Prepended to every stream's topic (stream "transactions" -> topic "<prefix>transactions"). */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'Kafka topic characters only').default(''),
+
+  S3_ENDPOINT: z.url().default('http://127.0.0.1:9000'),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).default('etl-local'),
+  S3_SECRET_ACCESS_KEY: z.string().min(8).default('etl-local-secret'),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'S3 bucket names are 3-63 lowercase letters, digits, dots, hyphens')
+    .default('etl-lake'),
+  /** Prepended to every object key, e.g. "team-a/"; empty puts bronze/ and silver/ at the bucket root. */
+  S3_PREFIX: z.string().regex(/^([a-zA-Z0-9._-]+\/)*$/, 'path segments each ending in "/"').default(''),
+
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://user:password@host:port/db').default('postgres://etl:etl@127.0.0.1:5432/etl'),
+  PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lowercase SQL identifier').default('etl'),
+  PG_READER_USER: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('etl_reader'),
+  PG_READER_PASSWORD: z.string().min(1).default('etl_reader'),
+  PG_POOL_MAX: positiveInt.default(8),
+
+  /** Records per bronze object at most: bounds memory and the unit of retry. */
+  ARCHIVE_MAX_RECORDS_PER_OBJECT: positiveInt.default(50_000),
+  /** Objects one archive activity writes before it returns, so a workflow step stays short. */
+  ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: positiveInt.default(8),
+  /** Bronze objects transformed and loaded at once by one pipeline run. */
+  PIPELINE_OBJECT_CONCURRENCY: positiveInt.default(2),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = Partial<Record<keyof z.input<typeof configSchema>, string>>;
+
+function readDotenv(file: string): Record<string, string> {
+  return existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+}
+
+/** Parses config from env and `.env`; throws an EtlError listing every bad variable and how to fix it. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  dotenvFile = path.join(PROJECT_ROOT, '.env'),
+): Config {
+  const merged: Record<string, string | undefined> = { ...readDotenv(dotenvFile), ...env };
+  const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, merged[k] === '' ? undefined : merged[k]]));
+  const result = configSchema.safeParse(known);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(known[String(i.path[0])])}: ${i.message}`);
+    throw new EtlError(
+      'CONFIG_INVALID',
+      `invalid configuration:\n${lines.join('\n')}\nfix these in your environment or .env (see .env.example for every variable and its default)`,
+    );
+  }
+  const cfg = result.data;
+  return { ...cfg, ETL_STATE_DIR: path.resolve(PROJECT_ROOT, cfg.ETL_STATE_DIR) };
+}
+
+/** The config with some values replaced (tests use it to isolate themselves). */
+export function withOverrides(base: Config, overrides: Partial<Config>): Config {
+  return { ...base, ...overrides };
+}
+
+export function temporalUiUrl(cfg: Config, workflowId?: string, runId?: string): string {
+  const host = cfg.TEMPORAL_ADDRESS.split(':')[0];
+  const root = `http://${host}:${cfg.TEMPORAL_UI_PORT}/namespaces/${encodeURIComponent(cfg.TEMPORAL_NAMESPACE)}/workflows`;
+  if (!workflowId) return root;
+  return `${root}/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}`;
+}

@@ -1,0 +1,41 @@
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Config } from './config';
+import { EtlError, isNetworkError } from './errors';
+
+export function createKafka(cfg: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>): Kafka {
+  return new Kafka({
+    clientId: cfg.KAFKA_CLIENT_ID,
+    brokers: cfg.KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+  });
+}
+
+function looksUnreachable(err: unknown): boolean {
+  const name = (err as Error | null)?.name ?? '';
+  return isNetworkError(err) || /KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded|KafkaJSBrokerNotFound|KafkaJSRequestTimeoutError/.test(name);
+}
+
+export function classifyKafkaError(err: unknown, brokers: readonly string[]): unknown {
+  if (err instanceof EtlError) return err;
+  if (looksUnreachable(err)) {
+    return new EtlError('KAFKA_UNREACHABLE', `cannot reach Kafka at ${brokers.join(',')} — start it with \`etl stack up\` or set KAFKA_BROKERS`, { cause: err });
+  }
+  return err;
+}
+
+export async function withKafkaErrors<T>(brokers: readonly string[], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw classifyKafkaError(err, brokers);
+  }
+}
+
+/** Creates the topic with `partitions` if it does not exist; an existing topic is left as it is. */
+export async function ensureTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
+  const existing = await admin.listTopics();
+  if (existing.includes(topic)) return;
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+}

@@ -1,0 +1,42 @@
+// Object layout of the lake (Kafka Connect S3 sink style): time-partitioned by the Kafka timestamp
+// of an object's first record, and named by topic, partition and offset range, so a key says
+// exactly which offsets it holds and a rewrite of the same range lands on the same key.
+//   bronze/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first>-<last>.ndjson.gz
+//   silver/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first>-<last>.ndjson.gz
+
+const OFFSET_WIDTH = 19; // enough digits for any int64 offset, so keys sort in offset order
+
+export function bronzeKey(prefix: string, topic: string, partition: number, first: bigint | number, last: bigint | number, firstRecordTimeMs: number): string {
+  const t = new Date(firstRecordTimeMs).toISOString();
+  const pad = (n: bigint | number) => n.toString().padStart(OFFSET_WIDTH, '0');
+  return `${prefix}bronze/${topic}/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}/${topic}+${partition}+${pad(first)}-${pad(last)}.ndjson.gz`;
+}
+
+export function silverKeyFor(bronze: string): string {
+  const i = bronze.indexOf('bronze/');
+  if (i < 0) throw new Error(`not a bronze key: ${bronze}`);
+  return `${bronze.slice(0, i)}silver/${bronze.slice(i + 'bronze/'.length)}`;
+}
+
+/** One Kafka record as archived in bronze: everything needed to replay or quarantine it faithfully. */
+export interface BronzeRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  key: string | null;
+  /** The value as UTF-8 text when it is valid UTF-8, else base64; null for a tombstone. */
+  value: string | null;
+  encoding: 'utf8' | 'base64' | 'null';
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeValue(value: Buffer | null): Pick<BronzeRecord, 'value' | 'encoding'> {
+  if (value === null) return { value: null, encoding: 'null' };
+  try {
+    return { value: utf8.decode(value), encoding: 'utf8' };
+  } catch {
+    return { value: value.toString('base64'), encoding: 'base64' };
+  }
+}

@@ -1,0 +1,36 @@
+// Idempotent preparation of the servers for the pipeline: schema, reader role, bucket, topics.
+// Safe to run on every start, concurrently with another process doing the same.
+import { STREAMS, topicFor } from '../streams';
+import type { Clients } from './clients';
+import { ensureTopic, withKafkaErrors } from './kafka';
+import { ensureReaderRole, migrate, type MigrateResult, type ReaderRoleOutcome } from './migrate';
+import { withPostgresErrors } from './postgres';
+import { ensureBucket } from './s3';
+
+export interface SetupResult { migrations: MigrateResult; readerRole: ReaderRoleOutcome; topics: string[] }
+
+export async function migrateDatabase(c: Pick<Clients, 'config' | 'pool'>): Promise<Pick<SetupResult, 'migrations' | 'readerRole'>> {
+  const { config, pool } = c;
+  return withPostgresErrors(config.DATABASE_URL, async () => {
+    const migrations = await migrate(pool, config.PG_SCHEMA);
+    const readerRole = await ensureReaderRole(pool, config.PG_SCHEMA, config.PG_READER_USER, config.PG_READER_PASSWORD);
+    return { migrations, readerRole };
+  });
+}
+
+export async function setupAll(c: Clients): Promise<SetupResult> {
+  const { config, kafka, s3 } = c;
+  const db = await migrateDatabase(c);
+  await ensureBucket(s3, config.S3_BUCKET, config.S3_ENDPOINT);
+  const topics = Object.keys(STREAMS).map((s) => topicFor(config.KAFKA_TOPIC_PREFIX, s));
+  await withKafkaErrors(config.KAFKA_BROKERS, async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of topics) await ensureTopic(admin, topic, config.KAFKA_TOPIC_PARTITIONS);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+  return { ...db, topics };
+}

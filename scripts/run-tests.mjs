@@ -1,0 +1,28 @@
+// Runs the test files under test/ (or only test/<kind>/) with node's test runner through tsx.
+// Node 20's runner does not expand globs, so the files are listed here.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const kinds = process.argv.slice(2);
+const dirs = (kinds.length ? kinds : ['unit', 'integration']).map((k) => path.join(root, 'test', k));
+
+function testFiles(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) return testFiles(p);
+    return name.endsWith('.test.ts') ? [p] : [];
+  }).sort();
+}
+
+const files = dirs.flatMap(testFiles);
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+});
+process.exit(result.status ?? 1);

@@ -1,0 +1,69 @@
+import type { z } from 'zod';
+import type { QuarantineCode, StreamSpec, ValidationResult } from '../types';
+import { enrichTransaction } from './enrich';
+import { transactionSchema } from './schema';
+import { AMOUNT_BUCKETS, CATEGORIES, CITIES, CURRENCIES, PAYMENT_METHODS, STATUSES } from './vocabulary';
+
+function codeFor(issue: z.core.$ZodIssue): QuarantineCode {
+  if (issue.code === 'invalid_type') return issue.input === undefined ? 'MISSING_FIELD' : 'WRONG_TYPE';
+  if (issue.code === 'invalid_value') return 'UNKNOWN_VALUE';
+  if (issue.code === 'invalid_union') return 'WRONG_TYPE';
+  return 'INVALID_VALUE';
+}
+
+const schema = transactionSchema();
+
+export function validateTransaction(value: unknown): ValidationResult {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { ok: true, row: { ...enrichTransaction(parsed.data) } };
+  const issues = parsed.error.issues;
+  return {
+    ok: false,
+    code: codeFor(issues[0]!),
+    reason: issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+  };
+}
+
+// DISTINCT ON keeps the earliest offset when one object holds the same id twice.
+const INSERT_FROM_STAGING = `
+WITH s AS (
+  SELECT DISTINCT ON ((doc->>'transaction_id')::uuid) doc, (doc->>'transaction_id')::uuid AS transaction_id
+  FROM staging
+  ORDER BY (doc->>'transaction_id')::uuid, (doc->>'kafka_offset')::bigint
+), raw AS (
+  INSERT INTO raw_transactions (transaction_id, event_ts, payload, load_id, bronze_object_id, kafka_topic, kafka_partition, kafka_offset)
+  SELECT transaction_id, (doc->>'event_ts')::timestamptz, doc->'payload', $1, $2,
+         doc->>'kafka_topic', (doc->>'kafka_partition')::int, (doc->>'kafka_offset')::bigint
+  FROM s
+  ON CONFLICT (transaction_id) DO NOTHING
+  RETURNING transaction_id
+)
+INSERT INTO transactions_flat (transaction_id, event_ts, event_date, event_hour, event_dayofweek, user_id, amount,
+  amount_bucket, merchant, category, city, status, payment_method, currency, load_id, bronze_object_id,
+  kafka_topic, kafka_partition, kafka_offset)
+SELECT s.transaction_id, (doc->>'event_ts')::timestamptz, (doc->>'event_date')::date, (doc->>'event_hour')::smallint,
+  doc->>'event_dayofweek', (doc->>'user_id')::bigint, (doc->>'amount')::numeric(12,2), doc->>'amount_bucket',
+  doc->>'merchant', doc->>'category', doc->>'city', doc->>'status', doc->>'payment_method', doc->>'currency',
+  $1, $2, doc->>'kafka_topic', (doc->>'kafka_partition')::int, (doc->>'kafka_offset')::bigint
+FROM s JOIN raw USING (transaction_id)
+ON CONFLICT (transaction_id) DO NOTHING
+RETURNING transaction_id`;
+
+export const transactionsStream: StreamSpec = {
+  name: 'transactions',
+  validate: validateTransaction,
+  rawTable: 'raw_transactions',
+  flatTable: 'transactions_flat',
+  keyColumn: 'transaction_id',
+  notNullColumns: ['transaction_id', 'event_ts', 'user_id', 'amount', 'status', 'category', 'currency'],
+  acceptedValues: [
+    { column: 'status', values: STATUSES },
+    { column: 'category', values: CATEGORIES },
+    { column: 'city', values: CITIES },
+    { column: 'payment_method', values: PAYMENT_METHODS },
+    { column: 'currency', values: CURRENCIES },
+    { column: 'amount_bucket', values: AMOUNT_BUCKETS },
+  ],
+  materializedViews: ['daily_summary'],
+  insertFromStagingSql: INSERT_FROM_STAGING,
+};

@@ -1,0 +1,34 @@
+// What a stream declares. Activities and workflows are written against this, never against a
+// particular stream.
+
+export type QuarantineCode =
+  | 'NULL_VALUE' | 'EMPTY_VALUE' | 'NOT_UTF8' | 'MALFORMED_JSON' | 'NOT_AN_OBJECT'
+  | 'MISSING_FIELD' | 'WRONG_TYPE' | 'UNKNOWN_VALUE' | 'INVALID_VALUE';
+
+export type ValidationResult =
+  | { ok: true; row: Record<string, unknown> }
+  | { ok: false; code: QuarantineCode; reason: string };
+
+export interface AcceptedValues {
+  column: string;
+  values: readonly string[];
+}
+
+export interface StreamSpec {
+  name: string;
+  /** Checks and enriches one decoded JSON value; `row` is what goes to the flat table. */
+  validate(value: unknown): ValidationResult;
+  /** Tables, for quality checks and reports. */
+  rawTable: string;
+  flatTable: string;
+  keyColumn: string;
+  notNullColumns: readonly string[];
+  acceptedValues: readonly AcceptedValues[];
+  materializedViews: readonly string[];
+  /**
+   * Inserts from the temp table `staging(doc jsonb)` (one silver line per row) into the raw and flat
+   * tables, skipping keys already present; parameters: $1 load_id, $2 bronze_object_id. Must
+   * return one row per flat row inserted.
+   */
+  insertFromStagingSql: string;
+}

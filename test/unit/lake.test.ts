@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bronzeKey, encodeValue, silverKeyFor } from '../../lib/lake';
+
+describe('lake layout', () => {
+  it('names a bronze object by time partition, topic, partition and zero-padded offsets', () => {
+    const key = bronzeKey('p/', 'transactions', 2, 0n, 49_999n, Date.parse('2026-11-22T13:05:00Z'));
+    assert.equal(key, 'p/bronze/transactions/dt=2026-11-22/hour=13/transactions+2+0000000000000000000-0000000000000049999.ndjson.gz');
+    assert.equal(silverKeyFor(key), 'p/silver/transactions/dt=2026-11-22/hour=13/transactions+2+0000000000000000000-0000000000000049999.ndjson.gz');
+  });
+
+  it('keys sort in offset order', () => {
+    const t = Date.parse('2026-11-22T13:05:00Z');
+    const keys = [bronzeKey('', 't', 0, 100n, 199n, t), bronzeKey('', 't', 0, 9n, 99n, t), bronzeKey('', 't', 0, 1000n, 1999n, t)];
+    assert.deepEqual([...keys].sort(), [keys[1], keys[0], keys[2]]);
+  });
+
+  it('keeps UTF-8 values as text and anything else as base64, nulls as null', () => {
+    assert.deepEqual(encodeValue(Buffer.from('{"a":"é"}')), { value: '{"a":"é"}', encoding: 'utf8' });
+    assert.deepEqual(encodeValue(Buffer.from([0xff, 0xfe, 0x41])), { value: Buffer.from([0xff, 0xfe, 0x41]).toString('base64'), encoding: 'base64' });
+    assert.deepEqual(encodeValue(null), { value: null, encoding: 'null' });
+  });
+});

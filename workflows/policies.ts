@@ -1,0 +1,20 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+// Transient failures (a server down, a deadlock) are retried with backoff for as long as it takes:
+// an outage delays the run instead of failing it. Permanent failures arrive as non-retryable
+// ApplicationFailures from the activities and stop at once.
+const RETRY: ActivityOptions['retry'] = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  maximumAttempts: 0,
+};
+
+/** Long activities that stream data and heartbeat their cursor. */
+export const STREAMING: ActivityOptions = { startToCloseTimeout: '15 minutes', heartbeatTimeout: '1 minute', retry: RETRY };
+
+/** One transaction per call, bounded by the object size. */
+export const BOUNDED: ActivityOptions = { startToCloseTimeout: '10 minutes', retry: RETRY };
+
+/** Metadata look-ups. */
+export const QUICK: ActivityOptions = { startToCloseTimeout: '1 minute', retry: RETRY };
