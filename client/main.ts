@@ -1,5 +1,6 @@
 // Entry point of `etl`: exit 0 on success, 1 on failure, 2 on a usage error. Known failures print
 // one actionable line; anything else prints its stack, since it is a bug.
+import './quiet-warnings';
 import { CommanderError } from 'commander';
 import { isEtlError } from '../lib/errors';
 import { buildProgram } from './program';
@@ -7,7 +8,6 @@ import { buildProgram } from './program';
 async function main(): Promise<number> {
   let exitCode = 0;
   const program = buildProgram((code) => (exitCode = code));
-  program.exitOverride();
   try {
     await program.parseAsync(process.argv);
     return exitCode;

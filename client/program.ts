@@ -20,6 +20,7 @@ const STREAM_NAMES = ['transactions'];
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('etl')
     .description('Workflow-orchestrated ETL on Temporal: Kafka -> S3 bronze -> validated silver -> PostgreSQL')
+    .exitOverride() // set before subcommands exist, so they inherit it: usage errors exit 2, not 1
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
 

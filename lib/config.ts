@@ -74,7 +74,7 @@ export function loadConfig(
   const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, merged[k] === '' ? undefined : merged[k]]));
   const result = configSchema.safeParse(known);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(known[String(i.path[0])])}: ${i.message}`);
+    const lines = result.error.issues.map((i) => `  ${String(i.path[0])}=${JSON.stringify(known[String(i.path[0])])}: ${i.message}`);
     throw new EtlError(
       'CONFIG_INVALID',
       `invalid configuration:\n${lines.join('\n')}\nfix these in your environment or .env (see .env.example for every variable and its default)`,

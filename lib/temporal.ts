@@ -1,7 +1,25 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Config } from './config';
 import { EtlError } from './errors';
+import { createLogger } from './logger';
+
+const SDK_LEVEL: Record<Config['LOG_LEVEL'], LogLevel> = {
+  trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR',
+};
+let runtimeInstalled = false;
+
+/** Sends the SDK's own logs (worker, workflow and activity lifecycle) through our JSON logger. */
+function installRuntime(cfg: Config): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const log = createLogger(cfg, { component: 'temporal-sdk' });
+  const logger = new DefaultLogger(SDK_LEVEL[cfg.LOG_LEVEL], ({ level, message, meta }) => {
+    const pinoLevel = level === 'WARN' ? 'warn' : level === 'ERROR' ? 'error' : level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : 'info';
+    log[pinoLevel](meta ?? {}, message);
+  });
+  Runtime.install({ logger });
+}
 
 function unreachable(cfg: Config, err: unknown): EtlError {
   return new EtlError('TEMPORAL_UNREACHABLE', `cannot reach Temporal at ${cfg.TEMPORAL_ADDRESS} — start it with \`etl stack up\` or set TEMPORAL_ADDRESS`, { cause: err });
@@ -17,6 +35,7 @@ export async function connectClient(cfg: Config): Promise<Client> {
 }
 
 export async function connectWorkerConnection(cfg: Config): Promise<NativeConnection> {
+  installRuntime(cfg);
   try {
     return await NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS });
   } catch (err) {

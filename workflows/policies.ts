@@ -7,7 +7,7 @@ const RETRY: ActivityOptions['retry'] = {
   initialInterval: '1 second',
   backoffCoefficient: 2,
   maximumInterval: '30 seconds',
-  maximumAttempts: 0,
+  // no maximumAttempts: unlimited, bounded by the activity's timeouts and the run's own lifetime
 };
 
 /** Long activities that stream data and heartbeat their cursor. */

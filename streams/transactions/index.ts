@@ -4,8 +4,13 @@ import { enrichTransaction } from './enrich';
 import { transactionSchema } from './schema';
 import { AMOUNT_BUCKETS, CATEGORIES, CITIES, CURRENCIES, PAYMENT_METHODS, STATUSES } from './vocabulary';
 
-function codeFor(issue: z.core.$ZodIssue): QuarantineCode {
-  if (issue.code === 'invalid_type') return issue.input === undefined ? 'MISSING_FIELD' : 'WRONG_TYPE';
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
+}
+
+function codeFor(issue: z.core.$ZodIssue, value: unknown): QuarantineCode {
+  if (issue.path.length > 0 && valueAt(value, issue.path) === undefined) return 'MISSING_FIELD';
+  if (issue.code === 'invalid_type') return 'WRONG_TYPE';
   if (issue.code === 'invalid_value') return 'UNKNOWN_VALUE';
   if (issue.code === 'invalid_union') return 'WRONG_TYPE';
   return 'INVALID_VALUE';
@@ -19,7 +24,7 @@ export function validateTransaction(value: unknown): ValidationResult {
   const issues = parsed.error.issues;
   return {
     ok: false,
-    code: codeFor(issues[0]!),
+    code: codeFor(issues[0]!, value),
     reason: issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
   };
 }

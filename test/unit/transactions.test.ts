@@ -56,6 +56,7 @@ describe('validation reasons', () => {
   const good = syntheticTransaction(1, { ...opts, startMs: Date.now() - 86_400_000 });
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['missing field', { ...good, merchant: undefined }, 'MISSING_FIELD', /merchant/],
+    ['missing enum field', { ...good, city: undefined }, 'MISSING_FIELD', /city/],
     ['wrong type', { ...good, user_id: { id: 1 } }, 'WRONG_TYPE', /user_id/],
     ['negative amount', { ...good, amount: -3 }, 'INVALID_VALUE', /amount must be positive/],
     ['zero amount', { ...good, amount: 0 }, 'INVALID_VALUE', /positive/],
