@@ -21,7 +21,8 @@ async function fingerprint(env: TestEnv): Promise<Record<string, string>> {
 describe('activities on the real servers', () => {
   let env: TestEnv;
   let acts: Activities;
-  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) => new MockActivityEnvironment().run(fn, ...args);
+  // The mock environment supplies Context.current() (heartbeats, cancellation) outside a worker.
+  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 
   before(async () => {
     env = await isolatedEnv('acts', { ARCHIVE_MAX_RECORDS_PER_OBJECT: 1_000 });
