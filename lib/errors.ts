@@ -81,6 +81,20 @@ export function isNetworkError(err: unknown): boolean {
   return false;
 }
 
+/** host and port of the socket a network error failed on, if the error (or a cause) says. */
+export function networkErrorTarget(err: unknown): { host?: string; port?: number } | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { port, address } = e as { port?: unknown; address?: unknown };
+    if (typeof port === 'number') return { port, host: typeof address === 'string' ? address : undefined };
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors)) for (const inner of errors) {
+      const t = networkErrorTarget(inner);
+      if (t) return t;
+    }
+  }
+  return undefined;
+}
+
 /** Classifies a PostgreSQL failure into the taxonomy, or returns undefined if it is not one we know. */
 export function classifyPostgresError(err: unknown, address: string): EtlError | undefined {
   if (isEtlError(err)) return err;
