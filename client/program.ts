@@ -9,7 +9,7 @@ import { runWorker } from '../worker/main';
 import { nonNegativeInt, positiveInt, seed, isoTime, duration } from './args';
 import { demo } from './commands/demo';
 import { describeProduce, produce } from './commands/produce';
-import { startPipeline, waitForPipeline } from './commands/pipeline';
+import { hasWorker, startPipeline, waitForPipeline } from './commands/pipeline';
 import { collectReport, formatReport } from './commands/report';
 import { fmt } from './output';
 import { formatStatusTable, stackDown, stackStatus, stackUp } from './stack';
@@ -84,6 +84,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       try {
         const handle = await startPipeline(client, config, opts.stream);
         say(`started ${handle.workflowId}: ${temporalUiUrl(config, handle.workflowId)}`);
+        if (!(await hasWorker(client, config))) {
+          process.stderr.write(`warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the run waits until one does — start it with \`etl worker\`\n`);
+        }
         if (!opts.wait) return;
         const result = await waitForPipeline(handle);
         say(`loaded ${fmt(result.rowsInserted)} rows, ${fmt(result.duplicates)} duplicates, ${fmt(result.quarantined)} quarantined`);

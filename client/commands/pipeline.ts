@@ -1,4 +1,5 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { Config } from '../../lib/config';
 import { readableWorkflowId } from '../../lib/temporal';
 import type { PipelineProgress, PipelineResult } from '../../workflows';
@@ -12,6 +13,16 @@ export async function startPipeline(client: Client, config: Config, stream: stri
     // One run per stream at a time, like Airflow's max_active_runs=1.
     workflowIdConflictPolicy: 'FAIL',
   });
+}
+
+/** True when at least one worker polls the task queue (else a started run would just wait). */
+export async function hasWorker(client: Client, config: Config): Promise<boolean> {
+  const res = await client.workflowService.describeTaskQueue({
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: { name: config.TEMPORAL_TASK_QUEUE },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  return (res.pollers ?? []).length > 0;
 }
 
 /** Waits for the result, drawing progress from the workflow's `progress` query. */
