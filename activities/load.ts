@@ -2,6 +2,7 @@
 // insert what is new into raw and flat, record the load on the manifest. A second load of the same
 // object finds its load row and changes nothing.
 import { pipeline } from 'node:stream/promises';
+import { Context } from '@temporalio/activity';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EtlError } from '../lib/errors';
 import { openGzipObject } from '../lib/ndjson';
@@ -15,6 +16,18 @@ import type { LoadInput, LoadResult } from './types';
 const COPY_STAGING = "COPY staging (doc) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')";
 
 export async function load(deps: ActivityDeps, input: LoadInput): Promise<LoadResult> {
+  // COPY and the inserts are single statements: a timer heartbeats while they run, so a dead worker
+  // is noticed within the heartbeat timeout rather than the start-to-close timeout.
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(), 5_000);
+  try {
+    return await loadInTransaction(deps, input);
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+async function loadInTransaction(deps: ActivityDeps, input: LoadInput): Promise<LoadResult> {
   const { pool, s3, config } = deps;
   const spec = getStream(input.stream);
   return inTransaction(pool, async (client) => {

@@ -10,11 +10,14 @@ const RETRY: ActivityOptions['retry'] = {
   // no maximumAttempts: unlimited, bounded by the activity's timeouts and the run's own lifetime
 };
 
-/** Long activities that stream data and heartbeat their cursor. */
-export const STREAMING: ActivityOptions = { startToCloseTimeout: '15 minutes', heartbeatTimeout: '1 minute', retry: RETRY };
+// Heartbeat timeouts are what bring work back after a worker dies (SIGKILL, OOM, host loss):
+// Temporal reschedules an activity once its heartbeats stop for that long, so they stay short.
 
-/** One transaction per call, bounded by the object size. */
-export const BOUNDED: ActivityOptions = { startToCloseTimeout: '10 minutes', retry: RETRY };
+/** Long activities that stream data and heartbeat their cursor. */
+export const STREAMING: ActivityOptions = { startToCloseTimeout: '15 minutes', heartbeatTimeout: '20 seconds', retry: RETRY };
+
+/** One transaction per call, bounded by the object size; heartbeats while it runs. */
+export const BOUNDED: ActivityOptions = { startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 seconds', retry: RETRY };
 
 /** Metadata look-ups. */
 export const QUICK: ActivityOptions = { startToCloseTimeout: '1 minute', retry: RETRY };
