@@ -7,13 +7,10 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { EtlError } from '../lib/errors';
 import { openGzipObject } from '../lib/ndjson';
 import { inTransaction } from '../lib/postgres';
+import { COPY_INTO_STAGING, createStaging, mergeStaging } from '../lib/staging';
 import { getStream } from '../streams';
 import type { ActivityDeps } from './deps';
 import type { LoadInput, LoadResult } from './types';
-
-// Each silver line is one CSV field: JSON never contains raw 0x01/0x02 bytes (control characters
-// are escaped inside JSON strings), so no quoting or escaping can misfire.
-const COPY_STAGING = "COPY staging (doc) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')";
 
 export async function load(deps: ActivityDeps, input: LoadInput): Promise<LoadResult> {
   // COPY and the inserts are single statements: a timer heartbeats while they run, so a dead worker
@@ -32,35 +29,31 @@ async function loadInTransaction(deps: ActivityDeps, input: LoadInput): Promise<
   const spec = getStream(input.stream);
   return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etl.load.${input.bronzeObjectId}`]);
-    const { rows: existing } = await client.query<{ load_id: string; rows_in: number; inserted_count: number; duplicate_count: number }>(
-      'SELECT load_id, rows_in, inserted_count, duplicate_count FROM loads WHERE bronze_object_id = $1',
+    const { rows: existing } = await client.query<{ load_id: string; rows_in: number; inserted_count: number; duplicate_count: number; conflict_count: number }>(
+      'SELECT load_id, rows_in, inserted_count, duplicate_count, conflict_count FROM loads WHERE bronze_object_id = $1',
       [input.bronzeObjectId],
     );
     if (existing[0]) {
       const e = existing[0];
-      return { bronzeObjectId: input.bronzeObjectId, loadId: Number(e.load_id), rowsIn: e.rows_in, inserted: e.inserted_count, duplicates: e.duplicate_count, alreadyLoaded: true };
+      return { bronzeObjectId: input.bronzeObjectId, loadId: Number(e.load_id), rowsIn: e.rows_in, inserted: e.inserted_count, duplicates: e.duplicate_count, conflicts: e.conflict_count, alreadyLoaded: true };
     }
     const { rows: objs } = await client.query<{ silver_key: string | null }>('SELECT silver_key FROM bronze_objects WHERE id = $1 AND stream = $2', [input.bronzeObjectId, input.stream]);
     const silverKey = objs[0]?.silver_key;
     if (!silverKey) throw new EtlError('MANIFEST_INVALID', `bronze object ${input.bronzeObjectId} has not been transformed; run transform first`);
 
-    await client.query('CREATE TEMP TABLE staging (doc jsonb NOT NULL) ON COMMIT DROP');
-    await pipeline(await openGzipObject(s3, config.S3_BUCKET, silverKey), client.query(copyFrom(COPY_STAGING)));
-    const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM staging');
-    const rowsIn = counted[0]!.n;
-
+    await createStaging(client);
+    await pipeline(await openGzipObject(s3, config.S3_BUCKET, silverKey), client.query(copyFrom(COPY_INTO_STAGING)));
     const { rows: loadRows } = await client.query<{ load_id: string }>(
-      'INSERT INTO loads (bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count, workflow_id) VALUES ($1, $2, $3, $4, 0, 0, $5) RETURNING load_id',
-      [input.bronzeObjectId, input.stream, silverKey, rowsIn, input.workflowId ?? null],
+      'INSERT INTO loads (bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count, workflow_id) VALUES ($1, $2, $3, 0, 0, 0, $4) RETURNING load_id',
+      [input.bronzeObjectId, input.stream, silverKey, input.workflowId ?? null],
     );
     const loadId = Number(loadRows[0]!.load_id);
-    const inserted = (await client.query(spec.insertFromStagingSql, [loadId, input.bronzeObjectId])).rowCount ?? 0;
-    const duplicates = rowsIn - inserted;
-    await client.query('UPDATE loads SET inserted_count = $2, duplicate_count = $3 WHERE load_id = $1', [loadId, inserted, duplicates]);
+    const { rowsIn, inserted, duplicates, conflicts } = await mergeStaging(client, spec, { stream: input.stream, loadId, bronzeObjectId: input.bronzeObjectId });
+    await client.query('UPDATE loads SET rows_in = $2, inserted_count = $3, duplicate_count = $4, conflict_count = $5 WHERE load_id = $1', [loadId, rowsIn, inserted, duplicates, conflicts]);
     await client.query(
-      'UPDATE bronze_objects SET load_id = $2, inserted_count = $3, duplicate_count = $4, loaded_at = now() WHERE id = $1',
-      [input.bronzeObjectId, loadId, inserted, duplicates],
+      'UPDATE bronze_objects SET load_id = $2, inserted_count = $3, duplicate_count = $4, conflict_count = $5, loaded_at = now() WHERE id = $1',
+      [input.bronzeObjectId, loadId, inserted, duplicates, conflicts],
     );
-    return { bronzeObjectId: input.bronzeObjectId, loadId, rowsIn, inserted, duplicates, alreadyLoaded: false };
+    return { bronzeObjectId: input.bronzeObjectId, loadId, rowsIn, inserted, duplicates, conflicts, alreadyLoaded: false };
   });
 }

@@ -23,11 +23,13 @@ export async function quality(deps: ActivityDeps, input: QualityInput): Promise<
             coalesce(sum(valid_count + quarantined_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS transformed,
             coalesce(sum(record_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS archived_loaded,
             coalesce(sum(valid_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS valid,
-            coalesce(sum(inserted_count + duplicate_count), 0)::text AS loaded_plus_dup,
-            coalesce(sum(inserted_count), 0)::text AS inserted,
-            coalesce(sum(duplicate_count), 0)::text AS duplicates,
-            coalesce(sum(quarantined_count), 0)::text AS quarantined
+            coalesce(sum(inserted_count + duplicate_count + conflict_count), 0)::text AS merged,
+            coalesce(sum(quarantined_count + coalesce(conflict_count, 0)), 0)::text AS quarantined
      FROM bronze_objects WHERE stream = $1`,
+    [input.stream],
+  );
+  const { rows: [l] } = await pool.query<Counts>(
+    'SELECT coalesce(sum(inserted_count), 0)::text AS inserted, coalesce(sum(duplicate_count), 0)::text AS duplicates FROM loads WHERE stream = $1',
     [input.stream],
   );
   const { rows: [gaps] } = await pool.query<Counts>(
@@ -39,7 +41,8 @@ export async function quality(deps: ActivityDeps, input: QualityInput): Promise<
   );
   const { rows: [t] } = await pool.query<Counts>(
     `SELECT (SELECT count(*) FROM ${flat})::text AS flat, (SELECT count(*) FROM ${raw})::text AS raw,
-            (SELECT count(*) FROM quarantine WHERE stream = $1)::text AS quarantine`,
+            (SELECT count(*) FROM quarantine WHERE stream = $1)::text AS quarantine,
+            (SELECT count(*) FROM quarantine WHERE stream = $1 AND replayed_at IS NULL)::text AS quarantine_open`,
     [input.stream],
   );
 
@@ -47,12 +50,12 @@ export async function quality(deps: ActivityDeps, input: QualityInput): Promise<
   eq('no_pending_objects', m!.pending!, 0, 'objects planned but not yet written');
   eq('all_archived_objects_loaded', m!.unloaded!, 0);
   eq('archived_equals_valid_plus_quarantined', m!.transformed!, m!.archived_loaded!, 'per loaded object: records = valid + quarantined');
-  eq('valid_equals_inserted_plus_duplicates', m!.loaded_plus_dup!, m!.valid!);
-  eq('archived_equals_loaded_plus_quarantined', BigInt(t!.flat!) + BigInt(t!.quarantine!) + BigInt(m!.duplicates!), m!.archived!,
-    `${spec.flatTable} rows + quarantine rows + duplicates = records archived`);
-  eq('flat_rows_match_manifest', t!.flat!, m!.inserted!);
+  eq('valid_equals_inserted_duplicates_conflicts', m!.merged!, m!.valid!, 'per loaded object: valid = inserted + duplicates + conflicting duplicates');
+  eq('archived_equals_loaded_plus_quarantined', BigInt(t!.flat!) + BigInt(t!.quarantine_open!) + BigInt(l!.duplicates!), m!.archived!,
+    `${spec.flatTable} rows + open quarantine rows + duplicates = records archived`);
+  eq('flat_rows_match_loads', t!.flat!, l!.inserted!);
   eq('raw_rows_equal_flat_rows', t!.raw!, t!.flat!);
-  eq('quarantine_rows_match_manifest', t!.quarantine!, m!.quarantined!);
+  eq('quarantine_rows_match_manifest', t!.quarantine!, m!.quarantined!, 'quarantined by transform + conflicting duplicates found by load');
 
   const nullChecks = spec.notNullColumns.map((c) => `count(*) FILTER (WHERE ${ident(c)} IS NULL)`).join(' + ');
   const { rows: [nulls] } = await pool.query<Counts>(`SELECT (${nullChecks})::text AS n FROM ${flat}`);

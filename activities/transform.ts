@@ -7,7 +7,8 @@ import { EtlError } from '../lib/errors';
 import { silverKeyFor, type BronzeRecord } from '../lib/lake';
 import { NdjsonGzipWriter, readNdjsonGzip } from '../lib/ndjson';
 import { getStream } from '../streams';
-import type { QuarantineCode, StreamSpec, ValidationResult } from '../streams/types';
+import { classifyRecord, silverDoc } from '../streams/classify';
+import type { QuarantineCode } from '../streams/types';
 import type { ActivityDeps } from './deps';
 import type { TransformInput, TransformResult } from './types';
 
@@ -21,25 +22,6 @@ interface QuarantineRow {
   payload: string | null;
   encoding: BronzeRecord['encoding'];
 }
-
-/** Decodes one archived Kafka value and validates it against the stream. */
-export function classifyRecord(spec: StreamSpec, record: BronzeRecord): ValidationResult {
-  if (record.encoding === 'null' || record.value === null) return { ok: false, code: 'NULL_VALUE', reason: 'message value is null (tombstone)' };
-  if (record.encoding === 'base64') return { ok: false, code: 'NOT_UTF8', reason: 'message value is not valid UTF-8' };
-  if (record.value.trim() === '') return { ok: false, code: 'EMPTY_VALUE', reason: 'message value is empty' };
-  let value: unknown;
-  try {
-    value = JSON.parse(record.value);
-  } catch (err) {
-    return { ok: false, code: 'MALFORMED_JSON', reason: `not JSON: ${(err as Error).message}` };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, code: 'NOT_AN_OBJECT', reason: `JSON value is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object` };
-  }
-  const result = spec.validate(value);
-  return result.ok ? { ok: true, row: { ...result.row, payload: value } } : result;
-}
-
 async function insertQuarantine(pool: pg.Pool, stream: string, topic: string, bronzeObjectId: number, rows: QuarantineRow[]): Promise<void> {
   if (rows.length === 0) return;
   await pool.query(
@@ -75,7 +57,7 @@ export async function transform(deps: ActivityDeps, input: TransformInput): Prom
       records++;
       const result = classifyRecord(spec, record);
       if (result.ok) {
-        await writer.write(JSON.stringify({ ...result.row, kafka_topic: record.topic, kafka_partition: record.partition, kafka_offset: record.offset }));
+        await writer.write(JSON.stringify(silverDoc(result.row, record)));
       } else {
         quarantined++;
         pendingQuarantine.push({ partition: record.partition, offset: record.offset, code: result.code, reason: result.reason, payload: record.value, encoding: record.encoding });

@@ -26,3 +26,7 @@ export const duration = parser(
   }),
   'a duration such as 30s, 15m, 24h or 7d',
 );
+export const idList = parser(
+  z.string().regex(/^\d+(,\d+)*$/).transform((s) => s.split(',').map(Number)),
+  'comma-separated ids such as 12,13',
+);

@@ -1,21 +1,36 @@
 // The `etl` command tree. Config is read per command (so --help works with a broken .env);
 // each action returns an exit code.
 import { Command, Option } from 'commander';
-import { buildClients } from '../lib/clients';
+import { z } from 'zod';
+import { buildClients, type Clients } from '../lib/clients';
+import { EtlError } from '../lib/errors';
+import { getStream } from '../streams';
 import { loadConfig, temporalUiUrl } from '../lib/config';
 import { connectClient } from '../lib/temporal';
 import { migrateDatabase } from '../lib/setup';
 import { runWorker } from '../worker/main';
-import { nonNegativeInt, positiveInt, seed, isoTime, duration } from './args';
+import { duration, idList, isoTime, nonNegativeInt, positiveInt, seed } from './args';
 import { demo } from './commands/demo';
 import { describeProduce, produce } from './commands/produce';
 import { hasWorker, startPipeline, waitForPipeline } from './commands/pipeline';
 import { collectReport, formatReport } from './commands/report';
-import { fmt } from './output';
+import { fmt, formatTable } from './output';
+import { formatBronzeLineage, formatRecordLineage } from './commands/lineage-format';
+import { bronzeLineage, recordLineage } from './commands/lineage';
+import { listQuarantine, replayQuarantine, showQuarantine } from './commands/quarantine';
 import { formatStatusTable, stackDown, stackStatus, stackUp } from './stack';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 const STREAM_NAMES = ['transactions'];
+
+async function withClients<T>(fn: (clients: Clients) => Promise<T>): Promise<T> {
+  const clients = buildClients(loadConfig());
+  try {
+    return await fn(clients);
+  } finally {
+    await clients.close();
+  }
+}
 
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('etl')
@@ -100,6 +115,66 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       } finally {
         await client.connection.close();
       }
+    });
+
+  const quarantine = program.command('quarantine').description('records set aside by validation, with their reasons and original bytes');
+  const filterOptions = (cmd: Command) => cmd
+    .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
+    .option('--reason <code>', 'only this reason code, e.g. MALFORMED_JSON')
+    .addOption(new Option('--ids <ids>', 'only these quarantine ids, comma-separated').argParser(idList))
+    .addOption(new Option('--limit <n>', 'at most this many records').argParser(positiveInt).default(1_000));
+  filterOptions(quarantine.command('list').description('quarantined records, oldest first'))
+    .option('--all', 'include records already replayed')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ etl quarantine list --reason INVALID_VALUE\n  $ etl quarantine list --json --limit 10')
+    .action(async (opts: { stream: string; reason?: string; ids?: number[]; limit: number; all?: boolean; json?: boolean }) => {
+      await withClients(async ({ pool }) => {
+        const rows = await listQuarantine(pool, { ...opts, includeReplayed: opts.all });
+        say(opts.json ? JSON.stringify(rows, null, 2) : formatTable(['id', 'reason', 'kafka', 'quarantined', 'replayed', 'detail'],
+          rows.map((r) => [r.id, r.reason_code, `${r.kafka_topic}[${r.kafka_partition}]@${r.kafka_offset}`, r.quarantined_at.toISOString(), r.replayed_at?.toISOString() ?? '-', r.reason.slice(0, 80)])));
+      });
+    });
+  quarantine.command('show').description('one quarantined record with its original payload')
+    .addArgument(program.createArgument('<id>', 'quarantine id').argParser(positiveInt))
+    .option('--json', 'machine-readable output')
+    .action(async (id: number, opts: { json?: boolean }) => {
+      await withClients(async ({ pool }) => {
+        const row = await showQuarantine(pool, id);
+        if (!row) throw new EtlError('USAGE', `no quarantined record with id ${id}; see \`etl quarantine list\``);
+        say(opts.json ? JSON.stringify(row, null, 2) : Object.entries(row).map(([k, v]) => `${k.padEnd(17)} ${v instanceof Date ? v.toISOString() : String(v)}`).join('\n'));
+      });
+    });
+  filterOptions(quarantine.command('replay').description('re-validate quarantined records with the current rules and load those that now pass'))
+    .addHelpText('after', '\nAfter a validation rule is fixed (a new category, a wider range), replay puts the records it\nused to reject through the same checks and the same idempotent load. Records that still fail stay.\n\nExamples:\n  $ etl quarantine replay --reason UNKNOWN_VALUE\n  $ etl quarantine replay --ids 12,13')
+    .action(async (opts: { stream: string; reason?: string; ids?: number[]; limit: number }) => {
+      await withClients(async ({ pool }) => {
+        const r = await replayQuarantine(pool, getStream(opts.stream), opts);
+        say(`examined ${fmt(r.examined)}: ${fmt(r.loaded)} loaded, ${fmt(r.duplicates)} already present, ${fmt(r.conflicts)} conflicting` +
+          (Object.keys(r.stillInvalid).length ? `; still quarantined: ${Object.entries(r.stillInvalid).map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}` : ''));
+      });
+    });
+
+  program.command('lineage').description('where a record came from: Kafka offset -> bronze object -> silver object -> load -> tables')
+    .argument('[transaction_id]', 'the record key (transaction_id)')
+    .addOption(new Option('--object <id>', 'a bronze object id instead: show it and its load(s)').argParser(positiveInt))
+    .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ etl lineage 3f0c9a52-8d1e-4a5b-9c47-2b1f6e0d7a11\n  $ etl lineage --object 12')
+    .action(async (key: string | undefined, opts: { object?: number; stream: string; json?: boolean }) => {
+      const config = loadConfig();
+      await withClients(async ({ pool }) => {
+        if (opts.object !== undefined) {
+          const b = await bronzeLineage(pool, opts.object);
+          if (!b) throw new EtlError('USAGE', `no bronze object with id ${opts.object}`);
+          say(opts.json ? JSON.stringify(b, null, 2) : formatBronzeLineage(b, config));
+          return;
+        }
+        const parsed = z.uuid().safeParse(key);
+        if (!parsed.success) throw new EtlError('USAGE', `expected a transaction_id (uuid) or --object <id>, got ${JSON.stringify(key ?? '')}`);
+        const l = await recordLineage(pool, getStream(opts.stream), parsed.data.toLowerCase());
+        say(opts.json ? JSON.stringify(l, null, 2) : formatRecordLineage(l, config));
+        if (!l.loaded && l.quarantined.length === 0) setExitCode(1);
+      });
     });
 
   program.command('demo').description('start the stack, produce events, run the pipeline and print a report')

@@ -3,7 +3,8 @@
 
 export type QuarantineCode =
   | 'NULL_VALUE' | 'EMPTY_VALUE' | 'NOT_UTF8' | 'MALFORMED_JSON' | 'NOT_AN_OBJECT'
-  | 'MISSING_FIELD' | 'WRONG_TYPE' | 'UNKNOWN_VALUE' | 'INVALID_VALUE';
+  | 'MISSING_FIELD' | 'WRONG_TYPE' | 'UNKNOWN_VALUE' | 'INVALID_VALUE'
+  | 'TOO_LARGE' | 'TOO_MANY_FIELDS' | 'CONFLICTING_DUPLICATE';
 
 export type ValidationResult =
   | { ok: true; row: Record<string, unknown> }
@@ -26,8 +27,14 @@ export interface StreamSpec {
   acceptedValues: readonly AcceptedValues[];
   materializedViews: readonly string[];
   /**
+   * Fills the temp table `conflicts(row_id tid, reason text)` with the staging rows whose key is
+   * already loaded, or appears earlier in the same staging set, with a different payload.
+   */
+  findConflictsSql: string;
+  /**
    * Inserts from the temp table `staging(doc jsonb)` (one silver line per row) into the raw and flat
-   * tables, skipping keys already present; parameters: $1 load_id, $2 bronze_object_id. Must
+   * tables, skipping keys already present; parameters: $1 load_id, $2 bronze_object_id (used when
+   * a doc carries no `bronze_object_id` of its own). Must
    * return one row per flat row inserted.
    */
   insertFromStagingSql: string;

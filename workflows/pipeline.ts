@@ -58,6 +58,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     totals.objectsLoaded++;
     totals.rowsInserted += l.inserted;
     totals.duplicates += l.duplicates;
+    totals.quarantined += l.conflicts;
   };
 
   for (;;) {

@@ -29,6 +29,19 @@ export function validateTransaction(value: unknown): ValidationResult {
   };
 }
 
+// jsonb equality ignores key order and whitespace: "the same payload" means the same JSON value.
+const FIND_CONFLICTS = `
+INSERT INTO conflicts (row_id, reason)
+SELECT k.row_id,
+       CASE WHEN r.transaction_id IS NOT NULL
+            THEN 'transaction_id already loaded with a different payload (from ' || r.kafka_topic || '[' || r.kafka_partition || ']@' || r.kafka_offset || ')'
+            ELSE 'transaction_id appears earlier in the same batch with a different payload (offset ' || f.kafka_offset || ')' END
+FROM (SELECT ctid AS row_id, (doc->>'transaction_id')::uuid AS id, doc->'payload' AS payload FROM staging) k
+JOIN (SELECT DISTINCT ON ((doc->>'transaction_id')::uuid) (doc->>'transaction_id')::uuid AS id, doc->'payload' AS payload, doc->>'kafka_offset' AS kafka_offset
+      FROM staging ORDER BY (doc->>'transaction_id')::uuid, (doc->>'kafka_offset')::bigint) f ON f.id = k.id
+LEFT JOIN raw_transactions r ON r.transaction_id = k.id
+WHERE k.payload <> coalesce(r.payload, f.payload)`;
+
 // DISTINCT ON keeps the earliest offset when one object holds the same id twice.
 const INSERT_FROM_STAGING = `
 WITH s AS (
@@ -37,7 +50,7 @@ WITH s AS (
   ORDER BY (doc->>'transaction_id')::uuid, (doc->>'kafka_offset')::bigint
 ), raw AS (
   INSERT INTO raw_transactions (transaction_id, event_ts, payload, load_id, bronze_object_id, kafka_topic, kafka_partition, kafka_offset)
-  SELECT transaction_id, (doc->>'event_ts')::timestamptz, doc->'payload', $1, $2,
+  SELECT transaction_id, (doc->>'event_ts')::timestamptz, doc->'payload', $1, coalesce((doc->>'bronze_object_id')::bigint, $2),
          doc->>'kafka_topic', (doc->>'kafka_partition')::int, (doc->>'kafka_offset')::bigint
   FROM s
   ON CONFLICT (transaction_id) DO NOTHING
@@ -49,7 +62,7 @@ INSERT INTO transactions_flat (transaction_id, event_ts, event_date, event_hour,
 SELECT s.transaction_id, (doc->>'event_ts')::timestamptz, (doc->>'event_date')::date, (doc->>'event_hour')::smallint,
   doc->>'event_dayofweek', (doc->>'user_id')::bigint, (doc->>'amount')::numeric(12,2), doc->>'amount_bucket',
   doc->>'merchant', doc->>'category', doc->>'city', doc->>'status', doc->>'payment_method', doc->>'currency',
-  $1, $2, doc->>'kafka_topic', (doc->>'kafka_partition')::int, (doc->>'kafka_offset')::bigint
+  $1, coalesce((doc->>'bronze_object_id')::bigint, $2), doc->>'kafka_topic', (doc->>'kafka_partition')::int, (doc->>'kafka_offset')::bigint
 FROM s JOIN raw USING (transaction_id)
 ON CONFLICT (transaction_id) DO NOTHING
 RETURNING transaction_id`;
@@ -70,5 +83,6 @@ export const transactionsStream: StreamSpec = {
     { column: 'amount_bucket', values: AMOUNT_BUCKETS },
   ],
   materializedViews: ['daily_summary'],
+  findConflictsSql: FIND_CONFLICTS,
   insertFromStagingSql: INSERT_FROM_STAGING,
 };

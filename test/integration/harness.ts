@@ -9,6 +9,7 @@ import { setupAll } from '../../lib/setup';
 import { connectClient, connectWorkerConnection } from '../../lib/temporal';
 import { STREAMS, topicFor } from '../../streams';
 import { createWorker } from '../../worker/worker';
+import type { PipelineResult } from '../../workflows';
 
 export interface TestEnv extends Clients {
   id: string;
@@ -86,4 +87,15 @@ export async function withWorker<T>(env: TestEnv, fn: (client: Client) => Promis
     await client.connection.close();
     await connection.close();
   }
+}
+
+/** Runs one pipeline run to completion on this env's task queue. */
+export function runPipeline(env: TestEnv, workflowId = `pipeline-test-${env.id}`): Promise<PipelineResult> {
+  return withWorker(env, (client) =>
+    client.workflow.execute('pipelineWorkflow', {
+      taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+      workflowId,
+      args: [{ stream: 'transactions', objectConcurrency: 2 }],
+    }) as Promise<PipelineResult>,
+  );
 }

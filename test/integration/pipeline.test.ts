@@ -9,7 +9,7 @@ import { enrichTransaction } from '../../streams/transactions/enrich';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import { transactionSchema } from '../../streams/transactions/schema';
 import type { PipelineResult } from '../../workflows';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, type TestEnv } from './harness';
 
 const ROWS = 10_000;
 const gen = { seed: 11, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
@@ -44,13 +44,7 @@ describe('pipeline workflow end to end', () => {
     await producer.send({ topic: env.topic(), messages: [transactionMessage(5, gen)] });
     await producer.disconnect();
 
-    result = await withWorker(env, (client) =>
-      client.workflow.execute('pipelineWorkflow', {
-        taskQueue: env.config.TEMPORAL_TASK_QUEUE,
-        workflowId: `pipeline-test-${env.id}`,
-        args: [{ stream: 'transactions', objectConcurrency: 2 }],
-      }),
-    );
+    result = await runPipeline(env);
   });
 
   after(async () => env?.cleanup());

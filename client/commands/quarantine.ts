@@ -1,0 +1,101 @@
+// `etl quarantine list|show|replay`: what was set aside, why, and — once a rule is fixed — putting
+// it back through the same validation and the same load path as everything else.
+import type pg from 'pg';
+import type { BronzeRecord } from '../../lib/lake';
+import { inTransaction } from '../../lib/postgres';
+import { ident } from '../../lib/sql';
+import { createStaging, mergeStaging } from '../../lib/staging';
+import { classifyRecord, silverDoc } from '../../streams/classify';
+import type { StreamSpec } from '../../streams/types';
+
+export interface QuarantineFilter {
+  stream: string;
+  reason?: string;
+  ids?: number[];
+  includeReplayed?: boolean;
+  limit: number;
+}
+
+export interface QuarantineRow {
+  id: number;
+  reason_code: string;
+  reason: string;
+  kafka_topic: string;
+  kafka_partition: number;
+  kafka_offset: string;
+  bronze_object_id: number | null;
+  quarantined_at: Date;
+  replayed_at: Date | null;
+  payload?: string | null;
+  payload_encoding?: string;
+}
+
+// Parameters of the filtered queries: $1 stream, $2 reason (or null), $3 ids (or null), $4 include replayed, $5 limit.
+const LIST = `SELECT id::int, reason_code, reason, kafka_topic, kafka_partition, kafka_offset::text, bronze_object_id::int, quarantined_at, replayed_at
+  FROM quarantine
+  WHERE stream = $1 AND ($2::text IS NULL OR reason_code = $2) AND ($3::bigint[] IS NULL OR id = ANY($3)) AND ($4 OR replayed_at IS NULL)
+  ORDER BY id LIMIT $5`;
+const TO_REPLAY = `SELECT id::int, reason_code, reason, kafka_topic, kafka_partition, kafka_offset::text, bronze_object_id::int, quarantined_at, replayed_at, payload, payload_encoding
+  FROM quarantine
+  WHERE stream = $1 AND ($2::text IS NULL OR reason_code = $2) AND ($3::bigint[] IS NULL OR id = ANY($3)) AND replayed_at IS NULL
+  ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED`;
+
+export async function listQuarantine(pool: pg.Pool, f: QuarantineFilter): Promise<QuarantineRow[]> {
+  const { rows } = await pool.query<QuarantineRow>(LIST, [f.stream, f.reason ?? null, f.ids ?? null, f.includeReplayed ?? false, f.limit]);
+  return rows;
+}
+
+export async function showQuarantine(pool: pg.Pool, id: number): Promise<QuarantineRow | undefined> {
+  const { rows } = await pool.query<QuarantineRow>(
+    `SELECT id::int, reason_code, reason, kafka_topic, kafka_partition, kafka_offset::text, bronze_object_id::int, quarantined_at, replayed_at, payload, payload_encoding
+     FROM quarantine WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+export interface ReplayResult {
+  examined: number;
+  loaded: number;
+  duplicates: number;
+  conflicts: number;
+  stillInvalid: Record<string, number>;
+  loadId?: number;
+}
+
+/** Re-validates quarantined records with the current rules and loads those that now pass. */
+export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: QuarantineFilter): Promise<ReplayResult> {
+  const result = await inTransaction(pool, async (client) => {
+    const { rows } = await client.query<QuarantineRow & { payload: string | null; payload_encoding: BronzeRecord['encoding'] }>(
+      TO_REPLAY, [f.stream, f.reason ?? null, f.ids ?? null, f.limit]);
+    const stillInvalid: Record<string, number> = {};
+    const docs: string[] = [];
+    const candidates = new Map<string, number>();
+    for (const q of rows) {
+      const record: BronzeRecord = { topic: q.kafka_topic, partition: q.kafka_partition, offset: q.kafka_offset, timestamp: '', key: null, value: q.payload, encoding: q.payload_encoding };
+      const r = classifyRecord(spec, record);
+      if (!r.ok) {
+        stillInvalid[r.code] = (stillInvalid[r.code] ?? 0) + 1;
+        continue;
+      }
+      docs.push(JSON.stringify(silverDoc(r.row, record, q.bronze_object_id ?? undefined)));
+      candidates.set(`${q.kafka_topic}:${q.kafka_partition}:${q.kafka_offset}`, q.id);
+    }
+    if (docs.length === 0) return { examined: rows.length, loaded: 0, duplicates: 0, conflicts: 0, stillInvalid };
+
+    await createStaging(client);
+    await client.query('INSERT INTO staging (doc) SELECT unnest($1::jsonb[])', [docs]);
+    const { rows: [load] } = await client.query<{ load_id: string }>(
+      "INSERT INTO loads (kind, stream, silver_key, rows_in, inserted_count, duplicate_count) VALUES ('replay', $1, 'quarantine-replay', $2, 0, 0) RETURNING load_id",
+      [f.stream, docs.length]);
+    const loadId = Number(load!.load_id);
+    const merged = await mergeStaging(client, spec, { stream: f.stream, loadId, bronzeObjectId: null });
+    await client.query('UPDATE loads SET inserted_count = $2, duplicate_count = $3, conflict_count = $4 WHERE load_id = $1',
+      [loadId, merged.inserted, merged.duplicates, merged.conflicts]);
+    // Conflicting records stay quarantined; the others are now in the tables (or were already).
+    for (const key of merged.conflictKeys) candidates.delete(key);
+    await client.query('UPDATE quarantine SET replayed_at = now(), replay_load_id = $1 WHERE id = ANY($2::bigint[])', [loadId, [...candidates.values()]]);
+    if (merged.conflicts) stillInvalid.CONFLICTING_DUPLICATE = merged.conflicts;
+    return { examined: rows.length, loaded: merged.inserted, duplicates: merged.duplicates, conflicts: merged.conflicts, stillInvalid, loadId };
+  });
+  if (result.loaded > 0) for (const view of spec.materializedViews) await pool.query(`REFRESH MATERIALIZED VIEW CONCURRENTLY ${ident(view)}`);
+  return result;
+}

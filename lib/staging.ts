@@ -1,0 +1,52 @@
+// The one path by which records reach the raw and flat tables: stage silver docs in a temp table,
+// quarantine conflicting duplicates, insert what is new. Used by object loads and by replays of
+// quarantined records, inside the caller's transaction.
+import type pg from 'pg';
+import type { StreamSpec } from '../streams/types';
+
+// Each silver line is one CSV field: JSON never contains raw 0x01/0x02 bytes (control characters
+// are escaped inside JSON strings), so no quoting or escaping can misfire.
+export const COPY_INTO_STAGING = "COPY staging (doc) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')";
+
+export async function createStaging(client: pg.PoolClient): Promise<void> {
+  await client.query('CREATE TEMP TABLE staging (doc jsonb NOT NULL) ON COMMIT DROP');
+  await client.query('CREATE TEMP TABLE conflicts (row_id tid PRIMARY KEY, reason text NOT NULL) ON COMMIT DROP');
+}
+
+export interface MergeCounts {
+  rowsIn: number;
+  inserted: number;
+  duplicates: number;
+  conflicts: number;
+  /** `topic:partition:offset` of each conflicting record. */
+  conflictKeys: string[];
+}
+
+export async function mergeStaging(
+  client: pg.PoolClient,
+  spec: StreamSpec,
+  target: { stream: string; loadId: number; bronzeObjectId: number | null },
+): Promise<MergeCounts> {
+  const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM staging');
+  const rowsIn = counted[0]!.n;
+  await client.query(spec.findConflictsSql);
+  const { rows: c } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM conflicts');
+  const conflicts = c[0]!.n;
+  let conflictKeys: string[] = [];
+  if (conflicts > 0) {
+    const { rows } = await client.query<{ k: string }>(
+      "SELECT (s.doc->>'kafka_topic') || ':' || (s.doc->>'kafka_partition') || ':' || (s.doc->>'kafka_offset') AS k FROM conflicts c JOIN staging s ON s.ctid = c.row_id");
+    conflictKeys = rows.map((r) => r.k);
+    await client.query(
+      `INSERT INTO quarantine (stream, kafka_topic, kafka_partition, kafka_offset, bronze_object_id, reason_code, reason, payload, payload_encoding)
+       SELECT $1, s.doc->>'kafka_topic', (s.doc->>'kafka_partition')::int, (s.doc->>'kafka_offset')::bigint,
+              coalesce((s.doc->>'bronze_object_id')::bigint, $2), 'CONFLICTING_DUPLICATE', c.reason, (s.doc->'payload')::text, 'utf8'
+       FROM conflicts c JOIN staging s ON s.ctid = c.row_id
+       ON CONFLICT (kafka_topic, kafka_partition, kafka_offset) DO NOTHING`,
+      [target.stream, target.bronzeObjectId],
+    );
+    await client.query('DELETE FROM staging WHERE ctid IN (SELECT row_id FROM conflicts)');
+  }
+  const inserted = (await client.query(spec.insertFromStagingSql, [target.loadId, target.bronzeObjectId])).rowCount ?? 0;
+  return { rowsIn, inserted, conflicts, conflictKeys, duplicates: rowsIn - conflicts - inserted };
+}

@@ -1,0 +1,36 @@
+// How one archived Kafka record becomes either a silver row or a quarantine reason. Shared by the
+// transform activity and by replays of quarantined records, so both apply the same rules.
+import type { BronzeRecord } from '../lib/lake';
+import type { StreamSpec, ValidationResult } from './types';
+
+/** A card transaction is ~250 bytes; anything this big is not one, and is kept out of the parser. */
+export const MAX_VALUE_BYTES = 64 * 1024;
+export const MAX_FIELDS = 100;
+
+/** Decodes one archived Kafka value and validates it against the stream. */
+export function classifyRecord(spec: StreamSpec, record: BronzeRecord): ValidationResult {
+  if (record.encoding === 'null' || record.value === null) return { ok: false, code: 'NULL_VALUE', reason: 'message value is null (tombstone)' };
+  if (record.encoding === 'base64') return { ok: false, code: 'NOT_UTF8', reason: 'message value is not valid UTF-8' };
+  if (record.value.trim() === '') return { ok: false, code: 'EMPTY_VALUE', reason: 'message value is empty' };
+  const bytes = Buffer.byteLength(record.value, 'utf8');
+  if (bytes > MAX_VALUE_BYTES) return { ok: false, code: 'TOO_LARGE', reason: `message value is ${bytes} bytes; at most ${MAX_VALUE_BYTES} are accepted` };
+  let value: unknown;
+  try {
+    value = JSON.parse(record.value);
+  } catch (err) {
+    return { ok: false, code: 'MALFORMED_JSON', reason: `not JSON: ${(err as Error).message}` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, code: 'NOT_AN_OBJECT', reason: `JSON value is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object` };
+  }
+  const fields = Object.keys(value).length;
+  if (fields > MAX_FIELDS) return { ok: false, code: 'TOO_MANY_FIELDS', reason: `object has ${fields} fields; at most ${MAX_FIELDS} are accepted` };
+  const result = spec.validate(value);
+  return result.ok ? { ok: true, row: { ...result.row, payload: value } } : result;
+}
+
+
+/** A silver line: the stream's flat row, the original payload, and where the record came from. */
+export function silverDoc(row: Record<string, unknown>, record: Pick<BronzeRecord, 'topic' | 'partition' | 'offset'>, bronzeObjectId?: number): Record<string, unknown> {
+  return { ...row, kafka_topic: record.topic, kafka_partition: record.partition, kafka_offset: record.offset, ...(bronzeObjectId === undefined ? {} : { bronze_object_id: bronzeObjectId }) };
+}
