@@ -21,8 +21,15 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+const result = spawnSync(process.execPath, [
+  '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec',
+  // A hung test or hook fails loudly instead of eating CI's time; a leaked handle cannot stall the run.
+  '--test-timeout=300000', '--test-force-exit',
+  ...files,
+], {
   cwd: root,
   stdio: 'inherit',
+  // The AWS SDK's "Node 22 after January 2027" notice, once per test file, drowns the output.
+  env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
 });
 process.exit(result.status ?? 1);
