@@ -100,6 +100,15 @@ describe('activities on the real servers', () => {
     assert.equal((await env.listKeys('silver/')).length, objects.length);
   });
 
+  it('keeps the bucket private: anonymous reads and listings are refused', async () => {
+    const [key] = await env.listKeys('bronze/');
+    assert.ok(key);
+    for (const url of [`${env.config.S3_ENDPOINT}/${env.config.S3_BUCKET}/${key}`, `${env.config.S3_ENDPOINT}/${env.config.S3_BUCKET}?list-type=2`]) {
+      const res = await fetch(url);
+      assert.ok(res.status === 403 || res.status === 401, `${url} answered ${res.status}`);
+    }
+  });
+
   it('fails permanently, without retries, when a manifest row is not archived', async () => {
     await assert.rejects(run(acts.transform, { stream: 'transactions', bronzeObjectId: 987_654 }), (err: Error & { type?: string; nonRetryable?: boolean }) => {
       assert.equal(err.type, 'MANIFEST_INVALID');

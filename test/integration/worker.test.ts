@@ -34,5 +34,8 @@ describe('etl worker', () => {
     child.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /worker stopped/);
+    const { S3_SECRET_ACCESS_KEY, DATABASE_URL } = loadConfig();
+    assert.ok(!stderr.includes(S3_SECRET_ACCESS_KEY), 'no S3 secret in the logs');
+    assert.ok(!stderr.includes(DATABASE_URL), 'no connection string in the logs');
   });
 });
