@@ -5,12 +5,14 @@ import { z } from 'zod';
 import { buildClients, type Clients } from '../lib/clients';
 import { EtlError } from '../lib/errors';
 import { getStream } from '../streams';
-import { loadConfig, temporalUiUrl } from '../lib/config';
+import type { Client } from '@temporalio/client';
+import { loadConfig, temporalUiUrl, type Config } from '../lib/config';
 import { connectClient } from '../lib/temporal';
 import { migrateDatabase } from '../lib/setup';
 import { runWorker } from '../worker/main';
 import { duration, idList, isoTime, nonNegativeInt, positiveInt, seed } from './args';
 import { demo } from './commands/demo';
+import { dashboard, portArg } from './commands/dashboard';
 import { describeProduce, produce } from './commands/produce';
 import { hasWorker, startPipeline, waitForPipeline } from './commands/pipeline';
 import { collectReport, formatReport } from './commands/report';
@@ -18,6 +20,10 @@ import { fmt, formatTable } from './output';
 import { formatBronzeLineage, formatRecordLineage } from './commands/lineage-format';
 import { bronzeLineage, recordLineage } from './commands/lineage';
 import { listQuarantine, replayQuarantine, showQuarantine } from './commands/quarantine';
+import {
+  backfillSchedule, createSchedule, deleteSchedule, describeSchedule, listSchedules, OVERLAP_POLICIES, pauseSchedule,
+  triggerSchedule, updateSchedule, type OverlapName,
+} from './commands/schedule';
 import { formatStatusTable, stackDown, stackStatus, stackUp } from './stack';
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -177,6 +183,82 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       });
     });
 
+  const schedule = program.command('schedule').description('Temporal Schedules that start pipeline runs (visible in `temporal schedule list` and the Web UI)');
+  const withClient = async <T>(fn: (client: Client, config: Config) => Promise<T>): Promise<T> => {
+    const config = loadConfig();
+    const client = await connectClient(config);
+    try {
+      return await fn(client, config);
+    } finally {
+      await client.connection.close();
+    }
+  };
+  const timingOptions = (cmd: Command) => cmd
+    .addOption(new Option('--every <duration>', 'run at this interval, e.g. 1m, 15m, 1h').argParser(duration))
+    .option('--cron <expression>', 'or on a cron expression, e.g. "*/5 * * * *"')
+    .addOption(new Option('--overlap <policy>', 'when the previous run is still going').choices(OVERLAP_POLICIES))
+    .addOption(new Option('--catchup-window <duration>', 'missed runs within this window are still taken after an outage').argParser(duration))
+    .option('--pause-on-failure', 'pause the schedule when a run fails');
+  timingOptions(schedule.command('create').description('create a schedule for a pipeline'))
+    .addArgument(program.createArgument('<pipeline>', 'what to run').choices(['pipeline']))
+    .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
+    .option('--id <id>', 'schedule id (default: <pipeline>-<stream>)')
+    .addOption(new Option('--jitter <duration>', 'delay each run by a random amount up to this').argParser(duration))
+    .addOption(new Option('--start <time>', 'no runs before this time (ISO-8601)').argParser(isoTime))
+    .addOption(new Option('--end <time>', 'no runs after this time (ISO-8601)').argParser(isoTime))
+    .option('--paused', 'create it paused')
+    .option('--note <text>', 'a note shown with the schedule')
+    .addHelpText('after', '\nOverlap defaults to skip (Airflow\'s max_active_runs=1).\n\nExamples:\n  $ etl schedule create pipeline --every 5m\n  $ etl schedule create pipeline --cron "0 * * * *" --catchup-window 6h --pause-on-failure')
+    .action(async (pipeline: string, o: { stream: string; id?: string; every?: number; cron?: string; overlap?: OverlapName; catchupWindow?: number; pauseOnFailure?: boolean; jitter?: number; start?: number; end?: number; paused?: boolean; note?: string }) => {
+      await withClient(async (client, config) => {
+        const id = await createSchedule(client, config, { ...o, overlap: o.overlap ?? 'skip', everyMs: o.every, catchupWindowMs: o.catchupWindow, jitterMs: o.jitter });
+        say(`created schedule ${id}${o.paused ? ' (paused)' : ''}; runs appear as ${id}-<time> in ${temporalUiUrl(config)}`);
+      });
+    });
+  schedule.command('list').description('schedules with their spec, next runs, last result and state')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { json?: boolean }) => {
+      await withClient(async (client) => {
+        const rows = await listSchedules(client);
+        say(o.json ? JSON.stringify(rows, null, 2) : formatTable(['id', 'spec', 'next runs', 'last run', 'paused'],
+          rows.map((r) => [r.id, r.spec, r.nextRuns.join(', ') || '-', r.lastRun ? `${r.lastRun.status} ${r.lastRun.workflowId}` : '-', r.paused ? `yes${r.note ? ` (${r.note})` : ''}` : 'no'])));
+      });
+    });
+  schedule.command('describe').description('everything Temporal knows about a schedule, as JSON').argument('<id>')
+    .action(async (id: string) => withClient(async (client) => {
+      say(JSON.stringify(await describeSchedule(client, id), null, 2));
+    }));
+  for (const [name, pause] of [['pause', true], ['unpause', false]] as const) {
+    schedule.command(name).description(`${name} a schedule`).argument('<id>').option('--note <text>', 'why (shown with the schedule)')
+      .action(async (id: string, o: { note?: string }) => withClient(async (client) => {
+        await pauseSchedule(client, id, pause, o.note);
+        say(`${name}d ${id}`);
+      }));
+  }
+  schedule.command('trigger').description('start a run now').argument('<id>')
+    .action(async (id: string) => withClient(async (client) => {
+      await triggerSchedule(client, id);
+      say(`triggered ${id}`);
+    }));
+  schedule.command('backfill').description('start, one after another, the runs the schedule would have started in a past window').argument('<id>')
+    .requiredOption('--from <time>', 'window start (ISO-8601)', isoTime)
+    .requiredOption('--to <time>', 'window end (ISO-8601)', isoTime)
+    .addHelpText('after', '\nExample:\n  $ etl schedule backfill pipeline-transactions --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z')
+    .action(async (id: string, o: { from: number; to: number }) => withClient(async (client) => {
+      await backfillSchedule(client, id, o.from, o.to);
+      say(`backfill of ${id} from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} requested`);
+    }));
+  timingOptions(schedule.command('update').description('change the timing or policies of a schedule')).argument('<id>')
+    .action(async (id: string, o: { every?: number; cron?: string; overlap?: OverlapName; catchupWindow?: number; pauseOnFailure?: boolean }) => withClient(async (client) => {
+      await updateSchedule(client, id, { ...o, everyMs: o.every, catchupWindowMs: o.catchupWindow });
+      say(`updated ${id}`);
+    }));
+  schedule.command('delete').description('delete a schedule (its past runs stay)').argument('<id>')
+    .action(async (id: string) => withClient(async (client) => {
+      await deleteSchedule(client, id);
+      say(`deleted ${id}`);
+    }));
+
   program.command('demo').description('start the stack, produce events, run the pipeline and print a report')
     .addOption(new Option('--rows <n>', 'events to produce').argParser(positiveInt).default(100_000))
     .addOption(new Option('--seed <n>', 'seed for the synthetic events').argParser(seed).default(42))
@@ -184,6 +266,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       const passed = await demo(loadConfig(), opts, say);
       if (!passed) setExitCode(1);
     });
+
+  program.command('dashboard').description('serve the web dashboard (KPIs, charts, filters, CSV export, pipeline panel) reading as the read-only role')
+    .option('--host <address>', 'address to listen on (default: DASHBOARD_HOST, 127.0.0.1)')
+    .addOption(new Option('--port <n>', 'port to listen on, 0 for any free one (default: DASHBOARD_PORT, 8080)').argParser(portArg))
+    .addHelpText('after', '\nExamples:\n  $ etl dashboard\n  $ etl dashboard --port 9000')
+    .action(async (opts: { host?: string; port?: number }) => dashboard(loadConfig(), opts, say));
 
   return program;
 }

@@ -56,6 +56,10 @@ export const configSchema = z.object({
   ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: positiveInt.default(8),
   /** Bronze objects transformed and loaded at once by one pipeline run. */
   PIPELINE_OBJECT_CONCURRENCY: positiveInt.default(2),
+
+  /** `etl dashboard` listens here; loopback by default, since it shows data without a login. */
+  DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
+  DASHBOARD_PORT: port.default(8080),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   MIGRATION_FAILED: { retryable: false, summary: 'a migration file failed to apply' },
   MIGRATION_CHANGED: { retryable: false, summary: 'an applied migration file was edited afterwards' },
   MANIFEST_INVALID: { retryable: false, summary: 'the bronze manifest breaks its own invariants' },
+  SCHEDULE_EXISTS: { retryable: false, summary: 'a schedule with that id already exists' },
+  SCHEDULE_NOT_FOUND: { retryable: false, summary: 'no schedule with that id' },
   STACK_START_FAILED: { retryable: false, summary: 'a local service did not become healthy' },
   STACK_INSTALL_FAILED: { retryable: false, summary: 'a local service could not be installed' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;

@@ -42,6 +42,7 @@ export async function demo(config: Config, args: DemoArgs, say: (line: string) =
       say(`Temporal Web UI for this run: ${temporalUiUrl(config, handle.workflowId)}`);
       say(`PostgreSQL: psql "${config.DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}" (schema ${config.PG_SCHEMA})`);
       say('The stack stays up; `./bin/etl stack status` shows it and `./bin/etl stack down` stops it.');
+      say(`Dashboard: run \`./bin/etl dashboard\` then open http://${config.DASHBOARD_HOST}:${config.DASHBOARD_PORT}/`);
       return result.quality.passed;
     } finally {
       worker.shutdown();

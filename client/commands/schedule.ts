@@ -1,0 +1,164 @@
+// `etl schedule …`: Temporal Schedules (not cron jobs of our own) that start pipeline runs, with the
+// knobs an Airflow user expects: overlap (max_active_runs), catch-up, pause on failure, jitter,
+// start/end, backfill. What `etl` creates is an ordinary schedule: `temporal schedule list` and the
+// Web UI show and manage it too.
+import {
+  ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy,
+  type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleSpec, type ScheduleSummary,
+} from '@temporalio/client';
+import type { Config } from '../../lib/config';
+import { EtlError } from '../../lib/errors';
+import type { PipelineInput } from '../../workflows';
+
+export const OVERLAP_POLICIES = ['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all'] as const;
+export type OverlapName = (typeof OVERLAP_POLICIES)[number];
+const OVERLAP: Record<OverlapName, ScheduleOverlapPolicy> = {
+  skip: ScheduleOverlapPolicy.SKIP,
+  'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
+  'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
+  'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER,
+  'terminate-other': ScheduleOverlapPolicy.TERMINATE_OTHER,
+  'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
+};
+
+export interface ScheduleArgs {
+  id?: string;
+  stream: string;
+  everyMs?: number;
+  cron?: string;
+  overlap: OverlapName;
+  catchupWindowMs?: number;
+  pauseOnFailure?: boolean;
+  jitterMs?: number;
+  start?: number;
+  end?: number;
+  paused?: boolean;
+  note?: string;
+}
+
+export const scheduleIdFor = (pipeline: string, stream: string) => `${pipeline}-${stream}`;
+
+function specOf(a: ScheduleArgs): ScheduleSpec {
+  if ((a.everyMs === undefined) === (a.cron === undefined)) throw new EtlError('USAGE', 'give exactly one of --every <duration> or --cron "<expression>"');
+  return {
+    ...(a.everyMs !== undefined ? { intervals: [{ every: a.everyMs }] } : { cronExpressions: [a.cron!] }),
+    ...(a.jitterMs ? { jitter: a.jitterMs } : {}),
+    ...(a.start !== undefined ? { startAt: new Date(a.start) } : {}),
+    ...(a.end !== undefined ? { endAt: new Date(a.end) } : {}),
+  };
+}
+
+function notFound(id: string, err: unknown): EtlError {
+  return new EtlError('SCHEDULE_NOT_FOUND', `no schedule "${id}"; \`etl schedule list\` shows the existing ones`, { cause: err });
+}
+
+async function onSchedule<T>(id: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw notFound(id, err);
+    throw err;
+  }
+}
+
+export async function createSchedule(client: Client, config: Config, a: ScheduleArgs): Promise<string> {
+  const scheduleId = a.id ?? scheduleIdFor('pipeline', a.stream);
+  const input: PipelineInput = { stream: a.stream, objectConcurrency: config.PIPELINE_OBJECT_CONCURRENCY };
+  const options: ScheduleOptions = {
+    scheduleId,
+    spec: specOf(a),
+    // Temporal appends the scheduled time: pipeline-transactions-2026-11-22T13:05:00Z.
+    action: { type: 'startWorkflow', workflowType: 'pipelineWorkflow', workflowId: scheduleId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [input] },
+    policies: {
+      overlap: OVERLAP[a.overlap],
+      ...(a.catchupWindowMs !== undefined ? { catchupWindow: a.catchupWindowMs } : {}),
+      pauseOnFailure: a.pauseOnFailure ?? false,
+    },
+    state: { paused: a.paused ?? false, ...(a.note ? { note: a.note } : {}) },
+  };
+  try {
+    await client.schedule.create(options);
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) {
+      throw new EtlError('SCHEDULE_EXISTS', `schedule "${scheduleId}" already exists; change it with \`etl schedule update ${scheduleId}\` or remove it with \`etl schedule delete ${scheduleId}\``, { cause: err });
+    }
+    throw err;
+  }
+  return scheduleId;
+}
+
+export async function updateSchedule(client: Client, id: string, a: Partial<ScheduleArgs>): Promise<void> {
+  await onSchedule(id, () => client.schedule.getHandle(id).update((prev) => ({
+    ...prev,
+    spec: a.everyMs !== undefined || a.cron !== undefined ? specOf({ ...(a as ScheduleArgs) }) : prev.spec,
+    policies: {
+      ...prev.policies,
+      ...(a.overlap ? { overlap: OVERLAP[a.overlap] } : {}),
+      ...(a.catchupWindowMs !== undefined ? { catchupWindow: a.catchupWindowMs } : {}),
+      ...(a.pauseOnFailure !== undefined ? { pauseOnFailure: a.pauseOnFailure } : {}),
+    },
+  })));
+}
+
+export interface ScheduleRow {
+  id: string;
+  spec: string;
+  nextRuns: string[];
+  lastRun?: { workflowId: string; at: string; status: string };
+  paused: boolean;
+  note?: string;
+}
+
+function describeSpec(spec: ScheduleSummary['spec'] | ScheduleDescription['spec'] | undefined): string {
+  if (!spec) return '-';
+  const parts: string[] = [];
+  for (const i of spec.intervals ?? []) parts.push(`every ${Number(i.every) / 1000}s`);
+  for (const c of spec.calendars ?? []) parts.push(`calendar ${JSON.stringify(c)}`);
+  return parts.join(', ') || '-';
+}
+
+async function lastRunOf(client: Client, actions: ScheduleDescription['info']['recentActions']): Promise<ScheduleRow['lastRun']> {
+  const last = actions.at(-1);
+  if (!last || last.action.type !== 'startWorkflow') return undefined;
+  const { workflowId } = last.action.workflow;
+  const status = await client.workflow.getHandle(workflowId).describe().then((d) => d.status.name, () => 'UNKNOWN');
+  return { workflowId, at: last.takenAt.toISOString(), status };
+}
+
+export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
+  const rows: ScheduleRow[] = [];
+  for await (const s of client.schedule.list()) {
+    rows.push({
+      id: s.scheduleId,
+      spec: describeSpec(s.spec),
+      nextRuns: s.info.nextActionTimes.slice(0, 2).map((d) => d.toISOString()),
+      lastRun: await lastRunOf(client, s.info.recentActions),
+      paused: s.state.paused,
+      note: s.state.note,
+    });
+  }
+  return rows.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+export async function describeSchedule(client: Client, id: string): Promise<ScheduleDescription> {
+  return onSchedule(id, () => client.schedule.getHandle(id).describe());
+}
+
+export async function pauseSchedule(client: Client, id: string, pause: boolean, note?: string): Promise<void> {
+  const handle = client.schedule.getHandle(id);
+  await onSchedule(id, () => (pause ? handle.pause(note ?? 'paused with etl') : handle.unpause(note ?? 'unpaused with etl')));
+}
+
+export async function triggerSchedule(client: Client, id: string): Promise<void> {
+  await onSchedule(id, () => client.schedule.getHandle(id).trigger());
+}
+
+/** Starts the runs the schedule would have started in [from, to], one after another. */
+export async function backfillSchedule(client: Client, id: string, fromMs: number, toMs: number): Promise<void> {
+  if (toMs <= fromMs) throw new EtlError('USAGE', '--to must be after --from');
+  await onSchedule(id, () => client.schedule.getHandle(id).backfill({ start: new Date(fromMs), end: new Date(toMs), overlap: ScheduleOverlapPolicy.BUFFER_ALL }));
+}
+
+export async function deleteSchedule(client: Client, id: string): Promise<void> {
+  await onSchedule(id, () => client.schedule.getHandle(id).delete());
+}
