@@ -20,6 +20,8 @@ import { fmt, formatTable } from './output';
 import { formatBronzeLineage, formatRecordLineage } from './commands/lineage-format';
 import { bronzeLineage, recordLineage } from './commands/lineage';
 import { listQuarantine, replayQuarantine, showQuarantine } from './commands/quarantine';
+import { runStatus, streamStatuses } from './commands/status';
+import { formatRunStatus, formatStreamStatuses, onWorkflow } from './commands/status-format';
 import {
   backfillSchedule, createSchedule, deleteSchedule, describeSchedule, listSchedules, OVERLAP_POLICIES, pauseSchedule,
   triggerSchedule, updateSchedule, type OverlapName,
@@ -259,7 +261,25 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       say(`deleted ${id}`);
     }));
 
-  program.command('demo').description('start the stack, produce events, run the pipeline and print a report')
+  program.command('status').description('per stream: consumer lag, last object and load, last hour, schedules, running workflows; or one run')
+    .argument('[workflowId]', 'a run to describe instead: its status, stage and counts')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ etl status\n  $ etl status --json\n  $ etl status pipeline-transactions-2026-11-22T13:05:12Z')
+    .action(async (workflowId: string | undefined, o: { json?: boolean }) => {
+      await withClient(async (temporal, config) => {
+        if (workflowId) {
+          const r = await onWorkflow(workflowId, () => runStatus(temporal, config, workflowId));
+          say(o.json ? JSON.stringify(r, null, 2) : formatRunStatus(r));
+          return;
+        }
+        await withClients(async (clients) => {
+          const rows = await streamStatuses(clients, temporal);
+          say(o.json ? JSON.stringify(rows, null, 2) : formatStreamStatuses(rows));
+        });
+      });
+    });
+
+  const streamCmd =   program.command('demo').description('start the stack, produce events, run the pipeline and print a report')
     .addOption(new Option('--rows <n>', 'events to produce').argParser(positiveInt).default(100_000))
     .addOption(new Option('--seed <n>', 'seed for the synthetic events').argParser(seed).default(42))
     .action(async (opts: { rows: number; seed: number }) => {

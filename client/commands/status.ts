@@ -1,0 +1,76 @@
+// `etl status`: what an operator checks first — per stream, how far the archive is behind Kafka,
+// what was archived and loaded last, the last hour's volume, schedules and running workflows; or,
+// for one run, its stage and counts.
+import type { Client } from '@temporalio/client';
+import { lagReader, type LagReport } from '../../dashboard/lag';
+import type { Clients } from '../../lib/clients';
+import { temporalUiUrl } from '../../lib/config';
+import { STREAMS, topicFor } from '../../streams';
+import type { PipelineProgress, PipelineResult } from '../../workflows';
+import { listSchedules } from './schedule';
+
+export interface StreamStatus {
+  stream: string;
+  topic: string;
+  lag: { total: number; partitions: { partition: number; high: number; committed: number | null; lag: number }[] } | { unavailable: string };
+  lastObject: { key: string; archivedAt: string; records: number } | null;
+  lastLoad: { loadId: number; loadedAt: string; inserted: number; workflowId: string | null } | null;
+  lastHour: { loaded: number; quarantined: number };
+  schedules: { id: string; nextRun: string | null; paused: boolean }[];
+  running: { workflowId: string; type: string; startedAt: string; url: string }[];
+}
+
+function lagOf(report: LagReport, topic: string): StreamStatus['lag'] {
+  if (!report.available) return { unavailable: report.note };
+  const t = report.topics.find((x) => x.topic === topic);
+  return t ? { total: t.lag, partitions: t.partitions } : { total: 0, partitions: [] };
+}
+
+export async function streamStatuses(clients: Clients, temporal: Client): Promise<StreamStatus[]> {
+  const { config, pool } = clients;
+  const lag = await lagReader(config, clients.logger)();
+  const schedules = await listSchedules(temporal);
+  const running: StreamStatus['running'] = [];
+  for await (const wf of temporal.workflow.list({ query: "ExecutionStatus = 'Running'" })) {
+    if (wf.taskQueue !== config.TEMPORAL_TASK_QUEUE) continue;
+    running.push({ workflowId: wf.workflowId, type: wf.type, startedAt: wf.startTime.toISOString(), url: temporalUiUrl(config, wf.workflowId, wf.runId) });
+  }
+  const out: StreamStatus[] = [];
+  for (const stream of Object.keys(STREAMS)) {
+    const topic = topicFor(config.KAFKA_TOPIC_PREFIX, stream);
+    const { rows: [obj] } = await pool.query<{ key: string; archived_at: Date; records: number }>(
+      "SELECT object_key AS key, archived_at, record_count AS records FROM bronze_objects WHERE stream = $1 AND status = 'archived' ORDER BY archived_at DESC LIMIT 1", [stream]);
+    const { rows: [load] } = await pool.query<{ load_id: number; loaded_at: Date; inserted: number; workflow_id: string | null }>(
+      'SELECT load_id::int, loaded_at, inserted_count AS inserted, workflow_id FROM loads WHERE stream = $1 ORDER BY load_id DESC LIMIT 1', [stream]);
+    const { rows: [hour] } = await pool.query<{ loaded: number; quarantined: number }>(
+      `SELECT (SELECT coalesce(sum(inserted_count), 0)::int FROM loads WHERE stream = $1 AND loaded_at > now() - interval '1 hour') AS loaded,
+              (SELECT count(*)::int FROM quarantine WHERE stream = $1 AND quarantined_at > now() - interval '1 hour') AS quarantined`, [stream]);
+    out.push({
+      stream,
+      topic,
+      lag: lagOf(lag, topic),
+      lastObject: obj ? { key: obj.key, archivedAt: obj.archived_at.toISOString(), records: obj.records } : null,
+      lastLoad: load ? { loadId: load.load_id, loadedAt: load.loaded_at.toISOString(), inserted: load.inserted, workflowId: load.workflow_id } : null,
+      lastHour: hour!,
+      schedules: schedules.filter((s) => s.id.endsWith(`-${stream}`) || s.id.includes(`-${stream}-`)).map((s) => ({ id: s.id, nextRun: s.nextRuns[0] ?? null, paused: s.paused })),
+      running: running.filter((r) => r.workflowId.includes(stream)),
+    });
+  }
+  return out;
+}
+
+export interface RunStatus { workflowId: string; type: string; status: string; startedAt: string; closedAt: string | null; progress?: PipelineProgress; url: string }
+
+export async function runStatus(temporal: Client, config: Clients['config'], workflowId: string): Promise<RunStatus> {
+  const handle = temporal.workflow.getHandle(workflowId);
+  const d = await handle.describe();
+  // A running run answers its query; a completed one has its totals in history (querying it would
+  // need a worker to replay it).
+  let progress: PipelineProgress | undefined;
+  if (d.type === 'pipelineWorkflow' && d.status.name === 'RUNNING') progress = await handle.query<PipelineProgress>('progress').catch(() => undefined);
+  if (d.type === 'pipelineWorkflow' && d.status.name === 'COMPLETED') progress = { ...((await handle.result()) as PipelineResult), stage: 'done' };
+  return {
+    workflowId, type: d.type, status: d.status.name, startedAt: d.startTime.toISOString(), closedAt: d.closeTime?.toISOString() ?? null,
+    ...(progress ? { progress } : {}), url: temporalUiUrl(config, workflowId, d.runId),
+  };
+}
