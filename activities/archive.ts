@@ -64,7 +64,7 @@ class Archiver {
 
   constructor(private readonly deps: ActivityDeps, private readonly input: ArchiveInput, private readonly topic: string) {
     this.maxObjects = input.maxObjects ?? deps.config.ARCHIVE_MAX_OBJECTS_PER_ACTIVITY;
-    this.maxRecords = BigInt(deps.config.ARCHIVE_MAX_RECORDS_PER_OBJECT);
+    this.maxRecords = BigInt(input.maxRecordsPerObject ?? deps.config.ARCHIVE_MAX_RECORDS_PER_OBJECT);
   }
 
   async run(): Promise<ArchiveResult> {

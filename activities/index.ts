@@ -1,5 +1,6 @@
 // The activity factory: the worker builds the clients once and hands them in; every activity is
 // wrapped so failures carry their taxonomy code and permanent ones are not retried.
+import { Context } from '@temporalio/activity';
 import { archive } from './archive';
 import type { ActivityDeps } from './deps';
 import { asActivity } from './failures';
@@ -14,13 +15,34 @@ import { getStream } from '../streams';
 export type { ActivityDeps } from './deps';
 export type * from './types';
 
+/** Pipeline counters for Prometheus, next to the SDK's own (activity latency, task slots…). */
+function count(name: string, description: string, n: number, stream: string): void {
+  if (n > 0) Context.current().metricMeter.createCounter(name, 'records', description).add(n, { stream });
+}
+
 export function createActivities(deps: ActivityDeps) {
   const wrap = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => asActivity(deps, fn);
   return {
     ingest: wrap((input: IngestInput) => ingest(deps, input)),
-    archive: wrap((input: ArchiveInput) => archive(deps, input)),
-    transform: wrap((input: TransformInput) => transform(deps, input)),
-    load: wrap((input: LoadInput) => load(deps, input)),
+    archive: wrap(async (input: ArchiveInput) => {
+      const r = await archive(deps, input);
+      count('etl_records_archived', 'Kafka records written to bronze objects', r.recordsArchived, input.stream);
+      return r;
+    }),
+    transform: wrap(async (input: TransformInput) => {
+      const r = await transform(deps, input);
+      count('etl_records_quarantined', 'records quarantined by validation', r.quarantined, input.stream);
+      return r;
+    }),
+    load: wrap(async (input: LoadInput) => {
+      const r = await load(deps, input);
+      if (!r.alreadyLoaded) {
+        count('etl_records_loaded', 'rows inserted into the flat table', r.inserted, input.stream);
+        count('etl_records_duplicate', 'records skipped as duplicates', r.duplicates, input.stream);
+        count('etl_records_quarantined', 'conflicting duplicates quarantined by load', r.conflicts, input.stream);
+      }
+      return r;
+    }),
     quality: wrap((input: QualityInput) => quality(deps, input)),
 
     /** Archived objects not loaded yet, oldest first: the work queue lives in the manifest. */

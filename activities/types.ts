@@ -14,7 +14,13 @@ export interface IngestInput {
 }
 export interface IngestResult { produced: number; topic: string }
 
-export interface ArchiveInput { stream: string; maxObjects?: number }
+export interface ArchiveInput {
+  stream: string;
+  /** Objects this call writes at most (default ARCHIVE_MAX_OBJECTS_PER_ACTIVITY). */
+  maxObjects?: number;
+  /** Records per object at most (default ARCHIVE_MAX_RECORDS_PER_OBJECT): a continuous stream's flush size. */
+  maxRecordsPerObject?: number;
+}
 export interface ArchiveResult {
   objectsArchived: number;
   recordsArchived: number;

@@ -15,6 +15,7 @@ import { demo } from './commands/demo';
 import { dashboard, portArg } from './commands/dashboard';
 import { describeProduce, produce } from './commands/produce';
 import { hasWorker, startPipeline, waitForPipeline } from './commands/pipeline';
+import { describeTotals, formatStreamReport, startStream, stopStream, streamReport } from './commands/stream';
 import { collectReport, formatReport } from './commands/report';
 import { fmt, formatTable } from './output';
 import { formatBronzeLineage, formatRecordLineage } from './commands/lineage-format';
@@ -279,7 +280,44 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       });
     });
 
-  const streamCmd =   program.command('demo').description('start the stack, produce events, run the pipeline and print a report')
+  const streamCmd = program.command('stream').description('continuous mode: one long-running workflow per stream that flushes, transforms and loads within seconds');
+  streamCmd.command('start').description('start the continuous workflow of a stream (one per stream; needs a running worker)')
+    .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
+    .addOption(new Option('--flush <duration>', 'wait between flushes once Kafka is drained (default: STREAM_FLUSH_INTERVAL_MS, 5s)').argParser(duration))
+    .addOption(new Option('--max-records <n>', 'records per bronze object at most (default: ARCHIVE_MAX_RECORDS_PER_OBJECT)').argParser(positiveInt))
+    .addHelpText('after', '\nScheduled runs (`etl run pipeline`, `etl schedule`) keep working beside it: they share the\narchive lock and the manifest, so each Kafka offset still lands in exactly one object.\n\nExamples:\n  $ etl stream start transactions\n  $ etl stream start transactions --flush 1s --max-records 10000')
+    .action(async (stream: string, o: { flush?: number; maxRecords?: number }) => withClient(async (client, config) => {
+      const r = await startStream(client, config, { stream, flushIntervalMs: o.flush ?? config.STREAM_FLUSH_INTERVAL_MS, maxRecordsPerObject: o.maxRecords });
+      say(r.started ? `started ${r.workflowId}: ${r.url}` : `${r.workflowId} is already running (run ${r.runId}): ${r.url}; \`etl stream stop ${stream}\` stops it`);
+      if (!(await hasWorker(client, config))) {
+        process.stderr.write(`warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the stream waits until one does — start it with \`etl worker\`\n`);
+      }
+    }));
+  streamCmd.command('stop').description('ask the stream to finish its current flush, then wait for it to complete')
+    .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
+    .addOption(new Option('--timeout <duration>', 'how long to wait for it to complete').argParser(duration).default(120_000, '2m'))
+    .addHelpText('after', '\nExample:\n  $ etl stream stop transactions')
+    .action(async (stream: string, o: { timeout: number }) => withClient(async (client, config) => {
+      const r = await stopStream(client, config, stream, o.timeout);
+      if (r.state === 'not-running') say(`stream ${stream} is not running${r.report.status ? ` (last run: ${r.report.status})` : ''}`);
+      else if (r.state === 'stopped') {
+        say(`stopped stream ${stream}: ${describeTotals(r.result)}`);
+        if (!r.result.quality.passed) setExitCode(1);
+      } else {
+        process.stderr.write(`stop requested, but stream ${stream} has not completed within ${o.timeout / 1000}s (is a worker running?); \`etl stream status ${stream}\` shows when it has\n`);
+        setExitCode(1);
+      }
+    }));
+  streamCmd.command('status').description('whether the stream runs, its flushes, totals, last flush and Web UI link')
+    .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ etl stream status transactions\n  $ etl stream status transactions --json')
+    .action(async (stream: string, o: { json?: boolean }) => withClient(async (client, config) => {
+      const r = await streamReport(client, config, stream);
+      say(o.json ? JSON.stringify(r, null, 2) : formatStreamReport(r));
+    }));
+
+  program.command('demo').description('start the stack, produce events, run the pipeline and print a report')
     .addOption(new Option('--rows <n>', 'events to produce').argParser(positiveInt).default(100_000))
     .addOption(new Option('--seed <n>', 'seed for the synthetic events').argParser(seed).default(42))
     .action(async (opts: { rows: number; seed: number }) => {

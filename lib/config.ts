@@ -56,6 +56,12 @@ export const configSchema = z.object({
   ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: positiveInt.default(8),
   /** Bronze objects transformed and loaded at once by one pipeline run. */
   PIPELINE_OBJECT_CONCURRENCY: positiveInt.default(2),
+  /** Continuous mode (`etl stream start`): how long a drained stream waits before archiving again. */
+  STREAM_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100, 'at least 100 (ms)').default(5_000),
+
+  /** Prometheus metrics of a worker (SDK runtime + pipeline counters) at http://HOST:PORT/metrics; port 0 turns them off. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
   /** `etl dashboard` listens here; loopback by default, since it shows data without a login. */
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),

@@ -18,7 +18,14 @@ function installRuntime(cfg: Config): void {
     const pinoLevel = level === 'WARN' ? 'warn' : level === 'ERROR' ? 'error' : level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : 'info';
     log[pinoLevel](meta ?? {}, message);
   });
-  Runtime.install({ logger });
+  const metrics = cfg.METRICS_PORT > 0 ? { prometheus: { bindAddress: `${cfg.METRICS_HOST}:${cfg.METRICS_PORT}` } } : undefined;
+  try {
+    Runtime.install({ logger, telemetryOptions: metrics ? { metrics } : {} });
+  } catch (err) {
+    // Most often the port is taken (another worker on this machine): run on, without metrics.
+    log.warn({ err: String(err), bindAddress: metrics?.prometheus.bindAddress }, 'Prometheus metrics disabled: cannot start the exporter');
+    Runtime.install({ logger });
+  }
 }
 
 function unreachable(cfg: Config, err: unknown): EtlError {

@@ -1,4 +1,6 @@
 // Everything the worker registers as workflow code. Only deterministic code may live here.
 export { pipelineWorkflow, progressQuery } from './pipeline';
 export type { PipelineInput, PipelineResult, PipelineProgress, PipelineTotals } from './pipeline';
+export { streamWorkflow, stopSignal, streamStatusQuery } from './stream';
+export type { StreamInput, StreamResult, StreamStatus, StreamStage } from './stream';
 export { ingestWorkflow } from './ingest';

@@ -1,0 +1,70 @@
+// What operators watch: Prometheus metrics from the worker (SDK runtime + pipeline counters), and
+// runs in the Web UI's list filterable by stream, with their counts as search attributes and memo.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { produceTransactions } from '../../lib/produce';
+import { connectClient } from '../../lib/temporal';
+import { isolatedEnv, withWorker, type TestEnv } from './harness';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describe('metrics and search attributes', () => {
+  let env: TestEnv;
+  let port: number;
+  let metricsText = '';
+  const workflowId = () => `pipeline-vis-${env.id}`;
+
+  before(async () => {
+    port = await freePort();
+    env = await isolatedEnv('vis', { METRICS_PORT: port });
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { seed: 8, startMs: Date.now() - 3_600_000, windowMs: 3_600_000, topic: env.topic(), rows: 800 });
+    const producer = env.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: env.topic(), messages: [{ value: 'not json' }, { value: '[]' }] });
+    await producer.disconnect();
+    // Scrape while the worker runs: the SDK runtime, and its exporter, stop with the last worker.
+    metricsText = await withWorker(env, async (client) => {
+      await client.workflow.execute('pipelineWorkflow', { taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId: workflowId(), args: [{ stream: 'transactions' }] });
+      return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    });
+  });
+  after(async () => env?.cleanup());
+
+  it('exports SDK and pipeline metrics for Prometheus', async () => {
+    const text = metricsText;
+    // Summed over label sets: a counter may be added by several activity types.
+    const value = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\d+)$`, 'gm'))]
+      .filter((m) => m[1]!.includes(`taskQueue="${env.config.TEMPORAL_TASK_QUEUE}"`))
+      .reduce<number | undefined>((sum, m) => (sum ?? 0) + Number(m[2]), undefined);
+    assert.equal(value('etl_records_archived'), 802);
+    assert.equal(value('etl_records_loaded'), 800);
+    assert.equal(value('etl_records_quarantined'), 2);
+    assert.match(text, /^temporal_activity_execution_latency/m, 'SDK runtime metrics too');
+  });
+
+  it('makes the run filterable by stream in the UI, with its counts', async () => {
+    const client = await connectClient(env.config);
+    try {
+      const found: string[] = [];
+      for (let i = 0; i < 20 && found.length === 0; i++) {
+        for await (const wf of client.workflow.list({ query: `EtlStream = 'transactions' AND WorkflowId = '${workflowId()}'` })) found.push(wf.workflowId);
+        if (found.length === 0) await new Promise((r) => setTimeout(r, 500)); // visibility is eventually consistent
+      }
+      assert.deepEqual(found, [workflowId()]);
+      const d = await client.workflow.getHandle(workflowId()).describe();
+      assert.deepEqual(d.searchAttributes.EtlRecordsLoaded, [800]);
+      assert.deepEqual(d.searchAttributes.EtlRecordsQuarantined, [2]);
+      assert.deepEqual(d.searchAttributes.EtlStage, ['done']);
+      assert.equal((d.memo?.totals as { rowsInserted: number }).rowsInserted, 800);
+    } finally {
+      await client.connection.close();
+    }
+  });
+});
