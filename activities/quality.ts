@@ -1,5 +1,9 @@
 // Data-quality checks after a run: the manifest reconciles with what was loaded and quarantined,
 // key columns have no nulls, categorical columns hold only accepted values. Each result is stored.
+// All counts come from one snapshot and the reconciliations cover loaded objects only, so a stream
+// loading beside the run cannot make them disagree; only the two "drained" checks (nothing
+// pending, nothing unloaded) can see work in flight.
+import type pg from 'pg';
 import { ident } from '../lib/sql';
 import { getStream } from '../streams';
 import type { ActivityDeps } from './deps';
@@ -7,8 +11,31 @@ import type { QualityCheck, QualityInput, QualityResult } from './types';
 
 type Counts = Record<string, string>;
 
+/** Quarantine rows whose object is loaded (or that belong to no object): the ones a reconciliation may count. */
+const LOADED_OR_NO_OBJECT = '(q.bronze_object_id IS NULL OR EXISTS (SELECT 1 FROM bronze_objects b WHERE b.id = q.bronze_object_id AND b.loaded_at IS NOT NULL))';
+
 export async function quality(deps: ActivityDeps, input: QualityInput): Promise<QualityResult> {
-  const { pool } = deps;
+  const client = await deps.pool.connect();
+  let checks: QualityCheck[];
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    checks = await runChecks(client, input);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  await deps.pool.query(
+    `INSERT INTO quality_results (run_id, stream, check_name, passed, observed, expected, details)
+     SELECT $1, $2, * FROM unnest($3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[])`,
+    [input.runId, input.stream, checks.map((c) => c.name), checks.map((c) => c.passed), checks.map((c) => c.observed), checks.map((c) => c.expected), checks.map((c) => c.details ?? null)],
+  );
+  return { passed: checks.every((c) => c.passed), checks };
+}
+
+async function runChecks(pool: pg.PoolClient, input: QualityInput): Promise<QualityCheck[]> {
   const spec = getStream(input.stream);
   const flat = ident(spec.flatTable);
   const raw = ident(spec.rawTable);
@@ -24,7 +51,7 @@ export async function quality(deps: ActivityDeps, input: QualityInput): Promise<
             coalesce(sum(record_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS archived_loaded,
             coalesce(sum(valid_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS valid,
             coalesce(sum(inserted_count + duplicate_count + conflict_count), 0)::text AS merged,
-            coalesce(sum(quarantined_count + coalesce(conflict_count, 0)), 0)::text AS quarantined
+            coalesce(sum(quarantined_count + coalesce(conflict_count, 0)) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS quarantined
      FROM bronze_objects WHERE stream = $1`,
     [input.stream],
   );
@@ -41,8 +68,8 @@ export async function quality(deps: ActivityDeps, input: QualityInput): Promise<
   );
   const { rows: [t] } = await pool.query<Counts>(
     `SELECT (SELECT count(*) FROM ${flat})::text AS flat, (SELECT count(*) FROM ${raw})::text AS raw,
-            (SELECT count(*) FROM quarantine WHERE stream = $1)::text AS quarantine,
-            (SELECT count(*) FROM quarantine WHERE stream = $1 AND replayed_at IS NULL)::text AS quarantine_open`,
+            (SELECT count(*) FROM quarantine q WHERE stream = $1 AND ${LOADED_OR_NO_OBJECT})::text AS quarantine,
+            (SELECT count(*) FROM quarantine q WHERE stream = $1 AND replayed_at IS NULL AND ${LOADED_OR_NO_OBJECT})::text AS quarantine_open`,
     [input.stream],
   );
 
@@ -51,8 +78,8 @@ export async function quality(deps: ActivityDeps, input: QualityInput): Promise<
   eq('all_archived_objects_loaded', m!.unloaded!, 0);
   eq('archived_equals_valid_plus_quarantined', m!.transformed!, m!.archived_loaded!, 'per loaded object: records = valid + quarantined');
   eq('valid_equals_inserted_duplicates_conflicts', m!.merged!, m!.valid!, 'per loaded object: valid = inserted + duplicates + conflicting duplicates');
-  eq('archived_equals_loaded_plus_quarantined', BigInt(t!.flat!) + BigInt(t!.quarantine_open!) + BigInt(l!.duplicates!), m!.archived!,
-    `${spec.flatTable} rows + open quarantine rows + duplicates = records archived`);
+  eq('archived_equals_loaded_plus_quarantined', BigInt(t!.flat!) + BigInt(t!.quarantine_open!) + BigInt(l!.duplicates!), m!.archived_loaded!,
+    `${spec.flatTable} rows + open quarantine rows + duplicates = records of loaded objects`);
   eq('flat_rows_match_loads', t!.flat!, l!.inserted!);
   eq('raw_rows_equal_flat_rows', t!.raw!, t!.flat!);
   eq('quarantine_rows_match_manifest', t!.quarantine!, m!.quarantined!, 'quarantined by transform + conflicting duplicates found by load');
@@ -65,10 +92,5 @@ export async function quality(deps: ActivityDeps, input: QualityInput): Promise<
     eq(`accepted_values_${column}`, bad!.n!, 0, values.join(', '));
   }
 
-  await pool.query(
-    `INSERT INTO quality_results (run_id, stream, check_name, passed, observed, expected, details)
-     SELECT $1, $2, * FROM unnest($3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[])`,
-    [input.runId, input.stream, checks.map((c) => c.name), checks.map((c) => c.passed), checks.map((c) => c.observed), checks.map((c) => c.expected), checks.map((c) => c.details ?? null)],
-  );
-  return { passed: checks.every((c) => c.passed), checks };
+  return checks;
 }
