@@ -7,6 +7,7 @@ import { asActivity } from './failures';
 import { ingest } from './ingest';
 import { load } from './load';
 import { quality } from './quality';
+import { listObjectsInWindow, replayObject, type ReplayObjectInput, type WindowInput } from './replay';
 import { transform } from './transform';
 import type { ArchiveInput, IngestInput, LoadInput, PendingObject, QualityInput, TransformInput } from './types';
 import { ident } from '../lib/sql';
@@ -44,6 +45,8 @@ export function createActivities(deps: ActivityDeps) {
       return r;
     }),
     quality: wrap((input: QualityInput) => quality(deps, input)),
+    listObjectsInWindow: wrap((input: WindowInput) => listObjectsInWindow(deps, input)),
+    replayObject: wrap((input: ReplayObjectInput) => replayObject(deps, input)),
 
     /** Archived objects not loaded yet, oldest first: the work queue lives in the manifest. */
     listUnloadedObjects: wrap(async (input: { stream: string; limit: number }): Promise<PendingObject[]> => {

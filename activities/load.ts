@@ -30,7 +30,7 @@ async function loadInTransaction(deps: ActivityDeps, input: LoadInput): Promise<
   return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etl.load.${input.bronzeObjectId}`]);
     const { rows: existing } = await client.query<{ load_id: string; rows_in: number; inserted_count: number; duplicate_count: number; conflict_count: number }>(
-      'SELECT load_id, rows_in, inserted_count, duplicate_count, conflict_count FROM loads WHERE bronze_object_id = $1',
+      "SELECT load_id, rows_in, inserted_count, duplicate_count, conflict_count FROM loads WHERE bronze_object_id = $1 AND kind = 'object'",
       [input.bronzeObjectId],
     );
     if (existing[0]) {

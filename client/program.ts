@@ -21,6 +21,7 @@ import { fmt, formatTable } from './output';
 import { formatBronzeLineage, formatRecordLineage } from './commands/lineage-format';
 import { bronzeLineage, recordLineage } from './commands/lineage';
 import { listQuarantine, replayQuarantine, showQuarantine } from './commands/quarantine';
+import { replayCommand } from './commands/replay';
 import { runStatus, streamStatuses } from './commands/status';
 import { formatRunStatus, formatStreamStatuses, onWorkflow } from './commands/status-format';
 import {
@@ -315,6 +316,22 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (stream: string, o: { json?: boolean }) => withClient(async (client, config) => {
       const r = await streamReport(client, config, stream);
       say(o.json ? JSON.stringify(r, null, 2) : formatStreamReport(r));
+    }));
+
+  program.command('replay').description('re-run transform and load from the archived bronze objects of an event-time window, with the current rules')
+    .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
+    .requiredOption('--from <time>', 'window start, inclusive (ISO-8601 event time)', isoTime)
+    .requiredOption('--to <time>', 'window end, exclusive (ISO-8601 event time)', isoTime)
+    .option('--no-wait', 'start it and return (follow it with `etl status <workflowId>` or the Web UI)')
+    .addHelpText('after', '\nEvery loaded object whose event times overlap the window is read again from bronze and validated\n' +
+      'with the worker\'s current rules, in one idempotent transaction per object: records quarantined before\n' +
+      'that now pass are loaded, loaded rows get the newly derived columns, nothing is deleted or loaded twice.\n' +
+      'Unlike `etl schedule backfill` (which starts the runs a schedule missed; they drain Kafka), replay\n' +
+      're-derives data that is already archived.\n\n' +
+      'Examples:\n  $ etl replay --stream transactions --from 2026-11-22T00:00:00Z --to 2026-11-23T00:00:00Z\n' +
+      '  $ etl replay --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --no-wait')
+    .action(async (o: { stream: string; from: number; to: number; wait: boolean }) => withClient(async (client, config) => {
+      if ((await replayCommand(client, config, o, say)) !== 0) setExitCode(1);
     }));
 
   program.command('demo').description('start the stack, produce events, run the pipeline and print a report')

@@ -1,6 +1,7 @@
 // The one path by which records reach the raw and flat tables: stage silver docs in a temp table,
-// quarantine conflicting duplicates, insert what is new. Used by object loads and by replays of
-// quarantined records, inside the caller's transaction.
+// quarantine conflicting duplicates, insert what is new. Used by object loads, by replays of
+// quarantined records and by replays from bronze (which call the steps one by one), inside the
+// caller's transaction.
 import type pg from 'pg';
 import type { StreamSpec } from '../streams/types';
 
@@ -22,31 +23,37 @@ export interface MergeCounts {
   conflictKeys: string[];
 }
 
-export async function mergeStaging(
-  client: pg.PoolClient,
-  spec: StreamSpec,
-  target: { stream: string; loadId: number; bronzeObjectId: number | null },
-): Promise<MergeCounts> {
-  const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM staging');
-  const rowsIn = counted[0]!.n;
+export interface MergeTarget { stream: string; loadId: number; bronzeObjectId: number | null }
+
+/** Quarantines the staged docs that conflict (same key, different payload) and removes them from staging. */
+export async function quarantineConflicts(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget): Promise<Pick<MergeCounts, 'conflicts' | 'conflictKeys'>> {
   await client.query(spec.findConflictsSql);
   const { rows: c } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM conflicts');
   const conflicts = c[0]!.n;
-  let conflictKeys: string[] = [];
-  if (conflicts > 0) {
-    const { rows } = await client.query<{ k: string }>(
-      "SELECT (s.doc->>'kafka_topic') || ':' || (s.doc->>'kafka_partition') || ':' || (s.doc->>'kafka_offset') AS k FROM conflicts c JOIN staging s ON s.ctid = c.row_id");
-    conflictKeys = rows.map((r) => r.k);
-    await client.query(
-      `INSERT INTO quarantine (stream, kafka_topic, kafka_partition, kafka_offset, bronze_object_id, reason_code, reason, payload, payload_encoding)
-       SELECT $1, s.doc->>'kafka_topic', (s.doc->>'kafka_partition')::int, (s.doc->>'kafka_offset')::bigint,
-              coalesce((s.doc->>'bronze_object_id')::bigint, $2), 'CONFLICTING_DUPLICATE', c.reason, (s.doc->'payload')::text, 'utf8'
-       FROM conflicts c JOIN staging s ON s.ctid = c.row_id
-       ON CONFLICT (kafka_topic, kafka_partition, kafka_offset) DO NOTHING`,
-      [target.stream, target.bronzeObjectId],
-    );
-    await client.query('DELETE FROM staging WHERE ctid IN (SELECT row_id FROM conflicts)');
-  }
-  const inserted = (await client.query(spec.insertFromStagingSql, [target.loadId, target.bronzeObjectId])).rowCount ?? 0;
+  if (conflicts === 0) return { conflicts, conflictKeys: [] };
+  const { rows } = await client.query<{ k: string }>(
+    "SELECT (s.doc->>'kafka_topic') || ':' || (s.doc->>'kafka_partition') || ':' || (s.doc->>'kafka_offset') AS k FROM conflicts c JOIN staging s ON s.ctid = c.row_id");
+  await client.query(
+    `INSERT INTO quarantine (stream, kafka_topic, kafka_partition, kafka_offset, bronze_object_id, reason_code, reason, payload, payload_encoding)
+     SELECT $1, s.doc->>'kafka_topic', (s.doc->>'kafka_partition')::int, (s.doc->>'kafka_offset')::bigint,
+            coalesce((s.doc->>'bronze_object_id')::bigint, $2), 'CONFLICTING_DUPLICATE', c.reason, (s.doc->'payload')::text, 'utf8'
+     FROM conflicts c JOIN staging s ON s.ctid = c.row_id
+     ON CONFLICT (kafka_topic, kafka_partition, kafka_offset) DO NOTHING`,
+    [target.stream, target.bronzeObjectId],
+  );
+  await client.query('DELETE FROM staging WHERE ctid IN (SELECT row_id FROM conflicts)');
+  return { conflicts, conflictKeys: rows.map((r) => r.k) };
+}
+
+/** Inserts the staged docs whose keys are new into raw and flat; returns the flat rows inserted. */
+export async function insertStaged(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget): Promise<number> {
+  return (await client.query(spec.insertFromStagingSql, [target.loadId, target.bronzeObjectId])).rowCount ?? 0;
+}
+
+export async function mergeStaging(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget): Promise<MergeCounts> {
+  const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM staging');
+  const rowsIn = counted[0]!.n;
+  const { conflicts, conflictKeys } = await quarantineConflicts(client, spec, target);
+  const inserted = await insertStaged(client, spec, target);
   return { rowsIn, inserted, conflicts, conflictKeys, duplicates: rowsIn - conflicts - inserted };
 }

@@ -38,4 +38,10 @@ export interface StreamSpec {
    * return one row per flat row inserted.
    */
   insertFromStagingSql: string;
+  /**
+   * Replay from bronze: rewrites the flat row of every staged key already loaded with the same
+   * payload to the staged (newly derived) values, only where they differ; no parameters. Must
+   * return one row per flat row changed. Keys, payloads, raw rows and lineage stay as they are.
+   */
+  updateFromStagingSql: string;
 }

@@ -4,3 +4,4 @@ export type { PipelineInput, PipelineResult, PipelineProgress, PipelineTotals } 
 export { streamWorkflow, stopSignal, streamStatusQuery } from './stream';
 export type { StreamInput, StreamResult, StreamStatus, StreamStage } from './stream';
 export { ingestWorkflow } from './ingest';
+export { replayWorkflow, replayProgressQuery, type ReplayInput, type ReplayProgress, type ReplayResult } from './replay';

@@ -67,6 +67,33 @@ FROM s JOIN raw USING (transaction_id)
 ON CONFLICT (transaction_id) DO NOTHING
 RETURNING transaction_id`;
 
+// Replay from bronze after a rule change: the derived columns follow the new rules. Only keys whose
+// raw payload equals the staged one (the same event, re-derived), only rows that actually change.
+const UPDATE_FROM_STAGING = `
+WITH s AS (
+  SELECT DISTINCT ON ((doc->>'transaction_id')::uuid) doc, (doc->>'transaction_id')::uuid AS transaction_id
+  FROM staging
+  ORDER BY (doc->>'transaction_id')::uuid, (doc->>'kafka_offset')::bigint
+), n AS (
+  SELECT s.transaction_id, (doc->>'event_ts')::timestamptz AS event_ts, (doc->>'event_date')::date AS event_date,
+    (doc->>'event_hour')::smallint AS event_hour, doc->>'event_dayofweek' AS event_dayofweek, (doc->>'user_id')::bigint AS user_id,
+    (doc->>'amount')::numeric(12,2) AS amount, doc->>'amount_bucket' AS amount_bucket, doc->>'merchant' AS merchant,
+    doc->>'category' AS category, doc->>'city' AS city, doc->>'status' AS status, doc->>'payment_method' AS payment_method,
+    doc->>'currency' AS currency
+  FROM s JOIN raw_transactions r ON r.transaction_id = s.transaction_id AND r.payload = s.doc->'payload'
+)
+UPDATE transactions_flat f
+SET event_ts = n.event_ts, event_date = n.event_date, event_hour = n.event_hour, event_dayofweek = n.event_dayofweek,
+    user_id = n.user_id, amount = n.amount, amount_bucket = n.amount_bucket, merchant = n.merchant, category = n.category,
+    city = n.city, status = n.status, payment_method = n.payment_method, currency = n.currency
+FROM n
+WHERE f.transaction_id = n.transaction_id
+  AND (f.event_ts, f.event_date, f.event_hour, f.event_dayofweek, f.user_id, f.amount, f.amount_bucket, f.merchant,
+       f.category, f.city, f.status, f.payment_method, f.currency)
+  IS DISTINCT FROM (n.event_ts, n.event_date, n.event_hour, n.event_dayofweek, n.user_id, n.amount, n.amount_bucket, n.merchant,
+       n.category, n.city, n.status, n.payment_method, n.currency)
+RETURNING f.transaction_id`;
+
 export const transactionsStream: StreamSpec = {
   name: 'transactions',
   validate: validateTransaction,
@@ -85,4 +112,5 @@ export const transactionsStream: StreamSpec = {
   materializedViews: ['daily_summary'],
   findConflictsSql: FIND_CONFLICTS,
   insertFromStagingSql: INSERT_FROM_STAGING,
+  updateFromStagingSql: UPDATE_FROM_STAGING,
 };

@@ -1,0 +1,91 @@
+// Replay from bronze (`etl replay`): re-derive the loaded objects of an event-time window with the
+// worker's current rules, a page of objects at a time, then refresh aggregates and run the quality
+// checks. Each object is one idempotent transaction (activities/replay.ts), so the whole replay can
+// be retried, cancelled or repeated: a second replay with the same rules changes nothing.
+import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities, QualityResult } from '../activities';
+import type { ReplayCounts, ReplayObjectResult } from '../activities/replay';
+import { forEachLimited, PAGE, refreshAggregates, runQuality } from './objects';
+import { BOUNDED, QUICK } from './policies';
+import { showStage, showTotals } from './visibility';
+
+const bounded = proxyActivities<Activities>(BOUNDED);
+const quick = proxyActivities<Activities>(QUICK);
+
+export interface ReplayInput {
+  stream: string;
+  /** Event-time window [fromMs, toMs): every loaded object whose event times overlap it, whole. */
+  fromMs: number;
+  toMs: number;
+  /** Objects replayed at once. */
+  objectConcurrency?: number;
+  /** State carried over continue-as-new. */
+  carried?: ReplayTotals;
+}
+
+export interface ReplayTotals extends ReplayCounts {
+  objectsDone: number;
+  objectsTotal: number;
+  /** Objects of the window without their own load yet: skipped (run the pipeline, then replay). */
+  objectsNotLoaded: number;
+  /** Id cursor: objects up to this id are done. */
+  afterId: number;
+}
+
+export type ReplayStage = 'replay' | 'aggregate' | 'quality' | 'done';
+export interface ReplayProgress extends ReplayTotals { stream: string; fromMs: number; toMs: number; stage: ReplayStage }
+export interface ReplayResult extends ReplayTotals { quality: QualityResult; aggregatesRefreshed: string[] }
+
+/** Same name as the pipeline's query, so `etl status <workflowId>` and other tools can ask any run. */
+export const replayProgressQuery = defineQuery<ReplayProgress>('progress');
+
+// One page is ~PAGE * 6 history events: a fresh run every 20 pages keeps a worker's replay short.
+const PAGES_PER_RUN = 20;
+const SAMPLE = 10;
+
+const emptyTotals = (): ReplayTotals => ({
+  objectsDone: 0, objectsTotal: 0, objectsNotLoaded: 0, afterId: 0,
+  records: 0, inserted: 0, duplicates: 0, updated: 0, conflicts: 0, nowInvalid: 0, nowInvalidByCode: {}, nowInvalidSample: [], stillQuarantined: 0, rekeyed: 0,
+});
+
+function add(t: ReplayTotals, r: ReplayObjectResult): void {
+  t.objectsDone++;
+  if (r.notLoaded) return; // loaded by nobody yet: counted by the window's notLoaded instead
+  for (const k of ['records', 'inserted', 'duplicates', 'updated', 'conflicts', 'nowInvalid', 'stillQuarantined', 'rekeyed'] as const) t[k] += r[k];
+  for (const [code, n] of Object.entries(r.nowInvalidByCode)) t.nowInvalidByCode[code] = (t.nowInvalidByCode[code] ?? 0) + n;
+  t.nowInvalidSample.push(...r.nowInvalidSample.slice(0, Math.max(0, SAMPLE - t.nowInvalidSample.length)));
+}
+
+export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> {
+  const { stream, fromMs, toMs } = input;
+  const totals = input.carried ?? emptyTotals();
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  let stage: ReplayStage = 'replay';
+  setHandler(replayProgressQuery, () => ({ stream, fromMs, toMs, stage, ...totals }));
+  const enter = (next: ReplayStage) => {
+    stage = next;
+    showStage(stream, next);
+  };
+  enter('replay');
+
+  for (let pages = 0; ; pages++) {
+    const page = await quick.listObjectsInWindow({ stream, fromMs, toMs, afterId: totals.afterId, limit: PAGE });
+    totals.objectsTotal = totals.objectsDone + page.remaining;
+    totals.objectsNotLoaded = page.notLoaded;
+    await forEachLimited(page.objects, input.objectConcurrency ?? 2, async (obj) => {
+      // firstExecutionRunId survives continue-as-new: a retried object finds the load it committed.
+      add(totals, await bounded.replayObject({ stream, bronzeObjectId: obj.bronzeObjectId, workflowId, runKey: firstExecutionRunId }));
+    });
+    if (page.objects.length > 0) totals.afterId = page.objects.at(-1)!.bronzeObjectId;
+    showTotals({ ...totals, rowsInserted: totals.inserted, quarantined: 0 });
+    if (page.objects.length < PAGE) break;
+    if (workflowInfo().continueAsNewSuggested || pages + 1 >= PAGES_PER_RUN) await continueAsNew<typeof replayWorkflow>({ ...input, carried: totals });
+  }
+
+  enter('aggregate');
+  const aggregatesRefreshed = await refreshAggregates(stream);
+  enter('quality');
+  const quality = await runQuality(stream, workflowId);
+  enter('done');
+  return { ...totals, quality, aggregatesRefreshed };
+}
