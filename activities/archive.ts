@@ -18,6 +18,12 @@ interface Plan { id: number; first: bigint; last: bigint }
 
 interface OpenObject {
   plan: Plan;
+  /**
+   * Next offset to append. After a retriable error (a broker restart) kafkajs restarts its consumer
+   * in place and fetches again from the last committed offset, this object's first: what was
+   * already appended must be skipped, or the object would hold those offsets twice.
+   */
+  next: bigint;
   writer?: NdjsonGzipWriter;
   key?: string;
   minTs: number;
@@ -148,7 +154,7 @@ class Archiver {
     const redo = st.redo.shift();
     if (redo) {
       this.planned++;
-      return { plan: redo, minTs: Infinity, maxTs: -Infinity };
+      return { plan: redo, next: redo.first, minTs: Infinity, maxTs: -Infinity };
     }
     if (this.planned >= this.maxObjects || st.next >= st.high) return undefined;
     const first = st.next;
@@ -165,7 +171,7 @@ class Archiver {
     if (!rows[0]) throw new EtlError('ARCHIVE_BUSY', `offsets ${first}-${last} of ${this.topic}[${st.partition}] were planned by another archiver; retrying`);
     st.next = last + 1n;
     this.planned++;
-    return { plan: { id: Number(rows[0].id), first, last }, minTs: Infinity, maxTs: -Infinity };
+    return { plan: { id: Number(rows[0].id), first, last }, next: first, minTs: Infinity, maxTs: -Infinity };
   }
 
   private consumeUntilDone(consumer: Consumer): Promise<void> {
@@ -223,8 +229,9 @@ class Archiver {
       const offset = BigInt(message.offset);
       while (st.current && offset > st.current.plan.last) await this.finish(st);
       if (!st.current) break;
-      if (offset < st.current.plan.first) continue;
+      if (offset < st.current.next) continue;
       await this.append(st.current, message, batch.partition);
+      st.current.next = offset + 1n;
       if (offset === st.current.plan.last) await this.finish(st);
     }
     // Offsets without records (transaction markers) can end a range: the batch says we passed it.
