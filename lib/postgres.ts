@@ -26,6 +26,10 @@ export function createPool(cfg: Pick<Config, 'DATABASE_URL' | 'PG_SCHEMA' | 'PG_
   });
   // An idle client losing its server (restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // Nor may a checked-out one: pg emits the loss on the client itself, where nobody listens between
+  // queries (the archive's advisory-lock session sits idle for the whole archive). Its queries fail
+  // anyway, and pg-pool discards a broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
