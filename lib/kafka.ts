@@ -12,9 +12,15 @@ export function createKafka(cfg: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID
   });
 }
 
+const UNREACHABLE = /KafkaJSConnectionError|KafkaJSConnectionClosedError|KafkaJSNumberOfRetriesExceeded|KafkaJSBrokerNotFound|KafkaJSRequestTimeoutError/;
+
+/** kafkajs wraps connection failures (e.g. in KafkaJSNonRetriableError after a broker restart): look through the causes. */
 function looksUnreachable(err: unknown): boolean {
-  const name = (err as Error | null)?.name ?? '';
-  return isNetworkError(err) || /KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded|KafkaJSBrokerNotFound|KafkaJSRequestTimeoutError/.test(name);
+  if (isNetworkError(err)) return true;
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (UNREACHABLE.test((e as Error).name ?? '')) return true;
+  }
+  return false;
 }
 
 export function classifyKafkaError(err: unknown, brokers: readonly string[]): unknown {

@@ -20,6 +20,8 @@ describe('failure classification', () => {
   it('recognises library errors without a socket', () => {
     const kafka = Object.assign(new Error('Connection timeout'), { name: 'KafkaJSNumberOfRetriesExceeded' });
     assert.equal(codeOf(classify(kafka, { config })), 'KAFKA_UNREACHABLE');
+    const wrapped = Object.assign(new Error('Connection error'), { name: 'KafkaJSNonRetriableError', cause: Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' }) });
+    assert.equal(codeOf(classify(wrapped, { config })), 'KAFKA_UNREACHABLE', 'a connection error wrapped after a broker restart');
     const deadlock = Object.assign(new Error('deadlock detected'), { code: SQLSTATE.DEADLOCK_DETECTED });
     assert.equal(codeOf(classify(deadlock, { config })), 'POSTGRES_TRANSIENT');
     const missing = Object.assign(new Error('relation "loads" does not exist'), { code: SQLSTATE.UNDEFINED_TABLE });
