@@ -6,7 +6,7 @@ import type { Config } from '../../lib/config';
 import { EtlError, isEtlError } from '../../lib/errors';
 import { describe, tailFile, tcpOpen, waitUntil, withTimeout } from './health';
 import { kafkaService } from './kafka';
-import { ensureStackDirs, formatHostPort, isLoopback, stackPaths } from './paths';
+import { ensureStackDirs, formatHostPort, isLoopback, stackPaths, type ServiceName, type StackPaths } from './paths';
 import { postgresService } from './postgres';
 import { isAlive, readLivePid, spawnDetached, stopProcess, withLock } from './process';
 import { s3Service } from './s3';
@@ -14,6 +14,7 @@ import type { StackContext, StackService } from './service';
 import { temporalService } from './temporal';
 
 export { temporalBinary } from './temporal';
+export type { ServiceName } from './paths';
 
 const SERVICES: readonly StackService[] = [temporalService, kafkaService, s3Service, postgresService];
 const PROBE_MS = 3000;
@@ -135,24 +136,46 @@ export async function stackUp(cfg: Config, opts: StackOptions = {}): Promise<voi
   log(`stack up: all services healthy in ${((Date.now() - started) / 1000).toFixed(1)} s (state in ${ctx.paths.root})`);
 }
 
+async function downOne(svc: StackService, cfg: Config, paths: StackPaths, log: (line: string) => void): Promise<void> {
+  if (!managed(svc, cfg)) return log(`${svc.name}: external at ${addressOf(svc, cfg)}, left alone`);
+  const pidFile = paths.pidFile(svc.name);
+  const pid = readLivePid(pidFile, svc.processMarker);
+  if (pid === undefined) {
+    rmSync(pidFile, { force: true });
+    return log(`${svc.name}: not running`);
+  }
+  const how = await stopProcess(pid, svc.stopSignal, svc.stopTimeoutMs);
+  rmSync(pidFile, { force: true });
+  log(how === 'stopped' ? `${svc.name}: stopped (pid ${pid})` : `${svc.name}: killed (pid ${pid}) after ${svc.stopTimeoutMs / 1000} s without exiting`);
+}
+
 /** Stops the servers this stack started; their data stays for the next `stack up`. */
 export async function stackDown(cfg: Config, opts: StackOptions = {}): Promise<void> {
   const log = opts.log ?? (() => {});
   const paths = stackPaths(cfg);
-  await lockFor(cfg, log)(() =>
-    Promise.all(SERVICES.map(async (svc) => {
-      if (!managed(svc, cfg)) return log(`${svc.name}: external at ${addressOf(svc, cfg)}, left alone`);
-      const pidFile = paths.pidFile(svc.name);
-      const pid = readLivePid(pidFile, svc.processMarker);
-      if (pid === undefined) {
-        rmSync(pidFile, { force: true });
-        return log(`${svc.name}: not running`);
-      }
-      const how = await stopProcess(pid, svc.stopSignal, svc.stopTimeoutMs);
-      rmSync(pidFile, { force: true });
-      log(how === 'stopped' ? `${svc.name}: stopped (pid ${pid})` : `${svc.name}: killed (pid ${pid}) after ${svc.stopTimeoutMs / 1000} s without exiting`);
-    })),
-  );
+  await lockFor(cfg, log)(() => Promise.all(SERVICES.map((svc) => downOne(svc, cfg, paths, log))));
+}
+
+/**
+ * Stops one running service as `stack down` does and starts it again as `stack up` does, resolving
+ * once it is healthy (the chaos harness's server restarts). Only a server this stack started is
+ * restarted: anything else belongs to someone who did not ask for it. Returns how long each half took.
+ */
+export async function restartService(cfg: Config, name: ServiceName, opts: StackOptions = {}): Promise<{ stopMs: number; startMs: number }> {
+  const log = opts.log ?? (() => {});
+  const svc = SERVICES.find((s) => s.name === name);
+  if (!svc) throw new EtlError('USAGE', `unknown service "${name}"; the stack has ${SERVICES.map((s) => s.name).join(', ')}`);
+  const ctx: StackContext = { cfg, paths: stackPaths(cfg), log };
+  return lockFor(cfg, log)(async () => {
+    if (!managed(svc, cfg) || readLivePid(ctx.paths.pidFile(svc.name), svc.processMarker) === undefined) {
+      throw new EtlError('USAGE', `${svc.name} at ${addressOf(svc, cfg)} is not a server this stack started, so it is not restarted here`);
+    }
+    const stopping = Date.now();
+    await downOne(svc, cfg, ctx.paths, log);
+    const starting = Date.now();
+    await upOne(svc, ctx);
+    return { stopMs: starting - stopping, startMs: Date.now() - starting };
+  });
 }
 
 export async function stackStatus(cfg: Config): Promise<ServiceStatus[]> {

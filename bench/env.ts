@@ -1,0 +1,52 @@
+// Each benchmark stage runs in a corner of the shared local stack of its own (schema, topic prefix,
+// S3 prefix, consumer groups, task queue), like an integration test, so the default `etl` data is
+// never touched and everything is removed afterwards.
+import { randomBytes } from 'node:crypto';
+import { configEnv, removeIsolated } from '../client/chaos/isolate';
+import { buildClients, type Clients } from '../lib/clients';
+import type { Config } from '../lib/config';
+import { setupAll } from '../lib/setup';
+import { topicFor } from '../streams';
+
+export const STREAM = 'transactions';
+
+export interface BenchEnv extends Clients {
+  id: string;
+  topic: string;
+  /** Environment that makes a child `etl worker` see exactly this config. */
+  workerEnv: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+export async function benchEnv(base: Config, name: string, overrides: Partial<Config> = {}): Promise<BenchEnv> {
+  const id = `${name}_${randomBytes(4).toString('hex')}`;
+  const config: Config = {
+    ...base,
+    LOG_LEVEL: 'warn',
+    PG_SCHEMA: `bench_${id}`,
+    KAFKA_TOPIC_PREFIX: `bench-${id}-`,
+    KAFKA_CLIENT_ID: `bench-${id}`,
+    S3_PREFIX: `bench-${id}/`,
+    TEMPORAL_TASK_QUEUE: `bench-${id}`,
+    // A child worker must not fight a running `etl worker` for the metrics port.
+    METRICS_PORT: 0,
+    ...overrides,
+  };
+  const clients = buildClients(config);
+  await setupAll(clients);
+  return {
+    ...clients,
+    id,
+    topic: topicFor(config.KAFKA_TOPIC_PREFIX, STREAM),
+    // The worker announces that it polls at info level; the harness waits for that line.
+    workerEnv: configEnv({ ...config, LOG_LEVEL: 'info' }),
+    async cleanup() {
+      try {
+        const failed = await removeIsolated(clients);
+        for (const f of failed) clients.logger.warn({ failed: f }, 'bench cleanup step failed');
+      } finally {
+        await clients.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// `npm run bench`: measures every stage of the pipeline on the local stack (see run.ts) and prints
+// the markdown table it writes next to the JSON.
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULTS, QUICK, runBench, STAGES, type Stage } from './run';
+
+const positive = (v: string) => {
+  const n = Number(v.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+};
+const stageList = (v: string): Stage[] => {
+  const list = v.split(',').map((s) => s.trim());
+  const bad = list.filter((s) => !(STAGES as readonly string[]).includes(s));
+  if (bad.length) throw new InvalidArgumentError(`unknown stage ${bad.join(', ')}; expected some of ${STAGES.join(', ')}`);
+  return list as Stage[];
+};
+
+const program = new Command('bench')
+  .description('Throughput, freshness, memory and Temporal cost of the pipeline on the local stack')
+  .option('--events <n>', `backlog of the end-to-end figure (default ${DEFAULTS.events})`, positive)
+  .option('--rate <n>', `continuous mode: events per second (default ${DEFAULTS.rate})`, positive)
+  .option('--duration <s>', `continuous mode: seconds of producing (default ${DEFAULTS.durationS})`, positive)
+  .option('--seed <n>', 'generator seed', positive)
+  .addOption(new Option('--stages <list>', `comma-separated subset of ${STAGES.join(',')}`).argParser(stageList))
+  .option('--runs <n>', `repetitions of the per-stage figures (default ${DEFAULTS.runs})`, positive)
+  .option('--stage-events <n>', `backlog of each per-stage run (default ${DEFAULTS.stageEvents})`, positive)
+  .option('--cpu-prof <dir>', 'end-to-end workers write V8 CPU profiles (.cpuprofile) into this folder')
+  .option('--quick', 'small smoke configuration (20,000 events, 500/s for 10 s, 1 run)')
+  .action(async (o: { events?: number; rate?: number; duration?: number; seed?: number; stages?: Stage[]; runs?: number; stageEvents?: number; quick?: boolean; cpuProf?: string }) => {
+    const preset = { ...DEFAULTS, ...(o.quick ? QUICK : {}) };
+    const given = Object.fromEntries(Object.entries({ events: o.events, rate: o.rate, durationS: o.duration, seed: o.seed, stages: o.stages, runs: o.runs, stageEvents: o.stageEvents, cpuProfDir: o.cpuProf }).filter(([, v]) => v !== undefined));
+    const { jsonFile, mdFile } = await runBench({ ...preset, ...given, say: (line) => console.error(line) });
+    console.log(readFileSync(mdFile, 'utf8'));
+    console.log(`written: ${jsonFile}\n         ${mdFile}`);
+  });
+
+program.parseAsync().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`error: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,92 @@
+// The results file: the figures (medians at the top level so tools can read them), every run's
+// min/median/max, and for each target of issue 5 whether it is met and, where not, which stage
+// holds it back according to the same run's per-stage figures.
+import type { Config } from '../lib/config';
+import type { E2eFigures } from './e2e';
+import type { FreshnessFigures } from './freshness';
+import type { Spread } from './stats';
+
+export interface Target { name: string; target: string; value: number; met: boolean; bottleneck: string | null }
+
+export interface Results {
+  e2e_events_per_s: number;
+  load_rows_per_s: number;
+  copy_rows_per_s: number;
+  load_vs_copy_ratio: number;
+  freshness_p99_ms: number;
+  producer_events_per_s: number;
+  worker_peak_rss_mb: number;
+  activities_per_million: number;
+  machine: { cores: number; memory_mb: number; cpu: string };
+  commit: string;
+  date: string;
+  options: Record<string, unknown>;
+  config: Pick<Config, 'ARCHIVE_MAX_RECORDS_PER_OBJECT' | 'ARCHIVE_MAX_OBJECTS_PER_ACTIVITY' | 'PIPELINE_OBJECT_CONCURRENCY' | 'STREAM_FLUSH_INTERVAL_MS' | 'KAFKA_TOPIC_PARTITIONS'>;
+  stages: Record<string, Spread>;
+  e2e: E2eFigures[];
+  freshness: FreshnessFigures | null;
+  /** Runs discarded because they failed (a server restarted under them) and made again. */
+  retries: string[];
+  targets: Target[];
+}
+
+const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+
+/** Where each stage's time goes for 1M events, run one object at a time. */
+function stageShares(stages: Record<string, Spread>): string {
+  const per = (k: string) => 1e6 / (stages[k]?.median ?? NaN);
+  const parts = { archive: per('archive_events_per_s'), transform: per('transform_events_per_s'), load: per('load_rows_per_s') };
+  const total = Object.values(parts).reduce((a, b) => a + b, 0);
+  if (!Number.isFinite(total)) return 'per-stage figures not measured in this run';
+  const sorted = Object.entries(parts).sort((a, b) => b[1] - a[1]);
+  return `per 1M events one object at a time: ${sorted.map(([k, s]) => `${k} ${s.toFixed(0)} s (${((100 * s) / total).toFixed(0)}%)`).join(', ')}; ` +
+    `the slowest stage is ${sorted[0]![0]}`;
+}
+
+export function evaluateTargets(r: Omit<Results, 'targets'>): Target[] {
+  const shares = stageShares(r.stages);
+  const big = r.e2e[r.e2e.length - 1];
+  const fr = r.freshness;
+  const t = (name: string, target: string, value: number, met: boolean, why: string): Target => ({ name, target, value, met, bottleneck: met ? null : why });
+  return [
+    t('end-to-end backlog', `≥ 30,000 events/s on 1M (measured on ${f0(big?.events ?? NaN)})`, r.e2e_events_per_s, r.e2e_events_per_s >= 30_000,
+      `${shares}; objects are transformed and loaded ${r.config.PIPELINE_OBJECT_CONCURRENCY} at a time after each archive step, all on 2 cores shared with Kafka, Postgres, the S3 server and Temporal`),
+    t('load vs bare COPY', '≥ 0.6×', r.load_vs_copy_ratio, r.load_vs_copy_ratio >= 0.6,
+      'load = gunzip of the silver object + COPY of jsonb docs into a temp staging table + conflict scan + INSERT … SELECT with ON CONFLICT into raw and flat (jsonb parsed again per column) in one transaction; bare COPY writes the final rows once'),
+    t('continuous freshness p99', '≤ 5,000 ms at 5,000 events/s', r.freshness_p99_ms, r.freshness_p99_ms <= 5_000,
+      fr ? `flush interval ${r.config.STREAM_FLUSH_INTERVAL_MS} ms is the floor of the wait; each flush then runs archive → transform → load as separate activities (p50 ${f0(fr.freshness_p50_ms)} ms, achieved rate ${f0(fr.achieved_rate)}/s${fr.drained ? '' : ', did not drain'})` : 'not measured'),
+    t('producer', '≥ 100,000 events/s', r.producer_events_per_s, r.producer_events_per_s >= 100_000,
+      'produceTransactions sends one batch of 5,000 at a time (maxInFlightRequests 1, acks all) and builds each message with JSON.stringify on the same thread: the producer waits on every round-trip'),
+    t('worker peak RSS', '≤ 512 MB', r.worker_peak_rss_mb, r.worker_peak_rss_mb <= 512, 'see the per-size RSS in the e2e table'),
+    t('activities per 1M events', '≤ 100', r.activities_per_million, r.activities_per_million <= 100,
+      `one transform and one load per object of ≤ ${f0(r.config.ARCHIVE_MAX_RECORDS_PER_OBJECT)} records, one archive per ${r.config.ARCHIVE_MAX_OBJECTS_PER_ACTIVITY} objects and one work-queue look-up per page`),
+  ];
+}
+
+const fmtTarget = (t: Target) => (t.target.endsWith('×') ? f2(t.value) : f0(t.value));
+
+export function markdown(r: Results): string {
+  const lines = [
+    `# Benchmark ${r.date}`, '',
+    `commit \`${r.commit}\` · ${r.machine.cores} cores (${r.machine.cpu}) · ${f0(r.machine.memory_mb)} MB · options \`${JSON.stringify(r.options)}\``, '',
+    '## Stages (activities driven directly, one object at a time)', '',
+    '| figure | min | median | max | runs |', '|---|---:|---:|---:|---:|',
+    ...Object.entries(r.stages).map(([k, s]) => `| ${k} | ${k.includes('ratio') || k.includes('mb') ? f2(s.min) : f0(s.min)} | ${k.includes('ratio') || k.includes('mb') ? f2(s.median) : f0(s.median)} | ${k.includes('ratio') || k.includes('mb') ? f2(s.max) : f0(s.max)} | ${s.runs} |`),
+    '', '## End to end (produce a backlog, then one pipeline run through a worker process)', '',
+    '| events | seconds | events/s | producer events/s | activities | activities per 1M | worker peak RSS MB |', '|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.e2e.map((e) => `| ${f0(e.events)} | ${f2(e.seconds)} | ${f0(e.e2e_events_per_s)} | ${f0(e.producer_events_per_s)} | ${e.activities} | ${f0(e.activities_per_million)} | ${f0(e.worker_peak_rss_mb)} |`),
+    '', 'Time inside activities per run (seconds, summed over concurrent ones): ' +
+      r.e2e.map((e) => `${f0(e.events)}: ${Object.entries(e.activity_seconds).map(([k, v]) => `${k} ${f2(v)}`).join(', ')}`).join(' · '),
+    '', '## Continuous mode', '',
+    r.freshness
+      ? `${f0(r.freshness.rate)} events/s for ${r.freshness.seconds} s (achieved ${f0(r.freshness.achieved_rate)}/s, ${f0(r.freshness.produced)} events${r.freshness.drained ? '' : ', NOT drained'}): freshness p50 ${f0(r.freshness.freshness_p50_ms)} ms, p95 ${f0(r.freshness.freshness_p95_ms)} ms, p99 ${f0(r.freshness.freshness_p99_ms)} ms, max ${f0(r.freshness.freshness_max_ms)} ms; worker peak RSS ${f0(r.freshness.worker_peak_rss_mb)} MB`
+      : 'not measured',
+    ...(r.retries.length ? ['', `Runs made again after a failure: ${r.retries.join('; ')}`] : []),
+    '', '## Targets (issue 5)', '',
+    '| target | goal | measured | met | bottleneck |', '|---|---|---:|---|---|',
+    ...r.targets.map((t) => `| ${t.name} | ${t.target} | ${fmtTarget(t)} | ${t.met ? 'yes' : '**no**'} | ${t.bottleneck ?? ''} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
