@@ -2,7 +2,7 @@
 // S3 prefix, consumer groups, task queue), like an integration test, so the default `etl` data is
 // never touched and everything is removed afterwards.
 import { randomBytes } from 'node:crypto';
-import { configEnv, removeIsolated } from '../client/chaos/isolate';
+import { configEnv, isolatedConfig, removeIsolated } from '../lib/isolation';
 import { buildClients, type Clients } from '../lib/clients';
 import type { Config } from '../lib/config';
 import { setupAll } from '../lib/setup';
@@ -20,18 +20,7 @@ export interface BenchEnv extends Clients {
 
 export async function benchEnv(base: Config, name: string, overrides: Partial<Config> = {}): Promise<BenchEnv> {
   const id = `${name}_${randomBytes(4).toString('hex')}`;
-  const config: Config = {
-    ...base,
-    LOG_LEVEL: 'warn',
-    PG_SCHEMA: `bench_${id}`,
-    KAFKA_TOPIC_PREFIX: `bench-${id}-`,
-    KAFKA_CLIENT_ID: `bench-${id}`,
-    S3_PREFIX: `bench-${id}/`,
-    TEMPORAL_TASK_QUEUE: `bench-${id}`,
-    // A child worker must not fight a running `etl worker` for the metrics port.
-    METRICS_PORT: 0,
-    ...overrides,
-  };
+  const config = isolatedConfig(base, 'bench', id, { LOG_LEVEL: 'warn', ...overrides });
   const clients = buildClients(config);
   await setupAll(clients);
   return {

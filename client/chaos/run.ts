@@ -16,7 +16,7 @@ import { describe } from '../stack/health';
 import { PipelineDriver } from './driver';
 import { FaultInjector, planFaults } from './faults';
 import { retriedActivities, type RetriedActivity } from './history';
-import { chaosConfig, configEnv, removeIsolated } from './isolate';
+import { configEnv, isolatedConfig, removeIsolated } from '../../lib/isolation';
 import { withDefaults, type ChaosOptions } from './options';
 import { badKindOf, planMix, produceMix, type ProduceStats } from './produce-mix';
 import { ProgressProbe } from './progress';
@@ -39,7 +39,7 @@ export async function runChaos(base: Config, partial: Partial<ChaosOptions> & Pi
   const opts = withDefaults(partial);
   validate(opts);
   const began = Date.now();
-  const config = chaosConfig(base, opts.recordsPerObject);
+  const config = isolatedConfig(base, 'chaos', undefined, { ARCHIVE_MAX_RECORDS_PER_OBJECT: opts.recordsPerObject });
   const id = config.TEMPORAL_TASK_QUEUE;
   const topic = topicFor(config.KAFKA_TOPIC_PREFIX, STREAM);
   const log = opts.log;

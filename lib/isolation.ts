@@ -1,24 +1,27 @@
-// A chaos run lives in a corner of the shared stack of its own (schema, topic prefix, S3 prefix,
-// consumer groups, task queue), like an integration test, so it can run next to other work and be
-// removed afterwards without touching anything else.
+// A corner of the shared stack of its own (schema, topic prefix, S3 prefix, consumer groups, task
+// queue) for an integration test, a chaos run or a benchmark, so it can run next to other work and
+// be removed afterwards without touching anything else.
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Clients } from '../../lib/clients';
-import { configSchema, type Config } from '../../lib/config';
-import { STREAMS, topicFor } from '../../streams';
+import type { Clients } from './clients';
+import { configSchema, type Config } from './config';
+import { STREAMS, topicFor } from '../streams';
 
-export function chaosConfig(base: Config, recordsPerObject: number, id = randomBytes(4).toString('hex')): Config {
+/**
+ * The config of an isolated corner named `<kind>_<id>` (schema) / `<kind>-<id>-` (topics, objects,
+ * consumer groups, task queue). Metrics are off: such a worker must not take the port of a real one.
+ */
+export function isolatedConfig(base: Config, kind: string, id = randomBytes(4).toString('hex'), overrides: Partial<Config> = {}): Config {
   return {
     ...base,
-    PG_SCHEMA: `chaos_${id}`,
+    PG_SCHEMA: `${kind}_${id}`,
     PG_POOL_MAX: 4,
-    KAFKA_TOPIC_PREFIX: `chaos-${id}-`,
-    KAFKA_CLIENT_ID: `chaos-${id}`,
-    S3_PREFIX: `chaos-${id}/`,
-    TEMPORAL_TASK_QUEUE: `chaos-${id}`,
-    ARCHIVE_MAX_RECORDS_PER_OBJECT: recordsPerObject,
-    // Its worker restarts again and again: it must not take the metrics port of a real worker.
+    KAFKA_TOPIC_PREFIX: `${kind}-${id}-`,
+    KAFKA_CLIENT_ID: `${kind}-${id}`,
+    S3_PREFIX: `${kind}-${id}/`,
+    TEMPORAL_TASK_QUEUE: `${kind}-${id}`,
     METRICS_PORT: 0,
+    ...overrides,
   };
 }
 
