@@ -50,7 +50,7 @@ async function runChecks(pool: pg.PoolClient, input: QualityInput): Promise<Qual
             coalesce(sum(valid_count + quarantined_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS transformed,
             coalesce(sum(record_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS archived_loaded,
             coalesce(sum(valid_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS valid,
-            coalesce(sum(inserted_count + duplicate_count + conflict_count), 0)::text AS merged,
+            coalesce(sum(inserted_count + duplicate_count + coalesce(conflict_count, 0)), 0)::text AS merged,
             coalesce(sum(quarantined_count + coalesce(conflict_count, 0)) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS quarantined
      FROM bronze_objects WHERE stream = $1`,
     [input.stream],
