@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { EtlError } from '../lib/errors';
-import { withKafkaErrors } from '../lib/kafka';
+import { archiveGroup, withKafkaErrors } from '../lib/kafka';
 import { bronzeKey, encodeValue, type BronzeRecord } from '../lib/lake';
 import { NdjsonGzipWriter } from '../lib/ndjson';
 import { topicFor } from '../streams';
@@ -81,7 +81,7 @@ class Archiver {
     if (busy.length === 0) return this.result();
 
     const consumer = kafka.consumer({
-      groupId: `${config.KAFKA_CLIENT_ID}-archive-${this.topic}`,
+      groupId: archiveGroup(config, this.topic),
       allowAutoTopicCreation: false,
       maxBytesPerPartition: 4 * 1024 * 1024,
       sessionTimeout: 30_000,

@@ -4,7 +4,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { Config } from '../lib/config';
 import { isEtlError } from '../lib/errors';
-import { classifyKafkaError } from '../lib/kafka';
+import { archiveGroup, classifyKafkaError } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import { STREAMS, topicFor } from '../streams';
 
@@ -17,8 +17,6 @@ export type LagReport =
 const TIMEOUT_MS = 4_000;
 const CACHE_MS = 2_000;
 
-/** The group activities/archive.ts consumes with. */
-export const archiveGroup = (cfg: Pick<Config, 'KAFKA_CLIENT_ID'>, topic: string) => `${cfg.KAFKA_CLIENT_ID}-archive-${topic}`;
 
 async function topicLag(admin: Admin, cfg: Config, stream: string, existing: string[]): Promise<TopicLag> {
   const topic = topicFor(cfg.KAFKA_TOPIC_PREFIX, stream);

@@ -2,6 +2,9 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { Config } from './config';
 import { EtlError, isNetworkError } from './errors';
 
+/** The consumer group of a topic's archive: its committed offsets are what lag tools read. */
+export const archiveGroup = (cfg: Pick<Config, 'KAFKA_CLIENT_ID'>, topic: string) => `${cfg.KAFKA_CLIENT_ID}-archive-${topic}`;
+
 export function createKafka(cfg: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>): Kafka {
   return new Kafka({
     clientId: cfg.KAFKA_CLIENT_ID,
