@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import { SingleBar, Presets } from 'cli-progress';
 
 /** A plain aligned table: what people read in a terminal and what tests can parse. */
@@ -28,4 +29,26 @@ export function progressBar(label: string, total: number): { update(n: number): 
     },
     stop: () => bar.stop(),
   };
+}
+
+/**
+ * Waits for a run's result, drawing a bar from its `progress` query once a second. `measure` maps a
+ * progress answer to done/total, or undefined while there is nothing to draw yet.
+ */
+export async function waitWithProgress<P, R>(handle: WorkflowHandle, label: string, measure: (p: P) => { done: number; total: number } | undefined): Promise<R> {
+  let bar: ReturnType<typeof progressBar> | undefined;
+  const timer = setInterval(() => {
+    handle.query<P>('progress').then((p) => {
+      const m = measure(p);
+      if (!m || m.total <= 0) return;
+      bar ??= progressBar(label, m.total);
+      bar.update(Math.min(m.done, m.total));
+    }).catch(() => undefined);
+  }, 1_000);
+  try {
+    return (await handle.result()) as R;
+  } finally {
+    clearInterval(timer);
+    bar?.stop();
+  }
 }

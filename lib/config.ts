@@ -69,7 +69,6 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
-export type ConfigInput = Partial<Record<keyof z.input<typeof configSchema>, string>>;
 
 function readDotenv(file: string): Record<string, string> {
   return existsSync(file) ? parseDotenv(readFileSync(file)) : {};
@@ -92,11 +91,6 @@ export function loadConfig(
   }
   const cfg = result.data;
   return { ...cfg, ETL_STATE_DIR: path.resolve(PROJECT_ROOT, cfg.ETL_STATE_DIR) };
-}
-
-/** The config with some values replaced (tests use it to isolate themselves). */
-export function withOverrides(base: Config, overrides: Partial<Config>): Config {
-  return { ...base, ...overrides };
 }
 
 export function temporalUiUrl(cfg: Config, workflowId?: string, runId?: string): string {

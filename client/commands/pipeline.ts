@@ -3,7 +3,7 @@ import { temporal } from '@temporalio/proto';
 import type { Config } from '../../lib/config';
 import { readableWorkflowId } from '../../lib/temporal';
 import type { PipelineProgress, PipelineResult } from '../../workflows';
-import { progressBar } from '../output';
+import { waitWithProgress } from '../output';
 
 export async function startPipeline(client: Client, config: Config, stream: string): Promise<WorkflowHandle> {
   return client.workflow.start('pipelineWorkflow', {
@@ -25,19 +25,8 @@ export async function hasWorker(client: Client, config: Config): Promise<boolean
   return (res.pollers ?? []).length > 0;
 }
 
-/** Waits for the result, drawing progress from the workflow's `progress` query. */
-export async function waitForPipeline(handle: WorkflowHandle, expectedRecords?: number): Promise<PipelineResult> {
-  const bar = expectedRecords ? progressBar('pipeline', expectedRecords) : undefined;
-  const timer = setInterval(() => {
-    handle
-      .query<PipelineProgress>('progress')
-      .then((p) => bar?.update(Math.min(p.rowsInserted + p.duplicates + p.quarantined, expectedRecords ?? 0)))
-      .catch(() => undefined);
-  }, 1_000);
-  try {
-    return (await handle.result()) as PipelineResult;
-  } finally {
-    clearInterval(timer);
-    bar?.stop();
-  }
+/** Waits for the result; with `expectedRecords`, draws a bar of records settled (loaded, duplicate or quarantined). */
+export function waitForPipeline(handle: WorkflowHandle, expectedRecords?: number): Promise<PipelineResult> {
+  return waitWithProgress<PipelineProgress, PipelineResult>(handle, 'pipeline', (p) =>
+    expectedRecords ? { done: p.rowsInserted + p.duplicates + p.quarantined, total: expectedRecords } : undefined);
 }

@@ -5,7 +5,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle 
 import { temporalUiUrl, type Config } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
 import type { ReplayProgress, ReplayResult } from '../../workflows';
-import { fmt, progressBar } from '../output';
+import { fmt, waitWithProgress } from '../output';
 import { hasWorker } from './pipeline';
 
 export interface ReplayOptions { stream: string; from: number; to: number; wait: boolean }
@@ -33,20 +33,8 @@ export async function startReplay(client: Client, config: Config, o: Omit<Replay
 }
 
 /** Waits for the result, with a bar over the window's objects drawn from the `progress` query. */
-export async function waitForReplay(handle: WorkflowHandle): Promise<ReplayResult> {
-  let bar: ReturnType<typeof progressBar> | undefined;
-  const timer = setInterval(() => {
-    handle.query<ReplayProgress>('progress').then((p) => {
-      if (!bar && p.objectsTotal > 0) bar = progressBar('replay', p.objectsTotal);
-      bar?.update(Math.min(p.objectsDone, p.objectsTotal));
-    }).catch(() => undefined);
-  }, 1_000);
-  try {
-    return (await handle.result()) as ReplayResult;
-  } finally {
-    clearInterval(timer);
-    bar?.stop();
-  }
+export function waitForReplay(handle: WorkflowHandle): Promise<ReplayResult> {
+  return waitWithProgress<ReplayProgress, ReplayResult>(handle, 'replay', (p) => ({ done: p.objectsDone, total: p.objectsTotal }));
 }
 
 export function describeReplay(r: ReplayResult): string[] {
