@@ -14,7 +14,7 @@ import type { BronzeRecord } from '../lib/lake';
 import { readNdjsonGzip } from '../lib/ndjson';
 import { inTransaction } from '../lib/postgres';
 import { ident } from '../lib/sql';
-import { createStaging, insertStaged, quarantineConflicts } from '../lib/staging';
+import { createStaging, insertStaged, quarantineConflicts, runAfterMerge } from '../lib/staging';
 import { getStream } from '../streams';
 import { classifyRecord, silverDoc } from '../streams/classify';
 import type { StreamSpec } from '../streams/types';
@@ -212,6 +212,7 @@ async function mergeReplay(client: pg.PoolClient, spec: StreamSpec, target: { st
     [target.bronzeObjectId]);
 
   counts.inserted = await insertStaged(client, spec, target);
+  await runAfterMerge(client, spec);
   const resolved = await client.query(
     `UPDATE quarantine q SET replayed_at = now(), replay_load_id = $2 FROM staging s
      WHERE q.bronze_object_id = $1 AND q.replayed_at IS NULL

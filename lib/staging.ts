@@ -50,10 +50,16 @@ export async function insertStaged(client: pg.PoolClient, spec: StreamSpec, targ
   return (await client.query(spec.insertFromStagingSql, [target.loadId, target.bronzeObjectId])).rowCount ?? 0;
 }
 
+/** Brings the stream's derived tables up to date with what was just merged from staging. */
+export async function runAfterMerge(client: pg.PoolClient, spec: StreamSpec): Promise<void> {
+  for (const sql of spec.afterMergeSql) await client.query(sql);
+}
+
 export async function mergeStaging(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget): Promise<MergeCounts> {
   const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM staging');
   const rowsIn = counted[0]!.n;
   const { conflicts, conflictKeys } = await quarantineConflicts(client, spec, target);
   const inserted = await insertStaged(client, spec, target);
+  await runAfterMerge(client, spec);
   return { rowsIn, inserted, conflicts, conflictKeys, duplicates: rowsIn - conflicts - inserted };
 }

@@ -1,16 +1,35 @@
+// The registry of declared streams. Everything outside streams/ finds a stream here by name.
 import { EtlError } from '../lib/errors';
 import { transactionsStream } from './transactions';
 import type { StreamSpec } from './types';
 
-export const STREAMS: Readonly<Record<string, StreamSpec>> = { transactions: transactionsStream };
+const registry: Record<string, StreamSpec> = { transactions: transactionsStream };
+
+export const STREAMS: Readonly<Record<string, StreamSpec>> = registry;
+
+export function streamNames(): string[] {
+  return Object.keys(registry);
+}
 
 export function getStream(name: string): StreamSpec {
-  const spec = STREAMS[name];
-  if (!spec) throw new EtlError('USAGE', `unknown stream "${name}"; known streams: ${Object.keys(STREAMS).join(', ')}`);
+  const spec = registry[name];
+  if (!spec) throw new EtlError('USAGE', `unknown stream "${name}"; known streams: ${streamNames().join(', ')}`);
   return spec;
+}
+
+/**
+ * Adds a stream declared outside this folder (a plugin, a test) for the life of the process; the
+ * worker and CLI of that process then carry it like the built-in ones. Returns the undo.
+ */
+export function registerStream(spec: StreamSpec): () => void {
+  if (registry[spec.name]) throw new Error(`stream ${spec.name} is already registered`);
+  registry[spec.name] = spec;
+  return () => {
+    delete registry[spec.name];
+  };
 }
 
 /** The Kafka topic of a stream; the prefix lets tests and tenants share a broker. */
 export function topicFor(topicPrefix: string, stream: string): string {
-  return `${topicPrefix}${stream}`;
+  return `${topicPrefix}${registry[stream]?.topic ?? stream}`;
 }

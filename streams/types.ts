@@ -15,14 +15,20 @@ export interface AcceptedValues {
   values: readonly string[];
 }
 
+/** What the activities, workflows and CLI know of a stream; built by `defineStream` (./define.ts). */
 export interface StreamSpec {
   name: string;
+  /** Kafka topic before the deployment's prefix; bronze and silver keys are named after it. */
+  topic: string;
   /** Checks and enriches one decoded JSON value; `row` is what goes to the flat table. */
   validate(value: unknown): ValidationResult;
   /** Tables, for quality checks and reports. */
   rawTable: string;
   flatTable: string;
   keyColumn: string;
+  /** PostgreSQL type of the key column, e.g. `uuid`. */
+  keyType: string;
+  eventTimeColumn: string;
   notNullColumns: readonly string[];
   acceptedValues: readonly AcceptedValues[];
   materializedViews: readonly string[];
@@ -44,4 +50,6 @@ export interface StreamSpec {
    * return one row per flat row changed. Keys, payloads, raw rows and lineage stay as they are.
    */
   updateFromStagingSql: string;
+  /** Run after insertFromStagingSql / updateFromStagingSql, in the same transaction, staging still present. */
+  afterMergeSql: readonly string[];
 }

@@ -1,0 +1,155 @@
+// A stream is declared here once: its event schema, its enrichment, its topic and its tables. The
+// SQL the load and replay paths run (conflict scan, insert, re-derive) is generated from the column
+// list, so a new stream needs no hand-written SQL and no branch anywhere else.
+import type { z } from 'zod';
+import { ident } from '../lib/sql';
+import type { AcceptedValues, QuarantineCode, StreamSpec, ValidationResult } from './types';
+
+export interface ColumnDecl {
+  name: string;
+  /** PostgreSQL type the staged JSON value is cast to: `text`, `uuid`, `numeric(12,2)`, `timestamptz`… */
+  type: string;
+  /** Checked by the quality stage: no NULL may reach the flat table. */
+  notNull?: boolean;
+  /** Checked by the quality stage: every value must be one of these. */
+  acceptedValues?: readonly string[];
+}
+
+export interface StreamDeclaration<Event> {
+  name: string;
+  /** Kafka topic, before the deployment's KAFKA_TOPIC_PREFIX; bronze and silver keys follow it. Default: `name`. */
+  topic?: string;
+  /** What one event must look like; outside data is parsed by it before anything else reads it. */
+  schema: z.ZodType<Event, unknown>;
+  /** The flat row of one valid event: a JSON-safe value for the key and every declared column. */
+  enrich(event: Event): Record<string, unknown>;
+  rawTable: string;
+  flatTable: string;
+  /** The record key, unique in the raw and flat tables; a second record with it is a duplicate or a conflict. */
+  key: ColumnDecl;
+  /** The flat column holding the event time; it is copied to `raw.event_ts`. */
+  eventTimeColumn: string;
+  /** Every flat column except the key and the lineage columns (load_id, bronze_object_id, kafka_*). */
+  columns: readonly ColumnDecl[];
+  materializedViews?: readonly string[];
+  /**
+   * Statements run in the same transaction right after rows were inserted into or re-derived in the
+   * flat table from the temp table `staging(doc jsonb)` (one silver line per row, still there):
+   * derived tables kept up to date incrementally (candles, running totals). No parameters.
+   */
+  afterMergeSql?: readonly string[];
+}
+
+const SQL_TYPE = /^[a-z][a-z0-9 _]*(\(\d+(,\s*\d+)?\))?(\[\])?$/;
+
+function sqlType(type: string): string {
+  if (!SQL_TYPE.test(type)) throw new Error(`not a plain SQL type: ${JSON.stringify(type)}`);
+  return type;
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
+}
+
+function codeFor(issue: z.core.$ZodIssue, value: unknown): QuarantineCode {
+  if (issue.path.length > 0 && valueAt(value, issue.path) === undefined) return 'MISSING_FIELD';
+  if (issue.code === 'invalid_type') return 'WRONG_TYPE';
+  if (issue.code === 'invalid_value') return 'UNKNOWN_VALUE';
+  if (issue.code === 'invalid_union') return 'WRONG_TYPE';
+  return 'INVALID_VALUE';
+}
+
+/** zod parse + enrichment; the first failing rule names the quarantine code, every rule the reason. */
+export function validatorFor<Event>(schema: z.ZodType<Event, unknown>, enrich: (e: Event) => Record<string, unknown>) {
+  return (value: unknown): ValidationResult => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return { ok: true, row: enrich(parsed.data) };
+    const issues = parsed.error.issues;
+    return {
+      ok: false,
+      code: codeFor(issues[0]!, value),
+      reason: issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    };
+  };
+}
+
+/** `(doc->>'col')::type`: a staged silver value, typed. */
+function staged(col: ColumnDecl, doc = 'doc'): string {
+  return `(${doc}->>'${col.name}')::${sqlType(col.type)}`;
+}
+
+export function defineStream<Event>(d: StreamDeclaration<Event>): StreamSpec {
+  const raw = ident(d.rawTable);
+  const flat = ident(d.flatTable);
+  const key = ident(d.key.name);
+  const keyOf = (doc = 'doc') => staged(d.key, doc);
+  const columns = d.columns.map((c) => ({ ...c, id: ident(c.name), value: staged(c) }));
+  const eventTime = d.columns.find((c) => c.name === d.eventTimeColumn);
+  if (!eventTime) throw new Error(`stream ${d.name}: eventTimeColumn ${d.eventTimeColumn} is not a declared column`);
+  const lineage = `coalesce((doc->>'bronze_object_id')::bigint, $2), doc->>'kafka_topic', (doc->>'kafka_partition')::int, (doc->>'kafka_offset')::bigint`;
+  // DISTINCT ON keeps the earliest offset when one staging set holds the same key twice.
+  const firstPerKey = `SELECT DISTINCT ON (${keyOf()}) doc, ${keyOf()} AS ${key} FROM staging ORDER BY ${keyOf()}, (doc->>'kafka_offset')::bigint`;
+
+  // jsonb equality ignores key order and whitespace: "the same payload" means the same JSON value.
+  const findConflictsSql = `
+INSERT INTO conflicts (row_id, reason)
+SELECT k.row_id,
+       CASE WHEN r.${key} IS NOT NULL
+            THEN '${d.key.name} already loaded with a different payload (from ' || r.kafka_topic || '[' || r.kafka_partition || ']@' || r.kafka_offset || ')'
+            ELSE '${d.key.name} appears earlier in the same batch with a different payload (offset ' || f.kafka_offset || ')' END
+FROM (SELECT ctid AS row_id, ${keyOf()} AS id, doc->'payload' AS payload FROM staging) k
+JOIN (SELECT DISTINCT ON (${keyOf()}) ${keyOf()} AS id, doc->'payload' AS payload, doc->>'kafka_offset' AS kafka_offset
+      FROM staging ORDER BY ${keyOf()}, (doc->>'kafka_offset')::bigint) f ON f.id = k.id
+LEFT JOIN ${raw} r ON r.${key} = k.id
+WHERE k.payload <> coalesce(r.payload, f.payload)`;
+
+  const insertFromStagingSql = `
+WITH s AS (${firstPerKey}),
+raw AS (
+  INSERT INTO ${raw} (${key}, event_ts, payload, load_id, bronze_object_id, kafka_topic, kafka_partition, kafka_offset)
+  SELECT ${key}, ${staged(eventTime)}, doc->'payload', $1, ${lineage}
+  FROM s
+  ON CONFLICT (${key}) DO NOTHING
+  RETURNING ${key}
+)
+INSERT INTO ${flat} (${key}, ${columns.map((c) => c.id).join(', ')}, load_id, bronze_object_id, kafka_topic, kafka_partition, kafka_offset)
+SELECT s.${key}, ${columns.map((c) => c.value).join(', ')}, $1, ${lineage}
+FROM s JOIN raw USING (${key})
+ON CONFLICT (${key}) DO NOTHING
+RETURNING ${key}`;
+
+  // Replay from bronze after a rule change: the derived columns follow the new rules. Only keys whose
+  // raw payload equals the staged one (the same event, re-derived), only rows that actually change.
+  const updateFromStagingSql = `
+WITH s AS (${firstPerKey}),
+n AS (
+  SELECT s.${key}, ${columns.map((c) => `${c.value} AS ${c.id}`).join(', ')}
+  FROM s JOIN ${raw} r ON r.${key} = s.${key} AND r.payload = s.doc->'payload'
+)
+UPDATE ${flat} f
+SET ${columns.map((c) => `${c.id} = n.${c.id}`).join(', ')}
+FROM n
+WHERE f.${key} = n.${key}
+  AND (${columns.map((c) => `f.${c.id}`).join(', ')})
+  IS DISTINCT FROM (${columns.map((c) => `n.${c.id}`).join(', ')})
+RETURNING f.${key}`;
+
+  const acceptedValues: AcceptedValues[] = d.columns.filter((c) => c.acceptedValues).map((c) => ({ column: c.name, values: c.acceptedValues! }));
+  return {
+    name: d.name,
+    topic: d.topic ?? d.name,
+    validate: validatorFor(d.schema, d.enrich),
+    rawTable: d.rawTable,
+    flatTable: d.flatTable,
+    keyColumn: d.key.name,
+    keyType: sqlType(d.key.type),
+    eventTimeColumn: d.eventTimeColumn,
+    notNullColumns: [d.key.name, ...d.columns.filter((c) => c.notNull).map((c) => c.name)],
+    acceptedValues,
+    materializedViews: d.materializedViews ?? [],
+    findConflictsSql,
+    insertFromStagingSql,
+    updateFromStagingSql,
+    afterMergeSql: d.afterMergeSql ?? [],
+  };
+}
