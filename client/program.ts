@@ -28,6 +28,7 @@ import {
   backfillSchedule, createSchedule, deleteSchedule, describeSchedule, listSchedules, OVERLAP_POLICIES, pauseSchedule,
   triggerSchedule, updateSchedule, type OverlapName,
 } from './commands/schedule';
+import { SCHEDULABLE_NAMES } from './commands/schedulable';
 import { formatStatusTable, stackDown, stackStatus, stackUp } from './stack';
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -204,18 +205,18 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--catchup-window <duration>', 'missed runs within this window are still taken after an outage').argParser(duration))
     .option('--pause-on-failure', 'pause the schedule when a run fails');
   timingOptions(schedule.command('create').description('create a schedule for a pipeline'))
-    .addArgument(program.createArgument('<pipeline>', 'what to run').choices(['pipeline']))
+    .addArgument(program.createArgument('<what>', 'what to run').choices(SCHEDULABLE_NAMES))
     .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
-    .option('--id <id>', 'schedule id (default: <pipeline>-<stream>)')
+    .option('--id <id>', 'schedule id (default: <what>-<stream>)')
     .addOption(new Option('--jitter <duration>', 'delay each run by a random amount up to this').argParser(duration))
     .addOption(new Option('--start <time>', 'no runs before this time (ISO-8601)').argParser(isoTime))
     .addOption(new Option('--end <time>', 'no runs after this time (ISO-8601)').argParser(isoTime))
     .option('--paused', 'create it paused')
     .option('--note <text>', 'a note shown with the schedule')
     .addHelpText('after', '\nOverlap defaults to skip (Airflow\'s max_active_runs=1).\n\nExamples:\n  $ etl schedule create pipeline --every 5m\n  $ etl schedule create pipeline --cron "0 * * * *" --catchup-window 6h --pause-on-failure')
-    .action(async (pipeline: string, o: { stream: string; id?: string; every?: number; cron?: string; overlap?: OverlapName; catchupWindow?: number; pauseOnFailure?: boolean; jitter?: number; start?: number; end?: number; paused?: boolean; note?: string }) => {
+    .action(async (what: string, o: { stream: string; id?: string; every?: number; cron?: string; overlap?: OverlapName; catchupWindow?: number; pauseOnFailure?: boolean; jitter?: number; start?: number; end?: number; paused?: boolean; note?: string }) => {
       await withClient(async (client, config) => {
-        const id = await createSchedule(client, config, { ...o, overlap: o.overlap ?? 'skip', everyMs: o.every, catchupWindowMs: o.catchupWindow, jitterMs: o.jitter });
+        const id = await createSchedule(client, config, { ...o, what, overlap: o.overlap ?? 'skip', everyMs: o.every, catchupWindowMs: o.catchupWindow, jitterMs: o.jitter });
         say(`created schedule ${id}${o.paused ? ' (paused)' : ''}; runs appear as ${id}-<time> in ${temporalUiUrl(config)}`);
       });
     });

@@ -8,7 +8,7 @@ import {
 } from '@temporalio/client';
 import type { Config } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
-import type { PipelineInput } from '../../workflows';
+import { SCHEDULABLE } from './schedulable';
 
 export const OVERLAP_POLICIES = ['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all'] as const;
 export type OverlapName = (typeof OVERLAP_POLICIES)[number];
@@ -23,6 +23,8 @@ const OVERLAP: Record<OverlapName, ScheduleOverlapPolicy> = {
 
 export interface ScheduleArgs {
   id?: string;
+  /** A key of SCHEDULABLE: what the schedule starts. */
+  what: string;
   stream: string;
   everyMs?: number;
   cron?: string;
@@ -62,13 +64,14 @@ async function onSchedule<T>(id: string, fn: () => Promise<T>): Promise<T> {
 }
 
 export async function createSchedule(client: Client, config: Config, a: ScheduleArgs): Promise<string> {
-  const scheduleId = a.id ?? scheduleIdFor('pipeline', a.stream);
-  const input: PipelineInput = { stream: a.stream, objectConcurrency: config.PIPELINE_OBJECT_CONCURRENCY };
+  const target = SCHEDULABLE[a.what];
+  if (!target) throw new EtlError('USAGE', `cannot schedule "${a.what}"; choose one of ${Object.keys(SCHEDULABLE).join(', ')}`);
+  const scheduleId = a.id ?? scheduleIdFor(a.what, a.stream);
   const options: ScheduleOptions = {
     scheduleId,
     spec: specOf(a),
     // Temporal appends the scheduled time: pipeline-transactions-2026-11-22T13:05:00Z.
-    action: { type: 'startWorkflow', workflowType: 'pipelineWorkflow', workflowId: scheduleId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [input] },
+    action: { type: 'startWorkflow', workflowType: target.workflowType, workflowId: scheduleId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [target.input(config, { stream: a.stream })] },
     policies: {
       overlap: OVERLAP[a.overlap],
       ...(a.catchupWindowMs !== undefined ? { catchupWindow: a.catchupWindowMs } : {}),

@@ -25,8 +25,8 @@ describe('etl schedule', () => {
   it('creates, lists, triggers, backfills, pauses and deletes', { timeout: 180_000 }, async () => {
     const id = `sched-${env.id}`;
     await withWorker(env, async (client) => {
-      await createSchedule(client, env.config, { id, stream: 'transactions', everyMs: HOUR, overlap: 'skip', catchupWindowMs: HOUR, note: 'test' });
-      await assert.rejects(createSchedule(client, env.config, { id, stream: 'transactions', everyMs: HOUR, overlap: 'skip' }),
+      await createSchedule(client, env.config, { id, what: 'pipeline', stream: 'transactions', everyMs: HOUR, overlap: 'skip', catchupWindowMs: HOUR, note: 'test' });
+      await assert.rejects(createSchedule(client, env.config, { id, what: 'pipeline', stream: 'transactions', everyMs: HOUR, overlap: 'skip' }),
         (err: unknown) => err instanceof EtlError && err.code === 'SCHEDULE_EXISTS' && err.message.includes('etl schedule update'));
 
       const listed = (await listSchedules(client)).find((s) => s.id === id);

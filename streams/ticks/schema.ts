@@ -1,0 +1,49 @@
+// What one price tick must look like to enter silver, whichever source produced it (simulator,
+// Yahoo Finance, Finnhub, CryptoCompare). Unknown extra fields are allowed and kept in the raw payload.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ASSET_CLASSES, TICK_SOURCES, type TickSource } from './vocabulary';
+
+export const MAX_PRICE = 1e9;
+/** Ticks further than this from "now" are implausible (clock bugs, seconds-vs-milliseconds mix-ups). */
+export const MAX_TICK_SKEW_MS = { past: 20 * 365 * 86_400_000, future: 3_600_000 } as const;
+
+const finite = (what: string) => z.number().refine((v) => Number.isFinite(v), `${what} must be finite`);
+
+export function tickSchema(now: () => number = Date.now) {
+  const eventTs = z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'event_ts is not an ISO-8601 timestamp')
+    .transform((s) => new Date(s))
+    .refine((d) => d.getTime() <= now() + MAX_TICK_SKEW_MS.future, 'event_ts is in the future')
+    .refine((d) => d.getTime() >= now() - MAX_TICK_SKEW_MS.past, 'event_ts is too far in the past');
+
+  return z.looseObject({
+    tick_id: z.uuid(),
+    symbol: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z0-9][A-Z0-9.\-=^]{0,19}$/, 'symbol must be 1-20 of A-Z 0-9 . - = ^')),
+    source: z.enum(TICK_SOURCES),
+    asset_class: z.enum(ASSET_CLASSES),
+    event_ts: eventTs,
+    price: finite('price').pipe(z.number().positive().max(MAX_PRICE)),
+    /** Quantity traded since the previous tick of this symbol and source; null when the source does not say. */
+    volume: finite('volume').pipe(z.number().nonnegative()).nullable(),
+    currency: z.string().transform((s) => s.toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/, 'currency must be a 3-letter ISO code')),
+    exchange: z.string().trim().min(1).max(40).nullish(),
+  });
+}
+
+export type Tick = z.output<ReturnType<typeof tickSchema>>;
+/** A tick as producers publish it (JSON on the `ticks` topic). */
+export type TickEvent = z.input<ReturnType<typeof tickSchema>>;
+
+/**
+ * The key of a tick: a UUID derived from (source, symbol, event time), so polling the same quote
+ * twice, or re-running a simulator with the same seed, yields the same key and loads once.
+ */
+export function tickId(source: TickSource, symbol: string, eventTsMs: number): string {
+  const h = createHash('sha1').update(`${source}|${symbol.toUpperCase()}|${eventTsMs}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50; // version 5 (name-based, SHA-1)
+  h[8] = (h[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
