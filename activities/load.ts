@@ -7,7 +7,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { EtlError } from '../lib/errors';
 import { openGzipObject } from '../lib/ndjson';
 import { inTransaction } from '../lib/postgres';
-import { COPY_INTO_STAGING, createStaging, mergeStaging } from '../lib/staging';
+import { tryDirectLoad } from '../lib/direct-load';
+import { COPY_INTO_STAGING, createStaging, mergeStaging, runAfterMergeOfLoad, type MergeCounts } from '../lib/staging';
 import { getStream } from '../streams';
 import type { ActivityDeps } from './deps';
 import type { LoadInput, LoadResult } from './types';
@@ -41,14 +42,23 @@ async function loadInTransaction(deps: ActivityDeps, input: LoadInput): Promise<
     const silverKey = objs[0]?.silver_key;
     if (!silverKey) throw new EtlError('MANIFEST_INVALID', `bronze object ${input.bronzeObjectId} has not been transformed; run transform first`);
 
-    await createStaging(client);
-    await pipeline(await openGzipObject(s3, config.S3_BUCKET, silverKey), client.query(copyFrom(COPY_INTO_STAGING)));
     const { rows: loadRows } = await client.query<{ load_id: string }>(
       'INSERT INTO loads (bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count, workflow_id) VALUES ($1, $2, $3, 0, 0, 0, $4) RETURNING load_id',
       [input.bronzeObjectId, input.stream, silverKey, input.workflowId ?? null],
     );
     const loadId = Number(loadRows[0]!.load_id);
-    const { rowsIn, inserted, duplicates, conflicts } = await mergeStaging(client, spec, { stream: input.stream, loadId, bronzeObjectId: input.bronzeObjectId });
+    const target = { stream: input.stream, loadId, bronzeObjectId: input.bronzeObjectId };
+    let counts: Omit<MergeCounts, 'conflictKeys'>;
+    const direct = await tryDirectLoad(client, spec, s3, config.S3_BUCKET, silverKey, target);
+    if (direct !== null) {
+      await runAfterMergeOfLoad(client, spec, loadId);
+      counts = { rowsIn: direct, inserted: direct, duplicates: 0, conflicts: 0 };
+    } else {
+      await createStaging(client);
+      await pipeline(await openGzipObject(s3, config.S3_BUCKET, silverKey), client.query(copyFrom(COPY_INTO_STAGING)));
+      counts = await mergeStaging(client, spec, target);
+    }
+    const { rowsIn, inserted, duplicates, conflicts } = counts;
     await client.query('UPDATE loads SET rows_in = $2, inserted_count = $3, duplicate_count = $4, conflict_count = $5 WHERE load_id = $1', [loadId, rowsIn, inserted, duplicates, conflicts]);
     await client.query(
       'UPDATE bronze_objects SET load_id = $2, inserted_count = $3, duplicate_count = $4, conflict_count = $5, loaded_at = now() WHERE id = $1',

@@ -82,6 +82,12 @@ async function runChecks(pool: pg.PoolClient, input: QualityInput): Promise<Qual
     `${spec.flatTable} rows + open quarantine rows + duplicates = records of loaded objects`);
   eq('flat_rows_match_loads', t!.flat!, l!.inserted!);
   eq('raw_rows_equal_flat_rows', t!.raw!, t!.flat!);
+  // The lineage columns carry no foreign keys (migration 010: they halved load throughput); this is their check.
+  const { rows: [orphans] } = await pool.query<Counts>(
+    `SELECT count(*)::text AS n FROM ${flat} f
+     WHERE NOT EXISTS (SELECT 1 FROM loads l WHERE l.load_id = f.load_id)
+        OR (f.bronze_object_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM bronze_objects b WHERE b.id = f.bronze_object_id))`);
+  eq('lineage_resolves', orphans!.n!, 0, `every ${spec.flatTable} row points at an existing load and bronze object`);
   eq('quarantine_rows_match_manifest', t!.quarantine!, m!.quarantined!, 'quarantined by transform + conflicting duplicates found by load');
 
   const nullChecks = spec.notNullColumns.map((c) => `count(*) FILTER (WHERE ${ident(c)} IS NULL)`).join(' + ');

@@ -4,6 +4,7 @@
 // caller's transaction.
 import type pg from 'pg';
 import type { StreamSpec } from '../streams/types';
+import { ident } from './sql';
 
 // Each silver line is one CSV field: JSON never contains raw 0x01/0x02 bytes (control characters
 // are escaped inside JSON strings), so no quoting or escaping can misfire.
@@ -53,6 +54,18 @@ export async function insertStaged(client: pg.PoolClient, spec: StreamSpec, targ
 /** Brings the stream's derived tables up to date with what was just merged from staging. */
 export async function runAfterMerge(client: pg.PoolClient, spec: StreamSpec): Promise<void> {
   for (const sql of spec.afterMergeSql) await client.query(sql);
+}
+
+/**
+ * The hooks of a load that bypassed staging (lib/direct-load.ts): a temp view named `staging` shows
+ * them the flat rows of this load in the silver shape, then goes away with the statement that made it.
+ */
+export async function runAfterMergeOfLoad(client: pg.PoolClient, spec: StreamSpec, loadId: number): Promise<void> {
+  if (spec.afterMergeSql.length === 0) return;
+  await client.query("SELECT set_config('etl.load_id', $1, true)", [String(loadId)]);
+  await client.query(`CREATE TEMP VIEW staging AS SELECT to_jsonb(f) AS doc FROM ${ident(spec.flatTable)} f WHERE f.load_id = current_setting('etl.load_id')::bigint`);
+  await runAfterMerge(client, spec);
+  await client.query('DROP VIEW staging');
 }
 
 export async function mergeStaging(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget): Promise<MergeCounts> {

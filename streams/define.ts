@@ -3,7 +3,7 @@
 // list, so a new stream needs no hand-written SQL and no branch anywhere else.
 import type { z } from 'zod';
 import { ident } from '../lib/sql';
-import type { AcceptedValues, QuarantineCode, StreamSpec, ValidationResult } from './types';
+import type { AcceptedValues, QuarantineCode, StreamSpec, SyntheticSource, ValidationResult } from './types';
 
 export interface ColumnDecl {
   name: string;
@@ -38,6 +38,8 @@ export interface StreamDeclaration<Event> {
    * derived tables kept up to date incrementally (candles, running totals). No parameters.
    */
   afterMergeSql?: readonly string[];
+  /** Synthetic events for `etl produce <stream>` and the ingest workflow. */
+  synthetic?: SyntheticSource;
 }
 
 const SQL_TYPE = /^[a-z][a-z0-9 _]*(\(\d+(,\s*\d+)?\))?(\[\])?$/;
@@ -144,6 +146,7 @@ RETURNING f.${key}`;
     keyColumn: d.key.name,
     keyType: sqlType(d.key.type),
     eventTimeColumn: d.eventTimeColumn,
+    flatColumns: d.columns.map((c) => c.name),
     notNullColumns: [d.key.name, ...d.columns.filter((c) => c.notNull).map((c) => c.name)],
     acceptedValues,
     materializedViews: d.materializedViews ?? [],
@@ -151,5 +154,6 @@ RETURNING f.${key}`;
     insertFromStagingSql,
     updateFromStagingSql,
     afterMergeSql: d.afterMergeSql ?? [],
+    ...(d.synthetic ? { synthetic: d.synthetic } : {}),
   };
 }

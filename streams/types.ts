@@ -29,6 +29,8 @@ export interface StreamSpec {
   /** PostgreSQL type of the key column, e.g. `uuid`. */
   keyType: string;
   eventTimeColumn: string;
+  /** The flat table's columns after the key and before the lineage columns, in declaration order. */
+  flatColumns: readonly string[];
   notNullColumns: readonly string[];
   acceptedValues: readonly AcceptedValues[];
   materializedViews: readonly string[];
@@ -52,4 +54,47 @@ export interface StreamSpec {
   updateFromStagingSql: string;
   /** Run after insertFromStagingSql / updateFromStagingSql, in the same transaction, staging still present. */
   afterMergeSql: readonly string[];
+  /** Synthetic events for `etl produce <stream>` and the ingest workflow; absent when the stream has none. */
+  synthetic?: SyntheticSource;
+}
+
+/** One Kafka message of a synthetic event. */
+export interface SyntheticMessage {
+  /** Partitioning key: events with the same key keep their order. */
+  key: string;
+  value: string;
+  /** Kafka CreateTime, milliseconds as a string: the event time, so bronze objects are partitioned by it. */
+  timestamp: string;
+}
+
+/** A flag of `etl produce <stream>`; the CLI parses its value by `kind` (client/args.ts). */
+export interface SyntheticFlag {
+  /** commander syntax, e.g. `--window <duration>`. */
+  flags: string;
+  /** Name of the generator option the value becomes, e.g. `windowMs`. */
+  option: string;
+  description: string;
+  kind: 'seed' | 'time' | 'duration' | 'list';
+  /** Parsed default; none means the source fills it in `resolve` (e.g. from the clock). */
+  default?: unknown;
+  defaultDescription?: string;
+}
+
+/**
+ * Where synthetic events of a stream come from. Message i must depend only on (options, i): a
+ * producer that crashed resumes at the index it last acknowledged and sends the very same messages.
+ */
+export interface SyntheticSource {
+  /** What `etl produce <stream>` publishes, for its help. */
+  description: string;
+  flags: readonly SyntheticFlag[];
+  /** Lines of `etl produce <stream> --help` examples, without the `$ `. */
+  examples: readonly string[];
+  /**
+   * The generator options from the parsed flags, with clock-dependent defaults filled in, checked.
+   * JSON-safe: they travel in the ingest workflow's input. Throws EtlError USAGE when invalid.
+   */
+  resolve(flags: Readonly<Record<string, unknown>>, context: { rows: number; nowMs: number }): Record<string, unknown>;
+  /** Messages from `fromIndex` on (options as `resolve` made them; unknown: they come back from a workflow input). */
+  messages(options: unknown, fromIndex: number): Iterator<SyntheticMessage>;
 }

@@ -11,6 +11,7 @@ const SQL_WORD = /\b(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|GRANT|REFRESH
 const REVIEWED: Record<string, string[]> = {
   'lib/migrate.ts': ['placeholders'],
   'activities/quality.ts': ['nullChecks', 'LOADED_OR_NO_OBJECT'],
+  'lib/direct-load.ts': ['flatColumns', 'LINEAGE'],
   // SQL generated from a stream declaration: every name has passed ident() and every type sqlType().
   'streams/define.ts': ['keyOf()', 'd.key.name', 'firstPerKey', 'staged(eventTime)', 'lineage',
     "columns.map((c) => c.id).join(', ')", "columns.map((c) => c.value).join(', ')",

@@ -1,0 +1,127 @@
+// The direct-COPY fast path of a load writes exactly the rows the staging path writes, and steps
+// aside whenever a key is already loaded or repeats in the object.
+import assert from 'node:assert/strict';
+import { pipeline } from 'node:stream/promises';
+import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { createActivities } from '../../activities';
+import { tryDirectLoad } from '../../lib/direct-load';
+import { openGzipObject } from '../../lib/ndjson';
+import { produceTransactions } from '../../lib/produce';
+import { COPY_INTO_STAGING, createStaging, mergeStaging } from '../../lib/staging';
+import { getStream } from '../../streams';
+import { isolatedEnv, type TestEnv } from './harness';
+
+const spec = getStream('transactions');
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
+
+/** Every column except ingested_at (the transaction's clock), of the rows of one load. */
+async function rowsOfLoad(client: pg.PoolClient, loadId: number): Promise<{ raw: string; flat: string; n: number }> {
+  const { rows } = await client.query<{ raw: string; flat: string; n: number }>(`
+    SELECT (SELECT md5(string_agg((to_jsonb(r) - 'ingested_at')::text, '|' ORDER BY transaction_id)) FROM raw_transactions r WHERE load_id = $1) AS raw,
+           (SELECT md5(string_agg((to_jsonb(f) - 'ingested_at')::text, '|' ORDER BY transaction_id)) FROM transactions_flat f WHERE load_id = $1) AS flat,
+           (SELECT count(*)::int FROM transactions_flat WHERE load_id = $1) AS n`, [loadId]);
+  return rows[0]!;
+}
+
+describe('direct-COPY load (lib/direct-load.ts)', () => {
+  let env: TestEnv;
+  let silverKey: string;
+  let objectId: number;
+  let loadId: number;
+  let rowsOfObject: number;
+
+  before(async () => {
+    env = await isolatedEnv('direct', { ARCHIVE_MAX_RECORDS_PER_OBJECT: 2_000 });
+    const acts = createActivities(env);
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { seed: 11, startMs: Date.now() - 3_600_000, windowMs: 3_600_000, topic: env.topic(), rows: 2_000 });
+    await run(acts.archive, { stream: 'transactions' });
+    const [o] = await run(acts.listUnloadedObjects, { stream: 'transactions', limit: 1 });
+    objectId = o!.bronzeObjectId;
+    const transformed = await run(acts.transform, { stream: 'transactions', bronzeObjectId: objectId });
+    silverKey = transformed.silverKey;
+    rowsOfObject = transformed.valid;
+    assert.ok(rowsOfObject > 100, 'the object has rows to load');
+    // A load row to attribute rows to; every attempt below is rolled back.
+    const { rows } = await env.pool.query<{ load_id: string }>(
+      "INSERT INTO loads (bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count) VALUES ($1, 'transactions', $2, 0, 0, 0) RETURNING load_id", [objectId, silverKey]);
+    loadId = Number(rows[0]!.load_id);
+  });
+  after(async () => env?.cleanup());
+
+  async function inRolledBackTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await env.pool.connect();
+    try {
+      await client.query('BEGIN');
+      return await fn(client);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }
+
+  async function waitForBlockedCopy(): Promise<void> {
+    for (let i = 0; i < 300; i++) {
+      const { rows } = await env.pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'COPY %raw_transactions%'");
+      if (rows[0]!.n > 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the direct COPY never waited on the uncommitted key');
+  }
+
+  it('writes the same raw and flat rows as the staging path', async () => {
+    const target = { stream: 'transactions', loadId, bronzeObjectId: objectId };
+    const direct = await inRolledBackTransaction(async (client) => {
+      const n = await tryDirectLoad(client, spec, env.s3, env.config.S3_BUCKET, silverKey, target);
+      assert.equal(n, rowsOfObject, 'the fast path is taken for an object of new keys');
+      return rowsOfLoad(client, loadId);
+    });
+    const staged = await inRolledBackTransaction(async (client) => {
+      await createStaging(client);
+      await pipeline(await openGzipObject(env.s3, env.config.S3_BUCKET, silverKey), client.query(copyFrom(COPY_INTO_STAGING)));
+      const merged = await mergeStaging(client, spec, target);
+      assert.equal(merged.inserted, rowsOfObject);
+      return rowsOfLoad(client, loadId);
+    });
+    assert.equal(direct.n, rowsOfObject);
+    assert.deepEqual(direct, staged);
+  });
+
+  it('steps aside (null) when one key of the object is already loaded, and leaves nothing behind', async () => {
+    await inRolledBackTransaction(async (client) => {
+      await createStaging(client);
+      await pipeline(await openGzipObject(env.s3, env.config.S3_BUCKET, silverKey), client.query(copyFrom(COPY_INTO_STAGING)));
+      // Load a single key of the object through SQL, as an earlier object would have.
+      await client.query(`INSERT INTO raw_transactions (transaction_id, event_ts, payload) SELECT (doc->>'transaction_id')::uuid, (doc->>'event_ts')::timestamptz, doc->'payload' FROM staging LIMIT 1`);
+      await client.query('DROP TABLE staging, conflicts');
+      const n = await tryDirectLoad(client, spec, env.s3, env.config.S3_BUCKET, silverKey, { loadId, bronzeObjectId: objectId });
+      assert.equal(n, null);
+      assert.equal((await rowsOfLoad(client, loadId)).n, 0);
+    });
+  });
+
+  it('steps aside when another transaction loads one of the keys while it copies (unique violation rolled back to its savepoint)', async () => {
+    const other = await env.pool.connect();
+    try {
+      await other.query('BEGIN');
+      await createStaging(other);
+      await pipeline(await openGzipObject(env.s3, env.config.S3_BUCKET, silverKey), other.query(copyFrom(COPY_INTO_STAGING)));
+      await other.query(`INSERT INTO raw_transactions (transaction_id, event_ts, payload) SELECT (doc->>'transaction_id')::uuid, (doc->>'event_ts')::timestamptz, doc->'payload' FROM staging ORDER BY doc->>'kafka_offset' DESC LIMIT 1`);
+      const result = inRolledBackTransaction(async (client) => {
+        const n = await tryDirectLoad(client, spec, env.s3, env.config.S3_BUCKET, silverKey, { loadId, bronzeObjectId: objectId });
+        // The transaction is still usable after the savepoint rollback.
+        return { n, after: (await rowsOfLoad(client, loadId)).n };
+      });
+      // The COPY waits on the other transaction's uncommitted key; committing it makes the COPY fail.
+      await waitForBlockedCopy();
+      await other.query('COMMIT');
+      assert.deepEqual(await result, { n: null, after: 0 });
+    } finally {
+      other.release();
+      await env.pool.query('DELETE FROM raw_transactions WHERE load_id IS NULL');
+    }
+  });
+});
