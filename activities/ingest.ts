@@ -1,20 +1,25 @@
 import { Context } from '@temporalio/activity';
 import { topicFor } from '../streams';
-import { produceTransactions } from '../lib/produce';
+import { produceSynthetic } from '../lib/produce';
 import type { ActivityDeps } from './deps';
 import type { IngestInput, IngestResult } from './types';
 
-/** Resumes from the index in the last heartbeat: events are a pure function of (seed, index). */
+/**
+ * Publishes the stream's synthetic events; resumes from the index in the last heartbeat, since
+ * message i is a pure function of (generator options, i).
+ */
 export async function ingest(deps: ActivityDeps, input: IngestInput): Promise<IngestResult> {
   const ctx = Context.current();
   const resumed = (ctx.info.heartbeatDetails as { nextIndex?: number } | undefined)?.nextIndex;
   const topic = topicFor(deps.config.KAFKA_TOPIC_PREFIX, input.stream);
-  await produceTransactions(deps.kafka, deps.config.KAFKA_BROKERS, {
-    ...input,
+  const { stream, rows, startIndex, rate, ...generatorOptions } = input;
+  await produceSynthetic(deps.kafka, deps.config.KAFKA_BROKERS, stream, generatorOptions, {
     topic,
-    startIndex: resumed ?? input.startIndex ?? 0,
+    rows,
+    rate,
+    startIndex: resumed ?? startIndex ?? 0,
     signal: ctx.cancellationSignal,
     onProgress: (nextIndex) => ctx.heartbeat({ nextIndex }),
   });
-  return { produced: input.rows - (input.startIndex ?? 0), topic };
+  return { produced: rows - (startIndex ?? 0), topic };
 }

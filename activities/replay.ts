@@ -192,6 +192,9 @@ async function mergeReplay(client: pg.PoolClient, spec: StreamSpec, target: { st
   await client.query('ANALYZE staging'); // a temp table has no statistics: the joins below want the row count
   counts.conflicts = (await quarantineConflicts(client, spec, target)).conflicts;
   counts.updated = (await client.query(spec.updateFromStagingSql)).rowCount ?? 0;
+  // The derived tables follow the re-derived rows now, while staging still holds every record of
+  // the object: the deletion below keeps only the previously quarantined ones.
+  if (counts.updated > 0) await runAfterMerge(client, spec);
 
   // Only records that were quarantined may become rows: every other record of a loaded object is
   // loaded already (or counted a duplicate). If its key is not found, the key rule changed; inserting

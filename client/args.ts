@@ -30,3 +30,7 @@ export const idList = parser(
   z.string().regex(/^\d+(,\d+)*$/).transform((s) => s.split(',').map(Number)),
   'comma-separated ids such as 12,13',
 );
+export const nameList = parser(
+  z.string().regex(/^[^,\s]+(,[^,\s]+)*$/).transform((s) => s.split(',')),
+  'a comma-separated list without spaces, such as AAPL,BTC-USD',
+);

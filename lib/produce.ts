@@ -1,11 +1,18 @@
 // Publishes synthetic events in batches (one request carries thousands of messages) through an
-// idempotent producer, so a broker retry never writes a message twice.
+// idempotent producer, so a broker retry never writes a message twice. Which events: the stream's
+// own synthetic source (streams/<stream>/synthetic.ts), found by the stream's name.
 import type { Kafka, Message } from 'kafkajs';
-import { syntheticTransaction, type GeneratorOptions } from '../streams/transactions/generator';
+import { getStream } from '../streams';
+import type { GeneratorOptions } from '../streams/transactions/generator';
+import type { SyntheticSource } from '../streams/types';
+import { EtlError } from './errors';
 import { withKafkaErrors } from './kafka';
 
-export interface ProduceOptions extends GeneratorOptions {
+export { transactionMessage } from '../streams/transactions/synthetic';
+
+export interface ProduceOptions {
   topic: string;
+  /** Index after the last message to send (message indices start at 0). */
   rows: number;
   startIndex?: number;
   /** Events per second, 0 for unthrottled. */
@@ -18,17 +25,14 @@ export interface ProduceOptions extends GeneratorOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function transactionMessage(index: number, opts: GeneratorOptions): Message {
-  const event = syntheticTransaction(index, opts);
-  return {
-    key: String(event.user_id), // per-user ordering, like a card network
-    value: JSON.stringify(event),
-    // CreateTime = event time, so bronze objects are partitioned by when events happened.
-    timestamp: String(Date.parse(event.event_ts)),
-  };
+export function syntheticSourceOf(stream: string): SyntheticSource {
+  const source = getStream(stream).synthetic;
+  if (!source) throw new EtlError('USAGE', `stream "${stream}" declares no synthetic events to produce`);
+  return source;
 }
 
-export async function produceTransactions(kafka: Kafka, brokers: readonly string[], opts: ProduceOptions): Promise<number> {
+/** Sends messages `startIndex` .. `rows - 1` of `messages` (which starts at `startIndex`); returns how many. */
+export async function produceMessages(kafka: Kafka, brokers: readonly string[], messages: Iterator<Message>, opts: ProduceOptions): Promise<number> {
   const batchSize = opts.batchSize ?? 5_000;
   const start = opts.startIndex ?? 0;
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -38,9 +42,9 @@ export async function produceTransactions(kafka: Kafka, brokers: readonly string
     for (let i = start; i < opts.rows; i += batchSize) {
       opts.signal?.throwIfAborted();
       const end = Math.min(i + batchSize, opts.rows);
-      const messages: Message[] = new Array(end - i);
-      for (let j = i; j < end; j++) messages[j - i] = transactionMessage(j, opts);
-      await withKafkaErrors(brokers, () => producer.send({ topic: opts.topic, acks: -1, messages }));
+      const batch: Message[] = new Array(end - i);
+      for (let j = i; j < end; j++) batch[j - i] = messages.next().value as Message;
+      await withKafkaErrors(brokers, () => producer.send({ topic: opts.topic, acks: -1, messages: batch }));
       opts.onProgress?.(end);
       if (opts.rate && opts.rate > 0) {
         const due = began + ((end - start) / opts.rate) * 1000;
@@ -50,5 +54,16 @@ export async function produceTransactions(kafka: Kafka, brokers: readonly string
   } finally {
     await producer.disconnect().catch(() => undefined);
   }
-  return opts.rows - start;
+  return Math.max(0, opts.rows - start);
+}
+
+/** Synthetic events of `stream` with its generator options (as its source's `resolve` makes them). */
+export function produceSynthetic(kafka: Kafka, brokers: readonly string[], stream: string, options: unknown, opts: ProduceOptions): Promise<number> {
+  return produceMessages(kafka, brokers, syntheticSourceOf(stream).messages(options, opts.startIndex ?? 0), opts);
+}
+
+/** Synthetic card transactions: `produceSynthetic` of the transactions stream. */
+export function produceTransactions(kafka: Kafka, brokers: readonly string[], opts: ProduceOptions & GeneratorOptions): Promise<number> {
+  const { seed, startMs, windowMs } = opts;
+  return produceSynthetic(kafka, brokers, 'transactions', { seed, startMs, windowMs }, opts);
 }

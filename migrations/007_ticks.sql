@@ -77,3 +77,32 @@ SELECT symbol, source, date_trunc('day', bucket_start, 'UTC') AS bucket_start,
        min(currency) AS currency
 FROM candles_1m
 GROUP BY symbol, source, date_trunc('day', bucket_start, 'UTC');
+
+-- BI tools list views with their comments: the candle views say what they hold.
+COMMENT ON TABLE candles_1m IS 'One-minute OHLCV candle per symbol and source (UTC minutes), recomputed from ticks_flat by every load that touches the minute, late ticks included.';
+COMMENT ON VIEW candles_1h IS 'Hourly OHLCV candles per symbol and source (UTC hours), aggregated on read from candles_1m: always consistent with it.';
+COMMENT ON VIEW candles_1d IS 'Daily OHLCV candles per symbol and source (UTC days), aggregated on read from candles_1m: always consistent with it.';
+COMMENT ON COLUMN candles_1h.symbol IS 'Instrument symbol, e.g. AAPL or BTC-USD.';
+COMMENT ON COLUMN candles_1h.source IS 'Where the ticks came from: simulator, yahoo, finnhub or cryptocompare.';
+COMMENT ON COLUMN candles_1h.bucket_start IS 'Start of the UTC hour.';
+COMMENT ON COLUMN candles_1h.open IS 'Price of the first tick of the hour.';
+COMMENT ON COLUMN candles_1h.high IS 'Highest price of the hour.';
+COMMENT ON COLUMN candles_1h.low IS 'Lowest price of the hour.';
+COMMENT ON COLUMN candles_1h.close IS 'Price of the last tick of the hour.';
+COMMENT ON COLUMN candles_1h.volume IS 'Quantity traded in the hour; NULL when no tick reported a volume.';
+COMMENT ON COLUMN candles_1h.tick_count IS 'Number of ticks in the hour.';
+COMMENT ON COLUMN candles_1h.first_tick_ts IS 'Time of the first tick of the hour.';
+COMMENT ON COLUMN candles_1h.last_tick_ts IS 'Time of the last tick of the hour.';
+COMMENT ON COLUMN candles_1h.currency IS 'ISO currency of the prices.';
+COMMENT ON COLUMN candles_1d.symbol IS 'Instrument symbol, e.g. AAPL or BTC-USD.';
+COMMENT ON COLUMN candles_1d.source IS 'Where the ticks came from: simulator, yahoo, finnhub or cryptocompare.';
+COMMENT ON COLUMN candles_1d.bucket_start IS 'Start of the UTC day.';
+COMMENT ON COLUMN candles_1d.open IS 'Price of the first tick of the day.';
+COMMENT ON COLUMN candles_1d.high IS 'Highest price of the day.';
+COMMENT ON COLUMN candles_1d.low IS 'Lowest price of the day.';
+COMMENT ON COLUMN candles_1d.close IS 'Price of the last tick of the day.';
+COMMENT ON COLUMN candles_1d.volume IS 'Quantity traded in the day; NULL when no tick reported a volume.';
+COMMENT ON COLUMN candles_1d.tick_count IS 'Number of ticks in the day.';
+COMMENT ON COLUMN candles_1d.first_tick_ts IS 'Time of the first tick of the day.';
+COMMENT ON COLUMN candles_1d.last_tick_ts IS 'Time of the last tick of the day.';
+COMMENT ON COLUMN candles_1d.currency IS 'ISO currency of the prices.';

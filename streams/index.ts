@@ -1,9 +1,10 @@
 // The registry of declared streams. Everything outside streams/ finds a stream here by name.
 import { EtlError } from '../lib/errors';
+import { ticksStream } from './ticks';
 import { transactionsStream } from './transactions';
 import type { StreamSpec } from './types';
 
-const registry: Record<string, StreamSpec> = { transactions: transactionsStream };
+const registry: Record<string, StreamSpec> = { transactions: transactionsStream, ticks: ticksStream };
 
 export const STREAMS: Readonly<Record<string, StreamSpec>> = registry;
 

@@ -1,6 +1,8 @@
 // `etl lineage`: from a record to the Kafka offset, bronze and silver objects and load it came
 // through — and from a bronze object to its load.
 import type pg from 'pg';
+import { z } from 'zod';
+import { EtlError } from '../../lib/errors';
 import { ident } from '../../lib/sql';
 import type { StreamSpec } from '../../streams/types';
 
@@ -32,6 +34,21 @@ export async function bronzeLineage(pool: pg.Pool, objectId: number): Promise<Br
      FROM quarantine q JOIN loads l ON l.load_id = q.replay_load_id WHERE q.bronze_object_id = $1
      ORDER BY load_id`, [objectId]);
   return { ...rows[0], loads };
+}
+
+// A key typed on the command line is outside input: parsed as the stream's key column type.
+const INTEGER_TYPES = new Set(['smallint', 'integer', 'int', 'bigint']);
+
+/** The key as the stream's key column holds it (a uuid lower-cased, an integer's digits, text trimmed); USAGE otherwise. */
+export function parseRecordKey(spec: Pick<StreamSpec, 'name' | 'keyColumn' | 'keyType'>, key: string | undefined): string {
+  const schema = spec.keyType === 'uuid' ? z.uuid().transform((k) => k.toLowerCase())
+    : INTEGER_TYPES.has(spec.keyType) ? z.string().regex(/^-?\d{1,19}$/)
+      : z.string().trim().min(1);
+  const parsed = schema.safeParse(key);
+  if (!parsed.success) {
+    throw new EtlError('USAGE', `expected a ${spec.keyColumn} (${spec.keyType}) of stream ${spec.name}, or --object <id>; got ${JSON.stringify(key ?? '')}`);
+  }
+  return parsed.data;
 }
 
 export async function recordLineage(pool: pg.Pool, spec: StreamSpec, key: string): Promise<RecordLineage> {

@@ -15,10 +15,13 @@ export interface RunReport {
 export async function collectReport(pool: pg.Pool, stream: string, runId: string): Promise<RunReport> {
   const spec = getStream(stream);
   const tables = [];
-  for (const table of [spec.rawTable, spec.flatTable, ...spec.materializedViews, 'quarantine']) {
+  for (const table of [spec.rawTable, spec.flatTable, ...spec.materializedViews]) {
     const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${ident(table)}`);
     tables.push({ table, rows: rows[0]!.n });
   }
+  // The quarantine table is shared by every stream: this stream's rows only.
+  const { rows: [q] } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM quarantine WHERE stream = $1', [stream]);
+  tables.push({ table: 'quarantine', rows: q!.n });
   const { rows: [b] } = await pool.query<{ objects: number; records: string; bytes: string }>(
     "SELECT count(*)::int AS objects, coalesce(sum(record_count),0)::text AS records, coalesce(sum(byte_count),0)::text AS bytes FROM bronze_objects WHERE stream = $1 AND status = 'archived'",
     [stream],

@@ -5,8 +5,15 @@ import { z } from 'zod';
 import { ASSET_CLASSES, TICK_SOURCES, type TickSource } from './vocabulary';
 
 export const MAX_PRICE = 1e9;
+/** Prices and volumes keep 8 decimals (numeric(20,8), numeric(28,8)): a smaller price would round to 0. */
+export const MIN_PRICE = 1e-8;
+/** Well inside numeric(28,8); more than any venue trades between two ticks. */
+export const MAX_VOLUME = 1e15;
 /** Ticks further than this from "now" are implausible (clock bugs, seconds-vs-milliseconds mix-ups). */
 export const MAX_TICK_SKEW_MS = { past: 20 * 365 * 86_400_000, future: 3_600_000 } as const;
+
+/** A ticker as exchanges and data vendors write it (AAPL, BRK.B, BTC-USD, EURUSD=X, ^GSPC), upper-cased. */
+export const SYMBOL_PATTERN = /^[A-Z0-9^][A-Z0-9.\-=^]{0,19}$/;
 
 const finite = (what: string) => z.number().refine((v) => Number.isFinite(v), `${what} must be finite`);
 
@@ -20,13 +27,13 @@ export function tickSchema(now: () => number = Date.now) {
 
   return z.looseObject({
     tick_id: z.uuid(),
-    symbol: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z0-9][A-Z0-9.\-=^]{0,19}$/, 'symbol must be 1-20 of A-Z 0-9 . - = ^')),
+    symbol: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(SYMBOL_PATTERN, 'symbol must be 1-20 of A-Z 0-9 . - = ^')),
     source: z.enum(TICK_SOURCES),
     asset_class: z.enum(ASSET_CLASSES),
     event_ts: eventTs,
-    price: finite('price').pipe(z.number().positive().max(MAX_PRICE)),
+    price: finite('price').pipe(z.number().min(MIN_PRICE, `price must be at least ${MIN_PRICE} (8 decimals are kept)`).max(MAX_PRICE)),
     /** Quantity traded since the previous tick of this symbol and source; null when the source does not say. */
-    volume: finite('volume').pipe(z.number().nonnegative()).nullable(),
+    volume: finite('volume').pipe(z.number().nonnegative().max(MAX_VOLUME)).nullable(),
     currency: z.string().transform((s) => s.toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/, 'currency must be a 3-letter ISO code')),
     exchange: z.string().trim().min(1).max(40).nullish(),
   });

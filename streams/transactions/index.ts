@@ -1,6 +1,7 @@
 import { defineStream } from '../define';
 import { enrichTransaction } from './enrich';
 import { transactionSchema } from './schema';
+import { transactionsSynthetic } from './synthetic';
 import { AMOUNT_BUCKETS, CATEGORIES, CITIES, CURRENCIES, PAYMENT_METHODS, STATUSES } from './vocabulary';
 
 export const transactionsStream = defineStream({
@@ -27,6 +28,7 @@ export const transactionsStream = defineStream({
     { name: 'currency', type: 'text', notNull: true, acceptedValues: CURRENCIES },
   ],
   materializedViews: ['daily_summary'],
+  synthetic: transactionsSynthetic,
 });
 
 /** zod parse + enrichment of one decoded transaction (exported for unit tests and the generator). */

@@ -355,8 +355,9 @@ describe('dashboard API', () => {
     );
   });
 
-  describe('BI views (migration 003)', () => {
-    const VIEWS = ['analytics_transactions', 'analytics_daily_summary', 'analytics_merchant_stats', 'analytics_city_stats', 'analytics_hourly_activity', 'analytics_quality_results'];
+  describe('BI views (migrations 003 and 007)', () => {
+    const VIEWS = ['analytics_transactions', 'analytics_daily_summary', 'analytics_merchant_stats', 'analytics_city_stats', 'analytics_hourly_activity', 'analytics_quality_results',
+      'candles_1h', 'candles_1d'];
 
     it('are readable by the reader role and agree with transactions_flat', async () => {
       const r = (sql: string) => server.pool.query<Record<string, string | number>>(sql).then((x) => x.rows[0]!);

@@ -53,13 +53,13 @@ export async function withWorker<T>(env: TestEnv, fn: (client: Client) => Promis
   }
 }
 
-/** Runs one pipeline run to completion on this env's task queue. */
-export function runPipeline(env: TestEnv, workflowId = `pipeline-test-${env.id}`): Promise<PipelineResult> {
+/** Runs one pipeline run of `stream` to completion on this env's task queue. */
+export function runPipeline(env: TestEnv, workflowId = `pipeline-test-${env.id}`, stream = 'transactions'): Promise<PipelineResult> {
   return withWorker(env, (client) =>
     client.workflow.execute('pipelineWorkflow', {
       taskQueue: env.config.TEMPORAL_TASK_QUEUE,
       workflowId,
-      args: [{ stream: 'transactions', objectConcurrency: 2 }],
+      args: [{ stream, objectConcurrency: 2 }],
     }) as Promise<PipelineResult>,
   );
 }

@@ -1,0 +1,38 @@
+// Market ticks: the second declared stream. Its topic, tables and rules are all here; the pipeline
+// carries it like any other stream. Candles are kept by the statements in ./candles.ts.
+import { defineStream } from '../define';
+import { CANDLE_STEPS } from './candles';
+import { enrichTick } from './enrich';
+import { tickSchema } from './schema';
+import { ticksSynthetic } from './synthetic';
+import { ASSET_CLASSES, SESSIONS, TICK_SOURCES } from './vocabulary';
+
+export const ticksStream = defineStream({
+  name: 'ticks',
+  schema: tickSchema(),
+  enrich: (t) => ({ ...enrichTick(t) }),
+  rawTable: 'raw_ticks',
+  flatTable: 'ticks_flat',
+  key: { name: 'tick_id', type: 'uuid' },
+  eventTimeColumn: 'event_ts',
+  columns: [
+    { name: 'symbol', type: 'text', notNull: true },
+    { name: 'source', type: 'text', notNull: true, acceptedValues: TICK_SOURCES },
+    { name: 'asset_class', type: 'text', notNull: true, acceptedValues: ASSET_CLASSES },
+    { name: 'event_ts', type: 'timestamptz', notNull: true },
+    { name: 'event_date', type: 'date', notNull: true },
+    { name: 'event_hour', type: 'smallint', notNull: true },
+    { name: 'event_dayofweek', type: 'text', notNull: true },
+    { name: 'minute_ts', type: 'timestamptz', notNull: true },
+    { name: 'session', type: 'text', notNull: true, acceptedValues: SESSIONS },
+    { name: 'price', type: 'numeric(20,8)', notNull: true },
+    { name: 'volume', type: 'numeric(28,8)' },
+    { name: 'currency', type: 'text', notNull: true },
+    { name: 'exchange', type: 'text' },
+  ],
+  afterMergeSql: CANDLE_STEPS,
+  synthetic: ticksSynthetic,
+});
+
+/** zod parse + enrichment of one decoded tick (exported for unit tests). */
+export const validateTick = ticksStream.validate;
