@@ -21,6 +21,13 @@ export const ERROR_CODES = {
   SCHEDULE_NOT_FOUND: { retryable: false, summary: 'no schedule with that id' },
   STACK_START_FAILED: { retryable: false, summary: 'a local service did not become healthy' },
   STACK_INSTALL_FAILED: { retryable: false, summary: 'a local service could not be installed' },
+  SOURCE_UNREACHABLE: { retryable: true, summary: 'a market data API did not answer (no route, DNS, refused, timed out)' },
+  SOURCE_UNAVAILABLE: { retryable: true, summary: 'a market data API kept answering with server errors (5xx)' },
+  SOURCE_RATE_LIMITED: { retryable: true, summary: 'a market data API kept answering 429 (or its rate-limit error) after the retries' },
+  SOURCE_AUTH_FAILED: { retryable: false, summary: 'a market data API refused the API key (401/403)' },
+  SOURCE_KEY_MISSING: { retryable: false, summary: 'a market data source needs an API key that is not configured' },
+  SOURCE_BAD_RESPONSE: { retryable: false, summary: 'a market data API answered something that does not parse as its documented format' },
+  SOURCE_UNKNOWN_SYMBOL: { retryable: false, summary: 'a market data API does not know the symbol' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
