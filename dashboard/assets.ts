@@ -10,6 +10,11 @@ export interface Asset { body: Buffer; type: string; etag: string }
 const PUBLIC_DIR = path.join(__dirname, 'public');
 // chart.js exports only its module entry points; its UMD build sits next to the CommonJS one.
 const CHART_JS_DIST = path.dirname(require.resolve('chart.js'));
+// The markets view's candlesticks: chartjs-chart-financial, with luxon as Chart.js's date adapter
+// (their UMD builds, which register themselves on window.Chart).
+const FINANCIAL_JS = require.resolve('chartjs-chart-financial');
+const LUXON_JS = path.join(path.dirname(require.resolve('luxon')), '..', 'global', 'luxon.min.js');
+const LUXON_ADAPTER_JS = path.join(path.dirname(require.resolve('chartjs-adapter-luxon')), 'chartjs-adapter-luxon.umd.min.js');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -28,6 +33,13 @@ const FILES: Record<string, string> = {
   '/assets/table.js': path.join(PUBLIC_DIR, 'table.js'),
   '/assets/pipeline.js': path.join(PUBLIC_DIR, 'pipeline.js'),
   '/assets/chart.umd.min.js': path.join(CHART_JS_DIST, 'chart.umd.min.js'),
+  '/markets': path.join(PUBLIC_DIR, 'markets.html'),
+  '/assets/markets.css': path.join(PUBLIC_DIR, 'markets.css'),
+  '/assets/markets.js': path.join(PUBLIC_DIR, 'markets.js'),
+  '/assets/markets.chart.js': path.join(PUBLIC_DIR, 'markets.chart.js'),
+  '/assets/chartjs-chart-financial.min.js': FINANCIAL_JS,
+  '/assets/luxon.min.js': LUXON_JS,
+  '/assets/chartjs-adapter-luxon.umd.min.js': LUXON_ADAPTER_JS,
 };
 
 export function loadAssets(): Map<string, Asset> {

@@ -10,6 +10,7 @@ import type { Asset } from './assets';
 import { exportCsv } from './csv';
 import { describeIssues, filterQuery, pageQuery } from './filters';
 import type { LagReport } from './lag';
+import { registerMarketRoutes } from './markets';
 import { pipelineState } from './pipeline';
 import { filterOptions, summary, transactionsPage } from './queries';
 import { classifyReaderError } from './reader';
@@ -105,4 +106,5 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const [state, lag] = await Promise.all([pipelineState(pool, config), deps.lag()]);
     return api(reply).send({ ...state, lag, temporalUi: temporalUiUrl(config) });
   });
+  registerMarketRoutes(app, { pool, parse, noStore: api });
 }
