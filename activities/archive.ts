@@ -1,20 +1,21 @@
-// Kafka -> bronze. Each object's offset range is first planned in the manifest ('pending'), then
-// read, written to S3 and marked 'archived'; only then are Kafka offsets committed. A crashed
-// attempt leaves a pending row that the next attempt re-reads exactly, to the same key, so every
-// offset lands in exactly one object. The manifest, not the consumer group, is the source of truth.
+// Kafka -> bronze, one bounded call at a time (pipeline runs). Each object's offset range is first
+// planned in the manifest ('pending'), then read, written to S3 and marked 'archived'; only then are
+// Kafka offsets committed. A crashed attempt leaves a pending row that the next attempt re-reads
+// exactly, to the same key, so every offset lands in exactly one object. The manifest, not the
+// consumer group, is the source of truth. Continuous mode archives with follow.ts instead.
 import { Context } from '@temporalio/activity';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { EtlError } from '../lib/errors';
 import { archiveGroup, withKafkaErrors } from '../lib/kafka';
-import { bronzeKey, encodeValue, type BronzeRecord } from '../lib/lake';
+import { bronzeKey } from '../lib/lake';
 import { NdjsonGzipWriter } from '../lib/ndjson';
 import { topicFor } from '../streams';
+import { archiveLockKey, bronzeLine, isFollowed, markArchived, planRange, readPartitions, tryLock, type Plan } from './bronze';
 import type { ActivityDeps } from './deps';
 import type { ArchiveInput, ArchiveResult } from './types';
 
 const STALL_TIMEOUT_MS = 60_000;
-
-interface Plan { id: number; first: bigint; last: bigint }
+const FOLLOWER_POLL_MS = 500;
 
 interface OpenObject {
   plan: Plan;
@@ -43,18 +44,49 @@ interface PartitionState {
 
 export async function archive(deps: ActivityDeps, input: ArchiveInput): Promise<ArchiveResult> {
   const topic = topicFor(deps.config.KAFKA_TOPIC_PREFIX, input.stream);
-  const lockKey = `etl.archive.${topic}`;
-  const lockClient = await deps.pool.connect();
-  try {
-    const { rows } = await lockClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockKey]);
-    if (!rows[0]?.ok) throw new EtlError('ARCHIVE_BUSY', `another archive of topic ${topic} is running; this attempt will retry`);
-    try {
-      return await new Archiver(deps, input, topic).run();
-    } finally {
-      await lockClient.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+  for (;;) {
+    const lock = await tryLock(deps.pool, archiveLockKey(topic));
+    if (lock) {
+      try {
+        return await new Archiver(deps, input, topic).run();
+      } finally {
+        await lock.release();
+      }
     }
-  } finally {
-    lockClient.release();
+    if (!(await isFollowed(deps.pool, topic))) throw new EtlError('ARCHIVE_BUSY', `another archive of topic ${topic} is running; this attempt will retry`);
+    // A continuous stream follows the topic and archives everything anyway: waiting until it has
+    // covered what Kafka holds now is this call's archive. If it leaves first, archive ourselves.
+    if (await waitForFollower(deps, topic)) {
+      deps.logger.info({ topic }, 'archive left to the stream that follows the topic; it has caught up');
+      return { objectsArchived: 0, recordsArchived: 0, caughtUp: true };
+    }
+  }
+}
+
+/** True once the manifest covers every partition up to its high watermark of now; false when the follower is gone. */
+async function waitForFollower(deps: ActivityDeps, topic: string): Promise<boolean> {
+  const ctx = Context.current();
+  const snapshot = await readPartitions(deps, topic);
+  if (!snapshot) return true;
+  let covered = -1n;
+  let progressAt = Date.now();
+  for (;;) {
+    const { rows } = await deps.pool.query<{ kafka_partition: number; next: string; pending: number }>(
+      `SELECT kafka_partition, (coalesce(max(last_offset) FILTER (WHERE status = 'archived'), -1) + 1)::text AS next,
+              count(*) FILTER (WHERE status = 'pending')::int AS pending
+       FROM bronze_objects WHERE topic = $1 GROUP BY kafka_partition`,
+      [topic],
+    );
+    const nextOf = (p: number) => BigInt(rows.find((r) => r.kafka_partition === p)?.next ?? '0');
+    if (snapshot.every((s) => s.high <= s.low || nextOf(s.partition) >= s.high) && rows.every((r) => r.pending === 0)) return true;
+    const total = rows.reduce((n, r) => n + BigInt(r.next), 0n);
+    if (total > covered) [covered, progressAt] = [total, Date.now()];
+    if (!(await isFollowed(deps.pool, topic))) return false;
+    if (Date.now() - progressAt > STALL_TIMEOUT_MS) {
+      throw new EtlError('ARCHIVE_BUSY', `the stream following ${topic} made no progress for ${STALL_TIMEOUT_MS / 1000}s; this attempt will retry`);
+    }
+    ctx.heartbeat({ waitingForFollower: topic });
+    await ctx.sleep(FOLLOWER_POLL_MS);
   }
 }
 
@@ -110,42 +142,9 @@ class Archiver {
 
   /** Reads partition watermarks and the manifest; false when the topic does not exist yet. */
   private async loadState(): Promise<boolean> {
-    const { kafka, config, pool } = this.deps;
-    const admin = kafka.admin();
-    const offsets = await withKafkaErrors(config.KAFKA_BROKERS, async () => {
-      await admin.connect();
-      try {
-        if (!(await admin.listTopics()).includes(this.topic)) return undefined;
-        return await admin.fetchTopicOffsets(this.topic);
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-    });
-    if (!offsets) return false;
-    const { rows: lasts } = await pool.query<{ kafka_partition: number; last_offset: string }>(
-      'SELECT kafka_partition, max(last_offset)::text AS last_offset FROM bronze_objects WHERE topic = $1 GROUP BY kafka_partition',
-      [this.topic],
-    );
-    const { rows: pending } = await pool.query<{ id: string; kafka_partition: number; first_offset: string; last_offset: string }>(
-      "SELECT id, kafka_partition, first_offset, last_offset FROM bronze_objects WHERE topic = $1 AND status = 'pending' ORDER BY first_offset",
-      [this.topic],
-    );
-    for (const o of offsets) {
-      const low = BigInt(o.low);
-      const manifestNext = lasts.find((l) => l.kafka_partition === o.partition);
-      const next = manifestNext ? BigInt(manifestNext.last_offset) + 1n : low;
-      if (next < low) {
-        this.deps.logger.warn({ topic: this.topic, partition: o.partition, next: String(next), low: String(low) }, 'offsets expired from Kafka before they were archived');
-      }
-      this.states.set(o.partition, {
-        partition: o.partition,
-        next: next < low ? low : next,
-        high: BigInt(o.high),
-        redo: pending
-          .filter((p) => p.kafka_partition === o.partition)
-          .map((p) => ({ id: Number(p.id), first: BigInt(p.first_offset), last: BigInt(p.last_offset) })),
-      });
-    }
+    const partitions = await readPartitions(this.deps, this.topic);
+    if (!partitions) return false;
+    for (const p of partitions) this.states.set(p.partition, { partition: p.partition, next: p.next, high: p.high, redo: p.redo });
     return true;
   }
 
@@ -159,19 +158,10 @@ class Archiver {
     if (this.planned >= this.maxObjects || st.next >= st.high) return undefined;
     const first = st.next;
     const last = (first + this.maxRecords < st.high ? first + this.maxRecords : st.high) - 1n;
-    // The NOT EXISTS guard keeps ranges disjoint even if two archivers ever raced past the lock.
-    const { rows } = await this.deps.pool.query<{ id: string }>(
-      `INSERT INTO bronze_objects (stream, topic, kafka_partition, first_offset, last_offset)
-       SELECT $1, $2, $3, $4, $5
-       WHERE NOT EXISTS (SELECT 1 FROM bronze_objects WHERE topic = $2 AND kafka_partition = $3 AND last_offset >= $4)
-       ON CONFLICT (topic, kafka_partition, first_offset) DO NOTHING
-       RETURNING id`,
-      [this.input.stream, this.topic, st.partition, first.toString(), last.toString()],
-    );
-    if (!rows[0]) throw new EtlError('ARCHIVE_BUSY', `offsets ${first}-${last} of ${this.topic}[${st.partition}] were planned by another archiver; retrying`);
+    const id = await planRange(this.deps.pool, this.input.stream, this.topic, st.partition, first, last);
     st.next = last + 1n;
     this.planned++;
-    return { plan: { id: Number(rows[0].id), first, last }, next: first, minTs: Infinity, maxTs: -Infinity };
+    return { plan: { id, first, last }, next: first, minTs: Infinity, maxTs: -Infinity };
   }
 
   private consumeUntilDone(consumer: Consumer): Promise<void> {
@@ -248,15 +238,7 @@ class Archiver {
     }
     if (ts < o.minTs) o.minTs = ts;
     if (ts > o.maxTs) o.maxTs = ts;
-    const record: BronzeRecord = {
-      topic: this.topic,
-      partition,
-      offset: m.offset,
-      timestamp: new Date(ts).toISOString(),
-      key: m.key === null ? null : m.key.toString('utf8'),
-      ...encodeValue(m.value),
-    };
-    await o.writer.write(JSON.stringify(record));
+    await o.writer.write(bronzeLine(this.topic, partition, m));
   }
 
   private async finish(st: PartitionState): Promise<void> {
@@ -267,15 +249,11 @@ class Archiver {
       o.writer = new NdjsonGzipWriter(this.deps.s3, this.deps.config.S3_BUCKET, o.key);
     }
     await o.writer.close();
-    await this.deps.pool.query(
-      `UPDATE bronze_objects SET status = 'archived', object_key = $2, record_count = $3, byte_count = $4,
-         min_event_ts = to_timestamp($5::double precision / 1000), max_event_ts = to_timestamp($6::double precision / 1000), archived_at = now()
-       WHERE id = $1 AND status = 'pending'`,
-      [o.plan.id, o.key, o.writer.lines, o.writer.compressedBytes, Number.isFinite(o.minTs) ? o.minTs : null, Number.isFinite(o.maxTs) ? o.maxTs : null],
-    );
+    await markArchived(this.deps.pool, o.plan.id, { key: o.key!, records: o.writer.lines, bytes: o.writer.compressedBytes, minTs: o.minTs, maxTs: o.maxTs });
     await this.consumer!.commitOffsets([{ topic: this.topic, partition: st.partition, offset: (o.plan.last + 1n).toString() }]);
     this.objectsArchived++;
     this.recordsArchived += o.writer.lines;
+    this.deps.logger.info({ topic: this.topic, partition: st.partition, first: String(o.plan.first), last: String(o.plan.last), key: o.key, records: o.writer.lines }, 'archived bronze object');
     this.lastProgressAt = Date.now();
     Context.current().heartbeat(this.cursor());
     st.current = await this.openNext(st);

@@ -4,17 +4,23 @@ import { Context } from '@temporalio/activity';
 import { archive } from './archive';
 import type { ActivityDeps } from './deps';
 import { asActivity } from './failures';
+import { follow, type FollowInput } from './follow';
+import { forecastSymbols, type ForecastSymbolsInput } from './forecast';
 import { ingest } from './ingest';
 import { load } from './load';
+import { allSymbolsFailed, pollSource, type PollInput } from './poll';
 import { quality } from './quality';
 import { listObjectsInWindow, replayObject, type ReplayObjectInput, type WindowInput } from './replay';
 import { transform } from './transform';
-import type { ArchiveInput, IngestInput, LoadInput, PendingObject, QualityInput, TransformInput } from './types';
+import { awaitUnloaded, listUnloaded } from './work-queue';
+import type { ArchiveInput, IngestInput, LoadInput, QualityInput, TransformInput } from './types';
 import { ident } from '../lib/sql';
 import { getStream } from '../streams';
 
 export type { ActivityDeps } from './deps';
 export type * from './types';
+export type { FollowInput, FollowResult, FollowCursor } from './follow';
+export type { PollInput, PollResult, SymbolPollResult } from './poll';
 
 /** Pipeline counters for Prometheus, next to the SDK's own (activity latency, task slots…). */
 function count(name: string, description: string, n: number, stream: string): void {
@@ -47,16 +53,24 @@ export function createActivities(deps: ActivityDeps) {
     quality: wrap((input: QualityInput) => quality(deps, input)),
     listObjectsInWindow: wrap((input: WindowInput) => listObjectsInWindow(deps, input)),
     replayObject: wrap((input: ReplayObjectInput) => replayObject(deps, input)),
+    /** One poll of a market source; a symbol that fails is reported, the poll fails only if all do. */
+    pollSource: wrap(async (input: PollInput) => {
+      const ctx = Context.current();
+      const r = await pollSource(deps, input, { signal: ctx.cancellationSignal });
+      if (r.published > 0) ctx.metricMeter.createCounter('etl_ticks_polled', 'ticks', 'ticks published by market source polls').add(r.published, { source: r.source });
+      const failed = allSymbolsFailed(r);
+      if (failed) throw failed;
+      return r;
+    }),
+    forecastSymbols: wrap((input: ForecastSymbolsInput) => forecastSymbols(deps, input)),
+
+    /** Continuous mode: archives for as long as the stream runs (counts its records per object). */
+    follow: wrap((input: FollowInput) => follow(deps, input)),
 
     /** Archived objects not loaded yet, oldest first: the work queue lives in the manifest. */
-    listUnloadedObjects: wrap(async (input: { stream: string; limit: number }): Promise<PendingObject[]> => {
-      const { rows } = await deps.pool.query<{ id: string; object_key: string; record_count: number; transformed: boolean }>(
-        `SELECT id, object_key, record_count, transformed_at IS NOT NULL AS transformed FROM bronze_objects
-         WHERE stream = $1 AND status = 'archived' AND loaded_at IS NULL ORDER BY id LIMIT $2`,
-        [input.stream, input.limit],
-      );
-      return rows.map((r) => ({ bronzeObjectId: Number(r.id), objectKey: r.object_key, recordCount: r.record_count, transformed: r.transformed }));
-    }),
+    listUnloadedObjects: wrap((input: { stream: string; limit: number }) => listUnloaded(deps, input)),
+    /** The same, long-polled: returns as soon as there is work (continuous mode). */
+    awaitUnloadedObjects: wrap((input: { stream: string; limit: number; waitMs: number }) => awaitUnloaded(deps, input)),
 
     /** CONCURRENTLY: dashboards keep reading the previous contents while it refreshes. */
     refreshAggregates: wrap(async (input: { stream: string }): Promise<string[]> => {

@@ -2,15 +2,18 @@
 // are capped at 2 MB; data travels through S3 and Postgres, identified by keys and ids).
 
 export interface IngestInput {
-  stream: 'transactions';
+  stream: string;
+  /** Index after the last event to send. */
   rows: number;
-  seed: number;
   /** First event index; a resumed attempt continues from its last heartbeat. */
   startIndex?: number;
   /** Events per second; 0 means as fast as the broker takes them. */
   rate?: number;
-  startMs: number;
-  windowMs: number;
+  /**
+   * Every other field is an option of the stream's synthetic source, as its `resolve` returns them
+   * (transactions: seed, startMs, windowMs; ticks: seed, symbols, startMs, intervalMs).
+   */
+  [generatorOption: string]: unknown;
 }
 export interface IngestResult { produced: number; topic: string }
 

@@ -1,27 +1,30 @@
 // The `etl` command tree. Config is read per command (so --help works with a broken .env);
 // each action returns an exit code.
 import { Command, Option } from 'commander';
-import { z } from 'zod';
 import { buildClients, type Clients } from '../lib/clients';
 import { EtlError } from '../lib/errors';
-import { getStream } from '../streams';
+import { getStream, streamNames } from '../streams';
 import type { Client } from '@temporalio/client';
 import { loadConfig, temporalUiUrl, type Config } from '../lib/config';
 import { connectClient } from '../lib/temporal';
 import { migrateDatabase } from '../lib/setup';
 import { runWorker } from '../worker/main';
-import { duration, idList, isoTime, nonNegativeInt, positiveInt, seed } from './args';
+import { duration, idList, isoTime, positiveInt, seed } from './args';
 import { demo } from './commands/demo';
 import { dashboard, portArg } from './commands/dashboard';
-import { describeProduce, produce } from './commands/produce';
+import { registerForecastCommands } from './commands/forecast';
+import { registerProduceCommands } from './commands/produce';
+import { marketSymbolList, registerPollCommand } from './commands/poll';
+import { MARKET_SOURCES } from '../lib/market/types';
 import { hasWorker, startPipeline, waitForPipeline } from './commands/pipeline';
 import { describeTotals, formatStreamReport, startStream, stopStream, streamReport } from './commands/stream';
 import { collectReport, formatReport } from './commands/report';
 import { fmt, formatTable } from './output';
 import { formatBronzeLineage, formatRecordLineage } from './commands/lineage-format';
-import { bronzeLineage, recordLineage } from './commands/lineage';
+import { bronzeLineage, parseRecordKey, recordLineage } from './commands/lineage';
 import { listQuarantine, replayQuarantine, showQuarantine } from './commands/quarantine';
 import { replayCommand } from './commands/replay';
+import { formatBackfill, waitForBackfill } from './commands/backfill';
 import { runStatus, streamStatuses } from './commands/status';
 import { formatRunStatus, formatStreamStatuses, onWorkflow } from './commands/status-format';
 import {
@@ -32,7 +35,8 @@ import { SCHEDULABLE_NAMES } from './commands/schedulable';
 import { formatStatusTable, stackDown, stackStatus, stackUp } from './stack';
 
 const say = (line: string) => process.stdout.write(line + '\n');
-const STREAM_NAMES = ['transactions'];
+/** Progress and notes while stdout carries JSON. */
+const sayErr = (line: string) => process.stderr.write(line + '\n');
 
 async function withClients<T>(fn: (clients: Clients) => Promise<T>): Promise<T> {
   const clients = buildClients(loadConfig());
@@ -44,6 +48,8 @@ async function withClients<T>(fn: (clients: Clients) => Promise<T>): Promise<T> 
 }
 
 export function buildProgram(setExitCode: (code: number) => void): Command {
+  // Read when the tree is built, so a stream registered before (a plugin, a test) is offered too.
+  const STREAM_NAMES = streamNames();
   const program = new Command('etl')
     .description('Workflow-orchestrated ETL on Temporal: Kafka -> S3 bronze -> validated silver -> PostgreSQL')
     .exitOverride() // set before subcommands exist, so they inherit it: usage errors exit 2, not 1
@@ -52,15 +58,19 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   const stack = program.command('stack').description('the local servers: Temporal dev server, Kafka (KRaft), S3 (versitygw), PostgreSQL');
   stack.command('up').description('install what is missing and start every service (idempotent)')
-    .addHelpText('after', '\nExample:\n  $ etl stack up')
-    .action(async () => {
-      await stackUp(loadConfig(), { log: say });
-      say(formatStatusTable(await stackStatus(loadConfig())));
+    .option('--json', 'print the services\' status as JSON (progress goes to stderr)')
+    .addHelpText('after', '\nExamples:\n  $ etl stack up\n  $ etl stack up --json')
+    .action(async (opts: { json?: boolean }) => {
+      await stackUp(loadConfig(), { log: opts.json ? sayErr : say });
+      const rows = await stackStatus(loadConfig());
+      say(opts.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows));
     });
   stack.command('down').description('stop the services this project started (data is kept)')
+    .addHelpText('after', '\nExample:\n  $ etl stack down')
     .action(async () => stackDown(loadConfig(), { log: say }));
   stack.command('status').description('each service: state, address, pid, log file')
     .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ etl stack status\n  $ etl stack status --json')
     .action(async (opts: { json?: boolean }) => {
       const rows = await stackStatus(loadConfig());
       say(opts.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows));
@@ -68,57 +78,55 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     });
 
   program.command('migrate').description('apply database migrations and the read-only role (safe to run twice or concurrently)')
-    .action(async () => {
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ etl migrate\n  $ PG_SCHEMA=etl_staging etl migrate --json')
+    .action(async (opts: { json?: boolean }) => {
       const clients = buildClients(loadConfig());
       try {
         const r = await migrateDatabase(clients);
-        say(`applied: ${r.migrations.applied.join(', ') || 'none'}; already applied: ${r.migrations.alreadyApplied}; reader role: ${r.readerRole}`);
+        say(opts.json ? JSON.stringify(r, null, 2) : `applied: ${r.migrations.applied.join(', ') || 'none'}; already applied: ${r.migrations.alreadyApplied}; reader role: ${r.readerRole}`);
       } finally {
         await clients.close();
       }
     });
 
   program.command('worker').description('run a Temporal worker for every pipeline workflow and activity (Ctrl-C stops it gracefully)')
+    .addHelpText('after', '\nLogs are JSON lines on stderr; lines written by an activity carry its workflow and activity ids.\n' +
+      'Prometheus metrics (SDK runtime, pipeline counters, etl_consumer_lag) are at http://METRICS_HOST:METRICS_PORT/metrics.\n\n' +
+      'Examples:\n  $ etl worker\n  $ LOG_LEVEL=debug METRICS_PORT=9465 etl worker')
     .action(async () => runWorker(loadConfig()));
 
-  program.command('produce').description('publish synthetic events to a stream\'s Kafka topic')
-    .addArgument(program.createArgument('<stream>', 'stream to produce').choices(STREAM_NAMES))
-    .addOption(new Option('--rows <n>', 'number of events').argParser(positiveInt).default(100_000))
-    .addOption(new Option('--rate <n>', 'events per second, 0 for as fast as possible').argParser(nonNegativeInt).default(0))
-    .addOption(new Option('--seed <n>', 'seed: the same seed gives the same events').argParser(seed).default(42))
-    .addOption(new Option('--start <time>', 'earliest event time (ISO-8601)').argParser(isoTime))
-    .addOption(new Option('--window <duration>', 'event times spread over this window after --start').argParser(duration).default(86_400_000, '24h'))
-    .addHelpText('after', '\nExamples:\n  $ etl produce transactions --rows 100000\n  $ etl produce transactions --rows 5000 --rate 1000 --seed 7')
-    .action(async (stream: 'transactions', opts: { rows: number; rate: number; seed: number; start?: number; window: number }) => {
-      const clients = buildClients(loadConfig());
-      try {
-        const startMs = opts.start ?? Date.now() - opts.window;
-        say(describeProduce(await produce(clients, { stream, rows: opts.rows, rate: opts.rate, seed: opts.seed, startMs, windowMs: opts.window })));
-      } finally {
-        await clients.close();
-      }
-    });
+  registerProduceCommands(program, say);
 
   const run = program.command('run').description('start a workflow');
   run.command('pipeline').description('archive -> transform -> load -> quality for everything in the topic now (needs a running worker)')
     .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
     .option('--wait', 'wait for the result and print the report')
-    .addHelpText('after', '\nExamples:\n  $ etl run pipeline --wait\n  $ etl run pipeline --stream transactions')
-    .action(async (opts: { stream: string; wait?: boolean }) => {
+    .option('--json', 'machine-readable output: the run\'s id and link, with --wait also its result and report')
+    .addHelpText('after', '\nExamples:\n  $ etl run pipeline --wait\n  $ etl run pipeline --stream transactions\n  $ etl run pipeline --wait --json')
+    .action(async (opts: { stream: string; wait?: boolean; json?: boolean }) => {
       const config = loadConfig();
       const client = await connectClient(config);
       try {
         const handle = await startPipeline(client, config, opts.stream);
-        say(`started ${handle.workflowId}: ${temporalUiUrl(config, handle.workflowId)}`);
+        const started = { workflowId: handle.workflowId, url: temporalUiUrl(config, handle.workflowId) };
+        (opts.json ? sayErr : say)(`started ${started.workflowId}: ${started.url}`);
         if (!(await hasWorker(client, config))) {
           process.stderr.write(`warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the run waits until one does — start it with \`etl worker\`\n`);
         }
-        if (!opts.wait) return;
+        if (!opts.wait) {
+          if (opts.json) say(JSON.stringify(started, null, 2));
+          return;
+        }
         const result = await waitForPipeline(handle);
-        say(`loaded ${fmt(result.rowsInserted)} rows, ${fmt(result.duplicates)} duplicates, ${fmt(result.quarantined)} quarantined`);
         const clients = buildClients(config);
         try {
-          say(formatReport(await collectReport(clients.pool, opts.stream, handle.workflowId), config.S3_BUCKET));
+          const report = await collectReport(clients.pool, opts.stream, handle.workflowId);
+          if (opts.json) say(JSON.stringify({ ...started, result, report }, null, 2));
+          else {
+            say(`loaded ${fmt(result.rowsInserted)} rows, ${fmt(result.duplicates)} duplicates, ${fmt(result.quarantined)} quarantined`);
+            say(formatReport(report, config.S3_BUCKET));
+          }
         } finally {
           await clients.close();
         }
@@ -148,6 +156,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   quarantine.command('show').description('one quarantined record with its original payload')
     .addArgument(program.createArgument('<id>', 'quarantine id').argParser(positiveInt))
     .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ etl quarantine show 12\n  $ etl quarantine show 12 --json')
     .action(async (id: number, opts: { json?: boolean }) => {
       await withClients(async ({ pool }) => {
         const row = await showQuarantine(pool, id);
@@ -156,21 +165,26 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       });
     });
   filterOptions(quarantine.command('replay').description('re-validate quarantined records with the current rules and load those that now pass'))
-    .addHelpText('after', '\nAfter a validation rule is fixed (a new category, a wider range), replay puts the records it\nused to reject through the same checks and the same idempotent load. Records that still fail stay.\n\nExamples:\n  $ etl quarantine replay --reason UNKNOWN_VALUE\n  $ etl quarantine replay --ids 12,13')
-    .action(async (opts: { stream: string; reason?: string; ids?: number[]; limit: number }) => {
+    .option('--json', 'machine-readable summary')
+    .addHelpText('after', '\nAfter a validation rule is fixed (a new category, a wider range), replay puts the records it\nused to reject through the same checks and the same idempotent load. Records that still fail stay.\n\nExamples:\n  $ etl quarantine replay --reason UNKNOWN_VALUE\n  $ etl quarantine replay --ids 12,13 --json')
+    .action(async (opts: { stream: string; reason?: string; ids?: number[]; limit: number; json?: boolean }) => {
       await withClients(async ({ pool }) => {
         const r = await replayQuarantine(pool, getStream(opts.stream), opts);
+        if (opts.json) {
+          say(JSON.stringify(r, null, 2));
+          return;
+        }
         say(`examined ${fmt(r.examined)}: ${fmt(r.loaded)} loaded, ${fmt(r.duplicates)} already present, ${fmt(r.conflicts)} conflicting` +
           (Object.keys(r.stillInvalid).length ? `; still quarantined: ${Object.entries(r.stillInvalid).map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}` : ''));
       });
     });
 
   program.command('lineage').description('where a record came from: Kafka offset -> bronze object -> silver object -> load -> tables')
-    .argument('[transaction_id]', 'the record key (transaction_id)')
+    .argument('[key]', 'the record key of the stream: transaction_id, tick_id, …')
     .addOption(new Option('--object <id>', 'a bronze object id instead: show it and its load(s)').argParser(positiveInt))
     .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExamples:\n  $ etl lineage 3f0c9a52-8d1e-4a5b-9c47-2b1f6e0d7a11\n  $ etl lineage --object 12')
+    .addHelpText('after', '\nExamples:\n  $ etl lineage 3f0c9a52-8d1e-4a5b-9c47-2b1f6e0d7a11\n  $ etl lineage --stream ticks 0b7e6c2a-5d41-5f7e-9a3b-1c2d3e4f5a6b\n  $ etl lineage --object 12')
     .action(async (key: string | undefined, opts: { object?: number; stream: string; json?: boolean }) => {
       const config = loadConfig();
       await withClients(async ({ pool }) => {
@@ -180,9 +194,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
           say(opts.json ? JSON.stringify(b, null, 2) : formatBronzeLineage(b, config));
           return;
         }
-        const parsed = z.uuid().safeParse(key);
-        if (!parsed.success) throw new EtlError('USAGE', `expected a transaction_id (uuid) or --object <id>, got ${JSON.stringify(key ?? '')}`);
-        const l = await recordLineage(pool, getStream(opts.stream), parsed.data.toLowerCase());
+        const spec = getStream(opts.stream);
+        const l = await recordLineage(pool, spec, parseRecordKey(spec, key));
         say(opts.json ? JSON.stringify(l, null, 2) : formatRecordLineage(l, config));
         if (!l.loaded && l.quarantined.length === 0) setExitCode(1);
       });
@@ -207,14 +220,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   timingOptions(schedule.command('create').description('create a schedule for a pipeline'))
     .addArgument(program.createArgument('<what>', 'what to run').choices(SCHEDULABLE_NAMES))
     .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
-    .option('--id <id>', 'schedule id (default: <what>-<stream>)')
+    .option('--id <id>', 'schedule id (default: <what>-<stream>; poll-<source> for poll)')
+    .addOption(new Option('--source <name>', 'poll: the market data source').choices(MARKET_SOURCES))
+    .addOption(new Option('--symbols <list>', 'poll: comma-separated symbols (default: the worker\'s MARKET_SYMBOLS_<SOURCE> at each run)').argParser(marketSymbolList))
     .addOption(new Option('--jitter <duration>', 'delay each run by a random amount up to this').argParser(duration))
     .addOption(new Option('--start <time>', 'no runs before this time (ISO-8601)').argParser(isoTime))
     .addOption(new Option('--end <time>', 'no runs after this time (ISO-8601)').argParser(isoTime))
     .option('--paused', 'create it paused')
     .option('--note <text>', 'a note shown with the schedule')
-    .addHelpText('after', '\nOverlap defaults to skip (Airflow\'s max_active_runs=1).\n\nExamples:\n  $ etl schedule create pipeline --every 5m\n  $ etl schedule create pipeline --cron "0 * * * *" --catchup-window 6h --pause-on-failure')
-    .action(async (what: string, o: { stream: string; id?: string; every?: number; cron?: string; overlap?: OverlapName; catchupWindow?: number; pauseOnFailure?: boolean; jitter?: number; start?: number; end?: number; paused?: boolean; note?: string }) => {
+    .addHelpText('after', '\nOverlap defaults to skip (Airflow\'s max_active_runs=1).\n\nExamples:\n  $ etl schedule create pipeline --every 5m\n  $ etl schedule create pipeline --cron "0 * * * *" --catchup-window 6h --pause-on-failure\n  $ etl schedule create poll --source yahoo --every 1m\n  $ etl schedule create poll --source finnhub --symbols AAPL,NVDA   (interval: MARKET_POLL_EVERY)')
+    .action(async (what: string, o: { stream: string; source?: string; symbols?: string[]; id?: string; every?: number; cron?: string; overlap?: OverlapName; catchupWindow?: number; pauseOnFailure?: boolean; jitter?: number; start?: number; end?: number; paused?: boolean; note?: string }) => {
       await withClient(async (client, config) => {
         const id = await createSchedule(client, config, { ...o, what, overlap: o.overlap ?? 'skip', everyMs: o.every, catchupWindowMs: o.catchupWindow, jitterMs: o.jitter });
         say(`created schedule ${id}${o.paused ? ' (paused)' : ''}; runs appear as ${id}-<time> in ${temporalUiUrl(config)}`);
@@ -222,6 +237,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     });
   schedule.command('list').description('schedules with their spec, next runs, last result and state')
     .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ etl schedule list\n  $ etl schedule list --json')
     .action(async (o: { json?: boolean }) => {
       await withClient(async (client) => {
         const rows = await listSchedules(client);
@@ -230,17 +246,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       });
     });
   schedule.command('describe').description('everything Temporal knows about a schedule, as JSON').argument('<id>')
+    .addHelpText('after', '\nExample:\n  $ etl schedule describe pipeline-transactions')
     .action(async (id: string) => withClient(async (client) => {
       say(JSON.stringify(await describeSchedule(client, id), null, 2));
     }));
   for (const [name, pause] of [['pause', true], ['unpause', false]] as const) {
     schedule.command(name).description(`${name} a schedule`).argument('<id>').option('--note <text>', 'why (shown with the schedule)')
+      .addHelpText('after', `\nExample:\n  $ etl schedule ${name} pipeline-transactions --note "${pause ? 'warehouse maintenance' : 'maintenance done'}"`)
       .action(async (id: string, o: { note?: string }) => withClient(async (client) => {
         await pauseSchedule(client, id, pause, o.note);
         say(`${name}d ${id}`);
       }));
   }
   schedule.command('trigger').description('start a run now').argument('<id>')
+    .addHelpText('after', '\nExample:\n  $ etl schedule trigger pipeline-transactions')
     .action(async (id: string) => withClient(async (client) => {
       await triggerSchedule(client, id);
       say(`triggered ${id}`);
@@ -248,17 +267,32 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   schedule.command('backfill').description('start, one after another, the runs the schedule would have started in a past window').argument('<id>')
     .requiredOption('--from <time>', 'window start (ISO-8601)', isoTime)
     .requiredOption('--to <time>', 'window end (ISO-8601)', isoTime)
-    .addHelpText('after', '\nExample:\n  $ etl schedule backfill pipeline-transactions --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z')
-    .action(async (id: string, o: { from: number; to: number }) => withClient(async (client) => {
+    .option('--wait', 'follow the runs with a progress bar until they have all ended, then print a summary')
+    .addOption(new Option('--timeout <duration>', 'with --wait: stop waiting after this long (exit 1)').argParser(duration).default(3_600_000, '60m'))
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nBoth ends of the window are included. Runs go one after another (overlap buffer-all).\n\n' +
+      'Examples:\n  $ etl schedule backfill pipeline-transactions --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z\n' +
+      '  $ etl schedule backfill pipeline-transactions --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --wait --json')
+    .action(async (id: string, o: { from: number; to: number; wait?: boolean; timeout: number; json?: boolean }) => withClient(async (client, config) => {
       await backfillSchedule(client, id, o.from, o.to);
-      say(`backfill of ${id} from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} requested`);
+      const requested = `backfill of ${id} from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} requested`;
+      if (!o.wait) {
+        say(o.json ? JSON.stringify({ scheduleId: id, from: new Date(o.from).toISOString(), to: new Date(o.to).toISOString(), requested: true }, null, 2) : requested);
+        return;
+      }
+      sayErr(requested);
+      const report = await waitForBackfill(client, config, id, o.from, o.to, o.timeout);
+      say(o.json ? JSON.stringify(report, null, 2) : formatBackfill(report));
+      if (report.timedOut || report.failed > 0) setExitCode(1);
     }));
   timingOptions(schedule.command('update').description('change the timing or policies of a schedule')).argument('<id>')
+    .addHelpText('after', '\nExamples:\n  $ etl schedule update pipeline-transactions --every 15m\n  $ etl schedule update pipeline-transactions --overlap buffer-one --pause-on-failure')
     .action(async (id: string, o: { every?: number; cron?: string; overlap?: OverlapName; catchupWindow?: number; pauseOnFailure?: boolean }) => withClient(async (client) => {
       await updateSchedule(client, id, { ...o, everyMs: o.every, catchupWindowMs: o.catchupWindow });
       say(`updated ${id}`);
     }));
   schedule.command('delete').description('delete a schedule (its past runs stay)').argument('<id>')
+    .addHelpText('after', '\nExample:\n  $ etl schedule delete pipeline-transactions')
     .action(async (id: string) => withClient(async (client) => {
       await deleteSchedule(client, id);
       say(`deleted ${id}`);
@@ -285,30 +319,31 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   const streamCmd = program.command('stream').description('continuous mode: one long-running workflow per stream that flushes, transforms and loads within seconds');
   streamCmd.command('start').description('start the continuous workflow of a stream (one per stream; needs a running worker)')
     .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
-    .addOption(new Option('--flush <duration>', 'wait between flushes once Kafka is drained (default: STREAM_FLUSH_INTERVAL_MS, 5s)').argParser(duration))
-    .addOption(new Option('--max-records <n>', 'records per bronze object at most (default: ARCHIVE_MAX_RECORDS_PER_OBJECT)').argParser(positiveInt))
+    .addOption(new Option('--flush <duration>', 'a record read is written to bronze at most this long after (default: STREAM_FLUSH_INTERVAL_MS, 5s)').argParser(duration))
+    .addOption(new Option('--max-records <n>', 'records per bronze object at most: a fuller buffer is written at once (default: ARCHIVE_MAX_RECORDS_PER_OBJECT)').argParser(positiveInt))
+    .option('--json', 'machine-readable output')
     .addHelpText('after', '\nScheduled runs (`etl run pipeline`, `etl schedule`) keep working beside it: they share the\narchive lock and the manifest, so each Kafka offset still lands in exactly one object.\n\nExamples:\n  $ etl stream start transactions\n  $ etl stream start transactions --flush 1s --max-records 10000')
-    .action(async (stream: string, o: { flush?: number; maxRecords?: number }) => withClient(async (client, config) => {
+    .action(async (stream: string, o: { flush?: number; maxRecords?: number; json?: boolean }) => withClient(async (client, config) => {
       const r = await startStream(client, config, { stream, flushIntervalMs: o.flush ?? config.STREAM_FLUSH_INTERVAL_MS, maxRecordsPerObject: o.maxRecords });
-      say(r.started ? `started ${r.workflowId}: ${r.url}` : `${r.workflowId} is already running (run ${r.runId}): ${r.url}; \`etl stream stop ${stream}\` stops it`);
+      if (o.json) say(JSON.stringify(r, null, 2));
+      else say(r.started ? `started ${r.workflowId}: ${r.url}` : `${r.workflowId} is already running (run ${r.runId}): ${r.url}; \`etl stream stop ${stream}\` stops it`);
       if (!(await hasWorker(client, config))) {
         process.stderr.write(`warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the stream waits until one does — start it with \`etl worker\`\n`);
       }
     }));
-  streamCmd.command('stop').description('ask the stream to finish its current flush, then wait for it to complete')
+  streamCmd.command('stop').description('ask the stream to write and load what it has read, then wait for it to complete')
     .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
     .addOption(new Option('--timeout <duration>', 'how long to wait for it to complete').argParser(duration).default(120_000, '2m'))
-    .addHelpText('after', '\nExample:\n  $ etl stream stop transactions')
-    .action(async (stream: string, o: { timeout: number }) => withClient(async (client, config) => {
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ etl stream stop transactions\n  $ etl stream stop transactions --timeout 5m --json')
+    .action(async (stream: string, o: { timeout: number; json?: boolean }) => withClient(async (client, config) => {
       const r = await stopStream(client, config, stream, o.timeout);
+      if (o.json) say(JSON.stringify(r, null, 2));
+      if (r.state === 'still-stopping' || (r.state === 'stopped' && !r.result.quality.passed)) setExitCode(1);
+      if (o.json) return;
       if (r.state === 'not-running') say(`stream ${stream} is not running${r.report.status ? ` (last run: ${r.report.status})` : ''}`);
-      else if (r.state === 'stopped') {
-        say(`stopped stream ${stream}: ${describeTotals(r.result)}`);
-        if (!r.result.quality.passed) setExitCode(1);
-      } else {
-        process.stderr.write(`stop requested, but stream ${stream} has not completed within ${o.timeout / 1000}s (is a worker running?); \`etl stream status ${stream}\` shows when it has\n`);
-        setExitCode(1);
-      }
+      else if (r.state === 'stopped') say(`stopped stream ${stream}: ${describeTotals(r.result)}`);
+      else sayErr(`stop requested, but stream ${stream} has not completed within ${o.timeout / 1000}s (is a worker running?); \`etl stream status ${stream}\` shows when it has`);
     }));
   streamCmd.command('status').description('whether the stream runs, its flushes, totals, last flush and Web UI link')
     .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
@@ -324,20 +359,23 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .requiredOption('--from <time>', 'window start, inclusive (ISO-8601 event time)', isoTime)
     .requiredOption('--to <time>', 'window end, exclusive (ISO-8601 event time)', isoTime)
     .option('--no-wait', 'start it and return (follow it with `etl status <workflowId>` or the Web UI)')
+    .option('--json', 'machine-readable output: the run\'s id and link, and its result unless --no-wait')
     .addHelpText('after', '\nEvery loaded object whose event times overlap the window is read again from bronze and validated\n' +
       'with the worker\'s current rules, in one idempotent transaction per object: records quarantined before\n' +
       'that now pass are loaded, loaded rows get the newly derived columns, nothing is deleted or loaded twice.\n' +
       'Unlike `etl schedule backfill` (which starts the runs a schedule missed; they drain Kafka), replay\n' +
       're-derives data that is already archived.\n\n' +
       'Examples:\n  $ etl replay --stream transactions --from 2026-11-22T00:00:00Z --to 2026-11-23T00:00:00Z\n' +
-      '  $ etl replay --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --no-wait')
-    .action(async (o: { stream: string; from: number; to: number; wait: boolean }) => withClient(async (client, config) => {
+      '  $ etl replay --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --no-wait\n' +
+      '  $ etl replay --from 2026-11-22T00:00:00Z --to 2026-11-23T00:00:00Z --json > replay.json')
+    .action(async (o: { stream: string; from: number; to: number; wait: boolean; json?: boolean }) => withClient(async (client, config) => {
       if ((await replayCommand(client, config, o, say)) !== 0) setExitCode(1);
     }));
 
   program.command('demo').description('start the stack, produce events, run the pipeline and print a report')
     .addOption(new Option('--rows <n>', 'events to produce').argParser(positiveInt).default(100_000))
     .addOption(new Option('--seed <n>', 'seed for the synthetic events').argParser(seed).default(42))
+    .addHelpText('after', '\nExamples:\n  $ etl demo\n  $ etl demo --rows 10000 --seed 7')
     .action(async (opts: { rows: number; seed: number }) => {
       const passed = await demo(loadConfig(), opts, say);
       if (!passed) setExitCode(1);
@@ -348,6 +386,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--port <n>', 'port to listen on, 0 for any free one (default: DASHBOARD_PORT, 8080)').argParser(portArg))
     .addHelpText('after', '\nExamples:\n  $ etl dashboard\n  $ etl dashboard --port 9000')
     .action(async (opts: { host?: string; port?: number }) => dashboard(loadConfig(), opts, say));
+
+  registerForecastCommands(program, say, setExitCode);
+
+  registerPollCommand(program, say, setExitCode);
 
   return program;
 }

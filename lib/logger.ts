@@ -4,11 +4,24 @@ import type { Config } from './config';
 
 export type { Logger };
 
+/**
+ * Fields merged into every line, from where the line is logged: the worker installs one that
+ * returns the workflow and activity ids while an activity runs (worker/log-context.ts), so every
+ * line an activity logs, through any logger or child of it, says which run and attempt it belongs to.
+ */
+type LogContext = () => Record<string, unknown> | undefined;
+let logContext: LogContext | undefined;
+
+export function setLogContext(fn: LogContext | undefined): void {
+  logContext = fn;
+}
+
 export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>, bindings: Record<string, unknown> = {}): Logger {
   return pino(
     {
       level: cfg.LOG_LEVEL,
       base: { pid: process.pid, ...bindings },
+      mixin: () => logContext?.() ?? {},
       redact: { paths: ['*.password', '*.secret', '*.secretAccessKey', '*.connectionString', 'DATABASE_URL', 'S3_SECRET_ACCESS_KEY'], censor: '[redacted]' },
     },
     pino.destination(2),

@@ -1,6 +1,8 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { ensureSearchAttributes } from '../lib/search-attributes';
+import { startLagMetrics } from './lag-metrics';
+import { installActivityLogContext } from './log-context';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -12,7 +14,8 @@ export interface WorkerOptions {
 /** A worker for every workflow and activity of the pipeline, on one task queue. */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   await ensureSearchAttributes(opts.connection, opts.namespace);
-  return Worker.create({
+  installActivityLogContext();
+  const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
@@ -24,5 +27,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     // After a worker dies, its cached workflows' next tasks wait this long on its sticky queue
     // before going to another worker: short, so a continuous stream recovers in seconds.
     stickyQueueScheduleToStartTimeout: '3 seconds',
+    // Cancellation reaches an activity only with a heartbeat's response: heartbeats go out at least
+    // this often, so a continuous stream's follower learns within seconds that it should end.
+    maxHeartbeatThrottleInterval: '2 seconds',
   });
+  startLagMetrics(worker, opts.deps);
+  return worker;
 }

@@ -5,3 +5,5 @@ export { streamWorkflow, stopSignal, streamStatusQuery } from './stream';
 export type { StreamInput, StreamResult, StreamStatus, StreamStage } from './stream';
 export { ingestWorkflow } from './ingest';
 export { replayWorkflow, replayProgressQuery, type ReplayInput, type ReplayProgress, type ReplayResult } from './replay';
+export { forecastWorkflow, forecastProgressQuery, type ForecastInput, type ForecastProgress, type ForecastResult } from './forecast';
+export { pollMarketWorkflow, type PollMarketInput } from './poll';

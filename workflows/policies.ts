@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 
 // Transient failures (a server down, a deadlock) are retried with backoff for as long as it takes:
 // an outage delays the run instead of failing it. Permanent failures arrive as non-retryable
@@ -21,3 +21,16 @@ export const BOUNDED: ActivityOptions = { startToCloseTimeout: '10 minutes', hea
 
 /** Metadata look-ups. */
 export const QUICK: ActivityOptions = { startToCloseTimeout: '1 minute', retry: RETRY };
+
+/**
+ * Continuous mode's follower: runs until the workflow cancels it (stop, or its next run), which it
+ * learns at its next heartbeat (the worker sends them at least every 2 s). A short heartbeat
+ * timeout brings it back quickly after a worker dies. The workflow waits for it to write what it
+ * has read and return.
+ */
+export const FOLLOWING: ActivityOptions = {
+  startToCloseTimeout: '24 hours', heartbeatTimeout: '10 seconds', retry: RETRY, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
+
+/** A long-poll of the work queue; cancelling it needs no acknowledgement (it only reads). */
+export const LONG_POLL: ActivityOptions = { startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 seconds', retry: RETRY };

@@ -1,34 +1,56 @@
-// Continuous mode: one long-running workflow per stream (id `stream-<stream>`) that archives what
-// Kafka holds every flush interval — or at once again while a backlog remains — and transforms and
-// loads each object as soon as it is written. Exactly-once stays the archive's job (its manifest
-// plans every offset range before reading it), so this loop adds latency control, nothing else.
-import { condition, continueAsNew, defineQuery, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { QualityResult } from '../activities';
-import { archiveStep, emptyTotals, loadPage, PAGE, refreshAggregates, runQuality, type PipelineTotals } from './objects';
+// Continuous mode: one long-running workflow per stream (id `stream-<topic>`). Each run of it does
+// two things at once:
+//  - the follower: ONE long-running `follow` activity that joins the archive consumer group once,
+//    stays in it, and writes a bronze object per partition whenever its buffer holds
+//    `maxRecordsPerObject` records or its oldest record is `flushIntervalMs` old (activities/follow.ts);
+//  - the loader: a loop that long-polls the manifest for archived-but-unloaded objects (one
+//    activity that returns as soon as an object is written) and transforms and loads each at once.
+// They never wait for each other, so the group is not rejoined per flush and archive overlaps
+// transform and load. A run ends after `iterationsPerRun` loader passes (or when Temporal suggests
+// it): the workflow cancels the follower, which writes what it has read and leaves the group; the
+// loader drains the queue; then continue-as-new starts a fresh run with the totals carried, which
+// keeps each history short at the cost of one group join per run. Stop is the same, ending with
+// aggregates and quality checks instead of a new run. Exactly-once stays the archive's job.
+import {
+  ActivityFailure, CancellationScope, continueAsNew, defineQuery, defineSignal, isCancellation, proxyActivities, setHandler, TimeoutFailure, workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities, FollowCursor, PendingObject, QualityResult } from '../activities';
+import { emptyTotals, forEachLimited, PAGE, processObject, refreshAggregates, runQuality, type PipelineTotals } from './objects';
+import { FOLLOWING, LONG_POLL } from './policies';
+import { showStage, showTotals } from './visibility';
+
+const { follow } = proxyActivities<Activities>(FOLLOWING);
+const { awaitUnloadedObjects } = proxyActivities<Activities>(LONG_POLL);
 
 export interface StreamInput {
   stream: string;
-  /** Wait between archive steps once Kafka is drained: the worst-case age of a record at flush. */
+  /** A record read by the follower is written to bronze at most this long after (the flush by time). */
   flushIntervalMs: number;
-  /** Records per bronze object at most: a backlog is flushed in objects of this size. */
+  /** Records per bronze object at most (the flush by size). */
   maxRecordsPerObject?: number;
   /** Objects transformed and loaded at once. */
   objectConcurrency?: number;
-  /** Iterations before continue-as-new (default 200; Temporal may suggest it sooner). */
+  /** Loader passes before continue-as-new (default 200; Temporal may suggest it sooner). */
   iterationsPerRun?: number;
+  /** How long one long-poll of the work queue waits for an object (default 60 s). */
+  pollWaitMs?: number;
   /** State carried over continue-as-new. */
   carried?: StreamCarried;
 }
 
 export interface StreamCarried extends PipelineTotals {
+  /** Loader passes that found objects to transform and load. */
   iterations: number;
   startedAt: string;
+  /** When the loader last found newly written objects. */
   lastFlushAt: string | null;
   lastAggregateAt: string | null;
   runs: number;
+  /** Consumer-group joins of the followers so far: one per run unless Kafka forced a rebalance. */
+  groupJoins: number;
 }
 
-export type StreamStage = 'archive' | 'transform-load' | 'aggregate' | 'idle' | 'quality' | 'done';
+export type StreamStage = 'following' | 'transform-load' | 'aggregate' | 'draining' | 'quality' | 'done';
 export interface StreamStatus extends StreamCarried { stream: string; stage: StreamStage; stopRequested: boolean; flushIntervalMs: number }
 export interface StreamResult extends StreamCarried { quality: QualityResult }
 
@@ -37,24 +59,70 @@ export const streamStatusQuery = defineQuery<StreamStatus>('status');
 /** Same answer under the name pipeline runs use, so generic tools can ask any run for progress. */
 export const streamProgressQuery = defineQuery<StreamStatus>('progress');
 
-// An idle iteration adds about 17 history events (two activities, a timer, three workflow tasks):
-// a new run every 200 iterations (~17 min at 5 s) keeps the replay after a worker restart short.
+// A loader pass with objects adds ~4 events per object plus a few for the poll: a new run every
+// 200 passes keeps the replay after a worker restart short.
 const ITERATIONS_PER_RUN = 200;
+const POLL_WAIT_MS = 60_000;
 // Refreshing daily_summary rescans the flat table: at most once a minute, not once per flush.
 const AGGREGATE_EVERY_MS = 60_000;
+
+/** The counts in a failed follower's last heartbeat (a timeout carries it), if it had any. */
+function lastHeartbeatOf(err: unknown): Pick<FollowCursor, 'objectsArchived' | 'recordsArchived' | 'groupJoins'> | undefined {
+  const details = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure ? err.cause.lastHeartbeatDetails : undefined;
+  if (typeof details !== 'object' || details === null) return undefined;
+  const { objectsArchived, recordsArchived, groupJoins } = details as Record<string, unknown>;
+  if (typeof objectsArchived !== 'number' || typeof recordsArchived !== 'number' || typeof groupJoins !== 'number') return undefined;
+  return { objectsArchived, recordsArchived, groupJoins };
+}
 
 export async function streamWorkflow(input: StreamInput): Promise<StreamResult> {
   const { stream, flushIntervalMs } = input;
   const now = () => new Date(Date.now()).toISOString();
-  const state: StreamCarried = input.carried ?? { ...emptyTotals(), iterations: 0, startedAt: now(), lastFlushAt: null, lastAggregateAt: null, runs: 0 };
+  const state: StreamCarried = input.carried ?? { ...emptyTotals(), iterations: 0, startedAt: now(), lastFlushAt: null, lastAggregateAt: null, runs: 0, groupJoins: 0 };
   state.runs++;
-  let stage: StreamStage = 'archive';
+  let stage: StreamStage = 'following';
   let stopRequested = false;
   let loadedSinceAggregate = false;
-  setHandler(stopSignal, () => void (stopRequested = true));
+
+  const follower = new CancellationScope();
+  let followerDone = false;
+  let followerError: unknown;
+  let poll: CancellationScope | undefined;
+  const followed = follower
+    .run(() => follow({ stream, flushIntervalMs, maxRecordsPerObject: input.maxRecordsPerObject }))
+    .then(
+      (r) => {
+        state.objectsArchived += r.objectsArchived;
+        state.recordsArchived += r.recordsArchived;
+        state.groupJoins += r.groupJoins;
+      },
+      (err: unknown) => {
+        // Cancelled as asked, or it died (its worker was killed) after we asked it to end: either way
+        // it has ended, and what it heartbeated last is what it archived. Any other failure is
+        // permanent (transient ones are retried) and fails the stream once the queue is drained.
+        const heartbeat = lastHeartbeatOf(err);
+        if (heartbeat) {
+          state.objectsArchived += heartbeat.objectsArchived;
+          state.recordsArchived += heartbeat.recordsArchived;
+          state.groupJoins += heartbeat.groupJoins;
+        }
+        if (!isCancellation(err) && !follower.consideredCancelled) followerError = err;
+      },
+    )
+    .finally(() => {
+      followerDone = true;
+      // The loader stops waiting for new objects and drains what is there.
+      poll?.cancel();
+    });
+
+  setHandler(stopSignal, () => {
+    stopRequested = true;
+    follower.cancel();
+  });
   const status = (): StreamStatus => ({ stream, stage, stopRequested, flushIntervalMs, ...state });
   setHandler(streamStatusQuery, status);
   setHandler(streamProgressQuery, status);
+  showStage(stream, 'following');
 
   const aggregate = async () => {
     stage = 'aggregate';
@@ -64,39 +132,44 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamResult> 
   };
 
   for (let i = 0; ; i++) {
-    stage = 'archive';
-    const archived = await archiveStep(state, { stream, maxRecordsPerObject: input.maxRecordsPerObject });
-    if (archived.objectsArchived > 0) state.lastFlushAt = now();
-
-    stage = 'transform-load';
-    // Drains the whole queue, not one page: objects left by a crashed run or a scheduled run's
-    // archive are loaded here too, whoever wrote them.
-    let page: number;
-    do {
-      const before = state.objectsLoaded;
-      page = await loadPage(stream, state, input.objectConcurrency ?? 2);
-      if (state.objectsLoaded > before) loadedSinceAggregate = true;
-    } while (page === PAGE);
-    state.iterations++;
-
+    stage = followerDone ? 'draining' : 'following';
+    let page: PendingObject[];
+    poll = new CancellationScope();
+    try {
+      page = await poll.run(() => awaitUnloadedObjects({ stream, limit: PAGE, waitMs: followerDone ? 0 : (input.pollWaitMs ?? POLL_WAIT_MS) }));
+    } catch (err) {
+      if (isCancellation(err) && followerDone) continue;
+      throw err;
+    } finally {
+      poll = undefined;
+    }
+    if (page.length > 0) {
+      stage = 'transform-load';
+      state.lastFlushAt = now();
+      await forEachLimited(page, input.objectConcurrency ?? 2, (obj) => processObject(stream, state, obj));
+      loadedSinceAggregate = true;
+      state.iterations++;
+      showTotals(state);
+    }
+    if (followerDone && page.length < PAGE) break;
     if (loadedSinceAggregate && Date.now() - Date.parse(state.lastAggregateAt ?? state.startedAt) >= AGGREGATE_EVERY_MS) await aggregate();
-    if (stopRequested) break;
-    // A backlog (the archive stopped at its object cap) is worked off without waiting.
-    if (archived.caughtUp) {
-      stage = 'idle';
-      if (await condition(() => stopRequested, flushIntervalMs)) break;
-    }
-    if (workflowInfo().continueAsNewSuggested || i + 1 >= (input.iterationsPerRun ?? ITERATIONS_PER_RUN)) {
-      if (loadedSinceAggregate) await aggregate();
-      await continueAsNew<typeof streamWorkflow>({ ...input, carried: state });
-    }
+    if (!followerDone && (workflowInfo().continueAsNewSuggested || i + 1 >= (input.iterationsPerRun ?? ITERATIONS_PER_RUN))) follower.cancel();
   }
+  await followed;
+  if (followerError) throw followerError;
+
+  if (!stopRequested && loadedSinceAggregate) await aggregate();
+  // Checked after the last await: a stop that arrived meanwhile is honoured below; one that arrives
+  // from now on makes the server refuse this continue-as-new and replay the task with it delivered.
+  if (!stopRequested) await continueAsNew<typeof streamWorkflow>({ ...input, carried: state });
 
   // Stopping cleanly: aggregates reflect every row loaded, and the stream's invariants are checked.
   // The workflow id is reused by every start, so the session's start time makes the run id unique.
   if (loadedSinceAggregate || state.lastAggregateAt === null) await aggregate();
   stage = 'quality';
+  showStage(stream, 'quality');
   const quality = await runQuality(stream, `${workflowInfo().workflowId}-${state.startedAt.slice(0, 19)}Z`);
   stage = 'done';
+  showStage(stream, 'done');
   return { ...state, quality };
 }

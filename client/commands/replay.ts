@@ -8,7 +8,7 @@ import type { ReplayProgress, ReplayResult } from '../../workflows';
 import { fmt, waitWithProgress } from '../output';
 import { hasWorker } from './pipeline';
 
-export interface ReplayOptions { stream: string; from: number; to: number; wait: boolean }
+export interface ReplayOptions { stream: string; from: number; to: number; wait: boolean; json?: boolean }
 
 const isoSeconds = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
@@ -54,16 +54,23 @@ export function describeReplay(r: ReplayResult): string[] {
   return lines;
 }
 
-/** The whole command; returns its exit code. */
+/** The whole command; returns its exit code. With `json`, stdout gets one JSON document (and progress stays on stderr). */
 export async function replayCommand(client: Client, config: Config, o: ReplayOptions, say: (line: string) => void): Promise<number> {
   const { handle, started } = await startReplay(client, config, o);
   const url = temporalUiUrl(config, handle.workflowId);
-  say(started ? `started ${handle.workflowId}: ${url}` : `${handle.workflowId} is already running; following it: ${url}`);
+  const note = started ? `started ${handle.workflowId}: ${url}` : `${handle.workflowId} is already running; following it: ${url}`;
+  if (o.json) process.stderr.write(note + '\n');
+  else say(note);
   if (!(await hasWorker(client, config))) {
     process.stderr.write(`warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the replay waits until one does — start it with \`etl worker\`\n`);
   }
-  if (!o.wait) return 0;
+  const base = { workflowId: handle.workflowId, started, url };
+  if (!o.wait) {
+    if (o.json) say(JSON.stringify(base, null, 2));
+    return 0;
+  }
   const result = await waitForReplay(handle);
-  for (const line of describeReplay(result)) say(line);
+  if (o.json) say(JSON.stringify({ ...base, result }, null, 2));
+  else for (const line of describeReplay(result)) say(line);
   return result.quality.passed ? 0 : 1;
 }

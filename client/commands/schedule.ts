@@ -26,6 +26,9 @@ export interface ScheduleArgs {
   /** A key of SCHEDULABLE: what the schedule starts. */
   what: string;
   stream: string;
+  /** `poll`: the market source and its symbols. */
+  source?: string;
+  symbols?: string[];
   everyMs?: number;
   cron?: string;
   overlap: OverlapName;
@@ -66,12 +69,15 @@ async function onSchedule<T>(id: string, fn: () => Promise<T>): Promise<T> {
 export async function createSchedule(client: Client, config: Config, a: ScheduleArgs): Promise<string> {
   const target = SCHEDULABLE[a.what];
   if (!target) throw new EtlError('USAGE', `cannot schedule "${a.what}"; choose one of ${Object.keys(SCHEDULABLE).join(', ')}`);
-  const scheduleId = a.id ?? scheduleIdFor(a.what, a.stream);
+  const stream = target.stream ?? a.stream;
+  const t = { stream, source: a.source, symbols: a.symbols };
+  const scheduleId = a.id ?? target.defaultId?.(t) ?? scheduleIdFor(a.what, stream);
+  const everyMs = a.everyMs ?? (a.cron === undefined ? target.defaultEveryMs?.(config, t) : undefined);
   const options: ScheduleOptions = {
     scheduleId,
-    spec: specOf(a),
+    spec: specOf({ ...a, everyMs }),
     // Temporal appends the scheduled time: pipeline-transactions-2026-11-22T13:05:00Z.
-    action: { type: 'startWorkflow', workflowType: target.workflowType, workflowId: scheduleId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [target.input(config, { stream: a.stream })] },
+    action: { type: 'startWorkflow', workflowType: target.workflowType, workflowId: scheduleId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [target.input(config, t)] },
     policies: {
       overlap: OVERLAP[a.overlap],
       ...(a.catchupWindowMs !== undefined ? { catchupWindow: a.catchupWindowMs } : {}),

@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { EtlError } from '../../lib/errors';
 import { fmt, formatTable } from '../output';
-import type { RunStatus, StreamStatus } from './status';
+import type { RunProgress, RunStatus, StreamStatus } from './status';
+import { describeFollower } from './stream';
 
 export async function onWorkflow<T>(workflowId: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -29,12 +30,34 @@ export function formatStreamStatuses(rows: StreamStatus[]): string {
   }).join('\n\n');
 }
 
+const n = (v: unknown) => (typeof v === 'number' ? fmt(v) : '-');
+
+/** The counts a run of each workflow type reports, in words; other types list their numbers. */
+function describeProgress(type: string, p: RunProgress): string {
+  switch (type) {
+    case 'pipelineWorkflow':
+      return `${n(p.objectsArchived)} objects / ${n(p.recordsArchived)} records archived, ${n(p.objectsLoaded)} objects loaded, ` +
+        `${n(p.rowsInserted)} rows inserted, ${n(p.duplicates)} duplicates, ${n(p.quarantined)} quarantined`;
+    case 'streamWorkflow':
+      return `${n(p.runs)} runs, ${n(p.iterations)} flushes loaded (last ${typeof p.lastFlushAt === 'string' ? p.lastFlushAt : 'none yet'}), ` +
+        `${n(p.recordsArchived)} records archived by finished followers, ${n(p.objectsLoaded)} objects loaded, ${n(p.rowsInserted)} rows inserted, ` +
+        `${n(p.duplicates)} duplicates, ${n(p.quarantined)} quarantined${p.stopRequested === true ? ' (stop requested)' : ''}`;
+    case 'replayWorkflow':
+      return `${n(p.objectsDone)}/${n(p.objectsTotal)} objects replayed (${n(p.records)} records): ${n(p.inserted)} inserted, ${n(p.updated)} updated, ` +
+        `${n(p.duplicates)} duplicates, ${n(p.conflicts)} conflicting, ${n(p.nowInvalid)} now invalid, ${n(p.objectsNotLoaded)} objects not loaded yet`;
+    default: {
+      const counts = Object.entries(p).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${fmt(v as number)}`);
+      return counts.join(', ') || 'no counts';
+    }
+  }
+}
+
 export function formatRunStatus(r: RunStatus): string {
   const lines = [`${r.workflowId} (${r.type}): ${r.status}`, `  started ${r.startedAt}${r.closedAt ? `, closed ${r.closedAt}` : ''}`];
-  if (r.progress) {
-    const p = r.progress;
-    lines.push(`  stage ${p.stage}: ${fmt(p.objectsArchived)} objects / ${fmt(p.recordsArchived)} records archived, ${fmt(p.objectsLoaded)} objects loaded, ${fmt(p.rowsInserted)} rows inserted, ${fmt(p.duplicates)} duplicates, ${fmt(p.quarantined)} quarantined`);
-  }
+  if (r.progress) lines.push(`  stage ${r.progress.stage ?? '-'}: ${describeProgress(r.type, r.progress)}`);
+  else if (r.status === 'RUNNING') lines.push('  stage unknown: no worker answered the progress query (`etl worker`)');
+  if (r.follower) lines.push(`  follower: ${describeFollower(r.follower)}`);
+  if (r.failure) lines.push(`  failure: ${r.failure}`);
   lines.push(`  ${r.url}`);
   return lines.join('\n');
 }

@@ -6,8 +6,8 @@ import { lagReader, type LagReport } from '../../dashboard/lag';
 import type { Clients } from '../../lib/clients';
 import { temporalUiUrl } from '../../lib/config';
 import { STREAMS, topicFor } from '../../streams';
-import type { PipelineProgress, PipelineResult } from '../../workflows';
 import { listSchedules } from './schedule';
+import { followerOf, type FollowerReport } from './stream';
 
 export interface StreamStatus {
   stream: string;
@@ -24,6 +24,14 @@ function lagOf(report: LagReport, topic: string): StreamStatus['lag'] {
   if (!report.available) return { unavailable: report.note };
   const t = report.topics.find((x) => x.topic === topic);
   return t ? { total: t.lag, partitions: t.partitions } : { total: 0, partitions: [] };
+}
+
+/**
+ * Whether a workflow id names the stream as one of its dash-separated parts (`pipeline-ticks-…`,
+ * `stream-ticks`, `replay-ticks-…`), so that one stream's name inside another's is no match.
+ */
+export function namesStream(workflowId: string, stream: string): boolean {
+  return `-${workflowId}-`.includes(`-${stream}-`);
 }
 
 export async function streamStatuses(clients: Clients, temporal: Client): Promise<StreamStatus[]> {
@@ -52,25 +60,51 @@ export async function streamStatuses(clients: Clients, temporal: Client): Promis
       lastObject: obj ? { key: obj.key, archivedAt: obj.archived_at.toISOString(), records: obj.records } : null,
       lastLoad: load ? { loadId: load.load_id, loadedAt: load.loaded_at.toISOString(), inserted: load.inserted, workflowId: load.workflow_id } : null,
       lastHour: hour!,
-      schedules: schedules.filter((s) => s.id.endsWith(`-${stream}`) || s.id.includes(`-${stream}-`)).map((s) => ({ id: s.id, nextRun: s.nextRuns[0] ?? null, paused: s.paused })),
-      running: running.filter((r) => r.workflowId.includes(stream)),
+      schedules: schedules.filter((s) => namesStream(s.id, stream)).map((s) => ({ id: s.id, nextRun: s.nextRuns[0] ?? null, paused: s.paused })),
+      running: running.filter((r) => namesStream(r.workflowId, stream)),
     });
   }
   return out;
 }
 
-export interface RunStatus { workflowId: string; type: string; status: string; startedAt: string; closedAt: string | null; progress?: PipelineProgress; url: string }
+/** A run's stage and counts: its `progress` query while it runs, its result once it completed. */
+export type RunProgress = { stage?: string } & Record<string, unknown>;
+
+export interface RunStatus {
+  workflowId: string;
+  type: string;
+  status: string;
+  startedAt: string;
+  closedAt: string | null;
+  progress?: RunProgress;
+  /** Why it failed, was terminated or timed out. */
+  failure?: string;
+  /** A running stream's follower, from its last heartbeat. */
+  follower?: FollowerReport;
+  url: string;
+}
+
+const asProgress = (v: unknown): RunProgress | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as RunProgress) : undefined);
 
 export async function runStatus(temporal: Client, config: Clients['config'], workflowId: string): Promise<RunStatus> {
   const handle = temporal.workflow.getHandle(workflowId);
   const d = await handle.describe();
-  // A running run answers its query; a completed one has its totals in history (querying it would
-  // need a worker to replay it).
-  let progress: PipelineProgress | undefined;
-  if (d.type === 'pipelineWorkflow' && d.status.name === 'RUNNING') progress = await handle.query<PipelineProgress>('progress').catch(() => undefined);
-  if (d.type === 'pipelineWorkflow' && d.status.name === 'COMPLETED') progress = { ...((await handle.result()) as PipelineResult), stage: 'done' };
+  // Every workflow of ours that has stages (pipeline, stream, replay, forecast) answers `progress`
+  // while it runs (a query needs a worker); a completed one has its totals in its result.
+  let progress: RunProgress | undefined;
+  let failure: string | undefined;
+  if (d.status.name === 'RUNNING') progress = asProgress(await handle.query<unknown>('progress').catch(() => undefined));
+  else if (d.status.name === 'COMPLETED') progress = asProgress(await handle.result().catch(() => undefined));
+  else {
+    failure = await handle.result().then(() => undefined, (err: unknown) => {
+      const e = err as { message?: string; cause?: { message?: string } };
+      return [e.message, e.cause?.message].filter(Boolean).join(': ');
+    });
+  }
+  if (progress && d.status.name === 'COMPLETED') progress = { ...progress, stage: progress.stage ?? 'done' };
+  const follower = d.status.name === 'RUNNING' ? followerOf(d) : null;
   return {
     workflowId, type: d.type, status: d.status.name, startedAt: d.startTime.toISOString(), closedAt: d.closeTime?.toISOString() ?? null,
-    ...(progress ? { progress } : {}), url: temporalUiUrl(config, workflowId, d.runId),
+    ...(progress ? { progress } : {}), ...(failure ? { failure } : {}), ...(follower ? { follower } : {}), url: temporalUiUrl(config, workflowId, d.runId),
   };
 }

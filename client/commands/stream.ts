@@ -2,7 +2,11 @@
 // Its id is fixed per topic (`stream-transactions`; a KAFKA_TOPIC_PREFIX goes in front of the stream
 // name, as in the topic), so Temporal itself guarantees at most one per topic — also across
 // isolated test environments sharing a namespace.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { optionalTsToDate } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { followCursorSchema, type FollowCursor } from '../../activities/follow';
 import { temporalUiUrl, type Config } from '../../lib/config';
 import type { StreamInput, StreamResult, StreamStatus } from '../../workflows';
 import { topicFor } from '../../streams';
@@ -10,12 +14,12 @@ import { fmt } from '../output';
 
 export const streamWorkflowId = (config: Config, stream: string) => `stream-${topicFor(config.KAFKA_TOPIC_PREFIX, stream)}`;
 
-export interface StartArgs { stream: string; flushIntervalMs: number; maxRecordsPerObject?: number; iterationsPerRun?: number }
+export interface StartArgs { stream: string; flushIntervalMs: number; maxRecordsPerObject?: number; iterationsPerRun?: number; pollWaitMs?: number }
 export interface StartOutcome { started: boolean; workflowId: string; runId: string; url: string }
 
 export async function startStream(client: Client, config: Config, a: StartArgs): Promise<StartOutcome> {
   const workflowId = streamWorkflowId(config, a.stream);
-  const input: StreamInput = { stream: a.stream, flushIntervalMs: a.flushIntervalMs, maxRecordsPerObject: a.maxRecordsPerObject, iterationsPerRun: a.iterationsPerRun, objectConcurrency: config.PIPELINE_OBJECT_CONCURRENCY };
+  const input: StreamInput = { stream: a.stream, flushIntervalMs: a.flushIntervalMs, maxRecordsPerObject: a.maxRecordsPerObject, iterationsPerRun: a.iterationsPerRun, pollWaitMs: a.pollWaitMs, objectConcurrency: config.PIPELINE_OBJECT_CONCURRENCY };
   try {
     const handle = await client.workflow.start('streamWorkflow', {
       taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [input], workflowIdConflictPolicy: 'FAIL',
@@ -39,7 +43,33 @@ export interface StreamReport {
   closedAt: string | null;
   /** From the `status` query while it runs, from the result once it completed. */
   detail: StreamStatus | StreamResult | null;
+  /** The running follower activity, from its last heartbeat (what Temporal shows as its pending activity). */
+  follower: FollowerReport | null;
   url: string;
+}
+
+export interface FollowerReport {
+  attempt: number;
+  state: string;
+  lastHeartbeatAt: string | null;
+  /** Why the previous attempt failed, while it is being retried (e.g. ARCHIVE_BUSY). */
+  lastFailure: string | null;
+  /** Offsets and counts of the follower's current run, as of its last heartbeat. */
+  cursor: FollowCursor | null;
+}
+
+export function followerOf(d: WorkflowExecutionDescription): FollowerReport | null {
+  const pending = (d.raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'follow');
+  if (!pending) return null;
+  const payload = pending.heartbeatDetails?.payloads?.[0];
+  const cursor = payload ? followCursorSchema.safeParse(defaultPayloadConverter.fromPayload(payload)) : undefined;
+  return {
+    attempt: pending.attempt ?? 1,
+    state: (temporal.api.enums.v1.PendingActivityState[pending.state ?? 0] ?? 'UNKNOWN').replace('PENDING_ACTIVITY_STATE_', ''),
+    lastHeartbeatAt: optionalTsToDate(pending.lastHeartbeatTime)?.toISOString() ?? null,
+    lastFailure: pending.lastFailure?.message ?? null,
+    cursor: cursor?.success ? cursor.data : null,
+  };
 }
 
 export async function streamReport(client: Client, config: Config, stream: string): Promise<StreamReport> {
@@ -53,16 +83,19 @@ export async function streamReport(client: Client, config: Config, stream: strin
     const detail = running
       ? await handle.query<StreamStatus>('status').catch(() => null)
       : d.status.name === 'COMPLETED' ? ((await handle.result().catch(() => null)) as StreamResult | null) : null;
-    return { ...base, status: d.status.name, running, runId: d.runId, startedAt: d.startTime.toISOString(), closedAt: d.closeTime?.toISOString() ?? null, detail, url: temporalUiUrl(config, workflowId, d.runId) };
+    return {
+      ...base, status: d.status.name, running, runId: d.runId, startedAt: d.startTime.toISOString(), closedAt: d.closeTime?.toISOString() ?? null,
+      detail, follower: running ? followerOf(d) : null, url: temporalUiUrl(config, workflowId, d.runId),
+    };
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    return { ...base, status: null, running: false, runId: null, startedAt: null, closedAt: null, detail: null };
+    return { ...base, status: null, running: false, runId: null, startedAt: null, closedAt: null, detail: null, follower: null };
   }
 }
 
 export type StopOutcome = { state: 'not-running'; report: StreamReport } | { state: 'stopped'; result: StreamResult } | { state: 'still-stopping'; timeoutMs: number };
 
-/** Asks the stream to finish its current iteration, then waits up to `timeoutMs` for it to return. */
+/** Asks the stream to write what its follower has read and load it, then waits up to `timeoutMs` for it to return. */
 export async function stopStream(client: Client, config: Config, stream: string, timeoutMs: number): Promise<StopOutcome> {
   const report = await streamReport(client, config, stream);
   if (!report.running) return { state: 'not-running', report };
@@ -80,8 +113,27 @@ export async function stopStream(client: Client, config: Config, stream: string,
 }
 
 export function describeTotals(t: StreamResult | StreamStatus): string {
-  return `${fmt(t.iterations)} flushes, ${fmt(t.recordsArchived)} records archived in ${fmt(t.objectsArchived)} objects, ` +
+  return `${fmt(t.iterations)} flushes loaded, ${fmt(t.recordsArchived)} records archived in ${fmt(t.objectsArchived)} objects, ` +
     `${fmt(t.rowsInserted)} rows loaded, ${fmt(t.duplicates)} duplicates, ${fmt(t.quarantined)} quarantined`;
+}
+
+/** Archived so far: the finished followers' totals plus the running one's, from its last heartbeat. */
+export function archivedSoFar(r: StreamReport): { objects: number; records: number } | null {
+  if (!r.detail) return null;
+  const live = r.follower?.cursor;
+  return { objects: r.detail.objectsArchived + (live?.objectsArchived ?? 0), records: r.detail.recordsArchived + (live?.recordsArchived ?? 0) };
+}
+
+export function describeFollower(f: FollowerReport): string {
+  const c = f.cursor;
+  const parts = [`attempt ${f.attempt}`];
+  if (c) {
+    parts.push(`joined the consumer group ${fmt(c.groupJoins)} time(s)`, `${fmt(c.buffered)} records buffered`,
+      `next offsets ${Object.entries(c.offsets).map(([p, o]) => `${p}:${o}`).join(' ') || '-'}`);
+  }
+  if (f.lastHeartbeatAt) parts.push(`heartbeat ${f.lastHeartbeatAt}`);
+  if (f.lastFailure) parts.push(`last failure: ${f.lastFailure}`);
+  return parts.join(', ');
 }
 
 export function formatStreamReport(r: StreamReport): string {
@@ -95,12 +147,14 @@ export function formatStreamReport(r: StreamReport): string {
     ...(r.closedAt ? [['closed', r.closedAt] as [string, string]] : []),
   ];
   if (d) {
+    const archived = archivedSoFar(r)!;
     rows.push(
       ['stage', 'stage' in d ? `${d.stage}${d.stopRequested ? ' (stop requested)' : ''}` : 'done'],
       ['flush interval', 'flushIntervalMs' in d ? `${d.flushIntervalMs} ms` : '-'],
+      ['runs', `${fmt(d.runs)} (continue-as-new), ${fmt(d.groupJoins + (r.follower?.cursor?.groupJoins ?? 0))} consumer-group joins`],
       ['iterations', fmt(d.iterations)],
       ['last flush', d.lastFlushAt ?? 'none yet'],
-      ['archived', `${fmt(d.recordsArchived)} records in ${fmt(d.objectsArchived)} objects`],
+      ['archived', `${fmt(archived.records)} records in ${fmt(archived.objects)} objects`],
       ['loaded', `${fmt(d.rowsInserted)} rows from ${fmt(d.objectsLoaded)} objects`],
       ['duplicates', fmt(d.duplicates)],
       ['quarantined', fmt(d.quarantined)],
@@ -109,6 +163,7 @@ export function formatStreamReport(r: StreamReport): string {
   } else if (r.running) {
     rows.push(['counts', 'unavailable: no worker answered the status query (`etl worker`)']);
   }
+  if (r.follower) rows.push(['follower', describeFollower(r.follower)]);
   rows.push(['web UI', r.url]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');

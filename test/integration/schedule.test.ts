@@ -1,12 +1,17 @@
 // Schedules are Temporal Schedules: created, listed (also by the temporal CLI), triggered,
-// backfilled for a past window, paused and deleted, with the runs they start checked.
+// backfilled for a past window (and followed to the end by `etl schedule backfill --wait`), paused
+// and deleted, with the runs they start checked.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import type { BackfillReport } from '../../client/commands/backfill';
 import {
-  backfillSchedule, createSchedule, deleteSchedule, describeSchedule, listSchedules, pauseSchedule, triggerSchedule,
+  createSchedule, deleteSchedule, describeSchedule, listSchedules, pauseSchedule, triggerSchedule,
 } from '../../client/commands/schedule';
 import { temporalBinary } from '../../client/stack';
+import { PROJECT_ROOT } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
 import { produceTransactions } from '../../lib/produce';
 import { isolatedEnv, withWorker, type TestEnv } from './harness';
@@ -55,8 +60,18 @@ describe('etl schedule', () => {
       const count = async () => (await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM transactions_flat')).rows[0]!.n;
       assert.equal(await count(), 2_000);
 
+      // The CLI as users run it (not blocking this process, whose worker runs the backfilled runs):
+      // it requests the backfill, follows the runs to their end and sums them up.
       const top = Math.floor(Date.now() / HOUR) * HOUR;
-      await backfillSchedule(client, id, top - 3 * HOUR + 1, top - HOUR + 1);
+      const window = ['--from', new Date(top - 3 * HOUR + 1).toISOString(), '--to', new Date(top - HOUR + 1).toISOString()];
+      const { stdout } = await promisify(execFile)(path.join(PROJECT_ROOT, 'bin', 'etl'), ['schedule', 'backfill', id, ...window, '--wait', '--json'], {
+        encoding: 'utf8', env: { ...process.env, TEMPORAL_TASK_QUEUE: env.config.TEMPORAL_TASK_QUEUE },
+      });
+      const report = JSON.parse(stdout) as BackfillReport;
+      const hours = [top - 2 * HOUR, top - HOUR].map((t) => new Date(t).toISOString());
+      assert.deepEqual([report.expected, report.completed, report.failed, report.timedOut], [2, 2, 0, false], stdout);
+      assert.deepEqual(report.runs.map((r) => [r.workflowId, r.scheduledAt, r.status, r.rowsInserted]),
+        hours.map((h) => [`${id}-${h.slice(0, 19)}Z`, h, 'COMPLETED', 0]), 'one run per hour of the window, each over data already loaded');
       const runs = await runsDone(3);
       assert.ok(runs.length >= 3, `backfill started runs: ${runs.join(', ')}`);
       assert.equal(await count(), 2_000, 'runs over data already loaded change nothing');

@@ -1,6 +1,7 @@
 // Continuous mode against the real servers: a row reaches Postgres within seconds of produce, the
 // stream survives its worker being SIGKILLed, a scheduled pipeline run beside it neither loses nor
-// doubles a record, continue-as-new carries its totals, and a stop signal ends it cleanly with every record loaded exactly once.
+// doubles a record, continue-as-new carries its totals, and a stop signal ends it cleanly with every
+// record loaded exactly once. Its follower stays one member of the consumer group across flushes.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -8,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
 import { createActivities, type QualityResult } from '../../activities';
-import { startStream, streamReport, streamWorkflowId, type StreamReport } from '../../client/commands/stream';
+import { startStream, stopStream, streamReport, streamWorkflowId, type StreamReport } from '../../client/commands/stream';
+import { archiveGroup } from '../../lib/kafka';
 import { PROJECT_ROOT } from '../../lib/config';
 import { produceTransactions } from '../../lib/produce';
 import { connectClient } from '../../lib/temporal';
@@ -85,7 +87,7 @@ describe('continuous mode (etl stream)', () => {
   it('loads within seconds, survives a worker SIGKILL, coexists with a pipeline run, stops cleanly', { timeout: 240_000 }, async () => {
     worker = await startWorker();
     // A short run length makes continue-as-new happen several times during the test.
-    const started = await startStream(client, env.config, { stream: 'transactions', flushIntervalMs: FLUSH_MS, iterationsPerRun: 4 });
+    const started = await startStream(client, env.config, { stream: 'transactions', flushIntervalMs: FLUSH_MS, iterationsPerRun: 2, pollWaitMs: 2_000 });
     assert.equal(started.started, true);
     const again = await startStream(client, env.config, { stream: 'transactions', flushIntervalMs: FLUSH_MS });
     assert.equal(again.started, false, 'a second start finds the one already running');
@@ -111,6 +113,9 @@ describe('continuous mode (etl stream)', () => {
     })) as PipelineResult;
     await waitForRows(3_000, Date.now(), 2_000);
     assert.equal(run.quality.passed, true, JSON.stringify(run.quality.checks.filter((c) => !c.passed)));
+
+    // Continue-as-new (after 2 loader passes here) has started a fresh run, with a follower of its own.
+    for (let i = 0; i < 600 && ((await streamReport(client, env.config, 'transactions')).detail?.runs ?? 0) < 2; i++) await sleep(100);
 
     // 4. The CLI as users run it: status while it runs, then stop (signal, wait for completion).
     const status = cli(['stream', 'status', 'transactions', '--json']);
@@ -144,5 +149,59 @@ describe('continuous mode (etl stream)', () => {
     assert.deepEqual(rows[0], { flat: 3_000, raw: 3_000, ids: 3_000, pending: 0, archived: 3_000, inserted: 3_000, loads: objects, objects });
     const quality = (await new MockActivityEnvironment().run(createActivities(env).quality, { stream: 'transactions', runId: `stream-test-${env.id}` })) as QualityResult;
     assert.equal(quality.passed, true, JSON.stringify(quality.checks.filter((q) => !q.passed)));
+  });
+
+  it('keeps one consumer in its group across flushes (no rejoin per flush)', { timeout: 180_000 }, async () => {
+    if (!worker || worker.exitCode !== null) worker = await startWorker();
+    const had = await flatCount();
+    const offsetBase = 10_000; // distinct events from the first test's
+    const started = await startStream(client, env.config, { stream: 'transactions', flushIntervalMs: 500, iterationsPerRun: 1_000 });
+    assert.equal(started.started, true);
+    const admin = env.kafka.admin();
+    await admin.connect();
+    try {
+      const group = archiveGroup(env.config, env.topic());
+      const members = async () => {
+        const { groups: [g] } = await admin.describeGroups([group]);
+        return { state: g!.state, ids: g!.members.map((m) => m.memberId) };
+      };
+      let first = await members();
+      for (let i = 0; i < 300 && !(first.state === 'Stable' && first.ids.length === 1); i++) {
+        await sleep(100);
+        first = await members();
+      }
+      assert.deepEqual([first.state, first.ids.length], ['Stable', 1], JSON.stringify(first));
+
+      // Several bursts, each flushed (by time) and loaded before the next: the member never changes.
+      const BURSTS = 4;
+      for (let b = 0; b < BURSTS; b++) {
+        await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic(), rows: offsetBase + (b + 1) * 60, startIndex: offsetBase + b * 60 });
+        await waitForRows(had + (b + 1) * 60, Date.now(), had + b * 60);
+        assert.deepEqual(await members(), first, `after flush ${b + 1} the group still holds the same single member`);
+      }
+
+      // The follower's own count, from its heartbeat (what `etl stream status` shows): one join.
+      let live: StreamReport | undefined;
+      for (let i = 0; i < 300; i++) {
+        live = await streamReport(client, env.config, 'transactions');
+        if ((live.follower?.cursor?.objectsArchived ?? 0) >= BURSTS) break;
+        await sleep(100);
+      }
+      const cursor = live?.follower?.cursor;
+      assert.ok(cursor && cursor.objectsArchived >= BURSTS, JSON.stringify(live?.follower));
+      assert.equal(cursor.groupJoins, 1, 'joined once for all those flushes');
+      const text = cli(['stream', 'status', 'transactions']);
+      assert.match(text.stdout, /^follower +attempt 1, joined the consumer group 1 time\(s\)/m, text.stdout);
+
+      const stop = await stopStream(client, env.config, 'transactions', 60_000);
+      assert.equal(stop.state, 'stopped');
+      if (stop.state !== 'stopped') return;
+      assert.deepEqual([stop.result.runs, stop.result.groupJoins], [1, 1], JSON.stringify(stop.result));
+      assert.ok(stop.result.objectsArchived >= BURSTS, JSON.stringify(stop.result));
+      assert.equal(stop.result.recordsArchived, BURSTS * 60);
+      assert.equal(stop.result.quality.passed, true, JSON.stringify(stop.result.quality.checks.filter((c) => !c.passed)));
+    } finally {
+      await admin.disconnect();
+    }
   });
 });

@@ -7,6 +7,17 @@ import { produceTransactions } from '../../lib/produce';
 import { connectClient } from '../../lib/temporal';
 import { isolatedEnv, withWorker, type TestEnv } from './harness';
 
+/** Scrapes the worker's metrics until `ready` holds; the worker reads the lag every few seconds. */
+async function scrapeUntil(port: number, ready: (text: string) => boolean): Promise<string> {
+  let text = '';
+  for (let i = 0; i < 120; i++) {
+    text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    if (ready(text)) return text;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return text;
+}
+
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -19,7 +30,15 @@ describe('metrics and search attributes', () => {
   let env: TestEnv;
   let port: number;
   let metricsText = '';
+  let lagBefore = '';
+  let lagAfter = '';
   const workflowId = () => `pipeline-vis-${env.id}`;
+  /** etl_consumer_lag of this test's topic, per partition. */
+  const lagLines = (text: string) => [...text.matchAll(/^etl_consumer_lag\{([^}]*)\} (\d+)$/gm)].filter((m) => m[1]!.includes(`topic="${env.topic()}"`));
+  const lagOf = (text: string) => {
+    const lines = lagLines(text);
+    return lines.length ? lines.reduce((n, m) => n + Number(m[2]), 0) : undefined;
+  };
 
   before(async () => {
     port = await freePort();
@@ -31,7 +50,10 @@ describe('metrics and search attributes', () => {
     await producer.disconnect();
     // Scrape while the worker runs: the SDK runtime, and its exporter, stop with the last worker.
     metricsText = await withWorker(env, async (client) => {
+      // Produced, nothing consumed yet: the worker's own lag reading shows all of it.
+      lagBefore = await scrapeUntil(port, (text) => lagOf(text) === 802);
       await client.workflow.execute('pipelineWorkflow', { taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId: workflowId(), args: [{ stream: 'transactions' }] });
+      lagAfter = await scrapeUntil(port, (text) => lagOf(text) === 0);
       return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     });
   });
@@ -47,6 +69,16 @@ describe('metrics and search attributes', () => {
     assert.equal(value('etl_records_loaded'), 800);
     assert.equal(value('etl_records_quarantined'), 2);
     assert.match(text, /^temporal_activity_execution_latency/m, 'SDK runtime metrics too');
+    // Activity durations come from the SDK, per activity type and task queue.
+    assert.match(text, new RegExp(`^temporal_activity_execution_latency\\w*\\{[^}]*activity_type="archive"[^}]*task_queue="${env.config.TEMPORAL_TASK_QUEUE}"`, 'm'));
+  });
+
+  it('exports consumer lag per partition: all of it before the run, none after', () => {
+    assert.equal(lagOf(lagBefore), 802, lagLines(lagBefore).map((m) => m[0]).join('\n') || 'no etl_consumer_lag line for this topic');
+    const partitions = lagLines(lagBefore).map((m) => /partition="(\d+)"/.exec(m[1]!)?.[1]).sort();
+    assert.deepEqual(partitions, ['0', '1', '2']);
+    for (const m of lagLines(lagBefore)) assert.match(m[1]!, /stream="transactions"/);
+    assert.equal(lagOf(lagAfter), 0, lagLines(lagAfter).map((m) => m[0]).join('\n'));
   });
 
   it('makes the run filterable by stream in the UI, with its counts', async () => {
