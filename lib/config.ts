@@ -9,6 +9,14 @@ import { EtlError } from './errors';
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port, e.g. 127.0.0.1:9092');
+/** Comma-separated ticker symbols, e.g. "AAPL,MSFT" or "BTC-USD,ETH-USD". */
+const symbolList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[A-Z0-9^][A-Z0-9.\-=^]{0,19}$/, 'symbols are 1-20 of A-Z 0-9 . - = ^, comma-separated')).min(1));
+/** "source=value,…" for the market sources; a source left out keeps its built-in default (lib/market/settings.ts). */
+const perMarketSource = (value: string, example: string) =>
+  z.string().regex(new RegExp(`^((yahoo|finnhub|cryptocompare)=${value})(,(yahoo|finnhub|cryptocompare)=${value})*$`), `expected source=value pairs, e.g. ${example}`);
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -30,6 +38,8 @@ export const configSchema = z.object({
   KAFKA_CONTROLLER_PORT: port.default(9093),
   KAFKA_CLIENT_ID: z.string().default('etl'),
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
+  /** Copies of each partition of topics we create: 1 on a single broker, 3 on a production cluster. */
+  KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
   /** Prepended to every stream's topic (stream "transactions" -> topic "<prefix>transactions"). */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'Kafka topic characters only').default(''),
 
@@ -56,7 +66,7 @@ export const configSchema = z.object({
   ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: positiveInt.default(8),
   /** Bronze objects transformed and loaded at once by one pipeline run. */
   PIPELINE_OBJECT_CONCURRENCY: positiveInt.default(2),
-  /** Continuous mode (`etl stream start`): how long a drained stream waits before archiving again. */
+  /** Continuous mode (`etl stream start`): a record the follower has read is written to bronze at most this long after. */
   STREAM_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100, 'at least 100 (ms)').default(5_000),
 
   /** Prometheus metrics of a worker (SDK runtime + pipeline counters) at http://HOST:PORT/metrics; port 0 turns them off. */
@@ -66,6 +76,21 @@ export const configSchema = z.object({
   /** `etl dashboard` listens here; loopback by default, since it shows data without a login. */
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
   DASHBOARD_PORT: port.default(8080),
+
+  /** Market data APIs (`etl poll`, the poll schedules). Base URLs are settings so tests and proxies can stand in. */
+  YAHOO_BASE_URL: z.url().default('https://query1.finance.yahoo.com'),
+  FINNHUB_BASE_URL: z.url().default('https://finnhub.io'),
+  CRYPTOCOMPARE_BASE_URL: z.url().default('https://min-api.cryptocompare.com'),
+  /** Finnhub needs a key (free at https://finnhub.io/register); CryptoCompare works without one, with lower limits. */
+  FINNHUB_API_KEY: z.string().default(''),
+  CRYPTOCOMPARE_API_KEY: z.string().default(''),
+  MARKET_SYMBOLS_YAHOO: symbolList.default(['AAPL', 'MSFT']),
+  MARKET_SYMBOLS_FINNHUB: symbolList.default(['AAPL', 'MSFT']),
+  MARKET_SYMBOLS_CRYPTOCOMPARE: symbolList.default(['BTC-USD', 'ETH-USD']),
+  /** Default interval of `etl schedule create poll --source <s>` when neither --every nor --cron is given. */
+  MARKET_POLL_EVERY: perMarketSource('\\d+(s|m|h)', 'yahoo=1m,finnhub=30s').default('yahoo=1m,finnhub=30s,cryptocompare=1m'),
+  /** Client-side rate limit of each source (a token bucket per worker or CLI process), requests per minute. */
+  MARKET_REQUESTS_PER_MINUTE: perMarketSource('[1-9]\\d{0,5}', 'yahoo=30,finnhub=50').default('yahoo=30,finnhub=50,cryptocompare=30'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -43,8 +43,8 @@ export async function withKafkaErrors<T>(brokers: readonly string[], fn: () => P
 }
 
 /** Creates the topic with `partitions` if it does not exist; an existing topic is left as it is. */
-export async function ensureTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
+export async function ensureTopic(admin: Admin, topic: string, partitions: number, replicationFactor = 1): Promise<void> {
   const existing = await admin.listTopics();
   if (existing.includes(topic)) return;
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor }] });
 }

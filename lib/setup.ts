@@ -27,7 +27,7 @@ export async function setupAll(c: Clients): Promise<SetupResult> {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      for (const topic of topics) await ensureTopic(admin, topic, config.KAFKA_TOPIC_PARTITIONS);
+      for (const topic of topics) await ensureTopic(admin, topic, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
     } finally {
       await admin.disconnect();
     }

@@ -35,7 +35,7 @@ export interface StreamDeclaration<Event> {
   /**
    * Statements run in the same transaction right after rows were inserted into or re-derived in the
    * flat table from the temp table `staging(doc jsonb)` (one silver line per row, still there):
-   * derived tables kept up to date incrementally (candles, running totals). No parameters.
+   * derived tables kept up to date (candles, running totals). No parameters.
    */
   afterMergeSql?: readonly string[];
   /** Synthetic events for `etl produce <stream>` and the ingest workflow. */
