@@ -57,23 +57,32 @@ export async function countActivities(client: Client, workflowId: string, firstR
   return { activities, runs, seconds };
 }
 
-export async function e2eRun(base: Config, events: number, seed: number, say: (line: string) => void, cpuProfDir?: string): Promise<E2eFigures> {
+export interface E2eShape {
+  /** Worker processes polling the run's task queue (scale-out on one machine). */
+  workers?: number;
+  /** Objects transformed and loaded at once by the pipeline workflow. */
+  objectConcurrency?: number;
+  cpuProfDir?: string;
+}
+
+export async function e2eRun(base: Config, events: number, seed: number, say: (line: string) => void, shape: E2eShape = {}): Promise<E2eFigures> {
   const env = await benchEnv(base, 'e2e');
   try {
     const gen = { seed, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
     const produced = await timed(() => produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic, rows: events }));
-    const worker = await startWorker(env, say, cpuProfDir);
+    const workers = [];
+    for (let i = 0; i < (shape.workers ?? 1); i++) workers.push(await startWorker(env, say, shape.cpuProfDir));
     const client = await connectClient(env.config);
     try {
       const workflowId = `bench-pipeline-${env.id}`;
       const run = await timed(async () => {
         const handle = await client.workflow.start('pipelineWorkflow', {
           taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId,
-          args: [{ stream: STREAM, objectConcurrency: env.config.PIPELINE_OBJECT_CONCURRENCY }],
+          args: [{ stream: STREAM, objectConcurrency: shape.objectConcurrency ?? env.config.PIPELINE_OBJECT_CONCURRENCY }],
         });
         return { result: (await handle.result()) as PipelineResult, runId: handle.firstExecutionRunId };
       });
-      const rss = worker.peakRssMb();
+      const rss = Math.max(...workers.map((w) => w.peakRssMb()));
       const { activities, runs, seconds } = await countActivities(client, workflowId, run.value.runId);
       return {
         events,
@@ -89,7 +98,7 @@ export async function e2eRun(base: Config, events: number, seed: number, say: (l
       };
     } finally {
       await client.connection.close();
-      await worker.stop();
+      await Promise.all(workers.map((w) => w.stop()));
     }
   } finally {
     await env.cleanup();

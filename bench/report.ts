@@ -8,6 +8,15 @@ import type { Spread } from './stats';
 
 export interface Target { name: string; target: string; value: number; met: boolean; bottleneck: string | null }
 
+export interface ScaleOutFigures {
+  workers: number;
+  objectConcurrency: number;
+  events: number;
+  seconds: number;
+  e2e_events_per_s: number;
+  worker_peak_rss_mb: number;
+}
+
 export interface Results {
   e2e_events_per_s: number;
   load_rows_per_s: number;
@@ -24,6 +33,8 @@ export interface Results {
   config: Pick<Config, 'ARCHIVE_MAX_RECORDS_PER_OBJECT' | 'ARCHIVE_MAX_OBJECTS_PER_ACTIVITY' | 'PIPELINE_OBJECT_CONCURRENCY' | 'STREAM_FLUSH_INTERVAL_MS' | 'KAFKA_TOPIC_PARTITIONS'>;
   stages: Record<string, Spread>;
   e2e: E2eFigures[];
+  /** The same backlog drained by 1 and by 2 worker processes on one task queue. */
+  scale_out: ScaleOutFigures[];
   freshness: FreshnessFigures | null;
   /** Runs discarded because they failed (a server restarted under them) and made again. */
   retries: string[];
@@ -78,6 +89,11 @@ export function markdown(r: Results): string {
     ...r.e2e.map((e) => `| ${f0(e.events)} | ${f2(e.seconds)} | ${f0(e.e2e_events_per_s)} | ${f0(e.producer_events_per_s)} | ${e.activities} | ${f0(e.activities_per_million)} | ${f0(e.worker_peak_rss_mb)} |`),
     '', 'Time inside activities per run (seconds, summed over concurrent ones): ' +
       r.e2e.map((e) => `${f0(e.events)}: ${Object.entries(e.activity_seconds).map(([k, v]) => `${k} ${f2(v)}`).join(', ')}`).join(' · '),
+    '', '## Scale-out on this machine (worker processes on one task queue, same workflow)', '',
+    ...(r.scale_out.length
+      ? ['| worker processes | objects at a time | events | seconds | events/s | peak RSS MB (largest worker) |', '|---:|---:|---:|---:|---:|---:|',
+        ...r.scale_out.map((w) => `| ${w.workers} | ${w.objectConcurrency} | ${f0(w.events)} | ${f2(w.seconds)} | ${f0(w.e2e_events_per_s)} | ${f0(w.worker_peak_rss_mb)} |`)]
+      : ['not measured']),
     '', '## Continuous mode', '',
     r.freshness
       ? `${f0(r.freshness.rate)} events/s for ${r.freshness.seconds} s (achieved ${f0(r.freshness.achieved_rate)}/s, ${f0(r.freshness.produced)} events${r.freshness.drained ? '' : ', NOT drained'}): freshness p50 ${f0(r.freshness.freshness_p50_ms)} ms, p95 ${f0(r.freshness.freshness_p95_ms)} ms, p99 ${f0(r.freshness.freshness_p99_ms)} ms, max ${f0(r.freshness.freshness_max_ms)} ms; worker peak RSS ${f0(r.freshness.worker_peak_rss_mb)} MB`

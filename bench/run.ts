@@ -7,11 +7,11 @@ import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../lib/config';
 import { e2eRun, type E2eFigures } from './e2e';
 import { freshnessRun, type FreshnessFigures } from './freshness';
-import { evaluateTargets, markdown, type Results } from './report';
+import { evaluateTargets, markdown, type Results, type ScaleOutFigures } from './report';
 import { stageRun, type StageFigures } from './stages';
 import { spread, type Spread } from './stats';
 
-export const STAGES = ['stages', 'e2e', 'scaling', 'freshness'] as const;
+export const STAGES = ['stages', 'e2e', 'scaling', 'freshness', 'workers'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface BenchOptions {
@@ -28,6 +28,8 @@ export interface BenchOptions {
   stageEvents: number;
   /** Backlogs of the cost-growth series (the main figure's size is added). */
   scaling: number[];
+  /** Backlog of the 1-vs-2 worker processes comparison. */
+  workersEvents: number;
   outDir: string;
   /** Where the end-to-end workers write V8 CPU profiles; none when undefined. */
   cpuProfDir?: string;
@@ -36,9 +38,12 @@ export interface BenchOptions {
 
 export const DEFAULTS: Omit<BenchOptions, 'say'> = {
   events: 1_000_000, rate: 5_000, durationS: 60, seed: 42, stages: [...STAGES], runs: 3, stageEvents: 100_000,
-  scaling: [10_000, 100_000], outDir: path.join(PROJECT_ROOT, 'bench', 'results'),
+  scaling: [10_000, 100_000], workersEvents: 300_000, outDir: path.join(PROJECT_ROOT, 'bench', 'results'),
 };
-export const QUICK: Partial<BenchOptions> = { events: 20_000, rate: 500, durationS: 10, runs: 1, stageEvents: 10_000, scaling: [10_000] };
+export const QUICK: Partial<BenchOptions> = { events: 20_000, rate: 500, durationS: 10, runs: 1, stageEvents: 10_000, scaling: [10_000], workersEvents: 20_000 };
+
+/** Same workflow and object concurrency; only the number of worker processes changes. */
+const SCALE_OUT = [{ workers: 1, objectConcurrency: 4 }, { workers: 2, objectConcurrency: 4 }];
 
 function commit(): string {
   try {
@@ -87,10 +92,20 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
   const e2e: E2eFigures[] = [];
   for (const n of sizes) {
     say(`end to end: ${n.toLocaleString('en-US')} events`);
-    e2e.push(await again(`end to end ${n}`, say, () => e2eRun(base, n, options.seed, say, options.cpuProfDir), retries));
+    e2e.push(await again(`end to end ${n}`, say, () => e2eRun(base, n, options.seed, say, { cpuProfDir: options.cpuProfDir }), retries));
     say(`  ${Math.round(e2e[e2e.length - 1]!.e2e_events_per_s).toLocaleString('en-US')} events/s`);
   }
   const main = e2e.find((e) => e.events === options.events);
+
+  const scaleOut: ScaleOutFigures[] = [];
+  if (want('workers')) {
+    for (const shape of SCALE_OUT) {
+      say(`scale-out: ${options.workersEvents.toLocaleString('en-US')} events, ${shape.workers} worker process(es), ${shape.objectConcurrency} objects at a time`);
+      const r = await again(`scale-out ${shape.workers}`, say, () => e2eRun(base, options.workersEvents, options.seed, say, shape), retries);
+      scaleOut.push({ ...shape, events: r.events, seconds: r.seconds, e2e_events_per_s: r.e2e_events_per_s, worker_peak_rss_mb: r.worker_peak_rss_mb });
+      say(`  ${Math.round(r.e2e_events_per_s).toLocaleString('en-US')} events/s`);
+    }
+  }
 
   let freshness: FreshnessFigures | null = null;
   if (want('freshness')) {
@@ -112,12 +127,12 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
     machine: { cores: os.cpus().length, memory_mb: Math.round(os.totalmem() / 2 ** 20), cpu: os.cpus()[0]?.model ?? 'unknown' },
     commit: commit(),
     date,
-    options: { events: options.events, rate: options.rate, durationS: options.durationS, seed: options.seed, stages: options.stages, runs: options.runs, stageEvents: options.stageEvents, scaling: sizes },
+    options: { events: options.events, rate: options.rate, durationS: options.durationS, seed: options.seed, stages: options.stages, runs: options.runs, stageEvents: options.stageEvents, scaling: sizes, workersEvents: options.workersEvents },
     config: {
       ARCHIVE_MAX_RECORDS_PER_OBJECT: base.ARCHIVE_MAX_RECORDS_PER_OBJECT, ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: base.ARCHIVE_MAX_OBJECTS_PER_ACTIVITY,
       PIPELINE_OBJECT_CONCURRENCY: base.PIPELINE_OBJECT_CONCURRENCY, STREAM_FLUSH_INTERVAL_MS: base.STREAM_FLUSH_INTERVAL_MS, KAFKA_TOPIC_PARTITIONS: base.KAFKA_TOPIC_PARTITIONS,
     },
-    stages, e2e, freshness, retries,
+    stages, e2e, scale_out: scaleOut, freshness, retries,
   };
   const results: Results = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(options.outDir, { recursive: true });

@@ -27,8 +27,9 @@ export interface DirectLoadTarget {
 /** One CSV field with the meaning `(doc->>'col')::type` gives it: null is NULL, objects are JSON text. */
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return String(value); // no quoting needed: digits, sign, dot, exponent
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return `"${text.replaceAll('"', '""')}"`;
+  return text.includes('"') ? `"${text.replaceAll('"', '""')}"` : `"${text}"`;
 }
 
 type Doc = Record<string, unknown>;

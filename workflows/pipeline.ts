@@ -1,7 +1,8 @@
-// The pipeline DAG: archive -> transform -> load per object -> refresh aggregates -> quality.
+// The pipeline DAG: archive -> transform -> load per object -> refresh aggregates -> quality, with
+// archive running beside transform and load.
 // The work queue is the manifest (objects archived but not loaded), so a run that crashed or was
 // cancelled leaves nothing behind that the next run will not pick up.
-import { continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { QualityResult } from '../activities';
 import { showStage, showTotals } from './visibility';
 import { archiveStep, emptyTotals, loadPage, PAGE, refreshAggregates, runQuality, type PipelineTotals } from './objects';
@@ -33,15 +34,38 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     showStage(stream, next);
   };
 
-  for (;;) {
-    enter('archive');
-    const archived = await archiveStep(totals, { stream, maxObjects: input.maxObjectsPerArchive });
-    enter('transform-load');
-    const pending = await loadPage(stream, totals, input.objectConcurrency ?? 2);
-    showTotals(totals);
-    if (archived.caughtUp && pending < PAGE) break;
-    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof pipelineWorkflow>({ ...input, carried: totals });
-  }
+  // Two lanes at once: archive keeps writing objects while transform and load drain the work queue,
+  // so Kafka reads, S3 writes and PostgreSQL loads overlap instead of taking turns on the CPU.
+  let archiving = true;
+  let archiveSteps = 0;
+  let handOver = false;
+  const archiveLane = async () => {
+    for (;;) {
+      const archived = await archiveStep(totals, { stream, maxObjects: input.maxObjectsPerArchive });
+      archiveSteps++;
+      if (archived.caughtUp) break;
+      if (workflowInfo().continueAsNewSuggested) {
+        handOver = true;
+        break;
+      }
+    }
+    archiving = false;
+    if (stage === 'archive') enter('transform-load');
+  };
+  const loadLane = async () => {
+    for (;;) {
+      // Read before listing: if archiving had stopped, the listing saw every object it will ever write.
+      const archiveStopped = !archiving;
+      const stepsSeen = archiveSteps;
+      const pending = await loadPage(stream, totals, input.objectConcurrency ?? 2);
+      showTotals(totals);
+      if (archiveStopped && pending < PAGE) return;
+      if (pending === 0) await condition(() => archiveSteps > stepsSeen || !archiving);
+    }
+  };
+  enter('archive');
+  await Promise.all([archiveLane(), loadLane()]);
+  if (handOver) await continueAsNew<typeof pipelineWorkflow>({ ...input, carried: totals });
 
   enter('aggregate');
   const aggregatesRefreshed = await refreshAggregates(stream);

@@ -24,14 +24,21 @@ export interface SyntheticTransaction {
 }
 
 export function syntheticTransaction(index: number, opts: GeneratorOptions): SyntheticTransaction {
+  return syntheticTransactionAt(index, opts).event;
+}
+
+/** The event and its time in milliseconds (the Kafka timestamp), without parsing the ISO string back. */
+export function syntheticTransactionAt(index: number, opts: GeneratorOptions): { event: SyntheticTransaction; eventMs: number } {
   const rng = new Rng(opts.seed, index);
   const category = rng.pick(CATEGORIES);
   // Skewed towards small amounts, as card spending is: 5 + 745 * u^2.
   const u = rng.next();
   const amount = Math.round((5 + 745 * u * u) * 100) / 100;
-  return {
-    transaction_id: rng.uuid(),
-    event_ts: new Date(opts.startMs + Math.floor(rng.next() * opts.windowMs)).toISOString(),
+  const transactionId = rng.uuid();
+  const eventMs = opts.startMs + Math.floor(rng.next() * opts.windowMs);
+  const event = {
+    transaction_id: transactionId,
+    event_ts: new Date(eventMs).toISOString(),
     user_id: rng.int(1, 50_000),
     amount,
     merchant: rng.pick(MERCHANTS_BY_CATEGORY[category]),
@@ -41,4 +48,5 @@ export function syntheticTransaction(index: number, opts: GeneratorOptions): Syn
     payment_method: rng.pick(PAYMENT_METHODS),
     currency: 'EUR',
   };
+  return { event, eventMs };
 }
