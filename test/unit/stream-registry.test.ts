@@ -34,8 +34,8 @@ describe('stream registry', () => {
   it('gives `etl produce ticks` the simulator flags and `etl produce transactions` its old ones', () => {
     const produce = sub(buildProgram(() => undefined), 'produce')!;
     const flags = (name: string) => sub(produce, name)!.options.map((o) => o.long);
-    assert.deepEqual(flags('ticks'), ['--rows', '--rate', '--symbols', '--seed', '--start', '--interval']);
-    assert.deepEqual(flags('transactions'), ['--rows', '--rate', '--seed', '--start', '--window']);
+    assert.deepEqual(flags('ticks'), ['--rows', '--rate', '--json', '--symbols', '--seed', '--start', '--interval']);
+    assert.deepEqual(flags('transactions'), ['--rows', '--rate', '--json', '--seed', '--start', '--window']);
   });
 
   it('produces transactions exactly as before: message i is the generator\'s event i, keyed by user', () => {
