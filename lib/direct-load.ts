@@ -58,8 +58,13 @@ class Spool {
     // 'close' too: a spool destroyed while its writer waits must not leave the writer waiting.
     if (!full) {
       await new Promise<void>((resolve) => {
-        this.out.once('drain', () => resolve());
-        this.out.once('close', () => resolve());
+        const done = () => {
+          this.out.off('drain', done);
+          this.out.off('close', done);
+          resolve();
+        };
+        this.out.on('drain', done);
+        this.out.on('close', done);
       });
     }
   }
