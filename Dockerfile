@@ -8,4 +8,4 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --chown=node:node . .
 USER node
-CMD ["npx", "--no-install", "tsx", "client/main.ts", "worker"]
+CMD ["bin/etl", "worker"]

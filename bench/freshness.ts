@@ -17,6 +17,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface FreshnessFigures {
   rate: number;
   seconds: number;
+  /** The stream's flush interval: the floor of every record's wait. */
+  flush_interval_ms: number;
   produced: number;
   achieved_rate: number;
   freshness_p50_ms: number;
@@ -27,8 +29,8 @@ export interface FreshnessFigures {
   worker_peak_rss_mb: number;
 }
 
-export async function freshnessRun(base: Config, rate: number, seconds: number, seed: number, say: (line: string) => void): Promise<FreshnessFigures> {
-  const env = await benchEnv(base, 'fresh');
+export async function freshnessRun(base: Config, rate: number, seconds: number, seed: number, flushMs: number, say: (line: string) => void): Promise<FreshnessFigures> {
+  const env = await benchEnv(base, 'fresh', { STREAM_FLUSH_INTERVAL_MS: flushMs });
   const seen = new Map<string, string>();
   let polling = true;
   const poll = async () => {
@@ -96,7 +98,7 @@ export async function freshnessRun(base: Config, rate: number, seconds: number, 
     );
     const p = rows[0]?.p ?? [NaN, NaN, NaN];
     return {
-      rate, seconds, produced, achieved_rate: (produced * 1000) / elapsedMs,
+      rate, seconds, flush_interval_ms: flushMs, produced, achieved_rate: (produced * 1000) / elapsedMs,
       freshness_p50_ms: p[0]!, freshness_p95_ms: p[1]!, freshness_p99_ms: p[2]!, freshness_max_ms: rows[0]?.mx ?? NaN,
       drained, worker_peak_rss_mb: rss,
     };

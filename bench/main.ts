@@ -25,12 +25,13 @@ const program = new Command('bench')
   .addOption(new Option('--stages <list>', `comma-separated subset of ${STAGES.join(',')}`).argParser(stageList))
   .option('--runs <n>', `repetitions of the per-stage figures (default ${DEFAULTS.runs})`, positive)
   .option('--stage-events <n>', `backlog of each per-stage run (default ${DEFAULTS.stageEvents})`, positive)
+  .option('--flush <ms>', `continuous mode: the stream's flush interval (default ${DEFAULTS.flushMs})`, positive)
   .option('--workers-events <n>', `backlog of the 1-vs-2 worker processes comparison (default ${DEFAULTS.workersEvents})`, positive)
   .option('--cpu-prof <dir>', 'end-to-end workers write V8 CPU profiles (.cpuprofile) into this folder')
   .option('--quick', 'small smoke configuration (20,000 events, 500/s for 10 s, 1 run)')
-  .action(async (o: { events?: number; rate?: number; duration?: number; seed?: number; stages?: Stage[]; runs?: number; stageEvents?: number; workersEvents?: number; quick?: boolean; cpuProf?: string }) => {
+  .action(async (o: { events?: number; rate?: number; duration?: number; seed?: number; stages?: Stage[]; runs?: number; stageEvents?: number; workersEvents?: number; flush?: number; quick?: boolean; cpuProf?: string }) => {
     const preset = { ...DEFAULTS, ...(o.quick ? QUICK : {}) };
-    const given = Object.fromEntries(Object.entries({ events: o.events, rate: o.rate, durationS: o.duration, seed: o.seed, stages: o.stages, runs: o.runs, stageEvents: o.stageEvents, workersEvents: o.workersEvents, cpuProfDir: o.cpuProf }).filter(([, v]) => v !== undefined));
+    const given = Object.fromEntries(Object.entries({ events: o.events, rate: o.rate, durationS: o.duration, seed: o.seed, stages: o.stages, runs: o.runs, stageEvents: o.stageEvents, workersEvents: o.workersEvents, flushMs: o.flush, cpuProfDir: o.cpuProf }).filter(([, v]) => v !== undefined));
     const { jsonFile, mdFile } = await runBench({ ...preset, ...given, say: (line) => console.error(line) });
     console.log(readFileSync(mdFile, 'utf8'));
     console.log(`written: ${jsonFile}\n         ${mdFile}`);

@@ -30,6 +30,8 @@ export interface BenchOptions {
   scaling: number[];
   /** Backlog of the 1-vs-2 worker processes comparison. */
   workersEvents: number;
+  /** Continuous mode: the stream's flush interval (STREAM_FLUSH_INTERVAL_MS) for the freshness figure. */
+  flushMs: number;
   outDir: string;
   /** Where the end-to-end workers write V8 CPU profiles; none when undefined. */
   cpuProfDir?: string;
@@ -38,7 +40,7 @@ export interface BenchOptions {
 
 export const DEFAULTS: Omit<BenchOptions, 'say'> = {
   events: 1_000_000, rate: 5_000, durationS: 60, seed: 42, stages: [...STAGES], runs: 3, stageEvents: 100_000,
-  scaling: [10_000, 100_000], workersEvents: 300_000, outDir: path.join(PROJECT_ROOT, 'bench', 'results'),
+  scaling: [10_000, 100_000], workersEvents: 300_000, flushMs: 1_000, outDir: path.join(PROJECT_ROOT, 'bench', 'results'),
 };
 export const QUICK: Partial<BenchOptions> = { events: 20_000, rate: 500, durationS: 10, runs: 1, stageEvents: 10_000, scaling: [10_000], workersEvents: 20_000 };
 
@@ -109,8 +111,8 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
 
   let freshness: FreshnessFigures | null = null;
   if (want('freshness')) {
-    say(`continuous mode: ${options.rate}/s for ${options.durationS} s`);
-    freshness = await again('continuous mode', say, () => freshnessRun(base, options.rate, options.durationS, options.seed, say), retries);
+    say(`continuous mode: ${options.rate}/s for ${options.durationS} s, flush every ${options.flushMs} ms`);
+    freshness = await again('continuous mode', say, () => freshnessRun(base, options.rate, options.durationS, options.seed, options.flushMs, say), retries);
   }
 
   const producerFigures = [...stageRuns.map((r) => r.producer_events_per_s), ...(main ? [main.producer_events_per_s] : [])];
@@ -127,7 +129,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
     machine: { cores: os.cpus().length, memory_mb: Math.round(os.totalmem() / 2 ** 20), cpu: os.cpus()[0]?.model ?? 'unknown' },
     commit: commit(),
     date,
-    options: { events: options.events, rate: options.rate, durationS: options.durationS, seed: options.seed, stages: options.stages, runs: options.runs, stageEvents: options.stageEvents, scaling: sizes, workersEvents: options.workersEvents },
+    options: { events: options.events, rate: options.rate, durationS: options.durationS, seed: options.seed, stages: options.stages, runs: options.runs, stageEvents: options.stageEvents, scaling: sizes, workersEvents: options.workersEvents, flushMs: options.flushMs },
     config: {
       ARCHIVE_MAX_RECORDS_PER_OBJECT: base.ARCHIVE_MAX_RECORDS_PER_OBJECT, ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: base.ARCHIVE_MAX_OBJECTS_PER_ACTIVITY,
       PIPELINE_OBJECT_CONCURRENCY: base.PIPELINE_OBJECT_CONCURRENCY, STREAM_FLUSH_INTERVAL_MS: base.STREAM_FLUSH_INTERVAL_MS, KAFKA_TOPIC_PARTITIONS: base.KAFKA_TOPIC_PARTITIONS,
