@@ -1,7 +1,7 @@
 // The page: filters <-> URL, one refresh loop. Every few seconds it reads the pipeline panel; the
 // analytics (KPIs, charts, table) are fetched again only when a new load has landed, so a quiet
 // pipeline costs one small query per poll.
-import { getJson } from './api.js';
+import { getJson, showError, showRefreshed } from './api.js';
 import { createCharts, createLoadsChart, updateCharts, updateLoadsChart } from './charts.js';
 import { fillOptions, paramsFromUrl, readForm, wireMenus, writeForm } from './filters.js';
 import { count, money, rate } from './format.js';
@@ -16,11 +16,6 @@ const form = $('filters');
 const state = { params: paramsFromUrl(), page: 1, version: undefined, running: false, queued: null, tableSeq: 0 };
 const charts = createCharts();
 const loadsChart = createLoadsChart();
-
-function showError(message) {
-  $('error').textContent = message;
-  $('error').hidden = !message;
-}
 
 function setKpi(id, text, value) {
   $(id).textContent = text;
@@ -83,13 +78,9 @@ async function refresh(force = false) {
       await loadAnalytics();
       state.version = version;
     }
-    showError('');
-    $('live-dot').className = 'dot on';
-    $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    showRefreshed(null);
   } catch (err) {
-    showError(err.message);
-    $('live-dot').className = 'dot off';
-    $('updated').textContent = 'Update failed';
+    showRefreshed(err);
   } finally {
     state.running = false;
     if (state.queued !== null) {

@@ -1,7 +1,7 @@
 // The markets page: pick a symbol (and source) and an interval; it shows the candles with the
 // latest forecast over them, and how fresh every tick source is. The pick lives in the address
 // bar; the server validates it like any request. Refreshes itself every few seconds.
-import { getJson } from './api.js';
+import { getJson, showRefreshed } from './api.js';
 import { count, utcTime } from './format.js';
 import { createPriceChart, createVolumeChart, MODELS, price, updateMarketCharts } from './markets.chart.js';
 import { cell, fillRows } from './table.js';
@@ -22,11 +22,6 @@ function toUrl(pick) {
   const p = new URLSearchParams();
   for (const key of ['symbol', 'source', 'interval', 'limit']) if (pick[key]) p.set(key, pick[key]);
   return `?${p}`;
-}
-
-function showError(message) {
-  $('error').textContent = message;
-  $('error').hidden = !message;
 }
 
 function setValue(id, text, value, tone) {
@@ -145,13 +140,9 @@ async function refresh() {
   state.running = true;
   try {
     await load();
-    showError('');
-    $('live-dot').className = 'dot on';
-    $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    showRefreshed(null);
   } catch (err) {
-    showError(err.message);
-    $('live-dot').className = 'dot off';
-    $('updated').textContent = 'Update failed';
+    showRefreshed(err);
   } finally {
     state.running = false;
     if (state.queued) {

@@ -4,47 +4,32 @@
 // lands, fits a phone screen, and fetches nothing from another host. Screenshots go to
 // test-artifacts/ for a person to look at.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { PROJECT_ROOT, temporalUiUrl } from '../../lib/config';
+import type { BrowserContext, Page } from 'playwright-core';
+import { temporalUiUrl } from '../../lib/config';
 import { produceTransactions } from '../../lib/produce';
 import { startDashboard, type DashboardServer } from '../../dashboard/server';
+import { ARTIFACTS, launchOffline, type OfflineBrowser } from './chromium';
 import { isolatedEnv, runPipeline, type TestEnv } from './harness';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
 const ROWS = 2_000;
 const MORE = 500;
 const DAY_MS = 86_400_000;
 const gen = { seed: 31, startMs: Date.now() - 2 * DAY_MS, windowMs: 2 * DAY_MS - 60_000 };
 
-/** Debian's chromium, installed on first use when we are root (CI); otherwise say what to run. */
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  if (process.getuid?.() !== 0) throw new Error(`${CHROMIUM} is missing: install it with \`sudo apt-get install -y chromium\``);
-  const apt = (...args: string[]) => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status;
-  if (apt('install', '-y', '-q', 'chromium') !== 0) {
-    // A fresh machine has no package lists yet.
-    assert.equal(apt('update', '-q'), 0, 'apt-get update failed');
-    assert.equal(apt('install', '-y', '-q', 'chromium'), 0, 'apt-get install chromium failed');
-  }
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} still missing after apt-get install chromium`);
-}
 
 interface Expected { n: number; total: string; average: string | null; approved: number }
 
 describe('dashboard in Chromium', () => {
   let env: TestEnv;
   let server: DashboardServer;
+  let browser: OfflineBrowser;
   let context: BrowserContext;
-  let profile: string;
   let origin: string;
   let days: string[];
-  const external: string[] = [];
+  let external: string[] = [];
   const problems: string[] = [];
   const workflowId = `dashboard-browser-${Date.now()}`;
 
@@ -95,8 +80,6 @@ describe('dashboard in Chromium', () => {
   }
 
   before(async () => {
-    ensureChromium();
-    mkdirSync(ARTIFACTS, { recursive: true });
     env = await isolatedEnv('dash_browser', { ARCHIVE_MAX_RECORDS_PER_OBJECT: 800 });
     await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic(), rows: ROWS, batchSize: 1_000 });
     await runPipeline(env, workflowId);
@@ -105,27 +88,13 @@ describe('dashboard in Chromium', () => {
     const { rows } = await env.pool.query<{ d: string }>("SELECT DISTINCT (event_ts AT TIME ZONE 'UTC')::date::text AS d FROM transactions_flat ORDER BY 1");
     days = rows.map((r) => r.d);
 
-    profile = mkdtempSync(path.join(os.tmpdir(), 'etl-dashboard-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1366, height: 900 },
-      locale: 'en-US',
-      acceptDownloads: true,
-    });
-    // Offline by construction: anything not served by the dashboard itself is refused and noted.
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      external.push(url);
-      return route.abort();
-    });
+    browser = await launchOffline(origin, { acceptDownloads: true });
+    context = browser.context;
+    external = browser.external;
   });
 
   after(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await server?.close();
     await env?.cleanup();
   });

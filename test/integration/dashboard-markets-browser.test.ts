@@ -3,61 +3,34 @@
 // source marked, the pick in the address bar, a phone screen, and nothing fetched from another
 // host. Screenshots go to test-artifacts/ for a person to look at.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { PROJECT_ROOT } from '../../lib/config';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { DashboardServer } from '../../dashboard/server';
 import type { TestEnv } from './harness';
+import { ARTIFACTS, launchOffline, type OfflineBrowser } from './chromium';
 import { marketsDashboard } from './markets-fixture';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
 
-/** Debian's chromium, installed on first use when we are root (CI); otherwise say what to run. */
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  if (process.getuid?.() !== 0) throw new Error(`${CHROMIUM} is missing: install it with \`sudo apt-get install -y chromium\``);
-  const apt = (...args: string[]) => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status;
-  if (apt('install', '-y', '-q', 'chromium') !== 0) {
-    assert.equal(apt('update', '-q'), 0, 'apt-get update failed');
-    assert.equal(apt('install', '-y', '-q', 'chromium'), 0, 'apt-get install chromium failed');
-  }
-}
 
 describe('markets view in Chromium', () => {
   let env: TestEnv;
   let server: DashboardServer;
   let base: string;
+  let browser: OfflineBrowser;
   let context: BrowserContext;
-  let profile: string;
-  const external: string[] = [];
+  let external: string[] = [];
   const problems: string[] = [];
 
   before(async () => {
-    ensureChromium();
-    mkdirSync(ARTIFACTS, { recursive: true });
     ({ env, server } = await marketsDashboard('dash_markets_ui'));
     base = server.url;
-    profile = mkdtempSync(path.join(os.tmpdir(), 'etl-markets-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1366, height: 900 }, locale: 'en-US',
-    });
-    const origin = new URL(base).origin;
-    await context.route('**/*', async (route) => {
-      if (new URL(route.request().url()).origin === origin) return route.continue();
-      external.push(route.request().url());
-      return route.abort();
-    });
+    browser = await launchOffline(new URL(base).origin);
+    context = browser.context;
+    external = browser.external;
   });
   after(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await server?.close();
     await env?.cleanup();
   });
