@@ -18,6 +18,8 @@ export async function startWorker(env: BenchEnv, say: (line: string) => void, cp
   const dir = path.join(env.config.ETL_STATE_DIR, 'bench');
   mkdirSync(dir, { recursive: true });
   const logFile = path.join(dir, `${env.id}.log`);
+  // The hook writes into the folder at exit and cannot report a failure then: make sure it exists.
+  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const profiling: Record<string, string> = cpuProfDir
     ? { NODE_OPTIONS: `--import ${path.join(__dirname, 'cpu-prof-hook.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(cpuProfDir) }
     : {};
