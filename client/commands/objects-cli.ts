@@ -1,8 +1,10 @@
-// The `etl objects` command tree (the work is in ./objects.ts).
+// The `etl objects` command tree (the work is in ./objects.ts). PostgreSQL failures become one line
+// (POSTGRES_UNREACHABLE, SCHEMA_NOT_MIGRATED) like `etl migrate`'s.
 import { Option, type Command } from 'commander';
 import { buildClients } from '../../lib/clients';
 import { loadConfig } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
+import { withPostgresErrors } from '../../lib/postgres';
 import { connectClient } from '../../lib/temporal';
 import { streamNames } from '../../streams';
 import { positiveInt } from '../args';
@@ -22,7 +24,7 @@ export function registerObjectsCommands(program: Command, say: Say, setExitCode:
     .action(async (o: { stream?: string; parked?: boolean; limit: number; json?: boolean }) => {
       const clients = buildClients(loadConfig());
       try {
-        const rows = await listObjects(clients.pool, o);
+        const rows = await withPostgresErrors(clients.config.DATABASE_URL, () => listObjects(clients.pool, o));
         say(o.json ? JSON.stringify(rows, null, 2) : rows.length === 0 && o.parked ? 'no parked objects' : formatObjects(rows));
       } finally {
         await clients.close();
@@ -35,7 +37,7 @@ export function registerObjectsCommands(program: Command, say: Say, setExitCode:
     .action(async (id: number, o: { json?: boolean }) => {
       const clients = buildClients(loadConfig());
       try {
-        const row = await showObject(clients.pool, id);
+        const row = await withPostgresErrors(clients.config.DATABASE_URL, () => showObject(clients.pool, id));
         if (!row) throw new EtlError('USAGE', `no bronze object with id ${id}; see \`etl objects list\``);
         say(o.json ? JSON.stringify(row, null, 2) : formatObject(row));
       } finally {
@@ -57,7 +59,7 @@ export function registerObjectsCommands(program: Command, say: Say, setExitCode:
       try {
         const client = await connectClient(config);
         try {
-          const r = await retryObject(client, config, clients.pool, { id, wait: o.wait }, o.json ? sayErr : say);
+          const r = await withPostgresErrors(config.DATABASE_URL, () => retryObject(client, config, clients.pool, { id, wait: o.wait }, o.json ? sayErr : say));
           if (o.json) say(JSON.stringify(r, null, 2));
           else for (const line of describeRetry(r)) (r.outcome === 'failed' ? sayErr : say)(line);
           if (r.outcome === 'failed') setExitCode(1);
