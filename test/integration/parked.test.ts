@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { settle, type RunOutcome } from '../../client/commands/run-outcome';
 import type { ObjectRow, RetryReport } from '../../client/commands/objects';
 import { streamStatuses } from '../../client/commands/status';
+import { pipelineState } from '../../dashboard/pipeline';
 import { PROJECT_ROOT } from '../../lib/config';
 import { configEnv } from '../../lib/isolation';
 import { registerStream } from '../../streams';
@@ -165,12 +166,15 @@ describe('an object whose load throws an unclassified error', () => {
     assert.deepEqual(failed, ['all_archived_objects_loaded', 'no_parked_objects'], 'the reconciliations of loaded objects hold');
   });
 
-  it('lists it in `etl status`, `etl objects list --parked` and `etl objects show`', async () => {
+  it('lists it in `etl status`, `etl objects list --parked`, `etl objects show` and the dashboard', async () => {
     await withWorker(env, async (client) => {
       const status = (await streamStatuses(env, client)).find((s) => s.stream === STREAM);
       assert.equal(status?.parked.length, 1);
       assert.deepEqual([status!.parked[0]!.id, status!.parked[0]!.code, status!.parked[0]!.step], [poisonObject.id, 'UNKNOWN_ERROR', 'load']);
     });
+    const panel = await pipelineState(env.pool, env.config);
+    assert.deepEqual(panel.parked.map((p) => [p.id, p.stream, p.code, p.step, p.workflowId]), [[poisonObject.id, STREAM, 'UNKNOWN_ERROR', 'load', `pipeline-${STREAM}-${env.id}`]]);
+    assert.match(panel.parked[0]!.temporal_url ?? '', /^http:\/\/.*\/workflows\/pipeline-/);
     const list = await etl('objects', 'list', '--parked', '--json');
     assert.equal(list.code, 0, list.stderr);
     const rows = JSON.parse(list.stdout) as ObjectRow[];
