@@ -1,8 +1,13 @@
-// The boundary between the error taxonomy and Temporal: every activity runs inside `asActivity`,
-// so a permanent failure stops retries at once and every failure carries its stable code as type.
-import { ApplicationFailure } from '@temporalio/common';
+// The boundary between the error taxonomy and Temporal: every activity runs inside `asActivity`, so
+// every failure carries its stable code as type and its retry class decides what Temporal does:
+// transient codes are retried by the policy without limit; permanent ones stop at once; an error no
+// code covers (a bug) is retried until attempt UNKNOWN_ERROR_MAX_ATTEMPTS and then stops too, as
+// UNKNOWN_ERROR. A failure that stops is final for the activity: the workflow parks the object it
+// was working on, or fails the run with the reason (workflows/objects.ts).
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import type { Config } from '../lib/config';
-import { classifyPostgresError, EtlError, isEtlError, networkErrorTarget } from '../lib/errors';
+import { classifyPostgresError, EtlError, isEtlError, kafkaTransientError, networkErrorTarget, s3TransientError } from '../lib/errors';
 import { classifyKafkaError } from '../lib/kafka';
 import { postgresAddress } from '../lib/postgres';
 import { classifyS3Error } from '../lib/s3';
@@ -28,7 +33,7 @@ function serviceOf(err: unknown, config: Config): 'postgres' | 's3' | 'kafka' | 
 
 export function classify(err: unknown, deps: Pick<ActivityDeps, 'config'>): unknown {
   const { config } = deps;
-  if (isEtlError(err) || err instanceof ApplicationFailure) return err;
+  if (isEtlError(err) || err instanceof TemporalFailure) return err;
   const pgAddress = postgresAddress(config.DATABASE_URL);
   switch (serviceOf(err, config)) {
     case 'postgres': return classifyPostgresError(err, pgAddress) ?? err;
@@ -40,15 +45,39 @@ export function classify(err: unknown, deps: Pick<ActivityDeps, 'config'>): unkn
   if (kafkaErr !== err) return kafkaErr;
   const s3Err = classifyS3Error(err, config.S3_ENDPOINT);
   if (s3Err !== err) return s3Err;
-  return classifyPostgresError(err, pgAddress) ?? err;
+  return classifyPostgresError(err, pgAddress) ?? kafkaTransientError(err, config.KAFKA_BROKERS) ?? s3TransientError(err, config.S3_ENDPOINT) ?? err;
 }
 
-export function toFailure(err: unknown): unknown {
-  if (err instanceof ApplicationFailure) return err;
+/** Where an activity attempt stands: its attempt number and the bound on unclassified failures. */
+export interface AttemptInfo { attempt: number; maxUnknownAttempts: number }
+
+/** What a final failure carries for whoever parks its unit of work: the attempt and the original stack. */
+export interface FailureDetails { attempt: number; maxUnknownAttempts?: number; errorName?: string; stack?: string }
+
+const STACK_CHARS = 4_000;
+
+export function toFailure(err: unknown, at: AttemptInfo): unknown {
+  // Already decided (an activity's own ApplicationFailure), or Temporal's own (a cancellation).
+  if (err instanceof TemporalFailure) return err;
   if (err instanceof EtlError) {
-    return ApplicationFailure.create({ message: err.message, type: err.code, nonRetryable: !err.retryable, cause: err.cause instanceof Error ? err.cause : undefined });
+    const details: FailureDetails = { attempt: at.attempt, stack: err.stack?.slice(0, STACK_CHARS) };
+    return ApplicationFailure.create({ message: err.message, type: err.code, nonRetryable: !err.retryable, details: [details], cause: err.cause instanceof Error ? err.cause : undefined });
   }
-  return err; // unknown errors stay retryable: Temporal's policy decides
+  // Unclassified: a bug until proven otherwise. Retried a bounded number of times, then final.
+  const e = err instanceof Error ? err : new Error(String(err));
+  const final = at.attempt >= at.maxUnknownAttempts;
+  const details: FailureDetails = { attempt: at.attempt, maxUnknownAttempts: at.maxUnknownAttempts, errorName: e.name, stack: e.stack?.slice(0, STACK_CHARS) };
+  return ApplicationFailure.create({
+    type: 'UNKNOWN_ERROR',
+    message: `${e.message} — unclassified error (${e.name}), attempt ${at.attempt} of ${at.maxUnknownAttempts}: ${final ? 'not retried again' : 'retrying'}`,
+    nonRetryable: final,
+    details: [details],
+    cause: e,
+  });
+}
+
+function attemptInfo(config: Pick<Config, 'UNKNOWN_ERROR_MAX_ATTEMPTS'>): AttemptInfo {
+  return { attempt: Context.current().info.attempt, maxUnknownAttempts: config.UNKNOWN_ERROR_MAX_ATTEMPTS };
 }
 
 export function asActivity<A extends unknown[], R>(deps: Pick<ActivityDeps, 'config'>, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
@@ -56,7 +85,9 @@ export function asActivity<A extends unknown[], R>(deps: Pick<ActivityDeps, 'con
     try {
       return await fn(...args);
     } catch (err) {
-      throw toFailure(classify(err, deps));
+      // A cancelled attempt ends with whatever its aborted I/O threw; Temporal records a cancellation.
+      if (Context.current().cancellationSignal.aborted) throw err;
+      throw toFailure(classify(err, deps), attemptInfo(deps.config));
     }
   };
 }

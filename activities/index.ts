@@ -10,6 +10,7 @@ import { ingest } from './ingest';
 import { load } from './load';
 import { allSymbolsFailed, pollSource, type PollInput } from './poll';
 import { quality } from './quality';
+import { parkObject, unparkObject, type ParkInput } from './parking';
 import { listObjectsInWindow, replayObject, type ReplayObjectInput, type WindowInput } from './replay';
 import { transform } from './transform';
 import { awaitUnloaded, listUnloaded } from './work-queue';
@@ -21,6 +22,8 @@ export type { ActivityDeps } from './deps';
 export type * from './types';
 export type { FollowInput, FollowResult, FollowCursor } from './follow';
 export type { PollInput, PollResult, SymbolPollResult } from './poll';
+export type { ParkInput, UnparkResult } from './parking';
+export type { FailureDetails } from './failures';
 
 /** Pipeline counters for Prometheus, next to the SDK's own (activity latency, task slots…). */
 function count(name: string, description: string, n: number, stream: string): void {
@@ -71,6 +74,14 @@ export function createActivities(deps: ActivityDeps) {
     listUnloadedObjects: wrap((input: { stream: string; limit: number }) => listUnloaded(deps, input)),
     /** The same, long-polled: returns as soon as there is work (continuous mode). */
     awaitUnloadedObjects: wrap((input: { stream: string; limit: number; waitMs: number }) => awaitUnloaded(deps, input)),
+    /** An object whose transform or load failed for good leaves the work queue, with the reason. */
+    parkObject: wrap(async (input: ParkInput) => {
+      const r = await parkObject(deps, input);
+      if (r.parked) Context.current().metricMeter.createCounter('etl_objects_parked', 'objects', 'bronze objects parked after a final failure').add(1, { stream: input.stream });
+      return r;
+    }),
+    /** `etl objects retry`: back into the work queue, to be transformed and loaded now. */
+    unparkObject: wrap((input: { stream: string; bronzeObjectId: number }) => unparkObject(deps, input)),
 
     /** CONCURRENTLY: dashboards keep reading the previous contents while it refreshes. */
     refreshAggregates: wrap(async (input: { stream: string }): Promise<string[]> => {

@@ -3,7 +3,7 @@
 // (scheduled polls) and by `etl poll` (from the CLI process, no worker needed).
 import type { Message } from 'kafkajs';
 import { z } from 'zod';
-import { ERROR_CODES, EtlError } from '../lib/errors';
+import { EtlError, isTransient } from '../lib/errors';
 import { ensureTopic, withKafkaErrors } from '../lib/kafka';
 import { adapterFor, parseMarketSource, sourceSettings } from '../lib/market/settings';
 import { lastPublished, recordPublished } from '../lib/market/state';
@@ -121,7 +121,7 @@ export async function pollSource(deps: Pick<ActivityDeps, 'config' | 'pool' | 'k
  */
 export function allSymbolsFailed(r: PollResult): EtlError | undefined {
   if (r.symbols.length === 0 || r.failedSymbols.length < r.symbols.length) return undefined;
-  const first = r.failedSymbols.find((f) => ERROR_CODES[f.code].retryable) ?? r.failedSymbols[0]!;
+  const first = r.failedSymbols.find((f) => isTransient(f.code)) ?? r.failedSymbols[0]!;
   const listed = r.failedSymbols.map((f) => `${f.symbol}: ${f.reason}`).join('; ');
   return new EtlError(first.code, `every symbol of ${r.source} failed — ${listed}`);
 }

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { ident } from '../lib/sql';
 import { getStream } from '../streams';
 import type { ActivityDeps } from './deps';
+import { parkedObjectChecks } from './quality-parked';
 import type { QualityCheck, QualityInput, QualityResult } from './types';
 
 type Counts = Record<string, string>;
@@ -97,6 +98,7 @@ async function runChecks(pool: pg.PoolClient, input: QualityInput): Promise<Qual
     const { rows: [bad] } = await pool.query<Counts>(`SELECT count(*)::text AS n FROM ${flat} WHERE NOT (${ident(column)} = ANY($1::text[]))`, [values]);
     eq(`accepted_values_${column}`, bad!.n!, 0, values.join(', '));
   }
+  checks.push(...(await parkedObjectChecks(pool, input.stream, spec.flatTable)));
 
   return checks;
 }

@@ -1,6 +1,7 @@
 // The work queue of transform and load is the manifest: archived objects not loaded yet, oldest
 // first. A pipeline run lists a page of it; a continuous stream long-polls it, so that an object a
 // follower has just written is picked up at once without a workflow timer (and history) per check.
+// Parked objects (lib/parked.ts) are skipped, so one that cannot be loaded blocks nothing behind it.
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import type { PendingObject } from './types';
@@ -10,7 +11,7 @@ const POLL_MS = 200;
 export async function listUnloaded(deps: ActivityDeps, input: { stream: string; limit: number }): Promise<PendingObject[]> {
   const { rows } = await deps.pool.query<{ id: string; object_key: string; record_count: number; transformed: boolean }>(
     `SELECT id, object_key, record_count, transformed_at IS NOT NULL AS transformed FROM bronze_objects
-     WHERE stream = $1 AND status = 'archived' AND loaded_at IS NULL ORDER BY id LIMIT $2`,
+     WHERE stream = $1 AND status = 'archived' AND loaded_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $2`,
     [input.stream, input.limit],
   );
   return rows.map((r) => ({ bronzeObjectId: Number(r.id), objectKey: r.object_key, recordCount: r.record_count, transformed: r.transformed }));

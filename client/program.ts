@@ -23,6 +23,9 @@ import { fmt, formatTable } from './output';
 import { formatBronzeLineage, formatRecordLineage } from './commands/lineage-format';
 import { bronzeLineage, parseRecordKey, recordLineage } from './commands/lineage';
 import { listQuarantine, replayQuarantine, showQuarantine } from './commands/quarantine';
+import { registerObjectsCommands } from './commands/objects-cli';
+import { failureError, failureLine, settle } from './commands/run-outcome';
+import type { PipelineResult } from '../workflows';
 import { replayCommand } from './commands/replay';
 import { formatBackfill, waitForBackfill } from './commands/backfill';
 import { runStatus, streamStatuses } from './commands/status';
@@ -118,19 +121,25 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
           if (opts.json) say(JSON.stringify(started, null, 2));
           return;
         }
-        const result = await waitForPipeline(handle);
+        // A run that parked objects fails after loading everything else: its result rides on the failure.
+        const outcome = await settle(waitForPipeline(handle));
+        const failure = outcome.ok ? undefined : outcome.failure;
+        const result = outcome.ok ? outcome.result : (outcome.failure.result as PipelineResult | undefined);
+        if (!result) throw failureError(failure!, started.url);
         const clients = buildClients(config);
         try {
           const report = await collectReport(clients.pool, opts.stream, handle.workflowId);
-          if (opts.json) say(JSON.stringify({ ...started, result, report }, null, 2));
+          if (opts.json) say(JSON.stringify({ ...started, result, report, ...(failure ? { failure } : {}) }, null, 2));
           else {
-            say(`loaded ${fmt(result.rowsInserted)} rows, ${fmt(result.duplicates)} duplicates, ${fmt(result.quarantined)} quarantined`);
+            say(`loaded ${fmt(result.rowsInserted)} rows, ${fmt(result.duplicates)} duplicates, ${fmt(result.quarantined)} quarantined` +
+              (result.objectsParked ? `, ${fmt(result.objectsParked)} objects parked` : ''));
             say(formatReport(report, config.S3_BUCKET));
           }
         } finally {
           await clients.close();
         }
-        if (!result.quality.passed) setExitCode(1);
+        if (failure) sayErr(failureLine(failure, started.url));
+        if (failure || !result.quality.passed) setExitCode(1);
       } finally {
         await client.connection.close();
       }
@@ -178,6 +187,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
           (Object.keys(r.stillInvalid).length ? `; still quarantined: ${Object.entries(r.stillInvalid).map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}` : ''));
       });
     });
+
+  registerObjectsCommands(program, say, setExitCode);
 
   program.command('lineage').description('where a record came from: Kafka offset -> bronze object -> silver object -> load -> tables')
     .argument('[key]', 'the record key of the stream: transaction_id, tick_id, …')

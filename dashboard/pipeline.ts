@@ -2,6 +2,7 @@
 // LEFT JOINed to bronze_objects: a load need not come from one bronze object (replays).
 import type pg from 'pg';
 import { temporalUiUrl, type Config } from '../lib/config';
+import { listParked, type ParkedObject } from '../lib/parked';
 
 export interface RunRow {
   workflow_id: string; stream: string; objects: number; rows_in: number; inserted: number; duplicates: number;
@@ -15,7 +16,12 @@ export interface HourRow { hour: string; loaded: number; duplicates: number; qua
 export interface QualityRow { run_id: string; check_name: string; passed: boolean; observed: string | null; expected: string | null; details: string | null; checked_at: string }
 export interface Totals { objects: number; pending_objects: number; unloaded_objects: number; records_archived: number; loaded_rows: number; quarantined: number; last_load_id: number | null; last_loaded_at: string | null }
 
-export interface PipelineState { totals: Totals; runs: RunRow[]; loads: LoadRow[]; perHour: HourRow[]; quality: QualityRow[] }
+/** A parked bronze object (lib/parked.ts), with a link to the run that parked it. */
+export interface ParkedRow extends ParkedObject { temporal_url: string | null }
+
+export interface PipelineState { totals: Totals; runs: RunRow[]; loads: LoadRow[]; perHour: HourRow[]; quality: QualityRow[]; parked: ParkedRow[] }
+
+const PARKED_LISTED = 20;
 
 const TOTALS_SQL = `
 SELECT (SELECT count(*) FROM bronze_objects) AS objects,
@@ -75,12 +81,13 @@ WHERE run_id = (SELECT run_id FROM quality_results ORDER BY checked_at DESC, id 
 ORDER BY id`;
 
 export async function pipelineState(pool: pg.Pool, cfg: Config): Promise<PipelineState> {
-  const [totals, runs, loads, perHour, quality] = await Promise.all([
+  const [totals, runs, loads, perHour, quality, parked] = await Promise.all([
     pool.query<Totals>(TOTALS_SQL),
     pool.query<RunRow>(RUNS_SQL),
     pool.query<LoadRow>(LOADS_SQL),
     pool.query<HourRow>(PER_HOUR_SQL),
     pool.query<QualityRow>(QUALITY_SQL),
+    listParked(pool, { limit: PARKED_LISTED }),
   ]);
   return {
     totals: totals.rows[0]!,
@@ -88,5 +95,6 @@ export async function pipelineState(pool: pg.Pool, cfg: Config): Promise<Pipelin
     loads: loads.rows.map((r) => ({ ...r, temporal_url: r.workflow_id ? temporalUiUrl(cfg, r.workflow_id) : null })),
     perHour: perHour.rows,
     quality: quality.rows,
+    parked: parked.map((p) => ({ ...p, temporal_url: p.workflowId ? temporalUiUrl(cfg, p.workflowId) : null })),
   };
 }

@@ -66,6 +66,11 @@ export const configSchema = z.object({
   ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: positiveInt.default(8),
   /** Bronze objects transformed and loaded at once by one pipeline run. */
   PIPELINE_OBJECT_CONCURRENCY: positiveInt.default(2),
+  /**
+   * Attempts of an activity whose error no code covers (a bug): at this attempt it is not retried
+   * again, and the object it worked on is parked (or its run fails). Transient errors stay unbounded.
+   */
+  UNKNOWN_ERROR_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   /** Continuous mode (`etl stream start`): a record the follower has read is written to bronze at most this long after. */
   STREAM_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100, 'at least 100 (ms)').default(5_000),
 

@@ -1,34 +1,49 @@
 // One error taxonomy for the whole project. A code is stable (logs, alerts and docs refer to it) and
-// says whether retrying can help. Activities convert non-retryable codes into non-retryable
-// ApplicationFailures (see activities/failures.ts), so Temporal stops retrying what cannot succeed.
+// has a retry class that says what happens to the work that hit it (README "Delivery guarantees"):
+// - transient: a server unreachable or restarting, a lock timeout, a serialization failure, a
+//   deadlock: retried with backoff for as long as it takes (the Web UI shows the cause meanwhile);
+// - permanent: retrying cannot help: not retried. A bronze object whose transform or load fails so is
+//   parked in the manifest and the run goes on; any other activity fails its run with the reason;
+// - unknown: no code covers the error (a bug): retried UNKNOWN_ERROR_MAX_ATTEMPTS times in all,
+//   then it is permanent (`UNKNOWN_ERROR`);
+// - data: a record is wrong, not the code: quarantined with a reason code (streams/types.ts
+//   QuarantineCode) inside the activity. Never thrown, so never retried; no code here has it.
+// Activities turn these into ApplicationFailures (activities/failures.ts) whose type is the code.
+
+export type RetryClass = 'transient' | 'permanent' | 'unknown' | 'data';
 
 export const ERROR_CODES = {
-  CONFIG_INVALID: { retryable: false, summary: 'configuration (env or .env) does not parse' },
-  USAGE: { retryable: false, summary: 'bad command-line arguments' },
-  KAFKA_UNREACHABLE: { retryable: true, summary: 'no Kafka broker answered' },
-  S3_UNREACHABLE: { retryable: true, summary: 'the S3 endpoint did not answer' },
-  POSTGRES_UNREACHABLE: { retryable: true, summary: 'PostgreSQL did not accept a connection' },
-  TEMPORAL_UNREACHABLE: { retryable: true, summary: 'the Temporal frontend did not answer' },
-  POSTGRES_TRANSIENT: { retryable: true, summary: 'PostgreSQL aborted a statement for a reason that passes (deadlock, serialization, shutdown)' },
-  ARCHIVE_BUSY: { retryable: true, summary: 'another archive of the same topic holds its lock' },
-  S3_ACCESS_DENIED: { retryable: false, summary: 'the S3 credentials were refused' },
-  BRONZE_OBJECT_MISSING: { retryable: false, summary: 'a manifest row names an object that is not in the bucket' },
-  SCHEMA_NOT_MIGRATED: { retryable: false, summary: 'the database lacks the tables; run `etl migrate`' },
-  MIGRATION_FAILED: { retryable: false, summary: 'a migration file failed to apply' },
-  MIGRATION_CHANGED: { retryable: false, summary: 'an applied migration file was edited afterwards' },
-  MANIFEST_INVALID: { retryable: false, summary: 'the bronze manifest breaks its own invariants' },
-  SCHEDULE_EXISTS: { retryable: false, summary: 'a schedule with that id already exists' },
-  SCHEDULE_NOT_FOUND: { retryable: false, summary: 'no schedule with that id' },
-  STACK_START_FAILED: { retryable: false, summary: 'a local service did not become healthy' },
-  STACK_INSTALL_FAILED: { retryable: false, summary: 'a local service could not be installed' },
-  SOURCE_UNREACHABLE: { retryable: true, summary: 'a market data API did not answer (no route, DNS, refused, timed out)' },
-  SOURCE_UNAVAILABLE: { retryable: true, summary: 'a market data API kept answering with server errors (5xx)' },
-  SOURCE_RATE_LIMITED: { retryable: true, summary: 'a market data API kept answering 429 (or its rate-limit error) after the retries' },
-  SOURCE_AUTH_FAILED: { retryable: false, summary: 'a market data API refused the API key (401/403)' },
-  SOURCE_KEY_MISSING: { retryable: false, summary: 'a market data source needs an API key that is not configured' },
-  SOURCE_BAD_RESPONSE: { retryable: false, summary: 'a market data API answered something that does not parse as its documented format' },
-  SOURCE_UNKNOWN_SYMBOL: { retryable: false, summary: 'a market data API does not know the symbol' },
-} as const satisfies Record<string, { retryable: boolean; summary: string }>;
+  CONFIG_INVALID: { class: 'permanent', summary: 'configuration (env or .env) does not parse' },
+  USAGE: { class: 'permanent', summary: 'bad command-line arguments' },
+  KAFKA_UNREACHABLE: { class: 'transient', summary: 'no Kafka broker answered' },
+  KAFKA_TRANSIENT: { class: 'transient', summary: 'Kafka answered with an error that passes (leader election, group rebalance, coordinator moving, request timeout)' },
+  S3_UNREACHABLE: { class: 'transient', summary: 'the S3 endpoint did not answer' },
+  S3_TRANSIENT: { class: 'transient', summary: 'the S3 endpoint kept answering with server errors (5xx, SlowDown) or timed out' },
+  POSTGRES_UNREACHABLE: { class: 'transient', summary: 'PostgreSQL did not accept a connection, or lost it' },
+  TEMPORAL_UNREACHABLE: { class: 'transient', summary: 'the Temporal frontend did not answer' },
+  POSTGRES_TRANSIENT: { class: 'transient', summary: 'PostgreSQL aborted a statement for a reason that passes (deadlock, serialization, lock timeout, shutdown, out of resources)' },
+  ARCHIVE_BUSY: { class: 'transient', summary: 'another archive of the same topic holds its lock' },
+  S3_ACCESS_DENIED: { class: 'permanent', summary: 'the S3 credentials were refused' },
+  BRONZE_OBJECT_MISSING: { class: 'permanent', summary: 'a manifest row names an object that is not in the bucket' },
+  SCHEMA_NOT_MIGRATED: { class: 'permanent', summary: 'the database lacks the tables; run `etl migrate`' },
+  MIGRATION_FAILED: { class: 'permanent', summary: 'a migration file failed to apply' },
+  MIGRATION_CHANGED: { class: 'permanent', summary: 'an applied migration file was edited afterwards' },
+  MANIFEST_INVALID: { class: 'permanent', summary: 'the bronze manifest breaks its own invariants' },
+  UNKNOWN_ERROR: { class: 'unknown', summary: 'an error no other code covers (a bug): retried UNKNOWN_ERROR_MAX_ATTEMPTS times in all, then the object is parked or the run fails' },
+  OBJECT_PARKED: { class: 'permanent', summary: 'a run parked bronze objects it could not transform or load, after loading everything else; fix the cause, then `etl objects retry <id>`' },
+  REPLAY_INCOMPLETE: { class: 'permanent', summary: 'a replay from bronze could not re-derive some objects (they keep their rows); fix the cause and run the same replay again' },
+  SCHEDULE_EXISTS: { class: 'permanent', summary: 'a schedule with that id already exists' },
+  SCHEDULE_NOT_FOUND: { class: 'permanent', summary: 'no schedule with that id' },
+  STACK_START_FAILED: { class: 'permanent', summary: 'a local service did not become healthy' },
+  STACK_INSTALL_FAILED: { class: 'permanent', summary: 'a local service could not be installed' },
+  SOURCE_UNREACHABLE: { class: 'transient', summary: 'a market data API did not answer (no route, DNS, refused, timed out)' },
+  SOURCE_UNAVAILABLE: { class: 'transient', summary: 'a market data API kept answering with server errors (5xx)' },
+  SOURCE_RATE_LIMITED: { class: 'transient', summary: 'a market data API kept answering 429 (or its rate-limit error) after the retries' },
+  SOURCE_AUTH_FAILED: { class: 'permanent', summary: 'a market data API refused the API key (401/403)' },
+  SOURCE_KEY_MISSING: { class: 'permanent', summary: 'a market data source needs an API key that is not configured' },
+  SOURCE_BAD_RESPONSE: { class: 'permanent', summary: 'a market data API answered something that does not parse as its documented format' },
+  SOURCE_UNKNOWN_SYMBOL: { class: 'permanent', summary: 'a market data API does not know the symbol' },
+} as const satisfies Record<string, { class: Exclude<RetryClass, 'data'>; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -40,8 +55,13 @@ export class EtlError extends Error {
     super(message, options);
     this.name = 'EtlError';
     this.code = code;
-    this.retryable = ERROR_CODES[code].retryable;
+    this.retryable = isTransient(code);
   }
+}
+
+/** Retried without limit (with backoff); every other code is retried a bounded number of times or not at all. */
+export function isTransient(code: ErrorCode): boolean {
+  return ERROR_CODES[code].class === 'transient';
 }
 
 export function isEtlError(err: unknown): err is EtlError {
@@ -60,6 +80,9 @@ export const SQLSTATE = {
   CRASH_SHUTDOWN: '57P02',
   CANNOT_CONNECT_NOW: '57P03',
   TOO_MANY_CONNECTIONS: '53300',
+  DISK_FULL: '53100',
+  OUT_OF_MEMORY: '53200',
+  LOCK_NOT_AVAILABLE: '55P03',
   INVALID_PASSWORD: '28P01',
   INSUFFICIENT_PRIVILEGE: '42501',
 } as const;
@@ -71,7 +94,18 @@ const TRANSIENT_SQLSTATES = new Set<string>([
   SQLSTATE.CRASH_SHUTDOWN,
   SQLSTATE.CANNOT_CONNECT_NOW,
   SQLSTATE.TOO_MANY_CONNECTIONS,
+  SQLSTATE.DISK_FULL,
+  SQLSTATE.OUT_OF_MEMORY,
+  SQLSTATE.LOCK_NOT_AVAILABLE,
 ]);
+/** Class 08, connection exception: the session is gone, the server may be fine or restarting. */
+const CONNECTION_EXCEPTION_CLASS = '08';
+
+/**
+ * What node-postgres throws, without a SQLSTATE, when the server closed or dropped the session (a
+ * restart) or did not accept one in time: the server is gone for now, not the statement wrong.
+ */
+const PG_CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable|Query read timeout)/;
 
 export function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -107,15 +141,47 @@ export function networkErrorTarget(err: unknown): { host?: string; port?: number
 /** Classifies a PostgreSQL failure into the taxonomy, or returns undefined if it is not one we know. */
 export function classifyPostgresError(err: unknown, address: string): EtlError | undefined {
   if (isEtlError(err)) return err;
-  if (isNetworkError(err)) {
+  const state = sqlState(err);
+  if (isNetworkError(err) || state?.startsWith(CONNECTION_EXCEPTION_CLASS) || (!state && PG_CONNECTION_LOST.test((err as Error | null)?.message ?? ''))) {
     return new EtlError('POSTGRES_UNREACHABLE', `cannot reach PostgreSQL at ${address} — start it with \`etl stack up\` or set DATABASE_URL`, { cause: err });
   }
-  const state = sqlState(err);
   if (state === SQLSTATE.UNDEFINED_TABLE) {
     return new EtlError('SCHEMA_NOT_MIGRATED', `PostgreSQL at ${address} lacks the pipeline tables (${(err as Error).message}) — run \`etl migrate\``, { cause: err });
   }
   if (state && TRANSIENT_SQLSTATES.has(state)) {
     return new EtlError('POSTGRES_TRANSIENT', `PostgreSQL at ${address}: ${(err as Error).message} (SQLSTATE ${state})`, { cause: err });
+  }
+  return undefined;
+}
+
+/**
+ * kafkajs errors that pass: those it marks `retriable` itself (leader elections, coordinator loading
+ * or moving, request timeouts) and the group-membership ones a consumer recovers from by rejoining.
+ * Looked at through the causes: kafkajs wraps them once its own retries are spent.
+ */
+const KAFKA_PASSING_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'NOT_COORDINATOR_FOR_GROUP',
+  'COORDINATOR_NOT_AVAILABLE', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'GROUP_LOAD_IN_PROGRESS', 'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND']);
+const KAFKA_PASSING_NAMES = /^(KafkaJSLockTimeout|KafkaJSTimeout|KafkaJSStaleTopicMetadataAssignment)$/;
+
+export function kafkaTransientError(err: unknown, brokers: readonly string[]): EtlError | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { name, type, retriable, message } = e as { name?: unknown; type?: unknown; retriable?: unknown; message?: unknown };
+    if (typeof name !== 'string' || !name.startsWith('KafkaJS')) continue;
+    if (retriable === true || (typeof type === 'string' && KAFKA_PASSING_TYPES.has(type)) || KAFKA_PASSING_NAMES.test(name)) {
+      return new EtlError('KAFKA_TRANSIENT', `Kafka at ${brokers.join(',')}: ${String(message)} (${typeof type === 'string' ? type : name}); retrying`, { cause: err });
+    }
+  }
+  return undefined;
+}
+
+/** AWS SDK errors that pass: the endpoint answered 5xx (after the SDK's own retries), throttled, or timed out. */
+export function s3TransientError(err: unknown, endpoint: string): EtlError | undefined {
+  const e = err as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
+  const status = e?.$metadata?.httpStatusCode;
+  const throttled = typeof e?.name === 'string' && /^(SlowDown|Throttling|ThrottlingException|RequestTimeout|TimeoutError|ServiceUnavailable|InternalError)$/.test(e.name);
+  if ((typeof status === 'number' && status >= 500) || throttled) {
+    return new EtlError('S3_TRANSIENT', `S3 at ${endpoint}: ${String(e?.message)} (${String(e?.name)}${typeof status === 'number' ? `, HTTP ${status}` : ''}); retrying`, { cause: err });
   }
   return undefined;
 }

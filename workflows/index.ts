@@ -7,3 +7,5 @@ export { ingestWorkflow } from './ingest';
 export { replayWorkflow, replayProgressQuery, type ReplayInput, type ReplayProgress, type ReplayResult } from './replay';
 export { forecastWorkflow, forecastProgressQuery, type ForecastInput, type ForecastProgress, type ForecastResult } from './forecast';
 export { pollMarketWorkflow, type PollMarketInput } from './poll';
+export { retryObjectWorkflow, retryObjectProgressQuery, type RetryObjectInput, type RetryObjectResult } from './retry-object';
+export type { ParkedNote } from './objects';

@@ -1,12 +1,17 @@
 // Transform and load of archived bronze objects, shared by the pipeline run and the continuous
 // stream: both drain the same work queue (the manifest's archived-but-unloaded objects) the same way.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities, PendingObject } from '../activities';
+// An object whose transform or load fails for good (a non-retryable failure: a permanent code, or an
+// unclassified error after its bounded attempts) is parked and the others go on; the run reports it.
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities, FailureDetails, PendingObject } from '../activities';
 import { BOUNDED, QUICK, STREAMING } from './policies';
 
 const streaming = proxyActivities<Activities>(STREAMING);
 const bounded = proxyActivities<Activities>(BOUNDED);
 const quick = proxyActivities<Activities>(QUICK);
+
+/** A parked object as a run reports it. */
+export interface ParkedNote { bronzeObjectId: number; step: 'transform' | 'load'; code: string; message: string }
 
 export interface PipelineTotals {
   objectsArchived: number;
@@ -15,9 +20,30 @@ export interface PipelineTotals {
   rowsInserted: number;
   duplicates: number;
   quarantined: number;
+  /** Objects this run parked (`etl objects list --parked`). */
+  objectsParked: number;
+  /** The first few of them. */
+  parked: ParkedNote[];
 }
 
-export const emptyTotals = (): PipelineTotals => ({ objectsArchived: 0, recordsArchived: 0, objectsLoaded: 0, rowsInserted: 0, duplicates: 0, quarantined: 0 });
+export const emptyTotals = (): PipelineTotals => ({
+  objectsArchived: 0, recordsArchived: 0, objectsLoaded: 0, rowsInserted: 0, duplicates: 0, quarantined: 0, objectsParked: 0, parked: [],
+});
+
+/** Totals carried over continue-as-new, from a run that may predate a field: missing ones start at zero. */
+export const carriedTotals = <T extends Partial<PipelineTotals>>(carried: T | undefined): PipelineTotals & T => ({ ...emptyTotals(), ...carried }) as PipelineTotals & T;
+
+const PARKED_NOTES = 10;
+
+/** The failure an activity ended with for good: its retry policy will not try again. */
+export function finalFailureOf(err: unknown): ApplicationFailure | undefined {
+  // Transient failures are retried without limit, so an ApplicationFailure that reaches the
+  // workflow is final: a permanent code, or UNKNOWN_ERROR at its last attempt.
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+}
+
+/** "UNKNOWN_ERROR: boom": type and message of a final failure. */
+export const describeFailure = (f: ApplicationFailure) => `${f.type ?? 'UNKNOWN_ERROR'}: ${f.message}`;
 
 /** Objects fetched from the work queue per look-up: keeps each activity result small. */
 export const PAGE = 32;
@@ -38,19 +64,61 @@ export async function archiveStep(totals: PipelineTotals, input: { stream: strin
   return archived;
 }
 
-/** Transforms (unless a previous attempt did) and loads one object, adding to `totals`. */
+/**
+ * Transforms (unless a previous attempt did) and loads one object, adding to `totals`; parks it
+ * instead when either step fails for good.
+ */
 export async function processObject(stream: string, totals: PipelineTotals, obj: PendingObject): Promise<void> {
-  if (!obj.transformed) {
-    const t = await streaming.transform({ stream, bronzeObjectId: obj.bronzeObjectId });
-    totals.quarantined += t.quarantined;
+  let step: ParkedNote['step'] = 'transform';
+  try {
+    let quarantined = 0;
+    if (!obj.transformed) quarantined = (await streaming.transform({ stream, bronzeObjectId: obj.bronzeObjectId })).quarantined;
+    step = 'load';
+    const l = await bounded.load({ stream, bronzeObjectId: obj.bronzeObjectId, workflowId: workflowInfo().workflowId });
+    totals.quarantined += quarantined;
+    // Another workflow (a stream beside a scheduled run) got there first: its counts are its own.
+    if (l.alreadyLoaded) return;
+    totals.objectsLoaded++;
+    totals.rowsInserted += l.inserted;
+    totals.duplicates += l.duplicates;
+    totals.quarantined += l.conflicts;
+  } catch (err) {
+    const failure = finalFailureOf(err);
+    if (!failure) throw err;
+    await park(stream, totals, obj.bronzeObjectId, step, failure);
   }
-  const l = await bounded.load({ stream, bronzeObjectId: obj.bronzeObjectId, workflowId: workflowInfo().workflowId });
-  // Another workflow (a stream beside a scheduled run) got there first: its counts are its own.
-  if (l.alreadyLoaded) return;
-  totals.objectsLoaded++;
-  totals.rowsInserted += l.inserted;
-  totals.duplicates += l.duplicates;
-  totals.quarantined += l.conflicts;
+}
+
+async function park(stream: string, totals: PipelineTotals, bronzeObjectId: number, step: ParkedNote['step'], failure: ApplicationFailure): Promise<void> {
+  const details = (failure.details?.[0] ?? {}) as Partial<FailureDetails>;
+  const code = failure.type ?? 'UNKNOWN_ERROR';
+  const { parked } = await quick.parkObject({
+    stream, bronzeObjectId, step, code, message: failure.message, stack: details.stack ?? failure.stack, attempts: details.attempt, workflowId: workflowInfo().workflowId,
+  });
+  if (!parked) return; // loaded meanwhile by another workflow: nothing is missing
+  totals.objectsParked++;
+  if (totals.parked.length < PARKED_NOTES) totals.parked.push({ bronzeObjectId, step, code, message: failure.message.slice(0, 300) });
+}
+
+/**
+ * The failure a run ends with after loading everything else, when it parked objects or its archive
+ * failed for good: non-retryable, with the reason and what to do, and the run's result as details.
+ */
+export function runFailure(what: string, totals: PipelineTotals, archiveFailure: ApplicationFailure | undefined, result: unknown): ApplicationFailure {
+  const reasons: string[] = [];
+  if (archiveFailure) reasons.push(`archive failed (${describeFailure(archiveFailure)}); what was archived before is loaded, and the next run archives the rest`);
+  if (totals.objectsParked > 0) {
+    const named = totals.parked.map((p) => `#${p.bronzeObjectId} (${p.code} at ${p.step}: ${p.message.slice(0, 160)})`).join('; ');
+    const more = totals.objectsParked > totals.parked.length ? ` and ${totals.objectsParked - totals.parked.length} more` : '';
+    const first = totals.parked[0]?.bronzeObjectId ?? '<id>';
+    reasons.push(`parked ${totals.objectsParked} bronze object(s) after loading everything else: ${named}${more}; fix the cause, then \`etl objects retry ${first}\``);
+  }
+  return ApplicationFailure.create({
+    type: archiveFailure && totals.objectsParked === 0 ? (archiveFailure.type ?? 'UNKNOWN_ERROR') : 'OBJECT_PARKED',
+    message: `${what}: ${reasons.join('; ')}`,
+    nonRetryable: true,
+    details: [result],
+  });
 }
 
 /** One page of the work queue, transformed and loaded; returns how many objects it held. */

@@ -2,10 +2,13 @@
 // archive running beside transform and load.
 // The work queue is the manifest (objects archived but not loaded), so a run that crashed or was
 // cancelled leaves nothing behind that the next run will not pick up.
-import { condition, continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+// Nothing but a transient failure stops it for long: an object that fails for good is parked and the
+// others load; an archive that fails for good stops archiving and what was archived still loads.
+// Either way aggregates and quality still run, and then the run fails with the reason.
+import { type ApplicationFailure, condition, continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { QualityResult } from '../activities';
 import { showStage, showTotals } from './visibility';
-import { archiveStep, emptyTotals, loadPage, PAGE, refreshAggregates, runQuality, type PipelineTotals } from './objects';
+import { archiveStep, carriedTotals, finalFailureOf, loadPage, PAGE, refreshAggregates, runFailure, runQuality, type PipelineTotals } from './objects';
 
 export type { PipelineTotals } from './objects';
 
@@ -26,7 +29,7 @@ export const progressQuery = defineQuery<PipelineProgress>('progress');
 
 export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineResult> {
   const { stream } = input;
-  const totals: PipelineTotals = input.carried ?? emptyTotals();
+  const totals: PipelineTotals = carriedTotals(input.carried);
   let stage: PipelineProgress['stage'] = 'archive';
   setHandler(progressQuery, () => ({ stage, ...totals }));
   const enter = (next: PipelineProgress['stage']) => {
@@ -39,15 +42,22 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   let archiving = true;
   let archiveSteps = 0;
   let handOver = false;
+  let archiveFailure: ApplicationFailure | undefined;
   const archiveLane = async () => {
-    for (;;) {
-      const archived = await archiveStep(totals, { stream, maxObjects: input.maxObjectsPerArchive });
-      archiveSteps++;
-      if (archived.caughtUp) break;
-      if (workflowInfo().continueAsNewSuggested) {
-        handOver = true;
-        break;
+    try {
+      for (;;) {
+        const archived = await archiveStep(totals, { stream, maxObjects: input.maxObjectsPerArchive });
+        archiveSteps++;
+        if (archived.caughtUp) break;
+        if (workflowInfo().continueAsNewSuggested) {
+          handOver = true;
+          break;
+        }
       }
+    } catch (err) {
+      // Nothing to park: the load lane drains what is archived, then the run fails with this.
+      archiveFailure = finalFailureOf(err);
+      if (!archiveFailure) throw err;
     }
     archiving = false;
     if (stage === 'archive') enter('transform-load');
@@ -72,5 +82,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   enter('quality');
   const quality = await runQuality(stream, workflowInfo().workflowId);
   enter('done');
-  return { ...totals, quality, aggregatesRefreshed };
+  const result: PipelineResult = { ...totals, quality, aggregatesRefreshed };
+  if (archiveFailure || totals.objectsParked > 0) throw runFailure(`pipeline run of ${stream}`, totals, archiveFailure, result);
+  return result;
 }

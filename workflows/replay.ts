@@ -2,10 +2,13 @@
 // worker's current rules, a page of objects at a time, then refresh aggregates and run the quality
 // checks. Each object is one idempotent transaction (activities/replay.ts), so the whole replay can
 // be retried, cancelled or repeated: a second replay with the same rules changes nothing.
-import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+// An object whose replay fails for good (a permanent code, or an unclassified error after its
+// bounded attempts) keeps its rows as they are; the replay goes on with the others and then fails
+// naming it (REPLAY_INCOMPLETE). Running the same replay again after the fix completes it.
+import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities, QualityResult } from '../activities';
 import type { ReplayCounts, ReplayObjectResult } from '../activities/replay';
-import { forEachLimited, PAGE, refreshAggregates, runQuality } from './objects';
+import { describeFailure, finalFailureOf, forEachLimited, PAGE, refreshAggregates, runQuality } from './objects';
 import { BOUNDED, QUICK } from './policies';
 import { showStage, showTotals } from './visibility';
 
@@ -30,6 +33,10 @@ export interface ReplayTotals extends ReplayCounts {
   objectsNotLoaded: number;
   /** Id cursor: objects up to this id are done. */
   afterId: number;
+  /** Objects whose replay failed for good: left as they were. */
+  objectsFailed: number;
+  /** `#id CODE: message` of the first few. */
+  failedSample: string[];
 }
 
 export type ReplayStage = 'replay' | 'aggregate' | 'quality' | 'done';
@@ -44,7 +51,7 @@ const PAGES_PER_RUN = 20;
 const SAMPLE = 10;
 
 const emptyTotals = (): ReplayTotals => ({
-  objectsDone: 0, objectsTotal: 0, objectsNotLoaded: 0, afterId: 0,
+  objectsDone: 0, objectsTotal: 0, objectsNotLoaded: 0, afterId: 0, objectsFailed: 0, failedSample: [],
   records: 0, inserted: 0, duplicates: 0, updated: 0, conflicts: 0, nowInvalid: 0, nowInvalidByCode: {}, nowInvalidSample: [], stillQuarantined: 0, rekeyed: 0,
 });
 
@@ -58,7 +65,7 @@ function add(t: ReplayTotals, r: ReplayObjectResult): void {
 
 export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> {
   const { stream, fromMs, toMs } = input;
-  const totals = input.carried ?? emptyTotals();
+  const totals: ReplayTotals = { ...emptyTotals(), ...input.carried };
   const { workflowId, firstExecutionRunId } = workflowInfo();
   let stage: ReplayStage = 'replay';
   setHandler(replayProgressQuery, () => ({ stream, fromMs, toMs, stage, ...totals }));
@@ -74,7 +81,15 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> 
     totals.objectsNotLoaded = page.notLoaded;
     await forEachLimited(page.objects, input.objectConcurrency ?? 2, async (obj) => {
       // firstExecutionRunId survives continue-as-new: a retried object finds the load it committed.
-      add(totals, await bounded.replayObject({ stream, bronzeObjectId: obj.bronzeObjectId, workflowId, runKey: firstExecutionRunId }));
+      try {
+        add(totals, await bounded.replayObject({ stream, bronzeObjectId: obj.bronzeObjectId, workflowId, runKey: firstExecutionRunId }));
+      } catch (err) {
+        const failure = finalFailureOf(err);
+        if (!failure) throw err;
+        totals.objectsDone++;
+        totals.objectsFailed++;
+        if (totals.failedSample.length < SAMPLE) totals.failedSample.push(`#${obj.bronzeObjectId} ${describeFailure(failure).slice(0, 200)}`);
+      }
     });
     if (page.objects.length > 0) totals.afterId = page.objects.at(-1)!.bronzeObjectId;
     showTotals({ ...totals, rowsInserted: totals.inserted, quarantined: 0 });
@@ -87,5 +102,15 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> 
   enter('quality');
   const quality = await runQuality(stream, workflowId);
   enter('done');
-  return { ...totals, quality, aggregatesRefreshed };
+  const result: ReplayResult = { ...totals, quality, aggregatesRefreshed };
+  if (totals.objectsFailed > 0) {
+    throw ApplicationFailure.create({
+      type: 'REPLAY_INCOMPLETE',
+      message: `replay of ${stream}: ${totals.objectsFailed} object(s) could not be replayed and keep their rows as they were: ${totals.failedSample.join('; ')}; ` +
+        'fix the cause and run the same `etl replay` again',
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  return result;
 }

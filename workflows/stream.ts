@@ -15,7 +15,7 @@ import {
   ActivityFailure, CancellationScope, continueAsNew, defineQuery, defineSignal, isCancellation, proxyActivities, setHandler, TimeoutFailure, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, FollowCursor, PendingObject, QualityResult } from '../activities';
-import { emptyTotals, forEachLimited, PAGE, processObject, refreshAggregates, runQuality, type PipelineTotals } from './objects';
+import { carriedTotals, emptyTotals, forEachLimited, PAGE, processObject, refreshAggregates, runQuality, type PipelineTotals } from './objects';
 import { FOLLOWING, LONG_POLL } from './policies';
 import { showStage, showTotals } from './visibility';
 
@@ -78,7 +78,11 @@ function lastHeartbeatOf(err: unknown): Pick<FollowCursor, 'objectsArchived' | '
 export async function streamWorkflow(input: StreamInput): Promise<StreamResult> {
   const { stream, flushIntervalMs } = input;
   const now = () => new Date(Date.now()).toISOString();
-  const state: StreamCarried = input.carried ?? { ...emptyTotals(), iterations: 0, startedAt: now(), lastFlushAt: null, lastAggregateAt: null, runs: 0, groupJoins: 0 };
+  // An object that fails for good is parked (processObject) and the stream goes on; `objectsParked`
+  // and `parked` in its status and memo say so, and its quality checks at stop name them.
+  const state: StreamCarried = input.carried
+    ? carriedTotals(input.carried)
+    : { ...emptyTotals(), iterations: 0, startedAt: now(), lastFlushAt: null, lastAggregateAt: null, runs: 0, groupJoins: 0 };
   state.runs++;
   let stage: StreamStage = 'following';
   let stopRequested = false;

@@ -6,6 +6,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../../lib/config';
 import type { PipelineResult } from '../../workflows';
+import { settle } from '../commands/run-outcome';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
@@ -70,10 +71,16 @@ export class PipelineDriver {
       this.current = undefined;
       this.activities = [];
       if (run.status !== 'COMPLETED') {
-        run.failure = await this.failureOf(handle, run.status);
-        return { drained: false, reason: `pipeline run ${workflowId} ended ${run.status}: ${run.failure}` };
+        const failed = await this.failureOf(handle, run.status);
+        run.failure = failed.message;
+        // A run that parked objects loaded everything else: the harness goes on, and the
+        // reconciliation reports the parked objects (no_object_parked) and what they hold.
+        if (failed.code !== 'OBJECT_PARKED' || !failed.result) return { drained: false, reason: `pipeline run ${workflowId} ended ${run.status}: ${run.failure}` };
+        this.opts.log(`pipeline run ${workflowId} parked objects: ${run.failure}`);
+        run.result = failed.result;
+      } else {
+        run.result = await this.retry(() => this.client.withDeadline(Date.now() + 10_000, () => handle.result() as Promise<PipelineResult>), deadline);
       }
-      run.result = await this.retry(() => this.client.withDeadline(Date.now() + 10_000, () => handle.result() as Promise<PipelineResult>), deadline);
       const r = run.result;
       this.opts.log(`pipeline run ${workflowId} done: ${r.recordsArchived} archived, ${r.rowsInserted} inserted, ${r.duplicates} duplicates, ${r.quarantined} quarantined`);
       if (await this.retry(() => this.opts.isDrained(), deadline)) return { drained: true };
@@ -143,13 +150,13 @@ export class PipelineDriver {
     }
   }
 
-  private async failureOf(handle: WorkflowHandle, status: string): Promise<string> {
+  private async failureOf(handle: WorkflowHandle, status: string): Promise<{ message: string; code?: string; result?: PipelineResult }> {
     try {
-      await this.client.withDeadline(Date.now() + 10_000, () => handle.result());
-      return status;
+      const outcome = await this.client.withDeadline(Date.now() + 10_000, () => settle(handle.result() as Promise<PipelineResult>));
+      if (outcome.ok) return { message: status };
+      return { message: outcome.failure.message, code: outcome.failure.code, result: outcome.failure.result as PipelineResult | undefined };
     } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause;
-      return cause?.message ?? (err as Error).message;
+      return { message: (err as Error).message };
     }
   }
 

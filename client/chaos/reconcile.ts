@@ -91,6 +91,14 @@ async function rowChecks(client: pg.PoolClient, plan: MixPlan, topic: string): P
     [topic],
   );
   checks.push(check('every_object_loaded_once_and_balanced', objects.rows[0]!.n, 0, objects.rows[0]!.examples ?? []));
+  // A parked object (its transform or load failed for good) is not lost: its offsets tile the
+  // partition and its records wait in bronze. But nothing in the harness's mix should park one.
+  const parked = await client.query<{ n: number; examples: string[] | null }>(
+    `SELECT count(*)::int AS n, (array_agg('#' || id || ' ' || failure_code || ' at ' || failure_step || ': ' || left(failure_message, 120) ORDER BY id))[1:5] AS examples
+     FROM bronze_objects WHERE topic = $1 AND parked_at IS NOT NULL AND loaded_at IS NULL`,
+    [topic],
+  );
+  checks.push(check('no_object_parked', parked.rows[0]!.n, 0, parked.rows[0]!.examples ?? []));
   await add('lineage_points_into_its_object', `SELECT count(*)::int AS n, (array_agg(x.what))[1:5] AS examples FROM (
       SELECT 'flat ' || f.transaction_id AS what FROM transactions_flat f LEFT JOIN bronze_objects b ON b.id = f.bronze_object_id
       WHERE b.id IS NULL OR f.kafka_partition <> b.kafka_partition OR f.kafka_offset NOT BETWEEN b.first_offset AND b.last_offset OR f.load_id <> b.load_id

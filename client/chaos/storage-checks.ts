@@ -23,11 +23,15 @@ export async function watermarks(clients: Clients, topic: string) {
   });
 }
 
-/** Every partition is archived up to its high watermark, and every object is loaded. */
+/**
+ * Every partition is archived up to its high watermark, and every object is loaded or parked: a
+ * parked object waits for `etl objects retry` and no further run would load it (reconcile.ts
+ * reports it).
+ */
 export async function drained(clients: Clients, topic: string): Promise<boolean> {
   const marks = await watermarks(clients, topic);
   const { rows } = await clients.pool.query<{ kafka_partition: number; last: string; open: number }>(
-    `SELECT kafka_partition, max(last_offset)::text AS last, count(*) FILTER (WHERE status <> 'archived' OR loaded_at IS NULL)::int AS open
+    `SELECT kafka_partition, max(last_offset)::text AS last, count(*) FILTER (WHERE status <> 'archived' OR (loaded_at IS NULL AND parked_at IS NULL))::int AS open
      FROM bronze_objects WHERE topic = $1 GROUP BY kafka_partition`,
     [topic],
   );

@@ -8,6 +8,7 @@ import { stackUp } from '../stack';
 import { fmt } from '../output';
 import { describeProduce, produce } from './produce';
 import { startPipeline, waitForPipeline } from './pipeline';
+import { failureError, settle } from './run-outcome';
 import { collectReport, formatReport } from './report';
 
 export interface DemoArgs { rows: number; seed: number }
@@ -34,7 +35,10 @@ export async function demo(config: Config, args: DemoArgs, say: (line: string) =
       const client = await connectClient(config);
       const handle = await startPipeline(client, config, 'transactions');
       say(`Pipeline workflow ${handle.workflowId} started — watch it at ${temporalUiUrl(config, handle.workflowId)}`);
-      const result = await waitForPipeline(handle, args.rows);
+      // A failed run (objects parked) is one `error [CODE]: …` line, not a stack trace.
+      const outcome = await settle(waitForPipeline(handle, args.rows));
+      if (!outcome.ok) throw failureError(outcome.failure, temporalUiUrl(config, handle.workflowId));
+      const result = outcome.result;
       say(`Pipeline done: ${fmt(result.recordsArchived)} records archived in ${fmt(result.objectsArchived)} objects, ${fmt(result.rowsInserted)} rows loaded, ${fmt(result.duplicates)} duplicates skipped, ${fmt(result.quarantined)} quarantined`);
       say('');
       say(formatReport(await collectReport(clients.pool, 'transactions', handle.workflowId), config.S3_BUCKET));

@@ -7,6 +7,7 @@ import { EtlError } from '../../lib/errors';
 import type { ReplayProgress, ReplayResult } from '../../workflows';
 import { fmt, waitWithProgress } from '../output';
 import { hasWorker } from './pipeline';
+import { failureError, failureLine, settle } from './run-outcome';
 
 export interface ReplayOptions { stream: string; from: number; to: number; wait: boolean; json?: boolean }
 
@@ -69,8 +70,13 @@ export async function replayCommand(client: Client, config: Config, o: ReplayOpt
     if (o.json) say(JSON.stringify(base, null, 2));
     return 0;
   }
-  const result = await waitForReplay(handle);
-  if (o.json) say(JSON.stringify({ ...base, result }, null, 2));
+  // A replay that could not re-derive some objects fails after the others: its result rides on the failure.
+  const outcome = await settle(waitForReplay(handle));
+  const failure = outcome.ok ? undefined : outcome.failure;
+  const result = outcome.ok ? outcome.result : (outcome.failure.result as ReplayResult | undefined);
+  if (!result) throw failureError(failure!, url);
+  if (o.json) say(JSON.stringify({ ...base, result, ...(failure ? { failure } : {}) }, null, 2));
   else for (const line of describeReplay(result)) say(line);
-  return result.quality.passed ? 0 : 1;
+  if (failure) process.stderr.write(failureLine(failure, url) + '\n');
+  return result.quality.passed && !failure ? 0 : 1;
 }

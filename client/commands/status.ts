@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { lagReader, type LagReport } from '../../dashboard/lag';
 import type { Clients } from '../../lib/clients';
 import { temporalUiUrl } from '../../lib/config';
+import { listParked } from '../../lib/parked';
 import { STREAMS, topicFor } from '../../streams';
 import { listSchedules } from './schedule';
 import { followerOf, type FollowerReport } from './stream';
@@ -18,7 +19,11 @@ export interface StreamStatus {
   lastHour: { loaded: number; quarantined: number };
   schedules: { id: string; nextRun: string | null; paused: boolean }[];
   running: { workflowId: string; type: string; startedAt: string; url: string }[];
+  /** Bronze objects parked after a final failure, oldest first (at most PARKED_LISTED). */
+  parked: { id: number; key: string; code: string; message: string; step: string; since: string }[];
 }
+
+const PARKED_LISTED = 20;
 
 function lagOf(report: LagReport, topic: string): StreamStatus['lag'] {
   if (!report.available) return { unavailable: report.note };
@@ -62,6 +67,7 @@ export async function streamStatuses(clients: Clients, temporal: Client): Promis
       lastHour: hour!,
       schedules: schedules.filter((s) => namesStream(s.id, stream)).map((s) => ({ id: s.id, nextRun: s.nextRuns[0] ?? null, paused: s.paused })),
       running: running.filter((r) => namesStream(r.workflowId, stream)),
+      parked: (await listParked(pool, { stream, limit: PARKED_LISTED })).map((p) => ({ id: p.id, key: p.objectKey, code: p.code, message: p.message, step: p.step, since: p.parkedAt })),
     });
   }
   return out;

@@ -114,7 +114,9 @@ export async function stopStream(client: Client, config: Config, stream: string,
 
 export function describeTotals(t: StreamResult | StreamStatus): string {
   return `${fmt(t.iterations)} flushes loaded, ${fmt(t.recordsArchived)} records archived in ${fmt(t.objectsArchived)} objects, ` +
-    `${fmt(t.rowsInserted)} rows loaded, ${fmt(t.duplicates)} duplicates, ${fmt(t.quarantined)} quarantined`;
+    `${fmt(t.rowsInserted)} rows loaded, ${fmt(t.duplicates)} duplicates, ${fmt(t.quarantined)} quarantined` +
+    // Older runs carry no parked count; a parked object is listed by `etl objects list --parked`.
+    (t.objectsParked ? `, ${fmt(t.objectsParked)} objects parked (${t.parked.map((p) => `#${p.bronzeObjectId} ${p.code}`).join(', ')}${t.objectsParked > t.parked.length ? ', …' : ''})` : '');
 }
 
 /** Archived so far: the finished followers' totals plus the running one's, from its last heartbeat. */

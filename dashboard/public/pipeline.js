@@ -38,6 +38,13 @@ function objectCell(key) {
   return td;
 }
 
+/** A failure message, cut to a line; the whole of it on hover. */
+function messageCell(message) {
+  const td = cell(message.length > 120 ? `${message.slice(0, 119)}…` : message);
+  td.title = message;
+  return td;
+}
+
 export function renderPipeline(p) {
   const t = p.totals;
   setKpi('p-loaded', count(t.loaded_rows), t.loaded_rows);
@@ -60,6 +67,11 @@ export function renderPipeline(p) {
   fillRows($('quality'), p.quality, (q) => [
     cell(q.passed ? 'PASS' : 'FAIL', `pill ${q.passed ? 'pass' : 'fail'}`), cell(q.check_name), cell(q.observed ?? '–', 'num'), cell(q.expected ?? '–', 'num'),
   ], 'No quality check has run yet.');
+  // Parked: the object's transform or load failed for good; `etl objects retry <id>` after the fix.
+  fillRows($('parked'), p.parked, (o) => [
+    cell(String(o.id), 'num'), cell(o.stream), objectCell(o.objectKey), cell(`${o.code} at ${o.step}`, 'pill fail'), messageCell(o.message),
+    cell(utcTime(o.parkedAt)), linkCell(o.workflowId ?? '–', o.temporal_url),
+  ], 'No parked object.');
   fillRows($('loads'), p.loads, (l) => [
     cell(String(l.load_id), 'num'), cell(utcTime(l.loaded_at)), objectCell(l.object_key), cell(count(l.rows_in), 'num'),
     cell(count(l.inserted_count), 'num'), cell(count(l.duplicate_count), 'num'), cell(count(l.quarantined_count), 'num'),

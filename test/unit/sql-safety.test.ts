@@ -12,6 +12,10 @@ const REVIEWED: Record<string, string[]> = {
   'lib/migrate.ts': ['placeholders'],
   'activities/quality.ts': ['nullChecks', 'LOADED_OR_NO_OBJECT'],
   'lib/direct-load.ts': ['flatColumns', 'LINEAGE'],
+  // The constant "parked" predicate and column list (lib/parked.ts), shared so every reader agrees.
+  'lib/parked.ts': ['COLUMNS', 'isParkedSql()'],
+  'activities/quality-parked.ts': ['isParkedSql()', "isParkedSql('b')"],
+  'client/commands/objects.ts': ['ROW', "UTC('retried_at')"],
   // SQL generated from a stream declaration: every name has passed ident() and every type sqlType().
   'streams/define.ts': ['keyOf()', 'd.key.name', 'firstPerKey', 'staged(eventTime)', 'lineage',
     "columns.map((c) => c.id).join(', ')", "columns.map((c) => c.value).join(', ')",

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
-import { classify, toFailure } from '../../../activities/failures';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { asActivity, classify, toFailure, type FailureDetails } from '../../../activities/failures';
 import { loadConfig } from '../../../lib/config';
-import { EtlError, SQLSTATE } from '../../../lib/errors';
+import { ERROR_CODES, EtlError, isTransient, SQLSTATE } from '../../../lib/errors';
 
 const config = loadConfig({}, '/nonexistent/.env');
 const refused = (port: number) => Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED', address: '127.0.0.1', port });
@@ -28,15 +29,85 @@ describe('failure classification', () => {
     assert.equal(codeOf(classify(missing, { config })), 'SCHEMA_NOT_MIGRATED');
   });
 
-  it('turns permanent codes into non-retryable failures and keeps transient ones retryable', () => {
-    const permanent = toFailure(new EtlError('MANIFEST_INVALID', 'broken'));
+  it('classifies what a server restart throws as transient, so the unknown-error bound never hits it', () => {
+    // node-postgres, without a SQLSTATE, when the server dropped the session or did not accept one in time
+    for (const message of ['Connection terminated unexpectedly', 'Connection terminated due to connection timeout', 'timeout exceeded when trying to connect',
+      'Client has encountered a connection error and is not queryable']) {
+      assert.equal(codeOf(classify(new Error(message), { config })), 'POSTGRES_UNREACHABLE', message);
+    }
+    const lockTimeout = Object.assign(new Error('canceling statement due to lock timeout'), { code: SQLSTATE.LOCK_NOT_AVAILABLE });
+    assert.equal(codeOf(classify(lockTimeout, { config })), 'POSTGRES_TRANSIENT');
+    const connectionFailure = Object.assign(new Error('connection failure'), { code: '08006' });
+    assert.equal(codeOf(classify(connectionFailure, { config })), 'POSTGRES_UNREACHABLE');
+    // kafkajs: a retriable protocol error, and a group-membership one wrapped after its retries
+    const leader = Object.assign(new Error('There is no leader for this topic-partition'), { name: 'KafkaJSProtocolError', type: 'LEADER_NOT_AVAILABLE', retriable: true });
+    assert.equal(codeOf(classify(leader, { config })), 'KAFKA_TRANSIENT');
+    const member = Object.assign(new Error('The coordinator is not aware of this member'), { name: 'KafkaJSProtocolError', type: 'UNKNOWN_MEMBER_ID', retriable: false });
+    const spent = Object.assign(new Error('retries spent'), { name: 'KafkaJSNonRetriableError', cause: member });
+    assert.equal(codeOf(classify(spent, { config })), 'KAFKA_TRANSIENT');
+    // AWS SDK: a 503 after its own retries, a throttle
+    const unavailable = Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+    assert.equal(codeOf(classify(unavailable, { config })), 'S3_TRANSIENT');
+    const slowDown = Object.assign(new Error('Please reduce your request rate'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    assert.equal(codeOf(classify(slowDown, { config })), 'S3_TRANSIENT');
+    // and a plain bug stays unclassified
+    const bug = new TypeError("Cannot read properties of undefined (reading 'amount')");
+    assert.equal(classify(bug, { config }), bug);
+    const constraint = Object.assign(new Error('new row violates check constraint'), { code: '23514' });
+    assert.equal(classify(constraint, { config }), constraint, 'a data SQLSTATE is not transient');
+  });
+
+  it('gives every code an explicit retry class; only transient ones are retryable', () => {
+    for (const [code, entry] of Object.entries(ERROR_CODES)) {
+      assert.ok(['transient', 'permanent', 'unknown'].includes(entry.class), code);
+      assert.equal(new EtlError(code as keyof typeof ERROR_CODES, 'x').retryable, entry.class === 'transient', code);
+    }
+    assert.equal(isTransient('POSTGRES_TRANSIENT'), true);
+    assert.equal(isTransient('UNKNOWN_ERROR'), false);
+  });
+
+  it('turns permanent codes into non-retryable failures and keeps transient ones retryable, at any attempt', () => {
+    const permanent = toFailure(new EtlError('MANIFEST_INVALID', 'broken'), { attempt: 1, maxUnknownAttempts: 3 });
     assert.ok(permanent instanceof ApplicationFailure);
     assert.equal(permanent.type, 'MANIFEST_INVALID');
     assert.equal(permanent.nonRetryable, true);
-    const transient = toFailure(new EtlError('S3_UNREACHABLE', 'down'));
+    const transient = toFailure(new EtlError('S3_UNREACHABLE', 'down'), { attempt: 500, maxUnknownAttempts: 3 });
     assert.ok(transient instanceof ApplicationFailure);
-    assert.equal(transient.nonRetryable, false);
-    const unknown = new Error('bug');
-    assert.equal(toFailure(unknown), unknown, 'unknown errors are left to the retry policy');
+    assert.equal(transient.nonRetryable, false, 'transient: retried without limit');
+  });
+
+  it('retries an unclassified error until the bound, then stops it as UNKNOWN_ERROR with its stack', () => {
+    const bug = new TypeError('boom');
+    for (const attempt of [1, 2]) {
+      const f = toFailure(bug, { attempt, maxUnknownAttempts: 3 });
+      assert.ok(f instanceof ApplicationFailure);
+      assert.deepEqual([f.type, f.nonRetryable], ['UNKNOWN_ERROR', false], `attempt ${attempt}`);
+    }
+    const last = toFailure(bug, { attempt: 3, maxUnknownAttempts: 3 });
+    assert.ok(last instanceof ApplicationFailure);
+    assert.deepEqual([last.type, last.nonRetryable], ['UNKNOWN_ERROR', true]);
+    assert.match(last.message, /^boom — unclassified error \(TypeError\), attempt 3 of 3: not retried again$/);
+    const details = last.details?.[0] as FailureDetails;
+    assert.equal(details.attempt, 3);
+    assert.match(details.stack ?? '', /TypeError: boom/);
+    assert.equal(last.cause, bug);
+    const cancelled = new CancelledFailure('cancelled');
+    assert.equal(toFailure(cancelled, { attempt: 9, maxUnknownAttempts: 3 }), cancelled, "Temporal's own failures pass through");
+  });
+
+  it('applies the configured bound inside an activity, by its attempt number', async () => {
+    const bounded = { config: { ...config, UNKNOWN_ERROR_MAX_ATTEMPTS: 2 } };
+    const failing = asActivity(bounded, async () => {
+      throw new Error('bug');
+    });
+    const outcome = async (attempt: number) => new MockActivityEnvironment({ attempt }).run(failing).then(() => undefined, (err: unknown) => err as ApplicationFailure);
+    assert.equal((await outcome(1))?.nonRetryable, false);
+    assert.equal((await outcome(2))?.nonRetryable, true);
+    const env = new MockActivityEnvironment({ attempt: 5 });
+    env.cancel();
+    const aborted = await env.run(asActivity(bounded, async () => {
+      throw new Error('aborted I/O');
+    })).catch((err: unknown) => err);
+    assert.ok(!(aborted instanceof ApplicationFailure), 'a cancelled attempt is not turned into a final failure');
   });
 });
