@@ -9,7 +9,7 @@ import { loadConfig, temporalUiUrl, type Config } from '../lib/config';
 import { connectClient } from '../lib/temporal';
 import { migrateDatabase } from '../lib/setup';
 import { runWorker } from '../worker/main';
-import { duration, idList, isoTime, positiveInt, seed } from './args';
+import { boundedDuration, duration, idList, isoTime, positiveInt, seed, TIME_FLAG_FORMAT } from './args';
 import { demo } from './commands/demo';
 import { dashboard, portArg } from './commands/dashboard';
 import { registerForecastCommands } from './commands/forecast';
@@ -35,6 +35,12 @@ import { SCHEDULABLE_NAMES } from './commands/schedulable';
 import { formatStatusTable, stackDown, stackStatus, stackUp } from './stack';
 
 const say = (line: string) => process.stdout.write(line + '\n');
+
+/** Duration flags with the range of what consumes them: out of range is a usage error (exit 2) naming it. */
+const SCHEDULE_INTERVAL = boundedDuration({ min: 1_000, max: 365 * 86_400_000 });
+const CATCHUP_WINDOW = boundedDuration({ min: 10_000 });
+const WAIT_TIMEOUT = boundedDuration({ min: 1_000 });
+const FLUSH_INTERVAL = boundedDuration({ min: 100 });
 /** Progress and notes while stdout carries JSON. */
 const sayErr = (line: string) => process.stderr.write(line + '\n');
 
@@ -212,10 +218,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     }
   };
   const timingOptions = (cmd: Command) => cmd
-    .addOption(new Option('--every <duration>', 'run at this interval, e.g. 1m, 15m, 1h').argParser(duration))
+    .addOption(new Option('--every <duration>', 'run at this interval, e.g. 1m, 15m, 1h (1s to 365d: Temporal\'s shortest interval is 1s)').argParser(SCHEDULE_INTERVAL))
     .option('--cron <expression>', 'or on a cron expression, e.g. "*/5 * * * *"')
     .addOption(new Option('--overlap <policy>', 'when the previous run is still going').choices(OVERLAP_POLICIES))
-    .addOption(new Option('--catchup-window <duration>', 'missed runs within this window are still taken after an outage').argParser(duration))
+    .addOption(new Option('--catchup-window <duration>', 'missed runs within this window are still taken after an outage (at least 10s, Temporal\'s minimum)').argParser(CATCHUP_WINDOW))
     .option('--pause-on-failure', 'pause the schedule when a run fails');
   timingOptions(schedule.command('create').description('create a schedule for a pipeline'))
     .addArgument(program.createArgument('<what>', 'what to run').choices(SCHEDULABLE_NAMES))
@@ -224,8 +230,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--source <name>', 'poll: the market data source').choices(MARKET_SOURCES))
     .addOption(new Option('--symbols <list>', 'poll: comma-separated symbols (default: the worker\'s MARKET_SYMBOLS_<SOURCE> at each run)').argParser(marketSymbolList))
     .addOption(new Option('--jitter <duration>', 'delay each run by a random amount up to this').argParser(duration))
-    .addOption(new Option('--start <time>', 'no runs before this time (ISO-8601)').argParser(isoTime))
-    .addOption(new Option('--end <time>', 'no runs after this time (ISO-8601)').argParser(isoTime))
+    .addOption(new Option('--start <time>', `no runs before this time (${TIME_FLAG_FORMAT})`).argParser(isoTime))
+    .addOption(new Option('--end <time>', `no runs after this time (${TIME_FLAG_FORMAT})`).argParser(isoTime))
     .option('--paused', 'create it paused')
     .option('--note <text>', 'a note shown with the schedule')
     .addHelpText('after', '\nOverlap defaults to skip (Airflow\'s max_active_runs=1).\n\nExamples:\n  $ etl schedule create pipeline --every 5m\n  $ etl schedule create pipeline --cron "0 * * * *" --catchup-window 6h --pause-on-failure\n  $ etl schedule create poll --source yahoo --every 1m\n  $ etl schedule create poll --source finnhub --symbols AAPL,NVDA   (interval: MARKET_POLL_EVERY)')
@@ -265,10 +271,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       say(`triggered ${id}`);
     }));
   schedule.command('backfill').description('start, one after another, the runs the schedule would have started in a past window').argument('<id>')
-    .requiredOption('--from <time>', 'window start (ISO-8601)', isoTime)
-    .requiredOption('--to <time>', 'window end (ISO-8601)', isoTime)
+    .requiredOption('--from <time>', `window start (${TIME_FLAG_FORMAT})`, isoTime)
+    .requiredOption('--to <time>', `window end (${TIME_FLAG_FORMAT})`, isoTime)
     .option('--wait', 'follow the runs with a progress bar until they have all ended, then print a summary')
-    .addOption(new Option('--timeout <duration>', 'with --wait: stop waiting after this long (exit 1)').argParser(duration).default(3_600_000, '60m'))
+    .addOption(new Option('--timeout <duration>', 'with --wait: stop waiting after this long (exit 1)').argParser(WAIT_TIMEOUT).default(3_600_000, '60m'))
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nBoth ends of the window are included. Runs go one after another (overlap buffer-all).\n\n' +
       'Examples:\n  $ etl schedule backfill pipeline-transactions --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z\n' +
@@ -319,7 +325,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   const streamCmd = program.command('stream').description('continuous mode: one long-running workflow per stream that flushes, transforms and loads within seconds');
   streamCmd.command('start').description('start the continuous workflow of a stream (one per stream; needs a running worker)')
     .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
-    .addOption(new Option('--flush <duration>', 'a record read is written to bronze at most this long after (default: STREAM_FLUSH_INTERVAL_MS, 5s)').argParser(duration))
+    .addOption(new Option('--flush <duration>', 'a record read is written to bronze at most this long after, at least 100ms (default: STREAM_FLUSH_INTERVAL_MS, 5s)').argParser(FLUSH_INTERVAL))
     .addOption(new Option('--max-records <n>', 'records per bronze object at most: a fuller buffer is written at once (default: ARCHIVE_MAX_RECORDS_PER_OBJECT)').argParser(positiveInt))
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nScheduled runs (`etl run pipeline`, `etl schedule`) keep working beside it: they share the\narchive lock and the manifest, so each Kafka offset still lands in exactly one object.\n\nExamples:\n  $ etl stream start transactions\n  $ etl stream start transactions --flush 1s --max-records 10000')
@@ -333,7 +339,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     }));
   streamCmd.command('stop').description('ask the stream to write and load what it has read, then wait for it to complete')
     .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
-    .addOption(new Option('--timeout <duration>', 'how long to wait for it to complete').argParser(duration).default(120_000, '2m'))
+    .addOption(new Option('--timeout <duration>', 'how long to wait for it to complete').argParser(WAIT_TIMEOUT).default(120_000, '2m'))
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ etl stream stop transactions\n  $ etl stream stop transactions --timeout 5m --json')
     .action(async (stream: string, o: { timeout: number; json?: boolean }) => withClient(async (client, config) => {
@@ -356,8 +362,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   program.command('replay').description('re-run transform and load from the archived bronze objects of an event-time window, with the current rules')
     .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
-    .requiredOption('--from <time>', 'window start, inclusive (ISO-8601 event time)', isoTime)
-    .requiredOption('--to <time>', 'window end, exclusive (ISO-8601 event time)', isoTime)
+    .requiredOption('--from <time>', `window start, inclusive: an event time (${TIME_FLAG_FORMAT})`, isoTime)
+    .requiredOption('--to <time>', `window end, exclusive: an event time (${TIME_FLAG_FORMAT})`, isoTime)
     .option('--no-wait', 'start it and return (follow it with `etl status <workflowId>` or the Web UI)')
     .option('--json', 'machine-readable output: the run\'s id and link, and its result unless --no-wait')
     .addHelpText('after', '\nEvery loaded object whose event times overlap the window is read again from bronze and validated\n' +
