@@ -19,11 +19,14 @@ import { tickId, type TickEvent } from '../../streams/ticks/schema';
 import { simulateTicks, type SimulatorOptions } from '../../streams/ticks/simulator';
 import type { StreamSpec } from '../../streams/types';
 import type { PipelineResult, ReplayResult } from '../../workflows';
+import { recentRegularSessionStart } from '../support/sessions';
 import { isolatedEnv, runPipeline, withWorker, type TestEnv } from './harness';
 
 const ROWS = 6_000;
 const MINUTE = 60_000;
-const sim: SimulatorOptions = { seed: 21, symbols: ['AAPL', 'BTC-USD', 'ETH-USD'], startMs: Date.now() - 4 * 3_600_000, intervalMs: 2_000 };
+// In a regular session of the stock, whenever the test runs: a window ending "now" held no AAPL
+// tick at all on a run at 07:10 UTC.
+const sim: SimulatorOptions = { seed: 21, symbols: ['AAPL', 'BTC-USD', 'ETH-USD'], startMs: recentRegularSessionStart(), intervalMs: 2_000 };
 const generated = (() => {
   const it = simulateTicks(sim);
   return Array.from({ length: ROWS }, () => it.next().value as TickEvent);
