@@ -7,6 +7,7 @@ import { getStream, streamNames } from '../streams';
 import type { Client } from '@temporalio/client';
 import { loadConfig, temporalUiUrl, type Config } from '../lib/config';
 import { connectClient } from '../lib/temporal';
+import { withPostgresErrors } from '../lib/postgres';
 import { migrateDatabase } from '../lib/setup';
 import { runWorker } from '../worker/main';
 import { boundedDuration, duration, idList, isoTime, positiveInt, seed, TIME_FLAG_FORMAT } from './args';
@@ -44,10 +45,11 @@ const FLUSH_INTERVAL = boundedDuration({ min: 100 });
 /** Progress and notes while stdout carries JSON. */
 const sayErr = (line: string) => process.stderr.write(line + '\n');
 
+/** Every command reading PostgreSQL goes through here: a server that is down is one line, POSTGRES_UNREACHABLE. */
 async function withClients<T>(fn: (clients: Clients) => Promise<T>): Promise<T> {
   const clients = buildClients(loadConfig());
   try {
-    return await fn(clients);
+    return await withPostgresErrors(clients.config.DATABASE_URL, () => fn(clients));
   } finally {
     await clients.close();
   }
@@ -127,7 +129,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         const result = await waitForPipeline(handle);
         const clients = buildClients(config);
         try {
-          const report = await collectReport(clients.pool, opts.stream, handle.workflowId);
+          const report = await withPostgresErrors(config.DATABASE_URL, () => collectReport(clients.pool, opts.stream, handle.workflowId));
           if (opts.json) say(JSON.stringify({ ...started, result, report }, null, 2));
           else {
             say(`loaded ${fmt(result.rowsInserted)} rows, ${fmt(result.duplicates)} duplicates, ${fmt(result.quarantined)} quarantined`);

@@ -98,9 +98,12 @@ export type Config = z.infer<typeof configSchema>;
 /** Whole values that are secrets: a configuration error names them, never shows them. */
 export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['S3_SECRET_ACCESS_KEY', 'PG_READER_PASSWORD', 'FINNHUB_API_KEY', 'CRYPTOCOMPARE_API_KEY']);
 
-/** `scheme://user:password@host` -> `scheme://user:***@host`, also in a value that does not parse as a URL. */
+/**
+ * `scheme://user:password@host` -> `scheme://user:***@host`, also in a value that does not parse as
+ * a URL (a missing slash, no scheme at all): whatever reads as `user:password@`.
+ */
 export function maskUrlCredentials(text: string): string {
-  return text.replace(/(\/\/[^/?#@\s:]*:)[^/?#\s]*@/g, '$1***@');
+  return text.replace(/([^\s/:@]+:)[^\s/@]*@/g, '$1***@');
 }
 
 /** A variable's value as a configuration error may show it: secrets by their length only, URL passwords masked. */
