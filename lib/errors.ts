@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { retryable: false, summary: 'configuration (env or .env) does not parse' },
   USAGE: { retryable: false, summary: 'bad command-line arguments' },
   KAFKA_UNREACHABLE: { retryable: true, summary: 'no Kafka broker answered' },
+  KAFKA_TOPIC_MISSING: { retryable: false, summary: 'the broker answered, but the topic does not exist (auto-creation is off); `etl worker` creates the stream topics' },
   S3_UNREACHABLE: { retryable: true, summary: 'the S3 endpoint did not answer' },
   POSTGRES_UNREACHABLE: { retryable: true, summary: 'PostgreSQL did not accept a connection' },
   TEMPORAL_UNREACHABLE: { retryable: true, summary: 'the Temporal frontend did not answer' },
