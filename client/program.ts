@@ -228,7 +228,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   timingOptions(schedule.command('create').description('create a schedule for a pipeline'))
     .addArgument(program.createArgument('<what>', 'what to run').choices(SCHEDULABLE_NAMES))
     .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
-    .option('--id <id>', 'schedule id (default: <what>-<stream>; poll-<source> for poll)')
+    .option('--id <id>', 'schedule id, taken as given (default: <what>-<stream>, poll-<source> for poll; @<task queue>[+<topic prefix>] appended outside the default deployment)')
     .addOption(new Option('--source <name>', 'poll: the market data source').choices(MARKET_SOURCES))
     .addOption(new Option('--symbols <list>', 'poll: comma-separated symbols (default: the worker\'s MARKET_SYMBOLS_<SOURCE> at each run)').argParser(marketSymbolList))
     .addOption(new Option('--jitter <duration>', 'delay each run by a random amount up to this').argParser(duration))
@@ -243,34 +243,33 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         say(`created schedule ${id}${o.paused ? ' (paused)' : ''}; runs appear as ${id}-<time> in ${temporalUiUrl(config)}`);
       });
     });
-  schedule.command('list').description('schedules with their spec, next runs, last result and state')
+  schedule.command('list').description('this deployment\'s schedules with their spec, next runs, last result and state')
+    .option('--all', 'every schedule of the Temporal namespace, whichever deployment created it')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExamples:\n  $ etl schedule list\n  $ etl schedule list --json')
-    .action(async (o: { json?: boolean }) => {
-      await withClient(async (client) => {
-        const rows = await listSchedules(client);
+    .addHelpText('after', '\nA deployment with its own TEMPORAL_TASK_QUEUE or KAFKA_TOPIC_PREFIX names its schedules\n<what>-<stream>@<task queue>[+<prefix>]; the name without the suffix works in every command.\n\nExamples:\n  $ etl schedule list\n  $ etl schedule list --all --json')
+    .action(async (o: { all?: boolean; json?: boolean }) => {
+      await withClient(async (client, config) => {
+        const rows = await listSchedules(client, config, o);
         say(o.json ? JSON.stringify(rows, null, 2) : formatTable(['id', 'spec', 'next runs', 'last run', 'paused'],
           rows.map((r) => [r.id, r.spec, r.nextRuns.join(', ') || '-', r.lastRun ? `${r.lastRun.status} ${r.lastRun.workflowId}` : '-', r.paused ? `yes${r.note ? ` (${r.note})` : ''}` : 'no'])));
       });
     });
   schedule.command('describe').description('everything Temporal knows about a schedule, as JSON').argument('<id>')
     .addHelpText('after', '\nExample:\n  $ etl schedule describe pipeline-transactions')
-    .action(async (id: string) => withClient(async (client) => {
-      say(JSON.stringify(await describeSchedule(client, id), null, 2));
+    .action(async (id: string) => withClient(async (client, config) => {
+      say(JSON.stringify(await describeSchedule(client, config, id), null, 2));
     }));
   for (const [name, pause] of [['pause', true], ['unpause', false]] as const) {
     schedule.command(name).description(`${name} a schedule`).argument('<id>').option('--note <text>', 'why (shown with the schedule)')
       .addHelpText('after', `\nExample:\n  $ etl schedule ${name} pipeline-transactions --note "${pause ? 'warehouse maintenance' : 'maintenance done'}"`)
-      .action(async (id: string, o: { note?: string }) => withClient(async (client) => {
-        await pauseSchedule(client, id, pause, o.note);
-        say(`${name}d ${id}`);
+      .action(async (id: string, o: { note?: string }) => withClient(async (client, config) => {
+        say(`${name}d ${await pauseSchedule(client, config, id, pause, o.note)}`);
       }));
   }
   schedule.command('trigger').description('start a run now').argument('<id>')
     .addHelpText('after', '\nExample:\n  $ etl schedule trigger pipeline-transactions')
-    .action(async (id: string) => withClient(async (client) => {
-      await triggerSchedule(client, id);
-      say(`triggered ${id}`);
+    .action(async (id: string) => withClient(async (client, config) => {
+      say(`triggered ${await triggerSchedule(client, config, id)}`);
     }));
   schedule.command('backfill').description('start, one after another, the runs the schedule would have started in a past window').argument('<id>')
     .requiredOption('--from <time>', `window start (${TIME_FLAG_FORMAT})`, isoTime)
@@ -281,8 +280,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addHelpText('after', '\nBoth ends of the window are included. Runs go one after another (overlap buffer-all).\n\n' +
       'Examples:\n  $ etl schedule backfill pipeline-transactions --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z\n' +
       '  $ etl schedule backfill pipeline-transactions --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --wait --json')
-    .action(async (id: string, o: { from: number; to: number; wait?: boolean; timeout: number; json?: boolean }) => withClient(async (client, config) => {
-      await backfillSchedule(client, id, o.from, o.to);
+    .action(async (given: string, o: { from: number; to: number; wait?: boolean; timeout: number; json?: boolean }) => withClient(async (client, config) => {
+      const id = await backfillSchedule(client, config, given, o.from, o.to);
       const requested = `backfill of ${id} from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} requested`;
       if (!o.wait) {
         say(o.json ? JSON.stringify({ scheduleId: id, from: new Date(o.from).toISOString(), to: new Date(o.to).toISOString(), requested: true }, null, 2) : requested);
@@ -295,15 +294,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     }));
   timingOptions(schedule.command('update').description('change the timing or policies of a schedule')).argument('<id>')
     .addHelpText('after', '\nExamples:\n  $ etl schedule update pipeline-transactions --every 15m\n  $ etl schedule update pipeline-transactions --overlap buffer-one --pause-on-failure')
-    .action(async (id: string, o: { every?: number; cron?: string; overlap?: OverlapName; catchupWindow?: number; pauseOnFailure?: boolean }) => withClient(async (client) => {
-      await updateSchedule(client, id, { ...o, everyMs: o.every, catchupWindowMs: o.catchupWindow });
-      say(`updated ${id}`);
+    .action(async (id: string, o: { every?: number; cron?: string; overlap?: OverlapName; catchupWindow?: number; pauseOnFailure?: boolean }) => withClient(async (client, config) => {
+      say(`updated ${await updateSchedule(client, config, id, { ...o, everyMs: o.every, catchupWindowMs: o.catchupWindow })}`);
     }));
   schedule.command('delete').description('delete a schedule (its past runs stay)').argument('<id>')
     .addHelpText('after', '\nExample:\n  $ etl schedule delete pipeline-transactions')
-    .action(async (id: string) => withClient(async (client) => {
-      await deleteSchedule(client, id);
-      say(`deleted ${id}`);
+    .action(async (id: string) => withClient(async (client, config) => {
+      say(`deleted ${await deleteSchedule(client, config, id)}`);
     }));
 
   program.command('status').description('per stream: consumer lag, last object and load, last hour, schedules, running workflows; or one run')
