@@ -57,6 +57,7 @@ describe('an unclassified connection failure', () => {
   it('is named by the server whose port it tried', () => {
     assert.deepEqual([6543, 9192, 9900].map((p) => unreachableServer(refused(p), config)?.code), ['POSTGRES_UNREACHABLE', 'KAFKA_UNREACHABLE', 'S3_UNREACHABLE']);
     assert.equal(unreachableServer(refused(6543), config)?.message, 'cannot reach PostgreSQL at db.example:6543/etl — start it with `etl stack up` or set DATABASE_URL');
+    assert.doesNotMatch(unreachableServer(refused(6543), config)!.message, /secret/, 'postgresAddress drops the credentials');
   });
 
   it('stays a bug (with its stack) when it is no network failure or no known port', () => {
