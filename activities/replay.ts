@@ -17,7 +17,7 @@ import { ident } from '../lib/sql';
 import { createStaging, insertStaged, quarantineConflicts, runAfterMerge } from '../lib/staging';
 import { getStream } from '../streams';
 import { classifyRecord, silverDoc } from '../streams/classify';
-import type { StreamSpec } from '../streams/types';
+import type { StreamSpec, ValidationContext } from '../streams/types';
 import type { ActivityDeps } from './deps';
 
 export interface WindowInput { stream: string; fromMs: number; toMs: number; afterId: number; limit: number }
@@ -114,8 +114,8 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
     // The object's own load holds this lock too: a replay never interleaves with it, nor with
     // another replay of the same object.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etl.load.${id}`]);
-    const { rows: objs } = await client.query<{ object_key: string | null; status: string; loaded: boolean }>(
-      'SELECT object_key, status, loaded_at IS NOT NULL AS loaded FROM bronze_objects WHERE id = $1 AND stream = $2', [id, input.stream]);
+    const { rows: objs } = await client.query<{ object_key: string | null; status: string; loaded: boolean; archived_at: Date | null }>(
+      'SELECT object_key, status, loaded_at IS NOT NULL AS loaded, archived_at FROM bronze_objects WHERE id = $1 AND stream = $2', [id, input.stream]);
     const obj = objs[0];
     if (!obj || obj.status !== 'archived' || !obj.object_key) throw new EtlError('MANIFEST_INVALID', `bronze object ${id} of stream ${input.stream} is not archived`);
     // Before its own load, quarantine rows and loaded rows do not exist yet to tell old from new.
@@ -133,7 +133,7 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
 
     const counts = emptyReplayCounts();
     await createStaging(client);
-    await stageObject(deps, client, spec, obj.object_key, id, openOffsets, counts);
+    await stageObject(deps, client, spec, obj.object_key, id, openOffsets, counts, { referenceTimeMs: obj.archived_at!.getTime() });
 
     const { rows: [load] } = await client.query<{ load_id: string }>(
       `INSERT INTO loads (kind, bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count, workflow_id, replay_run_id)
@@ -162,7 +162,7 @@ async function previousReplay(client: pg.PoolClient, id: number, runKey: string)
 }
 
 /** Classifies every record of the object with `spec`; stages the valid ones, counts the others. */
-async function stageObject(deps: ActivityDeps, client: pg.PoolClient, spec: StreamSpec, objectKey: string, id: number, openOffsets: Set<string>, counts: ReplayCounts): Promise<void> {
+async function stageObject(deps: ActivityDeps, client: pg.PoolClient, spec: StreamSpec, objectKey: string, id: number, openOffsets: Set<string>, counts: ReplayCounts, context: ValidationContext): Promise<void> {
   const ctx = Context.current();
   let batch: string[] = [];
   const flush = async () => {
@@ -172,7 +172,7 @@ async function stageObject(deps: ActivityDeps, client: pg.PoolClient, spec: Stre
   for await (const line of readNdjsonGzip(deps.s3, deps.config.S3_BUCKET, objectKey)) {
     const record = JSON.parse(line) as BronzeRecord; // written by our archive, in our format
     counts.records++;
-    const r = classifyRecord(spec, record);
+    const r = classifyRecord(spec, record, context);
     if (r.ok) {
       batch.push(JSON.stringify(silverDoc(r.row, record, id)));
       if (batch.length >= STAGE_BATCH) await flush();

@@ -37,8 +37,8 @@ async function insertQuarantine(pool: pg.Pool, stream: string, topic: string, br
 export async function transform(deps: ActivityDeps, input: TransformInput): Promise<TransformResult> {
   const { pool, s3, config } = deps;
   const spec = getStream(input.stream);
-  const { rows } = await pool.query<{ object_key: string | null; topic: string; status: string }>(
-    'SELECT object_key, topic, status FROM bronze_objects WHERE id = $1 AND stream = $2',
+  const { rows } = await pool.query<{ object_key: string | null; topic: string; status: string; archived_at: Date | null }>(
+    'SELECT object_key, topic, status, archived_at FROM bronze_objects WHERE id = $1 AND stream = $2',
     [input.bronzeObjectId, input.stream],
   );
   const obj = rows[0];
@@ -55,7 +55,7 @@ export async function transform(deps: ActivityDeps, input: TransformInput): Prom
     for await (const line of readNdjsonGzip(s3, config.S3_BUCKET, obj.object_key)) {
       const record = JSON.parse(line) as BronzeRecord;
       records++;
-      const result = classifyRecord(spec, record);
+      const result = classifyRecord(spec, record, { referenceTimeMs: obj.archived_at!.getTime() });
       if (result.ok) {
         await writer.write(JSON.stringify(silverDoc(result.row, record)));
       } else {

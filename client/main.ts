@@ -2,8 +2,18 @@
 // one actionable line; anything else prints its stack, since it is a bug.
 import './quiet-warnings';
 import { CommanderError } from 'commander';
+import { loadConfig } from '../lib/config';
 import { isEtlError } from '../lib/errors';
+import { unreachableServer } from './output';
 import { buildProgram } from './program';
+
+function configOrNothing() {
+  try {
+    return loadConfig();
+  } catch {
+    return undefined;
+  }
+}
 
 async function main(): Promise<number> {
   let exitCode = 0;
@@ -15,9 +25,11 @@ async function main(): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
     }
-    if (isEtlError(err)) {
-      process.stderr.write(`error [${err.code}]: ${err.message}\n`);
-      return err.code === 'USAGE' ? 2 : 1;
+    const config = isEtlError(err) ? undefined : configOrNothing();
+    const known = isEtlError(err) ? err : config && unreachableServer(err, config);
+    if (known) {
+      process.stderr.write(`error [${known.code}]: ${known.message}\n`);
+      return known.code === 'USAGE' ? 2 : 1;
     }
     process.stderr.write(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;

@@ -1,5 +1,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { SingleBar, Presets } from 'cli-progress';
+import type { Config } from '../lib/config';
+import { classifyPostgresError, isEtlError, isNetworkError, networkErrorTarget, type EtlError } from '../lib/errors';
+import { classifyKafkaError } from '../lib/kafka';
+import { postgresAddress } from '../lib/postgres';
+import { classifyS3Error } from '../lib/s3';
 
 /** A plain aligned table: what people read in a terminal and what tests can parse. */
 export function formatTable(headers: string[], rows: (string | number)[][]): string {
@@ -51,4 +56,28 @@ export async function waitWithProgress<P, R>(handle: WorkflowHandle, label: stri
     clearInterval(timer);
     bar?.stop();
   }
+}
+
+const portOf = (url: string, fallback: number): number | undefined => {
+  try {
+    const u = new URL(url);
+    return Number(u.port || fallback);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * A connection failure that reached the top unclassified (a code path that forgot to) still names
+ * the server it failed on, its address and how to start it, found by the port it tried.
+ */
+export function unreachableServer(err: unknown, config: Config): EtlError | undefined {
+  if (!isNetworkError(err)) return undefined;
+  const port = networkErrorTarget(err)?.port;
+  if (port === undefined) return undefined;
+  const known = (e: unknown) => (isEtlError(e) ? e : undefined);
+  if (port === portOf(config.DATABASE_URL, 5432)) return classifyPostgresError(err, postgresAddress(config.DATABASE_URL));
+  if (config.KAFKA_BROKERS.some((b) => Number(b.slice(b.lastIndexOf(':') + 1)) === port)) return known(classifyKafkaError(err, config.KAFKA_BROKERS));
+  if (port === portOf(config.S3_ENDPOINT, 80)) return known(classifyS3Error(err, config.S3_ENDPOINT));
+  return undefined;
 }

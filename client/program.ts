@@ -7,9 +7,10 @@ import { getStream, streamNames } from '../streams';
 import type { Client } from '@temporalio/client';
 import { loadConfig, temporalUiUrl, type Config } from '../lib/config';
 import { connectClient } from '../lib/temporal';
+import { withPostgresErrors } from '../lib/postgres';
 import { migrateDatabase } from '../lib/setup';
 import { runWorker } from '../worker/main';
-import { duration, idList, isoTime, positiveInt, seed } from './args';
+import { boundedDuration, duration, idList, isoTime, positiveInt, seed, TIME_FLAG_FORMAT } from './args';
 import { demo } from './commands/demo';
 import { dashboard, portArg } from './commands/dashboard';
 import { registerForecastCommands } from './commands/forecast';
@@ -38,13 +39,20 @@ import { SCHEDULABLE_NAMES } from './commands/schedulable';
 import { formatStatusTable, stackDown, stackStatus, stackUp } from './stack';
 
 const say = (line: string) => process.stdout.write(line + '\n');
+
+/** Duration flags with the range of what consumes them: out of range is a usage error (exit 2) naming it. */
+const SCHEDULE_INTERVAL = boundedDuration({ min: 1_000, max: 365 * 86_400_000 });
+const CATCHUP_WINDOW = boundedDuration({ min: 10_000 });
+const WAIT_TIMEOUT = boundedDuration({ min: 1_000 });
+const FLUSH_INTERVAL = boundedDuration({ min: 100 });
 /** Progress and notes while stdout carries JSON. */
 const sayErr = (line: string) => process.stderr.write(line + '\n');
 
+/** Every command reading PostgreSQL goes through here: a server that is down is one line, POSTGRES_UNREACHABLE. */
 async function withClients<T>(fn: (clients: Clients) => Promise<T>): Promise<T> {
   const clients = buildClients(loadConfig());
   try {
-    return await fn(clients);
+    return await withPostgresErrors(clients.config.DATABASE_URL, () => fn(clients));
   } finally {
     await clients.close();
   }
@@ -128,7 +136,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         if (!result) throw failureError(failure!, started.url);
         const clients = buildClients(config);
         try {
-          const report = await collectReport(clients.pool, opts.stream, handle.workflowId);
+          const report = await withPostgresErrors(config.DATABASE_URL, () => collectReport(clients.pool, opts.stream, handle.workflowId));
           if (opts.json) say(JSON.stringify({ ...started, result, report, ...(failure ? { failure } : {}) }, null, 2));
           else {
             say(`loaded ${fmt(result.rowsInserted)} rows, ${fmt(result.duplicates)} duplicates, ${fmt(result.quarantined)} quarantined` +
@@ -223,20 +231,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     }
   };
   const timingOptions = (cmd: Command) => cmd
-    .addOption(new Option('--every <duration>', 'run at this interval, e.g. 1m, 15m, 1h').argParser(duration))
+    .addOption(new Option('--every <duration>', 'run at this interval, e.g. 1m, 15m, 1h (1s to 365d: Temporal\'s shortest interval is 1s)').argParser(SCHEDULE_INTERVAL))
     .option('--cron <expression>', 'or on a cron expression, e.g. "*/5 * * * *"')
     .addOption(new Option('--overlap <policy>', 'when the previous run is still going').choices(OVERLAP_POLICIES))
-    .addOption(new Option('--catchup-window <duration>', 'missed runs within this window are still taken after an outage').argParser(duration))
+    .addOption(new Option('--catchup-window <duration>', 'missed runs within this window are still taken after an outage (at least 10s, Temporal\'s minimum)').argParser(CATCHUP_WINDOW))
     .option('--pause-on-failure', 'pause the schedule when a run fails');
   timingOptions(schedule.command('create').description('create a schedule for a pipeline'))
     .addArgument(program.createArgument('<what>', 'what to run').choices(SCHEDULABLE_NAMES))
     .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
-    .option('--id <id>', 'schedule id (default: <what>-<stream>; poll-<source> for poll)')
+    .option('--id <id>', 'schedule id, taken as given (default: <what>-<stream>, poll-<source> for poll; @<task queue>[+<topic prefix>] appended outside the default deployment)')
     .addOption(new Option('--source <name>', 'poll: the market data source').choices(MARKET_SOURCES))
     .addOption(new Option('--symbols <list>', 'poll: comma-separated symbols (default: the worker\'s MARKET_SYMBOLS_<SOURCE> at each run)').argParser(marketSymbolList))
     .addOption(new Option('--jitter <duration>', 'delay each run by a random amount up to this').argParser(duration))
-    .addOption(new Option('--start <time>', 'no runs before this time (ISO-8601)').argParser(isoTime))
-    .addOption(new Option('--end <time>', 'no runs after this time (ISO-8601)').argParser(isoTime))
+    .addOption(new Option('--start <time>', `no runs before this time (${TIME_FLAG_FORMAT})`).argParser(isoTime))
+    .addOption(new Option('--end <time>', `no runs after this time (${TIME_FLAG_FORMAT})`).argParser(isoTime))
     .option('--paused', 'create it paused')
     .option('--note <text>', 'a note shown with the schedule')
     .addHelpText('after', '\nOverlap defaults to skip (Airflow\'s max_active_runs=1).\n\nExamples:\n  $ etl schedule create pipeline --every 5m\n  $ etl schedule create pipeline --cron "0 * * * *" --catchup-window 6h --pause-on-failure\n  $ etl schedule create poll --source yahoo --every 1m\n  $ etl schedule create poll --source finnhub --symbols AAPL,NVDA   (interval: MARKET_POLL_EVERY)')
@@ -246,46 +254,45 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         say(`created schedule ${id}${o.paused ? ' (paused)' : ''}; runs appear as ${id}-<time> in ${temporalUiUrl(config)}`);
       });
     });
-  schedule.command('list').description('schedules with their spec, next runs, last result and state')
+  schedule.command('list').description('this deployment\'s schedules with their spec, next runs, last result and state')
+    .option('--all', 'every schedule of the Temporal namespace, whichever deployment created it')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExamples:\n  $ etl schedule list\n  $ etl schedule list --json')
-    .action(async (o: { json?: boolean }) => {
-      await withClient(async (client) => {
-        const rows = await listSchedules(client);
+    .addHelpText('after', '\nA deployment with its own TEMPORAL_TASK_QUEUE or KAFKA_TOPIC_PREFIX names its schedules\n<what>-<stream>@<task queue>[+<prefix>]; the name without the suffix works in every command.\n\nExamples:\n  $ etl schedule list\n  $ etl schedule list --all --json')
+    .action(async (o: { all?: boolean; json?: boolean }) => {
+      await withClient(async (client, config) => {
+        const rows = await listSchedules(client, config, o);
         say(o.json ? JSON.stringify(rows, null, 2) : formatTable(['id', 'spec', 'next runs', 'last run', 'paused'],
           rows.map((r) => [r.id, r.spec, r.nextRuns.join(', ') || '-', r.lastRun ? `${r.lastRun.status} ${r.lastRun.workflowId}` : '-', r.paused ? `yes${r.note ? ` (${r.note})` : ''}` : 'no'])));
       });
     });
   schedule.command('describe').description('everything Temporal knows about a schedule, as JSON').argument('<id>')
     .addHelpText('after', '\nExample:\n  $ etl schedule describe pipeline-transactions')
-    .action(async (id: string) => withClient(async (client) => {
-      say(JSON.stringify(await describeSchedule(client, id), null, 2));
+    .action(async (id: string) => withClient(async (client, config) => {
+      say(JSON.stringify(await describeSchedule(client, config, id), null, 2));
     }));
   for (const [name, pause] of [['pause', true], ['unpause', false]] as const) {
     schedule.command(name).description(`${name} a schedule`).argument('<id>').option('--note <text>', 'why (shown with the schedule)')
       .addHelpText('after', `\nExample:\n  $ etl schedule ${name} pipeline-transactions --note "${pause ? 'warehouse maintenance' : 'maintenance done'}"`)
-      .action(async (id: string, o: { note?: string }) => withClient(async (client) => {
-        await pauseSchedule(client, id, pause, o.note);
-        say(`${name}d ${id}`);
+      .action(async (id: string, o: { note?: string }) => withClient(async (client, config) => {
+        say(`${name}d ${await pauseSchedule(client, config, id, pause, o.note)}`);
       }));
   }
   schedule.command('trigger').description('start a run now').argument('<id>')
     .addHelpText('after', '\nExample:\n  $ etl schedule trigger pipeline-transactions')
-    .action(async (id: string) => withClient(async (client) => {
-      await triggerSchedule(client, id);
-      say(`triggered ${id}`);
+    .action(async (id: string) => withClient(async (client, config) => {
+      say(`triggered ${await triggerSchedule(client, config, id)}`);
     }));
   schedule.command('backfill').description('start, one after another, the runs the schedule would have started in a past window').argument('<id>')
-    .requiredOption('--from <time>', 'window start (ISO-8601)', isoTime)
-    .requiredOption('--to <time>', 'window end (ISO-8601)', isoTime)
+    .requiredOption('--from <time>', `window start (${TIME_FLAG_FORMAT})`, isoTime)
+    .requiredOption('--to <time>', `window end (${TIME_FLAG_FORMAT})`, isoTime)
     .option('--wait', 'follow the runs with a progress bar until they have all ended, then print a summary')
-    .addOption(new Option('--timeout <duration>', 'with --wait: stop waiting after this long (exit 1)').argParser(duration).default(3_600_000, '60m'))
+    .addOption(new Option('--timeout <duration>', 'with --wait: stop waiting after this long (exit 1)').argParser(WAIT_TIMEOUT).default(3_600_000, '60m'))
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nBoth ends of the window are included. Runs go one after another (overlap buffer-all).\n\n' +
       'Examples:\n  $ etl schedule backfill pipeline-transactions --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z\n' +
       '  $ etl schedule backfill pipeline-transactions --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --wait --json')
-    .action(async (id: string, o: { from: number; to: number; wait?: boolean; timeout: number; json?: boolean }) => withClient(async (client, config) => {
-      await backfillSchedule(client, id, o.from, o.to);
+    .action(async (given: string, o: { from: number; to: number; wait?: boolean; timeout: number; json?: boolean }) => withClient(async (client, config) => {
+      const id = await backfillSchedule(client, config, given, o.from, o.to);
       const requested = `backfill of ${id} from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} requested`;
       if (!o.wait) {
         say(o.json ? JSON.stringify({ scheduleId: id, from: new Date(o.from).toISOString(), to: new Date(o.to).toISOString(), requested: true }, null, 2) : requested);
@@ -298,15 +305,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     }));
   timingOptions(schedule.command('update').description('change the timing or policies of a schedule')).argument('<id>')
     .addHelpText('after', '\nExamples:\n  $ etl schedule update pipeline-transactions --every 15m\n  $ etl schedule update pipeline-transactions --overlap buffer-one --pause-on-failure')
-    .action(async (id: string, o: { every?: number; cron?: string; overlap?: OverlapName; catchupWindow?: number; pauseOnFailure?: boolean }) => withClient(async (client) => {
-      await updateSchedule(client, id, { ...o, everyMs: o.every, catchupWindowMs: o.catchupWindow });
-      say(`updated ${id}`);
+    .action(async (id: string, o: { every?: number; cron?: string; overlap?: OverlapName; catchupWindow?: number; pauseOnFailure?: boolean }) => withClient(async (client, config) => {
+      say(`updated ${await updateSchedule(client, config, id, { ...o, everyMs: o.every, catchupWindowMs: o.catchupWindow })}`);
     }));
   schedule.command('delete').description('delete a schedule (its past runs stay)').argument('<id>')
     .addHelpText('after', '\nExample:\n  $ etl schedule delete pipeline-transactions')
-    .action(async (id: string) => withClient(async (client) => {
-      await deleteSchedule(client, id);
-      say(`deleted ${id}`);
+    .action(async (id: string) => withClient(async (client, config) => {
+      say(`deleted ${await deleteSchedule(client, config, id)}`);
     }));
 
   program.command('status').description('per stream: consumer lag, last object and load, last hour, schedules, running workflows; or one run')
@@ -330,7 +335,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   const streamCmd = program.command('stream').description('continuous mode: one long-running workflow per stream that flushes, transforms and loads within seconds');
   streamCmd.command('start').description('start the continuous workflow of a stream (one per stream; needs a running worker)')
     .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
-    .addOption(new Option('--flush <duration>', 'a record read is written to bronze at most this long after (default: STREAM_FLUSH_INTERVAL_MS, 5s)').argParser(duration))
+    .addOption(new Option('--flush <duration>', 'a record read is written to bronze at most this long after, at least 100ms (default: STREAM_FLUSH_INTERVAL_MS, 5s)').argParser(FLUSH_INTERVAL))
     .addOption(new Option('--max-records <n>', 'records per bronze object at most: a fuller buffer is written at once (default: ARCHIVE_MAX_RECORDS_PER_OBJECT)').argParser(positiveInt))
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nScheduled runs (`etl run pipeline`, `etl schedule`) keep working beside it: they share the\narchive lock and the manifest, so each Kafka offset still lands in exactly one object.\n\nExamples:\n  $ etl stream start transactions\n  $ etl stream start transactions --flush 1s --max-records 10000')
@@ -344,7 +349,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     }));
   streamCmd.command('stop').description('ask the stream to write and load what it has read, then wait for it to complete')
     .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
-    .addOption(new Option('--timeout <duration>', 'how long to wait for it to complete').argParser(duration).default(120_000, '2m'))
+    .addOption(new Option('--timeout <duration>', 'how long to wait for it to complete').argParser(WAIT_TIMEOUT).default(120_000, '2m'))
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ etl stream stop transactions\n  $ etl stream stop transactions --timeout 5m --json')
     .action(async (stream: string, o: { timeout: number; json?: boolean }) => withClient(async (client, config) => {
@@ -367,8 +372,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   program.command('replay').description('re-run transform and load from the archived bronze objects of an event-time window, with the current rules')
     .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
-    .requiredOption('--from <time>', 'window start, inclusive (ISO-8601 event time)', isoTime)
-    .requiredOption('--to <time>', 'window end, exclusive (ISO-8601 event time)', isoTime)
+    .requiredOption('--from <time>', `window start, inclusive: an event time (${TIME_FLAG_FORMAT})`, isoTime)
+    .requiredOption('--to <time>', `window end, exclusive: an event time (${TIME_FLAG_FORMAT})`, isoTime)
     .option('--no-wait', 'start it and return (follow it with `etl status <workflowId>` or the Web UI)')
     .option('--json', 'machine-readable output: the run\'s id and link, and its result unless --no-wait')
     .addHelpText('after', '\nEvery loaded object whose event times overlap the window is read again from bronze and validated\n' +

@@ -93,12 +93,30 @@ export const configSchema = z.object({
   MARKET_SYMBOLS_FINNHUB: symbolList.default(['AAPL', 'MSFT']),
   MARKET_SYMBOLS_CRYPTOCOMPARE: symbolList.default(['BTC-USD', 'ETH-USD']),
   /** Default interval of `etl schedule create poll --source <s>` when neither --every nor --cron is given. */
-  MARKET_POLL_EVERY: perMarketSource('\\d+(s|m|h)', 'yahoo=1m,finnhub=30s').default('yahoo=1m,finnhub=30s,cryptocompare=1m'),
+  MARKET_POLL_EVERY: perMarketSource('[1-9]\\d*(s|m|h)', 'yahoo=1m,finnhub=30s').default('yahoo=1m,finnhub=30s,cryptocompare=1m'),
   /** Client-side rate limit of each source (a token bucket per worker or CLI process), requests per minute. */
   MARKET_REQUESTS_PER_MINUTE: perMarketSource('[1-9]\\d{0,5}', 'yahoo=30,finnhub=50').default('yahoo=30,finnhub=50,cryptocompare=30'),
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Whole values that are secrets: a configuration error names them, never shows them. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['S3_SECRET_ACCESS_KEY', 'PG_READER_PASSWORD', 'FINNHUB_API_KEY', 'CRYPTOCOMPARE_API_KEY']);
+
+/**
+ * `scheme://user:password@host` -> `scheme://user:***@host`, also in a value that does not parse as
+ * a URL (a missing slash, no scheme at all): whatever reads as `user:password@`.
+ */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(/([^\s/:@]+:)[^\s/@]*@/g, '$1***@');
+}
+
+/** A variable's value as a configuration error may show it: secrets by their length only, URL passwords masked. */
+export function printableValue(name: string, value: string | undefined): string {
+  if (value === undefined) return '(unset)';
+  if (SECRET_VARIABLES.has(name)) return `(hidden, ${value.length} characters)`;
+  return JSON.stringify(maskUrlCredentials(value));
+}
 
 function readDotenv(file: string): Record<string, string> {
   return existsSync(file) ? parseDotenv(readFileSync(file)) : {};
@@ -113,7 +131,7 @@ export function loadConfig(
   const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, merged[k] === '' ? undefined : merged[k]]));
   const result = configSchema.safeParse(known);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${String(i.path[0])}=${JSON.stringify(known[String(i.path[0])])}: ${i.message}`);
+    const lines = result.error.issues.map((i) => `  ${String(i.path[0])}=${printableValue(String(i.path[0]), known[String(i.path[0])])}: ${i.message}`);
     throw new EtlError(
       'CONFIG_INVALID',
       `invalid configuration:\n${lines.join('\n')}\nfix these in your environment or .env (see .env.example for every variable and its default)`,

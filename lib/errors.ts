@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { class: 'permanent', summary: 'configuration (env or .env) does not parse' },
   USAGE: { class: 'permanent', summary: 'bad command-line arguments' },
   KAFKA_UNREACHABLE: { class: 'transient', summary: 'no Kafka broker answered' },
+  KAFKA_TOPIC_MISSING: { class: 'permanent', summary: 'the broker answered, but the topic does not exist (auto-creation is off); `etl worker` creates the stream topics' },
   KAFKA_TRANSIENT: { class: 'transient', summary: 'Kafka answered with an error that passes (leader election, group rebalance, coordinator moving, request timeout)' },
   S3_UNREACHABLE: { class: 'transient', summary: 'the S3 endpoint did not answer' },
   S3_TRANSIENT: { class: 'transient', summary: 'the S3 endpoint kept answering with server errors (5xx, SlowDown) or timed out' },

@@ -26,8 +26,28 @@ function looksUnreachable(err: unknown): boolean {
   return false;
 }
 
+/** The broker's UNKNOWN_TOPIC_OR_PARTITION (kafkajs retries it, then wraps it), anywhere in the causes. */
+export function isUnknownTopic(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+  }
+  return false;
+}
+
+/**
+ * A topic that is not there is no outage: the broker answered. Topics are created with the
+ * configured partitions and replication by `etl worker` when it starts (lib/setup.ts), never by a
+ * producer, so that a mistyped KAFKA_TOPIC_PREFIX fails here instead of creating a stray topic.
+ */
+export function topicMissing(brokers: readonly string[], topic?: string, cause?: unknown): EtlError {
+  return new EtlError('KAFKA_TOPIC_MISSING',
+    `${topic ? `topic "${topic}"` : 'a topic'} does not exist on Kafka at ${brokers.join(',')} — \`etl worker\` creates the stream topics ` +
+    'when it starts, with the KAFKA_TOPIC_PREFIX it runs with; check KAFKA_TOPIC_PREFIX if it should exist already', { cause });
+}
+
 export function classifyKafkaError(err: unknown, brokers: readonly string[]): unknown {
   if (err instanceof EtlError) return err;
+  if (isUnknownTopic(err)) return topicMissing(brokers, undefined, err);
   if (looksUnreachable(err)) {
     return new EtlError('KAFKA_UNREACHABLE', `cannot reach Kafka at ${brokers.join(',')} — start it with \`etl stack up\` or set KAFKA_BROKERS`, { cause: err });
   }

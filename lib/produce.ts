@@ -6,7 +6,7 @@ import { getStream } from '../streams';
 import type { GeneratorOptions } from '../streams/transactions/generator';
 import type { SyntheticSource } from '../streams/types';
 import { EtlError } from './errors';
-import { withKafkaErrors } from './kafka';
+import { isUnknownTopic, topicMissing, withKafkaErrors } from './kafka';
 
 export { transactionMessage } from '../streams/transactions/synthetic';
 
@@ -31,10 +31,24 @@ export function syntheticSourceOf(stream: string): SyntheticSource {
   return source;
 }
 
+/** Fails at once, naming the topic, when it is not there (the producer would retry for seconds, then fail vaguely). */
+async function assertTopicExists(kafka: Kafka, brokers: readonly string[], topic: string): Promise<void> {
+  await withKafkaErrors(brokers, async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      if (!(await admin.listTopics()).includes(topic)) throw topicMissing(brokers, topic);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  });
+}
+
 /** Sends messages `startIndex` .. `rows - 1` of `messages` (which starts at `startIndex`); returns how many. */
 export async function produceMessages(kafka: Kafka, brokers: readonly string[], messages: Iterator<Message>, opts: ProduceOptions): Promise<number> {
   const batchSize = opts.batchSize ?? 5_000;
   const start = opts.startIndex ?? 0;
+  await assertTopicExists(kafka, brokers, opts.topic);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await withKafkaErrors(brokers, () => producer.connect());
   const began = Date.now();
@@ -44,7 +58,9 @@ export async function produceMessages(kafka: Kafka, brokers: readonly string[], 
       const end = Math.min(i + batchSize, opts.rows);
       const batch: Message[] = new Array(end - i);
       for (let j = i; j < end; j++) batch[j - i] = messages.next().value as Message;
-      await withKafkaErrors(brokers, () => producer.send({ topic: opts.topic, acks: -1, messages: batch }));
+      await withKafkaErrors(brokers, () => producer.send({ topic: opts.topic, acks: -1, messages: batch }).catch((err: unknown) => {
+        throw isUnknownTopic(err) ? topicMissing(brokers, opts.topic, err) : err; // deleted while we produce
+      }));
       opts.onProgress?.(end);
       if (opts.rate && opts.rate > 0) {
         const due = began + ((end - start) / opts.rate) * 1000;

@@ -1,14 +1,14 @@
 // How one archived Kafka record becomes either a silver row or a quarantine reason. Shared by the
 // transform activity and by replays of quarantined records, so both apply the same rules.
 import type { BronzeRecord } from '../lib/lake';
-import type { StreamSpec, ValidationResult } from './types';
+import type { StreamSpec, ValidationContext, ValidationResult } from './types';
 
 /** A card transaction is ~250 bytes; anything this big is not one, and is kept out of the parser. */
 export const MAX_VALUE_BYTES = 64 * 1024;
 export const MAX_FIELDS = 100;
 
-/** Decodes one archived Kafka value and validates it against the stream. */
-export function classifyRecord(spec: StreamSpec, record: BronzeRecord): ValidationResult {
+/** Decodes one archived Kafka value and validates it against the stream; `context` is all it knows besides the bytes. */
+export function classifyRecord(spec: StreamSpec, record: BronzeRecord, context: ValidationContext): ValidationResult {
   if (record.encoding === 'null' || record.value === null) return { ok: false, code: 'NULL_VALUE', reason: 'message value is null (tombstone)' };
   if (record.encoding === 'base64') return { ok: false, code: 'NOT_UTF8', reason: 'message value is not valid UTF-8' };
   if (record.value.trim() === '') return { ok: false, code: 'EMPTY_VALUE', reason: 'message value is empty' };
@@ -25,7 +25,7 @@ export function classifyRecord(spec: StreamSpec, record: BronzeRecord): Validati
   }
   const fields = Object.keys(value).length;
   if (fields > MAX_FIELDS) return { ok: false, code: 'TOO_MANY_FIELDS', reason: `object has ${fields} fields; at most ${MAX_FIELDS} are accepted` };
-  const result = spec.validate(value);
+  const result = spec.validate(value, context);
   return result.ok ? { ok: true, row: { ...result.row, payload: value } } : result;
 }
 

@@ -3,7 +3,7 @@
 // list, so a new stream needs no hand-written SQL and no branch anywhere else.
 import type { z } from 'zod';
 import { ident } from '../lib/sql';
-import type { AcceptedValues, QuarantineCode, StreamSpec, SyntheticSource, ValidationResult } from './types';
+import type { AcceptedValues, QuarantineCode, StreamSpec, SyntheticSource, ValidationContext, ValidationResult } from './types';
 
 export interface ColumnDecl {
   name: string;
@@ -23,6 +23,11 @@ export interface StreamDeclaration<Event> {
   schema: z.ZodType<Event, unknown>;
   /** The flat row of one valid event: a JSON-safe value for the key and every declared column. */
   enrich(event: Event): Record<string, unknown>;
+  /**
+   * Rules that need the record's reference time (plausible event times), run once `schema` passed:
+   * the broken one, or undefined. The schema itself never reads a clock.
+   */
+  checkReferenceTime?(event: Event, context: ValidationContext): { path: string; message: string } | undefined;
   rawTable: string;
   flatTable: string;
   /** The record key, unique in the raw and flat tables; a second record with it is a duplicate or a conflict. */
@@ -62,10 +67,18 @@ function codeFor(issue: z.core.$ZodIssue, value: unknown): QuarantineCode {
 }
 
 /** zod parse + enrichment; the first failing rule names the quarantine code, every rule the reason. */
-export function validatorFor<Event>(schema: z.ZodType<Event, unknown>, enrich: (e: Event) => Record<string, unknown>) {
-  return (value: unknown): ValidationResult => {
+export function validatorFor<Event>(
+  schema: z.ZodType<Event, unknown>,
+  enrich: (e: Event) => Record<string, unknown>,
+  checkReferenceTime?: StreamDeclaration<Event>['checkReferenceTime'],
+) {
+  return (value: unknown, context: ValidationContext): ValidationResult => {
     const parsed = schema.safeParse(value);
-    if (parsed.success) return { ok: true, row: enrich(parsed.data) };
+    if (parsed.success) {
+      const issue = checkReferenceTime?.(parsed.data, context);
+      if (issue) return { ok: false, code: 'INVALID_VALUE', reason: `${issue.path}: ${issue.message}` };
+      return { ok: true, row: enrich(parsed.data) };
+    }
     const issues = parsed.error.issues;
     return {
       ok: false,
@@ -140,7 +153,7 @@ RETURNING f.${key}`;
   return {
     name: d.name,
     topic: d.topic ?? d.name,
-    validate: validatorFor(d.schema, d.enrich),
+    validate: validatorFor(d.schema, d.enrich, d.checkReferenceTime),
     rawTable: d.rawTable,
     flatTable: d.flatTable,
     keyColumn: d.key.name,

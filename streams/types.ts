@@ -10,6 +10,22 @@ export type ValidationResult =
   | { ok: true; row: Record<string, unknown> }
   | { ok: false; code: QuarantineCode; reason: string };
 
+/**
+ * What a stream's rules may know of a record besides its bytes. Validation reads nothing else — no
+ * wall clock, no local time zone — so a retry, a replay from bronze or a quarantine replay next
+ * year classifies the record exactly as its first transform did (unless the rules changed).
+ */
+export interface ValidationContext {
+  /**
+   * The instant "in the future" and "too far in the past" are judged against: when the record's
+   * bronze object was archived (`bronze_objects.archived_at`, set once by PostgreSQL's clock when
+   * the object became durable, never rewritten). Not the Kafka timestamp: CreateTime is whatever
+   * the producer wrote (our synthetic producers set it to the event time on purpose; a producer with
+   * a bad clock writes anything), so it cannot vouch for the event time it travels with.
+   */
+  referenceTimeMs: number;
+}
+
 export interface AcceptedValues {
   column: string;
   values: readonly string[];
@@ -20,8 +36,11 @@ export interface StreamSpec {
   name: string;
   /** Kafka topic before the deployment's prefix; bronze and silver keys are named after it. */
   topic: string;
-  /** Checks and enriches one decoded JSON value; `row` is what goes to the flat table. */
-  validate(value: unknown): ValidationResult;
+  /**
+   * Checks and enriches one decoded JSON value; `row` is what goes to the flat table. A pure
+   * function of (value, context): the same arguments give the same result on any machine, any day.
+   */
+  validate(value: unknown, context: ValidationContext): ValidationResult;
   /** Tables, for quality checks and reports. */
   rawTable: string;
   flatTable: string;

@@ -5,6 +5,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import { buildClients } from '../../lib/clients';
 import { loadConfig, temporalUiUrl, type Config } from '../../lib/config';
+import { scopedId } from '../../lib/deployment';
 import { EtlError } from '../../lib/errors';
 import { FORECAST_DEFAULTS, INTERVAL_NAMES, describeIssues, forecastRequestSchema, symbolSchema, type ForecastRequest } from '../../lib/forecast/options';
 import { latestForecasts } from '../../lib/forecast/store';
@@ -45,7 +46,7 @@ export function forecastRequest(o: RunOptions): ForecastRequest {
 export async function startForecast(client: Client, config: Config, request: ForecastRequest): Promise<WorkflowHandle> {
   return client.workflow.start('forecastWorkflow', {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowId: readableWorkflowId('forecast', 'ticks'),
+    workflowId: scopedId(config, readableWorkflowId('forecast', 'ticks')),
     args: [request],
   });
 }

@@ -1,6 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../../lib/config';
+import { scopedId } from '../../lib/deployment';
 import { readableWorkflowId } from '../../lib/temporal';
 import type { PipelineProgress, PipelineResult } from '../../workflows';
 import { waitWithProgress } from '../output';
@@ -8,7 +9,7 @@ import { waitWithProgress } from '../output';
 export async function startPipeline(client: Client, config: Config, stream: string): Promise<WorkflowHandle> {
   return client.workflow.start('pipelineWorkflow', {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowId: readableWorkflowId('pipeline', stream),
+    workflowId: scopedId(config, readableWorkflowId('pipeline', stream)),
     args: [{ stream, objectConcurrency: config.PIPELINE_OBJECT_CONCURRENCY }],
     // One run per stream at a time, like Airflow's max_active_runs=1.
     workflowIdConflictPolicy: 'FAIL',

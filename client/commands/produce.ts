@@ -6,7 +6,7 @@ import { loadConfig } from '../../lib/config';
 import { produceSynthetic, syntheticSourceOf } from '../../lib/produce';
 import { getStream, streamNames, topicFor } from '../../streams';
 import type { SyntheticFlag } from '../../streams/types';
-import { duration, isoTime, nameList, nonNegativeInt, positiveInt, seed } from '../args';
+import { boundedDuration, isoTime, nameList, nonNegativeInt, positiveInt, seed, TIME_FLAG_FORMAT } from '../args';
 import { fmt, progressBar } from '../output';
 
 export interface ProduceArgs {
@@ -34,13 +34,15 @@ export function describeProduce(r: { topic: string; produced: number; seconds: n
   return `produced ${fmt(r.produced)} events to topic ${r.topic} in ${r.seconds.toFixed(1)} s (${fmt(Math.round(r.produced / Math.max(r.seconds, 0.001)))}/s)`;
 }
 
-const FLAG_PARSERS: Record<SyntheticFlag['kind'], (value: string) => unknown> = { seed, time: isoTime, duration, list: nameList };
+// Windows and intervals of generated events are positive; each source checks its own upper bounds.
+const FLAG_PARSERS: Record<SyntheticFlag['kind'], (value: string) => unknown> = { seed, time: isoTime, duration: boundedDuration({ min: 1 }), list: nameList };
 
 function flagOption(f: SyntheticFlag): Option {
+  const description = f.kind === 'time' ? `${f.description} (${TIME_FLAG_FORMAT})` : f.description;
   if (f.default === undefined) {
-    return new Option(f.flags, f.defaultDescription ? `${f.description} (default: ${f.defaultDescription})` : f.description).argParser(FLAG_PARSERS[f.kind]);
+    return new Option(f.flags, f.defaultDescription ? `${description} (default: ${f.defaultDescription})` : description).argParser(FLAG_PARSERS[f.kind]);
   }
-  return new Option(f.flags, f.description).argParser(FLAG_PARSERS[f.kind]).default(f.default, f.defaultDescription);
+  return new Option(f.flags, description).argParser(FLAG_PARSERS[f.kind]).default(f.default, f.defaultDescription);
 }
 
 /** `etl produce` and a subcommand for every registered stream with a synthetic source. */

@@ -35,10 +35,15 @@ const LIST = `SELECT id::int, reason_code, reason, kafka_topic, kafka_partition,
   FROM quarantine
   WHERE stream = $1 AND ($2::text IS NULL OR reason_code = $2) AND ($3::bigint[] IS NULL OR id = ANY($3)) AND ($4 OR replayed_at IS NULL)
   ORDER BY id LIMIT $5`;
-const TO_REPLAY = `SELECT id::int, reason_code, reason, kafka_topic, kafka_partition, kafka_offset::text, bronze_object_id::int, quarantined_at, replayed_at, payload, payload_encoding
-  FROM quarantine
-  WHERE stream = $1 AND ($2::text IS NULL OR reason_code = $2) AND ($3::bigint[] IS NULL OR id = ANY($3)) AND replayed_at IS NULL
-  ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED`;
+// reference_time: what the record's first transform judged its event time against (its object's
+// archive time, streams/types.ts ValidationContext), so a replay next year applies the same bounds.
+// A record quarantined by a load of no bronze object (a quarantine replay's conflict) has none: its
+// quarantine time, recorded once as well, stands in.
+const TO_REPLAY = `SELECT q.id::int, q.reason_code, q.reason, q.kafka_topic, q.kafka_partition, q.kafka_offset::text, q.bronze_object_id::int,
+         q.quarantined_at, q.replayed_at, q.payload, q.payload_encoding, coalesce(b.archived_at, q.quarantined_at) AS reference_time
+  FROM quarantine q LEFT JOIN bronze_objects b ON b.id = q.bronze_object_id
+  WHERE q.stream = $1 AND ($2::text IS NULL OR q.reason_code = $2) AND ($3::bigint[] IS NULL OR q.id = ANY($3)) AND q.replayed_at IS NULL
+  ORDER BY q.id LIMIT $4 FOR UPDATE OF q SKIP LOCKED`;
 
 export async function listQuarantine(pool: pg.Pool, f: QuarantineFilter): Promise<QuarantineRow[]> {
   const { rows } = await pool.query<QuarantineRow>(LIST, [f.stream, f.reason ?? null, f.ids ?? null, f.includeReplayed ?? false, f.limit]);
@@ -64,14 +69,14 @@ export interface ReplayResult {
 /** Re-validates quarantined records with the current rules and loads those that now pass. */
 export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: QuarantineFilter): Promise<ReplayResult> {
   const result = await inTransaction(pool, async (client) => {
-    const { rows } = await client.query<QuarantineRow & { payload: string | null; payload_encoding: BronzeRecord['encoding'] }>(
+    const { rows } = await client.query<QuarantineRow & { payload: string | null; payload_encoding: BronzeRecord['encoding']; reference_time: Date }>(
       TO_REPLAY, [f.stream, f.reason ?? null, f.ids ?? null, f.limit]);
     const stillInvalid: Record<string, number> = {};
     const docs: string[] = [];
     const candidates = new Map<string, number>();
     for (const q of rows) {
       const record: BronzeRecord = { topic: q.kafka_topic, partition: q.kafka_partition, offset: q.kafka_offset, timestamp: '', key: null, value: q.payload, encoding: q.payload_encoding };
-      const r = classifyRecord(spec, record);
+      const r = classifyRecord(spec, record, { referenceTimeMs: q.reference_time.getTime() });
       if (!r.ok) {
         stillInvalid[r.code] = (stillInvalid[r.code] ?? 0) + 1;
         continue;

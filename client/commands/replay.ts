@@ -3,6 +3,7 @@
 // and survives this command being interrupted.
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { temporalUiUrl, type Config } from '../../lib/config';
+import { scopedId } from '../../lib/deployment';
 import { EtlError } from '../../lib/errors';
 import type { ReplayProgress, ReplayResult } from '../../workflows';
 import { fmt, waitWithProgress } from '../output';
@@ -13,12 +14,12 @@ export interface ReplayOptions { stream: string; from: number; to: number; wait:
 
 const isoSeconds = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
-/** Readable and stable: a second `etl replay` of the same window while one runs follows that one. */
-export const replayWorkflowId = (stream: string, fromMs: number, toMs: number) => `replay-${stream}-${isoSeconds(fromMs)}-${isoSeconds(toMs)}`;
+/** Readable and stable: a second `etl replay` of the same window (in the same deployment) while one runs follows that one. */
+export const replayWorkflowId = (config: Config, stream: string, fromMs: number, toMs: number) => scopedId(config, `replay-${stream}-${isoSeconds(fromMs)}-${isoSeconds(toMs)}`);
 
 export async function startReplay(client: Client, config: Config, o: Omit<ReplayOptions, 'wait'>): Promise<{ handle: WorkflowHandle; started: boolean }> {
   if (!(o.from < o.to)) throw new EtlError('USAGE', `--from (${new Date(o.from).toISOString()}) must be before --to (${new Date(o.to).toISOString()})`);
-  const workflowId = replayWorkflowId(o.stream, o.from, o.to);
+  const workflowId = replayWorkflowId(config, o.stream, o.from, o.to);
   try {
     const handle = await client.workflow.start('replayWorkflow', {
       taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -7,6 +7,7 @@ import {
   type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleSpec, type ScheduleSummary,
 } from '@temporalio/client';
 import type { Config } from '../../lib/config';
+import { deploymentMemo, deploymentScope, ownsSchedule, scopedId, unscopedId } from '../../lib/deployment';
 import { EtlError } from '../../lib/errors';
 import { SCHEDULABLE } from './schedulable';
 
@@ -41,7 +42,8 @@ export interface ScheduleArgs {
   note?: string;
 }
 
-export const scheduleIdFor = (pipeline: string, stream: string) => `${pipeline}-${stream}`;
+/** The id `etl schedule create <what>` gives a schedule without --id: `pipeline-transactions`, scoped to a non-default deployment. */
+export const scheduleIdFor = (config: Config, what: string, stream: string, defaultId?: string) => scopedId(config, defaultId ?? `${what}-${stream}`);
 
 function specOf(a: ScheduleArgs): ScheduleSpec {
   if ((a.everyMs === undefined) === (a.cron === undefined)) throw new EtlError('USAGE', 'give exactly one of --every <duration> or --cron "<expression>"');
@@ -71,7 +73,8 @@ export async function createSchedule(client: Client, config: Config, a: Schedule
   if (!target) throw new EtlError('USAGE', `cannot schedule "${a.what}"; choose one of ${Object.keys(SCHEDULABLE).join(', ')}`);
   const stream = target.stream ?? a.stream;
   const t = { stream, source: a.source, symbols: a.symbols };
-  const scheduleId = a.id ?? target.defaultId?.(t) ?? scheduleIdFor(a.what, stream);
+  // An --id is taken as given; the default one is this deployment's own (lib/deployment.ts).
+  const scheduleId = a.id ?? scheduleIdFor(config, a.what, stream, target.defaultId?.(t));
   const everyMs = a.everyMs ?? (a.cron === undefined ? target.defaultEveryMs?.(config, t) : undefined);
   const options: ScheduleOptions = {
     scheduleId,
@@ -84,6 +87,7 @@ export async function createSchedule(client: Client, config: Config, a: Schedule
       pauseOnFailure: a.pauseOnFailure ?? false,
     },
     state: { paused: a.paused ?? false, ...(a.note ? { note: a.note } : {}) },
+    memo: { ...deploymentMemo(config, stream) },
   };
   try {
     await client.schedule.create(options);
@@ -96,7 +100,8 @@ export async function createSchedule(client: Client, config: Config, a: Schedule
   return scheduleId;
 }
 
-export async function updateSchedule(client: Client, id: string, a: Partial<ScheduleArgs>): Promise<void> {
+export async function updateSchedule(client: Client, config: Config, given: string, a: Partial<ScheduleArgs>): Promise<string> {
+  const id = await resolveScheduleId(client, config, given);
   await onSchedule(id, () => client.schedule.getHandle(id).update((prev) => ({
     ...prev,
     spec: a.everyMs !== undefined || a.cron !== undefined ? specOf({ ...(a as ScheduleArgs) }) : prev.spec,
@@ -107,10 +112,13 @@ export async function updateSchedule(client: Client, id: string, a: Partial<Sche
       ...(a.pauseOnFailure !== undefined ? { pauseOnFailure: a.pauseOnFailure } : {}),
     },
   })));
+  return id;
 }
 
 export interface ScheduleRow {
   id: string;
+  /** The stream it works on, from the memo `etl` gives its schedules (or read from an older id). */
+  stream: string | null;
   spec: string;
   nextRuns: string[];
   lastRun?: { workflowId: string; at: string; status: string };
@@ -134,11 +142,14 @@ async function lastRunOf(client: Client, actions: ScheduleDescription['info']['r
   return { workflowId, at: last.takenAt.toISOString(), status };
 }
 
-export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
+/** This deployment's schedules (its memo, or a scoped id), or with `all` every schedule of the namespace. */
+export async function listSchedules(client: Client, config: Config, o: { all?: boolean } = {}): Promise<ScheduleRow[]> {
   const rows: ScheduleRow[] = [];
   for await (const s of client.schedule.list()) {
+    if (!o.all && !ownsSchedule(config, s.scheduleId, s.memo)) continue;
     rows.push({
       id: s.scheduleId,
+      stream: typeof s.memo?.etlStream === 'string' ? s.memo.etlStream : null,
       spec: describeSpec(s.spec),
       nextRuns: s.info.nextActionTimes.slice(0, 2).map((d) => d.toISOString()),
       lastRun: await lastRunOf(client, s.info.recentActions),
@@ -149,25 +160,49 @@ export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
   return rows.sort((a, b) => a.id.localeCompare(b.id));
 }
 
-export async function describeSchedule(client: Client, id: string): Promise<ScheduleDescription> {
+/**
+ * The schedule an id given on the command line means. In a non-default deployment the name `etl`
+ * printed for the default one (`pipeline-transactions`) means this deployment's own
+ * (`pipeline-transactions@staging`) when that exists; any other id is taken as given.
+ */
+export async function resolveScheduleId(client: Client, config: Config, id: string): Promise<string> {
+  if (!deploymentScope(config) || unscopedId(config, id) !== undefined || id.includes('@')) return id;
+  const own = scopedId(config, id);
+  const exists = await client.schedule.getHandle(own).describe().then(() => true, (err: unknown) => {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  });
+  return exists ? own : id;
+}
+
+export async function describeSchedule(client: Client, config: Config, given: string): Promise<ScheduleDescription> {
+  const id = await resolveScheduleId(client, config, given);
   return onSchedule(id, () => client.schedule.getHandle(id).describe());
 }
 
-export async function pauseSchedule(client: Client, id: string, pause: boolean, note?: string): Promise<void> {
+export async function pauseSchedule(client: Client, config: Config, given: string, pause: boolean, note?: string): Promise<string> {
+  const id = await resolveScheduleId(client, config, given);
   const handle = client.schedule.getHandle(id);
   await onSchedule(id, () => (pause ? handle.pause(note ?? 'paused with etl') : handle.unpause(note ?? 'unpaused with etl')));
+  return id;
 }
 
-export async function triggerSchedule(client: Client, id: string): Promise<void> {
+export async function triggerSchedule(client: Client, config: Config, given: string): Promise<string> {
+  const id = await resolveScheduleId(client, config, given);
   await onSchedule(id, () => client.schedule.getHandle(id).trigger());
+  return id;
 }
 
-/** Starts the runs the schedule would have started in [from, to], one after another. */
-export async function backfillSchedule(client: Client, id: string, fromMs: number, toMs: number): Promise<void> {
+/** Starts the runs the schedule would have started in [from, to], one after another; returns the schedule's id. */
+export async function backfillSchedule(client: Client, config: Config, given: string, fromMs: number, toMs: number): Promise<string> {
   if (toMs <= fromMs) throw new EtlError('USAGE', '--to must be after --from');
+  const id = await resolveScheduleId(client, config, given);
   await onSchedule(id, () => client.schedule.getHandle(id).backfill({ start: new Date(fromMs), end: new Date(toMs), overlap: ScheduleOverlapPolicy.BUFFER_ALL }));
+  return id;
 }
 
-export async function deleteSchedule(client: Client, id: string): Promise<void> {
+export async function deleteSchedule(client: Client, config: Config, given: string): Promise<string> {
+  const id = await resolveScheduleId(client, config, given);
   await onSchedule(id, () => client.schedule.getHandle(id).delete());
+  return id;
 }

@@ -33,16 +33,18 @@ function lagOf(report: LagReport, topic: string): StreamStatus['lag'] {
 
 /**
  * Whether a workflow id names the stream as one of its dash-separated parts (`pipeline-ticks-…`,
- * `stream-ticks`, `replay-ticks-…`), so that one stream's name inside another's is no match.
+ * `stream-ticks`, `replay-ticks-…`), so that one stream's name inside another's is no match. A
+ * deployment's scope (`@<task queue>…`, lib/deployment.ts) is no part of it.
  */
 export function namesStream(workflowId: string, stream: string): boolean {
-  return `-${workflowId}-`.includes(`-${stream}-`);
+  const base = workflowId.split('@', 1)[0]!;
+  return `-${base}-`.includes(`-${stream}-`);
 }
 
 export async function streamStatuses(clients: Clients, temporal: Client): Promise<StreamStatus[]> {
   const { config, pool } = clients;
   const lag = await lagReader(config, clients.logger)();
-  const schedules = await listSchedules(temporal);
+  const schedules = await listSchedules(temporal, config);
   const running: StreamStatus['running'] = [];
   for await (const wf of temporal.workflow.list({ query: "ExecutionStatus = 'Running'" })) {
     if (wf.taskQueue !== config.TEMPORAL_TASK_QUEUE) continue;
@@ -65,7 +67,7 @@ export async function streamStatuses(clients: Clients, temporal: Client): Promis
       lastObject: obj ? { key: obj.key, archivedAt: obj.archived_at.toISOString(), records: obj.records } : null,
       lastLoad: load ? { loadId: load.load_id, loadedAt: load.loaded_at.toISOString(), inserted: load.inserted, workflowId: load.workflow_id } : null,
       lastHour: hour!,
-      schedules: schedules.filter((s) => namesStream(s.id, stream)).map((s) => ({ id: s.id, nextRun: s.nextRuns[0] ?? null, paused: s.paused })),
+      schedules: schedules.filter((s) => (s.stream ?? (namesStream(s.id, stream) ? stream : null)) === stream).map((s) => ({ id: s.id, nextRun: s.nextRuns[0] ?? null, paused: s.paused })),
       running: running.filter((r) => namesStream(r.workflowId, stream)),
       parked: (await listParked(pool, { stream, limit: PARKED_LISTED })).map((p) => ({ id: p.id, key: p.objectKey, code: p.code, message: p.message, step: p.step, since: p.parkedAt })),
     });

@@ -1,7 +1,7 @@
 // `etl stream start|stop|status <stream>`: continuous mode, one long-running workflow per stream.
-// Its id is fixed per topic (`stream-transactions`; a KAFKA_TOPIC_PREFIX goes in front of the stream
-// name, as in the topic), so Temporal itself guarantees at most one per topic — also across
-// isolated test environments sharing a namespace.
+// Its id is fixed per stream and deployment (`stream-transactions`; `stream-transactions@staging`
+// for one with its own task queue or topic prefix, lib/deployment.ts), so Temporal itself
+// guarantees at most one per topic — also across deployments and test environments sharing a namespace.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
@@ -9,10 +9,10 @@ import { temporal } from '@temporalio/proto';
 import { followCursorSchema, type FollowCursor } from '../../activities/follow';
 import { temporalUiUrl, type Config } from '../../lib/config';
 import type { StreamInput, StreamResult, StreamStatus } from '../../workflows';
-import { topicFor } from '../../streams';
+import { scopedId } from '../../lib/deployment';
 import { fmt } from '../output';
 
-export const streamWorkflowId = (config: Config, stream: string) => `stream-${topicFor(config.KAFKA_TOPIC_PREFIX, stream)}`;
+export const streamWorkflowId = (config: Config, stream: string) => scopedId(config, `stream-${stream}`);
 
 export interface StartArgs { stream: string; flushIntervalMs: number; maxRecordsPerObject?: number; iterationsPerRun?: number; pollWaitMs?: number }
 export interface StartOutcome { started: boolean; workflowId: string; runId: string; url: string }

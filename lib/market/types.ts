@@ -2,7 +2,8 @@
 // TickEvents (the contract of streams/ticks/schema.ts), with per-symbol failures kept apart.
 import type { z } from 'zod';
 import { EtlError, isEtlError, type ErrorCode } from '../errors';
-import { tickId, tickSchema, type TickEvent } from '../../streams/ticks/schema';
+import { MAX_TICK_SKEW_MS, tickId, tickSchema, type TickEvent } from '../../streams/ticks/schema';
+import { eventTimeIssue } from '../../streams/time';
 import type { AssetClass } from '../../streams/ticks/vocabulary';
 
 export const MARKET_SOURCES = ['yahoo', 'finnhub', 'cryptocompare'] as const;
@@ -58,8 +59,10 @@ export function tickEvent(source: MarketSource, f: TickFields): TickEvent {
     exchange: f.exchange,
   };
   const checked = contract.safeParse(event);
-  if (!checked.success) {
-    const issues = checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  // At the source the fetch time stands in for the archive time the pipeline will judge it against.
+  const late = checked.success ? eventTimeIssue('event_ts', f.eventTsMs, Date.now(), MAX_TICK_SKEW_MS) : undefined;
+  if (!checked.success || late) {
+    const issues = checked.success ? `${late!.path}: ${late!.message}` : checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new EtlError('SOURCE_BAD_RESPONSE', `${source} gave ${symbol} a tick that breaks the tick contract (${issues})`);
   }
   return event;

@@ -1,9 +1,10 @@
 // Market ticks: the second declared stream. Its topic, tables and rules are all here; the pipeline
 // carries it like any other stream. Candles are kept by the statements in ./candles.ts.
 import { defineStream } from '../define';
+import { eventTimeIssue } from '../time';
 import { CANDLE_STEPS } from './candles';
 import { enrichTick } from './enrich';
-import { tickSchema } from './schema';
+import { MAX_TICK_SKEW_MS, tickSchema } from './schema';
 import { ticksSynthetic } from './synthetic';
 import { ASSET_CLASSES, SESSIONS, TICK_SOURCES } from './vocabulary';
 
@@ -11,6 +12,7 @@ export const ticksStream = defineStream({
   name: 'ticks',
   schema: tickSchema(),
   enrich: (t) => ({ ...enrichTick(t) }),
+  checkReferenceTime: (t, { referenceTimeMs }) => eventTimeIssue('event_ts', t.event_ts.getTime(), referenceTimeMs, MAX_TICK_SKEW_MS),
   rawTable: 'raw_ticks',
   flatTable: 'ticks_flat',
   key: { name: 'tick_id', type: 'uuid' },

@@ -2,6 +2,7 @@
 // Yahoo Finance, Finnhub, CryptoCompare). Unknown extra fields are allowed and kept in the raw payload.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { isoTimestamp, type EventTimeBounds } from '../time';
 import { ASSET_CLASSES, TICK_SOURCES, type TickSource } from './vocabulary';
 
 export const MAX_PRICE = 1e9;
@@ -9,28 +10,25 @@ export const MAX_PRICE = 1e9;
 export const MIN_PRICE = 1e-8;
 /** Well inside numeric(28,8); more than any venue trades between two ticks. */
 export const MAX_VOLUME = 1e15;
-/** Ticks further than this from "now" are implausible (clock bugs, seconds-vs-milliseconds mix-ups). */
-export const MAX_TICK_SKEW_MS = { past: 20 * 365 * 86_400_000, future: 3_600_000 } as const;
+/**
+ * Ticks further than this from their record's reference time (its archive time) are implausible:
+ * clock bugs, seconds-vs-milliseconds mix-ups. Checked by the stream's checkReferenceTime.
+ */
+export const MAX_TICK_SKEW_MS: EventTimeBounds = { past: 20 * 365 * 86_400_000, future: 3_600_000 };
 
 /** A ticker as exchanges and data vendors write it (AAPL, BRK.B, BTC-USD, EURUSD=X, ^GSPC), upper-cased. */
 export const SYMBOL_PATTERN = /^[A-Z0-9^][A-Z0-9.\-=^]{0,19}$/;
 
 const finite = (what: string) => z.number().refine((v) => Number.isFinite(v), `${what} must be finite`);
 
-export function tickSchema(now: () => number = Date.now) {
-  const eventTs = z
-    .string()
-    .refine((s) => !Number.isNaN(Date.parse(s)), 'event_ts is not an ISO-8601 timestamp')
-    .transform((s) => new Date(s))
-    .refine((d) => d.getTime() <= now() + MAX_TICK_SKEW_MS.future, 'event_ts is in the future')
-    .refine((d) => d.getTime() >= now() - MAX_TICK_SKEW_MS.past, 'event_ts is too far in the past');
-
+/** The shape of a tick; no clock in it (plausible event times: MAX_TICK_SKEW_MS, in ./index.ts). */
+export function tickSchema() {
   return z.looseObject({
     tick_id: z.uuid(),
     symbol: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(SYMBOL_PATTERN, 'symbol must be 1-20 of A-Z 0-9 . - = ^')),
     source: z.enum(TICK_SOURCES),
     asset_class: z.enum(ASSET_CLASSES),
-    event_ts: eventTs,
+    event_ts: isoTimestamp('event_ts'),
     price: finite('price').pipe(z.number().min(MIN_PRICE, `price must be at least ${MIN_PRICE} (8 decimals are kept)`).max(MAX_PRICE)),
     /** Quantity traded since the previous tick of this symbol and source; null when the source does not say. */
     volume: finite('volume').pipe(z.number().nonnegative().max(MAX_VOLUME)).nullable(),

@@ -26,7 +26,7 @@ export const ticksSynthetic: SyntheticSource = {
   flags: [
     { flags: '--symbols <list>', option: 'symbols', kind: 'list', description: 'comma-separated symbols (BTC-USD style pairs are crypto, others stocks)', default: [...DEFAULT_SYMBOLS], defaultDescription: DEFAULT_SYMBOLS.join(',') },
     { flags: '--seed <n>', option: 'seed', kind: 'seed', description: 'seed: the same seed, symbols and start give the same ticks', default: 42 },
-    { flags: '--start <time>', option: 'startMs', kind: 'time', description: 'time of the first tick (ISO-8601)', defaultDescription: 'early enough for the ticks to end about now' },
+    { flags: '--start <time>', option: 'startMs', kind: 'time', description: 'time of the first tick', defaultDescription: 'early enough for the ticks to end about now' },
     { flags: '--interval <duration>', option: 'intervalMs', kind: 'duration', description: 'mean gap between two ticks of one symbol in its regular session', default: DEFAULT_INTERVAL_MS, defaultDescription: '1s' },
   ],
   examples: [

@@ -1,6 +1,7 @@
 import { defineStream } from '../define';
+import { eventTimeIssue } from '../time';
 import { enrichTransaction } from './enrich';
-import { transactionSchema } from './schema';
+import { MAX_EVENT_SKEW_MS, transactionSchema } from './schema';
 import { transactionsSynthetic } from './synthetic';
 import { AMOUNT_BUCKETS, CATEGORIES, CITIES, CURRENCIES, PAYMENT_METHODS, STATUSES } from './vocabulary';
 
@@ -8,6 +9,7 @@ export const transactionsStream = defineStream({
   name: 'transactions',
   schema: transactionSchema(),
   enrich: (t) => ({ ...enrichTransaction(t) }),
+  checkReferenceTime: (t, { referenceTimeMs }) => eventTimeIssue('event_ts', t.event_ts.getTime(), referenceTimeMs, MAX_EVENT_SKEW_MS),
   rawTable: 'raw_transactions',
   flatTable: 'transactions_flat',
   key: { name: 'transaction_id', type: 'uuid' },

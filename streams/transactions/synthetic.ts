@@ -27,7 +27,7 @@ export const transactionsSynthetic: SyntheticSource = {
   description: 'synthetic card transactions, event times spread uniformly over a window',
   flags: [
     { flags: '--seed <n>', option: 'seed', kind: 'seed', description: 'seed: the same seed gives the same events', default: 42 },
-    { flags: '--start <time>', option: 'startMs', kind: 'time', description: 'earliest event time (ISO-8601)', defaultDescription: 'now minus --window' },
+    { flags: '--start <time>', option: 'startMs', kind: 'time', description: 'earliest event time', defaultDescription: 'now minus --window' },
     { flags: '--window <duration>', option: 'windowMs', kind: 'duration', description: 'event times spread over this window after --start', default: DAY_MS, defaultDescription: '24h' },
   ],
   examples: ['etl produce transactions --rows 100000', 'etl produce transactions --rows 5000 --rate 1000 --seed 7'],

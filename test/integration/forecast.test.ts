@@ -165,12 +165,12 @@ describe('price forecast', () => {
     await withWorker(env, async (client) => {
       await createSchedule(client, env.config, { id, what: 'forecast', stream: 'transactions', everyMs: 3_600_000, overlap: 'skip', paused: true });
       try {
-        const d = await describeSchedule(client, id);
+        const d = await describeSchedule(client, env.config, id);
         assert.equal(d.action.type === 'startWorkflow' && d.action.workflowType, 'forecastWorkflow');
-        await triggerSchedule(client, id);
+        await triggerSchedule(client, env.config, id);
         let workflowId: string | undefined;
         for (let i = 0; i < 60 && !workflowId; i++) {
-          workflowId = (await describeSchedule(client, id)).info.recentActions.find((a) => a.action.type === 'startWorkflow')?.action.workflow.workflowId;
+          workflowId = (await describeSchedule(client, env.config, id)).info.recentActions.find((a) => a.action.type === 'startWorkflow')?.action.workflow.workflowId;
           if (!workflowId) await sleep(1_000);
         }
         assert.ok(workflowId, 'the trigger started a run');
@@ -179,7 +179,7 @@ describe('price forecast', () => {
         assert.equal(result.symbolsForecast, 1);
         assert.equal(result.horizonSteps, 30, 'the defaults: 30 minutes of 1m candles');
       } finally {
-        await deleteSchedule(client, id);
+        await deleteSchedule(client, env.config, id);
       }
     });
   });

@@ -139,7 +139,7 @@ describe('hostile input', () => {
     // The rule fix: "pets" becomes a known category (mapped onto an existing one here).
     const fixed: StreamSpec = {
       ...transactionsStream,
-      validate: (v) => validateTransaction((v as { category?: unknown }).category === 'pets' ? { ...(v as object), category: 'entertainment' } : v),
+      validate: (v, context) => validateTransaction((v as { category?: unknown }).category === 'pets' ? { ...(v as object), category: 'entertainment' } : v, context),
     };
     const before = await listQuarantine(env.pool, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
     assert.equal(before.length, 3);

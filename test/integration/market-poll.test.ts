@@ -160,21 +160,21 @@ describe('market polls', () => {
       await withWorker(env, async (client) => {
         const id = await createSchedule(client, env.config, { id: `poll-finnhub-${env.id}`, what: 'poll', stream: 'transactions', source: 'finnhub', overlap: 'skip', paused: false });
         try {
-          const d = await describeSchedule(client, id);
+          const d = await describeSchedule(client, env.config, id);
           assert.deepEqual((d.spec.intervals ?? []).map((i) => Number(i.every)), [30_000], 'MARKET_POLL_EVERY default for finnhub');
           assert.ok(d.action.type === 'startWorkflow' && d.action.workflowType === 'pollMarketWorkflow');
           assert.deepEqual(d.action.args, [{ source: 'finnhub' }]);
-          await triggerSchedule(client, id);
+          await triggerSchedule(client, env.config, id);
           let status = '';
           for (let i = 0; i < 60 && status !== 'COMPLETED'; i++) {
-            const run = (await describeSchedule(client, id)).info.recentActions.at(-1);
+            const run = (await describeSchedule(client, env.config, id)).info.recentActions.at(-1);
             if (run) status = (await client.workflow.getHandle(run.action.workflow.workflowId).describe()).status.name;
             if (status === 'FAILED') break;
             if (status !== 'COMPLETED') await sleep(500);
           }
           assert.equal(status, 'COMPLETED');
         } finally {
-          await deleteSchedule(client, id);
+          await deleteSchedule(client, env.config, id);
         }
       });
     });

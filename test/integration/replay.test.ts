@@ -32,8 +32,8 @@ const extra = [petsA, petsB, petsB, x, x, { ...x, amount: 999.99 }];
 /** The rule change: "pets" becomes a known category, and the weekday is derived upper-case. */
 const changed: StreamSpec = {
   ...transactionsStream,
-  validate: (v) => {
-    const r = validateTransaction((v as { category?: unknown }).category === 'pets' ? { ...(v as object), category: 'entertainment' } : v);
+  validate: (v, context) => {
+    const r = validateTransaction((v as { category?: unknown }).category === 'pets' ? { ...(v as object), category: 'entertainment' } : v, context);
     return r.ok ? { ok: true, row: { ...r.row, event_dayofweek: String(r.row.event_dayofweek).toUpperCase() } } : r;
   },
 };

@@ -34,7 +34,7 @@ describe('etl schedule', () => {
       await assert.rejects(createSchedule(client, env.config, { id, what: 'pipeline', stream: 'transactions', everyMs: HOUR, overlap: 'skip' }),
         (err: unknown) => err instanceof EtlError && err.code === 'SCHEDULE_EXISTS' && err.message.includes('etl schedule update'));
 
-      const listed = (await listSchedules(client)).find((s) => s.id === id);
+      const listed = (await listSchedules(client, env.config)).find((s) => s.id === id);
       assert.ok(listed, 'listed');
       assert.equal(listed.spec, 'every 3600s');
       assert.equal(listed.nextRuns.length, 2);
@@ -43,7 +43,7 @@ describe('etl schedule', () => {
 
       const runsDone = async (n: number) => {
         for (let i = 0; i < 120; i++) {
-          const d = await describeSchedule(client, id);
+          const d = await describeSchedule(client, env.config, id);
           const runs = d.info.recentActions.filter((a) => a.action.type === 'startWorkflow');
           if (runs.length >= n && d.info.runningActions.length === 0) {
             const statuses = await Promise.all(runs.map((r) => client.workflow.getHandle(r.action.workflow.workflowId).describe().then((x) => x.status.name)));
@@ -54,7 +54,7 @@ describe('etl schedule', () => {
         throw new Error(`fewer than ${n} completed runs of ${id}`);
       };
 
-      await triggerSchedule(client, id);
+      await triggerSchedule(client, env.config, id);
       const [first] = await runsDone(1);
       assert.match(first!, new RegExp(`^${id}-\\d{4}-\\d\\d-\\d\\dT`), 'runs get readable, time-stamped ids');
       const count = async () => (await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM transactions_flat')).rows[0]!.n;
@@ -76,20 +76,20 @@ describe('etl schedule', () => {
       assert.ok(runs.length >= 3, `backfill started runs: ${runs.join(', ')}`);
       assert.equal(await count(), 2_000, 'runs over data already loaded change nothing');
 
-      await pauseSchedule(client, id, true, 'maintenance');
+      await pauseSchedule(client, env.config, id, true, 'maintenance');
       // describe is authoritative; list reads the visibility store, which catches up a moment later.
-      const paused = (await describeSchedule(client, id)).state;
+      const paused = (await describeSchedule(client, env.config, id)).state;
       assert.deepEqual([paused.paused, paused.note], [true, 'maintenance']);
-      await pauseSchedule(client, id, false);
+      await pauseSchedule(client, env.config, id, false);
 
-      await deleteSchedule(client, id);
+      await deleteSchedule(client, env.config, id);
       let stillListed = true;
       for (let i = 0; i < 20 && stillListed; i++) {
-        stillListed = (await listSchedules(client)).some((s) => s.id === id);
+        stillListed = (await listSchedules(client, env.config)).some((s) => s.id === id);
         if (stillListed) await sleep(500);
       }
       assert.equal(stillListed, false);
-      await assert.rejects(describeSchedule(client, id), (err: unknown) => err instanceof EtlError && err.code === 'SCHEDULE_NOT_FOUND');
+      await assert.rejects(describeSchedule(client, env.config, id), (err: unknown) => err instanceof EtlError && err.code === 'SCHEDULE_NOT_FOUND');
     });
   });
 });

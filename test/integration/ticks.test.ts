@@ -19,11 +19,14 @@ import { tickId, type TickEvent } from '../../streams/ticks/schema';
 import { simulateTicks, type SimulatorOptions } from '../../streams/ticks/simulator';
 import type { StreamSpec } from '../../streams/types';
 import type { PipelineResult, ReplayResult } from '../../workflows';
+import { recentRegularSessionStart } from '../support/sessions';
 import { isolatedEnv, runPipeline, withWorker, type TestEnv } from './harness';
 
 const ROWS = 6_000;
 const MINUTE = 60_000;
-const sim: SimulatorOptions = { seed: 21, symbols: ['AAPL', 'BTC-USD', 'ETH-USD'], startMs: Date.now() - 4 * 3_600_000, intervalMs: 2_000 };
+// In a regular session of the stock, whenever the test runs: a window ending "now" held no AAPL
+// tick at all on a run at 07:10 UTC.
+const sim: SimulatorOptions = { seed: 21, symbols: ['AAPL', 'BTC-USD', 'ETH-USD'], startMs: recentRegularSessionStart(), intervalMs: 2_000 };
 const generated = (() => {
   const it = simulateTicks(sim);
   return Array.from({ length: ROWS }, () => it.next().value as TickEvent);
@@ -105,7 +108,7 @@ describe('ticks stream end to end', () => {
     assert.equal(first.quality.passed, true, JSON.stringify(first.quality.checks.filter((c) => !c.passed)));
     assert.ok(first.quality.checks.some((c) => c.name === 'accepted_values_session'));
     for (const t of [generated[0]!, generated[1_234]!, generated[ROWS - 1]!]) {
-      const r = validateTick(t);
+      const r = validateTick(t, { referenceTimeMs: Date.parse(t.event_ts) });
       assert.ok(r.ok);
       const { rows } = await env.pool.query(
         `SELECT tick_id::text, symbol, source, asset_class, to_char(event_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS event_ts,
@@ -218,8 +221,8 @@ describe('ticks stream end to end', () => {
     // A rule change that re-derives every price: the candles must follow the updated flat rows.
     const plusOne: StreamSpec = {
       ...ticksStream,
-      validate: (v) => {
-        const res = validateTick(v);
+      validate: (v, context) => {
+        const res = validateTick(v, context);
         return res.ok ? { ok: true, row: { ...res.row, price: decimalString(Number(res.row.price) + 1, 8) } } : res;
       },
     };
@@ -256,7 +259,7 @@ describe('ticks stream end to end', () => {
       const ms = bucket + 1_000 + (offset + i) * 97;
       const value = JSON.stringify({ ...generated[0]!, symbol: 'BTC-USD', asset_class: 'crypto', tick_id: tickId('simulator', 'BTC-USD', ms), event_ts: new Date(ms).toISOString(), price: BASE_PRICE + offset + i });
       const record = { topic: 'concurrency-test', partition: 0, offset: String(offset + i), timestamp: String(ms), key: null, value, encoding: 'utf8' as const };
-      const r = classifyRecord(ticksStream, record);
+      const r = classifyRecord(ticksStream, record, { referenceTimeMs: ms });
       assert.ok(r.ok);
       return JSON.stringify(silverDoc(r.row, record));
     });

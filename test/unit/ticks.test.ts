@@ -13,14 +13,13 @@ const at = (iso: string) => Date.parse(iso);
 const take = <T>(it: Iterator<T>, n: number): T[] => Array.from({ length: n }, () => it.next().value as T);
 
 describe('tick schema and enrichment', () => {
-  const now = () => at('2026-11-24T00:00:00Z');
   const base: TickEvent = {
     tick_id: tickId('yahoo', 'AAPL', at('2026-11-23T15:04:05.678Z')), symbol: ' aapl ', source: 'yahoo', asset_class: 'stock',
     event_ts: '2026-11-23T10:04:05.678-05:00', price: 187.23, volume: 1500, currency: 'usd', exchange: ' NASDAQ ',
   };
 
   it('derives the flat row: UTC calendar, UTC minute, New York session, decimal strings', () => {
-    const row = enrichTick(tickSchema(now).parse(base));
+    const row = enrichTick(tickSchema().parse(base));
     const expected: FlatTick = {
       tick_id: base.tick_id, symbol: 'AAPL', source: 'yahoo', asset_class: 'stock', event_ts: '2026-11-23T15:04:05.678Z',
       event_date: '2026-11-23', event_hour: 15, event_dayofweek: 'Monday', minute_ts: '2026-11-23T15:04:00.000Z', session: 'regular',
@@ -30,7 +29,7 @@ describe('tick schema and enrichment', () => {
   });
 
   it('keeps a missing volume and exchange as null, and crypto as continuous', () => {
-    const row = enrichTick(tickSchema(now).parse({ ...base, symbol: 'BTC-USD', asset_class: 'crypto', event_ts: '2026-11-22T03:00:59.999Z', volume: null, exchange: undefined }));
+    const row = enrichTick(tickSchema().parse({ ...base, symbol: 'BTC-USD', asset_class: 'crypto', event_ts: '2026-11-22T03:00:59.999Z', volume: null, exchange: undefined }));
     assert.equal(row.volume, null);
     assert.equal(row.exchange, null);
     assert.equal(row.session, 'continuous');
@@ -115,11 +114,11 @@ describe('tick simulator', () => {
   });
 
   it('makes ticks that pass validation, keyed by tickId, in strictly increasing time', () => {
-    const now = () => at('2026-11-24T00:00:00Z');
-    const schema = tickSchema(now);
+    const archivedAt = { referenceTimeMs: at('2026-11-24T00:00:00Z') };
     let previous = opts.startMs - 1;
     for (const t of ticks) {
-      schema.parse(t);
+      const r = validateTick(t, archivedAt);
+      assert.ok(r.ok, JSON.stringify(r));
       const ms = Date.parse(t.event_ts);
       assert.ok(ms > previous, `${t.event_ts} after ${new Date(previous).toISOString()}`);
       previous = ms;
@@ -182,7 +181,7 @@ describe('tick simulator', () => {
   });
 
   it('publishes messages keyed by symbol with the event time as timestamp, resumable at an index', () => {
-    const options = ticksSynthetic.resolve({ symbols: ['msft', 'ETH-USD'], startMs: at('2026-11-20T15:00:00Z'), seed: 3 }, { rows: 10, nowMs: Date.now() });
+    const options = ticksSynthetic.resolve({ symbols: ['msft', 'ETH-USD'], startMs: at('2026-11-20T15:00:00Z'), seed: 3 }, { rows: 10, nowMs: at('2026-11-24T00:00:00Z') });
     const messages = take(ticksSynthetic.messages(options, 0), 40);
     for (const m of messages) {
       const tick = JSON.parse(m.value) as TickEvent;
@@ -194,14 +193,17 @@ describe('tick simulator', () => {
   });
 
   it('refuses bad generator options as a usage error', () => {
-    assert.throws(() => ticksSynthetic.resolve({ symbols: ['AAPL', 'aapl'] }, { rows: 10, nowMs: Date.now() }), /USAGE|each symbol once/);
-    assert.throws(() => ticksSynthetic.resolve({ symbols: ['NOT A SYMBOL'] }, { rows: 10, nowMs: Date.now() }), (err: Error & { code?: string }) => err.code === 'USAGE');
+    const nowMs = at('2026-11-24T00:00:00Z');
+    assert.throws(() => ticksSynthetic.resolve({ symbols: ['AAPL', 'aapl'] }, { rows: 10, nowMs }), /USAGE|each symbol once/);
+    assert.throws(() => ticksSynthetic.resolve({ symbols: ['NOT A SYMBOL'] }, { rows: 10, nowMs }), (err: Error & { code?: string }) => err.code === 'USAGE');
     assert.throws(() => take(ticksSynthetic.messages({ seed: 1, symbols: [] }, 0), 1), (err: Error & { code?: string }) => err.code === 'USAGE');
   });
 });
 
 describe('ticks quarantine codes', () => {
-  const good = take(simulateTicks({ seed: 1, symbols: ['AAPL', 'BTC-USD'], startMs: Date.now() - 3_600_000, intervalMs: 1_000 }), 1)[0]!;
+  // A Monday in the regular session, so the first tick is the stock's; archived an hour later.
+  const good = take(simulateTicks({ seed: 1, symbols: ['AAPL', 'BTC-USD'], startMs: at('2026-11-23T15:00:00Z'), intervalMs: 1_000 }), 1)[0]!;
+  const archivedAt = { referenceTimeMs: at('2026-11-23T16:00:00Z') };
   const record = (value: string | null) => ({ topic: 'ticks', partition: 0, offset: '1', timestamp: '0', key: null, value, encoding: 'utf8' as const });
   const cases: [string, unknown, string][] = [
     ['missing symbol', { ...good, symbol: undefined }, 'MISSING_FIELD'],
@@ -217,22 +219,26 @@ describe('ticks quarantine codes', () => {
     ['symbol with a space', { ...good, symbol: 'AA PL' }, 'INVALID_VALUE'],
     ['currency not ISO', { ...good, currency: 'DOLLARS' }, 'INVALID_VALUE'],
     ['event time in seconds, not an ISO string', { ...good, event_ts: 1_700_000_000 }, 'WRONG_TYPE'],
-    ['event time in the future', { ...good, event_ts: new Date(Date.now() + 2 * 3_600_000).toISOString() }, 'INVALID_VALUE'],
+    ['event time in the future', { ...good, event_ts: '2026-11-23T18:00:00Z' }, 'INVALID_VALUE'],
+    ['event time over 20 years before the archive', { ...good, event_ts: '2006-11-01T00:00:00Z' }, 'INVALID_VALUE'],
     ['unparseable event time', { ...good, event_ts: 'yesterday-ish' }, 'INVALID_VALUE'],
+    ['event time without an offset', { ...good, event_ts: '2026-11-23T15:04:05' }, 'INVALID_VALUE'],
+    ['event date without a time', { ...good, event_ts: '2026-11-23' }, 'INVALID_VALUE'],
     ['invalid tick_id', { ...good, tick_id: 'tick-1' }, 'INVALID_VALUE'],
   ];
   for (const [name, value, code] of cases) {
     it(`${name} is ${code}`, () => {
-      const r = classifyRecord(ticksStream, record(JSON.stringify(value)));
+      const r = classifyRecord(ticksStream, record(JSON.stringify(value)), archivedAt);
       assert.equal(r.ok, false, name);
       if (!r.ok) assert.equal(r.code, code, r.reason);
     });
   }
 
   it('accepts a simulated tick and extra fields (kept in the payload)', () => {
-    const r = classifyRecord(ticksStream, record(JSON.stringify({ ...good, bid: 1, ask: 2 })));
+    const r = classifyRecord(ticksStream, record(JSON.stringify({ ...good, bid: 1, ask: 2 })), archivedAt);
     assert.ok(r.ok);
-    assert.deepEqual(validateTick(good).ok, true);
+    assert.equal(good.asset_class, 'stock');
+    assert.deepEqual(validateTick(good, archivedAt).ok, true);
   });
 
   it('declares its tables, key and accepted values for the quality checks', () => {

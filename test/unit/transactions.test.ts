@@ -7,6 +7,8 @@ import { transactionSchema } from '../../streams/transactions/schema';
 import { STATUSES } from '../../streams/transactions/vocabulary';
 
 const opts = { seed: 7, startMs: Date.parse('2026-11-20T00:00:00Z'), windowMs: 86_400_000 };
+/** The reference time validation judges event times against: here, an archive just after the window. */
+const archivedAt = { referenceTimeMs: Date.parse('2026-11-21T00:05:00Z') };
 
 describe('synthetic transactions', () => {
   it('are a pure function of (seed, index)', () => {
@@ -20,7 +22,7 @@ describe('synthetic transactions', () => {
     const ids = new Set<string>();
     for (let i = 0; i < 5_000; i++) {
       const t = syntheticTransaction(i, opts);
-      const r = validateTransaction(t);
+      const r = validateTransaction(t, archivedAt);
       assert.ok(r.ok, `event ${i} invalid: ${JSON.stringify(r)}`);
       assert.ok(t.amount >= 5 && t.amount <= 750, `amount ${t.amount}`);
       const ts = Date.parse(t.event_ts);
@@ -40,7 +42,7 @@ describe('enrichment', () => {
   });
 
   it('derives date, hour and weekday in UTC and formats the amount with 2 decimals', () => {
-    const parsed = transactionSchema(() => Date.parse('2026-11-23T00:00:00Z')).parse({
+    const parsed = transactionSchema().parse({
       transaction_id: 'A3BB189E-8BF9-3888-9912-ACE4E6543002', event_ts: '2026-11-22T23:30:00+02:00', user_id: '42',
       amount: '12.5', merchant: ' Fnac ', category: 'electronics', city: 'Lyon', status: 'approved', payment_method: 'card', currency: 'eur',
     });
@@ -53,7 +55,7 @@ describe('enrichment', () => {
 });
 
 describe('validation reasons', () => {
-  const good = syntheticTransaction(1, { ...opts, startMs: Date.now() - 86_400_000 });
+  const good = syntheticTransaction(1, opts);
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['missing field', { ...good, merchant: undefined }, 'MISSING_FIELD', /merchant/],
     ['missing enum field', { ...good, city: undefined }, 'MISSING_FIELD', /city/],
@@ -67,13 +69,18 @@ describe('validation reasons', () => {
     ['unparseable time', { ...good, event_ts: 'yesterday' }, 'INVALID_VALUE', /ISO-8601/],
     ['far future', { ...good, event_ts: '2999-01-01T00:00:00Z' }, 'INVALID_VALUE', /future/],
     ['far past', { ...good, event_ts: '1999-01-01T00:00:00Z' }, 'INVALID_VALUE', /past/],
+    ['just over a day after the archive', { ...good, event_ts: '2026-11-22T00:05:00.001Z' }, 'INVALID_VALUE', /future: more than 1 day after the record was archived \(2026-11-21T00:05:00.000Z\)/],
+    ['no UTC offset', { ...good, event_ts: '2026-11-20T10:00:00' }, 'INVALID_VALUE', /event_ts has no UTC offset/],
+    ['a date without a time', { ...good, event_ts: '2026-11-20' }, 'INVALID_VALUE', /ISO-8601 timestamp with an offset/],
+    ['a basic-format offset', { ...good, event_ts: '2026-11-20T10:00:00+0530' }, 'INVALID_VALUE', /ISO-8601 timestamp with an offset/],
+    ['an RFC 2822 date', { ...good, event_ts: 'Fri, 20 Nov 2026 10:00:00 GMT' }, 'INVALID_VALUE', /ISO-8601/],
     ['unknown status', { ...good, status: 'STOLEN' }, 'UNKNOWN_VALUE', /status/],
     ['unknown category', { ...good, category: 'weapons' }, 'UNKNOWN_VALUE', /category/],
     ['unknown currency', { ...good, currency: 'XYZ' }, 'UNKNOWN_VALUE', /currency/],
   ];
   for (const [name, value, code, reason] of cases) {
     it(`${name} -> ${code}`, () => {
-      const r = validateTransaction(value);
+      const r = validateTransaction(value, archivedAt);
       assert.equal(r.ok, false);
       if (!r.ok) {
         assert.equal(r.code, code);
@@ -83,6 +90,13 @@ describe('validation reasons', () => {
   }
 
   it('keeps unknown extra fields out of the way (valid, not an error)', () => {
-    assert.equal(validateTransaction({ ...good, loyalty_tier: 'gold' }).ok, true);
+    assert.equal(validateTransaction({ ...good, loyalty_tier: 'gold' }, archivedAt).ok, true);
+  });
+
+  it('reads an explicit offset as written, and exactly a day after the archive is still accepted', () => {
+    const r = validateTransaction({ ...good, event_ts: '2026-11-21T05:35:00+05:30' }, archivedAt);
+    assert.ok(r.ok);
+    assert.equal(r.row.event_ts, '2026-11-21T00:05:00.000Z');
+    assert.equal(validateTransaction({ ...good, event_ts: '2026-11-22T00:05:00Z' }, archivedAt).ok, true);
   });
 });
