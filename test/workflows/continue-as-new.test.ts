@@ -3,10 +3,10 @@
 // Whatever run a piece of work lands in, it is done once and the chain's totals add up.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startWorkflowEnv, type WorkflowTestEnv } from './env';
+import { startWorkflowEnv, waitUntil, type WorkflowTestEnv } from './env';
 import { FakeWindow } from './fake-replay';
 import { FakeWorkQueue, type ArchiveStep } from './fake-work-queue';
-import { assertPipelineRun, assertReplayed, runPipeline, runReplay } from './runs';
+import { assertPipelineRun, assertReplayed, assertStreamRun, runPipeline, runReplay, runStream } from './runs';
 
 const SUGGEST_AT = 40;
 // workflows/objects.ts: objects per look-up of the work queue or the window.
@@ -47,5 +47,20 @@ describe('continue-as-new when Temporal suggests it', { timeout: 60_000 }, () =>
     assert.deepEqual(w.listings, [0, 1, 2, 3].map((page) => (page === 0 ? 0 : w.ids[page * PAGE - 1])), 'each page after the last id of the one before, across runs');
     assert.deepEqual(w.listingRuns, [...w.listingRuns].sort((a, b) => a - b), 'pages in run order');
     assertReplayed(w, run);
+  });
+
+  it('stream: the loader ends the follower when Temporal suggests it, without iterationsPerRun', async () => {
+    const q = new FakeWorkQueue();
+    // From the third run on, the loader keeps long-polling: the chain waits for the stop there.
+    q.holdEmptyPolls = (run) => !q.log.includes(`follow:start:${run}`) || run >= 3;
+    const run = await runStream(t, q, { atStart: 2, atStop: 1 }, { flushIntervalMs: 1_000, pollWaitMs: 20 }, async (id) => {
+      await waitUntil('a third run began', () => q.runIds.length >= 3);
+      await t.env.client.workflow.getHandle(id).signal('stop');
+    });
+
+    await assertChain(run.workflowId, q.runIds);
+    assert.ok(q.runIds.length >= 3);
+    assert.equal(q.followerCancellations, q.runIds.length, 'each run ended its follower');
+    assertStreamRun(q, run);
   });
 });
