@@ -1,6 +1,7 @@
 // Continue-as-new when Temporal suggests it: this file's server suggests it once a history holds
 // SUGGEST_AT events (the default is thousands), so each workflow hands over after a few steps.
-// Whatever run a piece of work lands in, it is done once and the chain's totals add up.
+// Whatever run a piece of work lands in, it is done once and the chain's totals add up, parked
+// objects included.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startWorkflowEnv, waitUntil, type WorkflowTestEnv } from './env';
@@ -14,17 +15,18 @@ const PAGE = 32;
 
 let t: WorkflowTestEnv;
 before(async () => {
-  t = await startWorkflowEnv({ 'limit.historyCount.suggestContinueAsNew': SUGGEST_AT });
+  // The parking case fails activities on purpose: the SDK need not warn about each.
+  t = await startWorkflowEnv({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_AT }, sdkLogLevel: 'ERROR' });
 });
 after(async () => {
   await t?.teardown();
 });
 
-/** Every run but the last continued as new; the last completed. */
-async function assertChain(workflowId: string, runIds: string[]): Promise<void> {
+/** Every run but the last continued as new; the last ended as `last`. */
+async function assertChain(workflowId: string, runIds: string[], last: 'COMPLETED' | 'FAILED' = 'COMPLETED'): Promise<void> {
   assert.ok(runIds.length >= 2, `more than one run (saw ${runIds.length})`);
   const statuses = await Promise.all(runIds.map(async (runId) => (await t.env.client.workflow.getHandle(workflowId, runId).describe()).status.name));
-  assert.deepEqual(statuses, [...runIds.slice(1).map(() => 'CONTINUED_AS_NEW'), 'COMPLETED']);
+  assert.deepEqual(statuses, [...runIds.slice(1).map(() => 'CONTINUED_AS_NEW'), last]);
 }
 
 describe('continue-as-new when Temporal suggests it', { timeout: 60_000 }, () => {
@@ -37,6 +39,19 @@ describe('continue-as-new when Temporal suggests it', { timeout: 60_000 }, () =>
     for (const obj of q.objects.values()) assert.equal(obj.loadedInRun, obj.writtenInRun, `object ${obj.id} loaded before its run handed over`);
     assertPipelineRun(q, run);
     assert.equal(run.result.objectsArchived, 36);
+  });
+
+  it('pipeline: an object parked in the first run is carried to the last, which fails naming it', async () => {
+    const q = new FakeWorkQueue();
+    q.failing.set(2, 'load');
+    const steps: ArchiveStep[] = [...Array.from({ length: 11 }, () => ({ objects: 3, caughtUp: false })), { objects: 3, caughtUp: true }];
+    const run = await runPipeline(t, q, steps);
+
+    await assertChain(run.workflowId, q.runIds, 'FAILED');
+    assert.equal(q.objects.get(2)!.parked?.step, 'load');
+    assert.equal(q.parkCalls.length, 1, 'parked once, in the first run');
+    assertPipelineRun(q, run);
+    assert.equal(run.result.objectsLoaded, 35);
   });
 
   it('replay: a new run after a full page, the id cursor and the run key carried', async () => {

@@ -24,13 +24,17 @@ export interface WorkflowTestEnv {
   teardown(): Promise<void>;
 }
 
-/**
- * Starts a dev server and bundles workflows/. `dynamicConfig` sets server knobs (values as JSON),
- * e.g. a low history length at which Temporal suggests continue-as-new.
- */
-export async function startWorkflowEnv(dynamicConfig: Record<string, unknown> = {}): Promise<WorkflowTestEnv> {
+export interface WorkflowEnvOptions {
+  /** Server knobs (values as JSON), e.g. a low history length at which Temporal suggests continue-as-new. */
+  dynamicConfig?: Record<string, unknown>;
+  /** The SDK's log level: 'ERROR' where failing activities are the point of the test. */
+  sdkLogLevel?: 'WARN' | 'ERROR';
+}
+
+/** Starts a dev server and bundles workflows/. */
+export async function startWorkflowEnv({ dynamicConfig = {}, sdkLogLevel = 'WARN' }: WorkflowEnvOptions = {}): Promise<WorkflowTestEnv> {
   // Workers starting and stopping per test would fill the output; warnings and errors still show.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger(sdkLogLevel) });
   const extraArgs = Object.entries(dynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
   const [env, bundle] = await Promise.all([
     TestWorkflowEnvironment.createLocal({

@@ -4,7 +4,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ReplayCounts, ReplayObjectResult, WindowPage } from '../../activities/replay';
 import type { StubActivities } from './env';
-import { QUALITY_PASSED } from './fake-work-queue';
+import { failFor, PARKING_CODE, QUALITY_PASSED } from './fake-work-queue';
 
 const CODES = ['AMOUNT_NEGATIVE', 'CURRENCY_UNKNOWN'] as const;
 
@@ -31,9 +31,10 @@ export class FakeWindow {
 
   /**
    * `count` loaded objects with ids 3, 6, 9, …; `notLoaded` more in the window without a load yet
-   * (never listed); `raced` ids lost their load between the listing and the replay.
+   * (never listed); `raced` ids lost their load between the listing and the replay; the replay of
+   * `failing` ids fails for good.
    */
-  constructor(count: number, readonly notLoaded = 0, readonly raced = new Set<number>()) {
+  constructor(count: number, readonly notLoaded = 0, readonly raced = new Set<number>(), readonly failing = new Set<number>()) {
     this.ids = Array.from({ length: count }, (_, i) => 3 * (i + 1));
   }
 
@@ -56,6 +57,7 @@ export class FakeWindow {
         if (!this.ids.includes(id)) throw ApplicationFailure.nonRetryable(`object ${id} is not in the window`);
         this.replayCalls.set(id, (this.replayCalls.get(id) ?? 0) + 1);
         if (runKey) this.runKeys.add(runKey);
+        if (this.failing.has(id)) throw failFor(id, 'replay');
         // A raced object's counts are not zero here, so a replay that added them would show it.
         if (this.raced.has(id)) return { ...countsOf(id), bronzeObjectId: id, loadId: null, notLoaded: true, alreadyReplayed: false };
         return { ...countsOf(id), bronzeObjectId: id, loadId: id, notLoaded: false, alreadyReplayed: false };
@@ -74,13 +76,14 @@ export class FakeWindow {
 
   /** The totals a replay of the whole window reports, summed here from countsOf. */
   expectedTotals() {
-    const replayed = this.ids.filter((id) => !this.raced.has(id));
+    const replayed = this.ids.filter((id) => !this.raced.has(id) && !this.failing.has(id));
     const sum = (k: 'records' | 'inserted' | 'duplicates' | 'updated' | 'conflicts' | 'nowInvalid' | 'stillQuarantined' | 'rekeyed') =>
       replayed.reduce((n, id) => n + countsOf(id)[k], 0);
     const byCode: Record<string, number> = {};
     for (const id of replayed) for (const [code, n] of Object.entries(countsOf(id).nowInvalidByCode)) byCode[code] = (byCode[code] ?? 0) + n;
     return {
-      objectsDone: this.ids.length, objectsTotal: this.ids.length, objectsNotLoaded: this.notLoaded, afterId: this.ids.at(-1) ?? 0, objectsFailed: 0, failedSample: [] as string[],
+      objectsDone: this.ids.length, objectsTotal: this.ids.length, objectsNotLoaded: this.notLoaded, afterId: this.ids.at(-1) ?? 0, objectsFailed: this.failing.size,
+      failedSample: [...this.failing].map((id) => `#${id} ${PARKING_CODE}: object ${id}: replay failed for good`),
       records: sum('records'), inserted: sum('inserted'), duplicates: sum('duplicates'), updated: sum('updated'), conflicts: sum('conflicts'),
       nowInvalid: sum('nowInvalid'), nowInvalidByCode: byCode, stillQuarantined: sum('stillQuarantined'), rekeyed: sum('rekeyed'),
     };
@@ -88,6 +91,6 @@ export class FakeWindow {
 
   /** Every sample a replay may keep. */
   samples(): Set<string> {
-    return new Set(this.ids.filter((id) => !this.raced.has(id)).flatMap((id) => countsOf(id).nowInvalidSample));
+    return new Set(this.ids.filter((id) => !this.raced.has(id) && !this.failing.has(id)).flatMap((id) => countsOf(id).nowInvalidSample));
   }
 }

@@ -1,9 +1,12 @@
 // Stub activities for the pipeline and the continuous stream: an in-memory manifest of bronze
 // objects (the work queue) that archive or the follower write to and transform and load drain.
 // Every call is logged in order and counted per object, so a test can say "each object loaded
-// exactly once" and "aggregates after the last load"; hooks hold a call where a test needs it.
+// exactly once" and "aggregates after the last load"; hooks hold a call where a test needs it, and
+// objects set to fail for good are parked through the stub parkObject.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ArchiveResult, FollowResult, LoadResult, PendingObject, QualityResult, TransformResult } from '../../activities';
+import type { ArchiveResult, FollowResult, LoadResult, ParkInput, PendingObject, QualityResult, TransformResult } from '../../activities';
+import { toFailure } from '../../activities/failures';
+import { EtlError } from '../../lib/errors';
 import type { StubActivities } from './env';
 
 export interface FakeObject {
@@ -19,7 +22,15 @@ export interface FakeObject {
   loaded: boolean;
   /** Another workflow loads it between this run's listing and its load (a stream beside a scheduled run). */
   loadedElsewhere?: boolean;
+  /** Its transform or load fails for good (a permanent error code, as the activity wrapper reports it). */
+  failsAt?: 'transform' | 'load';
+  /** Parked: out of the work queue, with what the workflow said. */
+  parked?: ParkInput;
 }
+
+/** The permanent failure a stub's step ends with: the real wrapper's ApplicationFailure for a permanent EtlError. */
+export const PARKING_CODE = 'BRONZE_OBJECT_MISSING';
+export const failFor = (id: number, step: string) => toFailure(new EtlError(PARKING_CODE, `object ${id}: ${step} failed for good`), { attempt: 1, maxUnknownAttempts: 3 });
 
 // Fixed per-object outcomes, so a test knows its totals without asking the code under test.
 export const recordsOf = (id: number) => 10 + (id % 5);
@@ -53,6 +64,9 @@ export class FakeWorkQueue {
   /** Run ids of the workflow chain in the order their first activity ran. */
   readonly runIds: string[] = [];
   readonly qualityRunIds: string[] = [];
+  readonly parkCalls: ParkInput[] = [];
+  /** Objects (by id, when written) whose transform or load will fail for good. */
+  readonly failing = new Map<number, 'transform' | 'load'>();
   emptyListings = 0;
   maxLoadsAtOnce = 0;
   followerCancellations = 0;
@@ -77,7 +91,7 @@ export class FakeWorkQueue {
   write(count: number, run: number, preset: Partial<FakeObject> = {}): FakeObject[] {
     const written = Array.from({ length: count }, () => {
       const id = this.nextId++;
-      const obj: FakeObject = { id, records: recordsOf(id), writtenInRun: run, transformed: false, loaded: false, ...preset };
+      const obj: FakeObject = { id, records: recordsOf(id), writtenInRun: run, transformed: false, loaded: false, failsAt: this.failing.get(id), ...preset };
       this.objects.set(id, obj);
       return obj;
     });
@@ -87,14 +101,14 @@ export class FakeWorkQueue {
 
   unloaded(limit: number): PendingObject[] {
     return [...this.objects.values()]
-      .filter((o) => !o.loaded)
+      .filter((o) => !o.loaded && !o.parked)
       .slice(0, limit)
       .map((o) => ({ bronzeObjectId: o.id, objectKey: `bronze/${o.id}.ndjson`, recordCount: o.records, transformed: o.transformed }));
   }
 
-  /** What this workflow chain should count for objects `ids` (objects another workflow loaded count nothing). */
+  /** What this workflow chain should count for objects `ids` (objects another workflow loaded, or parked, count nothing). */
   expectedLoadTotals(ids: number[] = [...this.objects.keys()]) {
-    const ours = ids.map((id) => this.objects.get(id)!).filter((o) => !o.loadedElsewhere);
+    const ours = ids.map((id) => this.objects.get(id)!).filter((o) => !o.loadedElsewhere && !o.failsAt);
     const sum = (f: (o: FakeObject) => number) => ours.reduce((n, o) => n + f(o), 0);
     return {
       objectsLoaded: ours.length,
@@ -188,6 +202,7 @@ export class FakeWorkQueue {
         this.run();
         const obj = this.object(id);
         this.transformCalls.set(id, (this.transformCalls.get(id) ?? 0) + 1);
+        if (obj.failsAt === 'transform') throw failFor(id, 'transform');
         obj.transformed = true;
         const quarantined = quarantinedByTransform(id);
         return { bronzeObjectId: id, silverKey: `silver/${id}.ndjson`, records: obj.records, valid: obj.records - quarantined, quarantined };
@@ -197,6 +212,7 @@ export class FakeWorkQueue {
         const obj = this.object(id);
         if (!obj.transformed) throw ApplicationFailure.nonRetryable(`object ${id} loaded before it was transformed`);
         this.loadCalls.set(id, (this.loadCalls.get(id) ?? 0) + 1);
+        if (obj.failsAt === 'load') throw failFor(id, 'load');
         this.log.push(`load:start:${id}`);
         this.maxLoadsAtOnce = Math.max(this.maxLoadsAtOnce, ++this.loadsNow);
         try {
@@ -212,6 +228,15 @@ export class FakeWorkQueue {
         const duplicates = duplicatesOf(id);
         const conflicts = conflictsOf(id);
         return { bronzeObjectId: id, loadId: id, rowsIn: valid, inserted: valid - duplicates - conflicts, duplicates, conflicts, alreadyLoaded: false };
+      },
+      parkObject: async (input) => {
+        this.run();
+        this.parkCalls.push(input);
+        const obj = this.object(input.bronzeObjectId);
+        this.log.push(`park:${obj.id}`);
+        if (obj.loaded) return { parked: false };
+        obj.parked = input;
+        return { parked: true };
       },
       refreshAggregates: async () => {
         this.log.push(`aggregate:${this.run()}`);
