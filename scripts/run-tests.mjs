@@ -6,7 +6,7 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const kinds = process.argv.slice(2);
-const dirs = (kinds.length ? kinds : ['unit', 'integration']).map((k) => path.join(root, 'test', k));
+const dirs = (kinds.length ? kinds : ['unit', 'workflows', 'integration']).map((k) => path.join(root, 'test', k));
 
 function testFiles(dir) {
   return readdirSync(dir).flatMap((name) => {

@@ -136,11 +136,14 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamResult> 
   };
 
   for (let i = 0; ; i++) {
-    stage = followerDone ? 'draining' : 'following';
+    // Read before polling: only if the follower had ended did this poll see every object it will
+    // ever write. One that ends while the page loads may write more, which the next pass drains.
+    const followerEnded = followerDone;
+    stage = followerEnded ? 'draining' : 'following';
     let page: PendingObject[];
     poll = new CancellationScope();
     try {
-      page = await poll.run(() => awaitUnloadedObjects({ stream, limit: PAGE, waitMs: followerDone ? 0 : (input.pollWaitMs ?? POLL_WAIT_MS) }));
+      page = await poll.run(() => awaitUnloadedObjects({ stream, limit: PAGE, waitMs: followerEnded ? 0 : (input.pollWaitMs ?? POLL_WAIT_MS) }));
     } catch (err) {
       if (isCancellation(err) && followerDone) continue;
       throw err;
@@ -155,7 +158,7 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamResult> 
       state.iterations++;
       showTotals(state);
     }
-    if (followerDone && page.length < PAGE) break;
+    if (followerEnded && page.length < PAGE) break;
     if (loadedSinceAggregate && Date.now() - Date.parse(state.lastAggregateAt ?? state.startedAt) >= AGGREGATE_EVERY_MS) await aggregate();
     if (!followerDone && (workflowInfo().continueAsNewSuggested || i + 1 >= (input.iterationsPerRun ?? ITERATIONS_PER_RUN))) follower.cancel();
   }
