@@ -23,7 +23,17 @@ import { isolatedEnv, runPipeline, withWorker, type TestEnv } from './harness';
 
 const ROWS = 6_000;
 const MINUTE = 60_000;
-const sim: SimulatorOptions = { seed: 21, symbols: ['AAPL', 'BTC-USD', 'ETH-USD'], startMs: Date.now() - 4 * 3_600_000, intervalMs: 2_000 };
+/**
+ * The latest weekday 15:00 UTC at least 4 h ago: US regular-session time in winter and in summer, so
+ * the stock trades in the window too, whatever the time of day and day of week the test runs at.
+ */
+function recentSessionStart(now = Date.now()): number {
+  const d = new Date(now - 4 * 3_600_000);
+  d.setUTCHours(15, 0, 0, 0);
+  while (d.getTime() > now - 4 * 3_600_000 || d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() - 1);
+  return d.getTime();
+}
+const sim: SimulatorOptions = { seed: 21, symbols: ['AAPL', 'BTC-USD', 'ETH-USD'], startMs: recentSessionStart(), intervalMs: 2_000 };
 const generated = (() => {
   const it = simulateTicks(sim);
   return Array.from({ length: ROWS }, () => it.next().value as TickEvent);
