@@ -58,7 +58,12 @@ export class Follower {
       heartbeatInterval: 3_000,
       // An idle fetch returns after this long, so leaving the group on stop never waits longer.
       maxWaitTimeInMs: 1_000,
-      retry: { retries: 5 },
+      // Never a restart by kafkajs itself: it schedules one after a crash even when the consumer is
+      // disconnected meanwhile (its onCrash sets the timer after our disconnect cleared it), and that
+      // orphan rejoins the group and holds partitions while heartbeating for good (seen on a broker
+      // restart under chaos). A crash fails the attempt instead (CRASH with restart: false), and
+      // Temporal's retry brings a new consumer.
+      retry: { retries: 5, restartOnFailure: async () => false },
     });
     this.consumer = consumer;
     let fail: (err: unknown) => void = () => undefined;

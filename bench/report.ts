@@ -4,6 +4,7 @@
 import type { Config } from '../lib/config';
 import type { E2eFigures } from './e2e';
 import type { FreshnessFigures } from './freshness';
+import type { StartupFigures } from './startup';
 import type { Spread } from './stats';
 
 export interface Target { name: string; target: string; value: number; met: boolean; bottleneck: string | null }
@@ -36,6 +37,8 @@ export interface Results {
   /** The same backlog drained by 1 and by 2 worker processes on one task queue. */
   scale_out: ScaleOutFigures[];
   freshness: FreshnessFigures | null;
+  /** `etl --help` and `etl worker` start-up, from source (tsx) and built; null when not measured. */
+  startup: StartupFigures | null;
   /** Runs discarded because they failed (a server restarted under them) and made again. */
   retries: string[];
   targets: Target[];
@@ -98,6 +101,13 @@ export function markdown(r: Results): string {
     r.freshness
       ? `${f0(r.freshness.rate)} events/s for ${r.freshness.seconds} s, flush every ${f0(r.freshness.flush_interval_ms)} ms (achieved ${f0(r.freshness.achieved_rate)}/s, ${f0(r.freshness.produced)} events${r.freshness.drained ? '' : ', NOT drained'}): freshness p50 ${f0(r.freshness.freshness_p50_ms)} ms, p95 ${f0(r.freshness.freshness_p95_ms)} ms, p99 ${f0(r.freshness.freshness_p99_ms)} ms, max ${f0(r.freshness.freshness_max_ms)} ms; worker peak RSS ${f0(r.freshness.worker_peak_rss_mb)} MB`
       : 'not measured',
+    '', '## Start-up (from source through tsx, as bin/etl ran before `npm run build`, and built)', '',
+    ...(r.startup
+      ? [`Node ${r.startup.node}; \`etl --help\` until it exits (${r.startup.help_runs} runs), \`etl worker\` until Temporal lists it as a poller of its task queue (${r.startup.worker_runs} runs), milliseconds:`, '',
+        '| start | tsx min | tsx median | tsx max | built min | built median | built max |', '|---|---:|---:|---:|---:|---:|---:|',
+        `| etl --help | ${f0(r.startup.help_tsx_ms.min)} | ${f0(r.startup.help_tsx_ms.median)} | ${f0(r.startup.help_tsx_ms.max)} | ${f0(r.startup.help_built_ms.min)} | ${f0(r.startup.help_built_ms.median)} | ${f0(r.startup.help_built_ms.max)} |`,
+        `| etl worker (until it polls) | ${f0(r.startup.worker_tsx_ms.min)} | ${f0(r.startup.worker_tsx_ms.median)} | ${f0(r.startup.worker_tsx_ms.max)} | ${f0(r.startup.worker_built_ms.min)} | ${f0(r.startup.worker_built_ms.median)} | ${f0(r.startup.worker_built_ms.max)} |`]
+      : ['not measured']),
     ...(r.retries.length ? ['', `Runs made again after a failure: ${r.retries.join('; ')}`] : []),
     '', '## Targets (issue 5)', '',
     '| target | goal | measured | met | bottleneck |', '|---|---|---:|---|---|',

@@ -9,9 +9,10 @@ import { e2eRun, type E2eFigures } from './e2e';
 import { freshnessRun, type FreshnessFigures } from './freshness';
 import { evaluateTargets, markdown, type Results, type ScaleOutFigures } from './report';
 import { stageRun, type StageFigures } from './stages';
+import { startupRun, type StartupFigures } from './startup';
 import { spread, type Spread } from './stats';
 
-export const STAGES = ['stages', 'e2e', 'scaling', 'freshness', 'workers'] as const;
+export const STAGES = ['stages', 'e2e', 'scaling', 'freshness', 'workers', 'startup'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface BenchOptions {
@@ -115,6 +116,12 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
     freshness = await again('continuous mode', say, () => freshnessRun(base, options.rate, options.durationS, options.seed, options.flushMs, say), retries);
   }
 
+  let startup: StartupFigures | null = null;
+  if (want('startup')) {
+    say(`start-up times: etl --help and etl worker, from source (tsx) and built`);
+    startup = await again('start-up times', say, () => startupRun(base, options.runs, say), retries);
+  }
+
   const producerFigures = [...stageRuns.map((r) => r.producer_events_per_s), ...(main ? [main.producer_events_per_s] : [])];
   const date = new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
   const partial: Omit<Results, 'targets'> = {
@@ -134,7 +141,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
       ARCHIVE_MAX_RECORDS_PER_OBJECT: base.ARCHIVE_MAX_RECORDS_PER_OBJECT, ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: base.ARCHIVE_MAX_OBJECTS_PER_ACTIVITY,
       PIPELINE_OBJECT_CONCURRENCY: base.PIPELINE_OBJECT_CONCURRENCY, STREAM_FLUSH_INTERVAL_MS: base.STREAM_FLUSH_INTERVAL_MS, KAFKA_TOPIC_PARTITIONS: base.KAFKA_TOPIC_PARTITIONS,
     },
-    stages, e2e, scale_out: scaleOut, freshness, retries,
+    stages, e2e, scale_out: scaleOut, freshness, startup, retries,
   };
   const results: Results = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(options.outDir, { recursive: true });

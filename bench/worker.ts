@@ -25,7 +25,7 @@ export async function startWorker(env: BenchEnv, say: (line: string) => void, cp
     : {};
   const worker = new ChaosWorker({ ...env.workerEnv, ...profiling }, logFile, say);
   await worker.start();
-  // The identity is `<pid>@<host>` of the node process that runs the worker (bin/etl wraps it).
+  // The identity is `<pid>@<host>` of the node process that runs the worker (bin/etl execs it).
   const pid = Number(worker.identity!.split('@')[0]);
   let peak = 0;
   return {

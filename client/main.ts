@@ -1,6 +1,5 @@
 // Entry point of `etl`: exit 0 on success, 1 on failure, 2 on a usage error. Known failures print
 // one actionable line; anything else prints its stack, since it is a bug.
-import './quiet-warnings';
 import { CommanderError } from 'commander';
 import { loadConfig } from '../lib/config';
 import { isEtlError } from '../lib/errors';

@@ -1,6 +1,6 @@
 // The `etl` command tree. Config is read per command (so --help works with a broken .env);
 // each action returns an exit code.
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { buildClients, type Clients } from '../lib/clients';
 import { EtlError } from '../lib/errors';
 import { getStream, streamNames } from '../streams';
@@ -36,7 +36,7 @@ import {
   triggerSchedule, updateSchedule, type OverlapName,
 } from './commands/schedule';
 import { SCHEDULABLE_NAMES } from './commands/schedulable';
-import { formatStatusTable, stackDown, stackStatus, stackUp } from './stack';
+import { formatStatusTable, SERVICE_NAMES, stackDown, stackReset, stackStatus, stackUp, type ServiceName } from './stack';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
@@ -79,6 +79,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   stack.command('down').description('stop the services this project started (data is kept)')
     .addHelpText('after', '\nExample:\n  $ etl stack down')
     .action(async () => stackDown(loadConfig(), { log: say }));
+  stack.command('reset').description('stop one service and delete its data, so the next `stack up` starts it empty')
+    .addArgument(new Argument('<service>', 'the service whose data goes').choices(SERVICE_NAMES))
+    .addHelpText('after', '\nInstalled servers and download caches stay. For Kafka data this Kafka cannot open, `etl stack up` names it.\n\nExample:\n  $ etl stack reset kafka && etl stack up')
+    .action(async (service: ServiceName) => stackReset(loadConfig(), service, { log: say }));
   stack.command('status').description('each service: state, address, pid, log file')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ etl stack status\n  $ etl stack status --json')

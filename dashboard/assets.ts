@@ -4,10 +4,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../lib/config';
 
 export interface Asset { body: Buffer; type: string; etag: string }
 
-const PUBLIC_DIR = path.join(__dirname, 'public');
+// From the checkout, not from __dirname: the built dashboard (dist/dashboard) serves the same files.
+const PUBLIC_DIR = path.join(PROJECT_ROOT, 'dashboard', 'public');
 // chart.js exports only its module entry points; its UMD build sits next to the CommonJS one.
 const CHART_JS_DIST = path.dirname(require.resolve('chart.js'));
 // The markets view's candlesticks: chartjs-chart-financial, with luxon as Chart.js's date adapter

@@ -18,7 +18,10 @@ const symbolList = z
 const perMarketSource = (value: string, example: string) =>
   z.string().regex(new RegExp(`^((yahoo|finnhub|cryptocompare)=${value})(,(yahoo|finnhub|cryptocompare)=${value})*$`), `expected source=value pairs, e.g. ${example}`);
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** Running the build (dist/lib/config.js, see scripts/build.mjs) rather than the sources through tsx. */
+export const RUNNING_BUILT = __filename.endsWith('.js');
+/** The checkout: the parent of lib/, or of dist/lib/ when built. */
+export const PROJECT_ROOT = path.resolve(__dirname, RUNNING_BUILT ? '../..' : '..');
 
 /** Each entry: env name -> schema with its documented default. `.env.example` mirrors this list. */
 export const configSchema = z.object({

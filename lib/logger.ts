@@ -1,5 +1,8 @@
-// Structured JSON logs on stderr (stdout stays for command output people read or pipe).
-import pino, { type Logger } from 'pino';
+// Structured JSON logs on stderr (stdout stays for command output people read or pipe), or in a
+// file for a command that runs a worker inside a session a person watches (the demo).
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config';
 
 export type { Logger };
@@ -16,6 +19,14 @@ export function setLogContext(fn: LogContext | undefined): void {
   logContext = fn;
 }
 
+let destination: DestinationStream | undefined;
+
+/** Every logger created after this call appends its JSON lines to `file` instead of stderr. */
+export function logToFile(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  destination = pino.destination({ dest: file, append: true, sync: true });
+}
+
 export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>, bindings: Record<string, unknown> = {}): Logger {
   return pino(
     {
@@ -24,6 +35,6 @@ export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>, bindings: Record<st
       mixin: () => logContext?.() ?? {},
       redact: { paths: ['*.password', '*.secret', '*.secretAccessKey', '*.connectionString', 'DATABASE_URL', 'S3_SECRET_ACCESS_KEY'], censor: '[redacted]' },
     },
-    pino.destination(2),
+    destination ?? pino.destination(2),
   );
 }

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { PROJECT_ROOT, RUNNING_BUILT } from '../lib/config';
 import { ensureSearchAttributes } from '../lib/search-attributes';
 import { startLagMetrics } from './lag-metrics';
 import { installActivityLogContext } from './log-context';
@@ -11,6 +13,15 @@ export interface WorkerOptions {
   deps: ActivityDeps;
 }
 
+/**
+ * The built CLI runs the workflow bundle that `npm run build` made from the same sources (no webpack
+ * at start); from source (tsx: tests, development) the SDK bundles workflows/ itself, so an edit is
+ * picked up without a build.
+ */
+const workflowCode = () => RUNNING_BUILT
+  ? { workflowBundle: { codePath: path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js') } }
+  : { workflowsPath: require.resolve('../workflows') };
+
 /** A worker for every workflow and activity of the pipeline, on one task queue. */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   await ensureSearchAttributes(opts.connection, opts.namespace);
@@ -19,7 +30,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    ...workflowCode(),
     activities: createActivities(opts.deps),
     // Few, coarse activities: a handful at once keeps 2 cores busy without starving the servers.
     maxConcurrentActivityTaskExecutions: 8,

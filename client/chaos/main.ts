@@ -1,7 +1,6 @@
 // `npm run chaos`: the fault-injection run on the local stack, then its reconciliation report.
 // Exit codes like `etl`: 0 no discrepancy, 1 a discrepancy or a failure, 2 a usage error.
 // Progress goes to stderr, the report to stdout (so `--json` output can be piped).
-import '../quiet-warnings';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../../lib/config';

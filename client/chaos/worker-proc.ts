@@ -1,6 +1,6 @@
 // The worker of a chaos run: `bin/etl worker` as a separate process (as in production), which the
-// harness SIGKILLs and starts again. It runs in a process group of its own because bin/etl is a
-// wrapper (tsx) around the node process that does the work: killing the group kills both at once.
+// harness SIGKILLs and starts again. bin/etl execs node, so the child's pid is the worker's; it still
+// runs in a process group of its own, and a kill takes the whole group, so nothing it started lives on.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import os from 'node:os';
@@ -127,7 +127,7 @@ export class ChaosWorker {
     const child = this.child;
     if (child?.pid && child.exitCode === null && child.signalCode === null) {
       const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM'); // tsx passes it on to the worker, as with Ctrl-C in a terminal
+      child.kill('SIGTERM'); // the worker drains, as with Ctrl-C in a terminal
       const timer = setTimeout(() => {
         try {
           process.kill(-child.pid!, 'SIGKILL');

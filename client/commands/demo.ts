@@ -1,10 +1,13 @@
 // `npm run demo`: the whole product in one command, on the local stack.
+import path from 'node:path';
 import { buildClients } from '../../lib/clients';
 import { temporalUiUrl, type Config } from '../../lib/config';
+import { logToFile } from '../../lib/logger';
 import { setupAll } from '../../lib/setup';
 import { connectClient, connectWorkerConnection } from '../../lib/temporal';
 import { createWorker } from '../../worker/worker';
 import { stackUp } from '../stack';
+import { stackPaths } from '../stack/paths';
 import { fmt } from '../output';
 import { describeProduce, produce } from './produce';
 import { startPipeline, waitForPipeline } from './pipeline';
@@ -18,6 +21,11 @@ const DAY_MS = 86_400_000;
 export async function demo(config: Config, args: DemoArgs, say: (line: string) => void): Promise<boolean> {
   say('Starting the local stack (first run installs Temporal, Kafka, an S3 server and PostgreSQL; later runs take seconds)…');
   await stackUp(config, { log: (l) => say(`  ${l}`) });
+  // The terminal is for the person running the demo: the in-process worker's JSON logs (state
+  // changes, one line per object) go to a file, unless they asked for them with LOG_LEVEL=debug.
+  const workerLog = path.join(stackPaths(config).logs, 'demo-worker.log');
+  const logsHere = config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace';
+  if (!logsHere) logToFile(workerLog);
   const clients = buildClients(config);
   try {
     const setup = await setupAll(clients);
@@ -26,6 +34,7 @@ export async function demo(config: Config, args: DemoArgs, say: (line: string) =
     const connection = await connectWorkerConnection(config);
     const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, deps: clients });
     const workerRun = worker.run();
+    say(logsHere ? 'Worker running in this process; its JSON logs follow on stderr (LOG_LEVEL=debug)' : `Worker running in this process; its logs: ${workerLog}`);
     try {
       // Yesterday, day-aligned: the same seed on the same day produces the very same events, so a
       // second demo shows idempotency (everything is deduplicated) rather than doubling the data.

@@ -17,6 +17,7 @@ export { temporalBinary } from './temporal';
 export type { ServiceName } from './paths';
 
 const SERVICES: readonly StackService[] = [temporalService, kafkaService, s3Service, postgresService];
+export const SERVICE_NAMES: readonly ServiceName[] = SERVICES.map((s) => s.name);
 const PROBE_MS = 3000;
 
 export interface ServiceStatus {
@@ -78,7 +79,14 @@ async function upOne(svc: StackService, ctx: StackContext): Promise<void> {
     return;
   }
   const pidFile = paths.pidFile(svc.name);
-  const running = readLivePid(pidFile, svc.processMarker);
+  let running = readLivePid(pidFile, svc.processMarker);
+  const replace = running === undefined ? undefined : svc.outdated?.(running);
+  if (running !== undefined && replace) {
+    log(`${svc.name}: pid ${running} runs ${replace}, started by an earlier version of this project; stopping it to start the current one on the same data`);
+    await stopProcess(running, svc.stopSignal, svc.stopTimeoutMs);
+    rmSync(pidFile, { force: true });
+    running = undefined;
+  }
   if (running !== undefined) {
     // Ours but not (yet) healthy: still starting, or its setup (e.g. the app role) needs redoing.
     if (await probe(svc, cfg)) await finishStart(svc, ctx, running);
@@ -163,8 +171,7 @@ export async function stackDown(cfg: Config, opts: StackOptions = {}): Promise<v
  */
 export async function restartService(cfg: Config, name: ServiceName, opts: StackOptions = {}): Promise<{ stopMs: number; startMs: number }> {
   const log = opts.log ?? (() => {});
-  const svc = SERVICES.find((s) => s.name === name);
-  if (!svc) throw new EtlError('USAGE', `unknown service "${name}"; the stack has ${SERVICES.map((s) => s.name).join(', ')}`);
+  const svc = serviceNamed(name);
   const ctx: StackContext = { cfg, paths: stackPaths(cfg), log };
   return lockFor(cfg, log)(async () => {
     if (!managed(svc, cfg) || readLivePid(ctx.paths.pidFile(svc.name), svc.processMarker) === undefined) {
@@ -176,6 +183,29 @@ export async function restartService(cfg: Config, name: ServiceName, opts: Stack
     await upOne(svc, ctx);
     return { stopMs: starting - stopping, startMs: Date.now() - starting };
   });
+}
+
+/**
+ * Stops one service this stack runs and deletes its data folder, so the next `stack up` starts it
+ * empty (e.g. Kafka data that this Kafka cannot open). Installed servers and download caches stay.
+ */
+export async function stackReset(cfg: Config, name: ServiceName, opts: StackOptions = {}): Promise<void> {
+  const log = opts.log ?? (() => {});
+  const svc = serviceNamed(name);
+  if (!managed(svc, cfg)) throw new EtlError('USAGE', `${svc.name} at ${addressOf(svc, cfg)} is not on this machine's loopback, so its data is not managed here`);
+  const paths = stackPaths(cfg);
+  await lockFor(cfg, log)(async () => {
+    await downOne(svc, cfg, paths, log);
+    const dir = paths.data(svc.name);
+    rmSync(dir, { recursive: true, force: true });
+    log(`${svc.name}: deleted its data folder ${dir}; \`etl stack up\` starts it empty`);
+  });
+}
+
+function serviceNamed(name: string): StackService {
+  const svc = SERVICES.find((s) => s.name === name);
+  if (!svc) throw new EtlError('USAGE', `unknown service "${name}"; the stack has ${SERVICE_NAMES.join(', ')}`);
+  return svc;
 }
 
 export async function stackStatus(cfg: Config): Promise<ServiceStatus[]> {

@@ -23,11 +23,17 @@ export function readLivePid(pidFile: string, marker: string): number | undefined
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+  const cmdline = processCommandLine(pid);
+  if (cmdline === undefined) return pid; // no /proc (macOS): trust the live pid
+  return cmdline.includes(marker) ? pid : undefined;
+}
+
+/** The command line of a live process, arguments joined by spaces; undefined without /proc. */
+export function processCommandLine(pid: number): string | undefined {
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    return cmdline.includes(marker) ? pid : undefined;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
   } catch {
-    return pid; // no /proc (macOS): trust the live pid
+    return undefined;
   }
 }
 

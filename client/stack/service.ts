@@ -30,6 +30,11 @@ export interface StackService {
   ready?(ctx: StackContext): Promise<void>;
   /** Idempotent setup that needs a running server (PostgreSQL's app role and database). */
   afterStart?(ctx: StackContext): Promise<void>;
+  /**
+   * Why our running server must be replaced before use (e.g. "Kafka 3.9.1" when the stack now runs
+   * another version), or undefined when it is what `install` provides.
+   */
+  outdated?(pid: number): string | undefined;
   /** Throws (with the reason) unless the service does real work for the app. */
   health(cfg: Config, timeoutMs: number): Promise<void>;
 }

@@ -21,6 +21,9 @@ describe('npm run bench -- --quick', () => {
     const machine = json.machine as Record<string, unknown>;
     assert.ok(Number.isFinite(machine.cores) && Number.isFinite(machine.memory_mb));
     assert.match(String(json.commit), /^[0-9a-f]{40}$/);
+    const startup = json.startup as Record<string, { median: number }>;
+    for (const key of ['help_tsx_ms', 'help_built_ms', 'worker_tsx_ms', 'worker_built_ms']) assert.ok(Number.isFinite(startup[key]?.median), `startup.${key}`);
     assert.match(readFileSync(mdFile, 'utf8'), /\| target \| goal \| measured \| met \|/);
+    assert.match(readFileSync(mdFile, 'utf8'), /\| etl worker \(until it polls\) \|/);
   });
 });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { KAFKA_VERSION } from '../../client/stack/kafka-data';
 import { configSchema, PROJECT_ROOT } from '../../lib/config';
 
 interface ComposeService {
@@ -54,6 +55,20 @@ describe('docker-compose.yml', () => {
       assert.equal(compose.services.worker?.depends_on?.[name]?.condition, 'service_healthy');
     });
   }
+
+  it('runs the same Kafka release as the local stack (the official apache/kafka image)', () => {
+    assert.equal(compose.services.kafka?.image, `apache/kafka:${KAFKA_VERSION}`);
+  });
+
+  it('builds the worker on the Node line the project runs on, and runs the built worker', () => {
+    const dockerfile = readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
+    const launcher = readFileSync(path.join(PROJECT_ROOT, 'scripts', 'launch.mjs'), 'utf8');
+    const line = /export const NODE_LINE = (\d+);/.exec(launcher)![1];
+    const bases = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
+    assert.ok(bases.length > 0 && bases.every((b) => b!.startsWith(`node:${line}-`)), `FROM ${bases.join(', ')} (Node ${line} expected)`);
+    assert.match(dockerfile, /RUN npm run build/);
+    assert.match(dockerfile, /^CMD \[.*"dist\/client\/main\.js", "worker"\]/m);
+  });
 
   it('sets only configuration variables the app reads on the worker', () => {
     const known = new Set(Object.keys(configSchema.shape));
