@@ -3,6 +3,7 @@
 // list, so a new stream needs no hand-written SQL and no branch anywhere else.
 import type { z } from 'zod';
 import { ident } from '../lib/sql';
+import { rejectUnstorable } from './storable';
 import type { AcceptedValues, QuarantineCode, StreamSpec, SyntheticSource, ValidationResult } from './types';
 
 export interface ColumnDecl {
@@ -140,7 +141,8 @@ RETURNING f.${key}`;
   return {
     name: d.name,
     topic: d.topic ?? d.name,
-    validate: validatorFor(d.schema, d.enrich),
+    // A row PostgreSQL would refuse is quarantined here (UNSTORABLE_VALUE), not at load.
+    validate: rejectUnstorable(validatorFor(d.schema, d.enrich), [d.key, ...d.columns]),
     rawTable: d.rawTable,
     flatTable: d.flatTable,
     keyColumn: d.key.name,

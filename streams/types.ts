@@ -4,7 +4,8 @@
 export type QuarantineCode =
   | 'NULL_VALUE' | 'EMPTY_VALUE' | 'NOT_UTF8' | 'MALFORMED_JSON' | 'NOT_AN_OBJECT'
   | 'MISSING_FIELD' | 'WRONG_TYPE' | 'UNKNOWN_VALUE' | 'INVALID_VALUE'
-  | 'TOO_LARGE' | 'TOO_MANY_FIELDS' | 'CONFLICTING_DUPLICATE';
+  | 'TOO_LARGE' | 'TOO_MANY_FIELDS' | 'CONFLICTING_DUPLICATE'
+  | 'DUPLICATE_FIELD' | 'TOO_DEEP' | 'UNSTORABLE_VALUE' | 'ENRICH_FAILED' | 'SERIALIZE_FAILED' | 'LOAD_REJECTED';
 
 export type ValidationResult =
   | { ok: true; row: Record<string, unknown> }
