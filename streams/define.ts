@@ -106,6 +106,13 @@ JOIN (SELECT DISTINCT ON (${keyOf()}) ${keyOf()} AS id, doc->'payload' AS payloa
 LEFT JOIN ${raw} r ON r.${key} = k.id
 WHERE k.payload <> coalesce(r.payload, f.payload)`;
 
+  // A doc whose raw row is the one this load wrote (same lineage) is that row, not a duplicate of it.
+  const countDuplicatesSql = `
+SELECT count(*)::int AS n
+FROM staging JOIN ${raw} r ON r.${key} = ${keyOf()} AND r.payload = doc->'payload'
+WHERE (r.load_id, r.kafka_topic, r.kafka_partition, r.kafka_offset)
+      IS DISTINCT FROM ($1::bigint, doc->>'kafka_topic', (doc->>'kafka_partition')::int, (doc->>'kafka_offset')::bigint)`;
+
   const insertFromStagingSql = `
 WITH s AS (${firstPerKey}),
 raw AS (
@@ -153,6 +160,7 @@ RETURNING f.${key}`;
     acceptedValues,
     materializedViews: d.materializedViews ?? [],
     findConflictsSql,
+    countDuplicatesSql,
     insertFromStagingSql,
     updateFromStagingSql,
     afterMergeSql: d.afterMergeSql ?? [],

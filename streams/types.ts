@@ -41,6 +41,11 @@ export interface StreamSpec {
    */
   findConflictsSql: string;
   /**
+   * Counts (column `n`) the staged docs whose key is loaded with the same payload by another record
+   * than the doc itself (lineage differs): duplicates, from the comparison; $1 the load_id.
+   */
+  countDuplicatesSql: string;
+  /**
    * Inserts from the temp table `staging(doc jsonb)` (one silver line per row) into the raw and flat
    * tables, skipping keys already present; parameters: $1 load_id, $2 bronze_object_id (used when
    * a doc carries no `bronze_object_id` of its own). Must
