@@ -49,7 +49,7 @@ export function createActivities(deps: ActivityDeps) {
       if (!r.alreadyLoaded) {
         count('etl_records_loaded', 'rows inserted into the flat table', r.inserted, input.stream);
         count('etl_records_duplicate', 'records skipped as duplicates', r.duplicates, input.stream);
-        count('etl_records_quarantined', 'conflicting duplicates quarantined by load', r.conflicts, input.stream);
+        count('etl_records_quarantined', 'conflicting duplicates and refused rows quarantined by load', r.conflicts + r.rejected, input.stream);
       }
       return r;
     }),

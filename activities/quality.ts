@@ -51,8 +51,8 @@ async function runChecks(pool: pg.PoolClient, input: QualityInput): Promise<Qual
             coalesce(sum(valid_count + quarantined_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS transformed,
             coalesce(sum(record_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS archived_loaded,
             coalesce(sum(valid_count) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS valid,
-            coalesce(sum(inserted_count + duplicate_count + coalesce(conflict_count, 0)), 0)::text AS merged,
-            coalesce(sum(quarantined_count + coalesce(conflict_count, 0)) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS quarantined
+            coalesce(sum(inserted_count + duplicate_count + coalesce(conflict_count, 0) + coalesce(rejected_count, 0)), 0)::text AS merged,
+            coalesce(sum(quarantined_count + coalesce(conflict_count, 0) + coalesce(rejected_count, 0)) FILTER (WHERE loaded_at IS NOT NULL), 0)::text AS quarantined
      FROM bronze_objects WHERE stream = $1`,
     [input.stream],
   );
@@ -78,7 +78,7 @@ async function runChecks(pool: pg.PoolClient, input: QualityInput): Promise<Qual
   eq('no_pending_objects', m!.pending!, 0, 'objects planned but not yet written');
   eq('all_archived_objects_loaded', m!.unloaded!, 0);
   eq('archived_equals_valid_plus_quarantined', m!.transformed!, m!.archived_loaded!, 'per loaded object: records = valid + quarantined');
-  eq('valid_equals_inserted_duplicates_conflicts', m!.merged!, m!.valid!, 'per loaded object: valid = inserted + duplicates + conflicting duplicates');
+  eq('valid_equals_inserted_duplicates_conflicts', m!.merged!, m!.valid!, 'per loaded object: valid = inserted + duplicates + conflicting duplicates + rows PostgreSQL refused');
   eq('archived_equals_loaded_plus_quarantined', BigInt(t!.flat!) + BigInt(t!.quarantine_open!) + BigInt(l!.duplicates!), m!.archived_loaded!,
     `${spec.flatTable} rows + open quarantine rows + duplicates = records of loaded objects`);
   eq('flat_rows_match_loads', t!.flat!, l!.inserted!);
@@ -89,7 +89,21 @@ async function runChecks(pool: pg.PoolClient, input: QualityInput): Promise<Qual
      WHERE NOT EXISTS (SELECT 1 FROM loads l WHERE l.load_id = f.load_id)
         OR (f.bronze_object_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM bronze_objects b WHERE b.id = f.bronze_object_id))`);
   eq('lineage_resolves', orphans!.n!, 0, `every ${spec.flatTable} row points at an existing load and bronze object`);
-  eq('quarantine_rows_match_manifest', t!.quarantine!, m!.quarantined!, 'quarantined by transform + conflicting duplicates found by load');
+  eq('quarantine_rows_match_manifest', t!.quarantine!, m!.quarantined!, 'quarantined by transform + conflicting duplicates and refused rows found by load');
+  // The load's counts against the rows it left, object by object: each of them is counted from
+  // what it compared, so a count that drifted from the data shows here.
+  const { rows: [drift] } = await pool.query<Counts & { examples: string | null }>(
+    `WITH f AS (SELECT load_id, count(*) AS n FROM ${flat} GROUP BY load_id),
+          q AS (SELECT bronze_object_id, count(*) FILTER (WHERE reason_code = 'CONFLICTING_DUPLICATE') AS conflicts,
+                       count(*) FILTER (WHERE reason_code = 'LOAD_REJECTED') AS rejected
+                FROM quarantine WHERE stream = $1 GROUP BY bronze_object_id)
+     SELECT count(*)::text AS n, array_to_string((array_agg(b.id ORDER BY b.id))[1:5], ', ') AS examples
+     FROM bronze_objects b LEFT JOIN f ON f.load_id = b.load_id LEFT JOIN q ON q.bronze_object_id = b.id
+     WHERE b.stream = $1 AND b.loaded_at IS NOT NULL
+       AND (b.inserted_count <> coalesce(f.n, 0) OR coalesce(b.conflict_count, 0) <> coalesce(q.conflicts, 0) OR coalesce(b.rejected_count, 0) <> coalesce(q.rejected, 0))`,
+    [input.stream],
+  );
+  eq('load_counts_match_rows', drift!.n!, 0, `loaded objects whose inserted, conflict or rejected count differs from their ${spec.flatTable} rows or quarantine rows${drift!.examples ? `: ${drift!.examples}` : ''}`);
 
   const nullChecks = spec.notNullColumns.map((c) => `count(*) FILTER (WHERE ${ident(c)} IS NULL)`).join(' + ');
   const { rows: [nulls] } = await pool.query<Counts>(`SELECT (${nullChecks})::text AS n FROM ${flat}`);

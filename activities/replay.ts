@@ -14,7 +14,7 @@ import type { BronzeRecord } from '../lib/lake';
 import { readNdjsonGzip } from '../lib/ndjson';
 import { inTransaction } from '../lib/postgres';
 import { ident } from '../lib/sql';
-import { createStaging, insertStaged, quarantineConflicts, runAfterMerge } from '../lib/staging';
+import { countDuplicates, createStaging, insertStaged, quarantineConflicts, runAfterMerge } from '../lib/staging';
 import { getStream } from '../streams';
 import { classifyRecord, silverDoc } from '../streams/classify';
 import type { StreamSpec, ValidationContext } from '../streams/types';
@@ -215,13 +215,15 @@ async function mergeReplay(client: pg.PoolClient, spec: StreamSpec, target: { st
     [target.bronzeObjectId]);
 
   counts.inserted = await insertStaged(client, spec, target);
+  // A key a concurrent load committed while this insert waited on it: quarantined, not a duplicate (lib/staging.ts).
+  counts.conflicts += (await quarantineConflicts(client, spec, target)).conflicts;
   await runAfterMerge(client, spec);
-  const resolved = await client.query(
+  await client.query(
     `UPDATE quarantine q SET replayed_at = now(), replay_load_id = $2 FROM staging s
      WHERE q.bronze_object_id = $1 AND q.replayed_at IS NULL
        AND q.kafka_topic = s.doc->>'kafka_topic' AND q.kafka_partition = (s.doc->>'kafka_partition')::int AND q.kafka_offset = (s.doc->>'kafka_offset')::bigint`,
     [target.bronzeObjectId, target.loadId]);
   // Resolved records not inserted were already loaded with the same payload: duplicates, so that
-  // flat + open quarantine + duplicates = archived keeps holding.
-  counts.duplicates = (resolved.rowCount ?? 0) - counts.inserted;
+  // flat + open quarantine + duplicates = archived keeps holding. Counted from the comparison.
+  counts.duplicates = await countDuplicates(client, spec, target.loadId);
 }

@@ -2,36 +2,24 @@
 // quarantine row with its reason and original bytes; the counts are recorded on the manifest row.
 // Re-running it rewrites the same silver key and finds its quarantine rows already there.
 import { Context } from '@temporalio/activity';
-import type pg from 'pg';
 import { EtlError } from '../lib/errors';
 import { silverKeyFor, type BronzeRecord } from '../lib/lake';
 import { NdjsonGzipWriter, readNdjsonGzip } from '../lib/ndjson';
+import { insertQuarantine, type QuarantineEntry } from '../lib/quarantine';
 import { getStream } from '../streams';
 import { classifyRecord, silverDoc } from '../streams/classify';
-import type { QuarantineCode } from '../streams/types';
 import type { ActivityDeps } from './deps';
 import type { TransformInput, TransformResult } from './types';
 
 const QUARANTINE_BATCH = 1_000;
 
-interface QuarantineRow {
-  partition: number;
-  offset: string;
-  code: QuarantineCode;
-  reason: string;
-  payload: string | null;
-  encoding: BronzeRecord['encoding'];
-}
-async function insertQuarantine(pool: pg.Pool, stream: string, topic: string, bronzeObjectId: number, rows: QuarantineRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await pool.query(
-    `INSERT INTO quarantine (stream, kafka_topic, bronze_object_id, kafka_partition, kafka_offset, reason_code, reason, payload, payload_encoding)
-     SELECT $1, $2, $3, * FROM unnest($4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[])
-     ON CONFLICT (kafka_topic, kafka_partition, kafka_offset) DO NOTHING`,
-    [stream, topic, bronzeObjectId,
-      rows.map((r) => r.partition), rows.map((r) => r.offset), rows.map((r) => r.code),
-      rows.map((r) => r.reason), rows.map((r) => r.payload), rows.map((r) => r.encoding)],
-  );
+/** The silver line of a valid record, or why it cannot be written (a value JSON cannot hold, a cycle). */
+function silverLine(row: Record<string, unknown>, record: BronzeRecord): string | { error: string } {
+  try {
+    return JSON.stringify(silverDoc(row, record));
+  } catch (err) {
+    return { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  }
 }
 
 export async function transform(deps: ActivityDeps, input: TransformInput): Promise<TransformResult> {
@@ -50,25 +38,29 @@ export async function transform(deps: ActivityDeps, input: TransformInput): Prom
   const ctx = Context.current();
   let records = 0;
   let quarantined = 0;
-  let pendingQuarantine: QuarantineRow[] = [];
+  let pendingQuarantine: QuarantineEntry[] = [];
   try {
     for await (const line of readNdjsonGzip(s3, config.S3_BUCKET, obj.object_key)) {
       const record = JSON.parse(line) as BronzeRecord;
       records++;
       const result = classifyRecord(spec, record, { referenceTimeMs: obj.archived_at!.getTime() });
-      if (result.ok) {
-        await writer.write(JSON.stringify(silverDoc(result.row, record)));
+      const silver = result.ok ? silverLine(result.row, record) : undefined;
+      if (typeof silver === 'string') {
+        await writer.write(silver);
       } else {
         quarantined++;
-        pendingQuarantine.push({ partition: record.partition, offset: record.offset, code: result.code, reason: result.reason, payload: record.value, encoding: record.encoding });
+        const { code, reason } = result.ok
+          ? { code: 'SERIALIZE_FAILED' as const, reason: `the silver line of this record could not be written: ${silver!.error}` }
+          : result;
+        pendingQuarantine.push({ partition: record.partition, offset: record.offset, bronzeObjectId: input.bronzeObjectId, code, reason, payload: record.value, encoding: record.encoding });
         if (pendingQuarantine.length >= QUARANTINE_BATCH) {
-          await insertQuarantine(pool, input.stream, obj.topic, input.bronzeObjectId, pendingQuarantine);
+          await insertQuarantine(pool, input.stream, obj.topic, pendingQuarantine);
           pendingQuarantine = [];
         }
       }
       if (records % 10_000 === 0) ctx.heartbeat({ records });
     }
-    await insertQuarantine(pool, input.stream, obj.topic, input.bronzeObjectId, pendingQuarantine);
+    await insertQuarantine(pool, input.stream, obj.topic, pendingQuarantine);
     await writer.close();
   } catch (err) {
     await writer.abort();

@@ -37,7 +37,12 @@ export interface TransformInput { stream: string; bronzeObjectId: number }
 export interface TransformResult { bronzeObjectId: number; silverKey: string; records: number; valid: number; quarantined: number }
 
 export interface LoadInput { stream: string; bronzeObjectId: number; workflowId?: string }
-export interface LoadResult { bronzeObjectId: number; loadId: number; rowsIn: number; inserted: number; duplicates: number; conflicts: number; alreadyLoaded: boolean }
+export interface LoadResult {
+  bronzeObjectId: number; loadId: number; rowsIn: number; inserted: number; duplicates: number; conflicts: number;
+  /** Rows PostgreSQL refused to store, quarantined as LOAD_REJECTED. */
+  rejected: number;
+  alreadyLoaded: boolean;
+}
 
 export interface QualityInput { stream: string; runId: string }
 export interface QualityCheck { name: string; passed: boolean; observed: string; expected: string; details?: string }

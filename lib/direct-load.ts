@@ -2,8 +2,9 @@
 // inside it (the common case), its rows are COPied straight into the raw and flat tables, the way a
 // bare COPY would write them, instead of staged as jsonb and merged with INSERT … ON CONFLICT. It
 // costs a pass over the silver object in Node, overlapped with the COPY; the bench shows what it saves.
-// Whenever the fast path cannot prove the rows are new, it answers null and the caller takes the
-// staging path, which handles duplicates and conflicts; both write the same rows.
+// Whenever the fast path cannot prove the rows are new, it steps aside and the caller takes the
+// staging path, which handles duplicates and conflicts; both write the same rows. It steps aside
+// too when PostgreSQL refuses a row (a value or a constraint): the caller then finds that row.
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { StreamSpec } from '../streams/types';
 import { SQLSTATE, sqlState } from './errors';
+import { isRefusedRow } from './load-isolation';
 import { readNdjsonGzip } from './ndjson';
 import { ident } from './sql';
 
@@ -102,11 +104,16 @@ async function* rawRowsSpoolingFlat(lines: AsyncIterable<string>, spec: StreamSp
 }
 
 /**
- * Rows inserted, or null when the object needs the staging path. No look-up runs first: the key's
- * unique index is the check. A key already loaded, repeated in the object, or committed meanwhile
- * by another load fails the COPY, which is rolled back to its savepoint.
+ * What the fast path did: inserted every row, or stepped aside (rolled back to its savepoint) because
+ * a key is taken (`key`: the staging path's job) or PostgreSQL refused a row (`row`).
  */
-export async function tryDirectLoad(client: pg.PoolClient, spec: StreamSpec, s3: S3Client, bucket: string, silverKey: string, target: DirectLoadTarget): Promise<number | null> {
+export type DirectLoadOutcome = { inserted: number } | { steppedAside: 'key' | 'row' };
+
+/**
+ * No look-up runs first: the key's unique index is the check. A key already loaded, repeated in the
+ * object, or committed meanwhile by another load fails the COPY, which is rolled back to its savepoint.
+ */
+export async function tryDirectLoad(client: pg.PoolClient, spec: StreamSpec, s3: S3Client, bucket: string, silverKey: string, target: DirectLoadTarget): Promise<DirectLoadOutcome> {
   const flatSpool = new Spool(path.join(tmpdir(), `etl-direct-load-${process.pid}-${target.loadId}.flat.csv`));
   const raw = ident(spec.rawTable);
   const flat = ident(spec.flatTable);
@@ -119,11 +126,13 @@ export async function tryDirectLoad(client: pg.PoolClient, spec: StreamSpec, s3:
     await pipeline(rows, client.query(copyFrom(`COPY ${raw} (${key}, event_ts, payload, ${LINEAGE}) FROM STDIN WITH (FORMAT csv)`)));
     await pipeline(createReadStream(flatSpool.file), client.query(copyFrom(`COPY ${flat} (${key}, ${flatColumns}, ${LINEAGE}) FROM STDIN WITH (FORMAT csv)`)));
     await client.query('RELEASE SAVEPOINT direct_load');
-    return counted.rows;
+    return { inserted: counted.rows };
   } catch (err) {
-    // Duplicates and conflicting keys are the staging path's job.
     await client.query('ROLLBACK TO SAVEPOINT direct_load');
-    if (sqlState(err) === SQLSTATE.UNIQUE_VIOLATION) return null;
+    // Duplicates and conflicting keys are the staging path's job. A unique violation is always
+    // read as a key: were it another unique index, the staging path finds and sets the row aside.
+    if (sqlState(err) === SQLSTATE.UNIQUE_VIOLATION) return { steppedAside: 'key' };
+    if (isRefusedRow(err)) return { steppedAside: 'row' };
     throw err;
   } finally {
     flatSpool.destroy();

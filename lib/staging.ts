@@ -2,6 +2,10 @@
 // quarantine conflicting duplicates, insert what is new. Used by object loads, by replays of
 // quarantined records and by replays from bronze (which call the steps one by one), inside the
 // caller's transaction.
+// Every count is what a statement compared, never a remainder: inserted rows are the ones the
+// insert returned, conflicts the docs the scans quarantined, duplicates the docs found equal to a
+// row another record put there. So rows in = inserted + duplicates + conflicts is a check (the
+// quality stage's), not an identity.
 import type pg from 'pg';
 import type { StreamSpec } from '../streams/types';
 import { ident } from './sql';
@@ -26,6 +30,17 @@ export interface MergeCounts {
 
 export interface MergeTarget { stream: string; loadId: number; bronzeObjectId: number | null }
 
+/**
+ * Points in a load where a test can pause it, on the load's own connection, to force the
+ * interleavings of concurrent loads (test/integration/concurrent-loads.test.ts). Production passes none.
+ */
+export interface LoadHooks {
+  /** Staging path, before the conflict scan (once per attempt when rows are being isolated). */
+  beforeConflictScan?(client: pg.PoolClient): Promise<void>;
+  /** Both paths: every row of the object is inserted, the load's transaction is not committed yet. */
+  afterInsert?(client: pg.PoolClient): Promise<void>;
+}
+
 /** Quarantines the staged docs that conflict (same key, different payload) and removes them from staging. */
 export async function quarantineConflicts(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget): Promise<Pick<MergeCounts, 'conflicts' | 'conflictKeys'>> {
   await client.query(spec.findConflictsSql);
@@ -43,6 +58,7 @@ export async function quarantineConflicts(client: pg.PoolClient, spec: StreamSpe
     [target.stream, target.bronzeObjectId],
   );
   await client.query('DELETE FROM staging WHERE ctid IN (SELECT row_id FROM conflicts)');
+  await client.query('DELETE FROM conflicts'); // a later scan counts its own
   return { conflicts, conflictKeys: rows.map((r) => r.k) };
 }
 
@@ -68,11 +84,31 @@ export async function runAfterMergeOfLoad(client: pg.PoolClient, spec: StreamSpe
   await client.query('DROP VIEW staging');
 }
 
-export async function mergeStaging(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget): Promise<MergeCounts> {
+/**
+ * Staged docs whose key is loaded with the same payload by another record (an earlier object, an
+ * earlier offset of this one): duplicates, counted from what was compared. A doc the insert of this
+ * load wrote is the loaded row itself, told apart by its lineage.
+ */
+export async function countDuplicates(client: pg.PoolClient, spec: StreamSpec, loadId: number): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(spec.countDuplicatesSql, [loadId]);
+  return rows[0]!.n;
+}
+
+/**
+ * Conflict scan, insert, and a second scan once the insert is done. The first scan cannot see a key
+ * that a concurrent load has inserted but not committed; the insert then waits for that load and,
+ * once it commits, skips the key (ON CONFLICT DO NOTHING). The second scan, a new statement that
+ * sees that commit, quarantines the doc if its payload differs, so the conflict is neither dropped
+ * nor counted as a duplicate.
+ */
+export async function mergeStaging(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget, hooks: LoadHooks = {}): Promise<MergeCounts> {
   const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM staging');
   const rowsIn = counted[0]!.n;
-  const { conflicts, conflictKeys } = await quarantineConflicts(client, spec, target);
+  await hooks.beforeConflictScan?.(client);
+  const early = await quarantineConflicts(client, spec, target);
   const inserted = await insertStaged(client, spec, target);
+  const late = await quarantineConflicts(client, spec, target);
+  const duplicates = await countDuplicates(client, spec, target.loadId);
   await runAfterMerge(client, spec);
-  return { rowsIn, inserted, conflicts, conflictKeys, duplicates: rowsIn - conflicts - inserted };
+  return { rowsIn, inserted, duplicates, conflicts: early.conflicts + late.conflicts, conflictKeys: [...early.conflictKeys, ...late.conflictKeys] };
 }

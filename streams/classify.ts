@@ -1,6 +1,7 @@
 // How one archived Kafka record becomes either a silver row or a quarantine reason. Shared by the
 // transform activity and by replays of quarantined records, so both apply the same rules.
 import type { BronzeRecord } from '../lib/lake';
+import { jsonHazard } from './json-scan';
 import type { StreamSpec, ValidationContext, ValidationResult } from './types';
 
 /** A card transaction is ~250 bytes; anything this big is not one, and is kept out of the parser. */
@@ -25,7 +26,17 @@ export function classifyRecord(spec: StreamSpec, record: BronzeRecord, context: 
   }
   const fields = Object.keys(value).length;
   if (fields > MAX_FIELDS) return { ok: false, code: 'TOO_MANY_FIELDS', reason: `object has ${fields} fields; at most ${MAX_FIELDS} are accepted` };
-  const result = spec.validate(value, context);
+  // Ambiguous (a field named twice) or unstorable (NUL, unpaired surrogates, numbers beyond a
+  // double, absurd nesting) JSON is decided on the text: the parsed value no longer shows it.
+  const hazard = jsonHazard(record.value);
+  if (hazard) return { ok: false, ...hazard };
+  let result: ValidationResult;
+  try {
+    result = spec.validate(value, context);
+  } catch (err) {
+    // A rule or an enrichment step that throws on one record must not fail its whole object.
+    return { ok: false, code: 'ENRICH_FAILED', reason: `the stream's rules threw on this record: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` };
+  }
   return result.ok ? { ok: true, row: { ...result.row, payload: value } } : result;
 }
 

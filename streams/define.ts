@@ -3,6 +3,7 @@
 // list, so a new stream needs no hand-written SQL and no branch anywhere else.
 import type { z } from 'zod';
 import { ident } from '../lib/sql';
+import { rejectUnstorable } from './storable';
 import type { AcceptedValues, QuarantineCode, StreamSpec, SyntheticSource, ValidationContext, ValidationResult } from './types';
 
 export interface ColumnDecl {
@@ -118,6 +119,13 @@ JOIN (SELECT DISTINCT ON (${keyOf()}) ${keyOf()} AS id, doc->'payload' AS payloa
 LEFT JOIN ${raw} r ON r.${key} = k.id
 WHERE k.payload <> coalesce(r.payload, f.payload)`;
 
+  // A doc whose raw row is the one this load wrote (same lineage) is that row, not a duplicate of it.
+  const countDuplicatesSql = `
+SELECT count(*)::int AS n
+FROM staging JOIN ${raw} r ON r.${key} = ${keyOf()} AND r.payload = doc->'payload'
+WHERE (r.load_id, r.kafka_topic, r.kafka_partition, r.kafka_offset)
+      IS DISTINCT FROM ($1::bigint, doc->>'kafka_topic', (doc->>'kafka_partition')::int, (doc->>'kafka_offset')::bigint)`;
+
   const insertFromStagingSql = `
 WITH s AS (${firstPerKey}),
 raw AS (
@@ -153,7 +161,8 @@ RETURNING f.${key}`;
   return {
     name: d.name,
     topic: d.topic ?? d.name,
-    validate: validatorFor(d.schema, d.enrich, d.checkReferenceTime),
+    // A row PostgreSQL would refuse is quarantined here (UNSTORABLE_VALUE), not at load.
+    validate: rejectUnstorable(validatorFor(d.schema, d.enrich, d.checkReferenceTime), [d.key, ...d.columns]),
     rawTable: d.rawTable,
     flatTable: d.flatTable,
     keyColumn: d.key.name,
@@ -164,6 +173,7 @@ RETURNING f.${key}`;
     acceptedValues,
     materializedViews: d.materializedViews ?? [],
     findConflictsSql,
+    countDuplicatesSql,
     insertFromStagingSql,
     updateFromStagingSql,
     afterMergeSql: d.afterMergeSql ?? [],

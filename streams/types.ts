@@ -4,7 +4,8 @@
 export type QuarantineCode =
   | 'NULL_VALUE' | 'EMPTY_VALUE' | 'NOT_UTF8' | 'MALFORMED_JSON' | 'NOT_AN_OBJECT'
   | 'MISSING_FIELD' | 'WRONG_TYPE' | 'UNKNOWN_VALUE' | 'INVALID_VALUE'
-  | 'TOO_LARGE' | 'TOO_MANY_FIELDS' | 'CONFLICTING_DUPLICATE';
+  | 'TOO_LARGE' | 'TOO_MANY_FIELDS' | 'CONFLICTING_DUPLICATE'
+  | 'DUPLICATE_FIELD' | 'TOO_DEEP' | 'UNSTORABLE_VALUE' | 'ENRICH_FAILED' | 'SERIALIZE_FAILED' | 'LOAD_REJECTED';
 
 export type ValidationResult =
   | { ok: true; row: Record<string, unknown> }
@@ -58,6 +59,11 @@ export interface StreamSpec {
    * already loaded, or appears earlier in the same staging set, with a different payload.
    */
   findConflictsSql: string;
+  /**
+   * Counts (column `n`) the staged docs whose key is loaded with the same payload by another record
+   * than the doc itself (lineage differs): duplicates, from the comparison; $1 the load_id.
+   */
+  countDuplicatesSql: string;
   /**
    * Inserts from the temp table `staging(doc jsonb)` (one silver line per row) into the raw and flat
    * tables, skipping keys already present; parameters: $1 load_id, $2 bronze_object_id (used when

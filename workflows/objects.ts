@@ -81,7 +81,7 @@ export async function processObject(stream: string, totals: PipelineTotals, obj:
     totals.objectsLoaded++;
     totals.rowsInserted += l.inserted;
     totals.duplicates += l.duplicates;
-    totals.quarantined += l.conflicts;
+    totals.quarantined += l.conflicts + l.rejected;
   } catch (err) {
     const failure = finalFailureOf(err);
     if (!failure) throw err;

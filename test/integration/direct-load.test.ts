@@ -76,7 +76,7 @@ describe('direct-COPY load (lib/direct-load.ts)', () => {
     const target = { stream: 'transactions', loadId, bronzeObjectId: objectId };
     const direct = await inRolledBackTransaction(async (client) => {
       const n = await tryDirectLoad(client, spec, env.s3, env.config.S3_BUCKET, silverKey, target);
-      assert.equal(n, rowsOfObject, 'the fast path is taken for an object of new keys');
+      assert.deepEqual(n, { inserted: rowsOfObject }, 'the fast path is taken for an object of new keys');
       return rowsOfLoad(client, loadId);
     });
     const staged = await inRolledBackTransaction(async (client) => {
@@ -90,7 +90,7 @@ describe('direct-COPY load (lib/direct-load.ts)', () => {
     assert.deepEqual(direct, staged);
   });
 
-  it('steps aside (null) when one key of the object is already loaded, and leaves nothing behind', async () => {
+  it('steps aside when one key of the object is already loaded, and leaves nothing behind', async () => {
     await inRolledBackTransaction(async (client) => {
       await createStaging(client);
       await pipeline(await openGzipObject(env.s3, env.config.S3_BUCKET, silverKey), client.query(copyFrom(COPY_INTO_STAGING)));
@@ -98,7 +98,7 @@ describe('direct-COPY load (lib/direct-load.ts)', () => {
       await client.query(`INSERT INTO raw_transactions (transaction_id, event_ts, payload) SELECT (doc->>'transaction_id')::uuid, (doc->>'event_ts')::timestamptz, doc->'payload' FROM staging LIMIT 1`);
       await client.query('DROP TABLE staging, conflicts');
       const n = await tryDirectLoad(client, spec, env.s3, env.config.S3_BUCKET, silverKey, { loadId, bronzeObjectId: objectId });
-      assert.equal(n, null);
+      assert.deepEqual(n, { steppedAside: 'key' });
       assert.equal((await rowsOfLoad(client, loadId)).n, 0);
     });
   });
@@ -118,7 +118,7 @@ describe('direct-COPY load (lib/direct-load.ts)', () => {
       // The COPY waits on the other transaction's uncommitted key; committing it makes the COPY fail.
       await waitForBlockedCopy();
       await other.query('COMMIT');
-      assert.deepEqual(await result, { n: null, after: 0 });
+      assert.deepEqual(await result, { n: { steppedAside: 'key' }, after: 0 });
     } finally {
       other.release();
       await env.pool.query('DELETE FROM raw_transactions WHERE load_id IS NULL');

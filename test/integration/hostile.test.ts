@@ -20,6 +20,7 @@ import type { PipelineResult } from '../../workflows';
 import { isolatedEnv, runPipeline, type TestEnv } from './harness';
 
 const gen = { seed: 21, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
+const BLOCKED_MERCHANT = 'Blocked Merchant Ltd';
 const REQUIRED = ['transaction_id', 'event_ts', 'user_id', 'amount', 'merchant', 'category', 'city', 'status', 'payment_method', 'currency'] as const;
 
 interface Case { name: string; value: Buffer | null; code?: string; loaded?: boolean; meta?: RecordMetadata }
@@ -62,6 +63,20 @@ describe('hostile input', () => {
     { name: 'unknown currency', value: json(event({ currency: 'DOGE' })), code: 'UNKNOWN_VALUE' },
     { name: 'a 1 MB message', value: json(event({ merchant: 'x'.repeat(1_000_000) })), code: 'TOO_LARGE' },
     { name: 'a huge number of fields', value: json({ ...event(), ...Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`f${i}`, i])) }), code: 'TOO_MANY_FIELDS' },
+    // Valid by every rule of the stream as they were, yet PostgreSQL refuses to store them (checked
+    // with psql): text and jsonb hold no NUL (22021, 22P05), jsonb no unpaired surrogate (22P02).
+    { name: 'NUL escape in the merchant', value: json(event({ merchant: 'Carre\u0000four' })), code: 'UNSTORABLE_VALUE' },
+    { name: 'NUL escape in an extra field', value: json(event({ note: { text: 'a\u0000b' } })), code: 'UNSTORABLE_VALUE' },
+    { name: 'unpaired surrogate in the merchant', value: json(event({ merchant: 'Fnac\ud800' })), code: 'UNSTORABLE_VALUE' },
+    { name: 'a number beyond a double in an extra field', value: Buffer.from(JSON.stringify(event()).replace(/}$/, ',"score":1e999}')), code: 'UNSTORABLE_VALUE' },
+    { name: 'a value nested 40 levels deep', value: json(event({ extra: JSON.parse(`${'['.repeat(40)}${']'.repeat(40)}`) as unknown })), code: 'TOO_DEEP' },
+    // A constraint added to the table that the stream's rules do not know: found at load.
+    { name: 'a merchant a table constraint refuses', value: json(event({ merchant: BLOCKED_MERCHANT })), code: 'LOAD_REJECTED' },
+    // Ambiguous JSON: which amount is meant? Not resolved "last one wins".
+    { name: 'amount named twice', value: Buffer.from(JSON.stringify(event()).replace(/}$/, ',"amount":999.99}')), code: 'DUPLICATE_FIELD' },
+    { name: 'a nested field named twice', value: Buffer.from(JSON.stringify(event()).replace(/}$/, ',"device":{"os":"ios","os":"android"}}')), code: 'DUPLICATE_FIELD' },
+    // A raw NUL byte is valid UTF-8 but not JSON; its quarantine row keeps the bytes as base64.
+    { name: 'a raw NUL byte inside a string', value: Buffer.from(JSON.stringify(event({ merchant: 'Fnac' })).replace('Fnac', 'Fn\0ac')), code: 'MALFORMED_JSON' },
     { name: 'extra unknown fields (kept, not an error)', value: json(event({ loyalty_tier: 'gold', device: { os: 'ios' } })), loaded: true },
     { name: 'first copy of an event', value: json(original), loaded: true },
     { name: 'same id, same payload (deduplicated)', value: json(original), loaded: false },
@@ -71,6 +86,7 @@ describe('hostile input', () => {
 
   before(async () => {
     env = await isolatedEnv('hostile', { ARCHIVE_MAX_RECORDS_PER_OBJECT: 400 });
+    await env.pool.query(`ALTER TABLE transactions_flat ADD CONSTRAINT merchant_not_blocked CHECK (merchant <> '${BLOCKED_MERCHANT}')`);
     await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic(), rows: 600 });
     const producer = env.kafka.producer(); // a plain client: not our producer, no idempotence, no schema
     await producer.connect();
@@ -90,6 +106,7 @@ describe('hostile input', () => {
       assert.ok(row, `${c.name}: quarantined at ${c.meta!.partition}@${c.meta!.baseOffset}`);
       assert.equal(row.reason_code, c.code, `${c.name}: ${row.reason}`);
       assert.ok(row.reason.length > 10, `${c.name} has a readable reason`);
+      if (c.code === 'LOAD_REJECTED') assert.match(row.reason, /SQLSTATE 23514\): new row for relation "transactions_flat" violates check constraint "merchant_not_blocked"/);
       if (c.code === 'CONFLICTING_DUPLICATE') {
         assert.deepEqual(JSON.parse(row.payload!), JSON.parse(c.value!.toString()), 'the conflicting payload is kept (as JSON)');
         assert.match(row.reason, /with a different payload/);

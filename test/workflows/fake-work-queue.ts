@@ -224,10 +224,10 @@ export class FakeWorkQueue {
         obj.loadedInRun = run;
         this.log.push(`load:done:${id}`);
         const valid = obj.records - quarantinedByTransform(id);
-        if (obj.loadedElsewhere) return { bronzeObjectId: id, loadId: 0, rowsIn: valid, inserted: 0, duplicates: 0, conflicts: 0, alreadyLoaded: true };
+        if (obj.loadedElsewhere) return { bronzeObjectId: id, loadId: 0, rowsIn: valid, inserted: 0, duplicates: 0, conflicts: 0, rejected: 0, alreadyLoaded: true };
         const duplicates = duplicatesOf(id);
         const conflicts = conflictsOf(id);
-        return { bronzeObjectId: id, loadId: id, rowsIn: valid, inserted: valid - duplicates - conflicts, duplicates, conflicts, alreadyLoaded: false };
+        return { bronzeObjectId: id, loadId: id, rowsIn: valid, inserted: valid - duplicates - conflicts, duplicates, conflicts, rejected: 0, alreadyLoaded: false };
       },
       parkObject: async (input) => {
         this.run();

@@ -62,7 +62,7 @@ function stubs(n: number, fail: { transform?: number; load?: number; archive?: b
       }
       calls.loads.push(bronzeObjectId);
       objects[bronzeObjectId - 1]!.loaded = true;
-      return { bronzeObjectId, loadId: bronzeObjectId, rowsIn: 9, inserted: 9, duplicates: 0, conflicts: 0, alreadyLoaded: false };
+      return { bronzeObjectId, loadId: bronzeObjectId, rowsIn: 9, inserted: 9, duplicates: 0, conflicts: 0, rejected: 0, alreadyLoaded: false };
     }),
     parkObject: wrap(async (input: ParkInput) => {
       calls.parks.push(input);
