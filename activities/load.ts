@@ -4,7 +4,7 @@
 // Whatever PostgreSQL refuses to store, one row at a time, is set aside (LOAD_REJECTED, with the
 // SQLSTATE, the server's message and the record's original bytes) and the rest of the object loads
 // in the same transaction: the fast path first, then the staging path, and only if one of them
-// failed on a row, the bisection that finds it (lib/load-isolation.ts).
+// failed on a row, the search for the rows PostgreSQL refuses (lib/load-isolation.ts).
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';

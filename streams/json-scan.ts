@@ -110,12 +110,14 @@ export function jsonHazard(text: string): JsonHazard | undefined {
   let top: Frame | undefined;
   let expectKey = false;
   let i = 0;
+  // The next backslash at or after i, found once rather than once per string (most texts have none).
+  let backslash = text.indexOf('\\');
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       let end = text.indexOf('"', i + 1);
       if (end < 0) return undefined;
-      const backslash = text.indexOf('\\', i + 1);
+      if (backslash >= 0 && backslash <= i) backslash = text.indexOf('\\', i + 1);
       const escaped = backslash >= 0 && backslash < end;
       if (escaped) {
         const scanned = scanEscapes(text, backslash);

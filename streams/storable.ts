@@ -34,8 +34,10 @@ const INTEGER_RANGES: Record<string, readonly [bigint, bigint]> = {
 
 const integer = (type: string): Guard => {
   const [min, max] = INTEGER_RANGES[type]!;
+  const [minN, maxN] = [Number(min), Number(max)];
   return (v) => {
-    const s = typeof v === 'number' ? (Number.isSafeInteger(v) ? String(v) : '') : typeof v === 'string' ? v.trim() : '';
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return v < minN || v > maxN ? `is out of ${type} range (${min} to ${max})` : undefined;
+    const s = typeof v === 'string' ? v.trim() : '';
     if (!/^[+-]?\d{1,20}$/.test(s)) return `is not a ${type} (a whole number)`;
     const n = BigInt(s);
     return n < min || n > max ? `is out of ${type} range (${min} to ${max})` : undefined;
@@ -73,10 +75,12 @@ const real = (max: number, type: string): Guard => (v) => {
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const uuid: Guard = (v) => (typeof v === 'string' && UUID.test(v) ? undefined : 'is not a UUID');
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function calendarDate(y: number, m: number, d: number): boolean {
-  const t = new Date(0);
-  t.setUTCFullYear(y, m - 1, d); // not Date.UTC: it reads years 0-99 as 1900-1999
-  return y >= 1 && t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+  if (y < 1 || m < 1 || m > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= DAYS_IN_MONTH[m - 1]! + (m === 2 && leap ? 1 : 0);
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

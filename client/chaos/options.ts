@@ -13,7 +13,7 @@ export interface ChaosOptions {
   seed: number;
   /** Worker SIGKILLs, each aimed at whichever of archive, transform and load has been killed least. */
   kills: number;
-  /** Share of `events` that are bad records (malformed JSON, a missing field, a negative amount). */
+  /** Share of `events` that are bad records, one kind of BAD_KINDS (produce-mix.ts) after another. */
   badShare: number;
   /** Share of `events` that re-send an earlier good event with the same payload. */
   dupShare: number;

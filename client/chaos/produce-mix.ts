@@ -1,8 +1,11 @@
 // The events of a chaos run, chosen so that the exact outcome is known in advance: good events
 // (generator indices 0..good-1), bad records with a transaction_id of their own and a known reason
-// (generator indices good..good+bad-1, then broken), and same-payload re-sends of good events.
+// (generator indices good..good+bad-1, then broken: by the schema's rules, by what PostgreSQL cannot
+// store, by ambiguity, or by a table constraint only the load meets), and same-payload re-sends of
+// good events.
 // Everything is a pure function of the seed, so reconcile.ts regenerates the expectation.
 import type { Kafka, Message } from 'kafkajs';
+import type pg from 'pg';
 import { withKafkaErrors } from '../../lib/kafka';
 import { transactionMessage } from '../../lib/produce';
 import { Rng } from '../../lib/random';
@@ -10,8 +13,21 @@ import type { GeneratorOptions } from '../../streams/transactions/generator';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 
 /** The quarantine reason each kind of bad record must get. */
-export const BAD_KINDS = ['MALFORMED_JSON', 'MISSING_FIELD', 'INVALID_VALUE'] as const;
+export const BAD_KINDS = ['MALFORMED_JSON', 'MISSING_FIELD', 'INVALID_VALUE', 'UNSTORABLE_VALUE', 'DUPLICATE_FIELD', 'LOAD_REJECTED'] as const;
 export type BadKind = (typeof BAD_KINDS)[number];
+
+/**
+ * The merchant of LOAD_REJECTED records: valid by every rule of the stream, refused by a CHECK
+ * constraint the run adds to its flat table (as a database owner might), so only the load can find it.
+ */
+export const REFUSED_MERCHANT = 'Refused by a table constraint';
+
+/** The constraint LOAD_REJECTED records run into; run once per run's schema, after migrations. */
+export async function addRefusingConstraint(pool: pg.Pool): Promise<void> {
+  const { rows: [ddl] } = await pool.query<{ sql: string }>(
+    "SELECT format('ALTER TABLE transactions_flat ADD CONSTRAINT chaos_refused_merchant CHECK (merchant <> %L)', $1::text) AS sql", [REFUSED_MERCHANT]);
+  await pool.query(ddl!.sql);
+}
 
 // Never transaction_id: a bad record must stay traceable to the id it was produced with.
 const DROPPABLE = ['event_ts', 'user_id', 'amount', 'merchant', 'category', 'city', 'status', 'payment_method', 'currency'] as const;
@@ -54,6 +70,15 @@ export function badMessage(plan: MixPlan, k: number): Message {
       break;
     case 'INVALID_VALUE':
       value = JSON.stringify({ ...event, amount: -Math.abs(event.amount as number) });
+      break;
+    case 'UNSTORABLE_VALUE': // valid by the schema, but PostgreSQL text and jsonb cannot hold NUL
+      value = JSON.stringify({ ...event, merchant: `${event.merchant as string}\u0000` });
+      break;
+    case 'DUPLICATE_FIELD': // which amount is meant?
+      value = JSON.stringify(event).replace(/}$/, `,"amount":${(event.amount as number) + 1}}`);
+      break;
+    case 'LOAD_REJECTED':
+      value = JSON.stringify({ ...event, merchant: REFUSED_MERCHANT });
       break;
   }
   return { key: base.key, value, timestamp: base.timestamp };

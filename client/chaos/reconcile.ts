@@ -87,7 +87,8 @@ async function rowChecks(client: pg.PoolClient, plan: MixPlan, topic: string): P
     `SELECT count(*)::int AS n, (array_agg(b.id::text))[1:5] AS examples
      FROM bronze_objects b LEFT JOIN loads l ON l.bronze_object_id = b.id
      WHERE b.topic = $1 AND (l.load_id IS NULL OR b.load_id IS DISTINCT FROM l.load_id OR b.loaded_at IS NULL
-       OR b.record_count <> b.valid_count + b.quarantined_count OR b.valid_count <> b.inserted_count + b.duplicate_count)`,
+       OR b.record_count <> b.valid_count + b.quarantined_count
+       OR b.valid_count <> b.inserted_count + b.duplicate_count + b.conflict_count + b.rejected_count)`,
     [topic],
   );
   checks.push(check('every_object_loaded_once_and_balanced', objects.rows[0]!.n, 0, objects.rows[0]!.examples ?? []));

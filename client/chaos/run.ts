@@ -18,7 +18,7 @@ import { FaultInjector, planFaults } from './faults';
 import { retriedActivities, type RetriedActivity } from './history';
 import { configEnv, isolatedConfig, removeIsolated } from '../../lib/isolation';
 import { withDefaults, type ChaosOptions } from './options';
-import { badKindOf, planMix, produceMix, type ProduceStats } from './produce-mix';
+import { addRefusingConstraint, badKindOf, planMix, produceMix, type ProduceStats } from './produce-mix';
 import { ProgressProbe } from './progress';
 import { reconcile } from './reconcile';
 import { countBy, runSummary, type ChaosReport } from './report';
@@ -59,6 +59,7 @@ export async function runChaos(base: Config, partial: Partial<ChaosOptions> & Pi
   let passed = false;
   try {
     await setupAll(clients);
+    await addRefusingConstraint(clients.pool);
     temporal = await connectClient(config);
     const plan = planMix(opts.events, opts.badShare, opts.dupShare, opts.seed);
     log(`isolated run ${id}: schema ${config.PG_SCHEMA}, topic ${topic}, ${opts.recordsPerObject} records per object; producing ${plan.events} records`);

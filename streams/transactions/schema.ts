@@ -16,6 +16,9 @@ const amount = z
   .transform((v) => (typeof v === 'number' ? v : Number(v)))
   .refine((v) => Number.isFinite(v), 'amount must be finite')
   .refine((v) => v > 0, 'amount must be positive')
+  // Below a cent it would be stored as 0.00, which the table refuses (amount > 0); found by
+  // test/integration/generated-input.test.ts with 5e-324.
+  .refine((v) => v <= 0 || v >= 0.01, 'amount must be at least 0.01 (2 decimals are kept)')
   .refine((v) => v <= MAX_AMOUNT, `amount must be at most ${MAX_AMOUNT}`)
   .refine((v) => Math.abs(Math.round(v * 100) - v * 100) < 1e-6, 'amount has more than 2 decimals');
 

@@ -125,6 +125,14 @@ describe('classifyRecord', () => {
     assert.equal(classifyRecord(transactionsStream, record(text(good)), archived).ok, true, 'the event itself is valid');
   });
 
+  it('refuses an amount below a cent, which would be stored as 0.00 against the CHECK amount > 0', () => {
+    for (const amount of [5e-324, 1e-9, 0.004]) {
+      const r = transactionsStream.validate({ ...good, amount });
+      assert.equal(r.ok ? 'ok' : r.code, 'INVALID_VALUE', String(amount));
+    }
+    assert.equal(transactionsStream.validate({ ...good, amount: 0.01 }).ok, true);
+  });
+
   it('checks the row the enrichment made against the declared columns of any stream', () => {
     const declared = defineStream({
       name: 'guarded', schema: z.looseObject({ id: z.uuid(), n: z.number(), at: z.string(), note: z.string().optional() }),
