@@ -127,10 +127,10 @@ describe('classifyRecord', () => {
 
   it('refuses an amount below a cent, which would be stored as 0.00 against the CHECK amount > 0', () => {
     for (const amount of [5e-324, 1e-9, 0.004]) {
-      const r = transactionsStream.validate({ ...good, amount });
+      const r = transactionsStream.validate({ ...good, amount }, archived);
       assert.equal(r.ok ? 'ok' : r.code, 'INVALID_VALUE', String(amount));
     }
-    assert.equal(transactionsStream.validate({ ...good, amount: 0.01 }).ok, true);
+    assert.equal(transactionsStream.validate({ ...good, amount: 0.01 }, archived).ok, true);
   });
 
   it('checks the row the enrichment made against the declared columns of any stream', () => {
