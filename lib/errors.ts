@@ -1,5 +1,5 @@
 // One error taxonomy for the whole project. A code is stable (logs, alerts and docs refer to it) and
-// has a retry class that says what happens to the work that hit it (README "Delivery guarantees"):
+// has a retry class that says what happens to the work that hit it (docs/delivery-guarantees.md, "Failure model"):
 // - transient: a server unreachable or restarting, a lock timeout, a serialization failure, a
 //   deadlock: retried with backoff for as long as it takes (the Web UI shows the cause meanwhile);
 // - permanent: retrying cannot help: not retried. A bronze object whose transform or load fails so is

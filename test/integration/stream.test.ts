@@ -137,7 +137,7 @@ describe('continuous mode (etl stream)', () => {
     console.log(`stream totals: ${result.runs} runs, ${result.iterations} iterations, ${result.recordsArchived} records archived; the pipeline run beside it archived ${run.recordsArchived}`);
 
     // Stream and pipeline together: every offset in exactly one object, every record loaded once.
-    // (The manifest is the truth; workflow totals are what each run saw, see the README.)
+    // (The manifest is the truth; workflow totals are what each run saw, see docs/continuous-mode.md.)
     const { rows } = await env.pool.query<{ flat: number; raw: number; ids: number; pending: number; archived: number; inserted: number; loads: number; objects: number }>(
       `SELECT (SELECT count(*)::int FROM transactions_flat) AS flat, (SELECT count(*)::int FROM raw_transactions) AS raw,
               (SELECT count(DISTINCT transaction_id)::int FROM transactions_flat) AS ids,
