@@ -13,10 +13,10 @@ import { createSchedule, deleteSchedule, describeSchedule, triggerSchedule } fro
 import { PROJECT_ROOT } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
 import { configEnv } from '../../lib/isolation';
-import { FINNHUB_KEY_HELP } from '../../lib/market/finnhub';
-import { TokenBucket } from '../../lib/market/rate-limit';
-import { adapterFor } from '../../lib/market/settings';
-import type { MarketSource } from '../../lib/market/types';
+import { FINNHUB_KEY_HELP } from '../../sources/market/finnhub';
+import { TokenBucket } from '../../sources/market/rate-limit';
+import { adapterFor } from '../../sources/market/settings';
+import type { MarketSource } from '../../sources/market/types';
 import { tickSchema, type TickEvent } from '../../streams/ticks/schema';
 import type { PipelineResult } from '../../workflows';
 import { yahooTicks } from '../support/market-fixtures';

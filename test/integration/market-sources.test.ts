@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
-import { backoffDelayMs, DEFAULT_BACKOFF } from '../../lib/market/backoff';
-import { FINNHUB_KEY_HELP } from '../../lib/market/finnhub';
-import type { AdapterOptions } from '../../lib/market/http';
-import { TokenBucket, type Clock } from '../../lib/market/rate-limit';
-import { adapterFor, createAdapter } from '../../lib/market/settings';
-import type { MarketSource } from '../../lib/market/types';
+import { backoffDelayMs, DEFAULT_BACKOFF } from '../../sources/market/backoff';
+import { FINNHUB_KEY_HELP } from '../../sources/market/finnhub';
+import type { AdapterOptions } from '../../sources/market/http';
+import { TokenBucket, type Clock } from '../../sources/market/rate-limit';
+import { adapterFor, createAdapter } from '../../sources/market/settings';
+import type { MarketSource } from '../../sources/market/types';
 import { fixture, yahooTicks } from '../support/market-fixtures';
 import { closedPort, startReplayServer, type ReplayServer } from './market-replay-server';
 

@@ -6,7 +6,7 @@ import { formatPollResult, marketSymbolList } from '../../client/commands/poll';
 import { SCHEDULABLE } from '../../client/commands/schedulable';
 import { loadConfig } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
-import { parseMarketSource, sourceSettings } from '../../lib/market/settings';
+import { parseMarketSource, sourceSettings } from '../../sources/market/settings';
 
 const NO_DOTENV = '/nonexistent/.env';
 

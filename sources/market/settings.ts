@@ -1,7 +1,7 @@
 // Each market source's settings from config, and the adapter built from them.
 import { z } from 'zod';
-import type { Config } from '../config';
-import { EtlError } from '../errors';
+import type { Config } from '../../lib/config';
+import { EtlError } from '../../lib/errors';
 import { CryptoCompareAdapter } from './cryptocompare';
 import { FinnhubAdapter } from './finnhub';
 import type { AdapterOptions } from './http';

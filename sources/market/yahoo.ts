@@ -2,7 +2,7 @@
 // answers today's one-minute bars. Each finished bar with a close becomes a tick at the bar's time
 // with the bar's volume. No key; an unknown symbol is a 404 with {chart:{result:null,error:{…}}}.
 import { z } from 'zod';
-import { EtlError } from '../errors';
+import { EtlError } from '../../lib/errors';
 import type { TickEvent } from '../../streams/ticks/schema';
 import { sourceHttp, type AdapterOptions, type SourceHttp } from './http';
 import { fetchEach, parseResponse, tickEvent, type FetchResult, type MarketAdapter } from './types';

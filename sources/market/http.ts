@@ -2,7 +2,7 @@
 // source's rate limit, retries with backoff on what passes (429, 5xx, timeouts, dropped connections),
 // none on what will not (other 4xx), and one taxonomy error per outcome with a message that says
 // what to check. URLs in messages are base URLs only: query strings may carry API keys.
-import { EtlError, isEtlError, type ErrorCode } from '../errors';
+import { EtlError, isEtlError, type ErrorCode } from '../../lib/errors';
 import { backoffDelayMs, DEFAULT_BACKOFF, retryAfterMs, type BackoffOptions } from './backoff';
 import { sharedBucket, systemClock, type Clock, type TokenBucket } from './rate-limit';
 import { excerpt, type MarketSource } from './types';

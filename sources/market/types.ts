@@ -1,7 +1,7 @@
 // What every market data adapter does: fetch the latest quotes of some symbols and hand them back as
 // TickEvents (the contract of streams/ticks/schema.ts), with per-symbol failures kept apart.
 import type { z } from 'zod';
-import { EtlError, isEtlError, type ErrorCode } from '../errors';
+import { EtlError, isEtlError, type ErrorCode } from '../../lib/errors';
 import { MAX_TICK_SKEW_MS, tickId, tickSchema, type TickEvent } from '../../streams/ticks/schema';
 import { eventTimeIssue } from '../../streams/time';
 import type { AssetClass } from '../../streams/ticks/vocabulary';

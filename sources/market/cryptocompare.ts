@@ -3,7 +3,7 @@
 // BASE-QUOTE (BTC-USD <-> fsym BTC, tsym USD). Errors, rate limiting included, come as HTTP 200 with
 // {Response: 'Error', Message}. A key is optional (header `authorization: Apikey KEY`).
 import { z } from 'zod';
-import { EtlError, isEtlError } from '../errors';
+import { EtlError, isEtlError } from '../../lib/errors';
 import { sourceHttp, type AdapterOptions, type SourceHttp } from './http';
 import { excerpt, parseResponse, tickEvent, type FetchResult, type MarketAdapter, type SymbolFailure } from './types';
 

@@ -3,7 +3,7 @@
 // say the volume (null) nor the currency: the free tier covers US exchanges, which quote in USD.
 // An unknown symbol is not an error but a quote of zeros (c: 0, t: 0).
 import { z } from 'zod';
-import { EtlError } from '../errors';
+import { EtlError } from '../../lib/errors';
 import type { TickEvent } from '../../streams/ticks/schema';
 import { sourceHttp, type AdapterOptions, type SourceHttp } from './http';
 import { excerpt, fetchEach, parseResponse, tickEvent, type FetchResult, type MarketAdapter } from './types';
