@@ -1,5 +1,5 @@
 // The price forecast activity: per symbol and source, read the lookback window of candles, fit the
-// models of lib/forecast (holdout score, then the forward forecast) and write price_forecasts in
+// models of forecast/ (holdout score, then the forward forecast) and write price_forecasts in
 // one transaction. Only counts and per-symbol metrics go back to the workflow, never candles.
 // The window ends at the symbol's last candle (not at "now") and fitted_at comes from the run, so
 // the same candles and input give the same rows.
@@ -7,8 +7,8 @@ import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { z } from 'zod';
 import { EtlError } from '../lib/errors';
-import { forecastSeries, inputDigest, type ModelForecast, type ModelName, type Observation } from '../lib/forecast';
-import { CANDLE_INTERVALS, describeIssues, forecastRequestSchema, horizonSteps, type CandleInterval, type ForecastRequest, type ForecastSettings } from '../lib/forecast/options';
+import { forecastSeries, inputDigest, type ModelForecast, type ModelName, type Observation } from '../forecast';
+import { CANDLE_INTERVALS, describeIssues, forecastRequestSchema, horizonSteps, type CandleInterval, type ForecastRequest, type ForecastSettings } from '../forecast/options';
 import { inTransaction } from '../lib/postgres';
 import { ident } from '../lib/sql';
 import type { ActivityDeps } from './deps';

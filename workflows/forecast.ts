@@ -4,7 +4,7 @@
 import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ForecastSymbolsResult } from '../activities/forecast';
-import type { ForecastRequest } from '../lib/forecast/options';
+import type { ForecastRequest } from '../forecast/options';
 import { BOUNDED } from './policies';
 
 const { forecastSymbols } = proxyActivities<Activities>(BOUNDED);

@@ -1,7 +1,7 @@
 // What a forecast run may be asked for: parsed with zod wherever it enters (the activity, from a
 // workflow input that a CLI, a schedule or another client built; the CLI, from flags).
 import { z } from 'zod';
-import { TICK_SOURCES } from '../../streams/ticks/vocabulary';
+import { TICK_SOURCES } from '../streams/ticks/vocabulary';
 
 /** Candle tables and views of migration 007 and their step. */
 export const CANDLE_INTERVALS = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 } as const;
