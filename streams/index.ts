@@ -34,3 +34,8 @@ export function registerStream(spec: StreamSpec): () => void {
 export function topicFor(topicPrefix: string, stream: string): string {
   return `${topicPrefix}${registry[stream]?.topic ?? stream}`;
 }
+
+/** Every stream registered now, with its Kafka topic: what lib/ is handed to set up or watch. */
+export function streamTopics(topicPrefix: string): { stream: string; topic: string }[] {
+  return streamNames().map((stream) => ({ stream, topic: topicFor(topicPrefix, stream) }));
+}

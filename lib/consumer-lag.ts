@@ -1,13 +1,15 @@
 // Consumer lag of the archive step: each partition's high watermark minus the offset the archive
 // consumer group committed. Kafka being down must not take the dashboard with it: the panel then
-// says so and everything read from PostgreSQL still shows.
+// says so and everything read from PostgreSQL still shows. Read by the dashboard, `etl status` and
+// the worker's lag gauges; which topics to read is theirs to say (they know the streams).
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import type { Config } from '../lib/config';
-import { isEtlError } from '../lib/errors';
-import { archiveGroup, classifyKafkaError } from '../lib/kafka';
-import type { Logger } from '../lib/logger';
-import { STREAMS, topicFor } from '../streams';
+import type { Config } from './config';
+import { isEtlError } from './errors';
+import { archiveGroup, classifyKafkaError } from './kafka';
+import type { Logger } from './logger';
 
+/** A topic whose lag is read, and the stream it carries (what its numbers are labelled with). */
+export interface LagTopic { stream: string; topic: string }
 export interface PartitionLag { partition: number; high: number; committed: number | null; lag: number }
 export interface TopicLag { stream: string; topic: string; group: string; exists: boolean; lag: number; partitions: PartitionLag[] }
 export type LagReport =
@@ -18,8 +20,7 @@ const TIMEOUT_MS = 4_000;
 const CACHE_MS = 2_000;
 
 
-async function topicLag(admin: Admin, cfg: Config, stream: string, existing: string[]): Promise<TopicLag> {
-  const topic = topicFor(cfg.KAFKA_TOPIC_PREFIX, stream);
+async function topicLag(admin: Admin, cfg: Config, { stream, topic }: LagTopic, existing: string[]): Promise<TopicLag> {
   const group = archiveGroup(cfg, topic);
   if (!existing.includes(topic)) return { stream, topic, group, exists: false, lag: 0, partitions: [] };
   const [watermarks, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
@@ -35,8 +36,11 @@ async function topicLag(admin: Admin, cfg: Config, stream: string, existing: str
   return { stream, topic, group, exists: true, lag: partitions.reduce((n, p) => n + p.lag, 0), partitions };
 }
 
-/** Polled by every open dashboard: one short-lived admin connection per few seconds, at most. */
-export function lagReader(cfg: Config, logger?: Logger): () => Promise<LagReport> {
+/**
+ * Polled by every open dashboard: one short-lived admin connection per few seconds, at most.
+ * `topics` is asked at each reading, so a stream registered after the reader was made is read too.
+ */
+export function lagReader(cfg: Config, topics: () => readonly LagTopic[], logger?: Logger): () => Promise<LagReport> {
   // Short timeouts and quick retries, all within TIMEOUT_MS: a poll that fails fast says more than
   // one that hangs, but a group coordinator that is briefly busy (just after the archive consumer
   // left) should not read as an outage.
@@ -69,9 +73,9 @@ export function lagReader(cfg: Config, logger?: Logger): () => Promise<LagReport
       const work = (async () => {
         await admin.connect();
         const existing = await admin.listTopics();
-        const topics: TopicLag[] = [];
-        for (const stream of Object.keys(STREAMS)) topics.push(await topicLag(admin, cfg, stream, existing));
-        return topics;
+        const lags: TopicLag[] = [];
+        for (const t of topics()) lags.push(await topicLag(admin, cfg, t, existing));
+        return lags;
       })();
       work.catch(() => undefined); // it may settle after the timeout has already answered
       return { available: true, topics: await Promise.race([work, timeout]), checkedAt };
