@@ -6,7 +6,7 @@ import { configEnv, isolatedConfig, removeIsolated } from '../lib/isolation';
 import { buildClients, type Clients } from '../lib/clients';
 import type { Config } from '../lib/config';
 import { setupAll } from '../lib/setup';
-import { topicFor } from '../streams';
+import { streamTopics, topicFor } from '../streams';
 
 export const STREAM = 'transactions';
 
@@ -22,7 +22,7 @@ export async function benchEnv(base: Config, name: string, overrides: Partial<Co
   const id = `${name}_${randomBytes(4).toString('hex')}`;
   const config = isolatedConfig(base, 'bench', id, { LOG_LEVEL: 'warn', ...overrides });
   const clients = buildClients(config);
-  await setupAll(clients);
+  await setupAll(clients, streamTopics(config.KAFKA_TOPIC_PREFIX));
   return {
     ...clients,
     id,

@@ -5,11 +5,9 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { Config } from './config';
 import { isEtlError } from './errors';
-import { archiveGroup, classifyKafkaError } from './kafka';
+import { archiveGroup, classifyKafkaError, type StreamTopic } from './kafka';
 import type { Logger } from './logger';
 
-/** A topic whose lag is read, and the stream it carries (what its numbers are labelled with). */
-export interface LagTopic { stream: string; topic: string }
 export interface PartitionLag { partition: number; high: number; committed: number | null; lag: number }
 export interface TopicLag { stream: string; topic: string; group: string; exists: boolean; lag: number; partitions: PartitionLag[] }
 export type LagReport =
@@ -20,7 +18,7 @@ const TIMEOUT_MS = 4_000;
 const CACHE_MS = 2_000;
 
 
-async function topicLag(admin: Admin, cfg: Config, { stream, topic }: LagTopic, existing: string[]): Promise<TopicLag> {
+async function topicLag(admin: Admin, cfg: Config, { stream, topic }: StreamTopic, existing: string[]): Promise<TopicLag> {
   const group = archiveGroup(cfg, topic);
   if (!existing.includes(topic)) return { stream, topic, group, exists: false, lag: 0, partitions: [] };
   const [watermarks, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
@@ -40,7 +38,7 @@ async function topicLag(admin: Admin, cfg: Config, { stream, topic }: LagTopic, 
  * Polled by every open dashboard: one short-lived admin connection per few seconds, at most.
  * `topics` is asked at each reading, so a stream registered after the reader was made is read too.
  */
-export function lagReader(cfg: Config, topics: () => readonly LagTopic[], logger?: Logger): () => Promise<LagReport> {
+export function lagReader(cfg: Config, topics: () => readonly StreamTopic[], logger?: Logger): () => Promise<LagReport> {
   // Short timeouts and quick retries, all within TIMEOUT_MS: a poll that fails fast says more than
   // one that hangs, but a group coordinator that is briefly busy (just after the archive consumer
   // left) should not read as an outage.

@@ -10,7 +10,7 @@ import type { Config } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
 import { setupAll } from '../../lib/setup';
 import { connectClient } from '../../lib/temporal';
-import { topicFor } from '../../streams';
+import { streamTopics, topicFor } from '../../streams';
 import { stackUp } from '../stack';
 import { describe } from '../stack/health';
 import { PipelineDriver } from './driver';
@@ -58,7 +58,7 @@ export async function runChaos(base: Config, partial: Partial<ChaosOptions> & Pi
   let faults: Promise<void> | undefined;
   let passed = false;
   try {
-    await setupAll(clients);
+    await setupAll(clients, streamTopics(config.KAFKA_TOPIC_PREFIX));
     temporal = await connectClient(config);
     const plan = planMix(opts.events, opts.badShare, opts.dupShare, opts.seed);
     log(`isolated run ${id}: schema ${config.PG_SCHEMA}, topic ${topic}, ${opts.recordsPerObject} records per object; producing ${plan.events} records`);

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../lib/config';
 import { isolatedConfig, listKeys, removeIsolated } from '../../lib/isolation';
 import { setupAll } from '../../lib/setup';
 import { connectClient, connectWorkerConnection } from '../../lib/temporal';
-import { topicFor } from '../../streams';
+import { streamTopics, topicFor } from '../../streams';
 import { createWorker } from '../../worker/worker';
 import type { PipelineResult } from '../../workflows';
 
@@ -22,7 +22,7 @@ export async function isolatedEnv(name: string, overrides: Partial<Config> = {})
   const id = `${name}_${randomBytes(4).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   const config = isolatedConfig(loadConfig(), 't', id, { LOG_LEVEL: 'warn', ...overrides });
   const clients = buildClients(config);
-  await setupAll(clients);
+  await setupAll(clients, streamTopics(config.KAFKA_TOPIC_PREFIX));
 
   return {
     ...clients,
