@@ -3,7 +3,7 @@
 // id on every row; a retried activity or a replayed history writes the very same rows.
 import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ForecastSymbolsResult } from '../activities/forecast';
+import type { ForecastSymbolsResult } from '../activities/forecast/forecast';
 import type { ForecastRequest } from '../forecast/options';
 import { BOUNDED } from './policies';
 

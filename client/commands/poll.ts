@@ -2,7 +2,7 @@
 // through the same code as the scheduled pollMarketWorkflow.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import { allSymbolsFailed, pollSource, type PollResult } from '../../activities/poll';
+import { allSymbolsFailed, pollSource, type PollResult } from '../../activities/poll/poll';
 import { buildClients } from '../../lib/clients';
 import { loadConfig } from '../../lib/config';
 import { MARKET_SOURCES, type MarketSource } from '../../sources/market/types';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type LoadResult, type QualityResult } from '../../activities';
-import { load } from '../../activities/load';
+import { load } from '../../activities/load/load';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { LoadHooks } from '../../lib/staging';
 import { isolatedEnv, type TestEnv } from './harness';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { pollSource, type PollResult } from '../../activities/poll';
+import { pollSource, type PollResult } from '../../activities/poll/poll';
 import { createSchedule, deleteSchedule, describeSchedule, triggerSchedule } from '../../client/commands/schedule';
 import { PROJECT_ROOT } from '../../lib/config';
 import { EtlError } from '../../lib/errors';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../../activities';
-import { replayBronzeObject } from '../../activities/replay';
+import { replayBronzeObject } from '../../activities/replay/replay';
 import { replayQuarantine } from '../../client/commands/quarantine';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { transactionsStream } from '../../streams/transactions';

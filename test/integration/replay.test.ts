@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type QualityResult } from '../../activities';
-import { emptyReplayCounts, replayBronzeObject, type ReplayCounts, type ReplayObjectResult, type WindowPage } from '../../activities/replay';
+import { emptyReplayCounts, replayBronzeObject, type ReplayCounts, type ReplayObjectResult, type WindowPage } from '../../activities/replay/replay';
 import { PROJECT_ROOT } from '../../lib/config';
 import { produceTransactions } from '../../lib/produce';
 import { transactionsStream, validateTransaction } from '../../streams/transactions';

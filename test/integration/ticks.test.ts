@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { RecordMetadata } from 'kafkajs';
 import { createActivities, type IngestResult, type QualityResult } from '../../activities';
-import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay';
+import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay/replay';
 import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { createStaging, mergeStaging } from '../../lib/staging';

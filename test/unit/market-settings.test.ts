@@ -1,7 +1,7 @@
 // Market source settings from config, the `poll` schedule target, and how a poll's outcome is told.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allSymbolsFailed, type PollResult } from '../../activities/poll';
+import { allSymbolsFailed, type PollResult } from '../../activities/poll/poll';
 import { formatPollResult, marketSymbolList } from '../../client/commands/poll';
 import { SCHEDULABLE } from '../../client/commands/schedulable';
 import { loadConfig } from '../../lib/config';

@@ -4,9 +4,9 @@
 // re-fetch hands it again (after a rebalance or a broker restart) and redoes pending ranges first.
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { archiveGroup, withKafkaErrors } from '../lib/kafka';
+import { archiveGroup, withKafkaErrors } from '../../lib/kafka';
 import { readPartitions, type Plan } from './bronze';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from '../deps';
 import type { FollowInput, FollowResult } from './follow';
 import { PartitionBuffer, writeObject } from './follow-buffer';
 import { resumedCursor, type FollowCursor } from './follow-cursor';

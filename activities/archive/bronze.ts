@@ -3,10 +3,10 @@
 // offset range, the partitions' starting points, and the bronze line of one Kafka record.
 import type { KafkaMessage } from 'kafkajs';
 import type pg from 'pg';
-import { EtlError } from '../lib/errors';
-import { withKafkaErrors } from '../lib/kafka';
-import { encodeValue, type BronzeRecord } from '../lib/lake';
-import type { ActivityDeps } from './deps';
+import { EtlError } from '../../lib/errors';
+import { withKafkaErrors } from '../../lib/kafka';
+import { encodeValue, type BronzeRecord } from '../../lib/lake';
+import type { ActivityDeps } from '../deps';
 
 export interface Plan { id: number; first: bigint; last: bigint }
 

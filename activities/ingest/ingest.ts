@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
-import { topicFor } from '../streams';
-import { produceSynthetic } from '../lib/produce';
-import type { ActivityDeps } from './deps';
-import type { IngestInput, IngestResult } from './types';
+import { topicFor } from '../../streams';
+import { produceSynthetic } from '../../lib/produce';
+import type { ActivityDeps } from '../deps';
+import type { IngestInput, IngestResult } from '../types';
 
 /**
  * Publishes the stream's synthetic events; resumes from the index in the last heartbeat, since

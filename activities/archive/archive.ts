@@ -5,14 +5,14 @@
 // consumer group, is the source of truth. Continuous mode archives with follow.ts instead.
 import { Context } from '@temporalio/activity';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { EtlError } from '../lib/errors';
-import { archiveGroup, withKafkaErrors } from '../lib/kafka';
-import { bronzeKey } from '../lib/lake';
-import { NdjsonGzipWriter } from '../lib/ndjson';
-import { topicFor } from '../streams';
+import { EtlError } from '../../lib/errors';
+import { archiveGroup, withKafkaErrors } from '../../lib/kafka';
+import { bronzeKey } from '../../lib/lake';
+import { NdjsonGzipWriter } from '../../lib/ndjson';
+import { topicFor } from '../../streams';
 import { archiveLockKey, bronzeLine, isFollowed, markArchived, planRange, readPartitions, tryLock, type Plan } from './bronze';
-import type { ActivityDeps } from './deps';
-import type { ArchiveInput, ArchiveResult } from './types';
+import type { ActivityDeps } from '../deps';
+import type { ArchiveInput, ArchiveResult } from '../types';
 
 const STALL_TIMEOUT_MS = 60_000;
 const FOLLOWER_POLL_MS = 500;

@@ -8,10 +8,10 @@
 // wherever the flush falls). It heartbeats its offsets and counts, and a retried attempt (after a
 // worker restart) carries them on. It ends when cancelled (stop, or the workflow's next run): it
 // flushes what it has read, commits, leaves the group and returns its totals.
-import { EtlError } from '../lib/errors';
-import { topicFor } from '../streams';
+import { EtlError } from '../../lib/errors';
+import { topicFor } from '../../streams';
 import { archiveLockKey, followLockKey, tryLock } from './bronze';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from '../deps';
 import { Follower } from './follower';
 
 export interface FollowInput {

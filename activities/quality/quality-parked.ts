@@ -2,9 +2,9 @@
 // parked object is neither lost nor loaded: its records wait in bronze, none of them is in the
 // tables, and the check names it until `etl objects retry` has loaded it.
 import type pg from 'pg';
-import { describeParked, isParkedSql, listParked } from '../lib/parked';
-import { ident } from '../lib/sql';
-import type { QualityCheck } from './types';
+import { describeParked, isParkedSql, listParked } from '../../lib/parked';
+import { ident } from '../../lib/sql';
+import type { QualityCheck } from '../types';
 
 const NAMED = 5;
 

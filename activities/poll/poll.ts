@@ -3,15 +3,15 @@
 // (scheduled polls) and by `etl poll` (from the CLI process, no worker needed).
 import type { Message } from 'kafkajs';
 import { z } from 'zod';
-import { EtlError, isTransient } from '../lib/errors';
-import { ensureTopic, withKafkaErrors } from '../lib/kafka';
-import { adapterFor, parseMarketSource, sourceSettings } from '../sources/market/settings';
-import { lastPublished, recordPublished } from '../sources/market/state';
-import type { MarketAdapter, MarketSource, SymbolFailure } from '../sources/market/types';
-import { withPostgresErrors } from '../lib/postgres';
-import { SYMBOL_PATTERN, type TickEvent } from '../streams/ticks/schema';
-import { topicFor } from '../streams';
-import type { ActivityDeps } from './deps';
+import { EtlError, isTransient } from '../../lib/errors';
+import { ensureTopic, withKafkaErrors } from '../../lib/kafka';
+import { adapterFor, parseMarketSource, sourceSettings } from '../../sources/market/settings';
+import { lastPublished, recordPublished } from '../../sources/market/state';
+import type { MarketAdapter, MarketSource, SymbolFailure } from '../../sources/market/types';
+import { withPostgresErrors } from '../../lib/postgres';
+import { SYMBOL_PATTERN, type TickEvent } from '../../streams/ticks/schema';
+import { topicFor } from '../../streams';
+import type { ActivityDeps } from '../deps';
 
 export interface PollInput {
   source: MarketSource;

@@ -9,16 +9,16 @@
 // The object's own manifest counts are left alone: they describe its load, and quality compares them.
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
-import { EtlError } from '../lib/errors';
-import type { BronzeRecord } from '../lib/lake';
-import { readNdjsonGzip } from '../lib/ndjson';
-import { inTransaction } from '../lib/postgres';
-import { ident } from '../lib/sql';
-import { countDuplicates, createStaging, insertStaged, quarantineConflicts, runAfterMerge } from '../lib/staging';
-import { getStream } from '../streams';
-import { classifyRecord, silverDoc } from '../streams/classify';
-import type { StreamSpec, ValidationContext } from '../streams/types';
-import type { ActivityDeps } from './deps';
+import { EtlError } from '../../lib/errors';
+import type { BronzeRecord } from '../../lib/lake';
+import { readNdjsonGzip } from '../../lib/ndjson';
+import { inTransaction } from '../../lib/postgres';
+import { ident } from '../../lib/sql';
+import { countDuplicates, createStaging, insertStaged, quarantineConflicts, runAfterMerge } from '../../lib/staging';
+import { getStream } from '../../streams';
+import { classifyRecord, silverDoc } from '../../streams/classify';
+import type { StreamSpec, ValidationContext } from '../../streams/types';
+import type { ActivityDeps } from '../deps';
 
 export interface WindowInput { stream: string; fromMs: number; toMs: number; afterId: number; limit: number }
 export interface WindowObject { bronzeObjectId: number; objectKey: string; recordCount: number }

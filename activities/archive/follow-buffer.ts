@@ -4,9 +4,9 @@
 import { createGzip, constants as zlib } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { KafkaMessage } from 'kafkajs';
-import { bronzeKey } from '../lib/lake';
+import { bronzeKey } from '../../lib/lake';
 import { bronzeLine, markArchived, planRange, type Plan } from './bronze';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from '../deps';
 
 export class PartitionBuffer {
   private readonly gzip = createGzip({ level: zlib.Z_BEST_SPEED });

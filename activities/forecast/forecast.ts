@@ -6,12 +6,12 @@
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { z } from 'zod';
-import { EtlError } from '../lib/errors';
-import { forecastSeries, inputDigest, type ModelForecast, type ModelName, type Observation } from '../forecast';
-import { CANDLE_INTERVALS, describeIssues, forecastRequestSchema, horizonSteps, type CandleInterval, type ForecastRequest, type ForecastSettings } from '../forecast/options';
-import { inTransaction } from '../lib/postgres';
-import { ident } from '../lib/sql';
-import type { ActivityDeps } from './deps';
+import { EtlError } from '../../lib/errors';
+import { forecastSeries, inputDigest, type ModelForecast, type ModelName, type Observation } from '../../forecast';
+import { CANDLE_INTERVALS, describeIssues, forecastRequestSchema, horizonSteps, type CandleInterval, type ForecastRequest, type ForecastSettings } from '../../forecast/options';
+import { inTransaction } from '../../lib/postgres';
+import { ident } from '../../lib/sql';
+import type { ActivityDeps } from '../deps';
 
 export interface ForecastSymbolsInput extends ForecastRequest {
   /** When the run started (ISO-8601): stored as fitted_at. */

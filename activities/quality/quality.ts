@@ -4,11 +4,11 @@
 // loading beside the run cannot make them disagree; only the two "drained" checks (nothing
 // pending, nothing unloaded) can see work in flight.
 import type pg from 'pg';
-import { ident } from '../lib/sql';
-import { getStream } from '../streams';
-import type { ActivityDeps } from './deps';
+import { ident } from '../../lib/sql';
+import { getStream } from '../../streams';
+import type { ActivityDeps } from '../deps';
 import { parkedObjectChecks } from './quality-parked';
-import type { QualityCheck, QualityInput, QualityResult } from './types';
+import type { QualityCheck, QualityInput, QualityResult } from '../types';
 
 type Counts = Record<string, string>;
 

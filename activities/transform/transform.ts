@@ -2,14 +2,14 @@
 // quarantine row with its reason and original bytes; the counts are recorded on the manifest row.
 // Re-running it rewrites the same silver key and finds its quarantine rows already there.
 import { Context } from '@temporalio/activity';
-import { EtlError } from '../lib/errors';
-import { silverKeyFor, type BronzeRecord } from '../lib/lake';
-import { NdjsonGzipWriter, readNdjsonGzip } from '../lib/ndjson';
-import { insertQuarantine, type QuarantineEntry } from '../lib/quarantine';
-import { getStream } from '../streams';
-import { classifyRecord, silverDoc } from '../streams/classify';
-import type { ActivityDeps } from './deps';
-import type { TransformInput, TransformResult } from './types';
+import { EtlError } from '../../lib/errors';
+import { silverKeyFor, type BronzeRecord } from '../../lib/lake';
+import { NdjsonGzipWriter, readNdjsonGzip } from '../../lib/ndjson';
+import { insertQuarantine, type QuarantineEntry } from '../../lib/quarantine';
+import { getStream } from '../../streams';
+import { classifyRecord, silverDoc } from '../../streams/classify';
+import type { ActivityDeps } from '../deps';
+import type { TransformInput, TransformResult } from '../types';
 
 const QUARANTINE_BATCH = 1_000;
 
