@@ -4,19 +4,19 @@
 // Whatever PostgreSQL refuses to store, one row at a time, is set aside (LOAD_REJECTED, with the
 // SQLSTATE, the server's message and the record's original bytes) and the rest of the object loads
 // in the same transaction: the fast path first, then the staging path, and only if one of them
-// failed on a row, the bisection that finds it (lib/load-isolation.ts).
+// failed on a row, the bisection that finds it (load-isolation.ts).
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EtlError } from '../../lib/errors';
 import type { BronzeRecord } from '../../lib/lake';
-import { isRefusedRow, mergeSettingAsideRefused, type RefusedLine } from '../../lib/load-isolation';
+import { isRefusedRow, mergeSettingAsideRefused, type RefusedLine } from './load-isolation';
 import { openGzipObject, readNdjsonGzip } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
-import { insertQuarantine, type QuarantineEntry } from '../../lib/quarantine';
-import { tryDirectLoad } from '../../lib/direct-load';
-import { COPY_INTO_STAGING, createStaging, mergeStaging, runAfterMergeOfLoad, type LoadHooks, type MergeTarget } from '../../lib/staging';
+import { insertQuarantine, type QuarantineEntry } from '../quarantine';
+import { tryDirectLoad } from './direct-load';
+import { COPY_INTO_STAGING, createStaging, mergeStaging, runAfterMergeOfLoad, type LoadHooks, type MergeTarget } from './staging';
 import { getStream } from '../../streams';
 import type { StreamSpec } from '../../streams/types';
 import type { ActivityDeps } from '../deps';

@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
 import { EtlError } from '../../lib/errors';
 import { silverKeyFor, type BronzeRecord } from '../../lib/lake';
 import { NdjsonGzipWriter, readNdjsonGzip } from '../../lib/ndjson';
-import { insertQuarantine, type QuarantineEntry } from '../../lib/quarantine';
+import { insertQuarantine, type QuarantineEntry } from '../quarantine';
 import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { ActivityDeps } from '../deps';

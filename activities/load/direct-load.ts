@@ -15,11 +15,11 @@ import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { StreamSpec } from '../streams/types';
-import { SQLSTATE, sqlState } from './errors';
+import type { StreamSpec } from '../../streams/types';
+import { SQLSTATE, sqlState } from '../../lib/errors';
 import { isRefusedRow } from './load-isolation';
-import { readNdjsonGzip } from './ndjson';
-import { ident } from './sql';
+import { readNdjsonGzip } from '../../lib/ndjson';
+import { ident } from '../../lib/sql';
 
 export interface DirectLoadTarget {
   loadId: number;

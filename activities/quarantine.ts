@@ -4,7 +4,7 @@
 // reason quoting one gets the escape `\u0000` instead.
 import type pg from 'pg';
 import type { QuarantineCode } from '../streams/types';
-import type { BronzeRecord } from './lake';
+import type { BronzeRecord } from '../lib/lake';
 
 export interface QuarantineEntry {
   partition: number;

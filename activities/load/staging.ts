@@ -7,8 +7,8 @@
 // row another record put there. So rows in = inserted + duplicates + conflicts is a check (the
 // quality stage's), not an identity.
 import type pg from 'pg';
-import type { StreamSpec } from '../streams/types';
-import { ident } from './sql';
+import type { StreamSpec } from '../../streams/types';
+import { ident } from '../../lib/sql';
 
 // Each silver line is one CSV field: JSON never contains raw 0x01/0x02 bytes (control characters
 // are escaped inside JSON strings), so no quoting or escaping can misfire.
@@ -73,7 +73,7 @@ export async function runAfterMerge(client: pg.PoolClient, spec: StreamSpec): Pr
 }
 
 /**
- * The hooks of a load that bypassed staging (lib/direct-load.ts): a temp view named `staging` shows
+ * The hooks of a load that bypassed staging (direct-load.ts): a temp view named `staging` shows
  * them the flat rows of this load in the silver shape, then goes away with the statement that made it.
  */
 export async function runAfterMergeOfLoad(client: pg.PoolClient, spec: StreamSpec, loadId: number): Promise<void> {
