@@ -2,7 +2,7 @@
 // worker process, and count the activities the run's history says were scheduled.
 import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config';
-import { produceTransactions } from '../lib/produce';
+import { produceTransactions } from '../activities/ingest/produce';
 import { connectClient } from '../lib/temporal';
 import type { PipelineResult } from '../workflows';
 import { benchEnv, STREAM } from './env';

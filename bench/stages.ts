@@ -4,7 +4,8 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import type { Config } from '../lib/config';
-import { produceTransactions, transactionMessage } from '../lib/produce';
+import { produceTransactions } from '../activities/ingest/produce';
+import { transactionMessage } from '../streams/transactions/synthetic';
 import { bareCopy } from './copy';
 import { benchEnv, STREAM } from './env';
 import { perSecond, timed } from './stats';

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { topicFor } from '../../streams';
-import { produceSynthetic } from '../../lib/produce';
+import { produceSynthetic } from './produce';
 import type { ActivityDeps } from '../deps';
 import type { IngestInput, IngestResult } from '../types';
 

@@ -4,7 +4,7 @@
 // Everything is a pure function of the seed, so reconcile.ts regenerates the expectation.
 import type { Kafka, Message } from 'kafkajs';
 import { withKafkaErrors } from '../../lib/kafka';
-import { transactionMessage } from '../../lib/produce';
+import { transactionMessage } from '../../streams/transactions/synthetic';
 import { Rng } from '../../lib/random';
 import type { GeneratorOptions } from '../../streams/transactions/generator';
 import { syntheticTransaction } from '../../streams/transactions/generator';

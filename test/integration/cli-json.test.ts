@@ -9,7 +9,7 @@ import type { StopOutcome, StartOutcome } from '../../client/commands/stream';
 import type { RunReport } from '../../client/commands/report';
 import { configEnv } from '../../lib/isolation';
 import { PROJECT_ROOT } from '../../lib/config';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import type { PipelineResult, ReplayResult } from '../../workflows';
 import { isolatedEnv, withWorker, type TestEnv } from './harness';
 

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { temporalUiUrl } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import { AMOUNT_BUCKETS, STATUSES } from '../../streams/transactions/vocabulary';
 import { startDashboard, type DashboardServer } from '../../dashboard/server';

@@ -9,7 +9,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { createActivities } from '../../activities';
 import { tryDirectLoad } from '../../activities/load/direct-load';
 import { openGzipObject } from '../../lib/ndjson';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { COPY_INTO_STAGING, createStaging, mergeStaging } from '../../activities/load/staging';
 import { getStream } from '../../streams';
 import { isolatedEnv, type TestEnv } from './harness';

@@ -12,7 +12,7 @@ import { createActivities, type QualityResult } from '../../activities';
 import { bronzeLineage, recordLineage } from '../../client/commands/lineage';
 import { listQuarantine, replayQuarantine } from '../../client/commands/quarantine';
 import { PROJECT_ROOT } from '../../lib/config';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { transactionsStream, validateTransaction } from '../../streams/transactions';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { StreamSpec } from '../../streams/types';

@@ -8,7 +8,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { retriedActivities } from '../../client/chaos/history';
 import { loadConfig } from '../../lib/config';
 import { ERROR_CODES, isTransient, type ErrorCode } from '../../lib/errors';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import type { PipelineResult } from '../../workflows';
 import { isolatedEnv, withWorker, type TestEnv } from './harness';
 import { TcpProxy } from './tcp-proxy';

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RecordMetadata } from 'kafkajs';
-import { produceTransactions, transactionMessage } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
+import { transactionMessage } from '../../streams/transactions/synthetic';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { enrichTransaction } from '../../streams/transactions/enrich';
 import { syntheticTransaction } from '../../streams/transactions/generator';

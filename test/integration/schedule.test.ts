@@ -13,7 +13,7 @@ import {
 import { temporalBinary } from '../../client/stack';
 import { PROJECT_ROOT } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { isolatedEnv, withWorker, type TestEnv } from './harness';
 
 const HOUR = 3_600_000;

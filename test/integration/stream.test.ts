@@ -12,7 +12,7 @@ import { createActivities, type QualityResult } from '../../activities';
 import { startStream, stopStream, streamReport, streamWorkflowId, type StreamReport } from '../../client/commands/stream';
 import { archiveGroup } from '../../lib/kafka';
 import { PROJECT_ROOT } from '../../lib/config';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { connectClient } from '../../lib/temporal';
 import type { PipelineResult, StreamResult } from '../../workflows';
 import { isolatedEnv, type TestEnv } from './harness';

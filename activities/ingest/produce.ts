@@ -2,13 +2,11 @@
 // idempotent producer, so a broker retry never writes a message twice. Which events: the stream's
 // own synthetic source (streams/<stream>/synthetic.ts), found by the stream's name.
 import type { Kafka, Message } from 'kafkajs';
-import { getStream } from '../streams';
-import type { GeneratorOptions } from '../streams/transactions/generator';
-import type { SyntheticSource } from '../streams/types';
-import { EtlError } from './errors';
-import { isUnknownTopic, topicMissing, withKafkaErrors } from './kafka';
-
-export { transactionMessage } from '../streams/transactions/synthetic';
+import { getStream } from '../../streams';
+import type { GeneratorOptions } from '../../streams/transactions/generator';
+import type { SyntheticSource } from '../../streams/types';
+import { EtlError } from '../../lib/errors';
+import { isUnknownTopic, topicMissing, withKafkaErrors } from '../../lib/kafka';
 
 export interface ProduceOptions {
   topic: string;
