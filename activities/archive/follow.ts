@@ -12,17 +12,9 @@ import { EtlError } from '../../lib/errors';
 import { topicFor } from '../../streams';
 import { archiveLockKey, followLockKey, tryLock } from './bronze';
 import type { ActivityDeps } from '../deps';
+import type { FollowInput, FollowResult } from '../types';
 import { Follower } from './follower';
 
-export interface FollowInput {
-  stream: string;
-  /** A buffered record is written at most this long after it was read. */
-  flushIntervalMs: number;
-  /** Records per object at most (default ARCHIVE_MAX_RECORDS_PER_OBJECT): a full buffer is written at once. */
-  maxRecordsPerObject?: number;
-}
-
-export interface FollowResult { objectsArchived: number; recordsArchived: number; groupJoins: number; attempt: number }
 export { followCursorSchema, type FollowCursor } from './follow-cursor';
 
 export async function follow(deps: ActivityDeps, input: FollowInput): Promise<FollowResult> {

@@ -7,7 +7,7 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { archiveGroup, withKafkaErrors } from '../../lib/kafka';
 import { readPartitions, type Plan } from './bronze';
 import type { ActivityDeps } from '../deps';
-import type { FollowInput, FollowResult } from './follow';
+import type { FollowInput, FollowResult } from '../types';
 import { PartitionBuffer, writeObject } from './follow-buffer';
 import { resumedCursor, type FollowCursor } from './follow-cursor';
 
