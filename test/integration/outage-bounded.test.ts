@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { retriedActivities } from '../../client/chaos/history';
+import { retriedActivities } from '../../tools/chaos/history';
 import { loadConfig } from '../../lib/config';
 import { ERROR_CODES, isTransient, type ErrorCode } from '../../lib/errors';
 import { produceTransactions } from '../../activities/ingest/produce';

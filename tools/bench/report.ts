@@ -1,7 +1,7 @@
 // The results file: the figures (medians at the top level so tools can read them), every run's
 // min/median/max, and for each target of issue 5 whether it is met and, where not, which stage
 // holds it back according to the same run's per-stage figures.
-import type { Config } from '../lib/config';
+import type { Config } from '../../lib/config';
 import type { E2eFigures } from './e2e';
 import type { FreshnessFigures } from './freshness';
 import type { StartupFigures } from './startup';

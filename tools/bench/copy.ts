@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type pg from 'pg';
-import { ident } from '../lib/sql';
+import { ident } from '../../lib/sql';
 import { timed } from './stats';
 
 const TABLES = ['raw_transactions', 'transactions_flat'] as const;

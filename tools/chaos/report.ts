@@ -1,7 +1,7 @@
 // The reconciliation report: what was produced, where it ended up, which faults were injected and
 // how the pipeline took them, and every discrepancy. `--json` prints the object itself.
-import type { ServiceName } from '../stack';
-import { fmt, formatTable } from '../output';
+import type { ServiceName } from '../../client/stack';
+import { fmt, formatTable } from '../../client/output';
 import type { Check } from './check';
 import type { RunRecord } from './driver';
 import type { KillRecord, RestartRecord } from './faults';

@@ -1,10 +1,10 @@
 // End to end on a backlog: produce first, then time one pipeline run draining it through a real
 // worker process, and count the activities the run's history says were scheduled.
 import type { Client } from '@temporalio/client';
-import type { Config } from '../lib/config';
-import { produceTransactions } from '../activities/ingest/produce';
-import { connectClient } from '../lib/temporal';
-import type { PipelineResult } from '../workflows';
+import type { Config } from '../../lib/config';
+import { produceTransactions } from '../../activities/ingest/produce';
+import { connectClient } from '../../lib/temporal';
+import type { PipelineResult } from '../../workflows';
 import { benchEnv, STREAM } from './env';
 import { perSecond, timed } from './stats';
 import { startWorker } from './worker';

@@ -3,7 +3,7 @@
 // not progress: the archive plans before any record flows). Polled in the
 // background; a poll that fails (its server is being restarted) just leaves the token as it was.
 import type pg from 'pg';
-import { withTimeout } from '../stack/health';
+import { withTimeout } from '../../client/stack/health';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, PROJECT_ROOT } from '../lib/config';
+import { loadConfig, PROJECT_ROOT } from '../../lib/config';
 import { e2eRun, type E2eFigures } from './e2e';
 import { freshnessRun, type FreshnessFigures } from './freshness';
 import { evaluateTargets, markdown, type Results, type ScaleOutFigures } from './report';
@@ -41,7 +41,7 @@ export interface BenchOptions {
 
 export const DEFAULTS: Omit<BenchOptions, 'say'> = {
   events: 1_000_000, rate: 5_000, durationS: 60, seed: 42, stages: [...STAGES], runs: 3, stageEvents: 100_000,
-  scaling: [10_000, 100_000], workersEvents: 300_000, flushMs: 1_000, outDir: path.join(PROJECT_ROOT, 'bench', 'results'),
+  scaling: [10_000, 100_000], workersEvents: 300_000, flushMs: 1_000, outDir: path.join(PROJECT_ROOT, 'tools', 'bench', 'results'),
 };
 export const QUICK: Partial<BenchOptions> = { events: 20_000, rate: 500, durationS: 10, runs: 1, stageEvents: 10_000, scaling: [10_000], workersEvents: 20_000 };
 

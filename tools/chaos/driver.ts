@@ -6,7 +6,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../../lib/config';
 import type { PipelineResult } from '../../workflows';
-import { settle } from '../commands/run-outcome';
+import { settle } from '../../client/commands/run-outcome';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;

@@ -1,6 +1,6 @@
 // What a chaos run does, and its defaults. The CLI (main.ts) and the in-process test both build a
 // ChaosOptions; nothing here reads the environment (that is lib/config.ts's job).
-import type { ServiceName } from '../stack';
+import type { ServiceName } from '../../client/stack';
 
 export const ACTIVITY_TARGETS = ['archive', 'transform', 'load'] as const;
 export type ActivityTarget = (typeof ACTIVITY_TARGETS)[number];

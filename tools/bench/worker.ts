@@ -2,7 +2,7 @@
 // peak RSS is its own, not the benchmark driver's. VmHWM is the kernel's high-water mark of RSS.
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ChaosWorker } from '../client/chaos/worker-proc';
+import { ChaosWorker } from '../chaos/worker-proc';
 import type { BenchEnv } from './env';
 
 export interface BenchWorker { stop(): Promise<void>; peakRssMb(): number; logFile: string }

@@ -1,4 +1,4 @@
-// `tsx bench/profile-top.ts <file.cpuprofile> [n]`: the functions with the most self time in a V8
+// `tsx tools/bench/profile-top.ts <file.cpuprofile> [n]`: the functions with the most self time in a V8
 // CPU profile (what `bench --cpu-prof` writes), grouped by function and file, as a quick flame summary.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -11,7 +11,7 @@ const profileSchema = z.object({
 
 const [file, n = '25'] = process.argv.slice(2);
 if (!file) {
-  console.error('usage: tsx bench/profile-top.ts <file.cpuprofile> [n]');
+  console.error('usage: tsx tools/bench/profile-top.ts <file.cpuprofile> [n]');
   process.exit(2);
 }
 const profile = profileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));

@@ -2,10 +2,10 @@
 // each stamped with the time it was produced (event_ts = now). A row's visible time is when its load
 // committed, observed by polling the loads table with the database clock (same machine, same clock),
 // so the figure is (first poll that sees the load − event_ts), at most one poll interval late.
-import type { Config } from '../lib/config';
-import { transactionMessage } from '../streams/transactions/synthetic';
-import { connectClient } from '../lib/temporal';
-import { startStream, stopStream } from '../client/commands/stream';
+import type { Config } from '../../lib/config';
+import { transactionMessage } from '../../streams/transactions/synthetic';
+import { connectClient } from '../../lib/temporal';
+import { startStream, stopStream } from '../../client/commands/stream';
 import { benchEnv, STREAM } from './env';
 import { startWorker } from './worker';
 

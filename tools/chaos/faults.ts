@@ -8,8 +8,8 @@
 // moves again.
 import type { Config } from '../../lib/config';
 import { Rng } from '../../lib/random';
-import { restartService, stackUp, type ServiceName } from '../stack';
-import { describe } from '../stack/health';
+import { restartService, stackUp, type ServiceName } from '../../client/stack';
+import { describe } from '../../client/stack/health';
 import type { ActivitySeen, PipelineDriver } from './driver';
 import { ACTIVITY_TARGETS, type ChaosOptions } from './options';
 import type { ProgressProbe } from './progress';

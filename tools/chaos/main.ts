@@ -5,8 +5,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { z } from 'zod';
 import { loadConfig } from '../../lib/config';
 import { isEtlError } from '../../lib/errors';
-import { duration, nonNegativeInt, positiveInt, seed } from '../args';
-import { stackUp, type ServiceName } from '../stack';
+import { duration, nonNegativeInt, positiveInt, seed } from '../../client/args';
+import { stackUp, type ServiceName } from '../../client/stack';
 import { RESTARTABLE } from './options';
 import { formatChaosReport, runChaos } from './index';
 

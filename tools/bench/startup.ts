@@ -5,10 +5,10 @@
 // poller cannot answer for it).
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { hasWorker } from '../client/commands/pipeline';
-import type { Config } from '../lib/config';
-import { PROJECT_ROOT } from '../lib/config';
-import { connectClient } from '../lib/temporal';
+import { hasWorker } from '../../client/commands/pipeline';
+import type { Config } from '../../lib/config';
+import { PROJECT_ROOT } from '../../lib/config';
+import { connectClient } from '../../lib/temporal';
 import { benchEnv } from './env';
 import { spread, type Spread } from './stats';
 

@@ -2,10 +2,10 @@
 // worker, through MockActivityEnvironment) so each stage's own cost is timed without Temporal's.
 // Objects are processed one at a time: this is the throughput of one activity on one object.
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../activities';
-import type { Config } from '../lib/config';
-import { produceTransactions } from '../activities/ingest/produce';
-import { transactionMessage } from '../streams/transactions/synthetic';
+import { createActivities } from '../../activities';
+import type { Config } from '../../lib/config';
+import { produceTransactions } from '../../activities/ingest/produce';
+import { transactionMessage } from '../../streams/transactions/synthetic';
 import { bareCopy } from './copy';
 import { benchEnv, STREAM } from './env';
 import { perSecond, timed } from './stats';

@@ -2,11 +2,11 @@
 // S3 prefix, consumer groups, task queue), like an integration test, so the default `etl` data is
 // never touched and everything is removed afterwards.
 import { randomBytes } from 'node:crypto';
-import { configEnv, isolatedConfig, removeIsolated } from '../lib/isolation';
-import { buildClients, type Clients } from '../lib/clients';
-import type { Config } from '../lib/config';
-import { setupAll } from '../lib/setup';
-import { streamTopics, topicFor } from '../streams';
+import { configEnv, isolatedConfig, removeIsolated } from '../../lib/isolation';
+import { buildClients, type Clients } from '../../lib/clients';
+import type { Config } from '../../lib/config';
+import { setupAll } from '../../lib/setup';
+import { streamTopics, topicFor } from '../../streams';
 
 export const STREAM = 'transactions';
 
