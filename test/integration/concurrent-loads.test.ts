@@ -11,7 +11,7 @@ import { createActivities, type LoadResult, type QualityResult } from '../../act
 import { load } from '../../activities/load/load';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { LoadHooks } from '../../activities/load/staging';
-import { isolatedEnv, type TestEnv } from './harness';
+import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 

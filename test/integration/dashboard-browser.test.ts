@@ -11,8 +11,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { temporalUiUrl } from '../../lib/config';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { startDashboard, type DashboardServer } from '../../dashboard/server';
-import { ARTIFACTS, launchOffline, type OfflineBrowser } from './chromium';
-import { isolatedEnv, runPipeline, type TestEnv } from './harness';
+import { ARTIFACTS, launchOffline, type OfflineBrowser } from '../support/chromium';
+import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 const ROWS = 2_000;
 const MORE = 500;

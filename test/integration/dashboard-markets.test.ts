@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import type { LatestForecast } from '../../forecast/store';
 import type { DashboardServer } from '../../dashboard/server';
 import type { Candle, SourceFreshness, SymbolRow } from '../../dashboard/markets-queries';
-import type { TestEnv } from './harness';
-import { marketsDashboard } from './markets-fixture';
+import type { TestEnv } from '../support/harness';
+import { marketsDashboard } from '../support/markets-fixture';
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
 

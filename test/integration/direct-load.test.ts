@@ -12,7 +12,7 @@ import { openGzipObject } from '../../lib/ndjson';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { COPY_INTO_STAGING, createStaging, mergeStaging } from '../../activities/load/staging';
 import { getStream } from '../../streams';
-import { isolatedEnv, type TestEnv } from './harness';
+import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const spec = getStream('transactions');
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;

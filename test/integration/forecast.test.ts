@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from '../../lib/config';
 import { latestForecasts } from '../../forecast/store';
 import { Rng } from '../../lib/random';
 import type { ForecastInput, ForecastResult } from '../../workflows';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-11-20T10:00:00Z');

@@ -17,7 +17,7 @@ import { transactionsStream, validateTransaction } from '../../streams/transacti
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { StreamSpec } from '../../streams/types';
 import type { PipelineResult } from '../../workflows';
-import { isolatedEnv, runPipeline, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 const gen = { seed: 21, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
 const BLOCKED_MERCHANT = 'Blocked Merchant Ltd';

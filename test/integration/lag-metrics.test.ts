@@ -7,8 +7,8 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { lagReader } from '../../lib/consumer-lag';
 import { streamTopics } from '../../streams';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
-import { TcpProxy } from './tcp-proxy';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
+import { TcpProxy } from '../support/tcp-proxy';
 
 async function freePort(): Promise<number> {
   const server = net.createServer();

@@ -12,7 +12,7 @@ import { TokenBucket, type Clock } from '../../sources/market/rate-limit';
 import { adapterFor, createAdapter } from '../../sources/market/settings';
 import type { MarketSource } from '../../sources/market/types';
 import { fixture, yahooTicks } from '../support/market-fixtures';
-import { closedPort, startReplayServer, type ReplayServer } from './market-replay-server';
+import { closedPort, startReplayServer, type ReplayServer } from '../support/market-replay-server';
 
 const FINNHUB_KEY = 'replay-finnhub-key';
 const CRYPTOCOMPARE_KEY = 'replay-cryptocompare-key';

@@ -10,8 +10,8 @@ import { loadConfig } from '../../lib/config';
 import { ERROR_CODES, isTransient, type ErrorCode } from '../../lib/errors';
 import { produceTransactions } from '../../activities/ingest/produce';
 import type { PipelineResult } from '../../workflows';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
-import { TcpProxy } from './tcp-proxy';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
+import { TcpProxy } from '../support/tcp-proxy';
 
 const ROWS = 24_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

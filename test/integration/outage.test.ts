@@ -7,8 +7,8 @@ import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../lib/config';
 import { produceTransactions } from '../../activities/ingest/produce';
 import type { PipelineResult } from '../../workflows';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
-import { TcpProxy } from './tcp-proxy';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
+import { TcpProxy } from '../support/tcp-proxy';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

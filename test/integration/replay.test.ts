@@ -15,7 +15,7 @@ import { transactionsStream, validateTransaction } from '../../streams/transacti
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { StreamSpec } from '../../streams/types';
 import type { ReplayResult } from '../../workflows';
-import { isolatedEnv, runPipeline, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
 
 const ROWS = 3_000;
 const gen = { seed: 11, startMs: Date.now() - 6 * 3_600_000, windowMs: 6 * 3_600_000 };

@@ -11,7 +11,7 @@ import { startStream, stopStream, streamWorkflowId } from '../../client/commands
 import { PROJECT_ROOT } from '../../lib/config';
 import { produceTransactions } from '../../activities/ingest/produce';
 import type { ReplayResult } from '../../workflows';
-import { isolatedEnv, runPipeline, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -20,7 +20,7 @@ import { simulateTicks, type SimulatorOptions } from '../../streams/ticks/simula
 import type { StreamSpec } from '../../streams/types';
 import type { PipelineResult, ReplayResult } from '../../workflows';
 import { recentRegularSessionStart } from '../support/sessions';
-import { isolatedEnv, runPipeline, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
 
 const ROWS = 6_000;
 const MINUTE = 60_000;

@@ -2,7 +2,7 @@
 // S3 prefix, consumer groups, task queue), like an integration test, so the default `etl` data is
 // never touched and everything is removed afterwards.
 import { randomBytes } from 'node:crypto';
-import { configEnv, isolatedConfig, removeIsolated } from '../../lib/isolation';
+import { configEnv, isolatedConfig, removeIsolated } from '../../test/support/isolation';
 import { buildClients, type Clients } from '../../lib/clients';
 import type { Config } from '../../lib/config';
 import { setupAll } from '../../lib/setup';

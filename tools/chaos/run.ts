@@ -16,7 +16,7 @@ import { describe } from '../../client/stack/health';
 import { PipelineDriver } from './driver';
 import { FaultInjector, planFaults } from './faults';
 import { retriedActivities, type RetriedActivity } from './history';
-import { configEnv, isolatedConfig, removeIsolated } from '../../lib/isolation';
+import { configEnv, isolatedConfig, removeIsolated } from '../../test/support/isolation';
 import { withDefaults, type ChaosOptions } from './options';
 import { badKindOf, planMix, produceMix, type ProduceStats } from './produce-mix';
 import { ProgressProbe } from './progress';

@@ -4,7 +4,7 @@
 import type { Clients } from '../../lib/clients';
 import { withKafkaErrors } from '../../lib/kafka';
 import { check, type Check } from './check';
-import { listKeys } from '../../lib/isolation';
+import { listKeys } from '../../test/support/isolation';
 
 interface ManifestRow { kafka_partition: number; first_offset: string; last_offset: string; status: string; object_key: string | null; silver_key: string | null }
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fixture, MARKET_FIXTURES as FIXTURES } from '../support/market-fixtures';
+import { fixture, MARKET_FIXTURES as FIXTURES } from './market-fixtures';
 
 export type Api = 'yahoo' | 'finnhub' | 'cryptocompare';
 

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { buildClients, type Clients } from '../../lib/clients';
 import { loadConfig, type Config } from '../../lib/config';
-import { isolatedConfig, listKeys, removeIsolated } from '../../lib/isolation';
+import { isolatedConfig, listKeys, removeIsolated } from './isolation';
 import { setupAll } from '../../lib/setup';
 import { connectClient, connectWorkerConnection } from '../../lib/temporal';
 import { streamTopics, topicFor } from '../../streams';

@@ -3,9 +3,9 @@
 // be removed afterwards without touching anything else.
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Clients } from './clients';
-import { configSchema, type Config } from './config';
-import { STREAMS, topicFor } from '../streams';
+import type { Clients } from '../../lib/clients';
+import { configSchema, type Config } from '../../lib/config';
+import { STREAMS, topicFor } from '../../streams';
 
 /**
  * The config of an isolated corner named `<kind>_<id>` (schema) / `<kind>-<id>-` (topics, objects,
