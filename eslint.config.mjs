@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.stack/**', 'test-artifacts/**', 'bench/results/**', 'eslint.config.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', '.stack/**', 'test-artifacts/**', 'tools/bench/results/**', 'eslint.config.mjs'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

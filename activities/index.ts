@@ -1,27 +1,27 @@
 // The activity factory: the worker builds the clients once and hands them in; every activity is
 // wrapped so failures carry their taxonomy code and permanent ones are not retried.
 import { Context } from '@temporalio/activity';
-import { archive } from './archive';
+import { archive } from './archive/archive';
 import type { ActivityDeps } from './deps';
 import { asActivity } from './failures';
-import { follow, type FollowInput } from './follow';
-import { forecastSymbols, type ForecastSymbolsInput } from './forecast';
-import { ingest } from './ingest';
-import { load } from './load';
-import { allSymbolsFailed, pollSource, type PollInput } from './poll';
-import { quality } from './quality';
+import { follow } from './archive/follow';
+import { forecastSymbols, type ForecastSymbolsInput } from './forecast/forecast';
+import { ingest } from './ingest/ingest';
+import { load } from './load/load';
+import { allSymbolsFailed, pollSource, type PollInput } from './poll/poll';
+import { quality } from './quality/quality';
 import { parkObject, unparkObject, type ParkInput } from './parking';
-import { listObjectsInWindow, replayObject, type ReplayObjectInput, type WindowInput } from './replay';
-import { transform } from './transform';
+import { listObjectsInWindow, replayObject, type ReplayObjectInput, type WindowInput } from './replay/replay';
+import { transform } from './transform/transform';
 import { awaitUnloaded, listUnloaded } from './work-queue';
-import type { ArchiveInput, IngestInput, LoadInput, QualityInput, TransformInput } from './types';
+import type { ArchiveInput, FollowInput, IngestInput, LoadInput, QualityInput, TransformInput } from './types';
 import { ident } from '../lib/sql';
 import { getStream } from '../streams';
 
 export type { ActivityDeps } from './deps';
 export type * from './types';
-export type { FollowInput, FollowResult, FollowCursor } from './follow';
-export type { PollInput, PollResult, SymbolPollResult } from './poll';
+export type { FollowCursor } from './archive/follow';
+export type { PollInput, PollResult, SymbolPollResult } from './poll/poll';
 export type { ParkInput, UnparkResult } from './parking';
 export type { FailureDetails } from './failures';
 

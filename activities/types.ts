@@ -31,6 +31,17 @@ export interface ArchiveResult {
   caughtUp: boolean;
 }
 
+/** Continuous mode's archive (archive/follow.ts): one long-running activity per run of a stream workflow. */
+export interface FollowInput {
+  stream: string;
+  /** A buffered record is written at most this long after it was read. */
+  flushIntervalMs: number;
+  /** Records per object at most (default ARCHIVE_MAX_RECORDS_PER_OBJECT): a full buffer is written at once. */
+  maxRecordsPerObject?: number;
+}
+
+export interface FollowResult { objectsArchived: number; recordsArchived: number; groupJoins: number; attempt: number }
+
 export interface PendingObject { bronzeObjectId: number; objectKey: string; recordCount: number; transformed: boolean }
 
 export interface TransformInput { stream: string; bronzeObjectId: number }

@@ -16,7 +16,7 @@ import { dashboard, portArg } from './commands/dashboard';
 import { registerForecastCommands } from './commands/forecast';
 import { registerProduceCommands } from './commands/produce';
 import { marketSymbolList, registerPollCommand } from './commands/poll';
-import { MARKET_SOURCES } from '../lib/market/types';
+import { MARKET_SOURCES } from '../sources/market/types';
 import { hasWorker, startPipeline, waitForPipeline } from './commands/pipeline';
 import { describeTotals, formatStreamReport, startStream, stopStream, streamReport } from './commands/stream';
 import { collectReport, formatReport } from './commands/report';

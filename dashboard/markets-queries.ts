@@ -2,7 +2,7 @@
 // tick source is. All from the tables of migration 007 through the read-only role; prices travel
 // as numbers (charts), times as ISO-8601 UTC strings.
 import type pg from 'pg';
-import type { CandleInterval } from '../lib/forecast/options';
+import type { CandleInterval } from '../forecast/options';
 import { ident } from '../lib/sql';
 
 // The distinct (symbol, source) pairs of candles_1m, one index probe per pair (a "loose index

@@ -4,8 +4,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type pg from 'pg';
 import { z } from 'zod';
-import { INTERVAL_NAMES, symbolSchema } from '../lib/forecast/options';
-import { latestForecasts } from '../lib/forecast/store';
+import { INTERVAL_NAMES, symbolSchema } from '../forecast/options';
+import { latestForecasts } from '../forecast/store';
 import { TICK_SOURCES } from '../streams/ticks/vocabulary';
 import { candles, freshness, marketSymbols } from './markets-queries';
 

@@ -9,7 +9,7 @@ import { isEtlError } from '../lib/errors';
 import type { Asset } from './assets';
 import { exportCsv } from './csv';
 import { describeIssues, filterQuery, pageQuery } from './filters';
-import type { LagReport } from './lag';
+import type { LagReport } from '../lib/consumer-lag';
 import { registerMarketRoutes } from './markets';
 import { pipelineState } from './pipeline';
 import { filterOptions, summary, transactionsPage } from './queries';

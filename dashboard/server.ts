@@ -4,9 +4,10 @@ import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import type { Config } from '../lib/config';
 import { EtlError } from '../lib/errors';
+import { lagReader } from '../lib/consumer-lag';
 import { createLogger, type Logger } from '../lib/logger';
+import { streamTopics } from '../streams';
 import { loadAssets } from './assets';
-import { lagReader } from './lag';
 import { checkReader, createReaderPool } from './reader';
 import { registerRoutes } from './routes';
 
@@ -36,7 +37,7 @@ export async function startDashboard(config: Config, opts: DashboardOptions = {}
   try {
     const role = await checkReader(pool, config);
     registerRoutes(app, {
-      config, pool, role, assets: loadAssets(), lag: lagReader(config, logger),
+      config, pool, role, assets: loadAssets(), lag: lagReader(config, () => streamTopics(config.KAFKA_TOPIC_PREFIX), logger),
       allowedHosts: isLoopback(host) ? new Set([...LOOPBACK_NAMES, host]) : undefined,
     });
     try {

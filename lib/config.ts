@@ -14,7 +14,7 @@ const symbolList = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[A-Z0-9^][A-Z0-9.\-=^]{0,19}$/, 'symbols are 1-20 of A-Z 0-9 . - = ^, comma-separated')).min(1));
-/** "source=value,…" for the market sources; a source left out keeps its built-in default (lib/market/settings.ts). */
+/** "source=value,…" for the market sources; a source left out keeps its built-in default (sources/market/settings.ts). */
 const perMarketSource = (value: string, example: string) =>
   z.string().regex(new RegExp(`^((yahoo|finnhub|cryptocompare)=${value})(,(yahoo|finnhub|cryptocompare)=${value})*$`), `expected source=value pairs, e.g. ${example}`);
 

@@ -34,6 +34,9 @@ export function isUnknownTopic(err: unknown): boolean {
   return false;
 }
 
+/** A stream's Kafka topic, as streams/ names it (lib/ is handed these, it knows no streams). */
+export interface StreamTopic { stream: string; topic: string }
+
 /**
  * A topic that is not there is no outage: the broker answered. Topics are created with the
  * configured partitions and replication by `etl worker` when it starts (lib/setup.ts), never by a

@@ -1,8 +1,8 @@
 // Idempotent preparation of the servers for the pipeline: schema, reader role, bucket, topics.
-// Safe to run on every start, concurrently with another process doing the same.
-import { STREAMS, topicFor } from '../streams';
+// Safe to run on every start, concurrently with another process doing the same. Which topics is the
+// caller's to say (streamTopics of streams/, for the declared streams).
 import type { Clients } from './clients';
-import { ensureTopic, withKafkaErrors } from './kafka';
+import { ensureTopic, withKafkaErrors, type StreamTopic } from './kafka';
 import { ensureReaderRole, migrate, type MigrateResult, type ReaderRoleOutcome } from './migrate';
 import { withPostgresErrors } from './postgres';
 import { ensureBucket } from './s3';
@@ -18,11 +18,11 @@ export async function migrateDatabase(c: Pick<Clients, 'config' | 'pool'>): Prom
   });
 }
 
-export async function setupAll(c: Clients): Promise<SetupResult> {
+export async function setupAll(c: Clients, streams: readonly StreamTopic[]): Promise<SetupResult> {
   const { config, kafka, s3 } = c;
   const db = await migrateDatabase(c);
   await ensureBucket(s3, config.S3_BUCKET, config.S3_ENDPOINT);
-  const topics = Object.keys(STREAMS).map((s) => topicFor(config.KAFKA_TOPIC_PREFIX, s));
+  const topics = streams.map((s) => s.topic);
   await withKafkaErrors(config.KAFKA_BROKERS, async () => {
     const admin = kafka.admin();
     await admin.connect();

@@ -4,17 +4,7 @@
 import type { z } from 'zod';
 import { ident } from '../lib/sql';
 import { rejectUnstorable } from './storable';
-import type { AcceptedValues, QuarantineCode, StreamSpec, SyntheticSource, ValidationContext, ValidationResult } from './types';
-
-export interface ColumnDecl {
-  name: string;
-  /** PostgreSQL type the staged JSON value is cast to: `text`, `uuid`, `numeric(12,2)`, `timestamptz`… */
-  type: string;
-  /** Checked by the quality stage: no NULL may reach the flat table. */
-  notNull?: boolean;
-  /** Checked by the quality stage: every value must be one of these. */
-  acceptedValues?: readonly string[];
-}
+import type { AcceptedValues, ColumnDecl, QuarantineCode, StreamSpec, SyntheticSource, ValidationContext, ValidationResult } from './types';
 
 export interface StreamDeclaration<Event> {
   name: string;

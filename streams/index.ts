@@ -1,5 +1,6 @@
 // The registry of declared streams. Everything outside streams/ finds a stream here by name.
 import { EtlError } from '../lib/errors';
+import type { StreamTopic } from '../lib/kafka';
 import { ticksStream } from './ticks';
 import { transactionsStream } from './transactions';
 import type { StreamSpec } from './types';
@@ -33,4 +34,9 @@ export function registerStream(spec: StreamSpec): () => void {
 /** The Kafka topic of a stream; the prefix lets tests and tenants share a broker. */
 export function topicFor(topicPrefix: string, stream: string): string {
   return `${topicPrefix}${registry[stream]?.topic ?? stream}`;
+}
+
+/** Every stream registered now, with its Kafka topic: what lib/ is handed to set up or watch. */
+export function streamTopics(topicPrefix: string): StreamTopic[] {
+  return streamNames().map((stream) => ({ stream, topic: topicFor(topicPrefix, stream) }));
 }

@@ -5,8 +5,7 @@
 // dates). A row that fails one is quarantined by the transform (UNSTORABLE_VALUE) instead of
 // failing its object's load. Types without a guard here are left to the load, which isolates
 // the rows PostgreSQL refuses (LOAD_REJECTED).
-import type { ColumnDecl } from './define';
-import type { ValidationResult } from './types';
+import type { ColumnDecl, ValidationResult } from './types';
 
 /** A problem with one value, or undefined when PostgreSQL will take it. */
 type Guard = (value: unknown) => string | undefined;

@@ -27,6 +27,17 @@ export interface ValidationContext {
   referenceTimeMs: number;
 }
 
+/** A column of a stream's flat table, as `defineStream` (./define.ts) is given it. */
+export interface ColumnDecl {
+  name: string;
+  /** PostgreSQL type the staged JSON value is cast to: `text`, `uuid`, `numeric(12,2)`, `timestamptz`… */
+  type: string;
+  /** Checked by the quality stage: no NULL may reach the flat table. */
+  notNull?: boolean;
+  /** Checked by the quality stage: every value must be one of these. */
+  acceptedValues?: readonly string[];
+}
+
 export interface AcceptedValues {
   column: string;
   values: readonly string[];

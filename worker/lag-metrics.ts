@@ -9,7 +9,8 @@
 // The SDK's meter cannot withdraw a series, hence NaN rather than absence.
 import { Runtime, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
-import { lagReader, type LagReport } from '../dashboard/lag';
+import { lagReader, type LagReport } from '../lib/consumer-lag';
+import { streamTopics } from '../streams';
 
 const LAG_EVERY_MS = 5_000;
 
@@ -50,7 +51,7 @@ export function startLagMetrics(worker: Worker, deps: Pick<ActivityDeps, 'config
     meter.createGauge('etl_consumer_lag', 'float', 'records', 'Kafka records not yet archived, per stream and partition; NaN while Kafka cannot be read'),
     meter.createGauge('etl_consumer_lag_readable', 'int', '', '1 when the last reading of the consumer lag succeeded, 0 when Kafka did not answer (etl_consumer_lag is then NaN)'),
   );
-  const read = lagReader(deps.config, deps.logger.child({ component: 'lag-metrics' }));
+  const read = lagReader(deps.config, () => streamTopics(deps.config.KAFKA_TOPIC_PREFIX), deps.logger.child({ component: 'lag-metrics' }));
   let busy = false;
   const timer = setInterval(() => {
     const state = worker.getState();

@@ -4,13 +4,14 @@ import { buildClients } from '../lib/clients';
 import type { Config } from '../lib/config';
 import { setupAll } from '../lib/setup';
 import { connectWorkerConnection } from '../lib/temporal';
+import { streamTopics } from '../streams';
 import { createWorker } from './worker';
 
 export async function runWorker(config: Config): Promise<void> {
   const clients = buildClients(config);
   const log = clients.logger.child({ component: 'worker', taskQueue: config.TEMPORAL_TASK_QUEUE });
   try {
-    await setupAll(clients);
+    await setupAll(clients, streamTopics(config.KAFKA_TOPIC_PREFIX));
     const connection = await connectWorkerConnection(config);
     try {
       const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, deps: clients });

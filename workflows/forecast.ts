@@ -3,8 +3,8 @@
 // id on every row; a retried activity or a replayed history writes the very same rows.
 import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ForecastSymbolsResult } from '../activities/forecast';
-import type { ForecastRequest } from '../lib/forecast/options';
+import type { ForecastSymbolsResult } from '../activities/forecast/forecast';
+import type { ForecastRequest } from '../forecast/options';
 import { BOUNDED } from './policies';
 
 const { forecastSymbols } = proxyActivities<Activities>(BOUNDED);

@@ -1,13 +1,13 @@
 // Replay from bronze (`etl replay`): re-derive the loaded objects of an event-time window with the
 // worker's current rules, a page of objects at a time, then refresh aggregates and run the quality
-// checks. Each object is one idempotent transaction (activities/replay.ts), so the whole replay can
+// checks. Each object is one idempotent transaction (activities/replay/replay.ts), so the whole replay can
 // be retried, cancelled or repeated: a second replay with the same rules changes nothing.
 // An object whose replay fails for good (a permanent code, or an unclassified error after its
 // bounded attempts) keeps its rows as they are; the replay goes on with the others and then fails
 // naming it (REPLAY_INCOMPLETE). Running the same replay again after the fix completes it.
 import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities, QualityResult } from '../activities';
-import type { ReplayCounts, ReplayObjectResult } from '../activities/replay';
+import type { ReplayCounts, ReplayObjectResult } from '../activities/replay/replay';
 import { describeFailure, finalFailureOf, forEachLimited, PAGE, refreshAggregates, runQuality } from './objects';
 import { BOUNDED, QUICK } from './policies';
 import { showStage, showTotals } from './visibility';

@@ -2,7 +2,7 @@
 // two things at once:
 //  - the follower: ONE long-running `follow` activity that joins the archive consumer group once,
 //    stays in it, and writes a bronze object per partition whenever its buffer holds
-//    `maxRecordsPerObject` records or its oldest record is `flushIntervalMs` old (activities/follow.ts);
+//    `maxRecordsPerObject` records or its oldest record is `flushIntervalMs` old (activities/archive/follow.ts);
 //  - the loader: a loop that long-polls the manifest for archived-but-unloaded objects (one
 //    activity that returns as soon as an object is written) and transforms and loads each at once.
 // They never wait for each other, so the group is not rejoined per flush and archive overlaps

@@ -5,6 +5,7 @@ import { temporalUiUrl, type Config } from '../../lib/config';
 import { logToFile } from '../../lib/logger';
 import { setupAll } from '../../lib/setup';
 import { connectClient, connectWorkerConnection } from '../../lib/temporal';
+import { streamTopics } from '../../streams';
 import { createWorker } from '../../worker/worker';
 import { stackUp } from '../stack';
 import { stackPaths } from '../stack/paths';
@@ -28,7 +29,7 @@ export async function demo(config: Config, args: DemoArgs, say: (line: string) =
   if (!logsHere) logToFile(workerLog);
   const clients = buildClients(config);
   try {
-    const setup = await setupAll(clients);
+    const setup = await setupAll(clients, streamTopics(config.KAFKA_TOPIC_PREFIX));
     say(`Database schema "${config.PG_SCHEMA}": ${setup.migrations.applied.length} migration(s) applied, ${setup.migrations.alreadyApplied} already there; topics: ${setup.topics.join(', ')}`);
 
     const connection = await connectWorkerConnection(config);

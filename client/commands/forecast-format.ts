@@ -1,6 +1,6 @@
 // How forecast results read in a terminal: one line per symbol, source and model.
 import type { ForecastResult } from '../../workflows';
-import type { LatestForecast } from '../../lib/forecast/store';
+import type { LatestForecast } from '../../forecast/store';
 import { fmt, formatTable } from '../output';
 
 /** Seven significant digits: 187.2345, 64012.37, 0.00001234 all stay readable. */

@@ -2,10 +2,10 @@
 // through the same code as the scheduled pollMarketWorkflow.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import { allSymbolsFailed, pollSource, type PollResult } from '../../activities/poll';
+import { allSymbolsFailed, pollSource, type PollResult } from '../../activities/poll/poll';
 import { buildClients } from '../../lib/clients';
 import { loadConfig } from '../../lib/config';
-import { MARKET_SOURCES, type MarketSource } from '../../lib/market/types';
+import { MARKET_SOURCES, type MarketSource } from '../../sources/market/types';
 import { SYMBOL_PATTERN } from '../../streams/ticks/schema';
 import { fmt, formatTable } from '../output';
 

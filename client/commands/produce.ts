@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { buildClients, type Clients } from '../../lib/clients';
 import { loadConfig } from '../../lib/config';
-import { produceSynthetic, syntheticSourceOf } from '../../lib/produce';
+import { produceSynthetic, syntheticSourceOf } from '../../activities/ingest/produce';
 import { getStream, streamNames, topicFor } from '../../streams';
 import type { SyntheticFlag } from '../../streams/types';
 import { boundedDuration, isoTime, nameList, nonNegativeInt, positiveInt, seed, TIME_FLAG_FORMAT } from '../args';

@@ -3,7 +3,7 @@
 // (and nothing else in the schedule code) to make a new workflow schedulable.
 import type { Config } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
-import { parseMarketSource, sourceSettings } from '../../lib/market/settings';
+import { parseMarketSource, sourceSettings } from '../../sources/market/settings';
 import type { ForecastInput, PipelineInput, PollMarketInput } from '../../workflows';
 
 export interface ScheduleTarget {

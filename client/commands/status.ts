@@ -2,11 +2,11 @@
 // what was archived and loaded last, the last hour's volume, schedules and running workflows; or,
 // for one run, its stage and counts.
 import type { Client } from '@temporalio/client';
-import { lagReader, type LagReport } from '../../dashboard/lag';
+import { lagReader, type LagReport } from '../../lib/consumer-lag';
 import type { Clients } from '../../lib/clients';
 import { temporalUiUrl } from '../../lib/config';
 import { listParked } from '../../lib/parked';
-import { STREAMS, topicFor } from '../../streams';
+import { STREAMS, streamTopics, topicFor } from '../../streams';
 import { listSchedules } from './schedule';
 import { followerOf, type FollowerReport } from './stream';
 
@@ -43,7 +43,7 @@ export function namesStream(workflowId: string, stream: string): boolean {
 
 export async function streamStatuses(clients: Clients, temporal: Client): Promise<StreamStatus[]> {
   const { config, pool } = clients;
-  const lag = await lagReader(config, clients.logger)();
+  const lag = await lagReader(config, () => streamTopics(config.KAFKA_TOPIC_PREFIX), clients.logger)();
   const schedules = await listSchedules(temporal, config);
   const running: StreamStatus['running'] = [];
   for await (const wf of temporal.workflow.list({ query: "ExecutionStatus = 'Running'" })) {

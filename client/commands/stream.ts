@@ -6,7 +6,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { defaultPayloadConverter } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { followCursorSchema, type FollowCursor } from '../../activities/follow';
+import { followCursorSchema, type FollowCursor } from '../../activities/archive/follow';
 import { temporalUiUrl, type Config } from '../../lib/config';
 import type { StreamInput, StreamResult, StreamStatus } from '../../workflows';
 import { scopedId } from '../../lib/deployment';

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../../activities';
-import { produceTransactions } from '../../lib/produce';
-import { isolatedEnv, type TestEnv } from './harness';
+import { produceTransactions } from '../../activities/ingest/produce';
+import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const gen = { seed: 3, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };
 

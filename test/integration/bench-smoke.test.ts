@@ -1,11 +1,11 @@
 // The benchmark's quick configuration still runs end to end and writes every figure tools read.
-// Timings are never asserted: on a shared 2-core machine they only say something in bench/results.
+// Timings are never asserted: on a shared 2-core machine they only say something in tools/bench/results.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DEFAULTS, QUICK, runBench } from '../../bench/run';
+import { DEFAULTS, QUICK, runBench } from '../../tools/bench/run';
 
 const REQUIRED = ['e2e_events_per_s', 'load_rows_per_s', 'copy_rows_per_s', 'load_vs_copy_ratio', 'freshness_p99_ms',
   'producer_events_per_s', 'worker_peak_rss_mb', 'activities_per_million'];

@@ -4,7 +4,7 @@
 // or doubled; `npm run chaos` is the full-size run (1,000,000 events, 10 kills, every server).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runChaos, type ChaosReport } from '../../client/chaos';
+import { runChaos, type ChaosReport } from '../../tools/chaos';
 import { loadConfig } from '../../lib/config';
 
 describe('chaos: worker kills and a broker restart mid-run', () => {

@@ -7,11 +7,11 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { StopOutcome, StartOutcome } from '../../client/commands/stream';
 import type { RunReport } from '../../client/commands/report';
-import { configEnv } from '../../lib/isolation';
+import { configEnv } from '../support/isolation';
 import { PROJECT_ROOT } from '../../lib/config';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import type { PipelineResult, ReplayResult } from '../../workflows';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
 const HOUR = 3_600_000;
 

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type LoadResult, type QualityResult } from '../../activities';
-import { load } from '../../activities/load';
+import { load } from '../../activities/load/load';
 import { syntheticTransaction } from '../../streams/transactions/generator';
-import type { LoadHooks } from '../../lib/staging';
-import { isolatedEnv, type TestEnv } from './harness';
+import type { LoadHooks } from '../../activities/load/staging';
+import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 

@@ -7,12 +7,12 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { temporalUiUrl } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import { AMOUNT_BUCKETS, STATUSES } from '../../streams/transactions/vocabulary';
 import { startDashboard, type DashboardServer } from '../../dashboard/server';
 import type { Summary } from '../../dashboard/queries';
-import { isolatedEnv, runPipeline, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 const ROWS = 3_000;
 const DAY_MS = 86_400_000;

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { temporalUiUrl } from '../../lib/config';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { startDashboard, type DashboardServer } from '../../dashboard/server';
-import { ARTIFACTS, launchOffline, type OfflineBrowser } from './chromium';
-import { isolatedEnv, runPipeline, type TestEnv } from './harness';
+import { ARTIFACTS, launchOffline, type OfflineBrowser } from '../support/chromium';
+import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 const ROWS = 2_000;
 const MORE = 500;

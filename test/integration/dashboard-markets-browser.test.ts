@@ -7,9 +7,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { DashboardServer } from '../../dashboard/server';
-import type { TestEnv } from './harness';
-import { ARTIFACTS, launchOffline, type OfflineBrowser } from './chromium';
-import { marketsDashboard } from './markets-fixture';
+import type { TestEnv } from '../support/harness';
+import { ARTIFACTS, launchOffline, type OfflineBrowser } from '../support/chromium';
+import { marketsDashboard } from '../support/markets-fixture';
 
 
 

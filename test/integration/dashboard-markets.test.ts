@@ -3,11 +3,11 @@
 // read the new tables and nothing more. The page itself: dashboard-markets-browser.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { LatestForecast } from '../../lib/forecast/store';
+import type { LatestForecast } from '../../forecast/store';
 import type { DashboardServer } from '../../dashboard/server';
 import type { Candle, SourceFreshness, SymbolRow } from '../../dashboard/markets-queries';
-import type { TestEnv } from './harness';
-import { marketsDashboard } from './markets-fixture';
+import type { TestEnv } from '../support/harness';
+import { marketsDashboard } from '../support/markets-fixture';
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
 

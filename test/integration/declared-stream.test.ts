@@ -15,7 +15,7 @@ import { collectReport } from '../../client/commands/report';
 import { registerStream } from '../../streams';
 import { defineStream, type StreamDeclaration } from '../../streams/define';
 import type { PipelineResult } from '../../workflows';
-import { isolatedEnv, runPipeline, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 // ---- the whole declaration of the stream ----
 const BANDS = ['freezing', 'mild', 'hot'] as const;

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../../lib/config';
-import { configEnv } from '../../lib/isolation';
-import { isolatedEnv, type TestEnv } from './harness';
+import { configEnv } from '../support/isolation';
+import { isolatedEnv, type TestEnv } from '../support/harness';
 
 describe('etl demo output', { timeout: 5 * 60_000 }, () => {
   let env: TestEnv;

@@ -12,9 +12,9 @@ import { createSchedule, listSchedules, type ScheduleRow } from '../../client/co
 import { streamStatuses } from '../../client/commands/status';
 import { streamWorkflowId } from '../../client/commands/stream';
 import { PROJECT_ROOT } from '../../lib/config';
-import { configEnv } from '../../lib/isolation';
+import { configEnv } from '../support/isolation';
 import { connectClient } from '../../lib/temporal';
-import { isolatedEnv, type TestEnv } from './harness';
+import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const etl = (env: TestEnv, ...args: string[]) => promisify(execFile)(path.join(PROJECT_ROOT, 'bin', 'etl'), args, { encoding: 'utf8', env: { ...process.env, ...configEnv(env.config) } });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,12 +7,12 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createActivities } from '../../activities';
-import { tryDirectLoad } from '../../lib/direct-load';
+import { tryDirectLoad } from '../../activities/load/direct-load';
 import { openGzipObject } from '../../lib/ndjson';
-import { produceTransactions } from '../../lib/produce';
-import { COPY_INTO_STAGING, createStaging, mergeStaging } from '../../lib/staging';
+import { produceTransactions } from '../../activities/ingest/produce';
+import { COPY_INTO_STAGING, createStaging, mergeStaging } from '../../activities/load/staging';
 import { getStream } from '../../streams';
-import { isolatedEnv, type TestEnv } from './harness';
+import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const spec = getStream('transactions');
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
@@ -26,7 +26,7 @@ async function rowsOfLoad(client: pg.PoolClient, loadId: number): Promise<{ raw:
   return rows[0]!;
 }
 
-describe('direct-COPY load (lib/direct-load.ts)', () => {
+describe('direct-COPY load (activities/load/direct-load.ts)', () => {
   let env: TestEnv;
   let silverKey: string;
   let objectId: number;

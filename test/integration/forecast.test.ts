@@ -9,10 +9,10 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { createSchedule, deleteSchedule, describeSchedule, triggerSchedule } from '../../client/commands/schedule';
 import { PROJECT_ROOT } from '../../lib/config';
-import { latestForecasts } from '../../lib/forecast/store';
+import { latestForecasts } from '../../forecast/store';
 import { Rng } from '../../lib/random';
 import type { ForecastInput, ForecastResult } from '../../workflows';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-11-20T10:00:00Z');

@@ -13,10 +13,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { addRefusingConstraint, REFUSED_MERCHANT } from '../../client/chaos/produce-mix';
+import { addRefusingConstraint, REFUSED_MERCHANT } from '../../tools/chaos/produce-mix';
 import type { PipelineResult } from '../../workflows';
 import { syntheticTransaction } from '../../streams/transactions/generator';
-import { isolatedEnv, runPipeline, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 const RECORDS = Number(process.env.GENERATED_RECORDS ?? 3_000);
 const SEED = Number(process.env.GENERATED_SEED ?? 20261123);

@@ -12,12 +12,12 @@ import { createActivities, type QualityResult } from '../../activities';
 import { bronzeLineage, recordLineage } from '../../client/commands/lineage';
 import { listQuarantine, replayQuarantine } from '../../client/commands/quarantine';
 import { PROJECT_ROOT } from '../../lib/config';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { transactionsStream, validateTransaction } from '../../streams/transactions';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { StreamSpec } from '../../streams/types';
 import type { PipelineResult } from '../../workflows';
-import { isolatedEnv, runPipeline, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 const gen = { seed: 21, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
 const BLOCKED_MERCHANT = 'Blocked Merchant Ltd';

@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { lagReader } from '../../dashboard/lag';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
-import { TcpProxy } from './tcp-proxy';
+import { lagReader } from '../../lib/consumer-lag';
+import { streamTopics } from '../../streams';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
+import { TcpProxy } from '../support/tcp-proxy';
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -78,7 +79,7 @@ describe('consumer lag while Kafka is down', () => {
   it('the dashboard\'s reader reports the lag as unknown, quickly, while Kafka is down', async () => {
     await proxy.down();
     const began = Date.now();
-    const report = await lagReader({ ...env.config, KAFKA_BROKERS: [`127.0.0.1:${proxy.port}`] })();
+    const report = await lagReader({ ...env.config, KAFKA_BROKERS: [`127.0.0.1:${proxy.port}`] }, () => streamTopics(env.config.KAFKA_TOPIC_PREFIX))();
     assert.equal(report.available, false);
     if (!report.available) assert.match(report.note, new RegExp(`Kafka at 127\\.0\\.0\\.1:${proxy.port} is unreachable .*consumer lag is unknown`));
     assert.ok(Date.now() - began < 8_000);

@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type LoadResult, type QualityResult } from '../../activities';
 import { NdjsonGzipWriter, readNdjsonGzip } from '../../lib/ndjson';
 import { syntheticTransaction } from '../../streams/transactions/generator';
-import { isolatedEnv, type TestEnv } from './harness';
+import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 const gen = { seed: 31, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };

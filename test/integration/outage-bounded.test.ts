@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { retriedActivities } from '../../client/chaos/history';
+import { retriedActivities } from '../../tools/chaos/history';
 import { loadConfig } from '../../lib/config';
 import { ERROR_CODES, isTransient, type ErrorCode } from '../../lib/errors';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import type { PipelineResult } from '../../workflows';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
-import { TcpProxy } from './tcp-proxy';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
+import { TcpProxy } from '../support/tcp-proxy';
 
 const ROWS = 24_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../lib/config';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import type { PipelineResult } from '../../workflows';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
-import { TcpProxy } from './tcp-proxy';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
+import { TcpProxy } from '../support/tcp-proxy';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

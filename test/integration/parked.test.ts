@@ -14,11 +14,11 @@ import type { ObjectRow, RetryReport } from '../../client/commands/objects';
 import { streamStatuses } from '../../client/commands/status';
 import { pipelineState } from '../../dashboard/pipeline';
 import { PROJECT_ROOT } from '../../lib/config';
-import { configEnv } from '../../lib/isolation';
+import { configEnv } from '../support/isolation';
 import { registerStream } from '../../streams';
 import { defineStream, type StreamDeclaration } from '../../streams/define';
 import type { PipelineResult } from '../../workflows';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
 const STREAM = 'parked_readings';
 const MAX_ATTEMPTS = 3;

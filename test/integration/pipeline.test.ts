@@ -3,13 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RecordMetadata } from 'kafkajs';
-import { produceTransactions, transactionMessage } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
+import { transactionMessage } from '../../streams/transactions/synthetic';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { enrichTransaction } from '../../streams/transactions/enrich';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import { transactionSchema } from '../../streams/transactions/schema';
 import type { PipelineResult } from '../../workflows';
-import { isolatedEnv, runPipeline, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 const ROWS = 10_000;
 const gen = { seed: 11, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };

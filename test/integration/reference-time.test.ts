@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../../activities';
-import { replayBronzeObject } from '../../activities/replay';
+import { replayBronzeObject } from '../../activities/replay/replay';
 import { replayQuarantine } from '../../client/commands/quarantine';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { transactionsStream } from '../../streams/transactions';
-import { isolatedEnv, type TestEnv } from './harness';
+import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const ARCHIVED_AT = '2019-06-02T00:00:00.000Z';
 const event = (n: number, eventTs: string) => ({

@@ -8,14 +8,14 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type QualityResult } from '../../activities';
-import { emptyReplayCounts, replayBronzeObject, type ReplayCounts, type ReplayObjectResult, type WindowPage } from '../../activities/replay';
+import { emptyReplayCounts, replayBronzeObject, type ReplayCounts, type ReplayObjectResult, type WindowPage } from '../../activities/replay/replay';
 import { PROJECT_ROOT } from '../../lib/config';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { transactionsStream, validateTransaction } from '../../streams/transactions';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { StreamSpec } from '../../streams/types';
 import type { ReplayResult } from '../../workflows';
-import { isolatedEnv, runPipeline, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
 
 const ROWS = 3_000;
 const gen = { seed: 11, startMs: Date.now() - 6 * 3_600_000, windowMs: 6 * 3_600_000 };

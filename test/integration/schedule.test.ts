@@ -13,8 +13,8 @@ import {
 import { temporalBinary } from '../../client/stack';
 import { PROJECT_ROOT } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
-import { produceTransactions } from '../../lib/produce';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
+import { produceTransactions } from '../../activities/ingest/produce';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
 const HOUR = 3_600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

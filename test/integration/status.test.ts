@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import type { RunStatus, StreamStatus } from '../../client/commands/status';
 import { startStream, stopStream, streamWorkflowId } from '../../client/commands/stream';
 import { PROJECT_ROOT } from '../../lib/config';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import type { ReplayResult } from '../../workflows';
-import { isolatedEnv, runPipeline, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

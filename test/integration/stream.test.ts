@@ -12,10 +12,10 @@ import { createActivities, type QualityResult } from '../../activities';
 import { startStream, stopStream, streamReport, streamWorkflowId, type StreamReport } from '../../client/commands/stream';
 import { archiveGroup } from '../../lib/kafka';
 import { PROJECT_ROOT } from '../../lib/config';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { connectClient } from '../../lib/temporal';
 import type { PipelineResult, StreamResult } from '../../workflows';
-import { isolatedEnv, type TestEnv } from './harness';
+import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const gen = { seed: 31, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
 const BOUND_MS = 60_000; // generous: speed targets live in benchmarks, this only proves "seconds"

@@ -7,10 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { RecordMetadata } from 'kafkajs';
 import { createActivities, type IngestResult, type QualityResult } from '../../activities';
-import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay';
+import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay/replay';
 import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonGzip } from '../../lib/ndjson';
-import { createStaging, mergeStaging } from '../../lib/staging';
+import { createStaging, mergeStaging } from '../../activities/load/staging';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import { ticksStream, validateTick } from '../../streams/ticks';
 import { decimalString } from '../../streams/ticks/enrich';
@@ -20,7 +20,7 @@ import { simulateTicks, type SimulatorOptions } from '../../streams/ticks/simula
 import type { StreamSpec } from '../../streams/types';
 import type { PipelineResult, ReplayResult } from '../../workflows';
 import { recentRegularSessionStart } from '../support/sessions';
-import { isolatedEnv, runPipeline, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
 
 const ROWS = 6_000;
 const MINUTE = 60_000;

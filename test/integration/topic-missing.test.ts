@@ -9,7 +9,7 @@ import { buildClients } from '../../lib/clients';
 import { loadConfig, PROJECT_ROOT } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
 import { classifyKafkaError } from '../../lib/kafka';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 
 describe('a topic that does not exist', () => {
   const prefix = `nosuch-${randomBytes(4).toString('hex')}-`;

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { connectClient } from '../../lib/temporal';
-import { isolatedEnv, withWorker, type TestEnv } from './harness';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
 /** Scrapes the worker's metrics until `ready` holds; the worker reads the lag every few seconds. */
 async function scrapeUntil(port: number, ready: (text: string) => boolean): Promise<string> {

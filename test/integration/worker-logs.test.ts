@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { configEnv } from '../../lib/isolation';
+import { configEnv } from '../support/isolation';
 import { PROJECT_ROOT } from '../../lib/config';
-import { produceTransactions } from '../../lib/produce';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { connectClient } from '../../lib/temporal';
 import type { PipelineResult } from '../../workflows';
-import { isolatedEnv, type TestEnv } from './harness';
+import { isolatedEnv, type TestEnv } from '../support/harness';
 
 type LogLine = Record<string, unknown> & { msg?: string };
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../lib/config';
-import { parseChart, ticksFromChart } from '../../lib/market/yahoo';
+import { parseChart, ticksFromChart } from '../../sources/market/yahoo';
 import type { TickEvent } from '../../streams/ticks/schema';
 
 export const MARKET_FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'market');

@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import {
   errorMetrics, fitHolt, fitHoltParameters, fitLinearTrend, forecastSeries, holdoutMetrics, inputDigest, MIN_CANDLES,
   ordinaryLeastSquares, regularGrid, splitHoldout, type Observation,
-} from '../../lib/forecast';
-import { forecastRequestSchema, horizonSteps } from '../../lib/forecast/options';
-import { studentTQuantile } from '../../lib/forecast/stats';
+} from '../../forecast';
+import { forecastRequestSchema, horizonSteps } from '../../forecast/options';
+import { studentTQuantile } from '../../forecast/stats';
 import { Rng } from '../../lib/random';
 
 const MINUTE = 60_000;

@@ -2,7 +2,7 @@
 // NaN, and etl_consumer_lag_readable says whether the numbers are live.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LagReport } from '../../dashboard/lag';
+import type { LagReport } from '../../lib/consumer-lag';
 import { LagGauges, type LagGauge } from '../../worker/lag-metrics';
 
 class RecordingGauge implements LagGauge {

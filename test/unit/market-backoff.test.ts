@@ -1,7 +1,7 @@
 // Retry-After in both of its forms, and exponential backoff with jitter, computed (no waiting).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelayMs, retryAfterMs } from '../../lib/market/backoff';
+import { backoffDelayMs, retryAfterMs } from '../../sources/market/backoff';
 
 const NOW = Date.parse('2026-11-20T15:02:37Z');
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EtlError } from '../../lib/errors';
-import { pairOf, ticksFromPriceMultiFull } from '../../lib/market/cryptocompare';
+import { pairOf, ticksFromPriceMultiFull } from '../../sources/market/cryptocompare';
 import { tickId, tickSchema } from '../../streams/ticks/schema';
 import { fixture } from '../support/market-fixtures';
 

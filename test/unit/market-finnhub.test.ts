@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EtlError } from '../../lib/errors';
-import { parseQuote, tickFromQuote } from '../../lib/market/finnhub';
+import { parseQuote, tickFromQuote } from '../../sources/market/finnhub';
 import { tickId, tickSchema } from '../../streams/ticks/schema';
 import { fixture } from '../support/market-fixtures';
 

@@ -2,7 +2,7 @@
 // in arrival order. Time only moves when the limiter sleeps, so nothing here depends on real time.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TokenBucket, type Clock } from '../../lib/market/rate-limit';
+import { TokenBucket, type Clock } from '../../sources/market/rate-limit';
 
 function fakeClock(): Clock & { slept: number[] } {
   let now = 1_000_000;

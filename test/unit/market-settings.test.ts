@@ -1,12 +1,12 @@
 // Market source settings from config, the `poll` schedule target, and how a poll's outcome is told.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allSymbolsFailed, type PollResult } from '../../activities/poll';
+import { allSymbolsFailed, type PollResult } from '../../activities/poll/poll';
 import { formatPollResult, marketSymbolList } from '../../client/commands/poll';
 import { SCHEDULABLE } from '../../client/commands/schedulable';
 import { loadConfig } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
-import { parseMarketSource, sourceSettings } from '../../lib/market/settings';
+import { parseMarketSource, sourceSettings } from '../../sources/market/settings';
 
 const NO_DOTENV = '/nonexistent/.env';
 

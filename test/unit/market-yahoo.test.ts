@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EtlError } from '../../lib/errors';
-import { parseChart, ticksFromChart, type YahooChart } from '../../lib/market/yahoo';
+import { parseChart, ticksFromChart, type YahooChart } from '../../sources/market/yahoo';
 import { tickId, tickSchema } from '../../streams/ticks/schema';
 import { fixture } from '../support/market-fixtures';
 

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { parseRecordKey } from '../../client/commands/lineage';
 import { namesStream } from '../../client/commands/status';
 import { buildProgram } from '../../client/program';
-import { syntheticSourceOf, transactionMessage } from '../../lib/produce';
+import { syntheticSourceOf } from '../../activities/ingest/produce';
+import { transactionMessage } from '../../streams/transactions/synthetic';
 import { getStream, streamNames, topicFor } from '../../streams';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 

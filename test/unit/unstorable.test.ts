@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BronzeRecord } from '../../lib/lake';
-import { storablePayload, storableReason } from '../../lib/quarantine';
+import { storablePayload, storableReason } from '../../activities/quarantine';
 import { classifyRecord } from '../../streams/classify';
 import { jsonHazard, MAX_DEPTH } from '../../streams/json-scan';
 import { guardFor } from '../../streams/storable';

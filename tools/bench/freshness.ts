@@ -1,0 +1,108 @@
+// Freshness in continuous mode: the stream workflow runs while events are produced at a fixed rate,
+// each stamped with the time it was produced (event_ts = now). A row's visible time is when its load
+// committed, observed by polling the loads table with the database clock (same machine, same clock),
+// so the figure is (first poll that sees the load − event_ts), at most one poll interval late.
+import type { Config } from '../../lib/config';
+import { transactionMessage } from '../../streams/transactions/synthetic';
+import { connectClient } from '../../lib/temporal';
+import { startStream, stopStream } from '../../client/commands/stream';
+import { benchEnv, STREAM } from './env';
+import { startWorker } from './worker';
+
+const POLL_MS = 200;
+const TICK_MS = 100;
+const DRAIN_TIMEOUT_MS = 180_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface FreshnessFigures {
+  rate: number;
+  seconds: number;
+  /** The stream's flush interval: the floor of every record's wait. */
+  flush_interval_ms: number;
+  produced: number;
+  achieved_rate: number;
+  freshness_p50_ms: number;
+  freshness_p95_ms: number;
+  freshness_p99_ms: number;
+  freshness_max_ms: number;
+  drained: boolean;
+  worker_peak_rss_mb: number;
+}
+
+export async function freshnessRun(base: Config, rate: number, seconds: number, seed: number, flushMs: number, say: (line: string) => void): Promise<FreshnessFigures> {
+  const env = await benchEnv(base, 'fresh', { STREAM_FLUSH_INTERVAL_MS: flushMs });
+  const seen = new Map<string, string>();
+  let polling = true;
+  const poll = async () => {
+    while (polling) {
+      const last = [...seen.keys()].reduce((a, b) => (BigInt(b) > BigInt(a) ? b : a), '0');
+      const { rows } = await env.pool.query<{ load_id: string; at: string }>(
+        'SELECT load_id::text, clock_timestamp()::text AS at FROM loads WHERE load_id > $1', [last]);
+      for (const r of rows) seen.set(r.load_id, r.at);
+      await sleep(POLL_MS);
+    }
+  };
+  try {
+    const worker = await startWorker(env, say);
+    const client = await connectClient(env.config);
+    const poller = poll();
+    let produced = 0;
+    let drained = false;
+    let elapsedMs = 0;
+    try {
+      await startStream(client, env.config, { stream: STREAM, flushIntervalMs: env.config.STREAM_FLUSH_INTERVAL_MS });
+      const producer = env.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect();
+      const total = Math.round(rate * seconds);
+      const began = Date.now();
+      try {
+        while (produced < total) {
+          const due = Math.min(total, Math.floor(((Date.now() - began) / 1000) * rate));
+          if (due > produced) {
+            const gen = { seed, startMs: Date.now(), windowMs: 1 };
+            const messages = [];
+            for (let i = produced; i < due; i++) messages.push(transactionMessage(i, gen));
+            await producer.send({ topic: env.topic, acks: -1, messages });
+            produced = due;
+          }
+          await sleep(TICK_MS);
+        }
+      } finally {
+        elapsedMs = Date.now() - began;
+        await producer.disconnect().catch(() => undefined);
+      }
+      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+      while (Date.now() < deadline) {
+        const { rows } = await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM transactions_flat');
+        if (rows[0]!.n >= produced) {
+          drained = true;
+          break;
+        }
+        await sleep(500);
+      }
+      await sleep(POLL_MS * 2);
+    } finally {
+      polling = false;
+      await poller;
+      await stopStream(client, env.config, STREAM, 120_000).catch(() => undefined);
+      await client.connection.close();
+    }
+    const rss = worker.peakRssMb();
+    await worker.stop();
+    const ids = [...seen.keys()];
+    const { rows } = await env.pool.query<{ p: number[]; mx: number }>(
+      `SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM s.seen - f.event_ts) * 1000) AS p,
+              max(extract(epoch FROM s.seen - f.event_ts) * 1000)::float8 AS mx
+       FROM transactions_flat f JOIN unnest($1::bigint[], $2::timestamptz[]) AS s(load_id, seen) ON s.load_id = f.load_id`,
+      [ids, ids.map((id) => seen.get(id)!)],
+    );
+    const p = rows[0]?.p ?? [NaN, NaN, NaN];
+    return {
+      rate, seconds, flush_interval_ms: flushMs, produced, achieved_rate: (produced * 1000) / elapsedMs,
+      freshness_p50_ms: p[0]!, freshness_p95_ms: p[1]!, freshness_p99_ms: p[2]!, freshness_max_ms: rows[0]?.mx ?? NaN,
+      drained, worker_peak_rss_mb: rss,
+    };
+  } finally {
+    await env.cleanup();
+  }
+}

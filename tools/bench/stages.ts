@@ -1,0 +1,77 @@
+// One run of the per-stage figures: produce a backlog, then drive each activity directly (outside a
+// worker, through MockActivityEnvironment) so each stage's own cost is timed without Temporal's.
+// Objects are processed one at a time: this is the throughput of one activity on one object.
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
+import type { Config } from '../../lib/config';
+import { produceTransactions } from '../../activities/ingest/produce';
+import { transactionMessage } from '../../streams/transactions/synthetic';
+import { bareCopy } from './copy';
+import { benchEnv, STREAM } from './env';
+import { perSecond, timed } from './stats';
+
+export interface StageFigures {
+  events: number;
+  producer_events_per_s: number;
+  archive_events_per_s: number;
+  /** Uncompressed Kafka value bytes archived per second. */
+  archive_mb_per_s: number;
+  transform_events_per_s: number;
+  load_rows_per_s: number;
+  copy_rows_per_s: number;
+  load_vs_copy_ratio: number;
+  objects: number;
+}
+
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
+
+/** Mean bytes of one event's Kafka value, from a sample of the generator's output. */
+export function meanEventBytes(seed: number): number {
+  const gen = { seed, startMs: Date.now(), windowMs: 86_400_000 };
+  let bytes = 0;
+  for (let i = 0; i < 1_000; i++) bytes += Buffer.byteLength(String(transactionMessage(i, gen).value));
+  return bytes / 1_000;
+}
+
+export async function stageRun(base: Config, events: number, seed: number): Promise<StageFigures> {
+  const env = await benchEnv(base, 'stage');
+  try {
+    const acts = createActivities(env);
+    const gen = { seed, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
+    const produced = await timed(() => produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic, rows: events }));
+
+    const archived = await timed(async () => {
+      let records = 0;
+      for (;;) {
+        const r = await run(acts.archive, { stream: STREAM, maxObjects: 1_000 });
+        records += r.recordsArchived;
+        if (r.caughtUp) return records;
+      }
+    });
+    const { rows: objects } = await env.pool.query<{ id: string }>("SELECT id FROM bronze_objects WHERE status = 'archived' ORDER BY id");
+    const transformed = await timed(async () => {
+      for (const o of objects) await run(acts.transform, { stream: STREAM, bronzeObjectId: Number(o.id) });
+    });
+    const loaded = await timed(async () => {
+      let inserted = 0;
+      for (const o of objects) inserted += (await run(acts.load, { stream: STREAM, bronzeObjectId: Number(o.id), workflowId: `bench-${env.id}` })).inserted;
+      return inserted;
+    });
+    const copied = await bareCopy(env.pool, env.config.PG_SCHEMA);
+    const load = perSecond(loaded.value, loaded.ms);
+    const copy = perSecond(copied.rows, copied.ms);
+    return {
+      events,
+      producer_events_per_s: perSecond(produced.value, produced.ms),
+      archive_events_per_s: perSecond(archived.value, archived.ms),
+      archive_mb_per_s: (archived.value * meanEventBytes(seed)) / 1e6 / (archived.ms / 1000),
+      transform_events_per_s: perSecond(archived.value, transformed.ms),
+      load_rows_per_s: load,
+      copy_rows_per_s: copy,
+      load_vs_copy_ratio: load / copy,
+      objects: objects.length,
+    };
+  } finally {
+    await env.cleanup();
+  }
+}
