@@ -74,6 +74,12 @@ export function boundedDuration(range: { min?: number; max?: number } = {}): (va
 
 /** Any duration (0 included) up to ten years; flags whose consumer needs more say so with boundedDuration. */
 export const duration = boundedDuration();
+
+// Duration flags with the range of what consumes them: out of range is a usage error (exit 2) naming it.
+export const SCHEDULE_INTERVAL = boundedDuration({ min: 1_000, max: 365 * 86_400_000 });
+export const CATCHUP_WINDOW = boundedDuration({ min: 10_000 });
+export const WAIT_TIMEOUT = boundedDuration({ min: 1_000 });
+export const FLUSH_INTERVAL = boundedDuration({ min: 100 });
 export const idList = parser(
   z.string().regex(/^\d+(,\d+)*$/).transform((s) => s.split(',').map(Number)),
   'comma-separated ids such as 12,13',

@@ -6,6 +6,12 @@ import { classifyKafkaError } from '../lib/kafka';
 import { postgresAddress } from '../lib/postgres';
 import { classifyS3Error } from '../lib/s3';
 
+/** Where a command's result goes: stdout, a line at a time. */
+export type Say = (line: string) => void;
+
+/** Progress and notes while stdout carries JSON. */
+export const sayErr = (line: string) => process.stderr.write(line + '\n');
+
 /** A plain aligned table: what people read in a terminal and what tests can parse. */
 export function formatTable(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];

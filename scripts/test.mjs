@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const steps = [
-  ['lint', bin('eslint'), ['.']],
+  ['lint', process.execPath, [path.join(root, 'scripts', 'lint.mjs')]],
   ['typecheck', bin('tsc'), ['--noEmit']],
   ['build', process.execPath, [path.join(root, 'scripts', 'build.mjs')]],
   ['stack up', path.join(root, 'bin', 'etl'), ['stack', 'up']],

@@ -1,8 +1,9 @@
 // `etl dashboard`: serves the web dashboard until Ctrl-C (SIGINT) or SIGTERM.
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import type { Config } from '../../lib/config';
+import { loadConfig, type Config } from '../../lib/config';
 import { startDashboard } from '../../dashboard/server';
+import type { Say } from '../output';
 
 export interface DashboardArgs { host?: string; port?: number }
 
@@ -21,4 +22,12 @@ export async function dashboard(config: Config, args: DashboardArgs, say: (line:
     process.once('SIGTERM', resolve);
   });
   await server.close();
+}
+
+export function registerDashboardCommand(program: Command, say: Say): void {
+  program.command('dashboard').description('serve the web dashboard (KPIs, charts, filters, CSV export, pipeline panel) reading as the read-only role')
+    .option('--host <address>', 'address to listen on (default: DASHBOARD_HOST, 127.0.0.1)')
+    .addOption(new Option('--port <n>', 'port to listen on, 0 for any free one (default: DASHBOARD_PORT, 8080)').argParser(portArg))
+    .addHelpText('after', '\nExamples:\n  $ etl dashboard\n  $ etl dashboard --port 9000')
+    .action(async (opts: { host?: string; port?: number }) => dashboard(loadConfig(), opts, say));
 }

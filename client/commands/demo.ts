@@ -1,7 +1,8 @@
 // `npm run demo`: the whole product in one command, on the local stack.
 import path from 'node:path';
+import { Option, type Command } from 'commander';
 import { buildClients } from '../../lib/clients';
-import { temporalUiUrl, type Config } from '../../lib/config';
+import { loadConfig, temporalUiUrl, type Config } from '../../lib/config';
 import { logToFile } from '../../lib/logger';
 import { setupAll } from '../../lib/setup';
 import { connectClient, connectWorkerConnection } from '../../lib/temporal';
@@ -9,7 +10,8 @@ import { streamTopics } from '../../streams';
 import { createWorker } from '../../worker/worker';
 import { stackUp } from '../stack';
 import { stackPaths } from '../stack/paths';
-import { fmt } from '../output';
+import { positiveInt, seed } from '../args';
+import { fmt, type Say } from '../output';
 import { describeProduce, produce } from './produce';
 import { startPipeline, waitForPipeline } from './pipeline';
 import { failureError, settle } from './run-outcome';
@@ -66,4 +68,15 @@ export async function demo(config: Config, args: DemoArgs, say: (line: string) =
   } finally {
     await clients.close();
   }
+}
+
+export function registerDemoCommand(program: Command, say: Say, setExitCode: (code: number) => void): void {
+  program.command('demo').description('start the stack, produce events, run the pipeline and print a report')
+    .addOption(new Option('--rows <n>', 'events to produce').argParser(positiveInt).default(100_000))
+    .addOption(new Option('--seed <n>', 'seed for the synthetic events').argParser(seed).default(42))
+    .addHelpText('after', '\nExamples:\n  $ etl demo\n  $ etl demo --rows 10000 --seed 7')
+    .action(async (opts: { rows: number; seed: number }) => {
+      const passed = await demo(loadConfig(), opts, say);
+      if (!passed) setExitCode(1);
+    });
 }
