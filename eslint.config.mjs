@@ -24,11 +24,13 @@ const LAYERS = {
 };
 const FOLDERS = [...Object.keys(LAYERS), 'test'];
 const layerZones = [
-  ...Object.entries(LAYERS).map(([layer, allowed]) => ({
-    target: `./${layer}`,
-    from: FOLDERS.filter((f) => f !== layer && !allowed.includes(f)).map((f) => `./${f}`),
-    message: `${layer}/ may import only ${allowed.length ? allowed.map((a) => `${a}/`).join(', ') : 'packages'} besides itself (eslint.config.mjs, LAYERS).`,
-  })).filter((zone) => zone.from.length > 0),
+  ...Object.entries(LAYERS)
+    .map(([layer, allowed]) => ({
+      target: `./${layer}`,
+      from: FOLDERS.filter((f) => f !== layer && !allowed.includes(f)).map((f) => `./${f}`),
+      message: `${layer}/ may import only ${allowed.length ? allowed.map((a) => `${a}/`).join(', ') : 'packages'} besides itself (eslint.config.mjs, LAYERS).`,
+    }))
+    .filter((zone) => zone.from.length > 0),
   // Of test/, tools share the helpers only: test/support.
   { target: './tools', from: './test', except: ['./support'], message: 'tools/ may use test/support/, not the tests themselves.' },
 ];
@@ -42,10 +44,13 @@ export default tseslint.config(
     plugins: { 'import-x': importX },
     settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.mjs', '.js', '.json', '.node'] })] },
     rules: {
-      '@typescript-eslint/no-floating-promises': ['error', {
-        // node:test runs suites it is handed; their promises are the runner's to await.
-        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }],
-      }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          // node:test runs suites it is handed; their promises are the runner's to await.
+          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }],
+        },
+      ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
@@ -57,13 +62,19 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{
-          regex: '^(?!@temporalio/workflow$|\\./[\\w./-]+$)',
-          allowTypeImports: true,
-          message: 'workflows/ must stay deterministic: import only @temporalio/workflow and sibling workflow files; anything else (activities, lib) with `import type`.',
-        }],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!@temporalio/workflow$|\\./[\\w./-]+$)',
+              allowTypeImports: true,
+              message:
+                'workflows/ must stay deterministic: import only @temporalio/workflow and sibling workflow files; anything else (activities, lib) with `import type`.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -36,23 +36,39 @@ export function classify(err: unknown, deps: Pick<ActivityDeps, 'config'>): unkn
   if (isEtlError(err) || err instanceof TemporalFailure) return err;
   const pgAddress = postgresAddress(config.DATABASE_URL);
   switch (serviceOf(err, config)) {
-    case 'postgres': return classifyPostgresError(err, pgAddress) ?? err;
-    case 's3': return classifyS3Error(err, config.S3_ENDPOINT);
-    case 'kafka': return classifyKafkaError(err, config.KAFKA_BROKERS);
+    case 'postgres':
+      return classifyPostgresError(err, pgAddress) ?? err;
+    case 's3':
+      return classifyS3Error(err, config.S3_ENDPOINT);
+    case 'kafka':
+      return classifyKafkaError(err, config.KAFKA_BROKERS);
   }
   // Not a socket error with a known port: the client libraries' own error types tell them apart.
   const kafkaErr = classifyKafkaError(err, config.KAFKA_BROKERS);
   if (kafkaErr !== err) return kafkaErr;
   const s3Err = classifyS3Error(err, config.S3_ENDPOINT);
   if (s3Err !== err) return s3Err;
-  return classifyPostgresError(err, pgAddress) ?? kafkaTransientError(err, config.KAFKA_BROKERS) ?? s3TransientError(err, config.S3_ENDPOINT) ?? err;
+  return (
+    classifyPostgresError(err, pgAddress) ??
+    kafkaTransientError(err, config.KAFKA_BROKERS) ??
+    s3TransientError(err, config.S3_ENDPOINT) ??
+    err
+  );
 }
 
 /** Where an activity attempt stands: its attempt number and the bound on unclassified failures. */
-export interface AttemptInfo { attempt: number; maxUnknownAttempts: number }
+export interface AttemptInfo {
+  attempt: number;
+  maxUnknownAttempts: number;
+}
 
 /** What a final failure carries for whoever parks its unit of work: the attempt and the original stack. */
-export interface FailureDetails { attempt: number; maxUnknownAttempts?: number; errorName?: string; stack?: string }
+export interface FailureDetails {
+  attempt: number;
+  maxUnknownAttempts?: number;
+  errorName?: string;
+  stack?: string;
+}
 
 const STACK_CHARS = 4_000;
 
@@ -61,12 +77,23 @@ export function toFailure(err: unknown, at: AttemptInfo): unknown {
   if (err instanceof TemporalFailure) return err;
   if (err instanceof EtlError) {
     const details: FailureDetails = { attempt: at.attempt, stack: err.stack?.slice(0, STACK_CHARS) };
-    return ApplicationFailure.create({ message: err.message, type: err.code, nonRetryable: !err.retryable, details: [details], cause: err.cause instanceof Error ? err.cause : undefined });
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.code,
+      nonRetryable: !err.retryable,
+      details: [details],
+      cause: err.cause instanceof Error ? err.cause : undefined,
+    });
   }
   // Unclassified: a bug until proven otherwise. Retried a bounded number of times, then final.
   const e = err instanceof Error ? err : new Error(String(err));
   const final = at.attempt >= at.maxUnknownAttempts;
-  const details: FailureDetails = { attempt: at.attempt, maxUnknownAttempts: at.maxUnknownAttempts, errorName: e.name, stack: e.stack?.slice(0, STACK_CHARS) };
+  const details: FailureDetails = {
+    attempt: at.attempt,
+    maxUnknownAttempts: at.maxUnknownAttempts,
+    errorName: e.name,
+    stack: e.stack?.slice(0, STACK_CHARS),
+  };
   return ApplicationFailure.create({
     type: 'UNKNOWN_ERROR',
     message: `${e.message} — unclassified error (${e.name}), attempt ${at.attempt} of ${at.maxUnknownAttempts}: ${final ? 'not retried again' : 'retrying'}`,
@@ -80,7 +107,10 @@ function attemptInfo(config: Pick<Config, 'UNKNOWN_ERROR_MAX_ATTEMPTS'>): Attemp
   return { attempt: Context.current().info.attempt, maxUnknownAttempts: config.UNKNOWN_ERROR_MAX_ATTEMPTS };
 }
 
-export function asActivity<A extends unknown[], R>(deps: Pick<ActivityDeps, 'config'>, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+export function asActivity<A extends unknown[], R>(
+  deps: Pick<ActivityDeps, 'config'>,
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
   return async (...args: A) => {
     try {
       return await fn(...args);

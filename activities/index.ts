@@ -49,7 +49,12 @@ export function createActivities(deps: ActivityDeps) {
       if (!r.alreadyLoaded) {
         count('etl_records_loaded', 'rows inserted into the flat table', r.inserted, input.stream);
         count('etl_records_duplicate', 'records skipped as duplicates', r.duplicates, input.stream);
-        count('etl_records_quarantined', 'conflicting duplicates and refused rows quarantined by load', r.conflicts + r.rejected, input.stream);
+        count(
+          'etl_records_quarantined',
+          'conflicting duplicates and refused rows quarantined by load',
+          r.conflicts + r.rejected,
+          input.stream,
+        );
       }
       return r;
     }),
@@ -60,7 +65,10 @@ export function createActivities(deps: ActivityDeps) {
     pollSource: wrap(async (input: PollInput) => {
       const ctx = Context.current();
       const r = await pollSource(deps, input, { signal: ctx.cancellationSignal });
-      if (r.published > 0) ctx.metricMeter.createCounter('etl_ticks_polled', 'ticks', 'ticks published by market source polls').add(r.published, { source: r.source });
+      if (r.published > 0)
+        ctx.metricMeter
+          .createCounter('etl_ticks_polled', 'ticks', 'ticks published by market source polls')
+          .add(r.published, { source: r.source });
       const failed = allSymbolsFailed(r);
       if (failed) throw failed;
       return r;
@@ -77,7 +85,10 @@ export function createActivities(deps: ActivityDeps) {
     /** An object whose transform or load failed for good leaves the work queue, with the reason. */
     parkObject: wrap(async (input: ParkInput) => {
       const r = await parkObject(deps, input);
-      if (r.parked) Context.current().metricMeter.createCounter('etl_objects_parked', 'objects', 'bronze objects parked after a final failure').add(1, { stream: input.stream });
+      if (r.parked)
+        Context.current()
+          .metricMeter.createCounter('etl_objects_parked', 'objects', 'bronze objects parked after a final failure')
+          .add(1, { stream: input.stream });
       return r;
     }),
     /** `etl objects retry`: back into the work queue, to be transformed and loaded now. */

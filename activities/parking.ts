@@ -23,12 +23,30 @@ export async function parkObject(deps: ActivityDeps, input: ParkInput): Promise<
     `UPDATE bronze_objects SET parked_at = coalesce(parked_at, now()), failure_code = $3, failure_message = $4, failure_stack = $5,
        failure_attempts = $6, failure_step = $7, failure_workflow_id = $8, park_count = park_count + (parked_at IS NULL)::int
      WHERE id = $1 AND stream = $2 AND loaded_at IS NULL`,
-    [input.bronzeObjectId, input.stream, input.code, input.message, input.stack ?? null, input.attempts ?? null, input.step, input.workflowId ?? null],
+    [
+      input.bronzeObjectId,
+      input.stream,
+      input.code,
+      input.message,
+      input.stack ?? null,
+      input.attempts ?? null,
+      input.step,
+      input.workflowId ?? null,
+    ],
   );
   const parked = (rowCount ?? 0) > 0;
   if (parked) {
-    deps.logger.warn({ stream: input.stream, bronzeObjectId: input.bronzeObjectId, step: input.step, code: input.code, attempts: input.attempts, workflowId: input.workflowId },
-      `parked bronze object ${input.bronzeObjectId}: ${input.message}`);
+    deps.logger.warn(
+      {
+        stream: input.stream,
+        bronzeObjectId: input.bronzeObjectId,
+        step: input.step,
+        code: input.code,
+        attempts: input.attempts,
+        workflowId: input.workflowId,
+      },
+      `parked bronze object ${input.bronzeObjectId}: ${input.message}`,
+    );
   }
   return { parked };
 }
@@ -43,7 +61,14 @@ export interface UnparkResult {
 }
 
 export async function unparkObject(deps: ActivityDeps, input: { stream: string; bronzeObjectId: number }): Promise<UnparkResult> {
-  const { rows } = await deps.pool.query<{ object_key: string | null; record_count: number | null; status: string; transformed: boolean; loaded: boolean; was_parked: boolean }>(
+  const { rows } = await deps.pool.query<{
+    object_key: string | null;
+    record_count: number | null;
+    status: string;
+    transformed: boolean;
+    loaded: boolean;
+    was_parked: boolean;
+  }>(
     `WITH before AS (SELECT id, parked_at IS NOT NULL AS was_parked FROM bronze_objects WHERE id = $1 AND stream = $2 FOR UPDATE)
      UPDATE bronze_objects b SET parked_at = NULL, retried_at = CASE WHEN before.was_parked THEN now() ELSE b.retried_at END
      FROM before WHERE b.id = before.id
@@ -52,12 +77,19 @@ export async function unparkObject(deps: ActivityDeps, input: { stream: string; 
   );
   const r = rows[0];
   if (!r) throw new EtlError('USAGE', `no bronze object ${input.bronzeObjectId} in stream ${input.stream}`);
-  if (r.status !== 'archived' || !r.object_key) throw new EtlError('MANIFEST_INVALID', `bronze object ${input.bronzeObjectId} of stream ${input.stream} is not archived`);
+  if (r.status !== 'archived' || !r.object_key)
+    throw new EtlError('MANIFEST_INVALID', `bronze object ${input.bronzeObjectId} of stream ${input.stream} is not archived`);
   const wasParked = r.was_parked && !r.loaded;
-  if (wasParked) deps.logger.info({ stream: input.stream, bronzeObjectId: input.bronzeObjectId }, `un-parked bronze object ${input.bronzeObjectId} for a retry`);
+  if (wasParked)
+    deps.logger.info(
+      { stream: input.stream, bronzeObjectId: input.bronzeObjectId },
+      `un-parked bronze object ${input.bronzeObjectId} for a retry`,
+    );
   return {
     loaded: r.loaded,
     wasParked,
-    object: r.loaded ? null : { bronzeObjectId: input.bronzeObjectId, objectKey: r.object_key, recordCount: r.record_count ?? 0, transformed: r.transformed },
+    object: r.loaded
+      ? null
+      : { bronzeObjectId: input.bronzeObjectId, objectKey: r.object_key, recordCount: r.record_count ?? 0, transformed: r.transformed },
   };
 }

@@ -15,7 +15,10 @@ export interface IngestInput {
    */
   [generatorOption: string]: unknown;
 }
-export interface IngestResult { produced: number; topic: string }
+export interface IngestResult {
+  produced: number;
+  topic: string;
+}
 
 export interface ArchiveInput {
   stream: string;
@@ -40,21 +43,61 @@ export interface FollowInput {
   maxRecordsPerObject?: number;
 }
 
-export interface FollowResult { objectsArchived: number; recordsArchived: number; groupJoins: number; attempt: number }
+export interface FollowResult {
+  objectsArchived: number;
+  recordsArchived: number;
+  groupJoins: number;
+  attempt: number;
+}
 
-export interface PendingObject { bronzeObjectId: number; objectKey: string; recordCount: number; transformed: boolean }
+export interface PendingObject {
+  bronzeObjectId: number;
+  objectKey: string;
+  recordCount: number;
+  transformed: boolean;
+}
 
-export interface TransformInput { stream: string; bronzeObjectId: number }
-export interface TransformResult { bronzeObjectId: number; silverKey: string; records: number; valid: number; quarantined: number }
+export interface TransformInput {
+  stream: string;
+  bronzeObjectId: number;
+}
+export interface TransformResult {
+  bronzeObjectId: number;
+  silverKey: string;
+  records: number;
+  valid: number;
+  quarantined: number;
+}
 
-export interface LoadInput { stream: string; bronzeObjectId: number; workflowId?: string }
+export interface LoadInput {
+  stream: string;
+  bronzeObjectId: number;
+  workflowId?: string;
+}
 export interface LoadResult {
-  bronzeObjectId: number; loadId: number; rowsIn: number; inserted: number; duplicates: number; conflicts: number;
+  bronzeObjectId: number;
+  loadId: number;
+  rowsIn: number;
+  inserted: number;
+  duplicates: number;
+  conflicts: number;
   /** Rows PostgreSQL refused to store, quarantined as LOAD_REJECTED. */
   rejected: number;
   alreadyLoaded: boolean;
 }
 
-export interface QualityInput { stream: string; runId: string }
-export interface QualityCheck { name: string; passed: boolean; observed: string; expected: string; details?: string }
-export interface QualityResult { passed: boolean; checks: QualityCheck[] }
+export interface QualityInput {
+  stream: string;
+  runId: string;
+}
+export interface QualityCheck {
+  name: string;
+  passed: boolean;
+  observed: string;
+  expected: string;
+  details?: string;
+}
+export interface QualityResult {
+  passed: boolean;
+  checks: QualityCheck[];
+}

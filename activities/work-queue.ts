@@ -14,11 +14,19 @@ export async function listUnloaded(deps: ActivityDeps, input: { stream: string; 
      WHERE stream = $1 AND status = 'archived' AND loaded_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $2`,
     [input.stream, input.limit],
   );
-  return rows.map((r) => ({ bronzeObjectId: Number(r.id), objectKey: r.object_key, recordCount: r.record_count, transformed: r.transformed }));
+  return rows.map((r) => ({
+    bronzeObjectId: Number(r.id),
+    objectKey: r.object_key,
+    recordCount: r.record_count,
+    transformed: r.transformed,
+  }));
 }
 
 /** The first page of unloaded objects as soon as there is one, or an empty page after `waitMs`. */
-export async function awaitUnloaded(deps: ActivityDeps, input: { stream: string; limit: number; waitMs: number }): Promise<PendingObject[]> {
+export async function awaitUnloaded(
+  deps: ActivityDeps,
+  input: { stream: string; limit: number; waitMs: number },
+): Promise<PendingObject[]> {
   const ctx = Context.current();
   const until = Date.now() + input.waitMs;
   for (;;) {

@@ -12,7 +12,14 @@ function parser<T>(schema: z.ZodType<T>, what: string): (value: string) => T {
 
 export const positiveInt = parser(z.coerce.number().int().positive().max(1_000_000_000), 'a whole number above 0');
 export const nonNegativeInt = parser(z.coerce.number().int().min(0).max(1_000_000_000), 'a whole number, 0 or more');
-export const seed = parser(z.coerce.number().int().min(0).max(2 ** 32 - 1), 'a seed from 0 to 4294967295');
+export const seed = parser(
+  z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
+  'a seed from 0 to 4294967295',
+);
 
 /** What every time flag's --help says: a time without an offset is UTC, whatever the machine's zone. */
 export const TIME_FLAG_FORMAT = 'ISO-8601; UTC unless it carries an offset';
@@ -33,7 +40,10 @@ export function cliTimeMs(value: string): number | undefined {
 }
 
 export const isoTime = parser(
-  z.string().refine((s) => cliTimeMs(s) !== undefined, 'not a time').transform((s) => cliTimeMs(s)!),
+  z
+    .string()
+    .refine((s) => cliTimeMs(s) !== undefined, 'not a time')
+    .transform((s) => cliTimeMs(s)!),
   'an ISO-8601 time such as 2026-11-22T00:00:00Z (UTC unless it carries an offset such as +01:00)',
 );
 
@@ -46,7 +56,13 @@ const MAX_DURATION_MS = 3_650 * UNIT_MS.d;
 export function durationText(ms: number): string {
   const parts: string[] = [];
   let rest = ms;
-  for (const [unit, size] of [['d', UNIT_MS.d], ['h', UNIT_MS.h], ['m', UNIT_MS.m], ['s', UNIT_MS.s], ['ms', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', UNIT_MS.d],
+    ['h', UNIT_MS.h],
+    ['m', UNIT_MS.m],
+    ['s', UNIT_MS.s],
+    ['ms', 1],
+  ] as const) {
     if (rest >= size) {
       parts.push(`${Math.floor(rest / size)}${unit}`);
       rest %= size;
@@ -64,10 +80,14 @@ export function boundedDuration(range: { min?: number; max?: number } = {}): (va
   const max = Math.min(range.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
   const what = `a duration from ${durationText(min)} to ${durationText(max)} such as 30s, 15m, 24h or 7d`;
   return parser(
-    z.string().regex(DURATION).transform((s) => {
-      const [, n, unit] = DURATION.exec(s)!;
-      return Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
-    }).pipe(z.number().min(min).max(max)),
+    z
+      .string()
+      .regex(DURATION)
+      .transform((s) => {
+        const [, n, unit] = DURATION.exec(s)!;
+        return Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
+      })
+      .pipe(z.number().min(min).max(max)),
     what,
   );
 }
@@ -81,10 +101,16 @@ export const CATCHUP_WINDOW = boundedDuration({ min: 10_000 });
 export const WAIT_TIMEOUT = boundedDuration({ min: 1_000 });
 export const FLUSH_INTERVAL = boundedDuration({ min: 100 });
 export const idList = parser(
-  z.string().regex(/^\d+(,\d+)*$/).transform((s) => s.split(',').map(Number)),
+  z
+    .string()
+    .regex(/^\d+(,\d+)*$/)
+    .transform((s) => s.split(',').map(Number)),
   'comma-separated ids such as 12,13',
 );
 export const nameList = parser(
-  z.string().regex(/^[^,\s]+(,[^,\s]+)*$/).transform((s) => s.split(',')),
+  z
+    .string()
+    .regex(/^[^,\s]+(,[^,\s]+)*$/)
+    .transform((s) => s.split(',')),
   'a comma-separated list without spaces, such as AAPL,BTC-USD',
 );

@@ -16,7 +16,11 @@ export const sayErr = (line: string) => process.stderr.write(line + '\n');
 export function formatTable(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]!), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -28,7 +32,11 @@ export function progressBar(label: string, total: number): { update(n: number): 
     return { update: () => undefined, stop: () => undefined };
   }
   const bar = new SingleBar(
-    { format: `${label.padEnd(10)} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}`, hideCursor: true, stream: process.stderr },
+    {
+      format: `${label.padEnd(10)} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}`,
+      hideCursor: true,
+      stream: process.stderr,
+    },
     Presets.shades_classic,
   );
   const began = Date.now();
@@ -46,15 +54,22 @@ export function progressBar(label: string, total: number): { update(n: number): 
  * Waits for a run's result, drawing a bar from its `progress` query once a second. `measure` maps a
  * progress answer to done/total, or undefined while there is nothing to draw yet.
  */
-export async function waitWithProgress<P, R>(handle: WorkflowHandle, label: string, measure: (p: P) => { done: number; total: number } | undefined): Promise<R> {
+export async function waitWithProgress<P, R>(
+  handle: WorkflowHandle,
+  label: string,
+  measure: (p: P) => { done: number; total: number } | undefined,
+): Promise<R> {
   let bar: ReturnType<typeof progressBar> | undefined;
   const timer = setInterval(() => {
-    handle.query<P>('progress').then((p) => {
-      const m = measure(p);
-      if (!m || m.total <= 0) return;
-      bar ??= progressBar(label, m.total);
-      bar.update(Math.min(m.done, m.total));
-    }).catch(() => undefined);
+    handle
+      .query<P>('progress')
+      .then((p) => {
+        const m = measure(p);
+        if (!m || m.total <= 0) return;
+        bar ??= progressBar(label, m.total);
+        bar.update(Math.min(m.done, m.total));
+      })
+      .catch(() => undefined);
   }, 1_000);
   try {
     return (await handle.result()) as R;
@@ -83,7 +98,8 @@ export function unreachableServer(err: unknown, config: Config): EtlError | unde
   if (port === undefined) return undefined;
   const known = (e: unknown) => (isEtlError(e) ? e : undefined);
   if (port === portOf(config.DATABASE_URL, 5432)) return classifyPostgresError(err, postgresAddress(config.DATABASE_URL));
-  if (config.KAFKA_BROKERS.some((b) => Number(b.slice(b.lastIndexOf(':') + 1)) === port)) return known(classifyKafkaError(err, config.KAFKA_BROKERS));
+  if (config.KAFKA_BROKERS.some((b) => Number(b.slice(b.lastIndexOf(':') + 1)) === port))
+    return known(classifyKafkaError(err, config.KAFKA_BROKERS));
   if (port === portOf(config.S3_ENDPOINT, 80)) return known(classifyS3Error(err, config.S3_ENDPOINT));
   return undefined;
 }

@@ -6,7 +6,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../lib/config';
 
-export interface Asset { body: Buffer; type: string; etag: string }
+export interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
 
 // From the checkout, not from __dirname: the built dashboard (dist/dashboard) serves the same files.
 const PUBLIC_DIR = path.join(PROJECT_ROOT, 'dashboard', 'public');

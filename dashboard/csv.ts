@@ -6,8 +6,20 @@ import QueryStream from 'pg-query-stream';
 import { filtered, filterValues, type Filter } from './filters';
 
 export const CSV_COLUMNS = [
-  'transaction_id', 'event_ts', 'event_date', 'event_hour', 'event_dayofweek', 'user_id', 'amount', 'amount_bucket',
-  'merchant', 'category', 'city', 'status', 'payment_method', 'currency',
+  'transaction_id',
+  'event_ts',
+  'event_date',
+  'event_hour',
+  'event_dayofweek',
+  'user_id',
+  'amount',
+  'amount_bucket',
+  'merchant',
+  'category',
+  'city',
+  'status',
+  'payment_method',
+  'currency',
 ] as const;
 
 // Every value as text from PostgreSQL: amounts keep their exact digits, times are ISO-8601 UTC.

@@ -5,13 +5,20 @@ import { z } from 'zod';
 import { CATEGORIES, CITIES, STATUSES } from '../streams/transactions/vocabulary';
 
 const date = z.iso.date({ error: (i) => `expected a date as YYYY-MM-DD, got ${JSON.stringify(i.input)}` });
-const amount = z.string().regex(/^\d{1,10}(\.\d{1,2})?$/, { error: (i) => `expected an amount in EUR such as 20 or 19.99, got ${JSON.stringify(i.input)}` });
+const amount = z
+  .string()
+  .regex(/^\d{1,10}(\.\d{1,2})?$/, { error: (i) => `expected an amount in EUR such as 20 or 19.99, got ${JSON.stringify(i.input)}` });
 const once = <T extends z.ZodType>(schema: T, name: string) =>
-  z.unknown().refine((v) => !Array.isArray(v), `give ${name} only once`).pipe(schema);
+  z
+    .unknown()
+    .refine((v) => !Array.isArray(v), `give ${name} only once`)
+    .pipe(schema);
 
 function list(name: string, values?: readonly string[]) {
   const item = values
-    ? z.string().refine((v) => values.includes(v), { error: (i) => `unknown ${name} ${JSON.stringify(i.input)}; expected one of ${values.join(', ')}` })
+    ? z.string().refine((v) => values.includes(v), {
+        error: (i) => `unknown ${name} ${JSON.stringify(i.input)}; expected one of ${values.join(', ')}`,
+      })
     : z.string().trim().min(1, `${name} must not be empty`).max(200, `${name} is longer than 200 characters`);
   return z
     .union([z.string(), z.array(z.string())])
@@ -33,15 +40,34 @@ const filterShape = {
 export const FILTER_PARAMS = Object.keys(filterShape);
 
 function consistent(f: { from?: string; to?: string; minAmount?: string; maxAmount?: string }, ctx: z.RefinementCtx): void {
-  if (f.from && f.to && f.from > f.to) ctx.addIssue({ code: 'custom', path: ['to'], message: `the date range is empty: from ${f.from} is after to ${f.to}` });
+  if (f.from && f.to && f.from > f.to)
+    ctx.addIssue({ code: 'custom', path: ['to'], message: `the date range is empty: from ${f.from} is after to ${f.to}` });
   if (f.minAmount && f.maxAmount && Number(f.minAmount) > Number(f.maxAmount)) {
-    ctx.addIssue({ code: 'custom', path: ['maxAmount'], message: `the amount range is empty: minAmount ${f.minAmount} is above maxAmount ${f.maxAmount}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxAmount'],
+      message: `the amount range is empty: minAmount ${f.minAmount} is above maxAmount ${f.maxAmount}`,
+    });
   }
 }
 
 const pageShape = {
-  page: once(z.coerce.number({ error: 'page must be a whole number from 1' }).int('page must be a whole number from 1').min(1, 'page must be a whole number from 1').max(1_000_000), 'page').default(1),
-  pageSize: once(z.coerce.number({ error: 'pageSize must be a whole number from 1 to 500' }).int('pageSize must be a whole number from 1 to 500').min(1, 'pageSize must be a whole number from 1 to 500').max(500, 'pageSize must be a whole number from 1 to 500'), 'pageSize').default(25),
+  page: once(
+    z.coerce
+      .number({ error: 'page must be a whole number from 1' })
+      .int('page must be a whole number from 1')
+      .min(1, 'page must be a whole number from 1')
+      .max(1_000_000),
+    'page',
+  ).default(1),
+  pageSize: once(
+    z.coerce
+      .number({ error: 'pageSize must be a whole number from 1 to 500' })
+      .int('pageSize must be a whole number from 1 to 500')
+      .min(1, 'pageSize must be a whole number from 1 to 500')
+      .max(500, 'pageSize must be a whole number from 1 to 500'),
+    'pageSize',
+  ).default(25),
 };
 
 /** A strict object: a misspelt parameter in a shared link is an error, not a silently wider view. */
@@ -58,7 +84,10 @@ export const pageQuery = strict({ ...filterShape, ...pageShape }).superRefine(co
 export type Filter = z.output<typeof filterQuery>;
 export type PageQuery = z.output<typeof pageQuery>;
 
-export interface InvalidParam { param: string; message: string }
+export interface InvalidParam {
+  param: string;
+  message: string;
+}
 
 /** One readable line for people, the per-parameter list for programs. */
 export function describeIssues(error: z.ZodError): { message: string; issues: InvalidParam[] } {
@@ -93,5 +122,14 @@ export function filtered(body: string): string {
 
 /** The bind values of FILTERED_CTE, $1..$8; a query's own parameters start at $9. */
 export function filterValues(f: Filter): unknown[] {
-  return [f.from ?? null, f.to ?? null, f.category ?? null, f.city ?? null, f.status ?? null, f.merchant ?? null, f.minAmount ?? null, f.maxAmount ?? null];
+  return [
+    f.from ?? null,
+    f.to ?? null,
+    f.category ?? null,
+    f.city ?? null,
+    f.status ?? null,
+    f.merchant ?? null,
+    f.minAmount ?? null,
+    f.maxAmount ?? null,
+  ];
 }

@@ -20,7 +20,9 @@ const PAIRS_CTE = `WITH RECURSIVE pairs AS (
 )
 `;
 
-const SYMBOLS_SQL = PAIRS_CTE + `
+const SYMBOLS_SQL =
+  PAIRS_CTE +
+  `
 SELECT symbol, source, currency, close::float8 AS last_close,
        to_char(bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_candle,
        to_char(last_tick_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_tick
@@ -28,7 +30,9 @@ FROM latest ORDER BY symbol, source`;
 
 // Per source: its last tick (from its symbols' latest candles) and the ticks of the last hour (the
 // event_ts index). Ages are measured on the database's clock, like the ticks' own times.
-const FRESHNESS_SQL = PAIRS_CTE + `, per_source AS (
+const FRESHNESS_SQL =
+  PAIRS_CTE +
+  `, per_source AS (
   SELECT source, count(*) AS symbols, max(last_tick_ts) AS last_tick FROM latest GROUP BY source
 ), last_hour AS (
   SELECT source, count(*) AS ticks FROM ticks_flat WHERE event_ts > now() - interval '1 hour' GROUP BY source
@@ -41,9 +45,31 @@ SELECT source, coalesce(s.symbols, 0) AS symbols,
 FROM per_source s FULL JOIN last_hour h USING (source)
 ORDER BY source`;
 
-export interface SymbolRow { symbol: string; source: string; currency: string; last_close: number; last_candle: string; last_tick: string }
-export interface Candle { t: string; open: number; high: number; low: number; close: number; volume: number | null; ticks: number }
-export interface SourceFreshness { source: string; symbols: number; last_tick: string | null; age_seconds: number | null; ticks_last_hour: number; stale: boolean }
+export interface SymbolRow {
+  symbol: string;
+  source: string;
+  currency: string;
+  last_close: number;
+  last_candle: string;
+  last_tick: string;
+}
+export interface Candle {
+  t: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number | null;
+  ticks: number;
+}
+export interface SourceFreshness {
+  source: string;
+  symbols: number;
+  last_tick: string | null;
+  age_seconds: number | null;
+  ticks_last_hour: number;
+  stale: boolean;
+}
 
 export async function marketSymbols(pool: pg.Pool): Promise<SymbolRow[]> {
   return (await pool.query<SymbolRow>(SYMBOLS_SQL)).rows;
@@ -51,7 +77,14 @@ export async function marketSymbols(pool: pg.Pool): Promise<SymbolRow[]> {
 
 const CANDLE_SOURCES: Record<CandleInterval, string> = { '1m': 'candles_1m', '1h': 'candles_1h', '1d': 'candles_1d' };
 
-export interface CandleQuery { symbol: string; source: string; interval: CandleInterval; from?: string; to?: string; limit: number }
+export interface CandleQuery {
+  symbol: string;
+  source: string;
+  interval: CandleInterval;
+  from?: string;
+  to?: string;
+  limit: number;
+}
 
 /** The latest `limit` candles in [from, to], oldest first. */
 export async function candles(pool: pg.Pool, q: CandleQuery): Promise<Candle[]> {
@@ -64,11 +97,15 @@ export async function candles(pool: pg.Pool, q: CandleQuery): Promise<Candle[]> 
        WHERE symbol = $1 AND source = $2 AND ($3::timestamptz IS NULL OR bucket_start >= $3) AND ($4::timestamptz IS NULL OR bucket_start <= $4)
        ORDER BY bucket_start DESC LIMIT $5
      ) c ORDER BY t`,
-    [q.symbol, q.source, q.from ?? null, q.to ?? null, q.limit]);
+    [q.symbol, q.source, q.from ?? null, q.to ?? null, q.limit],
+  );
   return rows;
 }
 
-export async function freshness(pool: pg.Pool, staleAfterSeconds: number): Promise<{ checkedAt: string | null; staleAfterSeconds: number; sources: SourceFreshness[] }> {
+export async function freshness(
+  pool: pg.Pool,
+  staleAfterSeconds: number,
+): Promise<{ checkedAt: string | null; staleAfterSeconds: number; sources: SourceFreshness[] }> {
   const { rows } = await pool.query<Omit<SourceFreshness, 'stale'> & { checked_at: string }>(FRESHNESS_SQL);
   return {
     checkedAt: rows[0]?.checked_at ?? null,

@@ -13,17 +13,34 @@ import { candles, freshness, marketSymbols } from './markets-queries';
 export const STALE_AFTER_SECONDS = 300;
 
 const once = <T extends z.ZodType>(schema: T, name: string) =>
-  z.unknown().refine((v) => !Array.isArray(v), `give ${name} only once`).pipe(schema);
+  z
+    .unknown()
+    .refine((v) => !Array.isArray(v), `give ${name} only once`)
+    .pipe(schema);
 const required = <T extends z.ZodType>(schema: T, name: string) =>
-  z.unknown().refine((v): boolean => v !== undefined, `${name} is required`).refine((v) => !Array.isArray(v), `give ${name} only once`).pipe(schema);
+  z
+    .unknown()
+    .refine((v): boolean => v !== undefined, `${name} is required`)
+    .refine((v) => !Array.isArray(v), `give ${name} only once`)
+    .pipe(schema);
 
 const symbol = symbolSchema;
-const source = z.enum(TICK_SOURCES, { error: (i) => `unknown source ${JSON.stringify(i.input)}; expected one of ${TICK_SOURCES.join(', ')}` });
-const interval = z.enum(INTERVAL_NAMES, { error: (i) => `unknown interval ${JSON.stringify(i.input)}; expected one of ${INTERVAL_NAMES.join(', ')}` });
-const time = z.iso.datetime({ offset: true, error: (i) => `expected an ISO-8601 time such as 2026-11-22T13:00:00Z, got ${JSON.stringify(i.input)}` });
+const source = z.enum(TICK_SOURCES, {
+  error: (i) => `unknown source ${JSON.stringify(i.input)}; expected one of ${TICK_SOURCES.join(', ')}`,
+});
+const interval = z.enum(INTERVAL_NAMES, {
+  error: (i) => `unknown interval ${JSON.stringify(i.input)}; expected one of ${INTERVAL_NAMES.join(', ')}`,
+});
+const time = z.iso.datetime({
+  offset: true,
+  error: (i) => `expected an ISO-8601 time such as 2026-11-22T13:00:00Z, got ${JSON.stringify(i.input)}`,
+});
 const wholeNumber = (name: string, min: number, max: number) =>
-  z.coerce.number({ error: `${name} must be a whole number from ${min} to ${max}` }).int(`${name} must be a whole number from ${min} to ${max}`)
-    .min(min, `${name} must be a whole number from ${min} to ${max}`).max(max, `${name} must be a whole number from ${min} to ${max}`);
+  z.coerce
+    .number({ error: `${name} must be a whole number from ${min} to ${max}` })
+    .int(`${name} must be a whole number from ${min} to ${max}`)
+    .min(min, `${name} must be a whole number from ${min} to ${max}`)
+    .max(max, `${name} must be a whole number from ${min} to ${max}`);
 
 function strict<S extends z.ZodRawShape>(shape: S) {
   const known = Object.keys(shape).join(', ');
@@ -40,7 +57,8 @@ export const candlesQuery = strict({
   to: once(time, 'to').optional(),
   limit: once(wholeNumber('limit', 1, 5_000), 'limit').default(500),
 }).superRefine((q, ctx) => {
-  if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) ctx.addIssue({ code: 'custom', path: ['to'], message: `the time range is empty: from ${q.from} is after to ${q.to}` });
+  if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to))
+    ctx.addIssue({ code: 'custom', path: ['to'], message: `the time range is empty: from ${q.from} is after to ${q.to}` });
 });
 export const forecastQuery = strict({
   symbol: required(symbol, 'symbol'),

@@ -5,21 +5,70 @@ import { temporalUiUrl, type Config } from '../lib/config';
 import { listParked, type ParkedObject } from '../lib/parked';
 
 export interface RunRow {
-  workflow_id: string; stream: string; objects: number; rows_in: number; inserted: number; duplicates: number;
-  quarantined: number; started_at: string; finished_at: string; checks: number; checks_passed: number; temporal_url?: string;
+  workflow_id: string;
+  stream: string;
+  objects: number;
+  rows_in: number;
+  inserted: number;
+  duplicates: number;
+  quarantined: number;
+  started_at: string;
+  finished_at: string;
+  checks: number;
+  checks_passed: number;
+  temporal_url?: string;
 }
 export interface LoadRow {
-  load_id: number; stream: string; object_key: string | null; rows_in: number; inserted_count: number; duplicate_count: number;
-  quarantined_count: number; workflow_id: string | null; loaded_at: string; temporal_url?: string | null;
+  load_id: number;
+  stream: string;
+  object_key: string | null;
+  rows_in: number;
+  inserted_count: number;
+  duplicate_count: number;
+  quarantined_count: number;
+  workflow_id: string | null;
+  loaded_at: string;
+  temporal_url?: string | null;
 }
-export interface HourRow { hour: string; loaded: number; duplicates: number; quarantined: number }
-export interface QualityRow { run_id: string; check_name: string; passed: boolean; observed: string | null; expected: string | null; details: string | null; checked_at: string }
-export interface Totals { objects: number; pending_objects: number; unloaded_objects: number; records_archived: number; loaded_rows: number; quarantined: number; last_load_id: number | null; last_loaded_at: string | null }
+export interface HourRow {
+  hour: string;
+  loaded: number;
+  duplicates: number;
+  quarantined: number;
+}
+export interface QualityRow {
+  run_id: string;
+  check_name: string;
+  passed: boolean;
+  observed: string | null;
+  expected: string | null;
+  details: string | null;
+  checked_at: string;
+}
+export interface Totals {
+  objects: number;
+  pending_objects: number;
+  unloaded_objects: number;
+  records_archived: number;
+  loaded_rows: number;
+  quarantined: number;
+  last_load_id: number | null;
+  last_loaded_at: string | null;
+}
 
 /** A parked bronze object (lib/parked.ts), with a link to the run that parked it. */
-export interface ParkedRow extends ParkedObject { temporal_url: string | null }
+export interface ParkedRow extends ParkedObject {
+  temporal_url: string | null;
+}
 
-export interface PipelineState { totals: Totals; runs: RunRow[]; loads: LoadRow[]; perHour: HourRow[]; quality: QualityRow[]; parked: ParkedRow[] }
+export interface PipelineState {
+  totals: Totals;
+  runs: RunRow[];
+  loads: LoadRow[];
+  perHour: HourRow[];
+  quality: QualityRow[];
+  parked: ParkedRow[];
+}
 
 const PARKED_LISTED = 20;
 

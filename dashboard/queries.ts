@@ -4,8 +4,18 @@ import type pg from 'pg';
 import { AMOUNT_BUCKETS, STATUSES } from '../streams/transactions/vocabulary';
 import { filtered, filterValues, type Filter, type PageQuery } from './filters';
 
-export interface Group { key: string; count: number; amount: string }
-export interface Kpis { transactions: number; totalAmount: string; averageAmount: string | null; approvedCount: number; approvalRate: number | null }
+export interface Group {
+  key: string;
+  count: number;
+  amount: string;
+}
+export interface Kpis {
+  transactions: number;
+  totalAmount: string;
+  averageAmount: string | null;
+  approvedCount: number;
+  approvalRate: number | null;
+}
 export interface Summary {
   kpis: Kpis;
   byCategory: Group[];
@@ -42,7 +52,14 @@ FROM filtered
 GROUP BY GROUPING SETS ((category), (city), (status), (amount_bucket), (merchant), (event_date), (event_date, event_hour), ())
 `);
 
-interface SummaryRow { dim: Dim; key: string | null; count: number; amount: string; approved: number; average: string | null }
+interface SummaryRow {
+  dim: Dim;
+  key: string | null;
+  count: number;
+  amount: string;
+  approved: number;
+  average: string | null;
+}
 
 const byAmountDesc = (a: Group, b: Group) => Number(b.amount) - Number(a.amount) || a.key.localeCompare(b.key);
 const byKey = (a: Group, b: Group) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -71,8 +88,16 @@ export async function summary(pool: pg.Pool, f: Filter): Promise<Summary> {
 }
 
 export interface TransactionRow {
-  transaction_id: string; event_ts: string; merchant: string; category: string; city: string;
-  status: string; amount: string; payment_method: string; currency: string; user_id: number;
+  transaction_id: string;
+  event_ts: string;
+  merchant: string;
+  category: string;
+  city: string;
+  status: string;
+  amount: string;
+  payment_method: string;
+  currency: string;
+  user_id: number;
 }
 
 // $1..$8 are the filter (filterValues); the page's own parameters follow.
@@ -86,7 +111,10 @@ LIMIT $9 OFFSET $10
 const COUNT_SQL = filtered('SELECT count(*) AS n FROM filtered');
 
 /** Newest first; `total` counts every match so the pager knows the last page. */
-export async function transactionsPage(pool: pg.Pool, q: PageQuery): Promise<{ total: number; page: number; pageSize: number; rows: TransactionRow[] }> {
+export async function transactionsPage(
+  pool: pg.Pool,
+  q: PageQuery,
+): Promise<{ total: number; page: number; pageSize: number; rows: TransactionRow[] }> {
   const values = filterValues(q);
   const [page, count] = await Promise.all([
     pool.query<TransactionRow>(PAGE_SQL, [...values, q.pageSize, (q.page - 1) * q.pageSize]),
@@ -96,8 +124,13 @@ export async function transactionsPage(pool: pg.Pool, q: PageQuery): Promise<{ t
 }
 
 export interface Options {
-  categories: string[]; cities: string[]; statuses: string[]; merchants: string[];
-  minDate: string | null; maxDate: string | null; maxAmount: string | null;
+  categories: string[];
+  cities: string[];
+  statuses: string[];
+  merchants: string[];
+  minDate: string | null;
+  maxDate: string | null;
+  maxAmount: string | null;
 }
 
 /** The values the filter menus offer: what is actually in the table, not the whole vocabulary. */
@@ -111,7 +144,12 @@ export async function filterOptions(pool: pg.Pool): Promise<Options> {
   const get = (dim: string) => rows.find((r) => r.dim === dim)?.values ?? [];
   const [minDate, maxDate, maxAmount] = get('range');
   return {
-    categories: get('category'), cities: get('city'), statuses: get('status'), merchants: get('merchant'),
-    minDate: minDate ?? null, maxDate: maxDate ?? null, maxAmount: maxAmount ?? null,
+    categories: get('category'),
+    cities: get('city'),
+    statuses: get('status'),
+    merchants: get('merchant'),
+    minDate: minDate ?? null,
+    maxDate: maxDate ?? null,
+    maxAmount: maxAmount ?? null,
   };
 }

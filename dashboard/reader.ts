@@ -43,10 +43,18 @@ export function classifyReaderError(err: unknown, cfg: ReaderConfig): unknown {
   const where = postgresAddress(cfg.DATABASE_URL);
   const state = sqlState(err);
   if (state === SQLSTATE.INVALID_PASSWORD || state === '28000') {
-    return new EtlError('CONFIG_INVALID', `the read-only role "${cfg.PG_READER_USER}" cannot log in to ${where} — run \`etl migrate\` (it creates the role) or fix PG_READER_USER / PG_READER_PASSWORD`, { cause: err });
+    return new EtlError(
+      'CONFIG_INVALID',
+      `the read-only role "${cfg.PG_READER_USER}" cannot log in to ${where} — run \`etl migrate\` (it creates the role) or fix PG_READER_USER / PG_READER_PASSWORD`,
+      { cause: err },
+    );
   }
   if (state === SQLSTATE.INSUFFICIENT_PRIVILEGE) {
-    return new EtlError('SCHEMA_NOT_MIGRATED', `the read-only role "${cfg.PG_READER_USER}" may not read schema "${cfg.PG_SCHEMA}" — run \`etl migrate\`, which grants it`, { cause: err });
+    return new EtlError(
+      'SCHEMA_NOT_MIGRATED',
+      `the read-only role "${cfg.PG_READER_USER}" may not read schema "${cfg.PG_SCHEMA}" — run \`etl migrate\`, which grants it`,
+      { cause: err },
+    );
   }
   return classifyPostgresError(err, where) ?? err;
 }

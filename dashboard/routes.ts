@@ -41,7 +41,8 @@ function parse<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
   return r.data;
 }
 
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** "127.0.0.1:8080" -> "127.0.0.1", "[::1]:8080" -> "::1". */
 export function hostName(header: string | undefined): string {
@@ -57,7 +58,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   // its own domain at 127.0.0.1 (DNS rebinding) and read the data through the visitor's browser.
   app.addHook('onRequest', async (req, reply) => {
     if (!deps.allowedHosts || deps.allowedHosts.has(hostName(req.headers.host))) return;
-    return reply.code(403).send({ error: 'HOST_NOT_ALLOWED', message: `this dashboard answers on ${[...deps.allowedHosts].join(', ')} only` });
+    return reply
+      .code(403)
+      .send({ error: 'HOST_NOT_ALLOWED', message: `this dashboard answers on ${[...deps.allowedHosts].join(', ')} only` });
   });
 
   app.addHook('onSend', async (_req, reply) => {

@@ -19,7 +19,11 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-export interface DashboardOptions { host?: string; port?: number; logger?: Logger }
+export interface DashboardOptions {
+  host?: string;
+  port?: number;
+  logger?: Logger;
+}
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '::1'];
 
@@ -37,7 +41,11 @@ export async function startDashboard(config: Config, opts: DashboardOptions = {}
   try {
     const role = await checkReader(pool, config);
     registerRoutes(app, {
-      config, pool, role, assets: loadAssets(), lag: lagReader(config, () => streamTopics(config.KAFKA_TOPIC_PREFIX), logger),
+      config,
+      pool,
+      role,
+      assets: loadAssets(),
+      lag: lagReader(config, () => streamTopics(config.KAFKA_TOPIC_PREFIX), logger),
       allowedHosts: isLoopback(host) ? new Set([...LOOPBACK_NAMES, host]) : undefined,
     });
     try {
@@ -45,7 +53,11 @@ export async function startDashboard(config: Config, opts: DashboardOptions = {}
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        throw new EtlError('CONFIG_INVALID', `cannot listen on ${host}:${port} (${code}) — choose another with --port / DASHBOARD_PORT or --host / DASHBOARD_HOST`, { cause: err });
+        throw new EtlError(
+          'CONFIG_INVALID',
+          `cannot listen on ${host}:${port} (${code}) — choose another with --port / DASHBOARD_PORT or --host / DASHBOARD_HOST`,
+          { cause: err },
+        );
       }
       throw err;
     }
@@ -53,7 +65,9 @@ export async function startDashboard(config: Config, opts: DashboardOptions = {}
     const actualPort = typeof address === 'object' && address ? address.port : port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}/`;
     return {
-      url, role, pool,
+      url,
+      role,
+      pool,
       async close() {
         await app.close();
         await pool.end().catch(() => undefined);

@@ -18,7 +18,11 @@ const BOUNDS = [0.01, 0.99] as const;
 const COARSE = [0.01, ...Array.from({ length: 19 }, (_, i) => (i + 1) * 0.05), 0.99];
 const REFINE_STEPS = [0.01, 0.002];
 
-interface State { level: number; trend: number; sse: number }
+interface State {
+  level: number;
+  trend: number;
+  sse: number;
+}
 
 function initialTrend(y: readonly number[]): number {
   const m = Math.min(10, y.length - 1);
@@ -51,7 +55,8 @@ export function fitHoltParameters(y: readonly number[]): { alpha: number; beta: 
   for (const a of COARSE) for (const b of COARSE) consider(a, b);
   for (const step of REFINE_STEPS) {
     const centre = best;
-    const around = (v: number) => Array.from({ length: 11 }, (_, k) => Math.min(BOUNDS[1], Math.max(BOUNDS[0], Number((v + (k - 5) * step).toFixed(6)))));
+    const around = (v: number) =>
+      Array.from({ length: 11 }, (_, k) => Math.min(BOUNDS[1], Math.max(BOUNDS[0], Number((v + (k - 5) * step).toFixed(6)))));
     for (const a of around(centre.alpha)) for (const b of around(centre.beta)) consider(a, b);
   }
   return best;
@@ -67,14 +72,15 @@ export function fitHolt(train: readonly Observation[], stepMs: number): FittedMo
   return {
     model: 'holt_linear',
     params: { alpha, beta, level, trend, sigma, sse, gridPoints: y.length },
-    predict: (times) => times.map((t) => {
-      const h = stepsBetween(last, t, stepMs);
-      if (h < 1) throw new RangeError(`Holt forecasts start one step after the last training candle (asked for step ${h})`);
-      let factor = 1;
-      for (let j = 1; j < h; j++) factor += (alpha * (1 + j * beta)) ** 2;
-      const predicted = level + h * trend;
-      const half = Z_975 * sigma * Math.sqrt(factor);
-      return { t, step: h, predicted, lower: predicted - half, upper: predicted + half };
-    }),
+    predict: (times) =>
+      times.map((t) => {
+        const h = stepsBetween(last, t, stepMs);
+        if (h < 1) throw new RangeError(`Holt forecasts start one step after the last training candle (asked for step ${h})`);
+        let factor = 1;
+        for (let j = 1; j < h; j++) factor += (alpha * (1 + j * beta)) ** 2;
+        const predicted = level + h * trend;
+        const half = Z_975 * sigma * Math.sqrt(factor);
+        return { t, step: h, predicted, lower: predicted - half, upper: predicted + half };
+      }),
   };
 }

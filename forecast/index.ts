@@ -6,7 +6,16 @@ import { fitHolt } from './holt';
 import { fitLinearTrend } from './linear';
 import { holdoutMetrics, type ErrorMetrics, type Fitter, type ModelName, type Observation, type PointForecast } from './series';
 
-export { errorMetrics, holdoutMetrics, regularGrid, splitHoldout, type ErrorMetrics, type ModelName, type Observation, type PointForecast } from './series';
+export {
+  errorMetrics,
+  holdoutMetrics,
+  regularGrid,
+  splitHoldout,
+  type ErrorMetrics,
+  type ModelName,
+  type Observation,
+  type PointForecast,
+} from './series';
 export { fitLinearTrend, ordinaryLeastSquares } from './linear';
 export { fitHolt, fitHoltParameters, holtSmooth } from './holt';
 
@@ -26,24 +35,41 @@ export interface ForecastOptions {
   minCandles?: number;
 }
 
-export interface ModelForecast { model: ModelName; params: Record<string, number>; holdout: ErrorMetrics | null; points: PointForecast[] }
+export interface ModelForecast {
+  model: ModelName;
+  params: Record<string, number>;
+  holdout: ErrorMetrics | null;
+  points: PointForecast[];
+}
 export type SeriesForecast =
-  | { ok: true; trainFrom: number; trainTo: number; trainPoints: number; models: ModelForecast[] }
-  | { ok: false; reason: string };
+  { ok: true; trainFrom: number; trainTo: number; trainPoints: number; models: ModelForecast[] } | { ok: false; reason: string };
 
 export function forecastSeries(series: readonly Observation[], o: ForecastOptions): SeriesForecast {
   const minCandles = o.minCandles ?? MIN_CANDLES;
   if (series.length < minCandles) {
-    return { ok: false, reason: `${series.length} candle${series.length === 1 ? '' : 's'} in the lookback window; at least ${minCandles} are needed` };
+    return {
+      ok: false,
+      reason: `${series.length} candle${series.length === 1 ? '' : 's'} in the lookback window; at least ${minCandles} are needed`,
+    };
   }
   const last = series[series.length - 1]!.t;
   const horizon = Array.from({ length: o.horizonSteps }, (_, k) => last + (k + 1) * o.stepMs);
   const models = MODEL_NAMES.map((model): ModelForecast => {
     const fit = MODELS[model];
     const fitted = fit(series, o.stepMs);
-    return { model, params: fitted.params, holdout: holdoutMetrics(fit, series, o.holdoutFraction, o.stepMs), points: fitted.predict(horizon) };
+    return {
+      model,
+      params: fitted.params,
+      holdout: holdoutMetrics(fit, series, o.holdoutFraction, o.stepMs),
+      points: fitted.predict(horizon),
+    };
   });
-  const numbers = models.flatMap((m) => [...Object.values(m.params), ...m.points.flatMap((p) => [p.predicted, p.lower, p.upper]), m.holdout?.mae ?? 0, m.holdout?.rmse ?? 0]);
+  const numbers = models.flatMap((m) => [
+    ...Object.values(m.params),
+    ...m.points.flatMap((p) => [p.predicted, p.lower, p.upper]),
+    m.holdout?.mae ?? 0,
+    m.holdout?.rmse ?? 0,
+  ]);
   if (!numbers.every(Number.isFinite)) return { ok: false, reason: 'the fit did not give finite numbers (prices too large or degenerate)' };
   return { ok: true, trainFrom: series[0]!.t, trainTo: last, trainPoints: series.length, models };
 }
@@ -51,7 +77,16 @@ export function forecastSeries(series: readonly Observation[], o: ForecastOption
 /** Names what a fit was computed from: the candles, the options and the model version. */
 export function inputDigest(series: readonly Observation[], o: ForecastOptions & { interval: string }): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ v: MODEL_VERSION, interval: o.interval, stepMs: o.stepMs, horizonSteps: o.horizonSteps, holdoutFraction: o.holdoutFraction, minCandles: o.minCandles ?? MIN_CANDLES }));
+  h.update(
+    JSON.stringify({
+      v: MODEL_VERSION,
+      interval: o.interval,
+      stepMs: o.stepMs,
+      horizonSteps: o.horizonSteps,
+      holdoutFraction: o.holdoutFraction,
+      minCandles: o.minCandles ?? MIN_CANDLES,
+    }),
+  );
   for (const p of series) h.update(`\n${p.t},${p.y}`);
   return h.digest('hex');
 }

@@ -9,12 +9,21 @@ import { studentTQuantile } from './stats';
 
 export const MIN_LINEAR_POINTS = 3;
 
-export interface LinearFit { intercept: number; slope: number; residualSe: number; n: number; xMean: number; sxx: number; tQuantile: number }
+export interface LinearFit {
+  intercept: number;
+  slope: number;
+  residualSe: number;
+  n: number;
+  xMean: number;
+  sxx: number;
+  tQuantile: number;
+}
 
 /** The least-squares line through (x, y); needs at least 3 points and 2 distinct x. */
 export function ordinaryLeastSquares(xs: readonly number[], ys: readonly number[]): LinearFit {
   const n = xs.length;
-  if (n < MIN_LINEAR_POINTS || ys.length !== n) throw new RangeError(`linear regression needs at least ${MIN_LINEAR_POINTS} points (got ${n})`);
+  if (n < MIN_LINEAR_POINTS || ys.length !== n)
+    throw new RangeError(`linear regression needs at least ${MIN_LINEAR_POINTS} points (got ${n})`);
   const xMean = xs.reduce((a, b) => a + b, 0) / n;
   const yMean = ys.reduce((a, b) => a + b, 0) / n;
   let sxx = 0;
@@ -38,16 +47,28 @@ export function ordinaryLeastSquares(xs: readonly number[], ys: readonly number[
 export function fitLinearTrend(train: readonly Observation[], stepMs: number): FittedModel {
   const origin = train[0]?.t ?? 0;
   const last = train[train.length - 1]?.t ?? 0;
-  const fit = ordinaryLeastSquares(train.map((o) => (o.t - origin) / stepMs), train.map((o) => o.y));
+  const fit = ordinaryLeastSquares(
+    train.map((o) => (o.t - origin) / stepMs),
+    train.map((o) => o.y),
+  );
   return {
     model: 'linear_trend',
     // intercept is the fitted price at the first training candle; slope is per step.
-    params: { intercept: fit.intercept, slope: fit.slope, residualSe: fit.residualSe, n: fit.n, xMean: fit.xMean, sxx: fit.sxx, tQuantile: fit.tQuantile },
-    predict: (times) => times.map((t) => {
-      const x = (t - origin) / stepMs;
-      const predicted = fit.intercept + fit.slope * x;
-      const half = fit.tQuantile * fit.residualSe * Math.sqrt(1 + 1 / fit.n + (x - fit.xMean) ** 2 / fit.sxx);
-      return { t, step: stepsBetween(last, t, stepMs), predicted, lower: predicted - half, upper: predicted + half };
-    }),
+    params: {
+      intercept: fit.intercept,
+      slope: fit.slope,
+      residualSe: fit.residualSe,
+      n: fit.n,
+      xMean: fit.xMean,
+      sxx: fit.sxx,
+      tQuantile: fit.tQuantile,
+    },
+    predict: (times) =>
+      times.map((t) => {
+        const x = (t - origin) / stepMs;
+        const predicted = fit.intercept + fit.slope * x;
+        const half = fit.tQuantile * fit.residualSe * Math.sqrt(1 + 1 / fit.n + (x - fit.xMean) ** 2 / fit.sxx);
+        return { t, step: stepsBetween(last, t, stepMs), predicted, lower: predicted - half, upper: predicted + half };
+      }),
   };
 }

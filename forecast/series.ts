@@ -32,10 +32,15 @@ export interface FittedModel {
 
 export type Fitter = (train: readonly Observation[], stepMs: number) => FittedModel;
 
-export interface ErrorMetrics { points: number; mae: number; rmse: number }
+export interface ErrorMetrics {
+  points: number;
+  mae: number;
+  rmse: number;
+}
 
 export function errorMetrics(actual: readonly number[], predicted: readonly number[]): ErrorMetrics {
-  if (actual.length !== predicted.length || actual.length === 0) throw new RangeError(`errorMetrics needs two equally long, non-empty lists (got ${actual.length} and ${predicted.length})`);
+  if (actual.length !== predicted.length || actual.length === 0)
+    throw new RangeError(`errorMetrics needs two equally long, non-empty lists (got ${actual.length} and ${predicted.length})`);
   let abs = 0;
   let sq = 0;
   actual.forEach((a, i) => {
@@ -61,7 +66,10 @@ export function holdoutMetrics(fit: Fitter, series: readonly Observation[], frac
   const { train, holdout } = splitHoldout(series, fraction);
   if (holdout.length === 0) return null;
   const predicted = fit(train, stepMs).predict(holdout.map((o) => o.t));
-  return errorMetrics(holdout.map((o) => o.y), predicted.map((p) => p.predicted));
+  return errorMetrics(
+    holdout.map((o) => o.y),
+    predicted.map((p) => p.predicted),
+  );
 }
 
 /** Whole steps from `from` to `to` (candle starts sit on the grid; rounding absorbs float noise). */

@@ -3,17 +3,37 @@
 import type pg from 'pg';
 import type { ModelName } from './series';
 
-export interface ForecastPointRow { t: string; step: number; predicted: number; lower: number; upper: number }
+export interface ForecastPointRow {
+  t: string;
+  step: number;
+  predicted: number;
+  lower: number;
+  upper: number;
+}
 export interface LatestForecast {
-  symbol: string; source: string; model: ModelName; candle_interval: string;
-  train_from: string; train_to: string; fitted_at: string; run_id: string; train_points: number;
-  holdout_mae: number | null; holdout_rmse: number | null; holdout_points: number;
-  params: Record<string, number>; currency: string | null;
+  symbol: string;
+  source: string;
+  model: ModelName;
+  candle_interval: string;
+  train_from: string;
+  train_to: string;
+  fitted_at: string;
+  run_id: string;
+  train_points: number;
+  holdout_mae: number | null;
+  holdout_rmse: number | null;
+  holdout_points: number;
+  params: Record<string, number>;
+  currency: string | null;
   /** Ascending by time; the last one is the horizon's end. */
   points: ForecastPointRow[];
 }
 
-export interface ForecastFilter { symbol?: string; source?: string; interval?: string }
+export interface ForecastFilter {
+  symbol?: string;
+  source?: string;
+  interval?: string;
+}
 
 // The latest fit is the one with the latest last training candle; its rows all share train_to.
 const LATEST_SQL = `

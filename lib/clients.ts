@@ -22,7 +22,11 @@ export function buildClients(config: Config, logger = createLogger(config)): Cli
   const s3 = createS3(config);
   const kafka = createKafka(config);
   return {
-    config, pool, s3, kafka, logger,
+    config,
+    pool,
+    s3,
+    kafka,
+    logger,
     async close() {
       s3.destroy();
       await pool.end().catch(() => undefined);

@@ -12,11 +12,21 @@ const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port, e.g. 127
 /** Comma-separated ticker symbols, e.g. "AAPL,MSFT" or "BTC-USD,ETH-USD". */
 const symbolList = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim().toUpperCase())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^[A-Z0-9^][A-Z0-9.\-=^]{0,19}$/, 'symbols are 1-20 of A-Z 0-9 . - = ^, comma-separated')).min(1));
 /** "source=value,…" for the market sources; a source left out keeps its built-in default (sources/market/settings.ts). */
 const perMarketSource = (value: string, example: string) =>
-  z.string().regex(new RegExp(`^((yahoo|finnhub|cryptocompare)=${value})(,(yahoo|finnhub|cryptocompare)=${value})*$`), `expected source=value pairs, e.g. ${example}`);
+  z
+    .string()
+    .regex(
+      new RegExp(`^((yahoo|finnhub|cryptocompare)=${value})(,(yahoo|finnhub|cryptocompare)=${value})*$`),
+      `expected source=value pairs, e.g. ${example}`,
+    );
 
 /** Running the build (dist/lib/config.js, see scripts/build.mjs) rather than the sources through tsx. */
 export const RUNNING_BUILT = __filename.endsWith('.js');
@@ -36,7 +46,12 @@ export const configSchema = z.object({
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
-    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(hostPort).min(1)),
   KAFKA_CONTROLLER_PORT: port.default(9093),
   KAFKA_CLIENT_ID: z.string().default('etl'),
@@ -44,7 +59,10 @@ export const configSchema = z.object({
   /** Copies of each partition of topics we create: 1 on a single broker, 3 on a production cluster. */
   KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
   /** Prepended to every stream's topic (stream "transactions" -> topic "<prefix>transactions"). */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'Kafka topic characters only').default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, 'Kafka topic characters only')
+    .default(''),
 
   S3_ENDPOINT: z.url().default('http://127.0.0.1:9000'),
   S3_REGION: z.string().default('us-east-1'),
@@ -55,11 +73,23 @@ export const configSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'S3 bucket names are 3-63 lowercase letters, digits, dots, hyphens')
     .default('etl-lake'),
   /** Prepended to every object key, e.g. "team-a/"; empty puts bronze/ and silver/ at the bucket root. */
-  S3_PREFIX: z.string().regex(/^([a-zA-Z0-9._-]+\/)*$/, 'path segments each ending in "/"').default(''),
+  S3_PREFIX: z
+    .string()
+    .regex(/^([a-zA-Z0-9._-]+\/)*$/, 'path segments each ending in "/"')
+    .default(''),
 
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://user:password@host:port/db').default('postgres://etl:etl@127.0.0.1:5432/etl'),
-  PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lowercase SQL identifier').default('etl'),
-  PG_READER_USER: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('etl_reader'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected postgres://user:password@host:port/db')
+    .default('postgres://etl:etl@127.0.0.1:5432/etl'),
+  PG_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lowercase SQL identifier')
+    .default('etl'),
+  PG_READER_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('etl_reader'),
   PG_READER_PASSWORD: z.string().min(1).default('etl_reader'),
   PG_POOL_MAX: positiveInt.default(8),
 
@@ -104,7 +134,12 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 
 /** Whole values that are secrets: a configuration error names them, never shows them. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['S3_SECRET_ACCESS_KEY', 'PG_READER_PASSWORD', 'FINNHUB_API_KEY', 'CRYPTOCOMPARE_API_KEY']);
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  'S3_SECRET_ACCESS_KEY',
+  'PG_READER_PASSWORD',
+  'FINNHUB_API_KEY',
+  'CRYPTOCOMPARE_API_KEY',
+]);
 
 /**
  * `scheme://user:password@host` -> `scheme://user:***@host`, also in a value that does not parse as
@@ -126,15 +161,14 @@ function readDotenv(file: string): Record<string, string> {
 }
 
 /** Parses config from env and `.env`; throws an EtlError listing every bad variable and how to fix it. */
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  dotenvFile = path.join(PROJECT_ROOT, '.env'),
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvFile = path.join(PROJECT_ROOT, '.env')): Config {
   const merged: Record<string, string | undefined> = { ...readDotenv(dotenvFile), ...env };
   const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, merged[k] === '' ? undefined : merged[k]]));
   const result = configSchema.safeParse(known);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${String(i.path[0])}=${printableValue(String(i.path[0]), known[String(i.path[0])])}: ${i.message}`);
+    const lines = result.error.issues.map(
+      (i) => `  ${String(i.path[0])}=${printableValue(String(i.path[0]), known[String(i.path[0])])}: ${i.message}`,
+    );
     throw new EtlError(
       'CONFIG_INVALID',
       `invalid configuration:\n${lines.join('\n')}\nfix these in your environment or .env (see .env.example for every variable and its default)`,

@@ -8,27 +8,44 @@ import { isEtlError } from './errors';
 import { archiveGroup, classifyKafkaError, type StreamTopic } from './kafka';
 import type { Logger } from './logger';
 
-export interface PartitionLag { partition: number; high: number; committed: number | null; lag: number }
-export interface TopicLag { stream: string; topic: string; group: string; exists: boolean; lag: number; partitions: PartitionLag[] }
-export type LagReport =
-  | { available: true; topics: TopicLag[]; checkedAt: string }
-  | { available: false; note: string; checkedAt: string };
+export interface PartitionLag {
+  partition: number;
+  high: number;
+  committed: number | null;
+  lag: number;
+}
+export interface TopicLag {
+  stream: string;
+  topic: string;
+  group: string;
+  exists: boolean;
+  lag: number;
+  partitions: PartitionLag[];
+}
+export type LagReport = { available: true; topics: TopicLag[]; checkedAt: string } | { available: false; note: string; checkedAt: string };
 
 const TIMEOUT_MS = 4_000;
 const CACHE_MS = 2_000;
 
-
 async function topicLag(admin: Admin, cfg: Config, { stream, topic }: StreamTopic, existing: string[]): Promise<TopicLag> {
   const group = archiveGroup(cfg, topic);
   if (!existing.includes(topic)) return { stream, topic, group, exists: false, lag: 0, partitions: [] };
-  const [watermarks, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+  const [watermarks, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId: group, topics: [topic] }),
+  ]);
   const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
   const partitions = watermarks
     .map((w) => {
       const c = byPartition.get(w.partition);
       // -1: the group never committed here, so everything still in the log is unread.
       const start = c === undefined || c < 0 ? Number(w.low) : c;
-      return { partition: w.partition, high: Number(w.high), committed: c === undefined || c < 0 ? null : c, lag: Math.max(0, Number(w.high) - start) };
+      return {
+        partition: w.partition,
+        high: Number(w.high),
+        committed: c === undefined || c < 0 ? null : c,
+        lag: Math.max(0, Number(w.high) - start),
+      };
     })
     .sort((a, b) => a.partition - b.partition);
   return { stream, topic, group, exists: true, lag: partitions.reduce((n, p) => n + p.lag, 0), partitions };
@@ -43,8 +60,12 @@ export function lagReader(cfg: Config, topics: () => readonly StreamTopic[], log
   // one that hangs, but a group coordinator that is briefly busy (just after the archive consumer
   // left) should not read as an outage.
   const kafka = new Kafka({
-    clientId: `${cfg.KAFKA_CLIENT_ID}-dashboard`, brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.NOTHING,
-    connectionTimeout: 2_000, requestTimeout: 3_000, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+    clientId: `${cfg.KAFKA_CLIENT_ID}-dashboard`,
+    brokers: cfg.KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2_000,
+    requestTimeout: 3_000,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
   });
   let cached: { at: number; report: Promise<LagReport> } | undefined;
   let wasAvailable = true;
@@ -81,7 +102,11 @@ export function lagReader(cfg: Config, topics: () => readonly StreamTopic[], log
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       const down = err === timedOut || isEtlError(classifyKafkaError(err, cfg.KAFKA_BROKERS));
       const what = down ? 'is unreachable' : 'answered with an error';
-      return { available: false, note: `Kafka at ${cfg.KAFKA_BROKERS.join(',')} ${what} (${reason}); consumer lag is unknown until it answers. Everything else here comes from PostgreSQL.`, checkedAt };
+      return {
+        available: false,
+        note: `Kafka at ${cfg.KAFKA_BROKERS.join(',')} ${what} (${reason}); consumer lag is unknown until it answers. Everything else here comes from PostgreSQL.`,
+        checkedAt,
+      };
     } finally {
       clearTimeout(timer);
       await admin.disconnect().catch(() => undefined);

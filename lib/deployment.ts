@@ -33,10 +33,17 @@ export function unscopedId(cfg: DeploymentConfig, id: string): string | undefine
 }
 
 /** Kept in each schedule's memo: which deployment created it and for which stream, so listings show their own. */
-export interface DeploymentMemo { etlTaskQueue: string; etlTopicPrefix: string; etlStream: string }
+export interface DeploymentMemo {
+  etlTaskQueue: string;
+  etlTopicPrefix: string;
+  etlStream: string;
+}
 
-export const deploymentMemo = (cfg: DeploymentConfig, stream: string): DeploymentMemo =>
-  ({ etlTaskQueue: cfg.TEMPORAL_TASK_QUEUE, etlTopicPrefix: cfg.KAFKA_TOPIC_PREFIX, etlStream: stream });
+export const deploymentMemo = (cfg: DeploymentConfig, stream: string): DeploymentMemo => ({
+  etlTaskQueue: cfg.TEMPORAL_TASK_QUEUE,
+  etlTopicPrefix: cfg.KAFKA_TOPIC_PREFIX,
+  etlStream: stream,
+});
 
 /** Whether a schedule (by its memo, or its id when it has no memo of ours) belongs to this deployment. */
 export function ownsSchedule(cfg: DeploymentConfig, id: string, memo: Record<string, unknown> | undefined): boolean {

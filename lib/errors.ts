@@ -16,13 +16,22 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { class: 'permanent', summary: 'configuration (env or .env) does not parse' },
   USAGE: { class: 'permanent', summary: 'bad command-line arguments' },
   KAFKA_UNREACHABLE: { class: 'transient', summary: 'no Kafka broker answered' },
-  KAFKA_TOPIC_MISSING: { class: 'permanent', summary: 'the broker answered, but the topic does not exist (auto-creation is off); `etl worker` creates the stream topics' },
-  KAFKA_TRANSIENT: { class: 'transient', summary: 'Kafka answered with an error that passes (leader election, group rebalance, coordinator moving, request timeout)' },
+  KAFKA_TOPIC_MISSING: {
+    class: 'permanent',
+    summary: 'the broker answered, but the topic does not exist (auto-creation is off); `etl worker` creates the stream topics',
+  },
+  KAFKA_TRANSIENT: {
+    class: 'transient',
+    summary: 'Kafka answered with an error that passes (leader election, group rebalance, coordinator moving, request timeout)',
+  },
   S3_UNREACHABLE: { class: 'transient', summary: 'the S3 endpoint did not answer' },
   S3_TRANSIENT: { class: 'transient', summary: 'the S3 endpoint kept answering with server errors (5xx, SlowDown) or timed out' },
   POSTGRES_UNREACHABLE: { class: 'transient', summary: 'PostgreSQL did not accept a connection, or lost it' },
   TEMPORAL_UNREACHABLE: { class: 'transient', summary: 'the Temporal frontend did not answer' },
-  POSTGRES_TRANSIENT: { class: 'transient', summary: 'PostgreSQL aborted a statement for a reason that passes (deadlock, serialization, lock timeout, shutdown, out of resources)' },
+  POSTGRES_TRANSIENT: {
+    class: 'transient',
+    summary: 'PostgreSQL aborted a statement for a reason that passes (deadlock, serialization, lock timeout, shutdown, out of resources)',
+  },
   ARCHIVE_BUSY: { class: 'transient', summary: 'another archive of the same topic holds its lock' },
   S3_ACCESS_DENIED: { class: 'permanent', summary: 'the S3 credentials were refused' },
   BRONZE_OBJECT_MISSING: { class: 'permanent', summary: 'a manifest row names an object that is not in the bucket' },
@@ -30,9 +39,20 @@ export const ERROR_CODES = {
   MIGRATION_FAILED: { class: 'permanent', summary: 'a migration file failed to apply' },
   MIGRATION_CHANGED: { class: 'permanent', summary: 'an applied migration file was edited afterwards' },
   MANIFEST_INVALID: { class: 'permanent', summary: 'the bronze manifest breaks its own invariants' },
-  UNKNOWN_ERROR: { class: 'unknown', summary: 'an error no other code covers (a bug): retried UNKNOWN_ERROR_MAX_ATTEMPTS times in all, then the object is parked or the run fails' },
-  OBJECT_PARKED: { class: 'permanent', summary: 'a run parked bronze objects it could not transform or load, after loading everything else; fix the cause, then `etl objects retry <id>`' },
-  REPLAY_INCOMPLETE: { class: 'permanent', summary: 'a replay from bronze could not re-derive some objects (they keep their rows); fix the cause and run the same replay again' },
+  UNKNOWN_ERROR: {
+    class: 'unknown',
+    summary:
+      'an error no other code covers (a bug): retried UNKNOWN_ERROR_MAX_ATTEMPTS times in all, then the object is parked or the run fails',
+  },
+  OBJECT_PARKED: {
+    class: 'permanent',
+    summary:
+      'a run parked bronze objects it could not transform or load, after loading everything else; fix the cause, then `etl objects retry <id>`',
+  },
+  REPLAY_INCOMPLETE: {
+    class: 'permanent',
+    summary: 'a replay from bronze could not re-derive some objects (they keep their rows); fix the cause and run the same replay again',
+  },
   SCHEDULE_EXISTS: { class: 'permanent', summary: 'a schedule with that id already exists' },
   SCHEDULE_NOT_FOUND: { class: 'permanent', summary: 'no schedule with that id' },
   STACK_START_FAILED: { class: 'permanent', summary: 'a local service did not become healthy' },
@@ -108,7 +128,8 @@ const CONNECTION_EXCEPTION_CLASS = '08';
  * What node-postgres throws, without a SQLSTATE, when the server closed or dropped the session (a
  * restart) or did not accept one in time: the server is gone for now, not the statement wrong.
  */
-const PG_CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable|Query read timeout)/;
+const PG_CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable|Query read timeout)/;
 
 export function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -133,10 +154,11 @@ export function networkErrorTarget(err: unknown): { host?: string; port?: number
     const { port, address } = e as { port?: unknown; address?: unknown };
     if (typeof port === 'number') return { port, host: typeof address === 'string' ? address : undefined };
     const errors = (e as { errors?: unknown }).errors;
-    if (Array.isArray(errors)) for (const inner of errors) {
-      const t = networkErrorTarget(inner);
-      if (t) return t;
-    }
+    if (Array.isArray(errors))
+      for (const inner of errors) {
+        const t = networkErrorTarget(inner);
+        if (t) return t;
+      }
   }
   return undefined;
 }
@@ -145,11 +167,23 @@ export function networkErrorTarget(err: unknown): { host?: string; port?: number
 export function classifyPostgresError(err: unknown, address: string): EtlError | undefined {
   if (isEtlError(err)) return err;
   const state = sqlState(err);
-  if (isNetworkError(err) || state?.startsWith(CONNECTION_EXCEPTION_CLASS) || (!state && PG_CONNECTION_LOST.test((err as Error | null)?.message ?? ''))) {
-    return new EtlError('POSTGRES_UNREACHABLE', `cannot reach PostgreSQL at ${address} — start it with \`etl stack up\` or set DATABASE_URL`, { cause: err });
+  if (
+    isNetworkError(err) ||
+    state?.startsWith(CONNECTION_EXCEPTION_CLASS) ||
+    (!state && PG_CONNECTION_LOST.test((err as Error | null)?.message ?? ''))
+  ) {
+    return new EtlError(
+      'POSTGRES_UNREACHABLE',
+      `cannot reach PostgreSQL at ${address} — start it with \`etl stack up\` or set DATABASE_URL`,
+      { cause: err },
+    );
   }
   if (state === SQLSTATE.UNDEFINED_TABLE) {
-    return new EtlError('SCHEMA_NOT_MIGRATED', `PostgreSQL at ${address} lacks the pipeline tables (${(err as Error).message}) — run \`etl migrate\``, { cause: err });
+    return new EtlError(
+      'SCHEMA_NOT_MIGRATED',
+      `PostgreSQL at ${address} lacks the pipeline tables (${(err as Error).message}) — run \`etl migrate\``,
+      { cause: err },
+    );
   }
   if (state && TRANSIENT_SQLSTATES.has(state)) {
     return new EtlError('POSTGRES_TRANSIENT', `PostgreSQL at ${address}: ${(err as Error).message} (SQLSTATE ${state})`, { cause: err });
@@ -162,9 +196,23 @@ export function classifyPostgresError(err: unknown, address: string): EtlError |
  * or moving, request timeouts) and the group-membership ones a consumer recovers from by rejoining.
  * Looked at through the causes: kafkajs wraps them once its own retries are spent.
  */
-const KAFKA_PASSING_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'NOT_COORDINATOR_FOR_GROUP',
-  'COORDINATOR_NOT_AVAILABLE', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'GROUP_LOAD_IN_PROGRESS', 'LEADER_NOT_AVAILABLE',
-  'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND']);
+const KAFKA_PASSING_TYPES = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'NOT_COORDINATOR',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'COORDINATOR_NOT_AVAILABLE',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'GROUP_LOAD_IN_PROGRESS',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'REQUEST_TIMED_OUT',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+]);
 const KAFKA_PASSING_NAMES = /^(KafkaJSLockTimeout|KafkaJSTimeout|KafkaJSStaleTopicMetadataAssignment)$/;
 
 export function kafkaTransientError(err: unknown, brokers: readonly string[]): EtlError | undefined {
@@ -172,7 +220,11 @@ export function kafkaTransientError(err: unknown, brokers: readonly string[]): E
     const { name, type, retriable, message } = e as { name?: unknown; type?: unknown; retriable?: unknown; message?: unknown };
     if (typeof name !== 'string' || !name.startsWith('KafkaJS')) continue;
     if (retriable === true || (typeof type === 'string' && KAFKA_PASSING_TYPES.has(type)) || KAFKA_PASSING_NAMES.test(name)) {
-      return new EtlError('KAFKA_TRANSIENT', `Kafka at ${brokers.join(',')}: ${String(message)} (${typeof type === 'string' ? type : name}); retrying`, { cause: err });
+      return new EtlError(
+        'KAFKA_TRANSIENT',
+        `Kafka at ${brokers.join(',')}: ${String(message)} (${typeof type === 'string' ? type : name}); retrying`,
+        { cause: err },
+      );
     }
   }
   return undefined;
@@ -182,9 +234,15 @@ export function kafkaTransientError(err: unknown, brokers: readonly string[]): E
 export function s3TransientError(err: unknown, endpoint: string): EtlError | undefined {
   const e = err as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
   const status = e?.$metadata?.httpStatusCode;
-  const throttled = typeof e?.name === 'string' && /^(SlowDown|Throttling|ThrottlingException|RequestTimeout|TimeoutError|ServiceUnavailable|InternalError)$/.test(e.name);
+  const throttled =
+    typeof e?.name === 'string' &&
+    /^(SlowDown|Throttling|ThrottlingException|RequestTimeout|TimeoutError|ServiceUnavailable|InternalError)$/.test(e.name);
   if ((typeof status === 'number' && status >= 500) || throttled) {
-    return new EtlError('S3_TRANSIENT', `S3 at ${endpoint}: ${String(e?.message)} (${String(e?.name)}${typeof status === 'number' ? `, HTTP ${status}` : ''}); retrying`, { cause: err });
+    return new EtlError(
+      'S3_TRANSIENT',
+      `S3 at ${endpoint}: ${String(e?.message)} (${String(e?.name)}${typeof status === 'number' ? `, HTTP ${status}` : ''}); retrying`,
+      { cause: err },
+    );
   }
   return undefined;
 }

@@ -15,7 +15,8 @@ export function createKafka(cfg: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID
   });
 }
 
-const UNREACHABLE = /KafkaJSConnectionError|KafkaJSConnectionClosedError|KafkaJSNumberOfRetriesExceeded|KafkaJSBrokerNotFound|KafkaJSRequestTimeoutError/;
+const UNREACHABLE =
+  /KafkaJSConnectionError|KafkaJSConnectionClosedError|KafkaJSNumberOfRetriesExceeded|KafkaJSBrokerNotFound|KafkaJSRequestTimeoutError/;
 
 /** kafkajs wraps connection failures (e.g. in KafkaJSNonRetriableError after a broker restart): look through the causes. */
 function looksUnreachable(err: unknown): boolean {
@@ -35,7 +36,10 @@ export function isUnknownTopic(err: unknown): boolean {
 }
 
 /** A stream's Kafka topic, as streams/ names it (lib/ is handed these, it knows no streams). */
-export interface StreamTopic { stream: string; topic: string }
+export interface StreamTopic {
+  stream: string;
+  topic: string;
+}
 
 /**
  * A topic that is not there is no outage: the broker answered. Topics are created with the
@@ -43,16 +47,23 @@ export interface StreamTopic { stream: string; topic: string }
  * producer, so that a mistyped KAFKA_TOPIC_PREFIX fails here instead of creating a stray topic.
  */
 export function topicMissing(brokers: readonly string[], topic?: string, cause?: unknown): EtlError {
-  return new EtlError('KAFKA_TOPIC_MISSING',
+  return new EtlError(
+    'KAFKA_TOPIC_MISSING',
     `${topic ? `topic "${topic}"` : 'a topic'} does not exist on Kafka at ${brokers.join(',')} — \`etl worker\` creates the stream topics ` +
-    'when it starts, with the KAFKA_TOPIC_PREFIX it runs with; check KAFKA_TOPIC_PREFIX if it should exist already', { cause });
+      'when it starts, with the KAFKA_TOPIC_PREFIX it runs with; check KAFKA_TOPIC_PREFIX if it should exist already',
+    { cause },
+  );
 }
 
 export function classifyKafkaError(err: unknown, brokers: readonly string[]): unknown {
   if (err instanceof EtlError) return err;
   if (isUnknownTopic(err)) return topicMissing(brokers, undefined, err);
   if (looksUnreachable(err)) {
-    return new EtlError('KAFKA_UNREACHABLE', `cannot reach Kafka at ${brokers.join(',')} — start it with \`etl stack up\` or set KAFKA_BROKERS`, { cause: err });
+    return new EtlError(
+      'KAFKA_UNREACHABLE',
+      `cannot reach Kafka at ${brokers.join(',')} — start it with \`etl stack up\` or set KAFKA_BROKERS`,
+      { cause: err },
+    );
   }
   return err;
 }

@@ -6,7 +6,14 @@
 
 const OFFSET_WIDTH = 19; // enough digits for any int64 offset, so keys sort in offset order
 
-export function bronzeKey(prefix: string, topic: string, partition: number, first: bigint | number, last: bigint | number, firstRecordTimeMs: number): string {
+export function bronzeKey(
+  prefix: string,
+  topic: string,
+  partition: number,
+  first: bigint | number,
+  last: bigint | number,
+  firstRecordTimeMs: number,
+): string {
   const t = new Date(firstRecordTimeMs).toISOString();
   const pad = (n: bigint | number) => n.toString().padStart(OFFSET_WIDTH, '0');
   return `${prefix}bronze/${topic}/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}/${topic}+${partition}+${pad(first)}-${pad(last)}.ndjson.gz`;

@@ -33,7 +33,10 @@ export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>, bindings: Record<st
       level: cfg.LOG_LEVEL,
       base: { pid: process.pid, ...bindings },
       mixin: () => logContext?.() ?? {},
-      redact: { paths: ['*.password', '*.secret', '*.secretAccessKey', '*.connectionString', 'DATABASE_URL', 'S3_SECRET_ACCESS_KEY'], censor: '[redacted]' },
+      redact: {
+        paths: ['*.password', '*.secret', '*.secretAccessKey', '*.connectionString', 'DATABASE_URL', 'S3_SECRET_ACCESS_KEY'],
+        censor: '[redacted]',
+      },
     },
     destination ?? pino.destination(2),
   );

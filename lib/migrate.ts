@@ -29,7 +29,8 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
     })
     .sort((a, b) => a.version - b.version);
   migrations.forEach((m, i) => {
-    if (i > 0 && m.version === migrations[i - 1]!.version) throw new EtlError('MIGRATION_FAILED', `two migrations share version ${m.version}`);
+    if (i > 0 && m.version === migrations[i - 1]!.version)
+      throw new EtlError('MIGRATION_FAILED', `two migrations share version ${m.version}`);
   });
   return migrations;
 }
@@ -75,7 +76,10 @@ export async function migrate(pool: pg.Pool, schema: string, migrations = readMi
         const { rows } = await client.query<{ checksum: string }>('SELECT checksum FROM schema_migrations WHERE version = $1', [m.version]);
         if (rows[0]) {
           if (rows[0].checksum !== m.checksum) {
-            throw new EtlError('MIGRATION_CHANGED', `migration ${m.version}_${m.name}.sql was edited after it was applied; migrations are forward-only: revert the edit and add a new migration`);
+            throw new EtlError(
+              'MIGRATION_CHANGED',
+              `migration ${m.version}_${m.name}.sql was edited after it was applied; migrations are forward-only: revert the edit and add a new migration`,
+            );
           }
           result.alreadyApplied++;
           return;

@@ -5,7 +5,8 @@
 import type pg from 'pg';
 
 /** SQL condition on a `bronze_objects` row (of the alias, if given): it is parked. */
-export const isParkedSql = (alias?: string) => (alias ? `(${alias}.parked_at IS NOT NULL AND ${alias}.loaded_at IS NULL)` : '(parked_at IS NOT NULL AND loaded_at IS NULL)');
+export const isParkedSql = (alias?: string) =>
+  alias ? `(${alias}.parked_at IS NOT NULL AND ${alias}.loaded_at IS NULL)` : '(parked_at IS NOT NULL AND loaded_at IS NULL)';
 
 export interface ParkedObject {
   id: number;
@@ -30,15 +31,37 @@ const COLUMNS = `id::int, stream, object_key, kafka_partition, first_offset::tex
   failure_step, failure_attempts, failure_workflow_id, to_char(parked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS parked_at, park_count`;
 
 interface Row {
-  id: number; stream: string; object_key: string; kafka_partition: number; first_offset: string; last_offset: string; record_count: number;
-  failure_code: string | null; failure_message: string | null; failure_step: string | null; failure_attempts: number | null;
-  failure_workflow_id: string | null; parked_at: string; park_count: number;
+  id: number;
+  stream: string;
+  object_key: string;
+  kafka_partition: number;
+  first_offset: string;
+  last_offset: string;
+  record_count: number;
+  failure_code: string | null;
+  failure_message: string | null;
+  failure_step: string | null;
+  failure_attempts: number | null;
+  failure_workflow_id: string | null;
+  parked_at: string;
+  park_count: number;
 }
 
 const toParked = (r: Row): ParkedObject => ({
-  id: r.id, stream: r.stream, objectKey: r.object_key, partition: r.kafka_partition, firstOffset: r.first_offset, lastOffset: r.last_offset,
-  records: r.record_count, code: r.failure_code ?? 'UNKNOWN_ERROR', message: r.failure_message ?? '', step: r.failure_step ?? '-',
-  attempts: r.failure_attempts, workflowId: r.failure_workflow_id, parkedAt: r.parked_at, parkCount: r.park_count,
+  id: r.id,
+  stream: r.stream,
+  objectKey: r.object_key,
+  partition: r.kafka_partition,
+  firstOffset: r.first_offset,
+  lastOffset: r.last_offset,
+  records: r.record_count,
+  code: r.failure_code ?? 'UNKNOWN_ERROR',
+  message: r.failure_message ?? '',
+  step: r.failure_step ?? '-',
+  attempts: r.failure_attempts,
+  workflowId: r.failure_workflow_id,
+  parkedAt: r.parked_at,
+  parkCount: r.park_count,
 });
 
 /** Parked objects, oldest first; all streams unless one is named. */

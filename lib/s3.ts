@@ -18,10 +18,19 @@ export function createS3(cfg: Pick<Config, 'S3_ENDPOINT' | 'S3_REGION' | 'S3_ACC
 export function classifyS3Error(err: unknown, endpoint: string): unknown {
   if (err instanceof EtlError) return err;
   if (isNetworkError(err)) {
-    return new EtlError('S3_UNREACHABLE', `cannot reach S3 at ${endpoint} — start it with \`etl stack up\` or set S3_ENDPOINT`, { cause: err });
+    return new EtlError('S3_UNREACHABLE', `cannot reach S3 at ${endpoint} — start it with \`etl stack up\` or set S3_ENDPOINT`, {
+      cause: err,
+    });
   }
-  if (err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 403 || err.name === 'InvalidAccessKeyId' || err.name === 'SignatureDoesNotMatch')) {
-    return new EtlError('S3_ACCESS_DENIED', `S3 at ${endpoint} refused the credentials (${err.name}) — check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY`, { cause: err });
+  if (
+    err instanceof S3ServiceException &&
+    (err.$metadata.httpStatusCode === 403 || err.name === 'InvalidAccessKeyId' || err.name === 'SignatureDoesNotMatch')
+  ) {
+    return new EtlError(
+      'S3_ACCESS_DENIED',
+      `S3 at ${endpoint} refused the credentials (${err.name}) — check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY`,
+      { cause: err },
+    );
   }
   return err;
 }

@@ -7,7 +7,11 @@ import { ensureReaderRole, migrate, type MigrateResult, type ReaderRoleOutcome }
 import { withPostgresErrors } from './postgres';
 import { ensureBucket } from './s3';
 
-export interface SetupResult { migrations: MigrateResult; readerRole: ReaderRoleOutcome; topics: string[] }
+export interface SetupResult {
+  migrations: MigrateResult;
+  readerRole: ReaderRoleOutcome;
+  topics: string[];
+}
 
 export async function migrateDatabase(c: Pick<Clients, 'config' | 'pool'>): Promise<Pick<SetupResult, 'migrations' | 'readerRole'>> {
   const { config, pool } = c;

@@ -5,7 +5,13 @@ import { EtlError } from './errors';
 import { createLogger } from './logger';
 
 const SDK_LEVEL: Record<Config['LOG_LEVEL'], LogLevel> = {
-  trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR',
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'ERROR',
+  silent: 'ERROR',
 };
 let runtimeInstalled = false;
 
@@ -15,7 +21,8 @@ function installRuntime(cfg: Config): void {
   runtimeInstalled = true;
   const log = createLogger(cfg, { component: 'temporal-sdk' });
   const logger = new DefaultLogger(SDK_LEVEL[cfg.LOG_LEVEL], ({ level, message, meta }) => {
-    const pinoLevel = level === 'WARN' ? 'warn' : level === 'ERROR' ? 'error' : level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : 'info';
+    const pinoLevel =
+      level === 'WARN' ? 'warn' : level === 'ERROR' ? 'error' : level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : 'info';
     log[pinoLevel](meta ?? {}, message);
   });
   const metrics = cfg.METRICS_PORT > 0 ? { prometheus: { bindAddress: `${cfg.METRICS_HOST}:${cfg.METRICS_PORT}` } } : undefined;
@@ -29,7 +36,11 @@ function installRuntime(cfg: Config): void {
 }
 
 function unreachable(cfg: Config, err: unknown): EtlError {
-  return new EtlError('TEMPORAL_UNREACHABLE', `cannot reach Temporal at ${cfg.TEMPORAL_ADDRESS} — start it with \`etl stack up\` or set TEMPORAL_ADDRESS`, { cause: err });
+  return new EtlError(
+    'TEMPORAL_UNREACHABLE',
+    `cannot reach Temporal at ${cfg.TEMPORAL_ADDRESS} — start it with \`etl stack up\` or set TEMPORAL_ADDRESS`,
+    { cause: err },
+  );
 }
 
 export async function connectClient(cfg: Config): Promise<Client> {

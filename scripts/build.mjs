@@ -18,8 +18,21 @@ export const DIST = path.join(root, 'dist');
 export const STAMP = path.join(DIST, '.build-stamp');
 export const WORKFLOW_BUNDLE = path.join(DIST, 'workflow-bundle.js');
 /** Everything the build reads: a change to any of them (or a file added to or removed from these folders) makes it stale. */
-export const INPUTS = ['lib', 'streams', 'sources', 'forecast', 'activities', 'workflows', 'worker', 'client', 'dashboard',
-  'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
+export const INPUTS = [
+  'lib',
+  'streams',
+  'sources',
+  'forecast',
+  'activities',
+  'workflows',
+  'worker',
+  'client',
+  'dashboard',
+  'package-lock.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'scripts/build.mjs',
+];
 const LOCK = path.join(DIST, '.build-lock');
 const say = (line) => process.stderr.write(`${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -61,18 +61,24 @@ function run(command, args, opts = {}) {
 function installProjectNode() {
   const pkg = `node-${process.platform}-${process.arch}`;
   const dest = projectNodeDir();
-  say(`node: ${process.version} on PATH is older than ${MIN_NODE_MAJOR}; installing Node ${NODE_LINE} from the npm registry (${pkg}) into ${dest}, once, and running on it`);
+  say(
+    `node: ${process.version} on PATH is older than ${MIN_NODE_MAJOR}; installing Node ${NODE_LINE} from the npm registry (${pkg}) into ${dest}, once, and running on it`,
+  );
   const tmp = `${dest}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(path.join(tmp, 'unpacked'), { recursive: true });
   try {
     // cwd outside the project: npm must not read this project's package.json for a pack.
-    run('npm', ['pack', `${pkg}@${NODE_LINE}`, '--silent', '--pack-destination', tmp], { cwd: tmp, stdio: ['ignore', 'ignore', 'inherit'] });
+    run('npm', ['pack', `${pkg}@${NODE_LINE}`, '--silent', '--pack-destination', tmp], {
+      cwd: tmp,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const tarball = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
     if (!tarball) throw new Error(`npm pack ${pkg}@${NODE_LINE} produced no tarball`);
     run('tar', ['xzf', path.join(tmp, tarball), '-C', path.join(tmp, 'unpacked'), '--strip-components=1'], { stdio: ['ignore', 2, 2] });
     const version = versionOf(path.join(tmp, 'unpacked', 'bin', 'node'));
-    if (major(version ?? '') !== NODE_LINE) throw new Error(`the node binary from ${tarball} does not run here (got ${version ?? 'nothing'})`);
+    if (major(version ?? '') !== NODE_LINE)
+      throw new Error(`the node binary from ${tarball} does not run here (got ${version ?? 'nothing'})`);
     writeFileSync(path.join(tmp, 'unpacked', 'etl-node-version'), `${version}\n`);
     rmSync(dest, { recursive: true, force: true });
     renameSync(path.join(tmp, 'unpacked'), dest);

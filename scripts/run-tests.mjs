@@ -19,16 +19,26 @@ function quietNodeOptions() {
 const WATCHDOG_MS = 40 * 60_000;
 
 console.log(`tests on Node ${process.version} (${process.execPath})`);
-const result = spawnSync(process.execPath, [
-  '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec',
-  // A hung test or hook fails loudly instead of eating CI's time. No --test-force-exit: under it the
-  // runner drops finished tests from its report (a file of 58 tests reported 16 to 58, all green), so
-  // the counts could not be trusted; a handle a test leaks is a bug to fix, and the watchdog below
-  // ends a run that such a leak would stall.
-  '--test-timeout=300000',
-  ...globs,
-], { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: quietNodeOptions() }, timeout: WATCHDOG_MS, killSignal: 'SIGKILL' });
+const result = spawnSync(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    // A hung test or hook fails loudly instead of eating CI's time. No --test-force-exit: under it the
+    // runner drops finished tests from its report (a file of 58 tests reported 16 to 58, all green), so
+    // the counts could not be trusted; a handle a test leaks is a bug to fix, and the watchdog below
+    // ends a run that such a leak would stall.
+    '--test-timeout=300000',
+    ...globs,
+  ],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: quietNodeOptions() }, timeout: WATCHDOG_MS, killSignal: 'SIGKILL' },
+);
 if (result.error?.code === 'ETIMEDOUT') {
-  console.error(`tests: still running after ${WATCHDOG_MS / 60_000} min, stopped: a test file left a handle open (a client, a server, a timer) and its process could not exit`);
+  console.error(
+    `tests: still running after ${WATCHDOG_MS / 60_000} min, stopped: a test file left a handle open (a client, a server, a timer) and its process could not exit`,
+  );
 }
 process.exit(result.status ?? 1);

@@ -10,11 +10,13 @@ export const MAX_FIELDS = 100;
 
 /** Decodes one archived Kafka value and validates it against the stream; `context` is all it knows besides the bytes. */
 export function classifyRecord(spec: StreamSpec, record: BronzeRecord, context: ValidationContext): ValidationResult {
-  if (record.encoding === 'null' || record.value === null) return { ok: false, code: 'NULL_VALUE', reason: 'message value is null (tombstone)' };
+  if (record.encoding === 'null' || record.value === null)
+    return { ok: false, code: 'NULL_VALUE', reason: 'message value is null (tombstone)' };
   if (record.encoding === 'base64') return { ok: false, code: 'NOT_UTF8', reason: 'message value is not valid UTF-8' };
   if (record.value.trim() === '') return { ok: false, code: 'EMPTY_VALUE', reason: 'message value is empty' };
   const bytes = Buffer.byteLength(record.value, 'utf8');
-  if (bytes > MAX_VALUE_BYTES) return { ok: false, code: 'TOO_LARGE', reason: `message value is ${bytes} bytes; at most ${MAX_VALUE_BYTES} are accepted` };
+  if (bytes > MAX_VALUE_BYTES)
+    return { ok: false, code: 'TOO_LARGE', reason: `message value is ${bytes} bytes; at most ${MAX_VALUE_BYTES} are accepted` };
   let value: unknown;
   try {
     value = JSON.parse(record.value);
@@ -22,10 +24,15 @@ export function classifyRecord(spec: StreamSpec, record: BronzeRecord, context: 
     return { ok: false, code: 'MALFORMED_JSON', reason: `not JSON: ${(err as Error).message}` };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, code: 'NOT_AN_OBJECT', reason: `JSON value is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object` };
+    return {
+      ok: false,
+      code: 'NOT_AN_OBJECT',
+      reason: `JSON value is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object`,
+    };
   }
   const fields = Object.keys(value).length;
-  if (fields > MAX_FIELDS) return { ok: false, code: 'TOO_MANY_FIELDS', reason: `object has ${fields} fields; at most ${MAX_FIELDS} are accepted` };
+  if (fields > MAX_FIELDS)
+    return { ok: false, code: 'TOO_MANY_FIELDS', reason: `object has ${fields} fields; at most ${MAX_FIELDS} are accepted` };
   // Ambiguous (a field named twice) or unstorable (NUL, unpaired surrogates, numbers beyond a
   // double, absurd nesting) JSON is decided on the text: the parsed value no longer shows it.
   const hazard = jsonHazard(record.value);
@@ -35,13 +42,26 @@ export function classifyRecord(spec: StreamSpec, record: BronzeRecord, context: 
     result = spec.validate(value, context);
   } catch (err) {
     // A rule or an enrichment step that throws on one record must not fail its whole object.
-    return { ok: false, code: 'ENRICH_FAILED', reason: `the stream's rules threw on this record: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` };
+    return {
+      ok: false,
+      code: 'ENRICH_FAILED',
+      reason: `the stream's rules threw on this record: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+    };
   }
   return result.ok ? { ok: true, row: { ...result.row, payload: value } } : result;
 }
 
-
 /** A silver line: the stream's flat row, the original payload, and where the record came from. */
-export function silverDoc(row: Record<string, unknown>, record: Pick<BronzeRecord, 'topic' | 'partition' | 'offset'>, bronzeObjectId?: number): Record<string, unknown> {
-  return { ...row, kafka_topic: record.topic, kafka_partition: record.partition, kafka_offset: record.offset, ...(bronzeObjectId === undefined ? {} : { bronze_object_id: bronzeObjectId }) };
+export function silverDoc(
+  row: Record<string, unknown>,
+  record: Pick<BronzeRecord, 'topic' | 'partition' | 'offset'>,
+  bronzeObjectId?: number,
+): Record<string, unknown> {
+  return {
+    ...row,
+    kafka_topic: record.topic,
+    kafka_partition: record.partition,
+    kafka_offset: record.offset,
+    ...(bronzeObjectId === undefined ? {} : { bronze_object_id: bronzeObjectId }),
+  };
 }

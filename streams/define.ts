@@ -147,7 +147,9 @@ WHERE f.${key} = n.${key}
   IS DISTINCT FROM (${columns.map((c) => `n.${c.id}`).join(', ')})
 RETURNING f.${key}`;
 
-  const acceptedValues: AcceptedValues[] = d.columns.filter((c) => c.acceptedValues).map((c) => ({ column: c.name, values: c.acceptedValues! }));
+  const acceptedValues: AcceptedValues[] = d.columns
+    .filter((c) => c.acceptedValues)
+    .map((c) => ({ column: c.name, values: c.acceptedValues! }));
   return {
     name: d.name,
     topic: d.topic ?? d.name,

@@ -104,7 +104,8 @@ function addKey(frame: Frame, key: string): boolean {
 
 /** The first hazard in `text`, which JSON.parse has accepted; undefined when there is none. */
 export function jsonHazard(text: string): JsonHazard | undefined {
-  if (!isWellFormed(text)) return { code: 'UNSTORABLE_VALUE', reason: 'the text holds an unpaired UTF-16 surrogate, which is not Unicode text' };
+  if (!isWellFormed(text))
+    return { code: 'UNSTORABLE_VALUE', reason: 'the text holds an unpaired UTF-16 surrogate, which is not Unicode text' };
   const n = text.length;
   const frames: Frame[] = [];
   let top: Frame | undefined;
@@ -131,7 +132,11 @@ export function jsonHazard(text: string): JsonHazard | undefined {
       if (expectKey && top) {
         const key = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
         top.key = key;
-        if (!addKey(top, key)) return { code: 'DUPLICATE_FIELD', reason: `${pathOf(frames)} is named twice in one object; which of its values is meant is ambiguous` };
+        if (!addKey(top, key))
+          return {
+            code: 'DUPLICATE_FIELD',
+            reason: `${pathOf(frames)} is named twice in one object; which of its values is meant is ambiguous`,
+          };
         expectKey = false;
       }
       i = end + 1;
@@ -159,7 +164,10 @@ export function jsonHazard(text: string): JsonHazard | undefined {
         else if (!((d >= 48 && d <= 57) || d === 46 || d === 43 || d === 45)) break;
       }
       if ((exponent || j - i > LONG_NUMBER) && !Number.isFinite(Number(text.slice(i, j)))) {
-        return { code: 'UNSTORABLE_VALUE', reason: `${pathOf(frames)}: the number ${text.slice(i, Math.min(j, i + 40))}${j - i > 40 ? '…' : ''} is beyond the range of a double; it would be stored as null` };
+        return {
+          code: 'UNSTORABLE_VALUE',
+          reason: `${pathOf(frames)}: the number ${text.slice(i, Math.min(j, i + 40))}${j - i > 40 ? '…' : ''} is beyond the range of a double; it would be stored as null`,
+        };
       }
       i = j;
     } else {

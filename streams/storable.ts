@@ -23,7 +23,10 @@ function textProblem(text: string, maxChars?: number): string | undefined {
 /** The text COPY and `doc->>'col'` give a JSON value: strings as they are, anything else as JSON. */
 const asText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
-const text = (maxChars?: number): Guard => (v) => textProblem(asText(v), maxChars);
+const text =
+  (maxChars?: number): Guard =>
+  (v) =>
+    textProblem(asText(v), maxChars);
 
 const INTEGER_RANGES: Record<string, readonly [bigint, bigint]> = {
   smallint: [-32768n, 32767n],
@@ -35,7 +38,8 @@ const integer = (type: string): Guard => {
   const [min, max] = INTEGER_RANGES[type]!;
   const [minN, maxN] = [Number(min), Number(max)];
   return (v) => {
-    if (typeof v === 'number' && Number.isSafeInteger(v)) return v < minN || v > maxN ? `is out of ${type} range (${min} to ${max})` : undefined;
+    if (typeof v === 'number' && Number.isSafeInteger(v))
+      return v < minN || v > maxN ? `is out of ${type} range (${min} to ${max})` : undefined;
     const s = typeof v === 'string' ? v.trim() : '';
     if (!/^[+-]?\d{1,20}$/.test(s)) return `is not a ${type} (a whole number)`;
     const n = BigInt(s);
@@ -54,22 +58,28 @@ function decimalDigits(s: string): { int: string; frac: string } | undefined {
   return { int: digits.slice(0, point).padEnd(point, '0'), frac: digits.slice(point) };
 }
 
-const numeric = (precision: number, scale: number): Guard => (v) => {
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : typeof v === 'string' ? v : '';
-  const d = decimalDigits(s);
-  if (!d) return `is not a number numeric(${precision},${scale}) can hold`;
-  // PostgreSQL rounds half away from zero to the scale, then counts the digits left of the point:
-  // 9.995 in numeric(3,2) rounds to 10.00 and overflows.
-  const int = d.int.replace(/^0+/, '');
-  const carries = (d.frac[scale] ?? '0') >= '5' && /^9*$/.test(d.frac.slice(0, scale));
-  const digits = carries && /^9*$/.test(int) ? int.length + 1 : int.length;
-  return digits > precision - scale ? `does not fit numeric(${precision},${scale}) (at most ${precision - scale} digits before the point)` : undefined;
-};
+const numeric =
+  (precision: number, scale: number): Guard =>
+  (v) => {
+    const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : typeof v === 'string' ? v : '';
+    const d = decimalDigits(s);
+    if (!d) return `is not a number numeric(${precision},${scale}) can hold`;
+    // PostgreSQL rounds half away from zero to the scale, then counts the digits left of the point:
+    // 9.995 in numeric(3,2) rounds to 10.00 and overflows.
+    const int = d.int.replace(/^0+/, '');
+    const carries = (d.frac[scale] ?? '0') >= '5' && /^9*$/.test(d.frac.slice(0, scale));
+    const digits = carries && /^9*$/.test(int) ? int.length + 1 : int.length;
+    return digits > precision - scale
+      ? `does not fit numeric(${precision},${scale}) (at most ${precision - scale} digits before the point)`
+      : undefined;
+  };
 
-const real = (max: number, type: string): Guard => (v) => {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  return Number.isFinite(n) && Math.abs(n) <= max ? undefined : `is not a finite ${type}`;
-};
+const real =
+  (max: number, type: string): Guard =>
+  (v) => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    return Number.isFinite(n) && Math.abs(n) <= max ? undefined : `is not a finite ${type}`;
+  };
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const uuid: Guard = (v) => (typeof v === 'string' && UUID.test(v) ? undefined : 'is not a UUID');
@@ -85,7 +95,9 @@ function calendarDate(y: number, m: number, d: number): boolean {
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const date: Guard = (v) => {
   const m = typeof v === 'string' ? DATE.exec(v) : null;
-  return m && calendarDate(Number(m[1]), Number(m[2]), Number(m[3])) ? undefined : 'is not a date YYYY-MM-DD between 0001-01-01 and 9999-12-31';
+  return m && calendarDate(Number(m[1]), Number(m[2]), Number(m[3]))
+    ? undefined
+    : 'is not a date YYYY-MM-DD between 0001-01-01 and 9999-12-31';
 };
 
 // ISO-8601 as toISOString writes it (with an offset or Z): PostgreSQL reads 4-digit years only
@@ -107,28 +119,60 @@ export function guardFor(type: string): Guard | undefined {
   const num = /^(numeric|decimal)\s*\((\d+)(?:,\s*(\d+))?\)$/.exec(t);
   if (num) return numeric(Number(num[2]), Number(num[3] ?? 0));
   switch (t) {
-    case 'text': case 'varchar': case 'character varying': return text();
-    case 'smallint': case 'int2': return integer('smallint');
-    case 'integer': case 'int': case 'int4': return integer('integer');
-    case 'bigint': case 'int8': return integer('bigint');
-    case 'numeric': case 'decimal': return real(Number.MAX_VALUE, 'number');
-    case 'real': case 'float4': return real(3.4028234663852886e38, 'real');
-    case 'double precision': case 'float8': return real(Number.MAX_VALUE, 'double precision');
-    case 'uuid': return uuid;
-    case 'date': return date;
-    case 'timestamptz': case 'timestamp with time zone': case 'timestamp': case 'timestamp without time zone': return timestamp;
-    case 'boolean': case 'bool': return boolean;
-    default: return undefined;
+    case 'text':
+    case 'varchar':
+    case 'character varying':
+      return text();
+    case 'smallint':
+    case 'int2':
+      return integer('smallint');
+    case 'integer':
+    case 'int':
+    case 'int4':
+      return integer('integer');
+    case 'bigint':
+    case 'int8':
+      return integer('bigint');
+    case 'numeric':
+    case 'decimal':
+      return real(Number.MAX_VALUE, 'number');
+    case 'real':
+    case 'float4':
+      return real(3.4028234663852886e38, 'real');
+    case 'double precision':
+    case 'float8':
+      return real(Number.MAX_VALUE, 'double precision');
+    case 'uuid':
+      return uuid;
+    case 'date':
+      return date;
+    case 'timestamptz':
+    case 'timestamp with time zone':
+    case 'timestamp':
+    case 'timestamp without time zone':
+      return timestamp;
+    case 'boolean':
+    case 'bool':
+      return boolean;
+    default:
+      return undefined;
   }
 }
 
-interface ColumnGuard { name: string; notNull: boolean; guard: Guard | undefined }
+interface ColumnGuard {
+  name: string;
+  notNull: boolean;
+  guard: Guard | undefined;
+}
 
 /**
  * Wraps a stream's validator: an accepted row is checked against the declared columns, and one
  * PostgreSQL would refuse becomes UNSTORABLE_VALUE. Extra arguments pass through unchanged.
  */
-export function rejectUnstorable<A extends unknown[]>(validate: (value: unknown, ...rest: A) => ValidationResult, columns: readonly ColumnDecl[]) {
+export function rejectUnstorable<A extends unknown[]>(
+  validate: (value: unknown, ...rest: A) => ValidationResult,
+  columns: readonly ColumnDecl[],
+) {
   const guards: ColumnGuard[] = columns.map((c) => ({ name: c.name, notNull: c.notNull ?? false, guard: guardFor(c.type) }));
   return (value: unknown, ...rest: A): ValidationResult => {
     const result = validate(value, ...rest);

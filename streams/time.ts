@@ -21,30 +21,45 @@ export function spanText(ms: number): string {
 
 /** A string field holding an instant: parsed to a Date only when it carries its offset. */
 export function isoTimestamp(field: string) {
-  return z.string().superRefine((s, ctx) => {
-    if (withOffset.safeParse(s).success) return;
-    ctx.addIssue({
-      code: 'custom',
-      message: withOrWithoutOffset.safeParse(s).success
-        ? `${field} has no UTC offset: write Z or ±hh:mm, e.g. 2026-11-22T13:05:00Z (a time without one is not read in any local time zone)`
-        : `${field} is not an ISO-8601 timestamp with an offset, e.g. 2026-11-22T13:05:00Z`,
-    });
-  }).transform((s) => new Date(Date.parse(s)));
+  return z
+    .string()
+    .superRefine((s, ctx) => {
+      if (withOffset.safeParse(s).success) return;
+      ctx.addIssue({
+        code: 'custom',
+        message: withOrWithoutOffset.safeParse(s).success
+          ? `${field} has no UTC offset: write Z or ±hh:mm, e.g. 2026-11-22T13:05:00Z (a time without one is not read in any local time zone)`
+          : `${field} is not an ISO-8601 timestamp with an offset, e.g. 2026-11-22T13:05:00Z`,
+      });
+    })
+    .transform((s) => new Date(Date.parse(s)));
 }
 
 /** How far an event time may lie from its record's reference time. */
-export interface EventTimeBounds { past: number; future: number }
+export interface EventTimeBounds {
+  past: number;
+  future: number;
+}
 
-export interface TimeIssue { path: string; message: string }
+export interface TimeIssue {
+  path: string;
+  message: string;
+}
 
 /** Why `eventMs` is implausible for a record whose reference time is `referenceTimeMs`; undefined when it is not. */
 export function eventTimeIssue(field: string, eventMs: number, referenceTimeMs: number, bounds: EventTimeBounds): TimeIssue | undefined {
   const reference = new Date(referenceTimeMs).toISOString();
   if (eventMs > referenceTimeMs + bounds.future) {
-    return { path: field, message: `${field} is in the future: more than ${spanText(bounds.future)} after the record was archived (${reference})` };
+    return {
+      path: field,
+      message: `${field} is in the future: more than ${spanText(bounds.future)} after the record was archived (${reference})`,
+    };
   }
   if (eventMs < referenceTimeMs - bounds.past) {
-    return { path: field, message: `${field} is too far in the past: more than ${spanText(bounds.past)} before the record was archived (${reference})` };
+    return {
+      path: field,
+      message: `${field} is too far in the past: more than ${spanText(bounds.past)} before the record was archived (${reference})`,
+    };
   }
   return undefined;
 }

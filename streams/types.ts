@@ -2,14 +2,26 @@
 // particular stream.
 
 export type QuarantineCode =
-  | 'NULL_VALUE' | 'EMPTY_VALUE' | 'NOT_UTF8' | 'MALFORMED_JSON' | 'NOT_AN_OBJECT'
-  | 'MISSING_FIELD' | 'WRONG_TYPE' | 'UNKNOWN_VALUE' | 'INVALID_VALUE'
-  | 'TOO_LARGE' | 'TOO_MANY_FIELDS' | 'CONFLICTING_DUPLICATE'
-  | 'DUPLICATE_FIELD' | 'TOO_DEEP' | 'UNSTORABLE_VALUE' | 'ENRICH_FAILED' | 'SERIALIZE_FAILED' | 'LOAD_REJECTED';
+  | 'NULL_VALUE'
+  | 'EMPTY_VALUE'
+  | 'NOT_UTF8'
+  | 'MALFORMED_JSON'
+  | 'NOT_AN_OBJECT'
+  | 'MISSING_FIELD'
+  | 'WRONG_TYPE'
+  | 'UNKNOWN_VALUE'
+  | 'INVALID_VALUE'
+  | 'TOO_LARGE'
+  | 'TOO_MANY_FIELDS'
+  | 'CONFLICTING_DUPLICATE'
+  | 'DUPLICATE_FIELD'
+  | 'TOO_DEEP'
+  | 'UNSTORABLE_VALUE'
+  | 'ENRICH_FAILED'
+  | 'SERIALIZE_FAILED'
+  | 'LOAD_REJECTED';
 
-export type ValidationResult =
-  | { ok: true; row: Record<string, unknown> }
-  | { ok: false; code: QuarantineCode; reason: string };
+export type ValidationResult = { ok: true; row: Record<string, unknown> } | { ok: false; code: QuarantineCode; reason: string };
 
 /**
  * What a stream's rules may know of a record besides its bytes. Validation reads nothing else — no

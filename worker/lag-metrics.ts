@@ -15,14 +15,19 @@ import { streamTopics } from '../streams';
 const LAG_EVERY_MS = 5_000;
 
 /** What of a gauge this module uses (the SDK's MetricGauge; a recording fake in tests). */
-export interface LagGauge { set(value: number, tags?: Record<string, string>): void }
+export interface LagGauge {
+  set(value: number, tags?: Record<string, string>): void;
+}
 
 /** Keeps the exported series in step with the latest lag report. */
 export class LagGauges {
   /** Every label set exported so far, by its key. */
   private readonly exported = new Map<string, Record<string, string>>();
 
-  constructor(private readonly lag: LagGauge, private readonly readable: LagGauge) {}
+  constructor(
+    private readonly lag: LagGauge,
+    private readonly readable: LagGauge,
+  ) {}
 
   apply(report: LagReport): void {
     const current = new Set<string>();
@@ -48,8 +53,18 @@ export function startLagMetrics(worker: Worker, deps: Pick<ActivityDeps, 'config
   if (deps.config.METRICS_PORT <= 0) return;
   const meter = Runtime.instance().metricMeter;
   const gauges = new LagGauges(
-    meter.createGauge('etl_consumer_lag', 'float', 'records', 'Kafka records not yet archived, per stream and partition; NaN while Kafka cannot be read'),
-    meter.createGauge('etl_consumer_lag_readable', 'int', '', '1 when the last reading of the consumer lag succeeded, 0 when Kafka did not answer (etl_consumer_lag is then NaN)'),
+    meter.createGauge(
+      'etl_consumer_lag',
+      'float',
+      'records',
+      'Kafka records not yet archived, per stream and partition; NaN while Kafka cannot be read',
+    ),
+    meter.createGauge(
+      'etl_consumer_lag_readable',
+      'int',
+      '',
+      '1 when the last reading of the consumer lag succeeded, 0 when Kafka did not answer (etl_consumer_lag is then NaN)',
+    ),
   );
   const read = lagReader(deps.config, () => streamTopics(deps.config.KAFKA_TOPIC_PREFIX), deps.logger.child({ component: 'lag-metrics' }));
   let busy = false;
@@ -61,7 +76,8 @@ export function startLagMetrics(worker: Worker, deps: Pick<ActivityDeps, 'config
     }
     if (busy || state !== 'RUNNING') return;
     busy = true;
-    read().then((report) => gauges.apply(report))
+    read()
+      .then((report) => gauges.apply(report))
       .catch((err: unknown) => deps.logger.warn({ err: String(err) }, 'reading consumer lag failed'))
       .finally(() => (busy = false));
   }, LAG_EVERY_MS);

@@ -14,7 +14,12 @@ export async function runWorker(config: Config): Promise<void> {
     await setupAll(clients, streamTopics(config.KAFKA_TOPIC_PREFIX));
     const connection = await connectWorkerConnection(config);
     try {
-      const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, deps: clients });
+      const worker = await createWorker({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        deps: clients,
+      });
       log.info('worker started; Ctrl-C to stop');
       await worker.run();
       log.info('worker stopped');

@@ -18,9 +18,10 @@ export interface WorkerOptions {
  * at start); from source (tsx: tests, development) the SDK bundles workflows/ itself, so an edit is
  * picked up without a build.
  */
-const workflowCode = () => RUNNING_BUILT
-  ? { workflowBundle: { codePath: path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js') } }
-  : { workflowsPath: require.resolve('../workflows') };
+const workflowCode = () =>
+  RUNNING_BUILT
+    ? { workflowBundle: { codePath: path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js') } }
+    : { workflowsPath: require.resolve('../workflows') };
 
 /** A worker for every workflow and activity of the pipeline, on one task queue. */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {

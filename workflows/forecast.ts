@@ -14,7 +14,10 @@ export interface ForecastInput extends ForecastRequest {
   fittedAt?: string;
 }
 export type ForecastResult = ForecastSymbolsResult;
-export interface ForecastProgress { stage: 'forecast' | 'done'; result?: ForecastResult }
+export interface ForecastProgress {
+  stage: 'forecast' | 'done';
+  result?: ForecastResult;
+}
 
 /** Same name as the pipeline's query, so `etl status <workflowId>` and other tools can ask any run. */
 export const forecastProgressQuery = defineQuery<ForecastProgress>('progress');

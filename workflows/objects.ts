@@ -11,7 +11,12 @@ const bounded = proxyActivities<Activities>(BOUNDED);
 const quick = proxyActivities<Activities>(QUICK);
 
 /** A parked object as a run reports it. */
-export interface ParkedNote { bronzeObjectId: number; step: 'transform' | 'load'; code: string; message: string }
+export interface ParkedNote {
+  bronzeObjectId: number;
+  step: 'transform' | 'load';
+  code: string;
+  message: string;
+}
 
 export interface PipelineTotals {
   objectsArchived: number;
@@ -27,11 +32,19 @@ export interface PipelineTotals {
 }
 
 export const emptyTotals = (): PipelineTotals => ({
-  objectsArchived: 0, recordsArchived: 0, objectsLoaded: 0, rowsInserted: 0, duplicates: 0, quarantined: 0, objectsParked: 0, parked: [],
+  objectsArchived: 0,
+  recordsArchived: 0,
+  objectsLoaded: 0,
+  rowsInserted: 0,
+  duplicates: 0,
+  quarantined: 0,
+  objectsParked: 0,
+  parked: [],
 });
 
 /** Totals carried over continue-as-new, from a run that may predate a field: missing ones start at zero. */
-export const carriedTotals = <T extends Partial<PipelineTotals>>(carried: T | undefined): PipelineTotals & T => ({ ...emptyTotals(), ...carried }) as PipelineTotals & T;
+export const carriedTotals = <T extends Partial<PipelineTotals>>(carried: T | undefined): PipelineTotals & T =>
+  ({ ...emptyTotals(), ...carried }) as PipelineTotals & T;
 
 const PARKED_NOTES = 10;
 
@@ -89,11 +102,24 @@ export async function processObject(stream: string, totals: PipelineTotals, obj:
   }
 }
 
-async function park(stream: string, totals: PipelineTotals, bronzeObjectId: number, step: ParkedNote['step'], failure: ApplicationFailure): Promise<void> {
+async function park(
+  stream: string,
+  totals: PipelineTotals,
+  bronzeObjectId: number,
+  step: ParkedNote['step'],
+  failure: ApplicationFailure,
+): Promise<void> {
   const details = (failure.details?.[0] ?? {}) as Partial<FailureDetails>;
   const code = failure.type ?? 'UNKNOWN_ERROR';
   const { parked } = await quick.parkObject({
-    stream, bronzeObjectId, step, code, message: failure.message, stack: details.stack ?? failure.stack, attempts: details.attempt, workflowId: workflowInfo().workflowId,
+    stream,
+    bronzeObjectId,
+    step,
+    code,
+    message: failure.message,
+    stack: details.stack ?? failure.stack,
+    attempts: details.attempt,
+    workflowId: workflowInfo().workflowId,
   });
   if (!parked) return; // loaded meanwhile by another workflow: nothing is missing
   totals.objectsParked++;
@@ -104,14 +130,24 @@ async function park(stream: string, totals: PipelineTotals, bronzeObjectId: numb
  * The failure a run ends with after loading everything else, when it parked objects or its archive
  * failed for good: non-retryable, with the reason and what to do, and the run's result as details.
  */
-export function runFailure(what: string, totals: PipelineTotals, archiveFailure: ApplicationFailure | undefined, result: unknown): ApplicationFailure {
+export function runFailure(
+  what: string,
+  totals: PipelineTotals,
+  archiveFailure: ApplicationFailure | undefined,
+  result: unknown,
+): ApplicationFailure {
   const reasons: string[] = [];
-  if (archiveFailure) reasons.push(`archive failed (${describeFailure(archiveFailure)}); what was archived before is loaded, and the next run archives the rest`);
+  if (archiveFailure)
+    reasons.push(
+      `archive failed (${describeFailure(archiveFailure)}); what was archived before is loaded, and the next run archives the rest`,
+    );
   if (totals.objectsParked > 0) {
     const named = totals.parked.map((p) => `#${p.bronzeObjectId} (${p.code} at ${p.step}: ${p.message.slice(0, 160)})`).join('; ');
     const more = totals.objectsParked > totals.parked.length ? ` and ${totals.objectsParked - totals.parked.length} more` : '';
     const first = totals.parked[0]?.bronzeObjectId ?? '<id>';
-    reasons.push(`parked ${totals.objectsParked} bronze object(s) after loading everything else: ${named}${more}; fix the cause, then \`etl objects retry ${first}\``);
+    reasons.push(
+      `parked ${totals.objectsParked} bronze object(s) after loading everything else: ${named}${more}; fix the cause, then \`etl objects retry ${first}\``,
+    );
   }
   return ApplicationFailure.create({
     type: archiveFailure && totals.objectsParked === 0 ? (archiveFailure.type ?? 'UNKNOWN_ERROR') : 'OBJECT_PARKED',

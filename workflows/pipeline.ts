@@ -8,7 +8,17 @@
 import { type ApplicationFailure, condition, continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { QualityResult } from '../activities';
 import { showStage, showTotals } from './visibility';
-import { archiveStep, carriedTotals, finalFailureOf, loadPage, PAGE, refreshAggregates, runFailure, runQuality, type PipelineTotals } from './objects';
+import {
+  archiveStep,
+  carriedTotals,
+  finalFailureOf,
+  loadPage,
+  PAGE,
+  refreshAggregates,
+  runFailure,
+  runQuality,
+  type PipelineTotals,
+} from './objects';
 
 export type { PipelineTotals } from './objects';
 
@@ -22,8 +32,13 @@ export interface PipelineInput {
   carried?: PipelineTotals;
 }
 
-export interface PipelineProgress extends PipelineTotals { stage: 'archive' | 'transform-load' | 'aggregate' | 'quality' | 'done' }
-export interface PipelineResult extends PipelineTotals { quality: QualityResult; aggregatesRefreshed: string[] }
+export interface PipelineProgress extends PipelineTotals {
+  stage: 'archive' | 'transform-load' | 'aggregate' | 'quality' | 'done';
+}
+export interface PipelineResult extends PipelineTotals {
+  quality: QualityResult;
+  aggregatesRefreshed: string[];
+}
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
 

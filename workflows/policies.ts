@@ -29,7 +29,10 @@ export const QUICK: ActivityOptions = { startToCloseTimeout: '1 minute', retry: 
  * has read and return.
  */
 export const FOLLOWING: ActivityOptions = {
-  startToCloseTimeout: '24 hours', heartbeatTimeout: '10 seconds', retry: RETRY, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: '10 seconds',
+  retry: RETRY,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 };
 
 /** A long-poll of the work queue; cancelling it needs no acknowledgement (it only reads). */

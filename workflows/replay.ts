@@ -40,8 +40,16 @@ export interface ReplayTotals extends ReplayCounts {
 }
 
 export type ReplayStage = 'replay' | 'aggregate' | 'quality' | 'done';
-export interface ReplayProgress extends ReplayTotals { stream: string; fromMs: number; toMs: number; stage: ReplayStage }
-export interface ReplayResult extends ReplayTotals { quality: QualityResult; aggregatesRefreshed: string[] }
+export interface ReplayProgress extends ReplayTotals {
+  stream: string;
+  fromMs: number;
+  toMs: number;
+  stage: ReplayStage;
+}
+export interface ReplayResult extends ReplayTotals {
+  quality: QualityResult;
+  aggregatesRefreshed: string[];
+}
 
 /** Same name as the pipeline's query, so `etl status <workflowId>` and other tools can ask any run. */
 export const replayProgressQuery = defineQuery<ReplayProgress>('progress');
@@ -51,14 +59,29 @@ const PAGES_PER_RUN = 20;
 const SAMPLE = 10;
 
 const emptyTotals = (): ReplayTotals => ({
-  objectsDone: 0, objectsTotal: 0, objectsNotLoaded: 0, afterId: 0, objectsFailed: 0, failedSample: [],
-  records: 0, inserted: 0, duplicates: 0, updated: 0, conflicts: 0, nowInvalid: 0, nowInvalidByCode: {}, nowInvalidSample: [], stillQuarantined: 0, rekeyed: 0,
+  objectsDone: 0,
+  objectsTotal: 0,
+  objectsNotLoaded: 0,
+  afterId: 0,
+  objectsFailed: 0,
+  failedSample: [],
+  records: 0,
+  inserted: 0,
+  duplicates: 0,
+  updated: 0,
+  conflicts: 0,
+  nowInvalid: 0,
+  nowInvalidByCode: {},
+  nowInvalidSample: [],
+  stillQuarantined: 0,
+  rekeyed: 0,
 });
 
 function add(t: ReplayTotals, r: ReplayObjectResult): void {
   t.objectsDone++;
   if (r.notLoaded) return; // loaded by nobody yet: counted by the window's notLoaded instead
-  for (const k of ['records', 'inserted', 'duplicates', 'updated', 'conflicts', 'nowInvalid', 'stillQuarantined', 'rekeyed'] as const) t[k] += r[k];
+  for (const k of ['records', 'inserted', 'duplicates', 'updated', 'conflicts', 'nowInvalid', 'stillQuarantined', 'rekeyed'] as const)
+    t[k] += r[k];
   for (const [code, n] of Object.entries(r.nowInvalidByCode)) t.nowInvalidByCode[code] = (t.nowInvalidByCode[code] ?? 0) + n;
   t.nowInvalidSample.push(...r.nowInvalidSample.slice(0, Math.max(0, SAMPLE - t.nowInvalidSample.length)));
 }
@@ -88,13 +111,15 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> 
         if (!failure) throw err;
         totals.objectsDone++;
         totals.objectsFailed++;
-        if (totals.failedSample.length < SAMPLE) totals.failedSample.push(`#${obj.bronzeObjectId} ${describeFailure(failure).slice(0, 200)}`);
+        if (totals.failedSample.length < SAMPLE)
+          totals.failedSample.push(`#${obj.bronzeObjectId} ${describeFailure(failure).slice(0, 200)}`);
       }
     });
     if (page.objects.length > 0) totals.afterId = page.objects.at(-1)!.bronzeObjectId;
     showTotals({ ...totals, rowsInserted: totals.inserted, quarantined: 0 });
     if (page.objects.length < PAGE) break;
-    if (workflowInfo().continueAsNewSuggested || pages + 1 >= PAGES_PER_RUN) await continueAsNew<typeof replayWorkflow>({ ...input, carried: totals });
+    if (workflowInfo().continueAsNewSuggested || pages + 1 >= PAGES_PER_RUN)
+      await continueAsNew<typeof replayWorkflow>({ ...input, carried: totals });
   }
 
   enter('aggregate');
@@ -106,7 +131,8 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> 
   if (totals.objectsFailed > 0) {
     throw ApplicationFailure.create({
       type: 'REPLAY_INCOMPLETE',
-      message: `replay of ${stream}: ${totals.objectsFailed} object(s) could not be replayed and keep their rows as they were: ${totals.failedSample.join('; ')}; ` +
+      message:
+        `replay of ${stream}: ${totals.objectsFailed} object(s) could not be replayed and keep their rows as they were: ${totals.failedSample.join('; ')}; ` +
         'fix the cause and run the same `etl replay` again',
       nonRetryable: true,
       details: [result],

@@ -11,7 +11,10 @@ import { showStage } from './visibility';
 
 const quick = proxyActivities<Activities>(QUICK);
 
-export interface RetryObjectInput { stream: string; bronzeObjectId: number }
+export interface RetryObjectInput {
+  stream: string;
+  bronzeObjectId: number;
+}
 
 export interface RetryObjectResult extends PipelineTotals {
   bronzeObjectId: number;
@@ -42,7 +45,8 @@ export async function retryObjectWorkflow(input: RetryObjectInput): Promise<Retr
   }
   enter('transform-load');
   await processObject(stream, totals, u.object);
-  if (totals.objectsParked > 0) throw runFailure(`retry of bronze object ${bronzeObjectId}`, totals, undefined, { ...totals, bronzeObjectId });
+  if (totals.objectsParked > 0)
+    throw runFailure(`retry of bronze object ${bronzeObjectId}`, totals, undefined, { ...totals, bronzeObjectId });
   // Loaded by someone else between the un-park and our load: nothing new to refresh or check.
   if (totals.objectsLoaded === 0) {
     enter('done');

@@ -12,10 +12,28 @@
 // keeps each history short at the cost of one group join per run. Stop is the same, ending with
 // aggregates and quality checks instead of a new run. Exactly-once stays the archive's job.
 import {
-  ActivityFailure, CancellationScope, continueAsNew, defineQuery, defineSignal, isCancellation, proxyActivities, setHandler, TimeoutFailure, workflowInfo,
+  ActivityFailure,
+  CancellationScope,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  TimeoutFailure,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, FollowCursor, PendingObject, QualityResult } from '../activities';
-import { carriedTotals, emptyTotals, forEachLimited, PAGE, processObject, refreshAggregates, runQuality, type PipelineTotals } from './objects';
+import {
+  carriedTotals,
+  emptyTotals,
+  forEachLimited,
+  PAGE,
+  processObject,
+  refreshAggregates,
+  runQuality,
+  type PipelineTotals,
+} from './objects';
 import { FOLLOWING, LONG_POLL } from './policies';
 import { showStage, showTotals } from './visibility';
 
@@ -51,8 +69,15 @@ export interface StreamCarried extends PipelineTotals {
 }
 
 export type StreamStage = 'following' | 'transform-load' | 'aggregate' | 'draining' | 'quality' | 'done';
-export interface StreamStatus extends StreamCarried { stream: string; stage: StreamStage; stopRequested: boolean; flushIntervalMs: number }
-export interface StreamResult extends StreamCarried { quality: QualityResult }
+export interface StreamStatus extends StreamCarried {
+  stream: string;
+  stage: StreamStage;
+  stopRequested: boolean;
+  flushIntervalMs: number;
+}
+export interface StreamResult extends StreamCarried {
+  quality: QualityResult;
+}
 
 export const stopSignal = defineSignal('stop');
 export const streamStatusQuery = defineQuery<StreamStatus>('status');
@@ -143,7 +168,9 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamResult> 
     let page: PendingObject[];
     poll = new CancellationScope();
     try {
-      page = await poll.run(() => awaitUnloadedObjects({ stream, limit: PAGE, waitMs: followerEnded ? 0 : (input.pollWaitMs ?? POLL_WAIT_MS) }));
+      page = await poll.run(() =>
+        awaitUnloadedObjects({ stream, limit: PAGE, waitMs: followerEnded ? 0 : (input.pollWaitMs ?? POLL_WAIT_MS) }),
+      );
     } catch (err) {
       if (isCancellation(err) && followerDone) continue;
       throw err;
@@ -160,7 +187,8 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamResult> 
     }
     if (followerEnded && page.length < PAGE) break;
     if (loadedSinceAggregate && Date.now() - Date.parse(state.lastAggregateAt ?? state.startedAt) >= AGGREGATE_EVERY_MS) await aggregate();
-    if (!followerDone && (workflowInfo().continueAsNewSuggested || i + 1 >= (input.iterationsPerRun ?? ITERATIONS_PER_RUN))) follower.cancel();
+    if (!followerDone && (workflowInfo().continueAsNewSuggested || i + 1 >= (input.iterationsPerRun ?? ITERATIONS_PER_RUN)))
+      follower.cancel();
   }
   await followed;
   if (followerError) throw followerError;

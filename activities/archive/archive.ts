@@ -53,7 +53,8 @@ export async function archive(deps: ActivityDeps, input: ArchiveInput): Promise<
         await lock.release();
       }
     }
-    if (!(await isFollowed(deps.pool, topic))) throw new EtlError('ARCHIVE_BUSY', `another archive of topic ${topic} is running; this attempt will retry`);
+    if (!(await isFollowed(deps.pool, topic)))
+      throw new EtlError('ARCHIVE_BUSY', `another archive of topic ${topic} is running; this attempt will retry`);
     // A continuous stream follows the topic and archives everything anyway: waiting until it has
     // covered what Kafka holds now is this call's archive. If it leaves first, archive ourselves.
     if (await waitForFollower(deps, topic)) {
@@ -83,7 +84,10 @@ async function waitForFollower(deps: ActivityDeps, topic: string): Promise<boole
     if (total > covered) [covered, progressAt] = [total, Date.now()];
     if (!(await isFollowed(deps.pool, topic))) return false;
     if (Date.now() - progressAt > STALL_TIMEOUT_MS) {
-      throw new EtlError('ARCHIVE_BUSY', `the stream following ${topic} made no progress for ${STALL_TIMEOUT_MS / 1000}s; this attempt will retry`);
+      throw new EtlError(
+        'ARCHIVE_BUSY',
+        `the stream following ${topic} made no progress for ${STALL_TIMEOUT_MS / 1000}s; this attempt will retry`,
+      );
     }
     ctx.heartbeat({ waitingForFollower: topic });
     await ctx.sleep(FOLLOWER_POLL_MS);
@@ -100,7 +104,11 @@ class Archiver {
   private consumer?: Consumer;
   private lastProgressAt = Date.now();
 
-  constructor(private readonly deps: ActivityDeps, private readonly input: ArchiveInput, private readonly topic: string) {
+  constructor(
+    private readonly deps: ActivityDeps,
+    private readonly input: ArchiveInput,
+    private readonly topic: string,
+  ) {
     this.maxObjects = input.maxObjects ?? deps.config.ARCHIVE_MAX_OBJECTS_PER_ACTIVITY;
     this.maxRecords = BigInt(input.maxRecordsPerObject ?? deps.config.ARCHIVE_MAX_RECORDS_PER_OBJECT);
   }
@@ -179,7 +187,12 @@ class Archiver {
       const watchdog = setInterval(() => {
         ctx.heartbeat(this.cursor());
         if (Date.now() - this.lastProgressAt > STALL_TIMEOUT_MS) {
-          fail(new EtlError('KAFKA_UNREACHABLE', `no records from ${this.topic} for ${STALL_TIMEOUT_MS / 1000}s while archiving (brokers ${this.deps.config.KAFKA_BROKERS.join(',')})`));
+          fail(
+            new EtlError(
+              'KAFKA_UNREACHABLE',
+              `no records from ${this.topic} for ${STALL_TIMEOUT_MS / 1000}s while archiving (brokers ${this.deps.config.KAFKA_BROKERS.join(',')})`,
+            ),
+          );
         }
       }, 5_000);
       ctx.cancelled.catch(fail);
@@ -254,11 +267,27 @@ class Archiver {
       o.writer = new NdjsonGzipWriter(this.deps.s3, this.deps.config.S3_BUCKET, o.key);
     }
     await o.writer.close();
-    await markArchived(this.deps.pool, o.plan.id, { key: o.key!, records: o.writer.lines, bytes: o.writer.compressedBytes, minTs: o.minTs, maxTs: o.maxTs });
+    await markArchived(this.deps.pool, o.plan.id, {
+      key: o.key!,
+      records: o.writer.lines,
+      bytes: o.writer.compressedBytes,
+      minTs: o.minTs,
+      maxTs: o.maxTs,
+    });
     await this.consumer!.commitOffsets([{ topic: this.topic, partition: st.partition, offset: (o.plan.last + 1n).toString() }]);
     this.objectsArchived++;
     this.recordsArchived += o.writer.lines;
-    this.deps.logger.info({ topic: this.topic, partition: st.partition, first: String(o.plan.first), last: String(o.plan.last), key: o.key, records: o.writer.lines }, 'archived bronze object');
+    this.deps.logger.info(
+      {
+        topic: this.topic,
+        partition: st.partition,
+        first: String(o.plan.first),
+        last: String(o.plan.last),
+        key: o.key,
+        records: o.writer.lines,
+      },
+      'archived bronze object',
+    );
     this.lastProgressAt = Date.now();
     Context.current().heartbeat(this.cursor());
     st.current = await this.openNext(st);

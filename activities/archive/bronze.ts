@@ -8,14 +8,20 @@ import { withKafkaErrors } from '../../lib/kafka';
 import { encodeValue, type BronzeRecord } from '../../lib/lake';
 import type { ActivityDeps } from '../deps';
 
-export interface Plan { id: number; first: bigint; last: bigint }
+export interface Plan {
+  id: number;
+  first: bigint;
+  last: bigint;
+}
 
 /** One archiver per topic holds this lock: the batch archive for one call, a follower for its whole life. */
 export const archiveLockKey = (topic: string) => `etl.archive.${topic}`;
 /** Held besides the archive lock by a follower, so a batch archive can tell it from another batch. */
 export const followLockKey = (topic: string) => `etl.follow.${topic}`;
 
-export interface HeldLock { release(): Promise<void> }
+export interface HeldLock {
+  release(): Promise<void>;
+}
 
 /** A session-level advisory lock on a connection of its own; undefined when another session holds it. */
 export async function tryLock(pool: pg.Pool, key: string): Promise<HeldLock | undefined> {
@@ -49,7 +55,14 @@ export async function isFollowed(pool: pg.Pool, topic: string): Promise<boolean>
  * Plans [first, last] of a partition as a 'pending' manifest row. The NOT EXISTS guard keeps ranges
  * disjoint even if two archivers ever raced past the lock.
  */
-export async function planRange(pool: pg.Pool, stream: string, topic: string, partition: number, first: bigint, last: bigint): Promise<number> {
+export async function planRange(
+  pool: pg.Pool,
+  stream: string,
+  topic: string,
+  partition: number,
+  first: bigint,
+  last: bigint,
+): Promise<number> {
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO bronze_objects (stream, topic, kafka_partition, first_offset, last_offset)
      SELECT $1, $2, $3, $4, $5
@@ -58,11 +71,18 @@ export async function planRange(pool: pg.Pool, stream: string, topic: string, pa
      RETURNING id`,
     [stream, topic, partition, first.toString(), last.toString()],
   );
-  if (!rows[0]) throw new EtlError('ARCHIVE_BUSY', `offsets ${first}-${last} of ${topic}[${partition}] were planned by another archiver; retrying`);
+  if (!rows[0])
+    throw new EtlError('ARCHIVE_BUSY', `offsets ${first}-${last} of ${topic}[${partition}] were planned by another archiver; retrying`);
   return Number(rows[0].id);
 }
 
-export interface WrittenObject { key: string; records: number; bytes: number; minTs: number; maxTs: number }
+export interface WrittenObject {
+  key: string;
+  records: number;
+  bytes: number;
+  minTs: number;
+  maxTs: number;
+}
 
 /** The object of a planned range is in S3: the row becomes 'archived' (only then are offsets committed). */
 export async function markArchived(pool: pg.Pool, planId: number, o: WrittenObject): Promise<void> {
@@ -111,7 +131,11 @@ export async function readPartitions(deps: ActivityDeps, topic: string): Promise
     const low = BigInt(o.low);
     const last = lasts.find((l) => l.kafka_partition === o.partition);
     const next = last ? BigInt(last.last_offset) + 1n : low;
-    if (next < low) logger.warn({ topic, partition: o.partition, next: String(next), low: String(low) }, 'offsets expired from Kafka before they were archived');
+    if (next < low)
+      logger.warn(
+        { topic, partition: o.partition, next: String(next), low: String(low) },
+        'offsets expired from Kafka before they were archived',
+      );
     return {
       partition: o.partition,
       low,

@@ -26,7 +26,12 @@ export class PartitionBuffer {
    *   even across offsets without records (transaction markers, compaction)
    * @param redo a range a crashed attempt planned: it is rewritten exactly, to the same key
    */
-  constructor(readonly topic: string, readonly partition: number, readonly first: bigint, readonly redo?: Plan) {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly first: bigint,
+    readonly redo?: Plan,
+  ) {
     this.lastAppended = first - 1n;
     this.gzip.on('data', (c: Buffer) => this.chunks.push(c));
     this.ended = new Promise((resolve, reject) => {
@@ -67,12 +72,18 @@ export class PartitionBuffer {
  * manifest ('pending') unless it is a redo of a planned one, the object is put to S3 under the key
  * its range and first record name, and the row becomes 'archived'. The caller commits offsets after.
  */
-export async function writeObject(deps: Pick<ActivityDeps, 'pool' | 's3' | 'config'>, stream: string, b: PartitionBuffer): Promise<{ key: string; records: number }> {
+export async function writeObject(
+  deps: Pick<ActivityDeps, 'pool' | 's3' | 'config'>,
+  stream: string,
+  b: PartitionBuffer,
+): Promise<{ key: string; records: number }> {
   const { pool, s3, config } = deps;
   const body = await b.finish();
   const key = bronzeKey(config.S3_PREFIX, b.topic, b.partition, b.first, b.last, b.firstTs ?? 0);
   const planId = b.redo?.id ?? (await planRange(pool, stream, b.topic, b.partition, b.first, b.last));
-  await s3.send(new PutObjectCommand({ Bucket: config.S3_BUCKET, Key: key, Body: body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: config.S3_BUCKET, Key: key, Body: body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }),
+  );
   await markArchived(pool, planId, { key, records: b.records, bytes: body.length, minTs: b.minTs, maxTs: b.maxTs });
   return { key, records: b.records };
 }

@@ -23,7 +23,11 @@ export type FollowCursor = z.infer<typeof followCursorSchema>;
  * heartbeated offsets on (heartbeats are throttled, so the last ones before a crash may never have
  * been sent). Undefined for a first attempt.
  */
-export async function resumedCursor(pool: pg.Pool, topic: string, heartbeatDetails: unknown): Promise<{ cursor: FollowCursor; writtenAfterHeartbeat: { objects: number; records: number } } | undefined> {
+export async function resumedCursor(
+  pool: pg.Pool,
+  topic: string,
+  heartbeatDetails: unknown,
+): Promise<{ cursor: FollowCursor; writtenAfterHeartbeat: { objects: number; records: number } } | undefined> {
   const details = followCursorSchema.safeParse(heartbeatDetails);
   if (!details.success) return undefined;
   const { rows } = await pool.query<{ objects: number; records: number }>(
@@ -33,6 +37,11 @@ export async function resumedCursor(pool: pg.Pool, topic: string, heartbeatDetai
     [topic, Object.keys(details.data.offsets).map(Number), Object.values(details.data.offsets)],
   );
   const after = rows[0]!;
-  const cursor = { ...details.data, buffered: 0, objectsArchived: details.data.objectsArchived + after.objects, recordsArchived: details.data.recordsArchived + after.records };
+  const cursor = {
+    ...details.data,
+    buffered: 0,
+    objectsArchived: details.data.objectsArchived + after.objects,
+    recordsArchived: details.data.recordsArchived + after.records,
+  };
   return { cursor, writtenAfterHeartbeat: after };
 }

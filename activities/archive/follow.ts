@@ -20,7 +20,8 @@ export { followCursorSchema, type FollowCursor } from './follow-cursor';
 export async function follow(deps: ActivityDeps, input: FollowInput): Promise<FollowResult> {
   const topic = topicFor(deps.config.KAFKA_TOPIC_PREFIX, input.stream);
   const archiveLock = await tryLock(deps.pool, archiveLockKey(topic));
-  if (!archiveLock) throw new EtlError('ARCHIVE_BUSY', `another archive of topic ${topic} is running; the stream follows it once that one is done`);
+  if (!archiveLock)
+    throw new EtlError('ARCHIVE_BUSY', `another archive of topic ${topic} is running; the stream follows it once that one is done`);
   try {
     const followLock = await tryLock(deps.pool, followLockKey(topic));
     if (!followLock) throw new EtlError('ARCHIVE_BUSY', `another follower holds topic ${topic}; this attempt will retry`);

@@ -27,14 +27,25 @@ export class Follower {
   private readonly ctx = Context.current();
   private readonly states = new Map<number, PartitionState>();
   private readonly maxRecords: number;
-  private readonly cursor: FollowCursor = { offsets: {}, objectsArchived: 0, recordsArchived: 0, groupJoins: 0, buffered: 0, lastFlushAt: null };
+  private readonly cursor: FollowCursor = {
+    offsets: {},
+    objectsArchived: 0,
+    recordsArchived: 0,
+    groupJoins: 0,
+    buffered: 0,
+    lastFlushAt: null,
+  };
   private readonly log;
   private consumer?: Consumer;
   /** Batches, time flushes and the final flush run one at a time: a buffer has one writer. */
   private queue: Promise<unknown> = Promise.resolve();
   private stopping = false;
 
-  constructor(private readonly deps: ActivityDeps, private readonly input: FollowInput, private readonly topic: string) {
+  constructor(
+    private readonly deps: ActivityDeps,
+    private readonly input: FollowInput,
+    private readonly topic: string,
+  ) {
     this.maxRecords = input.maxRecordsPerObject ?? deps.config.ARCHIVE_MAX_RECORDS_PER_OBJECT;
     this.log = deps.logger.child({ topic });
   }
@@ -82,10 +93,11 @@ export class Follower {
       });
       await consumer.run({
         autoCommit: false,
-        eachBatch: (payload) => this.serial(() => this.onBatch(payload)).catch((err: unknown) => {
-          fail(err);
-          throw err;
-        }),
+        eachBatch: (payload) =>
+          this.serial(() => this.onBatch(payload)).catch((err: unknown) => {
+            fail(err);
+            throw err;
+          }),
       });
       const timer = setInterval(() => {
         this.serial(() => this.flushDue()).catch(fail);
@@ -120,7 +132,10 @@ export class Follower {
     const resumed = await resumedCursor(this.deps.pool, this.topic, this.ctx.info.heartbeatDetails);
     if (!resumed) return;
     Object.assign(this.cursor, resumed.cursor);
-    this.log.info({ attempt: this.ctx.info.attempt, offsets: resumed.cursor.offsets, writtenAfterHeartbeat: resumed.writtenAfterHeartbeat }, 'follower resuming from its last heartbeat');
+    this.log.info(
+      { attempt: this.ctx.info.attempt, offsets: resumed.cursor.offsets, writtenAfterHeartbeat: resumed.writtenAfterHeartbeat },
+      'follower resuming from its last heartbeat',
+    );
   }
 
   /** Loads the partitions once the topic exists; false when cancelled before it does. */
@@ -145,7 +160,10 @@ export class Follower {
     const heartbeated = this.cursor.offsets[partition];
     // The manifest is the truth: it can only be ahead of a heartbeat (objects written after it).
     if (heartbeated !== undefined && BigInt(heartbeated) > next) {
-      this.log.warn({ partition, heartbeated, manifest: String(next) }, 'the manifest is behind the last heartbeat; following from the manifest');
+      this.log.warn(
+        { partition, heartbeated, manifest: String(next) },
+        'the manifest is behind the last heartbeat; following from the manifest',
+      );
     }
     const st: PartitionState = { partition, next, expected: next, redo: [...redo] };
     this.states.set(partition, st);
@@ -229,13 +247,17 @@ export class Follower {
     if (st.expected < st.next) st.expected = st.next;
     // The manifest is the truth; committed offsets only feed lag tools, so a commit refused during a
     // rebalance is logged and made good by the partition's next flush.
-    await this.consumer!.commitOffsets([{ topic: this.topic, partition: st.partition, offset: st.next.toString() }])
-      .catch((err: unknown) => this.log.warn({ err: String(err), partition: st.partition }, 'offset commit refused; the next flush commits again'));
+    await this.consumer!.commitOffsets([{ topic: this.topic, partition: st.partition, offset: st.next.toString() }]).catch((err: unknown) =>
+      this.log.warn({ err: String(err), partition: st.partition }, 'offset commit refused; the next flush commits again'),
+    );
     this.cursor.objectsArchived++;
     this.cursor.recordsArchived += records;
     this.cursor.offsets[st.partition] = st.next.toString();
     this.cursor.lastFlushAt = new Date().toISOString();
-    if (records > 0) this.ctx.metricMeter.createCounter('etl_records_archived', 'records', 'Kafka records written to bronze objects').add(records, { stream: this.input.stream });
+    if (records > 0)
+      this.ctx.metricMeter
+        .createCounter('etl_records_archived', 'records', 'Kafka records written to bronze objects')
+        .add(records, { stream: this.input.stream });
     this.log.info({ partition: st.partition, first: String(b.first), last: String(b.last), key, records }, 'archived bronze object');
     this.heartbeat();
   }

@@ -43,7 +43,12 @@ async function assertTopicExists(kafka: Kafka, brokers: readonly string[], topic
 }
 
 /** Sends messages `startIndex` .. `rows - 1` of `messages` (which starts at `startIndex`); returns how many. */
-export async function produceMessages(kafka: Kafka, brokers: readonly string[], messages: Iterator<Message>, opts: ProduceOptions): Promise<number> {
+export async function produceMessages(
+  kafka: Kafka,
+  brokers: readonly string[],
+  messages: Iterator<Message>,
+  opts: ProduceOptions,
+): Promise<number> {
   const batchSize = opts.batchSize ?? 5_000;
   const start = opts.startIndex ?? 0;
   await assertTopicExists(kafka, brokers, opts.topic);
@@ -56,9 +61,11 @@ export async function produceMessages(kafka: Kafka, brokers: readonly string[], 
       const end = Math.min(i + batchSize, opts.rows);
       const batch: Message[] = new Array(end - i);
       for (let j = i; j < end; j++) batch[j - i] = messages.next().value as Message;
-      await withKafkaErrors(brokers, () => producer.send({ topic: opts.topic, acks: -1, messages: batch }).catch((err: unknown) => {
-        throw isUnknownTopic(err) ? topicMissing(brokers, opts.topic, err) : err; // deleted while we produce
-      }));
+      await withKafkaErrors(brokers, () =>
+        producer.send({ topic: opts.topic, acks: -1, messages: batch }).catch((err: unknown) => {
+          throw isUnknownTopic(err) ? topicMissing(brokers, opts.topic, err) : err; // deleted while we produce
+        }),
+      );
       opts.onProgress?.(end);
       if (opts.rate && opts.rate > 0) {
         const due = began + ((end - start) / opts.rate) * 1000;
@@ -72,7 +79,13 @@ export async function produceMessages(kafka: Kafka, brokers: readonly string[], 
 }
 
 /** Synthetic events of `stream` with its generator options (as its source's `resolve` makes them). */
-export function produceSynthetic(kafka: Kafka, brokers: readonly string[], stream: string, options: unknown, opts: ProduceOptions): Promise<number> {
+export function produceSynthetic(
+  kafka: Kafka,
+  brokers: readonly string[],
+  stream: string,
+  options: unknown,
+  opts: ProduceOptions,
+): Promise<number> {
   return produceMessages(kafka, brokers, syntheticSourceOf(stream).messages(options, opts.startIndex ?? 0), opts);
 }
 

@@ -37,7 +37,9 @@ function csvField(value: unknown): string {
 type Doc = Record<string, unknown>;
 
 function lineageFields(doc: Doc, target: DirectLoadTarget): string {
-  return [target.loadId, doc.bronze_object_id ?? target.bronzeObjectId, doc.kafka_topic, doc.kafka_partition, doc.kafka_offset].map(csvField).join(',');
+  return [target.loadId, doc.bronze_object_id ?? target.bronzeObjectId, doc.kafka_topic, doc.kafka_partition, doc.kafka_offset]
+    .map(csvField)
+    .join(',');
 }
 
 const LINEAGE = 'load_id, bronze_object_id, kafka_topic, kafka_partition, kafka_offset';
@@ -85,7 +87,13 @@ class Spool {
  * The raw rows of the silver object as CSV chunks, for COPY; the flat rows of the same pass go to
  * a local file (one connection runs one COPY at a time, and neither side is held in memory).
  */
-async function* rawRowsSpoolingFlat(lines: AsyncIterable<string>, spec: StreamSpec, target: DirectLoadTarget, flat: Spool, counted: { rows: number }): AsyncGenerator<string> {
+async function* rawRowsSpoolingFlat(
+  lines: AsyncIterable<string>,
+  spec: StreamSpec,
+  target: DirectLoadTarget,
+  flat: Spool,
+  counted: { rows: number },
+): AsyncGenerator<string> {
   let chunk = '';
   for await (const line of lines) {
     const doc = JSON.parse(line) as Doc;
@@ -113,7 +121,14 @@ export type DirectLoadOutcome = { inserted: number } | { steppedAside: 'key' | '
  * No look-up runs first: the key's unique index is the check. A key already loaded, repeated in the
  * object, or committed meanwhile by another load fails the COPY, which is rolled back to its savepoint.
  */
-export async function tryDirectLoad(client: pg.PoolClient, spec: StreamSpec, s3: S3Client, bucket: string, silverKey: string, target: DirectLoadTarget): Promise<DirectLoadOutcome> {
+export async function tryDirectLoad(
+  client: pg.PoolClient,
+  spec: StreamSpec,
+  s3: S3Client,
+  bucket: string,
+  silverKey: string,
+  target: DirectLoadTarget,
+): Promise<DirectLoadOutcome> {
   const flatSpool = new Spool(path.join(tmpdir(), `etl-direct-load-${process.pid}-${target.loadId}.flat.csv`));
   const raw = ident(spec.rawTable);
   const flat = ident(spec.flatTable);
@@ -124,7 +139,10 @@ export async function tryDirectLoad(client: pg.PoolClient, spec: StreamSpec, s3:
   try {
     const rows = Readable.from(rawRowsSpoolingFlat(readNdjsonGzip(s3, bucket, silverKey), spec, target, flatSpool, counted));
     await pipeline(rows, client.query(copyFrom(`COPY ${raw} (${key}, event_ts, payload, ${LINEAGE}) FROM STDIN WITH (FORMAT csv)`)));
-    await pipeline(createReadStream(flatSpool.file), client.query(copyFrom(`COPY ${flat} (${key}, ${flatColumns}, ${LINEAGE}) FROM STDIN WITH (FORMAT csv)`)));
+    await pipeline(
+      createReadStream(flatSpool.file),
+      client.query(copyFrom(`COPY ${flat} (${key}, ${flatColumns}, ${LINEAGE}) FROM STDIN WITH (FORMAT csv)`)),
+    );
     await client.query('RELEASE SAVEPOINT direct_load');
     return { inserted: counted.rows };
   } catch (err) {

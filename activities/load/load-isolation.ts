@@ -106,13 +106,19 @@ $fn$`;
 const CHUNK_LINES = 512;
 
 /** Step 1: the lines PostgreSQL refuses, each alone. The staging table steps aside for a view of the same name. */
-async function refusedOneByOne(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget): Promise<Map<number, Omit<RefusedLine, 'line'>>> {
-  await client.query(REFUSED_LINES_FUNCTION.replace('/* the stream\'s insert */', spec.insertFromStagingSql));
+async function refusedOneByOne(
+  client: pg.PoolClient,
+  spec: StreamSpec,
+  target: MergeTarget,
+): Promise<Map<number, Omit<RefusedLine, 'line'>>> {
+  await client.query(REFUSED_LINES_FUNCTION.replace("/* the stream's insert */", spec.insertFromStagingSql));
   await client.query('ALTER TABLE staging RENAME TO staging_merge');
   await client.query(`CREATE TEMP VIEW staging AS SELECT line::jsonb AS doc FROM staging_lines
     WHERE line_no BETWEEN current_setting('etl.probe_first')::int AND current_setting('etl.probe_last')::int`);
   const { rows } = await client.query<{ refused_line: number; refused_state: string; refused_message: string }>(
-    'SELECT refused_line, refused_state, refused_message FROM pg_temp.etl_refused_lines($1, $2, $3, $4)', [target.loadId, target.bronzeObjectId, spec.insertFromStagingSql, CHUNK_LINES]);
+    'SELECT refused_line, refused_state, refused_message FROM pg_temp.etl_refused_lines($1, $2, $3, $4)',
+    [target.loadId, target.bronzeObjectId, spec.insertFromStagingSql, CHUNK_LINES],
+  );
   await client.query('DROP VIEW staging');
   await client.query('ALTER TABLE staging_merge RENAME TO staging');
   return new Map(rows.map((r) => [r.refused_line, { sqlState: r.refused_state, message: r.refused_message }]));
@@ -127,8 +133,16 @@ function addCounts(totals: IsolatedMerge, merged: MergeCounts): void {
 }
 
 /** Steps 2 and 3: merges the lines of [first, last] not in `refused`, bisecting if PostgreSQL still refuses some. */
-async function mergeBisecting(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget, first: number, last: number,
-  refused: Map<number, Omit<RefusedLine, 'line'>>, totals: IsolatedMerge, hooks: LoadHooks): Promise<void> {
+async function mergeBisecting(
+  client: pg.PoolClient,
+  spec: StreamSpec,
+  target: MergeTarget,
+  first: number,
+  last: number,
+  refused: Map<number, Omit<RefusedLine, 'line'>>,
+  totals: IsolatedMerge,
+  hooks: LoadHooks,
+): Promise<void> {
   // A stack of line ranges, the lowest on top: the halves of a refused range are pushed high first.
   const pending: [number, number][] = [[first, last]];
   while (pending.length > 0) {
@@ -136,8 +150,10 @@ async function mergeBisecting(client: pg.PoolClient, spec: StreamSpec, target: M
     await client.query('SAVEPOINT set_aside_refused');
     try {
       await client.query('TRUNCATE staging');
-      await client.query('INSERT INTO staging (doc) SELECT line::jsonb FROM staging_lines WHERE line_no BETWEEN $1 AND $2 AND NOT line_no = ANY($3::int[]) ORDER BY line_no',
-        [lo, hi, [...refused.keys()]]);
+      await client.query(
+        'INSERT INTO staging (doc) SELECT line::jsonb FROM staging_lines WHERE line_no BETWEEN $1 AND $2 AND NOT line_no = ANY($3::int[]) ORDER BY line_no',
+        [lo, hi, [...refused.keys()]],
+      );
       addCounts(totals, await mergeStaging(client, spec, target, hooks));
       await client.query('RELEASE SAVEPOINT set_aside_refused');
     } catch (err) {
@@ -157,16 +173,31 @@ async function mergeBisecting(client: pg.PoolClient, spec: StreamSpec, target: M
  * Merges the silver lines of `silver` into raw and flat, setting aside the ones PostgreSQL refuses.
  * Needs the temp tables of `createStaging`; runs inside the caller's transaction.
  */
-export async function mergeSettingAsideRefused(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget, silver: Readable, hooks: LoadHooks = {}): Promise<IsolatedMerge> {
-  await client.query('CREATE TEMP TABLE staging_lines (line_no int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, line text NOT NULL) ON COMMIT DROP');
+export async function mergeSettingAsideRefused(
+  client: pg.PoolClient,
+  spec: StreamSpec,
+  target: MergeTarget,
+  silver: Readable,
+  hooks: LoadHooks = {},
+): Promise<IsolatedMerge> {
+  await client.query(
+    'CREATE TEMP TABLE staging_lines (line_no int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, line text NOT NULL) ON COMMIT DROP',
+  );
   await pipeline(silver, client.query(copyFrom(COPY_LINES)));
-  const { rows: [range] } = await client.query<{ first: number | null; last: number | null }>('SELECT min(line_no) AS first, max(line_no) AS last FROM staging_lines');
+  const {
+    rows: [range],
+  } = await client.query<{ first: number | null; last: number | null }>(
+    'SELECT min(line_no) AS first, max(line_no) AS last FROM staging_lines',
+  );
   const totals: IsolatedMerge = { rowsIn: 0, inserted: 0, duplicates: 0, conflicts: 0, conflictKeys: [], refused: [] };
   if (range?.first != null) {
     const refused = await refusedOneByOne(client, spec, target);
     await mergeBisecting(client, spec, target, range.first, range.last!, refused, totals, hooks);
     if (refused.size > 0) {
-      const { rows } = await client.query<{ line_no: number; line: string }>('SELECT line_no, line FROM staging_lines WHERE line_no = ANY($1::int[]) ORDER BY line_no', [[...refused.keys()]]);
+      const { rows } = await client.query<{ line_no: number; line: string }>(
+        'SELECT line_no, line FROM staging_lines WHERE line_no = ANY($1::int[]) ORDER BY line_no',
+        [[...refused.keys()]],
+      );
       totals.refused = rows.map((r) => ({ line: r.line, ...refused.get(r.line_no)! }));
     }
   }

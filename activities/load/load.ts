@@ -37,7 +37,14 @@ export async function load(deps: ActivityDeps, input: LoadInput, hooks: LoadHook
   }
 }
 
-interface LoadRow { load_id: string; rows_in: number; inserted_count: number; duplicate_count: number; conflict_count: number; rejected_count: number }
+interface LoadRow {
+  load_id: string;
+  rows_in: number;
+  inserted_count: number;
+  duplicate_count: number;
+  conflict_count: number;
+  rejected_count: number;
+}
 
 async function loadInTransaction(deps: ActivityDeps, input: LoadInput, hooks: LoadHooks): Promise<LoadResult> {
   const { pool } = deps;
@@ -50,12 +57,24 @@ async function loadInTransaction(deps: ActivityDeps, input: LoadInput, hooks: Lo
     );
     if (existing[0]) {
       const e = existing[0];
-      return { bronzeObjectId: input.bronzeObjectId, loadId: Number(e.load_id), rowsIn: e.rows_in, inserted: e.inserted_count, duplicates: e.duplicate_count, conflicts: e.conflict_count, rejected: e.rejected_count, alreadyLoaded: true };
+      return {
+        bronzeObjectId: input.bronzeObjectId,
+        loadId: Number(e.load_id),
+        rowsIn: e.rows_in,
+        inserted: e.inserted_count,
+        duplicates: e.duplicate_count,
+        conflicts: e.conflict_count,
+        rejected: e.rejected_count,
+        alreadyLoaded: true,
+      };
     }
     const { rows: objs } = await client.query<{ silver_key: string | null; object_key: string; topic: string }>(
-      'SELECT silver_key, object_key, topic FROM bronze_objects WHERE id = $1 AND stream = $2', [input.bronzeObjectId, input.stream]);
+      'SELECT silver_key, object_key, topic FROM bronze_objects WHERE id = $1 AND stream = $2',
+      [input.bronzeObjectId, input.stream],
+    );
     const obj = objs[0];
-    if (!obj?.silver_key) throw new EtlError('MANIFEST_INVALID', `bronze object ${input.bronzeObjectId} has not been transformed; run transform first`);
+    if (!obj?.silver_key)
+      throw new EtlError('MANIFEST_INVALID', `bronze object ${input.bronzeObjectId} has not been transformed; run transform first`);
     const silverKey = obj.silver_key;
 
     const { rows: created } = await client.query<{ load_id: string }>(
@@ -67,8 +86,10 @@ async function loadInTransaction(deps: ActivityDeps, input: LoadInput, hooks: Lo
     const counts = await loadObjectRows(deps, client, spec, silverKey, target, { objectKey: obj.object_key, topic: obj.topic }, hooks);
     await hooks.afterInsert?.(client);
     const { rowsIn, inserted, duplicates, conflicts, rejected } = counts;
-    await client.query('UPDATE loads SET rows_in = $2, inserted_count = $3, duplicate_count = $4, conflict_count = $5, rejected_count = $6 WHERE load_id = $1',
-      [loadId, rowsIn, inserted, duplicates, conflicts, rejected]);
+    await client.query(
+      'UPDATE loads SET rows_in = $2, inserted_count = $3, duplicate_count = $4, conflict_count = $5, rejected_count = $6 WHERE load_id = $1',
+      [loadId, rowsIn, inserted, duplicates, conflicts, rejected],
+    );
     await client.query(
       'UPDATE bronze_objects SET load_id = $2, inserted_count = $3, duplicate_count = $4, conflict_count = $5, rejected_count = $6, loaded_at = now() WHERE id = $1',
       [input.bronzeObjectId, loadId, inserted, duplicates, conflicts, rejected],
@@ -78,8 +99,15 @@ async function loadInTransaction(deps: ActivityDeps, input: LoadInput, hooks: Lo
 }
 
 /** The rows of the object into raw and flat: the fast path, else staging, else staging with refused rows set aside. */
-async function loadObjectRows(deps: ActivityDeps, client: pg.PoolClient, spec: StreamSpec, silverKey: string, target: MergeTarget & { bronzeObjectId: number },
-  bronze: { objectKey: string; topic: string }, hooks: LoadHooks): Promise<Counts> {
+async function loadObjectRows(
+  deps: ActivityDeps,
+  client: pg.PoolClient,
+  spec: StreamSpec,
+  silverKey: string,
+  target: MergeTarget & { bronzeObjectId: number },
+  bronze: { objectKey: string; topic: string },
+  hooks: LoadHooks,
+): Promise<Counts> {
   const { s3, config } = deps;
   const direct = await tryDirectLoad(client, spec, s3, config.S3_BUCKET, silverKey, target);
   if ('inserted' in direct) {
@@ -101,14 +129,27 @@ async function loadObjectRows(deps: ActivityDeps, client: pg.PoolClient, spec: S
   }
   const merged = await mergeSettingAsideRefused(client, spec, target, await openGzipObject(s3, config.S3_BUCKET, silverKey), hooks);
   await quarantineRefused(deps, client, spec.name, bronze, target.bronzeObjectId, merged.refused);
-  return { rowsIn: merged.rowsIn + merged.refused.length, inserted: merged.inserted, duplicates: merged.duplicates, conflicts: merged.conflicts, rejected: merged.refused.length };
+  return {
+    rowsIn: merged.rowsIn + merged.refused.length,
+    inserted: merged.inserted,
+    duplicates: merged.duplicates,
+    conflicts: merged.conflicts,
+    rejected: merged.refused.length,
+  };
 }
 
 /**
  * Quarantines the refused rows as LOAD_REJECTED with their original bytes, read back from the
  * bronze object by offset (the silver line holds the parsed payload, not the bytes that came in).
  */
-async function quarantineRefused(deps: ActivityDeps, client: pg.PoolClient, stream: string, bronze: { objectKey: string; topic: string }, bronzeObjectId: number, refused: readonly RefusedLine[]): Promise<void> {
+async function quarantineRefused(
+  deps: ActivityDeps,
+  client: pg.PoolClient,
+  stream: string,
+  bronze: { objectKey: string; topic: string },
+  bronzeObjectId: number,
+  refused: readonly RefusedLine[],
+): Promise<void> {
   if (refused.length === 0) return;
   const wanted = new Map<string, { doc: Record<string, unknown>; refused: RefusedLine }>();
   for (const r of refused) {
@@ -126,11 +167,18 @@ async function quarantineRefused(deps: ActivityDeps, client: pg.PoolClient, stre
     const original = originals.get(at);
     const reason = `PostgreSQL refused to store the row at load (SQLSTATE ${r.sqlState}): ${r.message}`;
     return {
-      partition: Number(doc.kafka_partition), offset: String(doc.kafka_offset), bronzeObjectId, code: 'LOAD_REJECTED',
+      partition: Number(doc.kafka_partition),
+      offset: String(doc.kafka_offset),
+      bronzeObjectId,
+      code: 'LOAD_REJECTED',
       // Never expected: the silver line came from this bronze object. Keep the record all the same.
       ...(original
         ? { reason, payload: original.value, encoding: original.encoding }
-        : { reason: `${reason}; its original bytes were not found in ${bronze.objectKey}, the payload kept is the parsed JSON`, payload: JSON.stringify(doc.payload), encoding: 'utf8' as const }),
+        : {
+            reason: `${reason}; its original bytes were not found in ${bronze.objectKey}, the payload kept is the parsed JSON`,
+            payload: JSON.stringify(doc.payload),
+            encoding: 'utf8' as const,
+          }),
     };
   });
   await insertQuarantine(client, stream, bronze.topic, entries);

@@ -28,7 +28,11 @@ export interface MergeCounts {
   conflictKeys: string[];
 }
 
-export interface MergeTarget { stream: string; loadId: number; bronzeObjectId: number | null }
+export interface MergeTarget {
+  stream: string;
+  loadId: number;
+  bronzeObjectId: number | null;
+}
 
 /**
  * Points in a load where a test can pause it, on the load's own connection, to force the
@@ -42,13 +46,18 @@ export interface LoadHooks {
 }
 
 /** Quarantines the staged docs that conflict (same key, different payload) and removes them from staging. */
-export async function quarantineConflicts(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget): Promise<Pick<MergeCounts, 'conflicts' | 'conflictKeys'>> {
+export async function quarantineConflicts(
+  client: pg.PoolClient,
+  spec: StreamSpec,
+  target: MergeTarget,
+): Promise<Pick<MergeCounts, 'conflicts' | 'conflictKeys'>> {
   await client.query(spec.findConflictsSql);
   const { rows: c } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM conflicts');
   const conflicts = c[0]!.n;
   if (conflicts === 0) return { conflicts, conflictKeys: [] };
   const { rows } = await client.query<{ k: string }>(
-    "SELECT (s.doc->>'kafka_topic') || ':' || (s.doc->>'kafka_partition') || ':' || (s.doc->>'kafka_offset') AS k FROM conflicts c JOIN staging s ON s.ctid = c.row_id");
+    "SELECT (s.doc->>'kafka_topic') || ':' || (s.doc->>'kafka_partition') || ':' || (s.doc->>'kafka_offset') AS k FROM conflicts c JOIN staging s ON s.ctid = c.row_id",
+  );
   await client.query(
     `INSERT INTO quarantine (stream, kafka_topic, kafka_partition, kafka_offset, bronze_object_id, reason_code, reason, payload, payload_encoding)
      SELECT $1, s.doc->>'kafka_topic', (s.doc->>'kafka_partition')::int, (s.doc->>'kafka_offset')::bigint,
@@ -79,7 +88,9 @@ export async function runAfterMerge(client: pg.PoolClient, spec: StreamSpec): Pr
 export async function runAfterMergeOfLoad(client: pg.PoolClient, spec: StreamSpec, loadId: number): Promise<void> {
   if (spec.afterMergeSql.length === 0) return;
   await client.query("SELECT set_config('etl.load_id', $1, true)", [String(loadId)]);
-  await client.query(`CREATE TEMP VIEW staging AS SELECT to_jsonb(f) AS doc FROM ${ident(spec.flatTable)} f WHERE f.load_id = current_setting('etl.load_id')::bigint`);
+  await client.query(
+    `CREATE TEMP VIEW staging AS SELECT to_jsonb(f) AS doc FROM ${ident(spec.flatTable)} f WHERE f.load_id = current_setting('etl.load_id')::bigint`,
+  );
   await runAfterMerge(client, spec);
   await client.query('DROP VIEW staging');
 }
@@ -101,7 +112,12 @@ export async function countDuplicates(client: pg.PoolClient, spec: StreamSpec, l
  * sees that commit, quarantines the doc if its payload differs, so the conflict is neither dropped
  * nor counted as a duplicate.
  */
-export async function mergeStaging(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget, hooks: LoadHooks = {}): Promise<MergeCounts> {
+export async function mergeStaging(
+  client: pg.PoolClient,
+  spec: StreamSpec,
+  target: MergeTarget,
+  hooks: LoadHooks = {},
+): Promise<MergeCounts> {
   const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM staging');
   const rowsIn = counted[0]!.n;
   await hooks.beforeConflictScan?.(client);
@@ -110,5 +126,11 @@ export async function mergeStaging(client: pg.PoolClient, spec: StreamSpec, targ
   const late = await quarantineConflicts(client, spec, target);
   const duplicates = await countDuplicates(client, spec, target.loadId);
   await runAfterMerge(client, spec);
-  return { rowsIn, inserted, duplicates, conflicts: early.conflicts + late.conflicts, conflictKeys: [...early.conflictKeys, ...late.conflictKeys] };
+  return {
+    rowsIn,
+    inserted,
+    duplicates,
+    conflicts: early.conflicts + late.conflicts,
+    conflictKeys: [...early.conflictKeys, ...late.conflictKeys],
+  };
 }

@@ -39,7 +39,9 @@ export interface PollResult {
 }
 
 const SEND_BATCH = 1_000;
-const symbolsSchema = z.array(z.string().trim().toUpperCase().regex(SYMBOL_PATTERN, 'symbols are 1-20 of A-Z 0-9 . - = ^')).min(1, 'no symbols to poll');
+const symbolsSchema = z
+  .array(z.string().trim().toUpperCase().regex(SYMBOL_PATTERN, 'symbols are 1-20 of A-Z 0-9 . - = ^'))
+  .min(1, 'no symbols to poll');
 
 function tickMessage(t: TickEvent): Message {
   // Keyed by symbol: one symbol's ticks stay in order on one partition.
@@ -74,7 +76,11 @@ export interface PollOptions {
   signal?: AbortSignal;
 }
 
-export async function pollSource(deps: Pick<ActivityDeps, 'config' | 'pool' | 'kafka' | 'logger'>, input: PollInput, opts: PollOptions = {}): Promise<PollResult> {
+export async function pollSource(
+  deps: Pick<ActivityDeps, 'config' | 'pool' | 'kafka' | 'logger'>,
+  input: PollInput,
+  opts: PollOptions = {},
+): Promise<PollResult> {
   const { config, pool } = deps;
   const source = parseMarketSource(input.source);
   const parsed = symbolsSchema.safeParse(input.symbols ?? sourceSettings(config, source).symbols);
@@ -108,10 +114,25 @@ export async function pollSource(deps: Pick<ActivityDeps, 'config' | 'pool' | 'k
 
   const sum = (k: 'fetched' | 'published' | 'unchanged') => perSymbol.reduce((n, s) => n + s[k], 0);
   const result: PollResult = {
-    source, topic, fetched: sum('fetched'), published: sum('published'), unchanged: sum('unchanged'),
-    failedSymbols: fetched.failures, symbols: perSymbol,
+    source,
+    topic,
+    fetched: sum('fetched'),
+    published: sum('published'),
+    unchanged: sum('unchanged'),
+    failedSymbols: fetched.failures,
+    symbols: perSymbol,
   };
-  deps.logger.info({ source, topic, fetched: result.fetched, published: result.published, unchanged: result.unchanged, failed: result.failedSymbols.length }, 'market poll');
+  deps.logger.info(
+    {
+      source,
+      topic,
+      fetched: result.fetched,
+      published: result.published,
+      unchanged: result.unchanged,
+      failed: result.failedSymbols.length,
+    },
+    'market poll',
+  );
   return result;
 }
 

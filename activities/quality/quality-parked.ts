@@ -9,22 +9,31 @@ import type { QualityCheck } from '../types';
 const NAMED = 5;
 
 export async function parkedObjectChecks(db: pg.PoolClient, stream: string, flatTable: string): Promise<QualityCheck[]> {
-  const { rows: [n] } = await db.query<{ objects: number; records: number }>(
-    `SELECT count(*)::int AS objects, coalesce(sum(record_count), 0)::int AS records FROM bronze_objects WHERE stream = $1 AND ${isParkedSql()}`, [stream]);
+  const {
+    rows: [n],
+  } = await db.query<{ objects: number; records: number }>(
+    `SELECT count(*)::int AS objects, coalesce(sum(record_count), 0)::int AS records FROM bronze_objects WHERE stream = $1 AND ${isParkedSql()}`,
+    [stream],
+  );
   const named = n!.objects > 0 ? await listParked(db, { stream, limit: NAMED }) : [];
-  const { rows: [loaded] } = await db.query<{ n: number }>(
+  const {
+    rows: [loaded],
+  } = await db.query<{ n: number }>(
     `SELECT ((SELECT count(*) FROM loads l JOIN bronze_objects b ON b.id = l.bronze_object_id WHERE b.stream = $1 AND ${isParkedSql('b')})
            + (SELECT count(*) FROM ${ident(flatTable)} f JOIN bronze_objects b ON b.id = f.bronze_object_id WHERE b.stream = $1 AND ${isParkedSql('b')}))::int AS n`,
-    [stream]);
+    [stream],
+  );
   return [
     {
       name: 'no_parked_objects',
       passed: n!.objects === 0,
       observed: String(n!.objects),
       expected: '0',
-      details: n!.objects === 0 ? 'bronze objects parked after a final transform or load failure' :
-        `${named.map((p) => describeParked(p, 80)).join(', ')}${n!.objects > named.length ? ` and ${n!.objects - named.length} more` : ''}; ` +
-        `${n!.records} records wait in bronze; after the fix: etl objects retry ${named[0]!.id}`,
+      details:
+        n!.objects === 0
+          ? 'bronze objects parked after a final transform or load failure'
+          : `${named.map((p) => describeParked(p, 80)).join(', ')}${n!.objects > named.length ? ` and ${n!.objects - named.length} more` : ''}; ` +
+            `${n!.records} records wait in bronze; after the fix: etl objects retry ${named[0]!.id}`,
     },
     {
       name: 'parked_objects_not_loaded',

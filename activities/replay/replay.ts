@@ -20,8 +20,18 @@ import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { StreamSpec, ValidationContext } from '../../streams/types';
 import type { ActivityDeps } from '../deps';
 
-export interface WindowInput { stream: string; fromMs: number; toMs: number; afterId: number; limit: number }
-export interface WindowObject { bronzeObjectId: number; objectKey: string; recordCount: number }
+export interface WindowInput {
+  stream: string;
+  fromMs: number;
+  toMs: number;
+  afterId: number;
+  limit: number;
+}
+export interface WindowObject {
+  bronzeObjectId: number;
+  objectKey: string;
+  recordCount: number;
+}
 export interface WindowPage {
   objects: WindowObject[];
   /** Loaded objects of the window after `afterId`, this page included. */
@@ -70,7 +80,16 @@ export interface ReplayObjectResult extends ReplayCounts {
 }
 
 export const emptyReplayCounts = (): ReplayCounts => ({
-  records: 0, inserted: 0, duplicates: 0, updated: 0, conflicts: 0, nowInvalid: 0, nowInvalidByCode: {}, nowInvalidSample: [], stillQuarantined: 0, rekeyed: 0,
+  records: 0,
+  inserted: 0,
+  duplicates: 0,
+  updated: 0,
+  conflicts: 0,
+  nowInvalid: 0,
+  nowInvalidByCode: {},
+  nowInvalidSample: [],
+  stillQuarantined: 0,
+  rekeyed: 0,
 });
 
 const STAGE_BATCH = 5_000;
@@ -87,13 +106,19 @@ export async function listObjectsInWindow(deps: ActivityDeps, input: WindowInput
      ORDER BY id LIMIT $5`,
     [...window, input.afterId, input.limit],
   );
-  const { rows: [c] } = await deps.pool.query<{ remaining: number; not_loaded: number }>(
+  const {
+    rows: [c],
+  } = await deps.pool.query<{ remaining: number; not_loaded: number }>(
     `SELECT count(*) FILTER (WHERE loaded_at IS NOT NULL AND id > $4)::int AS remaining, count(*) FILTER (WHERE loaded_at IS NULL)::int AS not_loaded
      FROM bronze_objects
      WHERE stream = $1 AND status = 'archived' AND min_event_ts < $3::timestamptz AND max_event_ts >= $2::timestamptz`,
     [...window, input.afterId],
   );
-  return { objects: rows.map((r) => ({ bronzeObjectId: Number(r.id), objectKey: r.object_key, recordCount: r.record_count })), remaining: c!.remaining, notLoaded: c!.not_loaded };
+  return {
+    objects: rows.map((r) => ({ bronzeObjectId: Number(r.id), objectKey: r.object_key, recordCount: r.record_count })),
+    remaining: c!.remaining,
+    notLoaded: c!.not_loaded,
+  };
 }
 
 /** The activity: the worker's current rules, heartbeating while the transaction runs. */
@@ -115,9 +140,12 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
     // another replay of the same object.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etl.load.${id}`]);
     const { rows: objs } = await client.query<{ object_key: string | null; status: string; loaded: boolean; archived_at: Date | null }>(
-      'SELECT object_key, status, loaded_at IS NOT NULL AS loaded, archived_at FROM bronze_objects WHERE id = $1 AND stream = $2', [id, input.stream]);
+      'SELECT object_key, status, loaded_at IS NOT NULL AS loaded, archived_at FROM bronze_objects WHERE id = $1 AND stream = $2',
+      [id, input.stream],
+    );
     const obj = objs[0];
-    if (!obj || obj.status !== 'archived' || !obj.object_key) throw new EtlError('MANIFEST_INVALID', `bronze object ${id} of stream ${input.stream} is not archived`);
+    if (!obj || obj.status !== 'archived' || !obj.object_key)
+      throw new EtlError('MANIFEST_INVALID', `bronze object ${id} of stream ${input.stream} is not archived`);
     // Before its own load, quarantine rows and loaded rows do not exist yet to tell old from new.
     if (!obj.loaded) return { ...emptyReplayCounts(), bronzeObjectId: id, loadId: null, notLoaded: true, alreadyReplayed: false };
     if (input.runKey) {
@@ -128,41 +156,62 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
     // Open quarantine rows of the object, locked: `etl quarantine replay` (SKIP LOCKED) leaves them
     // to this transaction instead of resolving the same records at the same time.
     const { rows: open } = await client.query<{ p: number; o: string }>(
-      'SELECT kafka_partition AS p, kafka_offset::text AS o FROM quarantine WHERE bronze_object_id = $1 AND replayed_at IS NULL ORDER BY id FOR UPDATE', [id]);
+      'SELECT kafka_partition AS p, kafka_offset::text AS o FROM quarantine WHERE bronze_object_id = $1 AND replayed_at IS NULL ORDER BY id FOR UPDATE',
+      [id],
+    );
     const openOffsets = new Set(open.map((q) => `${q.p}@${q.o}`));
 
     const counts = emptyReplayCounts();
     await createStaging(client);
     await stageObject(deps, client, spec, obj.object_key, id, openOffsets, counts, { referenceTimeMs: obj.archived_at!.getTime() });
 
-    const { rows: [load] } = await client.query<{ load_id: string }>(
+    const {
+      rows: [load],
+    } = await client.query<{ load_id: string }>(
       `INSERT INTO loads (kind, bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count, workflow_id, replay_run_id)
        VALUES ('replay', $1, $2, 'bronze-replay', (SELECT count(*) FROM staging), 0, 0, $3, $4) RETURNING load_id`,
-      [id, input.stream, input.workflowId ?? null, input.runKey ?? null]);
+      [id, input.stream, input.workflowId ?? null, input.runKey ?? null],
+    );
     const loadId = Number(load!.load_id);
     await mergeReplay(client, spec, { stream: input.stream, loadId, bronzeObjectId: id }, counts);
 
     await client.query(
       'UPDATE loads SET inserted_count = $2, duplicate_count = $3, conflict_count = $4, updated_count = $5, replay_stats = $6 WHERE load_id = $1',
-      [loadId, counts.inserted, counts.duplicates, counts.conflicts, counts.updated, JSON.stringify(counts)]);
+      [loadId, counts.inserted, counts.duplicates, counts.conflicts, counts.updated, JSON.stringify(counts)],
+    );
     return { ...counts, bronzeObjectId: id, loadId, notLoaded: false, alreadyReplayed: false };
   });
   if (result.nowInvalid > 0 || result.rekeyed > 0) {
-    deps.logger.warn({ bronzeObjectId: id, nowInvalid: result.nowInvalidByCode, sample: result.nowInvalidSample, rekeyed: result.rekeyed },
-      'replay: loaded records the current rules reject (kept) or whose key changed (not inserted)');
+    deps.logger.warn(
+      { bronzeObjectId: id, nowInvalid: result.nowInvalidByCode, sample: result.nowInvalidSample, rekeyed: result.rekeyed },
+      'replay: loaded records the current rules reject (kept) or whose key changed (not inserted)',
+    );
   }
   return result;
 }
 
 async function previousReplay(client: pg.PoolClient, id: number, runKey: string): Promise<ReplayObjectResult | undefined> {
   const { rows } = await client.query<{ load_id: string; replay_stats: ReplayCounts | null }>(
-    "SELECT load_id, replay_stats FROM loads WHERE kind = 'replay' AND bronze_object_id = $1 AND replay_run_id = $2", [id, runKey]);
+    "SELECT load_id, replay_stats FROM loads WHERE kind = 'replay' AND bronze_object_id = $1 AND replay_run_id = $2",
+    [id, runKey],
+  );
   const r = rows[0];
-  return r ? { ...emptyReplayCounts(), ...r.replay_stats, bronzeObjectId: id, loadId: Number(r.load_id), notLoaded: false, alreadyReplayed: true } : undefined;
+  return r
+    ? { ...emptyReplayCounts(), ...r.replay_stats, bronzeObjectId: id, loadId: Number(r.load_id), notLoaded: false, alreadyReplayed: true }
+    : undefined;
 }
 
 /** Classifies every record of the object with `spec`; stages the valid ones, counts the others. */
-async function stageObject(deps: ActivityDeps, client: pg.PoolClient, spec: StreamSpec, objectKey: string, id: number, openOffsets: Set<string>, counts: ReplayCounts, context: ValidationContext): Promise<void> {
+async function stageObject(
+  deps: ActivityDeps,
+  client: pg.PoolClient,
+  spec: StreamSpec,
+  objectKey: string,
+  id: number,
+  openOffsets: Set<string>,
+  counts: ReplayCounts,
+  context: ValidationContext,
+): Promise<void> {
   const ctx = Context.current();
   let batch: string[] = [];
   const flush = async () => {
@@ -188,7 +237,12 @@ async function stageObject(deps: ActivityDeps, client: pg.PoolClient, spec: Stre
   await flush();
 }
 
-async function mergeReplay(client: pg.PoolClient, spec: StreamSpec, target: { stream: string; loadId: number; bronzeObjectId: number }, counts: ReplayCounts): Promise<void> {
+async function mergeReplay(
+  client: pg.PoolClient,
+  spec: StreamSpec,
+  target: { stream: string; loadId: number; bronzeObjectId: number },
+  counts: ReplayCounts,
+): Promise<void> {
   await client.query('ANALYZE staging'); // a temp table has no statistics: the joins below want the row count
   counts.conflicts = (await quarantineConflicts(client, spec, target)).conflicts;
   counts.updated = (await client.query(spec.updateFromStagingSql)).rowCount ?? 0;
@@ -201,18 +255,22 @@ async function mergeReplay(client: pg.PoolClient, spec: StreamSpec, target: { st
   // it would load the same record twice, so it is counted and left out.
   const raw = ident(spec.rawTable);
   const key = ident(spec.keyColumn);
-  const { rows: [rekeyed] } = await client.query<{ n: number }>(
+  const {
+    rows: [rekeyed],
+  } = await client.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM staging s
      WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.bronze_object_id = $1 AND q.replayed_at IS NULL AND q.kafka_topic = s.doc->>'kafka_topic'
                        AND q.kafka_partition = (s.doc->>'kafka_partition')::int AND q.kafka_offset = (s.doc->>'kafka_offset')::bigint)
        AND NOT EXISTS (SELECT 1 FROM ${raw} r WHERE r.${key} = (jsonb_populate_record(NULL::${raw}, jsonb_build_object($2::text, s.doc->$2::text))).${key})`,
-    [target.bronzeObjectId, spec.keyColumn]);
+    [target.bronzeObjectId, spec.keyColumn],
+  );
   counts.rekeyed = rekeyed!.n;
   await client.query(
     `DELETE FROM staging s
      WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.bronze_object_id = $1 AND q.replayed_at IS NULL AND q.kafka_topic = s.doc->>'kafka_topic'
                        AND q.kafka_partition = (s.doc->>'kafka_partition')::int AND q.kafka_offset = (s.doc->>'kafka_offset')::bigint)`,
-    [target.bronzeObjectId]);
+    [target.bronzeObjectId],
+  );
 
   counts.inserted = await insertStaged(client, spec, target);
   // A key a concurrent load committed while this insert waited on it: quarantined, not a duplicate (activities/load/staging.ts).
@@ -222,7 +280,8 @@ async function mergeReplay(client: pg.PoolClient, spec: StreamSpec, target: { st
     `UPDATE quarantine q SET replayed_at = now(), replay_load_id = $2 FROM staging s
      WHERE q.bronze_object_id = $1 AND q.replayed_at IS NULL
        AND q.kafka_topic = s.doc->>'kafka_topic' AND q.kafka_partition = (s.doc->>'kafka_partition')::int AND q.kafka_offset = (s.doc->>'kafka_offset')::bigint`,
-    [target.bronzeObjectId, target.loadId]);
+    [target.bronzeObjectId, target.loadId],
+  );
   // Resolved records not inserted were already loaded with the same payload: duplicates, so that
   // flat + open quarantine + duplicates = archived keeps holding. Counted from the comparison.
   counts.duplicates = await countDuplicates(client, spec, target.loadId);

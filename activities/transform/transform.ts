@@ -52,7 +52,15 @@ export async function transform(deps: ActivityDeps, input: TransformInput): Prom
         const { code, reason } = result.ok
           ? { code: 'SERIALIZE_FAILED' as const, reason: `the silver line of this record could not be written: ${silver!.error}` }
           : result;
-        pendingQuarantine.push({ partition: record.partition, offset: record.offset, bronzeObjectId: input.bronzeObjectId, code, reason, payload: record.value, encoding: record.encoding });
+        pendingQuarantine.push({
+          partition: record.partition,
+          offset: record.offset,
+          bronzeObjectId: input.bronzeObjectId,
+          code,
+          reason,
+          payload: record.value,
+          encoding: record.encoding,
+        });
         if (pendingQuarantine.length >= QUARANTINE_BATCH) {
           await insertQuarantine(pool, input.stream, obj.topic, pendingQuarantine);
           pendingQuarantine = [];

@@ -8,7 +8,12 @@ import { msNumberToTs, tsToMs } from '@temporalio/common/lib/time';
 import type { Config } from '../../lib/config';
 import { fmt, formatTable, progressBar } from '../output';
 
-export interface BackfillRun { workflowId: string; scheduledAt: string | null; status: string; rowsInserted: number | null }
+export interface BackfillRun {
+  workflowId: string;
+  scheduledAt: string | null;
+  status: string;
+  rowsInserted: number | null;
+}
 export interface BackfillReport {
   scheduleId: string;
   from: string;
@@ -28,24 +33,40 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The times the schedule's spec matches in [fromMs, toMs] (the service's window excludes its start). */
 export async function matchingTimes(client: Client, config: Config, scheduleId: string, fromMs: number, toMs: number): Promise<Date[]> {
   const res = await client.workflowService.listScheduleMatchingTimes({
-    namespace: config.TEMPORAL_NAMESPACE, scheduleId, startTime: msNumberToTs(fromMs - 1), endTime: msNumberToTs(toMs),
+    namespace: config.TEMPORAL_NAMESPACE,
+    scheduleId,
+    startTime: msNumberToTs(fromMs - 1),
+    endTime: msNumberToTs(toMs),
   });
   return (res.startTime ?? []).map((t) => new Date(tsToMs(t)));
 }
 
 async function listRuns(client: Client, scheduleId: string, fromMs: number, toMs: number): Promise<BackfillRun[]> {
-  const query = `TemporalScheduledById = ${JSON.stringify(scheduleId)} AND TemporalScheduledStartTime >= '${new Date(fromMs).toISOString()}' ` +
+  const query =
+    `TemporalScheduledById = ${JSON.stringify(scheduleId)} AND TemporalScheduledStartTime >= '${new Date(fromMs).toISOString()}' ` +
     `AND TemporalScheduledStartTime <= '${new Date(toMs).toISOString()}'`;
   const runs: BackfillRun[] = [];
   for await (const wf of client.workflow.list({ query })) {
     const at = wf.searchAttributes.TemporalScheduledStartTime?.[0];
-    runs.push({ workflowId: wf.workflowId, scheduledAt: at instanceof Date ? at.toISOString() : null, status: wf.status.name, rowsInserted: null });
+    runs.push({
+      workflowId: wf.workflowId,
+      scheduledAt: at instanceof Date ? at.toISOString() : null,
+      status: wf.status.name,
+      rowsInserted: null,
+    });
   }
   return runs.sort((a, b) => (a.scheduledAt ?? '').localeCompare(b.scheduledAt ?? ''));
 }
 
 /** Waits (with a progress bar on a terminal) until every expected run has closed, or `timeoutMs` passes. */
-export async function waitForBackfill(client: Client, config: Config, scheduleId: string, fromMs: number, toMs: number, timeoutMs: number): Promise<BackfillReport> {
+export async function waitForBackfill(
+  client: Client,
+  config: Config,
+  scheduleId: string,
+  fromMs: number,
+  toMs: number,
+  timeoutMs: number,
+): Promise<BackfillReport> {
   const expected = (await matchingTimes(client, config, scheduleId, fromMs, toMs)).length;
   const bar = progressBar('backfill', Math.max(expected, 1));
   const deadline = Date.now() + timeoutMs;
@@ -63,22 +84,37 @@ export async function waitForBackfill(client: Client, config: Config, scheduleId
   }
   for (const r of runs) {
     if (r.status !== 'COMPLETED') continue;
-    const result = await client.workflow.getHandle(r.workflowId).result().catch(() => undefined) as { rowsInserted?: unknown } | undefined;
+    const result = (await client.workflow
+      .getHandle(r.workflowId)
+      .result()
+      .catch(() => undefined)) as { rowsInserted?: unknown } | undefined;
     r.rowsInserted = typeof result?.rowsInserted === 'number' ? result.rowsInserted : null;
   }
   const completed = runs.filter((r) => r.status === 'COMPLETED').length;
   const closed = runs.filter((r) => r.status !== 'RUNNING').length;
   return {
-    scheduleId, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), expected, runs, completed,
-    failed: closed - completed, timedOut: runs.length < expected || closed < runs.length,
+    scheduleId,
+    from: new Date(fromMs).toISOString(),
+    to: new Date(toMs).toISOString(),
+    expected,
+    runs,
+    completed,
+    failed: closed - completed,
+    timedOut: runs.length < expected || closed < runs.length,
   };
 }
 
 export function formatBackfill(r: BackfillReport): string {
   const rows = r.runs.reduce((n, x) => n + (x.rowsInserted ?? 0), 0);
-  const head = `backfill of ${r.scheduleId} from ${r.from} to ${r.to}: ${fmt(r.runs.length)} of ${fmt(r.expected)} runs started, ` +
+  const head =
+    `backfill of ${r.scheduleId} from ${r.from} to ${r.to}: ${fmt(r.runs.length)} of ${fmt(r.expected)} runs started, ` +
     `${fmt(r.completed)} completed, ${fmt(r.failed)} failed${r.timedOut ? ' — timed out before all of them ended' : ''}; ${fmt(rows)} rows inserted`;
   if (r.runs.length === 0) return head;
-  return [head, formatTable(['workflow', 'scheduled at', 'status', 'rows inserted'],
-    r.runs.map((x) => [x.workflowId, x.scheduledAt ?? '-', x.status, x.rowsInserted === null ? '-' : fmt(x.rowsInserted)]))].join('\n');
+  return [
+    head,
+    formatTable(
+      ['workflow', 'scheduled at', 'status', 'rows inserted'],
+      r.runs.map((x) => [x.workflowId, x.scheduledAt ?? '-', x.status, x.rowsInserted === null ? '-' : fmt(x.rowsInserted)]),
+    ),
+  ].join('\n');
 }

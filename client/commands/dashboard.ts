@@ -5,7 +5,10 @@ import { loadConfig, type Config } from '../../lib/config';
 import { startDashboard } from '../../dashboard/server';
 import type { Say } from '../output';
 
-export interface DashboardArgs { host?: string; port?: number }
+export interface DashboardArgs {
+  host?: string;
+  port?: number;
+}
 
 /** Command-line value: a TCP port, 0 for any free one. */
 export function portArg(value: string): number {
@@ -25,7 +28,9 @@ export async function dashboard(config: Config, args: DashboardArgs, say: (line:
 }
 
 export function registerDashboardCommand(program: Command, say: Say): void {
-  program.command('dashboard').description('serve the web dashboard (KPIs, charts, filters, CSV export, pipeline panel) reading as the read-only role')
+  program
+    .command('dashboard')
+    .description('serve the web dashboard (KPIs, charts, filters, CSV export, pipeline panel) reading as the read-only role')
     .option('--host <address>', 'address to listen on (default: DASHBOARD_HOST, 127.0.0.1)')
     .addOption(new Option('--port <n>', 'port to listen on, 0 for any free one (default: DASHBOARD_PORT, 8080)').argParser(portArg))
     .addHelpText('after', '\nExamples:\n  $ etl dashboard\n  $ etl dashboard --port 9000')

@@ -17,7 +17,10 @@ import { startPipeline, waitForPipeline } from './pipeline';
 import { failureError, settle } from './run-outcome';
 import { collectReport, formatReport } from './report';
 
-export interface DemoArgs { rows: number; seed: number }
+export interface DemoArgs {
+  rows: number;
+  seed: number;
+}
 
 const DAY_MS = 86_400_000;
 
@@ -32,17 +35,32 @@ export async function demo(config: Config, args: DemoArgs, say: (line: string) =
   const clients = buildClients(config);
   try {
     const setup = await setupAll(clients, streamTopics(config.KAFKA_TOPIC_PREFIX));
-    say(`Database schema "${config.PG_SCHEMA}": ${setup.migrations.applied.length} migration(s) applied, ${setup.migrations.alreadyApplied} already there; topics: ${setup.topics.join(', ')}`);
+    say(
+      `Database schema "${config.PG_SCHEMA}": ${setup.migrations.applied.length} migration(s) applied, ${setup.migrations.alreadyApplied} already there; topics: ${setup.topics.join(', ')}`,
+    );
 
     const connection = await connectWorkerConnection(config);
-    const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, deps: clients });
+    const worker = await createWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      deps: clients,
+    });
     const workerRun = worker.run();
-    say(logsHere ? 'Worker running in this process; its JSON logs follow on stderr (LOG_LEVEL=debug)' : `Worker running in this process; its logs: ${workerLog}`);
+    say(
+      logsHere
+        ? 'Worker running in this process; its JSON logs follow on stderr (LOG_LEVEL=debug)'
+        : `Worker running in this process; its logs: ${workerLog}`,
+    );
     try {
       // Yesterday, day-aligned: the same seed on the same day produces the very same events, so a
       // second demo shows idempotency (everything is deduplicated) rather than doubling the data.
       const startMs = Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS;
-      say(describeProduce(await produce(clients, { stream: 'transactions', rows: args.rows, rate: 0, seed: args.seed, startMs, windowMs: DAY_MS })));
+      say(
+        describeProduce(
+          await produce(clients, { stream: 'transactions', rows: args.rows, rate: 0, seed: args.seed, startMs, windowMs: DAY_MS }),
+        ),
+      );
 
       const client = await connectClient(config);
       const handle = await startPipeline(client, config, 'transactions');
@@ -51,7 +69,9 @@ export async function demo(config: Config, args: DemoArgs, say: (line: string) =
       const outcome = await settle(waitForPipeline(handle, args.rows));
       if (!outcome.ok) throw failureError(outcome.failure, temporalUiUrl(config, handle.workflowId));
       const result = outcome.result;
-      say(`Pipeline done: ${fmt(result.recordsArchived)} records archived in ${fmt(result.objectsArchived)} objects, ${fmt(result.rowsInserted)} rows loaded, ${fmt(result.duplicates)} duplicates skipped, ${fmt(result.quarantined)} quarantined`);
+      say(
+        `Pipeline done: ${fmt(result.recordsArchived)} records archived in ${fmt(result.objectsArchived)} objects, ${fmt(result.rowsInserted)} rows loaded, ${fmt(result.duplicates)} duplicates skipped, ${fmt(result.quarantined)} quarantined`,
+      );
       say('');
       say(formatReport(await collectReport(clients.pool, 'transactions', handle.workflowId), config.S3_BUCKET));
       say('');
@@ -71,7 +91,9 @@ export async function demo(config: Config, args: DemoArgs, say: (line: string) =
 }
 
 export function registerDemoCommand(program: Command, say: Say, setExitCode: (code: number) => void): void {
-  program.command('demo').description('start the stack, produce events, run the pipeline and print a report')
+  program
+    .command('demo')
+    .description('start the stack, produce events, run the pipeline and print a report')
     .addOption(new Option('--rows <n>', 'events to produce').argParser(positiveInt).default(100_000))
     .addOption(new Option('--seed <n>', 'seed for the synthetic events').argParser(seed).default(42))
     .addHelpText('after', '\nExamples:\n  $ etl demo\n  $ etl demo --rows 10000 --seed 7')

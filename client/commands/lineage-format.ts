@@ -10,8 +10,10 @@ export function formatBronzeLineage(b: BronzeLineage, config: Config): string {
   ];
   if (b.loads.length === 0) lines.push('  loads     (not loaded yet)');
   for (const l of b.loads) {
-    lines.push(`  load #${l.load_id} (${l.kind}) at ${l.loaded_at.toISOString()}: ${fmt(l.inserted_count)} inserted, ${fmt(l.duplicate_count)} duplicates, ${fmt(l.conflict_count)} conflicts` +
-      (l.workflow_id ? ` — ${temporalUiUrl(config, l.workflow_id)}` : ''));
+    lines.push(
+      `  load #${l.load_id} (${l.kind}) at ${l.loaded_at.toISOString()}: ${fmt(l.inserted_count)} inserted, ${fmt(l.duplicate_count)} duplicates, ${fmt(l.conflict_count)} conflicts` +
+        (l.workflow_id ? ` — ${temporalUiUrl(config, l.workflow_id)}` : ''),
+    );
   }
   return lines.join('\n');
 }
@@ -22,14 +24,23 @@ export function formatRecordLineage(r: RecordLineage, config: Config): string {
     const { kafka, load, bronze, inRaw } = r.loaded;
     lines.push(`${r.key}: loaded`);
     lines.push(`  kafka     ${kafka.topic}[${kafka.partition}] offset ${kafka.offset}`);
-    if (bronze) lines.push(...formatBronzeLineage(bronze, config).split('\n').map((l) => `  ${l}`));
-    lines.push(`  load      #${load.load_id} (${load.kind}) at ${load.loaded_at.toISOString()}${load.workflow_id ? ` by ${load.workflow_id}` : ''}`);
+    if (bronze)
+      lines.push(
+        ...formatBronzeLineage(bronze, config)
+          .split('\n')
+          .map((l) => `  ${l}`),
+      );
+    lines.push(
+      `  load      #${load.load_id} (${load.kind}) at ${load.loaded_at.toISOString()}${load.workflow_id ? ` by ${load.workflow_id}` : ''}`,
+    );
     lines.push(`  tables    flat: yes, raw: ${inRaw ? 'yes' : 'NO'}`);
   } else {
     lines.push(`${r.key}: not loaded`);
   }
   for (const q of r.quarantined) {
-    lines.push(`  quarantine #${q.id} ${q.reason_code} at ${q.kafka_topic}[${q.kafka_partition}]@${q.kafka_offset}${q.replayed_at ? ` (replayed ${q.replayed_at.toISOString()})` : ''}: ${q.reason}`);
+    lines.push(
+      `  quarantine #${q.id} ${q.reason_code} at ${q.kafka_topic}[${q.kafka_partition}]@${q.kafka_offset}${q.replayed_at ? ` (replayed ${q.replayed_at.toISOString()})` : ''}: ${q.reason}`,
+    );
   }
   if (!r.loaded && r.quarantined.length === 0) lines.push('  no loaded row and no quarantined record mentions this id');
   return lines.join('\n');

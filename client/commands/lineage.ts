@@ -14,25 +14,52 @@ export interface RecordLineage {
     load: { load_id: number; kind: string; loaded_at: Date; workflow_id: string | null; silver_key: string };
     bronze?: BronzeLineage;
   };
-  quarantined: { id: number; reason_code: string; reason: string; kafka_topic: string; kafka_partition: number; kafka_offset: string; replayed_at: Date | null }[];
+  quarantined: {
+    id: number;
+    reason_code: string;
+    reason: string;
+    kafka_topic: string;
+    kafka_partition: number;
+    kafka_offset: string;
+    replayed_at: Date | null;
+  }[];
 }
 
 export interface BronzeLineage {
-  id: number; object_key: string; topic: string; kafka_partition: number; first_offset: string; last_offset: string;
-  record_count: number; archived_at: Date; silver_key: string | null;
-  loads: { load_id: number; kind: string; loaded_at: Date; workflow_id: string | null; inserted_count: number; duplicate_count: number; conflict_count: number }[];
+  id: number;
+  object_key: string;
+  topic: string;
+  kafka_partition: number;
+  first_offset: string;
+  last_offset: string;
+  record_count: number;
+  archived_at: Date;
+  silver_key: string | null;
+  loads: {
+    load_id: number;
+    kind: string;
+    loaded_at: Date;
+    workflow_id: string | null;
+    inserted_count: number;
+    duplicate_count: number;
+    conflict_count: number;
+  }[];
 }
 
 export async function bronzeLineage(pool: pg.Pool, objectId: number): Promise<BronzeLineage | undefined> {
   const { rows } = await pool.query<Omit<BronzeLineage, 'loads'>>(
     `SELECT id::int, object_key, topic, kafka_partition, first_offset::text, last_offset::text, record_count, archived_at, silver_key
-     FROM bronze_objects WHERE id = $1`, [objectId]);
+     FROM bronze_objects WHERE id = $1`,
+    [objectId],
+  );
   if (!rows[0]) return undefined;
   const { rows: loads } = await pool.query<BronzeLineage['loads'][number]>(
     `SELECT load_id::int, kind, loaded_at, workflow_id, inserted_count, duplicate_count, conflict_count FROM loads WHERE bronze_object_id = $1
      UNION SELECT DISTINCT l.load_id::int, l.kind, l.loaded_at, l.workflow_id, l.inserted_count, l.duplicate_count, l.conflict_count
      FROM quarantine q JOIN loads l ON l.load_id = q.replay_load_id WHERE q.bronze_object_id = $1
-     ORDER BY load_id`, [objectId]);
+     ORDER BY load_id`,
+    [objectId],
+  );
   return { ...rows[0], loads };
 }
 
@@ -41,25 +68,45 @@ const INTEGER_TYPES = new Set(['smallint', 'integer', 'int', 'bigint']);
 
 /** The key as the stream's key column holds it (a uuid lower-cased, an integer's digits, text trimmed); USAGE otherwise. */
 export function parseRecordKey(spec: Pick<StreamSpec, 'name' | 'keyColumn' | 'keyType'>, key: string | undefined): string {
-  const schema = spec.keyType === 'uuid' ? z.uuid().transform((k) => k.toLowerCase())
-    : INTEGER_TYPES.has(spec.keyType) ? z.string().regex(/^-?\d{1,19}$/)
-      : z.string().trim().min(1);
+  const schema =
+    spec.keyType === 'uuid'
+      ? z.uuid().transform((k) => k.toLowerCase())
+      : INTEGER_TYPES.has(spec.keyType)
+        ? z.string().regex(/^-?\d{1,19}$/)
+        : z.string().trim().min(1);
   const parsed = schema.safeParse(key);
   if (!parsed.success) {
-    throw new EtlError('USAGE', `expected a ${spec.keyColumn} (${spec.keyType}) of stream ${spec.name}, or --object <id>; got ${JSON.stringify(key ?? '')}`);
+    throw new EtlError(
+      'USAGE',
+      `expected a ${spec.keyColumn} (${spec.keyType}) of stream ${spec.name}, or --object <id>; got ${JSON.stringify(key ?? '')}`,
+    );
   }
   return parsed.data;
 }
 
 export async function recordLineage(pool: pg.Pool, spec: StreamSpec, key: string): Promise<RecordLineage> {
-  const { rows } = await pool.query<{ kafka_topic: string; kafka_partition: number; kafka_offset: string; load_id: number; bronze_object_id: number | null;
-    kind: string; loaded_at: Date; workflow_id: string | null; silver_key: string; in_raw: boolean }>(
+  const { rows } = await pool.query<{
+    kafka_topic: string;
+    kafka_partition: number;
+    kafka_offset: string;
+    load_id: number;
+    bronze_object_id: number | null;
+    kind: string;
+    loaded_at: Date;
+    workflow_id: string | null;
+    silver_key: string;
+    in_raw: boolean;
+  }>(
     `SELECT f.kafka_topic, f.kafka_partition, f.kafka_offset::text, f.load_id::int, f.bronze_object_id::int, l.kind, l.loaded_at, l.workflow_id, l.silver_key,
             EXISTS (SELECT 1 FROM ${ident(spec.rawTable)} r WHERE r.${ident(spec.keyColumn)} = f.${ident(spec.keyColumn)}) AS in_raw
-     FROM ${ident(spec.flatTable)} f JOIN loads l ON l.load_id = f.load_id WHERE f.${ident(spec.keyColumn)} = $1`, [key]);
+     FROM ${ident(spec.flatTable)} f JOIN loads l ON l.load_id = f.load_id WHERE f.${ident(spec.keyColumn)} = $1`,
+    [key],
+  );
   const { rows: quarantined } = await pool.query<RecordLineage['quarantined'][number]>(
     `SELECT id::int, reason_code, reason, kafka_topic, kafka_partition, kafka_offset::text, replayed_at FROM quarantine
-     WHERE stream = $1 AND payload_encoding = 'utf8' AND position($2 in lower(payload)) > 0 ORDER BY id`, [spec.name, key.toLowerCase()]);
+     WHERE stream = $1 AND payload_encoding = 'utf8' AND position($2 in lower(payload)) > 0 ORDER BY id`,
+    [spec.name, key.toLowerCase()],
+  );
   const f = rows[0];
   if (!f) return { key, quarantined };
   return {

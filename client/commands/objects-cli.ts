@@ -14,13 +14,20 @@ type Say = (line: string) => void;
 
 export function registerObjectsCommands(program: Command, say: Say, setExitCode: (code: number) => void): void {
   const sayErr = (line: string) => process.stderr.write(line + '\n');
-  const objects = program.command('objects').description('bronze objects of the manifest: their state, why one was parked, and retrying it after a fix');
-  objects.command('list').description('bronze objects, newest first; with --parked only the parked ones (oldest first)')
+  const objects = program
+    .command('objects')
+    .description('bronze objects of the manifest: their state, why one was parked, and retrying it after a fix');
+  objects
+    .command('list')
+    .description('bronze objects, newest first; with --parked only the parked ones (oldest first)')
     .addOption(new Option('--stream <name>', 'only this stream (default: all)').choices(streamNames()))
     .option('--parked', 'only objects parked after a final transform or load failure')
     .addOption(new Option('--limit <n>', 'at most this many objects').argParser(positiveInt).default(100))
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nStates: pending (being archived), archived, transformed, loaded, parked (skipped by the work queue\nuntil `etl objects retry`).\n\nExamples:\n  $ etl objects list --parked\n  $ etl objects list --stream ticks --limit 20\n  $ etl objects list --parked --json')
+    .addHelpText(
+      'after',
+      '\nStates: pending (being archived), archived, transformed, loaded, parked (skipped by the work queue\nuntil `etl objects retry`).\n\nExamples:\n  $ etl objects list --parked\n  $ etl objects list --stream ticks --limit 20\n  $ etl objects list --parked --json',
+    )
     .action(async (o: { stream?: string; parked?: boolean; limit: number; json?: boolean }) => {
       const clients = buildClients(loadConfig());
       try {
@@ -30,7 +37,9 @@ export function registerObjectsCommands(program: Command, say: Say, setExitCode:
         await clients.close();
       }
     });
-  objects.command('show').description('one bronze object: offsets, counts, state, and for a parked one its failure with the stack')
+  objects
+    .command('show')
+    .description('one bronze object: offsets, counts, state, and for a parked one its failure with the stack')
     .addArgument(program.createArgument('<id>', 'bronze object id').argParser(positiveInt))
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ etl objects show 12\n  $ etl objects show 12 --json')
@@ -44,22 +53,29 @@ export function registerObjectsCommands(program: Command, say: Say, setExitCode:
         await clients.close();
       }
     });
-  objects.command('retry').description('after a fix: transform and load a parked object exactly once (a workflow; needs a running worker)')
+  objects
+    .command('retry')
+    .description('after a fix: transform and load a parked object exactly once (a workflow; needs a running worker)')
     .addArgument(program.createArgument('<id>', 'bronze object id (see `etl objects list --parked`)').argParser(positiveInt))
     .option('--no-wait', 'start it and return (follow it with `etl status <workflowId>` or the Web UI)')
-    .option('--json', 'machine-readable output: the outcome, the run\'s id and link, and its result unless --no-wait')
-    .addHelpText('after', '\nThe object is un-parked and goes through the same transform and load as in a run: one transaction,\n' +
-      'guarded by the object\'s lock and its unique load, so retrying twice, or beside a pipeline run, loads\n' +
-      'nothing twice. An object already loaded is left alone. If it fails for good again it is parked again\n' +
-      'and the command exits 1 with the reason.\n\n' +
-      'Examples:\n  $ etl objects retry 12\n  $ etl objects retry 12 --no-wait\n  $ etl objects retry 12 --json')
+    .option('--json', "machine-readable output: the outcome, the run's id and link, and its result unless --no-wait")
+    .addHelpText(
+      'after',
+      '\nThe object is un-parked and goes through the same transform and load as in a run: one transaction,\n' +
+        "guarded by the object's lock and its unique load, so retrying twice, or beside a pipeline run, loads\n" +
+        'nothing twice. An object already loaded is left alone. If it fails for good again it is parked again\n' +
+        'and the command exits 1 with the reason.\n\n' +
+        'Examples:\n  $ etl objects retry 12\n  $ etl objects retry 12 --no-wait\n  $ etl objects retry 12 --json',
+    )
     .action(async (id: number, o: { wait: boolean; json?: boolean }) => {
       const config = loadConfig();
       const clients = buildClients(config);
       try {
         const client = await connectClient(config);
         try {
-          const r = await withPostgresErrors(config.DATABASE_URL, () => retryObject(client, config, clients.pool, { id, wait: o.wait }, o.json ? sayErr : say));
+          const r = await withPostgresErrors(config.DATABASE_URL, () =>
+            retryObject(client, config, clients.pool, { id, wait: o.wait }, o.json ? sayErr : say),
+          );
           if (o.json) say(JSON.stringify(r, null, 2));
           else for (const line of describeRetry(r)) (r.outcome === 'failed' ? sayErr : say)(line);
           if (r.outcome === 'failed') setExitCode(1);

@@ -51,7 +51,11 @@ const SINCE = `coalesce(loaded_at, parked_at, transformed_at, archived_at, plann
 const ROW = `id::int, stream, ${STATE} AS state, topic || '[' || kafka_partition || ']@' || first_offset || '-' || last_offset AS kafka, record_count AS records,
   object_key AS "objectKey", ${UTC(SINCE)} AS since, failure_code AS "failureCode", failure_message AS "failureMessage"`;
 
-export interface ObjectFilter { stream?: string; parked?: boolean; limit: number }
+export interface ObjectFilter {
+  stream?: string;
+  parked?: boolean;
+  limit: number;
+}
 
 /** Objects of the manifest, newest first (with `parked`, only parked ones, oldest first). */
 export async function listObjects(pool: pg.Pool, f: ObjectFilter): Promise<ObjectRow[]> {
@@ -77,19 +81,31 @@ export async function showObject(pool: pg.Pool, id: number): Promise<ObjectDetai
 }
 
 export function formatObjects(rows: ObjectRow[]): string {
-  return formatTable(['id', 'stream', 'state', 'kafka', 'records', 'since (UTC)', 'failure'],
-    rows.map((r) => [r.id, r.stream, r.state, r.kafka, r.records === null ? '-' : fmt(r.records), r.since,
-      r.failureCode && r.state === 'parked' ? `${r.failureCode}: ${(r.failureMessage ?? '').slice(0, 80)}` : '-']));
+  return formatTable(
+    ['id', 'stream', 'state', 'kafka', 'records', 'since (UTC)', 'failure'],
+    rows.map((r) => [
+      r.id,
+      r.stream,
+      r.state,
+      r.kafka,
+      r.records === null ? '-' : fmt(r.records),
+      r.since,
+      r.failureCode && r.state === 'parked' ? `${r.failureCode}: ${(r.failureMessage ?? '').slice(0, 80)}` : '-',
+    ]),
+  );
 }
 
 export function formatObject(o: ObjectDetail): string {
-  const lines = Object.entries(o).filter(([k, v]) => k !== 'failureStack' && v !== null).map(([k, v]) => `${k.padEnd(17)} ${String(v)}`);
+  const lines = Object.entries(o)
+    .filter(([k, v]) => k !== 'failureStack' && v !== null)
+    .map(([k, v]) => `${k.padEnd(17)} ${String(v)}`);
   if (o.state === 'parked') lines.push('', `after the fix: etl objects retry ${o.id}`);
   if (o.failureStack) lines.push('', 'failure stack (last failure):', o.failureStack);
   return lines.join('\n');
 }
 
-export const retryWorkflowId = (stream: string, id: number, at = new Date()) => `objects-retry-${stream}-${id}-${at.toISOString().slice(0, 19)}Z`;
+export const retryWorkflowId = (stream: string, id: number, at = new Date()) =>
+  `objects-retry-${stream}-${id}-${at.toISOString().slice(0, 19)}Z`;
 
 export interface RetryReport {
   bronzeObjectId: number;
@@ -103,20 +119,32 @@ export interface RetryReport {
 }
 
 /** The whole command: checks the object, starts its retry workflow and (unless `wait` is false) waits for it. */
-export async function retryObject(client: Client, config: Config, pool: pg.Pool, o: { id: number; wait: boolean }, note: (line: string) => void): Promise<RetryReport> {
+export async function retryObject(
+  client: Client,
+  config: Config,
+  pool: pg.Pool,
+  o: { id: number; wait: boolean },
+  note: (line: string) => void,
+): Promise<RetryReport> {
   const obj = await showObject(pool, o.id);
   if (!obj) throw new EtlError('USAGE', `no bronze object with id ${o.id}; \`etl objects list --parked\` lists the parked ones`);
   if (obj.state === 'loaded') return { bronzeObjectId: o.id, stream: obj.stream, outcome: 'not-needed' };
-  if (obj.state === 'pending') throw new EtlError('USAGE', `bronze object ${o.id} is still being archived; the run archiving it loads it too`);
+  if (obj.state === 'pending')
+    throw new EtlError('USAGE', `bronze object ${o.id} is still being archived; the run archiving it loads it too`);
   if (obj.state !== 'parked') note(`bronze object ${o.id} is not parked (${obj.state}); loading it now anyway`);
   const workflowId = retryWorkflowId(obj.stream, o.id);
   const handle = await client.workflow.start('retryObjectWorkflow', {
-    taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [{ stream: obj.stream, bronzeObjectId: o.id }], workflowIdConflictPolicy: 'FAIL',
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowId,
+    args: [{ stream: obj.stream, bronzeObjectId: o.id }],
+    workflowIdConflictPolicy: 'FAIL',
   });
   const url = temporalUiUrl(config, workflowId);
   note(`started ${workflowId}: ${url}`);
   if (!(await hasWorker(client, config))) {
-    process.stderr.write(`warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the retry waits until one does — start it with \`etl worker\`\n`);
+    process.stderr.write(
+      `warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the retry waits until one does — start it with \`etl worker\`\n`,
+    );
   }
   if (!o.wait) return { bronzeObjectId: o.id, stream: obj.stream, outcome: 'started', workflowId, url };
   const outcome = await settle(waitWithProgress<unknown, RetryObjectResult>(handle, 'retry', () => undefined));
@@ -126,17 +154,25 @@ export async function retryObject(client: Client, config: Config, pool: pg.Pool,
 
 export function describeRetry(r: RetryReport): string[] {
   switch (r.outcome) {
-    case 'not-needed': return [`bronze object ${r.bronzeObjectId} is loaded; nothing to retry`];
-    case 'started': return [`follow it with \`etl status ${r.workflowId}\``];
-    case 'failed': return [failureLine(r.failure!, r.url!)];
-    case 'already-loaded': return [`bronze object ${r.bronzeObjectId} was loaded by another run meanwhile; nothing loaded twice`];
+    case 'not-needed':
+      return [`bronze object ${r.bronzeObjectId} is loaded; nothing to retry`];
+    case 'started':
+      return [`follow it with \`etl status ${r.workflowId}\``];
+    case 'failed':
+      return [failureLine(r.failure!, r.url!)];
+    case 'already-loaded':
+      return [`bronze object ${r.bronzeObjectId} was loaded by another run meanwhile; nothing loaded twice`];
     case 'loaded': {
       const t = r.result!;
       const q = t.quality;
       const failed = q?.checks.filter((c) => !c.passed) ?? [];
       return [
         `loaded bronze object ${r.bronzeObjectId}: ${fmt(t.rowsInserted)} rows inserted, ${fmt(t.duplicates)} duplicates, ${fmt(t.quarantined)} quarantined`,
-        ...(q ? [`quality checks: ${q.checks.length - failed.length}/${q.checks.length} passed${failed.length ? ` — failed: ${failed.map((c) => `${c.name} (observed ${c.observed}, expected ${c.expected})`).join('; ')}` : ''}`] : []),
+        ...(q
+          ? [
+              `quality checks: ${q.checks.length - failed.length}/${q.checks.length} passed${failed.length ? ` — failed: ${failed.map((c) => `${c.name} (observed ${c.observed}, expected ${c.expected})`).join('; ')}` : ''}`,
+            ]
+          : []),
       ];
     }
   }

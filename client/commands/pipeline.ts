@@ -29,5 +29,6 @@ export async function hasWorker(client: Client, config: Config): Promise<boolean
 /** Waits for the result; with `expectedRecords`, draws a bar of records settled (loaded, duplicate or quarantined). */
 export function waitForPipeline(handle: WorkflowHandle, expectedRecords?: number): Promise<PipelineResult> {
   return waitWithProgress<PipelineProgress, PipelineResult>(handle, 'pipeline', (p) =>
-    expectedRecords ? { done: p.rowsInserted + p.duplicates + p.quarantined, total: expectedRecords } : undefined);
+    expectedRecords ? { done: p.rowsInserted + p.duplicates + p.quarantined, total: expectedRecords } : undefined,
+  );
 }

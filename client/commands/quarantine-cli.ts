@@ -11,11 +11,12 @@ export function registerQuarantineCommands(program: Command, say: Say): void {
   // Read when the tree is built, so a stream registered before (a plugin, a test) is offered too.
   const STREAM_NAMES = streamNames();
   const quarantine = program.command('quarantine').description('records set aside by validation, with their reasons and original bytes');
-  const filterOptions = (cmd: Command) => cmd
-    .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
-    .option('--reason <code>', 'only this reason code, e.g. MALFORMED_JSON')
-    .addOption(new Option('--ids <ids>', 'only these quarantine ids, comma-separated').argParser(idList))
-    .addOption(new Option('--limit <n>', 'at most this many records').argParser(positiveInt).default(1_000));
+  const filterOptions = (cmd: Command) =>
+    cmd
+      .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
+      .option('--reason <code>', 'only this reason code, e.g. MALFORMED_JSON')
+      .addOption(new Option('--ids <ids>', 'only these quarantine ids, comma-separated').argParser(idList))
+      .addOption(new Option('--limit <n>', 'at most this many records').argParser(positiveInt).default(1_000));
   filterOptions(quarantine.command('list').description('quarantined records, oldest first'))
     .option('--all', 'include records already replayed')
     .option('--json', 'machine-readable output')
@@ -23,11 +24,26 @@ export function registerQuarantineCommands(program: Command, say: Say): void {
     .action(async (opts: { stream: string; reason?: string; ids?: number[]; limit: number; all?: boolean; json?: boolean }) => {
       await withClients(async ({ pool }) => {
         const rows = await listQuarantine(pool, { ...opts, includeReplayed: opts.all });
-        say(opts.json ? JSON.stringify(rows, null, 2) : formatTable(['id', 'reason', 'kafka', 'quarantined', 'replayed', 'detail'],
-          rows.map((r) => [r.id, r.reason_code, `${r.kafka_topic}[${r.kafka_partition}]@${r.kafka_offset}`, r.quarantined_at.toISOString(), r.replayed_at?.toISOString() ?? '-', r.reason.slice(0, 80)])));
+        say(
+          opts.json
+            ? JSON.stringify(rows, null, 2)
+            : formatTable(
+                ['id', 'reason', 'kafka', 'quarantined', 'replayed', 'detail'],
+                rows.map((r) => [
+                  r.id,
+                  r.reason_code,
+                  `${r.kafka_topic}[${r.kafka_partition}]@${r.kafka_offset}`,
+                  r.quarantined_at.toISOString(),
+                  r.replayed_at?.toISOString() ?? '-',
+                  r.reason.slice(0, 80),
+                ]),
+              ),
+        );
       });
     });
-  quarantine.command('show').description('one quarantined record with its original payload')
+  quarantine
+    .command('show')
+    .description('one quarantined record with its original payload')
     .addArgument(program.createArgument('<id>', 'quarantine id').argParser(positiveInt))
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ etl quarantine show 12\n  $ etl quarantine show 12 --json')
@@ -35,12 +51,23 @@ export function registerQuarantineCommands(program: Command, say: Say): void {
       await withClients(async ({ pool }) => {
         const row = await showQuarantine(pool, id);
         if (!row) throw new EtlError('USAGE', `no quarantined record with id ${id}; see \`etl quarantine list\``);
-        say(opts.json ? JSON.stringify(row, null, 2) : Object.entries(row).map(([k, v]) => `${k.padEnd(17)} ${v instanceof Date ? v.toISOString() : String(v)}`).join('\n'));
+        say(
+          opts.json
+            ? JSON.stringify(row, null, 2)
+            : Object.entries(row)
+                .map(([k, v]) => `${k.padEnd(17)} ${v instanceof Date ? v.toISOString() : String(v)}`)
+                .join('\n'),
+        );
       });
     });
-  filterOptions(quarantine.command('replay').description('re-validate quarantined records with the current rules and load those that now pass'))
+  filterOptions(
+    quarantine.command('replay').description('re-validate quarantined records with the current rules and load those that now pass'),
+  )
     .option('--json', 'machine-readable summary')
-    .addHelpText('after', '\nAfter a validation rule is fixed (a new category, a wider range), replay puts the records it\nused to reject through the same checks and the same idempotent load. Records that still fail stay.\n\nExamples:\n  $ etl quarantine replay --reason UNKNOWN_VALUE\n  $ etl quarantine replay --ids 12,13 --json')
+    .addHelpText(
+      'after',
+      '\nAfter a validation rule is fixed (a new category, a wider range), replay puts the records it\nused to reject through the same checks and the same idempotent load. Records that still fail stay.\n\nExamples:\n  $ etl quarantine replay --reason UNKNOWN_VALUE\n  $ etl quarantine replay --ids 12,13 --json',
+    )
     .action(async (opts: { stream: string; reason?: string; ids?: number[]; limit: number; json?: boolean }) => {
       await withClients(async ({ pool }) => {
         const r = await replayQuarantine(pool, getStream(opts.stream), opts);
@@ -48,8 +75,14 @@ export function registerQuarantineCommands(program: Command, say: Say): void {
           say(JSON.stringify(r, null, 2));
           return;
         }
-        say(`examined ${fmt(r.examined)}: ${fmt(r.loaded)} loaded, ${fmt(r.duplicates)} already present, ${fmt(r.conflicts)} conflicting` +
-          (Object.keys(r.stillInvalid).length ? `; still quarantined: ${Object.entries(r.stillInvalid).map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}` : ''));
+        say(
+          `examined ${fmt(r.examined)}: ${fmt(r.loaded)} loaded, ${fmt(r.duplicates)} already present, ${fmt(r.conflicts)} conflicting` +
+            (Object.keys(r.stillInvalid).length
+              ? `; still quarantined: ${Object.entries(r.stillInvalid)
+                  .map(([k, n]) => `${k} ${fmt(n)}`)
+                  .join(', ')}`
+              : ''),
+        );
       });
     });
 }

@@ -53,7 +53,9 @@ export async function listQuarantine(pool: pg.Pool, f: QuarantineFilter): Promis
 export async function showQuarantine(pool: pg.Pool, id: number): Promise<QuarantineRow | undefined> {
   const { rows } = await pool.query<QuarantineRow>(
     `SELECT id::int, reason_code, reason, kafka_topic, kafka_partition, kafka_offset::text, bronze_object_id::int, quarantined_at, replayed_at, payload, payload_encoding
-     FROM quarantine WHERE id = $1`, [id]);
+     FROM quarantine WHERE id = $1`,
+    [id],
+  );
   return rows[0];
 }
 
@@ -69,13 +71,22 @@ export interface ReplayResult {
 /** Re-validates quarantined records with the current rules and loads those that now pass. */
 export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: QuarantineFilter): Promise<ReplayResult> {
   const result = await inTransaction(pool, async (client) => {
-    const { rows } = await client.query<QuarantineRow & { payload: string | null; payload_encoding: BronzeRecord['encoding']; reference_time: Date }>(
-      TO_REPLAY, [f.stream, f.reason ?? null, f.ids ?? null, f.limit]);
+    const { rows } = await client.query<
+      QuarantineRow & { payload: string | null; payload_encoding: BronzeRecord['encoding']; reference_time: Date }
+    >(TO_REPLAY, [f.stream, f.reason ?? null, f.ids ?? null, f.limit]);
     const stillInvalid: Record<string, number> = {};
     const docs: string[] = [];
     const candidates = new Map<string, number>();
     for (const q of rows) {
-      const record: BronzeRecord = { topic: q.kafka_topic, partition: q.kafka_partition, offset: q.kafka_offset, timestamp: '', key: null, value: q.payload, encoding: q.payload_encoding };
+      const record: BronzeRecord = {
+        topic: q.kafka_topic,
+        partition: q.kafka_partition,
+        offset: q.kafka_offset,
+        timestamp: '',
+        key: null,
+        value: q.payload,
+        encoding: q.payload_encoding,
+      };
       const r = classifyRecord(spec, record, { referenceTimeMs: q.reference_time.getTime() });
       if (!r.ok) {
         stillInvalid[r.code] = (stillInvalid[r.code] ?? 0) + 1;
@@ -88,19 +99,37 @@ export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: Quara
 
     await createStaging(client);
     await client.query('INSERT INTO staging (doc) SELECT unnest($1::jsonb[])', [docs]);
-    const { rows: [load] } = await client.query<{ load_id: string }>(
+    const {
+      rows: [load],
+    } = await client.query<{ load_id: string }>(
       "INSERT INTO loads (kind, stream, silver_key, rows_in, inserted_count, duplicate_count) VALUES ('replay', $1, 'quarantine-replay', $2, 0, 0) RETURNING load_id",
-      [f.stream, docs.length]);
+      [f.stream, docs.length],
+    );
     const loadId = Number(load!.load_id);
     const merged = await mergeStaging(client, spec, { stream: f.stream, loadId, bronzeObjectId: null });
-    await client.query('UPDATE loads SET inserted_count = $2, duplicate_count = $3, conflict_count = $4 WHERE load_id = $1',
-      [loadId, merged.inserted, merged.duplicates, merged.conflicts]);
+    await client.query('UPDATE loads SET inserted_count = $2, duplicate_count = $3, conflict_count = $4 WHERE load_id = $1', [
+      loadId,
+      merged.inserted,
+      merged.duplicates,
+      merged.conflicts,
+    ]);
     // Conflicting records stay quarantined; the others are now in the tables (or were already).
     for (const key of merged.conflictKeys) candidates.delete(key);
-    await client.query('UPDATE quarantine SET replayed_at = now(), replay_load_id = $1 WHERE id = ANY($2::bigint[])', [loadId, [...candidates.values()]]);
+    await client.query('UPDATE quarantine SET replayed_at = now(), replay_load_id = $1 WHERE id = ANY($2::bigint[])', [
+      loadId,
+      [...candidates.values()],
+    ]);
     if (merged.conflicts) stillInvalid.CONFLICTING_DUPLICATE = merged.conflicts;
-    return { examined: rows.length, loaded: merged.inserted, duplicates: merged.duplicates, conflicts: merged.conflicts, stillInvalid, loadId };
+    return {
+      examined: rows.length,
+      loaded: merged.inserted,
+      duplicates: merged.duplicates,
+      conflicts: merged.conflicts,
+      stillInvalid,
+      loadId,
+    };
   });
-  if (result.loaded > 0) for (const view of spec.materializedViews) await pool.query(`REFRESH MATERIALIZED VIEW CONCURRENTLY ${ident(view)}`);
+  if (result.loaded > 0)
+    for (const view of spec.materializedViews) await pool.query(`REFRESH MATERIALIZED VIEW CONCURRENTLY ${ident(view)}`);
   return result;
 }

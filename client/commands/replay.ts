@@ -14,15 +14,27 @@ import { fmt, waitWithProgress, type Say } from '../output';
 import { hasWorker } from './pipeline';
 import { failureError, failureLine, settle } from './run-outcome';
 
-export interface ReplayOptions { stream: string; from: number; to: number; wait: boolean; json?: boolean }
+export interface ReplayOptions {
+  stream: string;
+  from: number;
+  to: number;
+  wait: boolean;
+  json?: boolean;
+}
 
 const isoSeconds = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
 /** Readable and stable: a second `etl replay` of the same window (in the same deployment) while one runs follows that one. */
-export const replayWorkflowId = (config: Config, stream: string, fromMs: number, toMs: number) => scopedId(config, `replay-${stream}-${isoSeconds(fromMs)}-${isoSeconds(toMs)}`);
+export const replayWorkflowId = (config: Config, stream: string, fromMs: number, toMs: number) =>
+  scopedId(config, `replay-${stream}-${isoSeconds(fromMs)}-${isoSeconds(toMs)}`);
 
-export async function startReplay(client: Client, config: Config, o: Omit<ReplayOptions, 'wait'>): Promise<{ handle: WorkflowHandle; started: boolean }> {
-  if (!(o.from < o.to)) throw new EtlError('USAGE', `--from (${new Date(o.from).toISOString()}) must be before --to (${new Date(o.to).toISOString()})`);
+export async function startReplay(
+  client: Client,
+  config: Config,
+  o: Omit<ReplayOptions, 'wait'>,
+): Promise<{ handle: WorkflowHandle; started: boolean }> {
+  if (!(o.from < o.to))
+    throw new EtlError('USAGE', `--from (${new Date(o.from).toISOString()}) must be before --to (${new Date(o.to).toISOString()})`);
   const workflowId = replayWorkflowId(config, o.stream, o.from, o.to);
   try {
     const handle = await client.workflow.start('replayWorkflow', {
@@ -49,14 +61,24 @@ export function describeReplay(r: ReplayResult): string[] {
       `${fmt(r.duplicates)} duplicates, ${fmt(r.updated)} rows updated, ${fmt(r.conflicts)} conflicting (stay quarantined), ${fmt(r.stillQuarantined)} still quarantined`,
   ];
   if (r.nowInvalid > 0) {
-    lines.push(`${fmt(r.nowInvalid)} loaded records are rejected by the current rules (kept, not quarantined): ` +
-      `${Object.entries(r.nowInvalidByCode).map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}; e.g. partition@offset ${r.nowInvalidSample.join(', ')}`);
+    lines.push(
+      `${fmt(r.nowInvalid)} loaded records are rejected by the current rules (kept, not quarantined): ` +
+        `${Object.entries(r.nowInvalidByCode)
+          .map(([k, n]) => `${k} ${fmt(n)}`)
+          .join(', ')}; e.g. partition@offset ${r.nowInvalidSample.join(', ')}`,
+    );
   }
-  if (r.rekeyed > 0) lines.push(`${fmt(r.rekeyed)} records now derive a key that is not loaded (the key rule changed?); they were not inserted`);
-  if (r.objectsNotLoaded > 0) lines.push(`${fmt(r.objectsNotLoaded)} objects of the window are not loaded yet and were skipped: run \`etl run pipeline\`, then replay again`);
+  if (r.rekeyed > 0)
+    lines.push(`${fmt(r.rekeyed)} records now derive a key that is not loaded (the key rule changed?); they were not inserted`);
+  if (r.objectsNotLoaded > 0)
+    lines.push(
+      `${fmt(r.objectsNotLoaded)} objects of the window are not loaded yet and were skipped: run \`etl run pipeline\`, then replay again`,
+    );
   const failed = r.quality.checks.filter((c) => !c.passed);
-  lines.push(`Quality checks: ${r.quality.checks.length - failed.length}/${r.quality.checks.length} passed` +
-    (failed.length ? ` — failed: ${failed.map((c) => `${c.name} (observed ${c.observed}, expected ${c.expected})`).join('; ')}` : ''));
+  lines.push(
+    `Quality checks: ${r.quality.checks.length - failed.length}/${r.quality.checks.length} passed` +
+      (failed.length ? ` — failed: ${failed.map((c) => `${c.name} (observed ${c.observed}, expected ${c.expected})`).join('; ')}` : ''),
+  );
   return lines;
 }
 
@@ -68,7 +90,9 @@ export async function replayCommand(client: Client, config: Config, o: ReplayOpt
   if (o.json) process.stderr.write(note + '\n');
   else say(note);
   if (!(await hasWorker(client, config))) {
-    process.stderr.write(`warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the replay waits until one does — start it with \`etl worker\`\n`);
+    process.stderr.write(
+      `warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the replay waits until one does — start it with \`etl worker\`\n`,
+    );
   }
   const base = { workflowId: handle.workflowId, started, url };
   if (!o.wait) {
@@ -89,21 +113,28 @@ export async function replayCommand(client: Client, config: Config, o: ReplayOpt
 export function registerReplayCommand(program: Command, say: Say, setExitCode: (code: number) => void): void {
   // Read when the tree is built, so a stream registered before (a plugin, a test) is offered too.
   const STREAM_NAMES = streamNames();
-  program.command('replay').description('re-run transform and load from the archived bronze objects of an event-time window, with the current rules')
+  program
+    .command('replay')
+    .description('re-run transform and load from the archived bronze objects of an event-time window, with the current rules')
     .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
     .requiredOption('--from <time>', `window start, inclusive: an event time (${TIME_FLAG_FORMAT})`, isoTime)
     .requiredOption('--to <time>', `window end, exclusive: an event time (${TIME_FLAG_FORMAT})`, isoTime)
     .option('--no-wait', 'start it and return (follow it with `etl status <workflowId>` or the Web UI)')
-    .option('--json', 'machine-readable output: the run\'s id and link, and its result unless --no-wait')
-    .addHelpText('after', '\nEvery loaded object whose event times overlap the window is read again from bronze and validated\n' +
-      'with the worker\'s current rules, in one idempotent transaction per object: records quarantined before\n' +
-      'that now pass are loaded, loaded rows get the newly derived columns, nothing is deleted or loaded twice.\n' +
-      'Unlike `etl schedule backfill` (which starts the runs a schedule missed; they drain Kafka), replay\n' +
-      're-derives data that is already archived.\n\n' +
-      'Examples:\n  $ etl replay --stream transactions --from 2026-11-22T00:00:00Z --to 2026-11-23T00:00:00Z\n' +
-      '  $ etl replay --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --no-wait\n' +
-      '  $ etl replay --from 2026-11-22T00:00:00Z --to 2026-11-23T00:00:00Z --json > replay.json')
-    .action(async (o: { stream: string; from: number; to: number; wait: boolean; json?: boolean }) => withClient(async (client, config) => {
-      if ((await replayCommand(client, config, o, say)) !== 0) setExitCode(1);
-    }));
+    .option('--json', "machine-readable output: the run's id and link, and its result unless --no-wait")
+    .addHelpText(
+      'after',
+      '\nEvery loaded object whose event times overlap the window is read again from bronze and validated\n' +
+        "with the worker's current rules, in one idempotent transaction per object: records quarantined before\n" +
+        'that now pass are loaded, loaded rows get the newly derived columns, nothing is deleted or loaded twice.\n' +
+        'Unlike `etl schedule backfill` (which starts the runs a schedule missed; they drain Kafka), replay\n' +
+        're-derives data that is already archived.\n\n' +
+        'Examples:\n  $ etl replay --stream transactions --from 2026-11-22T00:00:00Z --to 2026-11-23T00:00:00Z\n' +
+        '  $ etl replay --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --no-wait\n' +
+        '  $ etl replay --from 2026-11-22T00:00:00Z --to 2026-11-23T00:00:00Z --json > replay.json',
+    )
+    .action(async (o: { stream: string; from: number; to: number; wait: boolean; json?: boolean }) =>
+      withClient(async (client, config) => {
+        if ((await replayCommand(client, config, o, say)) !== 0) setExitCode(1);
+      }),
+    );
 }

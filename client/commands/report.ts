@@ -20,9 +20,13 @@ export async function collectReport(pool: pg.Pool, stream: string, runId: string
     tables.push({ table, rows: rows[0]!.n });
   }
   // The quarantine table is shared by every stream: this stream's rows only.
-  const { rows: [q] } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM quarantine WHERE stream = $1', [stream]);
+  const {
+    rows: [q],
+  } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM quarantine WHERE stream = $1', [stream]);
   tables.push({ table: 'quarantine', rows: q!.n });
-  const { rows: [b] } = await pool.query<{ objects: number; records: string; bytes: string }>(
+  const {
+    rows: [b],
+  } = await pool.query<{ objects: number; records: string; bytes: string }>(
     "SELECT count(*)::int AS objects, coalesce(sum(record_count),0)::text AS records, coalesce(sum(byte_count),0)::text AS bytes FROM bronze_objects WHERE stream = $1 AND status = 'archived'",
     [stream],
   );
@@ -32,20 +36,50 @@ export async function collectReport(pool: pg.Pool, stream: string, runId: string
     [stream],
   );
   const { rows: quarantine } = await pool.query<{ reason_code: string; n: number }>(
-    'SELECT reason_code, count(*)::int AS n FROM quarantine WHERE stream = $1 GROUP BY reason_code ORDER BY n DESC', [stream]);
+    'SELECT reason_code, count(*)::int AS n FROM quarantine WHERE stream = $1 GROUP BY reason_code ORDER BY n DESC',
+    [stream],
+  );
   const { rows: quality } = await pool.query<QualityCheck>(
-    'SELECT check_name AS name, passed, observed, expected, details FROM quality_results WHERE run_id = $1 ORDER BY id', [runId]);
+    'SELECT check_name AS name, passed, observed, expected, details FROM quality_results WHERE run_id = $1 ORDER BY id',
+    [runId],
+  );
   return { tables, bronze: { objects: b!.objects, records: Number(b!.records), bytes: Number(b!.bytes), sample }, quarantine, quality };
 }
 
 export function formatReport(r: RunReport, bucket: string): string {
   const out: string[] = [];
-  out.push('Tables', formatTable(['table', 'rows'], r.tables.map((t) => [t.table, fmt(t.rows)])), '');
-  out.push(`Bronze objects in s3://${bucket}: ${fmt(r.bronze.objects)} objects, ${fmt(r.bronze.records)} records, ${fmt(r.bronze.bytes)} bytes gzip (latest ${r.bronze.sample.length}):`);
-  out.push(formatTable(['key', 'records', 'partition:offsets'], r.bronze.sample.map((s) => [s.key, fmt(s.records), s.offsets])), '');
+  out.push(
+    'Tables',
+    formatTable(
+      ['table', 'rows'],
+      r.tables.map((t) => [t.table, fmt(t.rows)]),
+    ),
+    '',
+  );
+  out.push(
+    `Bronze objects in s3://${bucket}: ${fmt(r.bronze.objects)} objects, ${fmt(r.bronze.records)} records, ${fmt(r.bronze.bytes)} bytes gzip (latest ${r.bronze.sample.length}):`,
+  );
+  out.push(
+    formatTable(
+      ['key', 'records', 'partition:offsets'],
+      r.bronze.sample.map((s) => [s.key, fmt(s.records), s.offsets]),
+    ),
+    '',
+  );
   out.push(r.quarantine.length ? 'Quarantined by reason' : 'Quarantined: none');
-  if (r.quarantine.length) out.push(formatTable(['reason', 'records'], r.quarantine.map((q) => [q.reason_code, fmt(q.n)])));
+  if (r.quarantine.length)
+    out.push(
+      formatTable(
+        ['reason', 'records'],
+        r.quarantine.map((q) => [q.reason_code, fmt(q.n)]),
+      ),
+    );
   out.push('', `Quality checks: ${r.quality.filter((q) => q.passed).length}/${r.quality.length} passed`);
-  out.push(formatTable(['check', 'result', 'observed', 'expected'], r.quality.map((q) => [q.name, q.passed ? 'PASS' : 'FAIL', q.observed, q.expected])));
+  out.push(
+    formatTable(
+      ['check', 'result', 'observed', 'expected'],
+      r.quality.map((q) => [q.name, q.passed ? 'PASS' : 'FAIL', q.observed, q.expected]),
+    ),
+  );
   return out.join('\n');
 }

@@ -15,11 +15,16 @@ export function registerRunCommands(program: Command, say: Say, setExitCode: (co
   // Read when the tree is built, so a stream registered before (a plugin, a test) is offered too.
   const STREAM_NAMES = streamNames();
   const run = program.command('run').description('start a workflow');
-  run.command('pipeline').description('archive -> transform -> load -> quality for everything in the topic now (needs a running worker)')
+  run
+    .command('pipeline')
+    .description('archive -> transform -> load -> quality for everything in the topic now (needs a running worker)')
     .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))
     .option('--wait', 'wait for the result and print the report')
-    .option('--json', 'machine-readable output: the run\'s id and link, with --wait also its result and report')
-    .addHelpText('after', '\nExamples:\n  $ etl run pipeline --wait\n  $ etl run pipeline --stream transactions\n  $ etl run pipeline --wait --json')
+    .option('--json', "machine-readable output: the run's id and link, with --wait also its result and report")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ etl run pipeline --wait\n  $ etl run pipeline --stream transactions\n  $ etl run pipeline --wait --json',
+    )
     .action(async (opts: { stream: string; wait?: boolean; json?: boolean }) => {
       const config = loadConfig();
       const client = await connectClient(config);
@@ -28,7 +33,9 @@ export function registerRunCommands(program: Command, say: Say, setExitCode: (co
         const started = { workflowId: handle.workflowId, url: temporalUiUrl(config, handle.workflowId) };
         (opts.json ? sayErr : say)(`started ${started.workflowId}: ${started.url}`);
         if (!(await hasWorker(client, config))) {
-          process.stderr.write(`warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the run waits until one does — start it with \`etl worker\`\n`);
+          process.stderr.write(
+            `warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the run waits until one does — start it with \`etl worker\`\n`,
+          );
         }
         if (!opts.wait) {
           if (opts.json) say(JSON.stringify(started, null, 2));
@@ -44,8 +51,10 @@ export function registerRunCommands(program: Command, say: Say, setExitCode: (co
           const report = await withPostgresErrors(config.DATABASE_URL, () => collectReport(clients.pool, opts.stream, handle.workflowId));
           if (opts.json) say(JSON.stringify({ ...started, result, report, ...(failure ? { failure } : {}) }, null, 2));
           else {
-            say(`loaded ${fmt(result.rowsInserted)} rows, ${fmt(result.duplicates)} duplicates, ${fmt(result.quarantined)} quarantined` +
-              (result.objectsParked ? `, ${fmt(result.objectsParked)} objects parked` : ''));
+            say(
+              `loaded ${fmt(result.rowsInserted)} rows, ${fmt(result.duplicates)} duplicates, ${fmt(result.quarantined)} quarantined` +
+                (result.objectsParked ? `, ${fmt(result.objectsParked)} objects parked` : ''),
+            );
             say(formatReport(report, config.S3_BUCKET));
           }
         } finally {

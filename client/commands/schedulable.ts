@@ -33,7 +33,7 @@ const marketSourceOf = (t: ScheduleTarget) => {
 export const SCHEDULABLE: Readonly<Record<string, Schedulable>> = {
   pipeline: {
     workflowType: 'pipelineWorkflow',
-    description: 'archive -> transform -> load -> quality of everything in the stream\'s topic',
+    description: "archive -> transform -> load -> quality of everything in the stream's topic",
     input: (config, t): PipelineInput => ({ stream: t.stream, objectConcurrency: config.PIPELINE_OBJECT_CONCURRENCY }),
   },
   forecast: {

@@ -3,8 +3,14 @@
 // start/end, backfill. What `etl` creates is an ordinary schedule: `temporal schedule list` and the
 // Web UI show and manage it too.
 import {
-  ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy,
-  type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleSpec, type ScheduleSummary,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+  type ScheduleSpec,
+  type ScheduleSummary,
 } from '@temporalio/client';
 import type { Config } from '../../lib/config';
 import { deploymentMemo, deploymentScope, ownsSchedule, scopedId, unscopedId } from '../../lib/deployment';
@@ -43,10 +49,12 @@ export interface ScheduleArgs {
 }
 
 /** The id `etl schedule create <what>` gives a schedule without --id: `pipeline-transactions`, scoped to a non-default deployment. */
-export const scheduleIdFor = (config: Config, what: string, stream: string, defaultId?: string) => scopedId(config, defaultId ?? `${what}-${stream}`);
+export const scheduleIdFor = (config: Config, what: string, stream: string, defaultId?: string) =>
+  scopedId(config, defaultId ?? `${what}-${stream}`);
 
 function specOf(a: ScheduleArgs): ScheduleSpec {
-  if ((a.everyMs === undefined) === (a.cron === undefined)) throw new EtlError('USAGE', 'give exactly one of --every <duration> or --cron "<expression>"');
+  if ((a.everyMs === undefined) === (a.cron === undefined))
+    throw new EtlError('USAGE', 'give exactly one of --every <duration> or --cron "<expression>"');
   return {
     ...(a.everyMs !== undefined ? { intervals: [{ every: a.everyMs }] } : { cronExpressions: [a.cron!] }),
     ...(a.jitterMs ? { jitter: a.jitterMs } : {}),
@@ -80,7 +88,13 @@ export async function createSchedule(client: Client, config: Config, a: Schedule
     scheduleId,
     spec: specOf({ ...a, everyMs }),
     // Temporal appends the scheduled time: pipeline-transactions-2026-11-22T13:05:00Z.
-    action: { type: 'startWorkflow', workflowType: target.workflowType, workflowId: scheduleId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [target.input(config, t)] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: target.workflowType,
+      workflowId: scheduleId,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      args: [target.input(config, t)],
+    },
     policies: {
       overlap: OVERLAP[a.overlap],
       ...(a.catchupWindowMs !== undefined ? { catchupWindow: a.catchupWindowMs } : {}),
@@ -93,7 +107,11 @@ export async function createSchedule(client: Client, config: Config, a: Schedule
     await client.schedule.create(options);
   } catch (err) {
     if (err instanceof ScheduleAlreadyRunning) {
-      throw new EtlError('SCHEDULE_EXISTS', `schedule "${scheduleId}" already exists; change it with \`etl schedule update ${scheduleId}\` or remove it with \`etl schedule delete ${scheduleId}\``, { cause: err });
+      throw new EtlError(
+        'SCHEDULE_EXISTS',
+        `schedule "${scheduleId}" already exists; change it with \`etl schedule update ${scheduleId}\` or remove it with \`etl schedule delete ${scheduleId}\``,
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -102,16 +120,18 @@ export async function createSchedule(client: Client, config: Config, a: Schedule
 
 export async function updateSchedule(client: Client, config: Config, given: string, a: Partial<ScheduleArgs>): Promise<string> {
   const id = await resolveScheduleId(client, config, given);
-  await onSchedule(id, () => client.schedule.getHandle(id).update((prev) => ({
-    ...prev,
-    spec: a.everyMs !== undefined || a.cron !== undefined ? specOf({ ...(a as ScheduleArgs) }) : prev.spec,
-    policies: {
-      ...prev.policies,
-      ...(a.overlap ? { overlap: OVERLAP[a.overlap] } : {}),
-      ...(a.catchupWindowMs !== undefined ? { catchupWindow: a.catchupWindowMs } : {}),
-      ...(a.pauseOnFailure !== undefined ? { pauseOnFailure: a.pauseOnFailure } : {}),
-    },
-  })));
+  await onSchedule(id, () =>
+    client.schedule.getHandle(id).update((prev) => ({
+      ...prev,
+      spec: a.everyMs !== undefined || a.cron !== undefined ? specOf({ ...(a as ScheduleArgs) }) : prev.spec,
+      policies: {
+        ...prev.policies,
+        ...(a.overlap ? { overlap: OVERLAP[a.overlap] } : {}),
+        ...(a.catchupWindowMs !== undefined ? { catchupWindow: a.catchupWindowMs } : {}),
+        ...(a.pauseOnFailure !== undefined ? { pauseOnFailure: a.pauseOnFailure } : {}),
+      },
+    })),
+  );
   return id;
 }
 
@@ -138,7 +158,13 @@ async function lastRunOf(client: Client, actions: ScheduleDescription['info']['r
   const last = actions.at(-1);
   if (!last || last.action.type !== 'startWorkflow') return undefined;
   const { workflowId } = last.action.workflow;
-  const status = await client.workflow.getHandle(workflowId).describe().then((d) => d.status.name, () => 'UNKNOWN');
+  const status = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then(
+      (d) => d.status.name,
+      () => 'UNKNOWN',
+    );
   return { workflowId, at: last.takenAt.toISOString(), status };
 }
 
@@ -168,10 +194,16 @@ export async function listSchedules(client: Client, config: Config, o: { all?: b
 export async function resolveScheduleId(client: Client, config: Config, id: string): Promise<string> {
   if (!deploymentScope(config) || unscopedId(config, id) !== undefined || id.includes('@')) return id;
   const own = scopedId(config, id);
-  const exists = await client.schedule.getHandle(own).describe().then(() => true, (err: unknown) => {
-    if (err instanceof ScheduleNotFoundError) return false;
-    throw err;
-  });
+  const exists = await client.schedule
+    .getHandle(own)
+    .describe()
+    .then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof ScheduleNotFoundError) return false;
+        throw err;
+      },
+    );
   return exists ? own : id;
 }
 
@@ -197,7 +229,9 @@ export async function triggerSchedule(client: Client, config: Config, given: str
 export async function backfillSchedule(client: Client, config: Config, given: string, fromMs: number, toMs: number): Promise<string> {
   if (toMs <= fromMs) throw new EtlError('USAGE', '--to must be after --from');
   const id = await resolveScheduleId(client, config, given);
-  await onSchedule(id, () => client.schedule.getHandle(id).backfill({ start: new Date(fromMs), end: new Date(toMs), overlap: ScheduleOverlapPolicy.BUFFER_ALL }));
+  await onSchedule(id, () =>
+    client.schedule.getHandle(id).backfill({ start: new Date(fromMs), end: new Date(toMs), overlap: ScheduleOverlapPolicy.BUFFER_ALL }),
+  );
   return id;
 }
 

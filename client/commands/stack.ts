@@ -6,22 +6,33 @@ import { formatStatusTable, SERVICE_NAMES, stackDown, stackReset, stackStatus, s
 
 export function registerStackCommands(program: Command, say: Say, setExitCode: (code: number) => void): void {
   const stack = program.command('stack').description('the local servers: Temporal dev server, Kafka (KRaft), S3 (versitygw), PostgreSQL');
-  stack.command('up').description('install what is missing and start every service (idempotent)')
-    .option('--json', 'print the services\' status as JSON (progress goes to stderr)')
+  stack
+    .command('up')
+    .description('install what is missing and start every service (idempotent)')
+    .option('--json', "print the services' status as JSON (progress goes to stderr)")
     .addHelpText('after', '\nExamples:\n  $ etl stack up\n  $ etl stack up --json')
     .action(async (opts: { json?: boolean }) => {
       await stackUp(loadConfig(), { log: opts.json ? sayErr : say });
       const rows = await stackStatus(loadConfig());
       say(opts.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows));
     });
-  stack.command('down').description('stop the services this project started (data is kept)')
+  stack
+    .command('down')
+    .description('stop the services this project started (data is kept)')
     .addHelpText('after', '\nExample:\n  $ etl stack down')
     .action(async () => stackDown(loadConfig(), { log: say }));
-  stack.command('reset').description('stop one service and delete its data, so the next `stack up` starts it empty')
+  stack
+    .command('reset')
+    .description('stop one service and delete its data, so the next `stack up` starts it empty')
     .addArgument(new Argument('<service>', 'the service whose data goes').choices(SERVICE_NAMES))
-    .addHelpText('after', '\nInstalled servers and download caches stay. For Kafka data this Kafka cannot open, `etl stack up` names it.\n\nExample:\n  $ etl stack reset kafka && etl stack up')
+    .addHelpText(
+      'after',
+      '\nInstalled servers and download caches stay. For Kafka data this Kafka cannot open, `etl stack up` names it.\n\nExample:\n  $ etl stack reset kafka && etl stack up',
+    )
     .action(async (service: ServiceName) => stackReset(loadConfig(), service, { log: say }));
-  stack.command('status').description('each service: state, address, pid, log file')
+  stack
+    .command('status')
+    .description('each service: state, address, pid, log file')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ etl stack status\n  $ etl stack status --json')
     .action(async (opts: { json?: boolean }) => {

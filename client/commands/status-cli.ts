@@ -6,7 +6,9 @@ import { runStatus, streamStatuses } from './status';
 import { formatRunStatus, formatStreamStatuses, onWorkflow } from './status-format';
 
 export function registerStatusCommand(program: Command, say: Say): void {
-  program.command('status').description('per stream: consumer lag, last object and load, last hour, schedules, running workflows; or one run')
+  program
+    .command('status')
+    .description('per stream: consumer lag, last object and load, last hour, schedules, running workflows; or one run')
     .argument('[workflowId]', 'a run to describe instead: its status, stage and counts')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ etl status\n  $ etl status --json\n  $ etl status pipeline-transactions-2026-11-22T13:05:12Z')

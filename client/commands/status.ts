@@ -13,7 +13,8 @@ import { followerOf, type FollowerReport } from './stream';
 export interface StreamStatus {
   stream: string;
   topic: string;
-  lag: { total: number; partitions: { partition: number; high: number; committed: number | null; lag: number }[] } | { unavailable: string };
+  lag:
+    { total: number; partitions: { partition: number; high: number; committed: number | null; lag: number }[] } | { unavailable: string };
   lastObject: { key: string; archivedAt: string; records: number } | null;
   lastLoad: { loadId: number; loadedAt: string; inserted: number; workflowId: string | null } | null;
   lastHour: { loaded: number; quarantined: number };
@@ -48,28 +49,56 @@ export async function streamStatuses(clients: Clients, temporal: Client): Promis
   const running: StreamStatus['running'] = [];
   for await (const wf of temporal.workflow.list({ query: "ExecutionStatus = 'Running'" })) {
     if (wf.taskQueue !== config.TEMPORAL_TASK_QUEUE) continue;
-    running.push({ workflowId: wf.workflowId, type: wf.type, startedAt: wf.startTime.toISOString(), url: temporalUiUrl(config, wf.workflowId, wf.runId) });
+    running.push({
+      workflowId: wf.workflowId,
+      type: wf.type,
+      startedAt: wf.startTime.toISOString(),
+      url: temporalUiUrl(config, wf.workflowId, wf.runId),
+    });
   }
   const out: StreamStatus[] = [];
   for (const stream of Object.keys(STREAMS)) {
     const topic = topicFor(config.KAFKA_TOPIC_PREFIX, stream);
-    const { rows: [obj] } = await pool.query<{ key: string; archived_at: Date; records: number }>(
-      "SELECT object_key AS key, archived_at, record_count AS records FROM bronze_objects WHERE stream = $1 AND status = 'archived' ORDER BY archived_at DESC LIMIT 1", [stream]);
-    const { rows: [load] } = await pool.query<{ load_id: number; loaded_at: Date; inserted: number; workflow_id: string | null }>(
-      'SELECT load_id::int, loaded_at, inserted_count AS inserted, workflow_id FROM loads WHERE stream = $1 ORDER BY load_id DESC LIMIT 1', [stream]);
-    const { rows: [hour] } = await pool.query<{ loaded: number; quarantined: number }>(
+    const {
+      rows: [obj],
+    } = await pool.query<{ key: string; archived_at: Date; records: number }>(
+      "SELECT object_key AS key, archived_at, record_count AS records FROM bronze_objects WHERE stream = $1 AND status = 'archived' ORDER BY archived_at DESC LIMIT 1",
+      [stream],
+    );
+    const {
+      rows: [load],
+    } = await pool.query<{ load_id: number; loaded_at: Date; inserted: number; workflow_id: string | null }>(
+      'SELECT load_id::int, loaded_at, inserted_count AS inserted, workflow_id FROM loads WHERE stream = $1 ORDER BY load_id DESC LIMIT 1',
+      [stream],
+    );
+    const {
+      rows: [hour],
+    } = await pool.query<{ loaded: number; quarantined: number }>(
       `SELECT (SELECT coalesce(sum(inserted_count), 0)::int FROM loads WHERE stream = $1 AND loaded_at > now() - interval '1 hour') AS loaded,
-              (SELECT count(*)::int FROM quarantine WHERE stream = $1 AND quarantined_at > now() - interval '1 hour') AS quarantined`, [stream]);
+              (SELECT count(*)::int FROM quarantine WHERE stream = $1 AND quarantined_at > now() - interval '1 hour') AS quarantined`,
+      [stream],
+    );
     out.push({
       stream,
       topic,
       lag: lagOf(lag, topic),
       lastObject: obj ? { key: obj.key, archivedAt: obj.archived_at.toISOString(), records: obj.records } : null,
-      lastLoad: load ? { loadId: load.load_id, loadedAt: load.loaded_at.toISOString(), inserted: load.inserted, workflowId: load.workflow_id } : null,
+      lastLoad: load
+        ? { loadId: load.load_id, loadedAt: load.loaded_at.toISOString(), inserted: load.inserted, workflowId: load.workflow_id }
+        : null,
       lastHour: hour!,
-      schedules: schedules.filter((s) => (s.stream ?? (namesStream(s.id, stream) ? stream : null)) === stream).map((s) => ({ id: s.id, nextRun: s.nextRuns[0] ?? null, paused: s.paused })),
+      schedules: schedules
+        .filter((s) => (s.stream ?? (namesStream(s.id, stream) ? stream : null)) === stream)
+        .map((s) => ({ id: s.id, nextRun: s.nextRuns[0] ?? null, paused: s.paused })),
       running: running.filter((r) => namesStream(r.workflowId, stream)),
-      parked: (await listParked(pool, { stream, limit: PARKED_LISTED })).map((p) => ({ id: p.id, key: p.objectKey, code: p.code, message: p.message, step: p.step, since: p.parkedAt })),
+      parked: (await listParked(pool, { stream, limit: PARKED_LISTED })).map((p) => ({
+        id: p.id,
+        key: p.objectKey,
+        code: p.code,
+        message: p.message,
+        step: p.step,
+        since: p.parkedAt,
+      })),
     });
   }
   return out;
@@ -92,7 +121,8 @@ export interface RunStatus {
   url: string;
 }
 
-const asProgress = (v: unknown): RunProgress | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as RunProgress) : undefined);
+const asProgress = (v: unknown): RunProgress | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as RunProgress) : undefined;
 
 export async function runStatus(temporal: Client, config: Clients['config'], workflowId: string): Promise<RunStatus> {
   const handle = temporal.workflow.getHandle(workflowId);
@@ -104,15 +134,25 @@ export async function runStatus(temporal: Client, config: Clients['config'], wor
   if (d.status.name === 'RUNNING') progress = asProgress(await handle.query<unknown>('progress').catch(() => undefined));
   else if (d.status.name === 'COMPLETED') progress = asProgress(await handle.result().catch(() => undefined));
   else {
-    failure = await handle.result().then(() => undefined, (err: unknown) => {
-      const e = err as { message?: string; cause?: { message?: string } };
-      return [e.message, e.cause?.message].filter(Boolean).join(': ');
-    });
+    failure = await handle.result().then(
+      () => undefined,
+      (err: unknown) => {
+        const e = err as { message?: string; cause?: { message?: string } };
+        return [e.message, e.cause?.message].filter(Boolean).join(': ');
+      },
+    );
   }
   if (progress && d.status.name === 'COMPLETED') progress = { ...progress, stage: progress.stage ?? 'done' };
   const follower = d.status.name === 'RUNNING' ? followerOf(d) : null;
   return {
-    workflowId, type: d.type, status: d.status.name, startedAt: d.startTime.toISOString(), closedAt: d.closeTime?.toISOString() ?? null,
-    ...(progress ? { progress } : {}), ...(failure ? { failure } : {}), ...(follower ? { follower } : {}), url: temporalUiUrl(config, workflowId, d.runId),
+    workflowId,
+    type: d.type,
+    status: d.status.name,
+    startedAt: d.startTime.toISOString(),
+    closedAt: d.closeTime?.toISOString() ?? null,
+    ...(progress ? { progress } : {}),
+    ...(failure ? { failure } : {}),
+    ...(follower ? { follower } : {}),
+    url: temporalUiUrl(config, workflowId, d.runId),
   };
 }

@@ -10,41 +10,82 @@ import { describeTotals, formatStreamReport, startStream, stopStream, streamRepo
 export function registerStreamCommands(program: Command, say: Say, setExitCode: (code: number) => void): void {
   // Read when the tree is built, so a stream registered before (a plugin, a test) is offered too.
   const STREAM_NAMES = streamNames();
-  const streamCmd = program.command('stream').description('continuous mode: one long-running workflow per stream that flushes, transforms and loads within seconds');
-  streamCmd.command('start').description('start the continuous workflow of a stream (one per stream; needs a running worker)')
+  const streamCmd = program
+    .command('stream')
+    .description('continuous mode: one long-running workflow per stream that flushes, transforms and loads within seconds');
+  streamCmd
+    .command('start')
+    .description('start the continuous workflow of a stream (one per stream; needs a running worker)')
     .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
-    .addOption(new Option('--flush <duration>', 'a record read is written to bronze at most this long after, at least 100ms (default: STREAM_FLUSH_INTERVAL_MS, 5s)').argParser(FLUSH_INTERVAL))
-    .addOption(new Option('--max-records <n>', 'records per bronze object at most: a fuller buffer is written at once (default: ARCHIVE_MAX_RECORDS_PER_OBJECT)').argParser(positiveInt))
+    .addOption(
+      new Option(
+        '--flush <duration>',
+        'a record read is written to bronze at most this long after, at least 100ms (default: STREAM_FLUSH_INTERVAL_MS, 5s)',
+      ).argParser(FLUSH_INTERVAL),
+    )
+    .addOption(
+      new Option(
+        '--max-records <n>',
+        'records per bronze object at most: a fuller buffer is written at once (default: ARCHIVE_MAX_RECORDS_PER_OBJECT)',
+      ).argParser(positiveInt),
+    )
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nScheduled runs (`etl run pipeline`, `etl schedule`) keep working beside it: they share the\narchive lock and the manifest, so each Kafka offset still lands in exactly one object.\n\nExamples:\n  $ etl stream start transactions\n  $ etl stream start transactions --flush 1s --max-records 10000')
-    .action(async (stream: string, o: { flush?: number; maxRecords?: number; json?: boolean }) => withClient(async (client, config) => {
-      const r = await startStream(client, config, { stream, flushIntervalMs: o.flush ?? config.STREAM_FLUSH_INTERVAL_MS, maxRecordsPerObject: o.maxRecords });
-      if (o.json) say(JSON.stringify(r, null, 2));
-      else say(r.started ? `started ${r.workflowId}: ${r.url}` : `${r.workflowId} is already running (run ${r.runId}): ${r.url}; \`etl stream stop ${stream}\` stops it`);
-      if (!(await hasWorker(client, config))) {
-        process.stderr.write(`warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the stream waits until one does — start it with \`etl worker\`\n`);
-      }
-    }));
-  streamCmd.command('stop').description('ask the stream to write and load what it has read, then wait for it to complete')
+    .addHelpText(
+      'after',
+      '\nScheduled runs (`etl run pipeline`, `etl schedule`) keep working beside it: they share the\narchive lock and the manifest, so each Kafka offset still lands in exactly one object.\n\nExamples:\n  $ etl stream start transactions\n  $ etl stream start transactions --flush 1s --max-records 10000',
+    )
+    .action(async (stream: string, o: { flush?: number; maxRecords?: number; json?: boolean }) =>
+      withClient(async (client, config) => {
+        const r = await startStream(client, config, {
+          stream,
+          flushIntervalMs: o.flush ?? config.STREAM_FLUSH_INTERVAL_MS,
+          maxRecordsPerObject: o.maxRecords,
+        });
+        if (o.json) say(JSON.stringify(r, null, 2));
+        else
+          say(
+            r.started
+              ? `started ${r.workflowId}: ${r.url}`
+              : `${r.workflowId} is already running (run ${r.runId}): ${r.url}; \`etl stream stop ${stream}\` stops it`,
+          );
+        if (!(await hasWorker(client, config))) {
+          process.stderr.write(
+            `warning: no worker polls task queue "${config.TEMPORAL_TASK_QUEUE}"; the stream waits until one does — start it with \`etl worker\`\n`,
+          );
+        }
+      }),
+    );
+  streamCmd
+    .command('stop')
+    .description('ask the stream to write and load what it has read, then wait for it to complete')
     .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
     .addOption(new Option('--timeout <duration>', 'how long to wait for it to complete').argParser(WAIT_TIMEOUT).default(120_000, '2m'))
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ etl stream stop transactions\n  $ etl stream stop transactions --timeout 5m --json')
-    .action(async (stream: string, o: { timeout: number; json?: boolean }) => withClient(async (client, config) => {
-      const r = await stopStream(client, config, stream, o.timeout);
-      if (o.json) say(JSON.stringify(r, null, 2));
-      if (r.state === 'still-stopping' || (r.state === 'stopped' && !r.result.quality.passed)) setExitCode(1);
-      if (o.json) return;
-      if (r.state === 'not-running') say(`stream ${stream} is not running${r.report.status ? ` (last run: ${r.report.status})` : ''}`);
-      else if (r.state === 'stopped') say(`stopped stream ${stream}: ${describeTotals(r.result)}`);
-      else sayErr(`stop requested, but stream ${stream} has not completed within ${o.timeout / 1000}s (is a worker running?); \`etl stream status ${stream}\` shows when it has`);
-    }));
-  streamCmd.command('status').description('whether the stream runs, its flushes, totals, last flush and Web UI link')
+    .action(async (stream: string, o: { timeout: number; json?: boolean }) =>
+      withClient(async (client, config) => {
+        const r = await stopStream(client, config, stream, o.timeout);
+        if (o.json) say(JSON.stringify(r, null, 2));
+        if (r.state === 'still-stopping' || (r.state === 'stopped' && !r.result.quality.passed)) setExitCode(1);
+        if (o.json) return;
+        if (r.state === 'not-running') say(`stream ${stream} is not running${r.report.status ? ` (last run: ${r.report.status})` : ''}`);
+        else if (r.state === 'stopped') say(`stopped stream ${stream}: ${describeTotals(r.result)}`);
+        else
+          sayErr(
+            `stop requested, but stream ${stream} has not completed within ${o.timeout / 1000}s (is a worker running?); \`etl stream status ${stream}\` shows when it has`,
+          );
+      }),
+    );
+  streamCmd
+    .command('status')
+    .description('whether the stream runs, its flushes, totals, last flush and Web UI link')
     .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ etl stream status transactions\n  $ etl stream status transactions --json')
-    .action(async (stream: string, o: { json?: boolean }) => withClient(async (client, config) => {
-      const r = await streamReport(client, config, stream);
-      say(o.json ? JSON.stringify(r, null, 2) : formatStreamReport(r));
-    }));
+    .action(async (stream: string, o: { json?: boolean }) =>
+      withClient(async (client, config) => {
+        const r = await streamReport(client, config, stream);
+        say(o.json ? JSON.stringify(r, null, 2) : formatStreamReport(r));
+      }),
+    );
 }

@@ -2,7 +2,12 @@
 // Its id is fixed per stream and deployment (`stream-transactions`; `stream-transactions@staging`
 // for one with its own task queue or topic prefix, lib/deployment.ts), so Temporal itself
 // guarantees at most one per topic — also across deployments and test environments sharing a namespace.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
@@ -14,15 +19,36 @@ import { fmt } from '../output';
 
 export const streamWorkflowId = (config: Config, stream: string) => scopedId(config, `stream-${stream}`);
 
-export interface StartArgs { stream: string; flushIntervalMs: number; maxRecordsPerObject?: number; iterationsPerRun?: number; pollWaitMs?: number }
-export interface StartOutcome { started: boolean; workflowId: string; runId: string; url: string }
+export interface StartArgs {
+  stream: string;
+  flushIntervalMs: number;
+  maxRecordsPerObject?: number;
+  iterationsPerRun?: number;
+  pollWaitMs?: number;
+}
+export interface StartOutcome {
+  started: boolean;
+  workflowId: string;
+  runId: string;
+  url: string;
+}
 
 export async function startStream(client: Client, config: Config, a: StartArgs): Promise<StartOutcome> {
   const workflowId = streamWorkflowId(config, a.stream);
-  const input: StreamInput = { stream: a.stream, flushIntervalMs: a.flushIntervalMs, maxRecordsPerObject: a.maxRecordsPerObject, iterationsPerRun: a.iterationsPerRun, pollWaitMs: a.pollWaitMs, objectConcurrency: config.PIPELINE_OBJECT_CONCURRENCY };
+  const input: StreamInput = {
+    stream: a.stream,
+    flushIntervalMs: a.flushIntervalMs,
+    maxRecordsPerObject: a.maxRecordsPerObject,
+    iterationsPerRun: a.iterationsPerRun,
+    pollWaitMs: a.pollWaitMs,
+    objectConcurrency: config.PIPELINE_OBJECT_CONCURRENCY,
+  };
   try {
     const handle = await client.workflow.start('streamWorkflow', {
-      taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [input], workflowIdConflictPolicy: 'FAIL',
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
     });
     return { started: true, workflowId, runId: handle.firstExecutionRunId, url: temporalUiUrl(config, workflowId) };
   } catch (err) {
@@ -82,10 +108,19 @@ export async function streamReport(client: Client, config: Config, stream: strin
     // A query needs a worker; without one the run is still reported, just without counts.
     const detail = running
       ? await handle.query<StreamStatus>('status').catch(() => null)
-      : d.status.name === 'COMPLETED' ? ((await handle.result().catch(() => null)) as StreamResult | null) : null;
+      : d.status.name === 'COMPLETED'
+        ? ((await handle.result().catch(() => null)) as StreamResult | null)
+        : null;
     return {
-      ...base, status: d.status.name, running, runId: d.runId, startedAt: d.startTime.toISOString(), closedAt: d.closeTime?.toISOString() ?? null,
-      detail, follower: running ? followerOf(d) : null, url: temporalUiUrl(config, workflowId, d.runId),
+      ...base,
+      status: d.status.name,
+      running,
+      runId: d.runId,
+      startedAt: d.startTime.toISOString(),
+      closedAt: d.closeTime?.toISOString() ?? null,
+      detail,
+      follower: running ? followerOf(d) : null,
+      url: temporalUiUrl(config, workflowId, d.runId),
     };
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
@@ -93,7 +128,10 @@ export async function streamReport(client: Client, config: Config, stream: strin
   }
 }
 
-export type StopOutcome = { state: 'not-running'; report: StreamReport } | { state: 'stopped'; result: StreamResult } | { state: 'still-stopping'; timeoutMs: number };
+export type StopOutcome =
+  | { state: 'not-running'; report: StreamReport }
+  | { state: 'stopped'; result: StreamResult }
+  | { state: 'still-stopping'; timeoutMs: number };
 
 /** Asks the stream to write what its follower has read and load it, then waits up to `timeoutMs` for it to return. */
 export async function stopStream(client: Client, config: Config, stream: string, timeoutMs: number): Promise<StopOutcome> {
@@ -113,25 +151,39 @@ export async function stopStream(client: Client, config: Config, stream: string,
 }
 
 export function describeTotals(t: StreamResult | StreamStatus): string {
-  return `${fmt(t.iterations)} flushes loaded, ${fmt(t.recordsArchived)} records archived in ${fmt(t.objectsArchived)} objects, ` +
+  return (
+    `${fmt(t.iterations)} flushes loaded, ${fmt(t.recordsArchived)} records archived in ${fmt(t.objectsArchived)} objects, ` +
     `${fmt(t.rowsInserted)} rows loaded, ${fmt(t.duplicates)} duplicates, ${fmt(t.quarantined)} quarantined` +
     // Older runs carry no parked count; a parked object is listed by `etl objects list --parked`.
-    (t.objectsParked ? `, ${fmt(t.objectsParked)} objects parked (${t.parked.map((p) => `#${p.bronzeObjectId} ${p.code}`).join(', ')}${t.objectsParked > t.parked.length ? ', …' : ''})` : '');
+    (t.objectsParked
+      ? `, ${fmt(t.objectsParked)} objects parked (${t.parked.map((p) => `#${p.bronzeObjectId} ${p.code}`).join(', ')}${t.objectsParked > t.parked.length ? ', …' : ''})`
+      : '')
+  );
 }
 
 /** Archived so far: the finished followers' totals plus the running one's, from its last heartbeat. */
 export function archivedSoFar(r: StreamReport): { objects: number; records: number } | null {
   if (!r.detail) return null;
   const live = r.follower?.cursor;
-  return { objects: r.detail.objectsArchived + (live?.objectsArchived ?? 0), records: r.detail.recordsArchived + (live?.recordsArchived ?? 0) };
+  return {
+    objects: r.detail.objectsArchived + (live?.objectsArchived ?? 0),
+    records: r.detail.recordsArchived + (live?.recordsArchived ?? 0),
+  };
 }
 
 export function describeFollower(f: FollowerReport): string {
   const c = f.cursor;
   const parts = [`attempt ${f.attempt}`];
   if (c) {
-    parts.push(`joined the consumer group ${fmt(c.groupJoins)} time(s)`, `${fmt(c.buffered)} records buffered`,
-      `next offsets ${Object.entries(c.offsets).map(([p, o]) => `${p}:${o}`).join(' ') || '-'}`);
+    parts.push(
+      `joined the consumer group ${fmt(c.groupJoins)} time(s)`,
+      `${fmt(c.buffered)} records buffered`,
+      `next offsets ${
+        Object.entries(c.offsets)
+          .map(([p, o]) => `${p}:${o}`)
+          .join(' ') || '-'
+      }`,
+    );
   }
   if (f.lastHeartbeatAt) parts.push(`heartbeat ${f.lastHeartbeatAt}`);
   if (f.lastFailure) parts.push(`last failure: ${f.lastFailure}`);

@@ -36,11 +36,7 @@ export function tcpOpen({ host, port }: HostPort, timeoutMs = 1000): Promise<boo
  * Polls `probe` until it resolves or the deadline passes; `stillRunning` lets a crashed server fail
  * fast instead of waiting out the whole timeout. The last probe error explains the failure.
  */
-export async function waitUntil(
-  probe: () => Promise<void>,
-  timeoutMs: number,
-  stillRunning: () => boolean = () => true,
-): Promise<void> {
+export async function waitUntil(probe: () => Promise<void>, timeoutMs: number, stillRunning: () => boolean = () => true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

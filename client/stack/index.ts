@@ -58,12 +58,20 @@ function startFailed(svc: StackService, ctx: StackContext, reason: string, withL
 async function finishStart(svc: StackService, ctx: StackContext, pid: number): Promise<void> {
   const ready = svc.ready ?? ((c: StackContext) => svc.health(c.cfg, PROBE_MS));
   try {
-    await waitUntil(async () => {
-      if (!(await tcpOpen(svc.address(ctx.cfg)))) throw new Error(`nothing listens on ${addressOf(svc, ctx.cfg)} yet`);
-      await withTimeout(ready(ctx), PROBE_MS + 1000, `${svc.name} readiness check`);
-    }, svc.startTimeoutMs, () => isAlive(pid));
+    await waitUntil(
+      async () => {
+        if (!(await tcpOpen(svc.address(ctx.cfg)))) throw new Error(`nothing listens on ${addressOf(svc, ctx.cfg)} yet`);
+        await withTimeout(ready(ctx), PROBE_MS + 1000, `${svc.name} readiness check`);
+      },
+      svc.startTimeoutMs,
+      () => isAlive(pid),
+    );
     await svc.afterStart?.(ctx);
-    await waitUntil(() => withTimeout(svc.health(ctx.cfg, PROBE_MS), PROBE_MS + 1000, `${svc.name} health check`), 15_000, () => isAlive(pid));
+    await waitUntil(
+      () => withTimeout(svc.health(ctx.cfg, PROBE_MS), PROBE_MS + 1000, `${svc.name} health check`),
+      15_000,
+      () => isAlive(pid),
+    );
   } catch (err) {
     throw isEtlError(err) ? err : startFailed(svc, ctx, describe(err));
   }
@@ -74,7 +82,13 @@ async function upOne(svc: StackService, ctx: StackContext): Promise<void> {
   const where = addressOf(svc, cfg);
   if (!managed(svc, cfg)) {
     const reason = await probe(svc, cfg);
-    if (reason) throw startFailed(svc, ctx, `${where} is not a loopback address, so it is not started here, and its health check failed: ${reason}`, false);
+    if (reason)
+      throw startFailed(
+        svc,
+        ctx,
+        `${where} is not a loopback address, so it is not started here, and its health check failed: ${reason}`,
+        false,
+      );
     log(`${svc.name}: external at ${where} (healthy; not managed by the local stack)`);
     return;
   }
@@ -82,7 +96,9 @@ async function upOne(svc: StackService, ctx: StackContext): Promise<void> {
   let running = readLivePid(pidFile, svc.processMarker);
   const replace = running === undefined ? undefined : svc.outdated?.(running);
   if (running !== undefined && replace) {
-    log(`${svc.name}: pid ${running} runs ${replace}, started by an earlier version of this project; stopping it to start the current one on the same data`);
+    log(
+      `${svc.name}: pid ${running} runs ${replace}, started by an earlier version of this project; stopping it to start the current one on the same data`,
+    );
     await stopProcess(running, svc.stopSignal, svc.stopTimeoutMs);
     rmSync(pidFile, { force: true });
     running = undefined;
@@ -99,7 +115,12 @@ async function upOne(svc: StackService, ctx: StackContext): Promise<void> {
   }
   for (const port of svc.ports(cfg)) {
     if (await tcpOpen(port)) {
-      throw startFailed(svc, ctx, `port ${formatHostPort(port)} is taken by another program that is not a working ${svc.name} server; stop it or change the port in .env`, false);
+      throw startFailed(
+        svc,
+        ctx,
+        `port ${formatHostPort(port)} is taken by another program that is not a working ${svc.name} server; stop it or change the port in .env`,
+        false,
+      );
     }
   }
   await svc.install(ctx);
@@ -132,7 +153,10 @@ export async function stackUp(cfg: Config, opts: StackOptions = {}): Promise<voi
   const log = opts.log ?? (() => {});
   const ctx: StackContext = { cfg, paths: stackPaths(cfg), log };
   const started = Date.now();
-  await lockFor(cfg, log)(async () => {
+  await lockFor(
+    cfg,
+    log,
+  )(async () => {
     const results = await Promise.allSettled(SERVICES.map((svc) => upOne(svc, ctx)));
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (failures.length === 1) throw failures[0];
@@ -154,7 +178,11 @@ async function downOne(svc: StackService, cfg: Config, paths: StackPaths, log: (
   }
   const how = await stopProcess(pid, svc.stopSignal, svc.stopTimeoutMs);
   rmSync(pidFile, { force: true });
-  log(how === 'stopped' ? `${svc.name}: stopped (pid ${pid})` : `${svc.name}: killed (pid ${pid}) after ${svc.stopTimeoutMs / 1000} s without exiting`);
+  log(
+    how === 'stopped'
+      ? `${svc.name}: stopped (pid ${pid})`
+      : `${svc.name}: killed (pid ${pid}) after ${svc.stopTimeoutMs / 1000} s without exiting`,
+  );
 }
 
 /** Stops the servers this stack started; their data stays for the next `stack up`. */
@@ -169,11 +197,18 @@ export async function stackDown(cfg: Config, opts: StackOptions = {}): Promise<v
  * once it is healthy (the chaos harness's server restarts). Only a server this stack started is
  * restarted: anything else belongs to someone who did not ask for it. Returns how long each half took.
  */
-export async function restartService(cfg: Config, name: ServiceName, opts: StackOptions = {}): Promise<{ stopMs: number; startMs: number }> {
+export async function restartService(
+  cfg: Config,
+  name: ServiceName,
+  opts: StackOptions = {},
+): Promise<{ stopMs: number; startMs: number }> {
   const log = opts.log ?? (() => {});
   const svc = serviceNamed(name);
   const ctx: StackContext = { cfg, paths: stackPaths(cfg), log };
-  return lockFor(cfg, log)(async () => {
+  return lockFor(
+    cfg,
+    log,
+  )(async () => {
     if (!managed(svc, cfg) || readLivePid(ctx.paths.pidFile(svc.name), svc.processMarker) === undefined) {
       throw new EtlError('USAGE', `${svc.name} at ${addressOf(svc, cfg)} is not a server this stack started, so it is not restarted here`);
     }
@@ -192,9 +227,13 @@ export async function restartService(cfg: Config, name: ServiceName, opts: Stack
 export async function stackReset(cfg: Config, name: ServiceName, opts: StackOptions = {}): Promise<void> {
   const log = opts.log ?? (() => {});
   const svc = serviceNamed(name);
-  if (!managed(svc, cfg)) throw new EtlError('USAGE', `${svc.name} at ${addressOf(svc, cfg)} is not on this machine's loopback, so its data is not managed here`);
+  if (!managed(svc, cfg))
+    throw new EtlError('USAGE', `${svc.name} at ${addressOf(svc, cfg)} is not on this machine's loopback, so its data is not managed here`);
   const paths = stackPaths(cfg);
-  await lockFor(cfg, log)(async () => {
+  await lockFor(
+    cfg,
+    log,
+  )(async () => {
     await downOne(svc, cfg, paths, log);
     const dir = paths.data(svc.name);
     rmSync(dir, { recursive: true, force: true });
@@ -210,14 +249,16 @@ function serviceNamed(name: string): StackService {
 
 export async function stackStatus(cfg: Config): Promise<ServiceStatus[]> {
   const paths = stackPaths(cfg);
-  return Promise.all(SERVICES.map(async (svc): Promise<ServiceStatus> => {
-    const pid = managed(svc, cfg) ? readLivePid(paths.pidFile(svc.name), svc.processMarker) : undefined;
-    const problem = await probe(svc, cfg, 2000);
-    const base = { name: svc.name, address: addressOf(svc, cfg), log: paths.log(svc.name), ...(problem ? { detail: problem } : {}) };
-    if (pid !== undefined) return { ...base, pid, state: problem ? 'unhealthy' : 'running' };
-    if (!managed(svc, cfg)) return { ...base, state: problem ? 'unhealthy' : 'external' };
-    return { ...base, state: problem ? 'stopped' : 'external' };
-  }));
+  return Promise.all(
+    SERVICES.map(async (svc): Promise<ServiceStatus> => {
+      const pid = managed(svc, cfg) ? readLivePid(paths.pidFile(svc.name), svc.processMarker) : undefined;
+      const problem = await probe(svc, cfg, 2000);
+      const base = { name: svc.name, address: addressOf(svc, cfg), log: paths.log(svc.name), ...(problem ? { detail: problem } : {}) };
+      if (pid !== undefined) return { ...base, pid, state: problem ? 'unhealthy' : 'running' };
+      if (!managed(svc, cfg)) return { ...base, state: problem ? 'unhealthy' : 'external' };
+      return { ...base, state: problem ? 'stopped' : 'external' };
+    }),
+  );
 }
 
 /** A plain, aligned text table of `stackStatus` rows. */
@@ -225,5 +266,12 @@ export function formatStatusTable(rows: readonly ServiceStatus[]): string {
   const header = ['SERVICE', 'STATE', 'ADDRESS', 'PID', 'LOG'];
   const cells = rows.map((r) => [r.name, r.state, r.address, r.pid === undefined ? '-' : String(r.pid), r.log]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  return [header, ...cells].map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...cells]
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

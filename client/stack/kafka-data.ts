@@ -15,10 +15,7 @@ export const PRE_STAMP_VERSION = '3.9.1';
 const OLDEST_READABLE: readonly number[] = [3, 3];
 
 export type KafkaDataState =
-  | { kind: 'empty' }
-  | { kind: 'current' }
-  | { kind: 'upgrade'; from: string }
-  | { kind: 'unusable'; reason: string };
+  { kind: 'empty' } | { kind: 'current' } | { kind: 'upgrade'; from: string } | { kind: 'unusable'; reason: string };
 
 const stampFile = (dataDir: string) => path.join(dataDir, 'kafka-version');
 const metaFile = (dataDir: string) => path.join(dataDir, 'kraft', 'meta.properties');
@@ -40,7 +37,11 @@ function parseProperties(text: string): Map<string, string> {
   return props;
 }
 
-const parts = (version: string) => version.split('.').slice(0, 2).map((p) => Number.parseInt(p, 10));
+const parts = (version: string) =>
+  version
+    .split('.')
+    .slice(0, 2)
+    .map((p) => Number.parseInt(p, 10));
 
 /**
  * Negative, zero or positive as release `a` is older than, the same as, or newer than `b`. Only
@@ -48,7 +49,7 @@ const parts = (version: string) => version.split('.').slice(0, 2).map((p) => Num
  */
 export function compareReleases(a: string, b: string): number {
   const [x, y] = [parts(a), parts(b)];
-  return (x[0]! - y[0]!) || ((x[1] ?? 0) - (y[1] ?? 0));
+  return x[0]! - y[0]! || (x[1] ?? 0) - (y[1] ?? 0);
 }
 
 export function inspectKafkaData(dataDir: string, current = KAFKA_VERSION): KafkaDataState {
@@ -57,20 +58,33 @@ export function inspectKafkaData(dataDir: string, current = KAFKA_VERSION): Kafk
   const props = parseProperties(readFileSync(meta, 'utf8'));
   const version = props.get('version');
   if (version === '0') {
-    return { kind: 'unusable', reason: `${path.dirname(meta)} belongs to a ZooKeeper-mode broker (meta.properties version=0), and Kafka 4 runs in KRaft mode only` };
+    return {
+      kind: 'unusable',
+      reason: `${path.dirname(meta)} belongs to a ZooKeeper-mode broker (meta.properties version=0), and Kafka 4 runs in KRaft mode only`,
+    };
   }
   if (version !== '1' || !props.get('cluster.id') || !props.get('node.id')) {
-    return { kind: 'unusable', reason: `${meta} is not the meta.properties of a formatted KRaft broker (version=${version ?? 'missing'}, cluster.id and node.id required)` };
+    return {
+      kind: 'unusable',
+      reason: `${meta} is not the meta.properties of a formatted KRaft broker (version=${version ?? 'missing'}, cluster.id and node.id required)`,
+    };
   }
   const from = kafkaDataStamp(dataDir) ?? PRE_STAMP_VERSION;
-  if (!/^\d+\.\d+\.\d+$/.test(from)) return { kind: 'unusable', reason: `${stampFile(dataDir)} names no Kafka version (${JSON.stringify(from)})` };
+  if (!/^\d+\.\d+\.\d+$/.test(from))
+    return { kind: 'unusable', reason: `${stampFile(dataDir)} names no Kafka version (${JSON.stringify(from)})` };
   const cmp = compareReleases(from, current);
   if (cmp === 0) return { kind: 'current' };
   if (cmp > 0) {
-    return { kind: 'unusable', reason: `${dataDir} was written by Kafka ${from}, newer than the ${current} this project runs, and a KRaft cluster cannot be moved back to an older release` };
+    return {
+      kind: 'unusable',
+      reason: `${dataDir} was written by Kafka ${from}, newer than the ${current} this project runs, and a KRaft cluster cannot be moved back to an older release`,
+    };
   }
   if (compareReleases(from, OLDEST_READABLE.join('.')) < 0) {
-    return { kind: 'unusable', reason: `${dataDir} was written by Kafka ${from}; Kafka ${current} opens KRaft data of ${OLDEST_READABLE.join('.')} and later only` };
+    return {
+      kind: 'unusable',
+      reason: `${dataDir} was written by Kafka ${from}; Kafka ${current} opens KRaft data of ${OLDEST_READABLE.join('.')} and later only`,
+    };
   }
   return { kind: 'upgrade', from };
 }

@@ -76,11 +76,22 @@ async function install({ cfg, paths, log }: StackContext): Promise<void> {
   mkdirSync(cacheDir(cfg), { recursive: true });
   writeFileSync(path.join(cacheDir(cfg), 'pom.xml'), POM);
   rmSync(libsDir(cfg), { recursive: true, force: true });
-  await runInstallStep({
-    command: 'mvn',
-    args: ['-q', '-B', '-f', path.join(cacheDir(cfg), 'pom.xml'), `-Dmaven.repo.local=${path.join(cacheDir(cfg), 'm2')}`,
-      'dependency:copy-dependencies', `-DoutputDirectory=${libsDir(cfg)}`, '-DincludeScope=runtime'],
-  }, logFile);
+  await runInstallStep(
+    {
+      command: 'mvn',
+      args: [
+        '-q',
+        '-B',
+        '-f',
+        path.join(cacheDir(cfg), 'pom.xml'),
+        `-Dmaven.repo.local=${path.join(cacheDir(cfg), 'm2')}`,
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${libsDir(cfg)}`,
+        '-DincludeScope=runtime',
+      ],
+    },
+    logFile,
+  );
   markInstalled(stamp, KAFKA_VERSION);
   // Jars of an earlier version (e.g. libs-3.9.1) are not used again; its broker was stopped first.
   for (const old of readdirSync(cacheDir(cfg)).filter((d) => d.startsWith('libs-') && d !== libsName)) {
@@ -116,11 +127,20 @@ const log4jFile = (dataDir: string) => path.join(dataDir, 'log4j2.yaml');
 
 /** A java command line of the Kafka jars in `libs`, logging as configured in `dataDir`. */
 export function kafkaJavaArgs(libs: string, dataDir: string, mainClass: string, ...rest: string[]): string[] {
-  return ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true',
+  return [
+    '-Xms256m',
+    '-Xmx512m',
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=file:${log4jFile(dataDir)}`,
-    '-cp', path.join(libs, '*'), mainClass, ...rest];
+    '-cp',
+    path.join(libs, '*'),
+    mainClass,
+    ...rest,
+  ];
 }
-const javaArgs = (cfg: Config, dataDir: string, mainClass: string, ...rest: string[]) => kafkaJavaArgs(libsDir(cfg), dataDir, mainClass, ...rest);
+const javaArgs = (cfg: Config, dataDir: string, mainClass: string, ...rest: string[]) =>
+  kafkaJavaArgs(libsDir(cfg), dataDir, mainClass, ...rest);
 
 /** Writes the broker's configuration files into `dataDir` (on every start); returns server.properties. */
 export function writeKafkaConfig(cfg: Config, dataDir: string): string {
@@ -139,20 +159,28 @@ async function prepare({ cfg, paths, log }: StackContext) {
   const dataDir = paths.data('kafka');
   const state = inspectKafkaData(dataDir);
   if (state.kind === 'unusable') {
-    throw new EtlError('STACK_START_FAILED', `kafka: ${state.reason}. Kafka ${KAFKA_VERSION} was not started on it. ` +
-      `To start with an empty Kafka, run \`etl stack reset kafka\` (deletes ${dataDir}: its topics, records and consumer offsets; ` +
-      'bronze objects in S3 and the tables in PostgreSQL stay), then `etl stack up`');
+    throw new EtlError(
+      'STACK_START_FAILED',
+      `kafka: ${state.reason}. Kafka ${KAFKA_VERSION} was not started on it. ` +
+        `To start with an empty Kafka, run \`etl stack reset kafka\` (deletes ${dataDir}: its topics, records and consumer offsets; ` +
+        'bronze objects in S3 and the tables in PostgreSQL stay), then `etl stack up`',
+    );
   }
   if (state.kind === 'upgrade') {
-    log(`kafka: ${dataDir} holds data of Kafka ${state.from}; Kafka ${KAFKA_VERSION} opens it in place (topics, records and ` +
-      'consumer offsets are kept) and then finalises the upgrade, after which the old version cannot open it. ' +
-      'To start empty instead: `etl stack reset kafka`');
+    log(
+      `kafka: ${dataDir} holds data of Kafka ${state.from}; Kafka ${KAFKA_VERSION} opens it in place (topics, records and ` +
+        'consumer offsets are kept) and then finalises the upgrade, after which the old version cannot open it. ' +
+        'To start empty instead: `etl stack reset kafka`',
+    );
   }
   const props = writeKafkaConfig(cfg, dataDir);
   // KRaft storage is formatted once; reformatting would give the data a new cluster id.
   if (state.kind === 'empty') {
     const clusterId = randomBytes(16).toString('base64url');
-    await runInstallStep({ command: 'java', args: javaArgs(cfg, dataDir, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props) }, paths.log('kafka'));
+    await runInstallStep(
+      { command: 'java', args: javaArgs(cfg, dataDir, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props) },
+      paths.log('kafka'),
+    );
     markKafkaData(dataDir, KAFKA_VERSION);
   }
   return { command: 'java', args: javaArgs(cfg, dataDir, 'kafka.Kafka', props), cwd: dataDir };
@@ -167,10 +195,22 @@ async function afterStart({ cfg, paths, log }: StackContext): Promise<void> {
   const stamp = kafkaDataStamp(dataDir);
   if (stamp !== undefined && compareReleases(stamp, KAFKA_VERSION) === 0) return;
   const release = KAFKA_VERSION.split('.').slice(0, 2).join('.');
-  await runInstallStep({
-    command: 'java',
-    args: javaArgs(cfg, dataDir, 'org.apache.kafka.tools.FeatureCommand', '--bootstrap-server', cfg.KAFKA_BROKERS[0]!, 'upgrade', '--release-version', release),
-  }, paths.log('kafka'));
+  await runInstallStep(
+    {
+      command: 'java',
+      args: javaArgs(
+        cfg,
+        dataDir,
+        'org.apache.kafka.tools.FeatureCommand',
+        '--bootstrap-server',
+        cfg.KAFKA_BROKERS[0]!,
+        'upgrade',
+        '--release-version',
+        release,
+      ),
+    },
+    paths.log('kafka'),
+  );
   markKafkaData(dataDir, KAFKA_VERSION);
   log(`kafka: upgrade finalised (feature levels of release ${release})`);
 }
@@ -215,4 +255,3 @@ export const kafkaService: StackService = {
   outdated,
   health,
 };
-

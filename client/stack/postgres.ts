@@ -36,7 +36,10 @@ async function runAs(logFile: string): Promise<RunAs> {
   const me = os.userInfo().username;
   if (!isRoot()) return { osUser: me, superuser: superuserName() };
   if (idOf('postgres', '-u') === undefined) {
-    await runInstallStep({ command: 'useradd', args: ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'] }, logFile);
+    await runInstallStep(
+      { command: 'useradd', args: ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'] },
+      logFile,
+    );
   }
   return { uid: idOf('postgres', '-u'), gid: idOf('postgres', '-g'), osUser: me, superuser: superuserName() };
 }
@@ -61,7 +64,10 @@ function findBinDir(dataDir: string): string | undefined {
 async function install({ paths, log }: StackContext): Promise<void> {
   if (findBinDir(paths.data('postgres'))) return;
   if (!canAptInstall()) {
-    throw new EtlError('STACK_INSTALL_FAILED', 'PostgreSQL server binaries (initdb, postgres) were not found: install them (Debian/Ubuntu: `sudo apt-get install -y postgresql`; macOS: `brew install postgresql@16`) and run again');
+    throw new EtlError(
+      'STACK_INSTALL_FAILED',
+      'PostgreSQL server binaries (initdb, postgres) were not found: install them (Debian/Ubuntu: `sudo apt-get install -y postgresql`; macOS: `brew install postgresql@16`) and run again',
+    );
   }
   log('postgres: installing PostgreSQL with apt-get (first run only)…');
   // Without this the package creates and starts its own cluster on 5432, taking our port.
@@ -69,7 +75,10 @@ async function install({ paths, log }: StackContext): Promise<void> {
   writeFileSync('/etc/postgresql-common/createcluster.d/etl-stack.conf', '# written by the etl local stack\ncreate_main_cluster = false\n');
   await aptInstall(['postgresql'], paths.installLog('postgres'));
   if (!findBinDir(paths.data('postgres'))) {
-    throw new EtlError('STACK_INSTALL_FAILED', `apt-get installed postgresql but no server binaries were found; see ${paths.installLog('postgres')}`);
+    throw new EtlError(
+      'STACK_INSTALL_FAILED',
+      `apt-get installed postgresql but no server binaries were found; see ${paths.installLog('postgres')}`,
+    );
   }
 }
 
@@ -102,35 +111,78 @@ async function prepare({ cfg, paths }: StackContext) {
   const { host, port } = address(cfg);
   // Unix socket paths are limited to ~107 bytes.
   if (path.join(sock, `.s.PGSQL.${port}`).length > 100) {
-    throw new EtlError('STACK_START_FAILED', `the PostgreSQL socket path under ${sock} is too long for a unix socket: set ETL_STATE_DIR to a shorter path`);
+    throw new EtlError(
+      'STACK_START_FAILED',
+      `the PostgreSQL socket path under ${sock} is too long for a unix socket: set ETL_STATE_DIR to a shorter path`,
+    );
   }
   ownDir(dataDir, who);
   ownDir(sock, who);
   if (who.uid !== undefined && spawnSync('test', ['-w', dataDir], { uid: who.uid, gid: who.gid }).status !== 0) {
-    throw new EtlError('STACK_START_FAILED', `the postgres user cannot reach ${dataDir}: make its parent directories traversable (chmod o+x) or set ETL_STATE_DIR elsewhere`);
+    throw new EtlError(
+      'STACK_START_FAILED',
+      `the postgres user cannot reach ${dataDir}: make its parent directories traversable (chmod o+x) or set ETL_STATE_DIR elsewhere`,
+    );
   }
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    await runInstallStep({
-      command: path.join(bin, 'initdb'),
-      args: ['-D', dataDir, '-U', who.superuser, '-E', 'UTF8', '--no-locale', '--auth-local=peer', '--auth-host=scram-sha-256', '--no-instructions'],
-      uid: who.uid, gid: who.gid, cwd: dataDir,
-    }, logFile);
+    await runInstallStep(
+      {
+        command: path.join(bin, 'initdb'),
+        args: [
+          '-D',
+          dataDir,
+          '-U',
+          who.superuser,
+          '-E',
+          'UTF8',
+          '--no-locale',
+          '--auth-local=peer',
+          '--auth-host=scram-sha-256',
+          '--no-instructions',
+        ],
+        uid: who.uid,
+        gid: who.gid,
+        cwd: dataDir,
+      },
+      logFile,
+    );
   }
-  for (const [file, text] of [['pg_hba.conf', hbaConf(who)], ['pg_ident.conf', identConf(who)]] as const) {
+  for (const [file, text] of [
+    ['pg_hba.conf', hbaConf(who)],
+    ['pg_ident.conf', identConf(who)],
+  ] as const) {
     writeFileSync(path.join(dataDir, file), text);
     if (who.uid !== undefined && who.gid !== undefined) chownSync(path.join(dataDir, file), who.uid, who.gid);
   }
   return {
     command: path.join(bin, 'postgres'),
-    args: ['-D', dataDir, '-c', `listen_addresses=${host}`, '-c', `port=${port}`, '-c', `unix_socket_directories=${sock}`,
-      '-c', 'log_line_prefix=%m [%p] %q%u@%d '],
-    cwd: dataDir, uid: who.uid, gid: who.gid,
+    args: [
+      '-D',
+      dataDir,
+      '-c',
+      `listen_addresses=${host}`,
+      '-c',
+      `port=${port}`,
+      '-c',
+      `unix_socket_directories=${sock}`,
+      '-c',
+      'log_line_prefix=%m [%p] %q%u@%d ',
+    ],
+    cwd: dataDir,
+    uid: who.uid,
+    gid: who.gid,
   };
 }
 
 async function superuserQuery<T>(cfg: Config, fn: (client: PgClient) => Promise<T>): Promise<T> {
   const { Client } = await import('pg');
-  const client = new Client({ host: socketDir(cfg), port: address(cfg).port, user: superuserName(), database: 'postgres', connectionTimeoutMillis: 3000 });
+  const client = new Client({
+    host: socketDir(cfg),
+    port: address(cfg).port,
+    user: superuserName(),
+    database: 'postgres',
+    connectionTimeoutMillis: 3000,
+  });
   await client.connect();
   try {
     return await fn(client);

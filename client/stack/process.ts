@@ -118,7 +118,13 @@ export async function runInstallStep(step: InstallCommand, logFile: string): Pro
   try {
     writeSync(fd, `\n=== ${new Date().toISOString()} ${printable}\n`);
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(step.command, step.args, { cwd: step.cwd, env: step.env, uid: step.uid, gid: step.gid, stdio: ['ignore', fd, fd] });
+      const child = spawn(step.command, step.args, {
+        cwd: step.cwd,
+        env: step.env,
+        uid: step.uid,
+        gid: step.gid,
+        stdio: ['ignore', fd, fd],
+      });
       child.once('error', reject);
       child.once('close', resolve);
     }).catch((err: Error) => {
@@ -139,7 +145,10 @@ export async function runInstallStep(step: InstallCommand, logFile: string): Pro
 export async function ensureCommand(cmd: string, aptPackage: string, logFile: string, log: (l: string) => void): Promise<void> {
   if (commandExists(cmd)) return;
   if (!canAptInstall()) {
-    throw new EtlError('STACK_INSTALL_FAILED', `\`${cmd}\` is not installed: install it (on Debian/Ubuntu: \`sudo apt-get install -y ${aptPackage}\`) and run again`);
+    throw new EtlError(
+      'STACK_INSTALL_FAILED',
+      `\`${cmd}\` is not installed: install it (on Debian/Ubuntu: \`sudo apt-get install -y ${aptPackage}\`) and run again`,
+    );
   }
   log(`installing ${aptPackage} with apt-get (\`${cmd}\` is missing)…`);
   await aptInstall([aptPackage], logFile);

@@ -19,21 +19,27 @@ async function install({ cfg, paths, log }: StackContext): Promise<void> {
   if (isInstalled(stamp, VERSITYGW_VERSION)) return;
   // Not apt's golang-go: Debian 12 ships Go 1.19, too old to build versitygw or fetch a newer toolchain.
   if (!commandExists('go')) {
-    throw new EtlError('STACK_INSTALL_FAILED', 'the S3 server (versitygw) is built from source and needs Go 1.21 or newer: install it from https://go.dev/dl/ and run again');
+    throw new EtlError(
+      'STACK_INSTALL_FAILED',
+      'the S3 server (versitygw) is built from source and needs Go 1.21 or newer: install it from https://go.dev/dl/ and run again',
+    );
   }
   log(`s3: building versitygw ${VERSITYGW_VERSION} with \`go install\` (first run only, ~2 min)…`);
   const cache = paths.cache;
-  await runInstallStep({
-    command: 'go',
-    args: ['install', `github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}`],
-    env: {
-      ...process.env,
-      GOBIN: paths.bin,
-      GOMODCACHE: path.join(cache, 'go-mod'),
-      GOCACHE: path.join(cache, 'go-build'),
-      GOFLAGS: '-modcacherw', // a read-only module cache would make `rm -rf .stack` fail for non-root users
+  await runInstallStep(
+    {
+      command: 'go',
+      args: ['install', `github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}`],
+      env: {
+        ...process.env,
+        GOBIN: paths.bin,
+        GOMODCACHE: path.join(cache, 'go-mod'),
+        GOCACHE: path.join(cache, 'go-build'),
+        GOFLAGS: '-modcacherw', // a read-only module cache would make `rm -rf .stack` fail for non-root users
+      },
     },
-  }, paths.installLog('s3'));
+    paths.installLog('s3'),
+  );
   markInstalled(stamp, VERSITYGW_VERSION);
 }
 

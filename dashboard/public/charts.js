@@ -13,41 +13,90 @@ Chart.defaults.animation = { duration: 250 };
 Chart.defaults.maintainAspectRatio = false;
 
 const amountAxis = (position = 'left', grid = true) => ({
-  type: 'linear', position, beginAtZero: true, grid: { display: grid },
-  title: { display: true, text: 'Amount (EUR)' }, ticks: { callback: moneyAxis },
+  type: 'linear',
+  position,
+  beginAtZero: true,
+  grid: { display: grid },
+  title: { display: true, text: 'Amount (EUR)' },
+  ticks: { callback: moneyAxis },
 });
 const countAxisOf = (title = 'Transactions', position = 'right', grid = false) => ({
-  type: 'linear', position, beginAtZero: true, grid: { display: grid },
-  title: { display: true, text: title }, ticks: { callback: countAxis, precision: 0 },
+  type: 'linear',
+  position,
+  beginAtZero: true,
+  grid: { display: grid },
+  title: { display: true, text: title },
+  ticks: { callback: countAxis, precision: 0 },
 });
 
 function tooltipLabel(ctx) {
   const v = ctx.parsed.y ?? ctx.parsed.x;
   return `${ctx.dataset.label}: ${ctx.dataset.money ? money(v) : count(v)}`;
 }
-const common = { plugins: { tooltip: { callbacks: { label: tooltipLabel } }, legend: { labels: { boxWidth: 12 } } }, interaction: { mode: 'index', intersect: false } };
+const common = {
+  plugins: { tooltip: { callbacks: { label: tooltipLabel } }, legend: { labels: { boxWidth: 12 } } },
+  interaction: { mode: 'index', intersect: false },
+};
 
 /** Bars of amount (left axis) and count (right axis) per key. */
 function amountAndCount(id, xTitle) {
   return new Chart(document.getElementById(id), {
     type: 'bar',
-    data: { labels: [], datasets: [
-      { label: 'Amount (EUR)', data: [], backgroundColor: AMOUNT, yAxisID: 'amount', money: true },
-      { label: 'Transactions', data: [], backgroundColor: COUNT, yAxisID: 'count' },
-    ] },
+    data: {
+      labels: [],
+      datasets: [
+        { label: 'Amount (EUR)', data: [], backgroundColor: AMOUNT, yAxisID: 'amount', money: true },
+        { label: 'Transactions', data: [], backgroundColor: COUNT, yAxisID: 'count' },
+      ],
+    },
     // Every label shown (rotated on a phone): a chart with every other city missing misleads.
-    options: { ...common, scales: { x: { title: { display: !!xTitle, text: xTitle }, ticks: { autoSkip: false } }, amount: amountAxis(), count: countAxisOf() } },
+    options: {
+      ...common,
+      scales: { x: { title: { display: !!xTitle, text: xTitle }, ticks: { autoSkip: false } }, amount: amountAxis(), count: countAxisOf() },
+    },
   });
 }
 
 /** Amount as a line over count (line or bars); points only where there are few (daily). */
 function trend(id, type, xTitle, pointRadius) {
   return new Chart(document.getElementById(id), {
-    data: { labels: [], datasets: [
-      { type: 'line', label: 'Amount (EUR)', data: [], borderColor: AMOUNT, backgroundColor: AMOUNT, yAxisID: 'amount', money: true, pointRadius, cubicInterpolationMode: 'monotone', order: 1 },
-      { type, label: 'Transactions', data: [], borderColor: COUNT, backgroundColor: type === 'bar' ? 'rgba(240,140,46,0.55)' : COUNT, yAxisID: 'count', pointRadius, cubicInterpolationMode: 'monotone', order: 2, maxBarThickness: 80 },
-    ] },
-    options: { ...common, scales: { x: { title: { display: true, text: xTitle }, ticks: { autoSkip: true, autoSkipPadding: 16, maxTicksLimit: 12, maxRotation: 0 } }, amount: amountAxis(), count: countAxisOf() } },
+    data: {
+      labels: [],
+      datasets: [
+        {
+          type: 'line',
+          label: 'Amount (EUR)',
+          data: [],
+          borderColor: AMOUNT,
+          backgroundColor: AMOUNT,
+          yAxisID: 'amount',
+          money: true,
+          pointRadius,
+          cubicInterpolationMode: 'monotone',
+          order: 1,
+        },
+        {
+          type,
+          label: 'Transactions',
+          data: [],
+          borderColor: COUNT,
+          backgroundColor: type === 'bar' ? 'rgba(240,140,46,0.55)' : COUNT,
+          yAxisID: 'count',
+          pointRadius,
+          cubicInterpolationMode: 'monotone',
+          order: 2,
+          maxBarThickness: 80,
+        },
+      ],
+    },
+    options: {
+      ...common,
+      scales: {
+        x: { title: { display: true, text: xTitle }, ticks: { autoSkip: true, autoSkipPadding: 16, maxTicksLimit: 12, maxRotation: 0 } },
+        amount: amountAxis(),
+        count: countAxisOf(),
+      },
+    },
   });
 }
 
@@ -60,8 +109,15 @@ export function createCharts() {
       type: 'bar',
       data: { labels: [], datasets: [{ label: 'Amount (EUR)', data: [], backgroundColor: AMOUNT, money: true }] },
       options: {
-        ...common, indexAxis: 'y',
-        plugins: { ...common.plugins, legend: { display: false }, tooltip: { callbacks: { label: tooltipLabel, afterLabel: (ctx) => `Transactions: ${count(ctx.chart.$counts?.[ctx.dataIndex])}` } } },
+        ...common,
+        indexAxis: 'y',
+        plugins: {
+          ...common.plugins,
+          legend: { display: false },
+          tooltip: {
+            callbacks: { label: tooltipLabel, afterLabel: (ctx) => `Transactions: ${count(ctx.chart.$counts?.[ctx.dataIndex])}` },
+          },
+        },
         scales: { x: { ...amountAxis('bottom') }, y: { ticks: { autoSkip: false } } },
       },
     }),
@@ -72,7 +128,11 @@ export function createCharts() {
       data: { labels: [], datasets: [{ label: 'Transactions', data: [], backgroundColor: COUNT }] },
       options: {
         ...common,
-        plugins: { ...common.plugins, legend: { display: false }, tooltip: { callbacks: { label: tooltipLabel, afterLabel: (ctx) => `Amount: ${money(ctx.chart.$amounts?.[ctx.dataIndex])}` } } },
+        plugins: {
+          ...common.plugins,
+          legend: { display: false },
+          tooltip: { callbacks: { label: tooltipLabel, afterLabel: (ctx) => `Amount: ${money(ctx.chart.$amounts?.[ctx.dataIndex])}` } },
+        },
         scales: { x: { title: { display: true, text: 'Amount band' } }, y: countAxisOf('Transactions', 'left', true) },
       },
     }),
@@ -103,14 +163,29 @@ export function updateCharts(charts, s) {
 
 export function createLoadsChart() {
   return new Chart(document.getElementById('chart-loads'), {
-    data: { labels: [], datasets: [
-      { type: 'bar', label: 'Rows loaded', data: [], backgroundColor: AMOUNT, yAxisID: 'loaded', order: 2 },
-      { type: 'line', label: 'Quarantined', data: [], borderColor: QUARANTINE, backgroundColor: QUARANTINE, yAxisID: 'quarantined', pointRadius: 2, order: 1 },
-    ] },
+    data: {
+      labels: [],
+      datasets: [
+        { type: 'bar', label: 'Rows loaded', data: [], backgroundColor: AMOUNT, yAxisID: 'loaded', order: 2 },
+        {
+          type: 'line',
+          label: 'Quarantined',
+          data: [],
+          borderColor: QUARANTINE,
+          backgroundColor: QUARANTINE,
+          yAxisID: 'quarantined',
+          pointRadius: 2,
+          order: 1,
+        },
+      ],
+    },
     options: {
       ...common,
       scales: {
-        x: { title: { display: true, text: 'Hour (UTC)' }, ticks: { autoSkip: true, autoSkipPadding: 16, maxTicksLimit: 12, maxRotation: 0 } },
+        x: {
+          title: { display: true, text: 'Hour (UTC)' },
+          ticks: { autoSkip: true, autoSkipPadding: 16, maxTicksLimit: 12, maxRotation: 0 },
+        },
         loaded: countAxisOf('Rows loaded', 'left', true),
         quarantined: countAxisOf('Quarantined records', 'right', false),
       },

@@ -32,17 +32,19 @@ export function fillOptions(form, options) {
     const box = menu(form, name).querySelector('.options');
     const selected = new Set([...box.querySelectorAll('input:checked')].map((i) => i.value));
     const values = [...new Set([...lists[name], ...selected])];
-    box.replaceChildren(...values.map((value) => {
-      const label = document.createElement('label');
-      const input = document.createElement('input');
-      input.type = 'checkbox';
-      input.name = name;
-      input.value = value;
-      input.checked = selected.has(value);
-      input.addEventListener('change', () => updateChosen(form, name));
-      label.append(input, document.createTextNode(value));
-      return label;
-    }));
+    box.replaceChildren(
+      ...values.map((value) => {
+        const label = document.createElement('label');
+        const input = document.createElement('input');
+        input.type = 'checkbox';
+        input.name = name;
+        input.value = value;
+        input.checked = selected.has(value);
+        input.addEventListener('change', () => updateChosen(form, name));
+        label.append(input, document.createTextNode(value));
+        return label;
+      }),
+    );
     updateChosen(form, name);
   }
   for (const name of ['from', 'to']) {

@@ -22,4 +22,10 @@ export const dayLabel = (date) => day.format(new Date(`${date}T00:00:00Z`));
 /** "2026-11-22T13:05:12.345Z" -> "2026-11-22 13:05:12": sortable, unambiguous, UTC. */
 export const utcTime = (iso) => (iso ? iso.slice(0, 19).replace('T', ' ') : '–');
 
-export const BUCKET_LABELS = { '<20': 'under €20', '20-100': '€20–100', '100-250': '€100–250', '250-500': '€250–500', '>=500': '€500 and more' };
+export const BUCKET_LABELS = {
+  '<20': 'under €20',
+  '20-100': '€20–100',
+  '100-250': '€100–250',
+  '250-500': '€250–500',
+  '>=500': '€500 and more',
+};

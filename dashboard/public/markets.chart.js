@@ -26,7 +26,14 @@ const timeAxis = () => ({
   grid: { display: false },
 });
 // Same width on both charts, so their time axes start at the same pixel.
-const valueAxis = (title, ticks = {}) => ({ position: 'right', title: { display: true, text: title }, ticks, afterFit: (scale) => { scale.width = Y_AXIS_WIDTH; } });
+const valueAxis = (title, ticks = {}) => ({
+  position: 'right',
+  title: { display: true, text: title },
+  ticks,
+  afterFit: (scale) => {
+    scale.width = Y_AXIS_WIDTH;
+  },
+});
 
 function tooltipLabel(ctx) {
   const { dataset: ds, parsed: p } = ctx;
@@ -36,16 +43,42 @@ function tooltipLabel(ctx) {
 }
 
 export function createPriceChart(canvas) {
-  const datasets = [{
-    type: 'candlestick', label: 'Candles', data: [],
-    backgroundColors: { up: UP, down: DOWN, unchanged: '#7f8794' }, borderColors: { up: UP, down: DOWN, unchanged: '#7f8794' },
-  }];
+  const datasets = [
+    {
+      type: 'candlestick',
+      label: 'Candles',
+      data: [],
+      backgroundColors: { up: UP, down: DOWN, unchanged: '#7f8794' },
+      borderColors: { up: UP, down: DOWN, unchanged: '#7f8794' },
+    },
+  ];
   for (const [model, m] of Object.entries(MODELS)) {
     // The band fills from its upper bound down to the dataset before it, its lower bound.
     datasets.push(
       { type: 'line', label: `${m.label} lower`, model, role: 'lower', data: [], borderWidth: 0, pointRadius: 0, fill: false },
-      { type: 'line', label: `${m.label} 95 %`, model, role: 'upper', data: [], borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: m.band },
-      { type: 'line', label: `${m.label} forecast`, model, role: 'predicted', data: [], borderColor: m.color, backgroundColor: m.color, borderDash: [6, 4], borderWidth: 2, pointRadius: 0 },
+      {
+        type: 'line',
+        label: `${m.label} 95 %`,
+        model,
+        role: 'upper',
+        data: [],
+        borderWidth: 0,
+        pointRadius: 0,
+        fill: '-1',
+        backgroundColor: m.band,
+      },
+      {
+        type: 'line',
+        label: `${m.label} forecast`,
+        model,
+        role: 'predicted',
+        data: [],
+        borderColor: m.color,
+        backgroundColor: m.color,
+        borderDash: [6, 4],
+        borderWidth: 2,
+        pointRadius: 0,
+      },
     );
   }
   return new Chart(canvas, {
@@ -84,14 +117,20 @@ export function updateMarketCharts(priceChart, volumeChart, candles, forecasts) 
   priceChart.data.datasets[0].data = candles.map((c) => ({ x: Date.parse(c.t), o: c.open, h: c.high, l: c.low, c: c.close }));
   const future = new Set();
   for (const ds of priceChart.data.datasets.slice(1)) {
-    const points = forecastPoints(forecasts.find((f) => f.model === ds.model), from);
+    const points = forecastPoints(
+      forecasts.find((f) => f.model === ds.model),
+      from,
+    );
     ds.data = points.map((p) => ({ x: Date.parse(p.t), y: p[ds.role] }));
     for (const p of points) future.add(Date.parse(p.t));
   }
   const candleTimes = new Set(candles.map((c) => Date.parse(c.t)));
   volumeChart.data.datasets[0].data = [
     ...candles.map((c) => ({ x: Date.parse(c.t), y: c.volume })),
-    ...[...future].filter((t) => !candleTimes.has(t)).sort((a, b) => a - b).map((t) => ({ x: t, y: null })),
+    ...[...future]
+      .filter((t) => !candleTimes.has(t))
+      .sort((a, b) => a - b)
+      .map((t) => ({ x: t, y: null })),
   ];
   priceChart.update();
   volumeChart.update();

@@ -47,12 +47,18 @@ function fillSymbols(symbols) {
   if (state.pick.symbol && !state.pick.source) state.pick.source = symbols.find((s) => s.symbol === state.pick.symbol)?.source ?? null;
   const known = symbols.some((s) => s.symbol === state.pick.symbol && s.source === state.pick.source);
   // A shared address may name a pair with no candles (yet): keep it, the server says what is wrong.
-  if (state.pick.symbol && !known) select.append(new Option(`${state.pick.symbol} · ${state.pick.source ?? '?'}`, `${state.pick.symbol}|${state.pick.source ?? ''}`));
+  if (state.pick.symbol && !known)
+    select.append(new Option(`${state.pick.symbol} · ${state.pick.source ?? '?'}`, `${state.pick.symbol}|${state.pick.source ?? ''}`));
   if (!state.pick.symbol && symbols.length) Object.assign(state.pick, { symbol: symbols[0].symbol, source: symbols[0].source });
   select.value = `${state.pick.symbol}|${state.pick.source ?? ''}`;
   $('interval').value = state.pick.interval;
   $('limit').value = state.pick.limit;
-  fillRows($('symbols'), symbols, (s) => [cell(s.symbol), cell(s.source), cell(price(s.last_close), 'num'), cell(utcTime(s.last_candle))], 'No candles yet.');
+  fillRows(
+    $('symbols'),
+    symbols,
+    (s) => [cell(s.symbol), cell(s.source), cell(price(s.last_close), 'num'), cell(utcTime(s.last_candle))],
+    'No candles yet.',
+  );
   [...$('symbols').tBodies[0].rows].forEach((tr, i) => {
     const s = symbols[i];
     if (!s) return;
@@ -67,37 +73,69 @@ function renderKpis(candles, forecasts, symbolRow, checkedAt) {
   $('m-currency').textContent = symbolRow ? `${symbolRow.currency} · candle ${utcTime(last?.t)} UTC` : '';
   const first = candles[0];
   const change = first && last ? (last.close - first.open) / first.open : null;
-  setValue('m-change', change === null ? '–' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(2)} %`, change, change === null ? null : change >= 0 ? 'good' : 'bad');
+  setValue(
+    'm-change',
+    change === null ? '–' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(2)} %`,
+    change,
+    change === null ? null : change >= 0 ? 'good' : 'bad',
+  );
   $('m-range').textContent = first ? `since ${utcTime(first.t)} UTC` : '';
   // Ages on the database's clock (checkedAt), like the freshness table's.
   const tickAge = symbolRow && checkedAt ? (Date.parse(checkedAt) - Date.parse(symbolRow.last_tick)) / 1000 : null;
-  setValue('m-age', tickAge === null ? '–' : `${age(tickAge)} ago`, tickAge, tickAge !== null && tickAge > state.staleAfter ? 'warn' : null);
+  setValue(
+    'm-age',
+    tickAge === null ? '–' : `${age(tickAge)} ago`,
+    tickAge,
+    tickAge !== null && tickAge > state.staleAfter ? 'warn' : null,
+  );
   $('m-last-tick').textContent = symbolRow ? `${utcTime(symbolRow.last_tick)} UTC` : '';
   // The model that did best on its holdout is the headline; the table has both.
   const ranked = [...forecasts].sort((a, b) => (a.holdout_rmse ?? Infinity) - (b.holdout_rmse ?? Infinity));
   const best = ranked[0];
   const end = best?.points[best.points.length - 1];
   setValue('m-forecast', end ? price(end.predicted) : '–', end?.predicted);
-  $('m-forecast-hint').textContent = end ? `${MODELS[best.model]?.label ?? best.model} at ${utcTime(end.t)} UTC, 95 %: ${price(end.lower)} – ${price(end.upper)}` : 'no forecast yet: `etl forecast run`';
+  $('m-forecast-hint').textContent = end
+    ? `${MODELS[best.model]?.label ?? best.model} at ${utcTime(end.t)} UTC, 95 %: ${price(end.lower)} – ${price(end.upper)}`
+    : 'no forecast yet: `etl forecast run`';
 }
 
 function renderForecasts(forecasts) {
-  fillRows($('forecast'), forecasts, (f) => {
-    const end = f.points[f.points.length - 1];
-    return [
-      cell(MODELS[f.model]?.label ?? f.model), cell(utcTime(f.train_to)), cell(utcTime(end.t)), cell(price(end.predicted), 'num'),
-      cell(`${price(end.lower)} – ${price(end.upper)}`, 'num'), cell(price(f.holdout_mae), 'num'), cell(price(f.holdout_rmse), 'num'),
-      cell(count(f.train_points), 'num'), cell(utcTime(f.fitted_at)),
-    ];
-  }, 'No forecast for this symbol and interval yet: run `etl forecast run`.');
+  fillRows(
+    $('forecast'),
+    forecasts,
+    (f) => {
+      const end = f.points[f.points.length - 1];
+      return [
+        cell(MODELS[f.model]?.label ?? f.model),
+        cell(utcTime(f.train_to)),
+        cell(utcTime(end.t)),
+        cell(price(end.predicted), 'num'),
+        cell(`${price(end.lower)} – ${price(end.upper)}`, 'num'),
+        cell(price(f.holdout_mae), 'num'),
+        cell(price(f.holdout_rmse), 'num'),
+        cell(count(f.train_points), 'num'),
+        cell(utcTime(f.fitted_at)),
+      ];
+    },
+    'No forecast for this symbol and interval yet: run `etl forecast run`.',
+  );
   [...$('forecast').tBodies[0].rows].forEach((tr, i) => forecasts[i] && (tr.dataset.model = forecasts[i].model));
 }
 
 function renderFreshness(f) {
-  fillRows($('freshness'), f.sources, (s) => [
-    cell(s.source), cell(count(s.symbols), 'num'), cell(utcTime(s.last_tick)), cell(age(s.age_seconds), 'num'), cell(count(s.ticks_last_hour), 'num'),
-    cell(s.stale ? 'stale' : 'fresh', `pill ${s.stale ? 'stale' : 'fresh'}`),
-  ], 'No tick has arrived yet.');
+  fillRows(
+    $('freshness'),
+    f.sources,
+    (s) => [
+      cell(s.source),
+      cell(count(s.symbols), 'num'),
+      cell(utcTime(s.last_tick)),
+      cell(age(s.age_seconds), 'num'),
+      cell(count(s.ticks_last_hour), 'num'),
+      cell(s.stale ? 'stale' : 'fresh', `pill ${s.stale ? 'stale' : 'fresh'}`),
+    ],
+    'No tick has arrived yet.',
+  );
   [...$('freshness').tBodies[0].rows].forEach((tr, i) => {
     const s = f.sources[i];
     if (!s) return;
@@ -124,7 +162,12 @@ async function load() {
     getJson('/api/markets/forecast', pair),
   ]);
   const shown = forecast.forecasts.filter((f) => f.source === candles.source);
-  renderKpis(candles.candles, shown, symbols.find((s) => s.symbol === symbol && s.source === source), fresh.checkedAt);
+  renderKpis(
+    candles.candles,
+    shown,
+    symbols.find((s) => s.symbol === symbol && s.source === source),
+    fresh.checkedAt,
+  );
   renderForecasts(shown);
   updateMarketCharts(priceChart, volumeChart, candles.candles, shown);
   // Tests and scripts wait on this: the page shows exactly this pick.
@@ -168,7 +211,10 @@ window.addEventListener('popstate', () => {
   void refresh();
 });
 
-getJson('/healthz').then((h) => ($('role').textContent = h.role), () => undefined);
+getJson('/healthz').then(
+  (h) => ($('role').textContent = h.role),
+  () => undefined,
+);
 void refresh();
 setInterval(() => {
   if (!document.hidden && $('auto').checked) void refresh();

@@ -24,10 +24,17 @@ function renderLag(lag) {
   note.hidden = true;
   const total = lag.topics.reduce((n, t) => n + t.lag, 0);
   setKpi('p-lag', count(total), total, total === 0 ? 'good' : 'warn');
-  const rows = lag.topics.flatMap((t) => (t.exists ? t.partitions.map((p) => ({ topic: t.topic, ...p })) : [{ topic: `${t.topic} (no topic yet)`, partition: '–', high: null, committed: null, lag: 0 }]));
+  const rows = lag.topics.flatMap((t) =>
+    t.exists
+      ? t.partitions.map((p) => ({ topic: t.topic, ...p }))
+      : [{ topic: `${t.topic} (no topic yet)`, partition: '–', high: null, committed: null, lag: 0 }],
+  );
   fillRows($('lag'), rows, (r) => [
-    cell(r.topic), cell(String(r.partition), 'num'), cell(r.high === null ? '–' : count(r.high), 'num'),
-    cell(r.committed === null ? 'none' : count(r.committed), 'num'), cell(count(r.lag), 'num'),
+    cell(r.topic),
+    cell(String(r.partition), 'num'),
+    cell(r.high === null ? '–' : count(r.high), 'num'),
+    cell(r.committed === null ? 'none' : count(r.committed), 'num'),
+    cell(count(r.lag), 'num'),
   ]);
 }
 
@@ -53,28 +60,71 @@ export function renderPipeline(p) {
   const backlog = t.pending_objects + t.unloaded_objects;
   setKpi('p-backlog', count(backlog), backlog, backlog > 0 ? 'warn' : 'good');
   const passed = p.quality.filter((q) => q.passed).length;
-  setKpi('p-quality', p.quality.length ? `${passed}/${p.quality.length}` : '–', passed, p.quality.length === 0 ? null : passed === p.quality.length ? 'good' : 'bad');
+  setKpi(
+    'p-quality',
+    p.quality.length ? `${passed}/${p.quality.length}` : '–',
+    passed,
+    p.quality.length === 0 ? null : passed === p.quality.length ? 'good' : 'bad',
+  );
   renderLag(p.lag);
 
   const all = $('temporal-all');
   all.href = p.temporalUi;
 
-  fillRows($('runs'), p.runs, (r) => [
-    linkCell(r.workflow_id, r.temporal_url), cell(utcTime(r.finished_at)), cell(count(r.objects), 'num'), cell(count(r.rows_in), 'num'),
-    cell(count(r.inserted), 'num'), cell(count(r.duplicates), 'num'), cell(count(r.quarantined), 'num'),
-    r.checks ? cell(`${r.checks_passed}/${r.checks} passed`, `pill ${r.checks_passed === r.checks ? 'pass' : 'fail'}`) : cell('–'),
-  ], 'No run has loaded anything yet.');
-  fillRows($('quality'), p.quality, (q) => [
-    cell(q.passed ? 'PASS' : 'FAIL', `pill ${q.passed ? 'pass' : 'fail'}`), cell(q.check_name), cell(q.observed ?? '–', 'num'), cell(q.expected ?? '–', 'num'),
-  ], 'No quality check has run yet.');
+  fillRows(
+    $('runs'),
+    p.runs,
+    (r) => [
+      linkCell(r.workflow_id, r.temporal_url),
+      cell(utcTime(r.finished_at)),
+      cell(count(r.objects), 'num'),
+      cell(count(r.rows_in), 'num'),
+      cell(count(r.inserted), 'num'),
+      cell(count(r.duplicates), 'num'),
+      cell(count(r.quarantined), 'num'),
+      r.checks ? cell(`${r.checks_passed}/${r.checks} passed`, `pill ${r.checks_passed === r.checks ? 'pass' : 'fail'}`) : cell('–'),
+    ],
+    'No run has loaded anything yet.',
+  );
+  fillRows(
+    $('quality'),
+    p.quality,
+    (q) => [
+      cell(q.passed ? 'PASS' : 'FAIL', `pill ${q.passed ? 'pass' : 'fail'}`),
+      cell(q.check_name),
+      cell(q.observed ?? '–', 'num'),
+      cell(q.expected ?? '–', 'num'),
+    ],
+    'No quality check has run yet.',
+  );
   // Parked: the object's transform or load failed for good; `etl objects retry <id>` after the fix.
-  fillRows($('parked'), p.parked, (o) => [
-    cell(String(o.id), 'num'), cell(o.stream), objectCell(o.objectKey), cell(`${o.code} at ${o.step}`, 'pill fail'), messageCell(o.message),
-    cell(utcTime(o.parkedAt)), linkCell(o.workflowId ?? '–', o.temporal_url),
-  ], 'No parked object.');
-  fillRows($('loads'), p.loads, (l) => [
-    cell(String(l.load_id), 'num'), cell(utcTime(l.loaded_at)), objectCell(l.object_key), cell(count(l.rows_in), 'num'),
-    cell(count(l.inserted_count), 'num'), cell(count(l.duplicate_count), 'num'), cell(count(l.quarantined_count), 'num'),
-    linkCell(l.workflow_id ?? '–', l.temporal_url),
-  ], 'No load yet.');
+  fillRows(
+    $('parked'),
+    p.parked,
+    (o) => [
+      cell(String(o.id), 'num'),
+      cell(o.stream),
+      objectCell(o.objectKey),
+      cell(`${o.code} at ${o.step}`, 'pill fail'),
+      messageCell(o.message),
+      cell(utcTime(o.parkedAt)),
+      linkCell(o.workflowId ?? '–', o.temporal_url),
+    ],
+    'No parked object.',
+  );
+  fillRows(
+    $('loads'),
+    p.loads,
+    (l) => [
+      cell(String(l.load_id), 'num'),
+      cell(utcTime(l.loaded_at)),
+      objectCell(l.object_key),
+      cell(count(l.rows_in), 'num'),
+      cell(count(l.inserted_count), 'num'),
+      cell(count(l.duplicate_count), 'num'),
+      cell(count(l.quarantined_count), 'num'),
+      linkCell(l.workflow_id ?? '–', l.temporal_url),
+    ],
+    'No load yet.',
+  );
 }

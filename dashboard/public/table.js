@@ -43,21 +43,35 @@ export function fillRows(table, rows, toCells, emptyText = 'Nothing yet.') {
     body.replaceChildren(tr);
     return;
   }
-  body.replaceChildren(...rows.map((r) => {
-    const tr = document.createElement('tr');
-    tr.append(...toCells(r));
-    return tr;
-  }));
+  body.replaceChildren(
+    ...rows.map((r) => {
+      const tr = document.createElement('tr');
+      tr.append(...toCells(r));
+      return tr;
+    }),
+  );
 }
 
 const amount2 = (v) => Number(v).toFixed(2);
 
 export function renderTransactions(table, info, page) {
-  fillRows(table, page.rows, (r) => [
-    // Amount and status early: on a phone they are what shows before scrolling sideways.
-    cell(utcTime(r.event_ts)), cell(r.merchant), cell(amount2(r.amount), 'num'), cell(r.status, `pill ${r.status}`),
-    cell(r.category), cell(r.city), cell(r.currency), cell(r.payment_method), cell(String(r.user_id), 'num'),
-  ], 'No transaction matches these filters.');
+  fillRows(
+    table,
+    page.rows,
+    (r) => [
+      // Amount and status early: on a phone they are what shows before scrolling sideways.
+      cell(utcTime(r.event_ts)),
+      cell(r.merchant),
+      cell(amount2(r.amount), 'num'),
+      cell(r.status, `pill ${r.status}`),
+      cell(r.category),
+      cell(r.city),
+      cell(r.currency),
+      cell(r.payment_method),
+      cell(String(r.user_id), 'num'),
+    ],
+    'No transaction matches these filters.',
+  );
   const first = page.total === 0 ? 0 : (page.page - 1) * page.pageSize + 1;
   const last = Math.min(page.total, page.page * page.pageSize);
   const pages = Math.max(1, Math.ceil(page.total / page.pageSize));

@@ -15,7 +15,12 @@ export function pairOf(symbol: string): { fsym: string; tsym: string } | undefin
   return m ? { fsym: m[1]!, tsym: m[2]! } : undefined;
 }
 
-const errorSchema = z.looseObject({ Response: z.literal('Error'), Message: z.string(), Type: z.number().optional(), ParamWithError: z.string().optional() });
+const errorSchema = z.looseObject({
+  Response: z.literal('Error'),
+  Message: z.string(),
+  Type: z.number().optional(),
+  ParamWithError: z.string().optional(),
+});
 const rawSchema = z.looseObject({ RAW: z.record(z.string(), z.record(z.string(), z.unknown())) });
 const pairSchema = z.looseObject({
   FROMSYMBOL: z.string(),
@@ -35,7 +40,8 @@ export function ticksFromPriceMultiFull(symbols: readonly string[], body: unknow
   const error = errorSchema.safeParse(body);
   if (error.success) {
     const e = error.data;
-    if (/api.?key/i.test(e.Message)) throw new EtlError('SOURCE_AUTH_FAILED', `cryptocompare refused the API key: ${excerpt(e.Message)} — check CRYPTOCOMPARE_API_KEY`);
+    if (/api.?key/i.test(e.Message))
+      throw new EtlError('SOURCE_AUTH_FAILED', `cryptocompare refused the API key: ${excerpt(e.Message)} — check CRYPTOCOMPARE_API_KEY`);
     if (/does not exist|no data/i.test(e.Message) || e.ParamWithError === 'fsyms' || e.ParamWithError === 'tsyms') {
       for (const s of symbols) failed(s, 'SOURCE_UNKNOWN_SYMBOL', `cryptocompare: ${excerpt(e.Message)}`);
       return result;
@@ -52,20 +58,25 @@ export function ticksFromPriceMultiFull(symbols: readonly string[], body: unknow
     }
     const q = pairSchema.safeParse(entry);
     if (!q.success) {
-      const issues = q.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      const issues = q.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ');
       failed(symbol, 'SOURCE_BAD_RESPONSE', `cryptocompare's RAW.${pair.fsym}.${pair.tsym} is not in the documented format (${issues})`);
       continue;
     }
     try {
-      result.ticks.set(symbol, [tickEvent('cryptocompare', {
-        symbol,
-        eventTsMs: q.data.LASTUPDATE * 1000,
-        price: q.data.PRICE,
-        volume: q.data.LASTVOLUME ?? null,
-        currency: q.data.TOSYMBOL,
-        exchange: q.data.LASTMARKET || null,
-        assetClass: 'crypto',
-      })]);
+      result.ticks.set(symbol, [
+        tickEvent('cryptocompare', {
+          symbol,
+          eventTsMs: q.data.LASTUPDATE * 1000,
+          price: q.data.PRICE,
+          volume: q.data.LASTVOLUME ?? null,
+          currency: q.data.TOSYMBOL,
+          exchange: q.data.LASTMARKET || null,
+          assetClass: 'crypto',
+        }),
+      ]);
     } catch (err) {
       if (!isEtlError(err)) throw err;
       failed(symbol, err.code, err.message);
@@ -86,22 +97,30 @@ export class CryptoCompareAdapter implements MarketAdapter {
 
   async fetch(symbols: readonly string[], signal?: AbortSignal): Promise<FetchResult> {
     const valid = symbols.filter((s) => pairOf(s));
-    const malformed = symbols.filter((s) => !pairOf(s)).map((symbol): SymbolFailure => ({
-      symbol, code: 'SOURCE_UNKNOWN_SYMBOL', reason: `cryptocompare symbols are BASE-QUOTE, e.g. BTC-USD; got ${symbol}`,
-    }));
+    const malformed = symbols
+      .filter((s) => !pairOf(s))
+      .map((symbol): SymbolFailure => ({
+        symbol,
+        code: 'SOURCE_UNKNOWN_SYMBOL',
+        reason: `cryptocompare symbols are BASE-QUOTE, e.g. BTC-USD; got ${symbol}`,
+      }));
     if (valid.length === 0) return { ticks: new Map(), failures: malformed };
     const unique = (xs: string[]) => [...new Set(xs)].join(',');
-    const res = await this.http.getJson('data/pricemultifull', {
-      fsyms: unique(valid.map((s) => pairOf(s)!.fsym)),
-      tsyms: unique(valid.map((s) => pairOf(s)!.tsym)),
-    }, {
-      signal,
-      headers: this.apiKey ? { authorization: `Apikey ${this.apiKey}` } : {},
-      rateLimitMessage: (body) => {
-        const e = errorSchema.safeParse(body);
-        return e.success && isRateLimit(e.data) ? e.data.Message : undefined;
+    const res = await this.http.getJson(
+      'data/pricemultifull',
+      {
+        fsyms: unique(valid.map((s) => pairOf(s)!.fsym)),
+        tsyms: unique(valid.map((s) => pairOf(s)!.tsym)),
       },
-    });
+      {
+        signal,
+        headers: this.apiKey ? { authorization: `Apikey ${this.apiKey}` } : {},
+        rateLimitMessage: (body) => {
+          const e = errorSchema.safeParse(body);
+          return e.success && isRateLimit(e.data) ? e.data.Message : undefined;
+        },
+      },
+    );
     if (res.status !== 200) throw new EtlError('SOURCE_BAD_RESPONSE', `cryptocompare answered HTTP ${res.status}`);
     const result = ticksFromPriceMultiFull(valid, res.body);
     result.failures.push(...malformed);

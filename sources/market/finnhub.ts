@@ -28,7 +28,15 @@ export const parseQuote = (symbol: string, body: unknown): FinnhubQuote => parse
 export function tickFromQuote(symbol: string, q: FinnhubQuote): TickEvent {
   if (q.c === 0 && q.t === 0) throw new EtlError('SOURCE_UNKNOWN_SYMBOL', `finnhub does not know ${symbol} (it answered a quote of zeros)`);
   if (!(q.c > 0) || q.t === 0) throw new EtlError('SOURCE_BAD_RESPONSE', `finnhub quoted ${symbol} at ${q.c} at time ${q.t}`);
-  return tickEvent('finnhub', { symbol, eventTsMs: q.t * 1000, price: q.c, volume: null, currency: 'USD', exchange: null, assetClass: 'stock' });
+  return tickEvent('finnhub', {
+    symbol,
+    eventTsMs: q.t * 1000,
+    price: q.c,
+    volume: null,
+    currency: 'USD',
+    exchange: null,
+    assetClass: 'stock',
+  });
 }
 
 export class FinnhubAdapter implements MarketAdapter {
@@ -45,7 +53,10 @@ export class FinnhubAdapter implements MarketAdapter {
     const res = await this.http.getJson('api/v1/quote', { symbol, token: this.apiKey }, { signal });
     if (res.status !== 200) {
       const message = z.object({ error: z.string() }).safeParse(res.body);
-      throw new EtlError('SOURCE_BAD_RESPONSE', `finnhub answered HTTP ${res.status} for ${symbol}${message.success ? `: ${excerpt(message.data.error)}` : ''}`);
+      throw new EtlError(
+        'SOURCE_BAD_RESPONSE',
+        `finnhub answered HTTP ${res.status} for ${symbol}${message.success ? `: ${excerpt(message.data.error)}` : ''}`,
+      );
     }
     return [tickFromQuote(symbol, parseQuote(symbol, res.body))];
   }

@@ -29,7 +29,16 @@ export interface JsonResponse {
 }
 
 const DNS_OR_ROUTE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN']);
-const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const DROPPED = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 function errorCodeOf(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -72,13 +81,25 @@ export class SourceHttp {
     const { source, baseUrl, baseUrlVariable } = this.o;
     const code = errorCodeOf(err);
     if (code && DNS_OR_ROUTE.has(code)) {
-      return this.fail('SOURCE_UNREACHABLE', `cannot reach ${source} at ${baseUrl} — this machine has no route to it (check network/proxy)`, err);
+      return this.fail(
+        'SOURCE_UNREACHABLE',
+        `cannot reach ${source} at ${baseUrl} — this machine has no route to it (check network/proxy)`,
+        err,
+      );
     }
     if (code === 'ECONNREFUSED') {
-      return this.fail('SOURCE_UNREACHABLE', `cannot reach ${source} at ${baseUrl} — the connection was refused (check ${baseUrlVariable} and network/proxy)`, err);
+      return this.fail(
+        'SOURCE_UNREACHABLE',
+        `cannot reach ${source} at ${baseUrl} — the connection was refused (check ${baseUrlVariable} and network/proxy)`,
+        err,
+      );
     }
     const why = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    return this.fail('SOURCE_UNREACHABLE', `cannot reach ${source} at ${baseUrl} — ${excerpt(String(why), 80)} (check ${baseUrlVariable} and network/proxy)`, err);
+    return this.fail(
+      'SOURCE_UNREACHABLE',
+      `cannot reach ${source} at ${baseUrl} — ${excerpt(String(why), 80)} (check ${baseUrlVariable} and network/proxy)`,
+      err,
+    );
   }
 
   /** GET base+path?query as JSON. Returns 2xx and the 4xx an adapter interprets itself (404, 400…). */
@@ -94,13 +115,22 @@ export class SourceHttp {
       const wait = outcome.waitMs ?? backoffDelayMs(attempt, this.o.backoff ?? DEFAULT_BACKOFF, this.o.random);
       if (attempt >= this.maxAttempts) throw outcome.error;
       if (wait > (this.o.maxRetryAfterMs ?? 60_000)) {
-        throw this.fail(outcome.error.code, `${outcome.error.message}; it asks to wait ${Math.ceil(wait / 1000)} s (Retry-After), longer than a poll waits — the next poll tries again`, outcome.error.cause);
+        throw this.fail(
+          outcome.error.code,
+          `${outcome.error.message}; it asks to wait ${Math.ceil(wait / 1000)} s (Retry-After), longer than a poll waits — the next poll tries again`,
+          outcome.error.cause,
+        );
       }
       await this.clock.sleep(wait, init.signal);
     }
   }
 
-  private async attempt(url: URL, headers: Record<string, string>, attempt: number, { signal, rateLimitMessage }: RequestInit): Promise<JsonResponse | Retry> {
+  private async attempt(
+    url: URL,
+    headers: Record<string, string>,
+    attempt: number,
+    { signal, rateLimitMessage }: RequestInit,
+  ): Promise<JsonResponse | Retry> {
     const { source, baseUrl, keyVariable } = this.o;
     const tries = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
     try {
@@ -109,10 +139,19 @@ export class SourceHttp {
       const text = await res.text();
       const waitMs = retryAfterMs(res.headers.get('retry-after'), this.clock.now());
       if (res.status === 429) {
-        return { error: this.fail('SOURCE_RATE_LIMITED', `${source} at ${baseUrl} answered 429 Too Many Requests (${tries}); lower its rate in MARKET_REQUESTS_PER_MINUTE or poll less often`), waitMs };
+        return {
+          error: this.fail(
+            'SOURCE_RATE_LIMITED',
+            `${source} at ${baseUrl} answered 429 Too Many Requests (${tries}); lower its rate in MARKET_REQUESTS_PER_MINUTE or poll less often`,
+          ),
+          waitMs,
+        };
       }
       if (res.status >= 500) {
-        return { error: this.fail('SOURCE_UNAVAILABLE', `${source} at ${baseUrl} answered HTTP ${res.status} ${excerpt(text, 80)} (${tries})`), waitMs };
+        return {
+          error: this.fail('SOURCE_UNAVAILABLE', `${source} at ${baseUrl} answered HTTP ${res.status} ${excerpt(text, 80)} (${tries})`),
+          waitMs,
+        };
       }
       if (res.status === 401 || res.status === 403) {
         const fix = keyVariable ? ` — check ${keyVariable}` : '';
@@ -122,19 +161,36 @@ export class SourceHttp {
       try {
         body = JSON.parse(text);
       } catch (err) {
-        throw this.fail('SOURCE_BAD_RESPONSE', `${source} answered HTTP ${res.status} with a body that is not JSON: ${excerpt(text, 60)}`, err);
+        throw this.fail(
+          'SOURCE_BAD_RESPONSE',
+          `${source} answered HTTP ${res.status} with a body that is not JSON: ${excerpt(text, 60)}`,
+          err,
+        );
       }
       const limited = rateLimitMessage?.(body);
-      if (limited) return { error: this.fail('SOURCE_RATE_LIMITED', `${source} at ${baseUrl} says: ${excerpt(limited, 100)} (${tries})`), waitMs };
+      if (limited)
+        return { error: this.fail('SOURCE_RATE_LIMITED', `${source} at ${baseUrl} says: ${excerpt(limited, 100)} (${tries})`), waitMs };
       return { status: res.status, body };
     } catch (err) {
       if (isEtlError(err) || signal?.aborted) throw err;
       if (isTimeout(err)) {
-        return { error: this.fail('SOURCE_UNREACHABLE', `${source} at ${baseUrl} did not answer within ${this.timeoutMs / 1000} s (${tries}); check network/proxy`, err) };
+        return {
+          error: this.fail(
+            'SOURCE_UNREACHABLE',
+            `${source} at ${baseUrl} did not answer within ${this.timeoutMs / 1000} s (${tries}); check network/proxy`,
+            err,
+          ),
+        };
       }
       const code = errorCodeOf(err);
       if (code && DROPPED.has(code)) {
-        return { error: this.fail('SOURCE_UNREACHABLE', `${source} at ${baseUrl} dropped the connection (${code}, ${tries}); check network/proxy`, err) };
+        return {
+          error: this.fail(
+            'SOURCE_UNREACHABLE',
+            `${source} at ${baseUrl} dropped the connection (${code}, ${tries}); check network/proxy`,
+            err,
+          ),
+        };
       }
       // No DNS answer, no route, refused: that does not pass within a poll; the next one (or Temporal's retry) tries again.
       throw this.unreachable(err);

@@ -46,17 +46,28 @@ export function sourceSettings(config: Config, source: MarketSource): SourceSett
     requestsPerMinute: rpm ? Number(rpm) : BUILT_IN[source].requestsPerMinute,
   };
   switch (source) {
-    case 'yahoo': return { ...common, baseUrl: config.YAHOO_BASE_URL, apiKey: '', symbols: config.MARKET_SYMBOLS_YAHOO };
-    case 'finnhub': return { ...common, baseUrl: config.FINNHUB_BASE_URL, apiKey: config.FINNHUB_API_KEY, symbols: config.MARKET_SYMBOLS_FINNHUB };
-    case 'cryptocompare': return { ...common, baseUrl: config.CRYPTOCOMPARE_BASE_URL, apiKey: config.CRYPTOCOMPARE_API_KEY, symbols: config.MARKET_SYMBOLS_CRYPTOCOMPARE };
+    case 'yahoo':
+      return { ...common, baseUrl: config.YAHOO_BASE_URL, apiKey: '', symbols: config.MARKET_SYMBOLS_YAHOO };
+    case 'finnhub':
+      return { ...common, baseUrl: config.FINNHUB_BASE_URL, apiKey: config.FINNHUB_API_KEY, symbols: config.MARKET_SYMBOLS_FINNHUB };
+    case 'cryptocompare':
+      return {
+        ...common,
+        baseUrl: config.CRYPTOCOMPARE_BASE_URL,
+        apiKey: config.CRYPTOCOMPARE_API_KEY,
+        symbols: config.MARKET_SYMBOLS_CRYPTOCOMPARE,
+      };
   }
 }
 
 export function createAdapter(source: MarketSource, options: AdapterOptions): MarketAdapter {
   switch (source) {
-    case 'yahoo': return new YahooAdapter(options);
-    case 'finnhub': return new FinnhubAdapter(options);
-    case 'cryptocompare': return new CryptoCompareAdapter(options);
+    case 'yahoo':
+      return new YahooAdapter(options);
+    case 'finnhub':
+      return new FinnhubAdapter(options);
+    case 'cryptocompare':
+      return new CryptoCompareAdapter(options);
   }
 }
 

@@ -62,7 +62,9 @@ export function tickEvent(source: MarketSource, f: TickFields): TickEvent {
   // At the source the fetch time stands in for the archive time the pipeline will judge it against.
   const late = checked.success ? eventTimeIssue('event_ts', f.eventTsMs, Date.now(), MAX_TICK_SKEW_MS) : undefined;
   if (!checked.success || late) {
-    const issues = checked.success ? `${late!.path}: ${late!.message}` : checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const issues = checked.success
+      ? `${late!.path}: ${late!.message}`
+      : checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new EtlError('SOURCE_BAD_RESPONSE', `${source} gave ${symbol} a tick that breaks the tick contract (${issues})`);
   }
   return event;
@@ -98,6 +100,9 @@ export async function fetchEach(symbols: readonly string[], fetchOne: (symbol: s
 export function parseResponse<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
   const r = schema.safeParse(body);
   if (r.success) return r.data;
-  const issues = r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+  const issues = r.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+    .join('; ');
   throw new EtlError('SOURCE_BAD_RESPONSE', `${what} is not in the documented format (${issues})`);
 }

@@ -44,9 +44,13 @@ export function ticksFromChart(requested: string, chart: YahooChart): TickEvent[
   const closes = quote.close ?? [];
   const volumes = quote.volume ?? [];
   if (closes.length !== times.length || (quote.volume && volumes.length !== times.length)) {
-    throw new EtlError('SOURCE_BAD_RESPONSE', `yahoo chart of ${requested} has ${times.length} timestamps but ${closes.length} closes and ${volumes.length} volumes`);
+    throw new EtlError(
+      'SOURCE_BAD_RESPONSE',
+      `yahoo chart of ${requested} has ${times.length} timestamps but ${closes.length} closes and ${volumes.length} volumes`,
+    );
   }
-  const sessionOver = meta.regularMarketTime != null && meta.currentTradingPeriod != null && meta.regularMarketTime >= meta.currentTradingPeriod.regular.end;
+  const sessionOver =
+    meta.regularMarketTime != null && meta.currentTradingPeriod != null && meta.regularMarketTime >= meta.currentTradingPeriod.regular.end;
   const ticks: TickEvent[] = [];
   times.forEach((t, i) => {
     const close = closes[i];
@@ -55,15 +59,17 @@ export function ticksFromChart(requested: string, chart: YahooChart): TickEvent[
     const running = last && !sessionOver && meta.regularMarketTime != null && meta.regularMarketTime < t + BAR_SECONDS;
     if (running) return;
     if (!(close > 0)) throw new EtlError('SOURCE_BAD_RESPONSE', `yahoo chart of ${requested} has a close of ${close} at ${t}`);
-    ticks.push(tickEvent('yahoo', {
-      symbol: requested,
-      eventTsMs: t * 1000,
-      price: close,
-      volume: volumes[i] ?? null,
-      currency: meta.currency,
-      exchange: meta.exchangeName ?? null,
-      assetClass: meta.instrumentType === 'CRYPTOCURRENCY' ? 'crypto' : 'stock',
-    }));
+    ticks.push(
+      tickEvent('yahoo', {
+        symbol: requested,
+        eventTsMs: t * 1000,
+        price: close,
+        volume: volumes[i] ?? null,
+        currency: meta.currency,
+        exchange: meta.exchangeName ?? null,
+        assetClass: meta.instrumentType === 'CRYPTOCURRENCY' ? 'crypto' : 'stock',
+      }),
+    );
   });
   return ticks;
 }
@@ -83,7 +89,11 @@ export class YahooAdapter implements MarketAdapter {
       const why = error.success ? error.data.chart.error.description : `HTTP ${res.status}`;
       throw new EtlError('SOURCE_UNKNOWN_SYMBOL', `yahoo does not know ${symbol}: ${why}`);
     }
-    if (error.success) throw new EtlError('SOURCE_BAD_RESPONSE', `yahoo refused the chart of ${symbol}: ${error.data.chart.error.code}: ${error.data.chart.error.description}`);
+    if (error.success)
+      throw new EtlError(
+        'SOURCE_BAD_RESPONSE',
+        `yahoo refused the chart of ${symbol}: ${error.data.chart.error.code}: ${error.data.chart.error.description}`,
+      );
     if (res.status !== 200) throw new EtlError('SOURCE_BAD_RESPONSE', `yahoo answered HTTP ${res.status} for ${symbol}`);
     return ticksFromChart(symbol, parseChart(symbol, res.body));
   }

@@ -38,7 +38,23 @@ export function profileOf(symbol: string): SymbolProfile {
   const u = unitHash(symbol);
   if (CRYPTO_PAIR.test(symbol)) {
     const startPrice = Math.round(0.5 * 10 ** (4 * u) * 1e4) / 1e4; // 0.5 .. 5,000
-    return { symbol, assetClass: 'crypto', startPrice, volatility: 0.8, exchange: null, medianVolume: 1_000 / startPrice, volumeDecimals: 6 };
+    return {
+      symbol,
+      assetClass: 'crypto',
+      startPrice,
+      volatility: 0.8,
+      exchange: null,
+      medianVolume: 1_000 / startPrice,
+      volumeDecimals: 6,
+    };
   }
-  return { symbol, assetClass: 'stock', startPrice: Math.round((20 + 480 * u) * 100) / 100, volatility: 0.3, exchange: null, medianVolume: 100, volumeDecimals: 0 };
+  return {
+    symbol,
+    assetClass: 'stock',
+    startPrice: Math.round((20 + 480 * u) * 100) / 100,
+    volatility: 0.3,
+    exchange: null,
+    medianVolume: 100,
+    volumeDecimals: 0,
+  };
 }

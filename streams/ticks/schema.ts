@@ -25,14 +25,20 @@ const finite = (what: string) => z.number().refine((v) => Number.isFinite(v), `$
 export function tickSchema() {
   return z.looseObject({
     tick_id: z.uuid(),
-    symbol: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(SYMBOL_PATTERN, 'symbol must be 1-20 of A-Z 0-9 . - = ^')),
+    symbol: z
+      .string()
+      .transform((s) => s.trim().toUpperCase())
+      .pipe(z.string().regex(SYMBOL_PATTERN, 'symbol must be 1-20 of A-Z 0-9 . - = ^')),
     source: z.enum(TICK_SOURCES),
     asset_class: z.enum(ASSET_CLASSES),
     event_ts: isoTimestamp('event_ts'),
     price: finite('price').pipe(z.number().min(MIN_PRICE, `price must be at least ${MIN_PRICE} (8 decimals are kept)`).max(MAX_PRICE)),
     /** Quantity traded since the previous tick of this symbol and source; null when the source does not say. */
     volume: finite('volume').pipe(z.number().nonnegative().max(MAX_VOLUME)).nullable(),
-    currency: z.string().transform((s) => s.toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/, 'currency must be a 3-letter ISO code')),
+    currency: z
+      .string()
+      .transform((s) => s.toUpperCase())
+      .pipe(z.string().regex(/^[A-Z]{3}$/, 'currency must be a 3-letter ISO code')),
     exchange: z.string().trim().min(1).max(40).nullish(),
   });
 }

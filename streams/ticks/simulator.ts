@@ -31,7 +31,12 @@ export function activityAt(p: SymbolProfile, ms: number): number {
 const YEAR_MS = 365.25 * 86_400_000;
 const MINUTE_MS = 60_000;
 
-interface Step { k: number; ms: number; price: number; volume: number }
+interface Step {
+  k: number;
+  ms: number;
+  price: number;
+  volume: number;
+}
 
 export class TickSimulator {
   private readonly rng: Rng;

@@ -27,14 +27,22 @@ export function transactionSchema() {
   return z.looseObject({
     transaction_id: z.uuid(),
     event_ts: isoTimestamp('event_ts'),
-    user_id: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)),
+    user_id: z
+      .union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)])
+      .pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)),
     amount,
     merchant: z.string().trim().min(1).max(200),
     category: z.enum(CATEGORIES),
     city: z.enum(CITIES),
-    status: z.string().transform((s) => s.toUpperCase()).pipe(z.enum(STATUSES)),
+    status: z
+      .string()
+      .transform((s) => s.toUpperCase())
+      .pipe(z.enum(STATUSES)),
     payment_method: z.enum(PAYMENT_METHODS),
-    currency: z.string().transform((s) => s.toUpperCase()).pipe(z.enum(CURRENCIES)),
+    currency: z
+      .string()
+      .transform((s) => s.toUpperCase())
+      .pipe(z.enum(CURRENCIES)),
   });
 }
 

@@ -8,7 +8,11 @@ import { syntheticTransactionAt, type GeneratorOptions } from './generator';
 const DAY_MS = 86_400_000;
 
 const optionsSchema = z.object({
-  seed: z.number().int().min(0).max(2 ** 32 - 1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
   startMs: z.number().int(),
   windowMs: z.number().int().positive(),
 });
@@ -27,13 +31,30 @@ export const transactionsSynthetic: SyntheticSource = {
   description: 'synthetic card transactions, event times spread uniformly over a window',
   flags: [
     { flags: '--seed <n>', option: 'seed', kind: 'seed', description: 'seed: the same seed gives the same events', default: 42 },
-    { flags: '--start <time>', option: 'startMs', kind: 'time', description: 'earliest event time', defaultDescription: 'now minus --window' },
-    { flags: '--window <duration>', option: 'windowMs', kind: 'duration', description: 'event times spread over this window after --start', default: DAY_MS, defaultDescription: '24h' },
+    {
+      flags: '--start <time>',
+      option: 'startMs',
+      kind: 'time',
+      description: 'earliest event time',
+      defaultDescription: 'now minus --window',
+    },
+    {
+      flags: '--window <duration>',
+      option: 'windowMs',
+      kind: 'duration',
+      description: 'event times spread over this window after --start',
+      default: DAY_MS,
+      defaultDescription: '24h',
+    },
   ],
   examples: ['etl produce transactions --rows 100000', 'etl produce transactions --rows 5000 --rate 1000 --seed 7'],
   resolve(flags, { nowMs }) {
     const windowMs = (flags.windowMs as number | undefined) ?? DAY_MS;
-    return parseGeneratorOptions('transactions', optionsSchema, { seed: flags.seed ?? 42, windowMs, startMs: flags.startMs ?? nowMs - windowMs });
+    return parseGeneratorOptions('transactions', optionsSchema, {
+      seed: flags.seed ?? 42,
+      windowMs,
+      startMs: flags.startMs ?? nowMs - windowMs,
+    });
   },
   messages(options, start) {
     const opts = parseGeneratorOptions('transactions', optionsSchema, options);

@@ -6,13 +6,20 @@ export const STATUSES = ['APPROVED', 'DECLINED', 'PENDING', 'REFUNDED'] as const
 export const STATUS_WEIGHTS = [0.86, 0.08, 0.04, 0.02] as const;
 
 export const CATEGORIES = [
-  'grocery', 'restaurants', 'transport', 'electronics', 'fashion',
-  'travel', 'entertainment', 'health', 'utilities',
+  'grocery',
+  'restaurants',
+  'transport',
+  'electronics',
+  'fashion',
+  'travel',
+  'entertainment',
+  'health',
+  'utilities',
 ] as const;
 
 export const MERCHANTS_BY_CATEGORY: Record<(typeof CATEGORIES)[number], readonly string[]> = {
   grocery: ['Carrefour', 'Monoprix', 'Auchan', 'Lidl'],
-  restaurants: ['Deliveroo', 'Uber Eats', 'Paul', 'McDonald\'s'],
+  restaurants: ['Deliveroo', 'Uber Eats', 'Paul', "McDonald's"],
   transport: ['Uber', 'SNCF', 'RATP', 'TotalEnergies'],
   electronics: ['Amazon', 'Fnac', 'Darty', 'Apple Store'],
   fashion: ['Zara', 'H&M', 'Decathlon', 'Galeries Lafayette'],
@@ -23,8 +30,16 @@ export const MERCHANTS_BY_CATEGORY: Record<(typeof CATEGORIES)[number], readonly
 };
 
 export const CITIES = [
-  'Paris', 'Lyon', 'Marseille', 'Toulouse', 'Nice',
-  'Nantes', 'Bordeaux', 'Lille', 'Strasbourg', 'Montpellier',
+  'Paris',
+  'Lyon',
+  'Marseille',
+  'Toulouse',
+  'Nice',
+  'Nantes',
+  'Bordeaux',
+  'Lille',
+  'Strasbourg',
+  'Montpellier',
 ] as const;
 
 export const PAYMENT_METHODS = ['card', 'contactless', 'mobile_wallet', 'online'] as const;

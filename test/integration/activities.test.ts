@@ -22,7 +22,8 @@ describe('activities on the real servers', () => {
   let env: TestEnv;
   let acts: Activities;
   // The mock environment supplies Context.current() (heartbeats, cancellation) outside a worker.
-  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
+  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+    new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 
   before(async () => {
     env = await isolatedEnv('acts', { ARCHIVE_MAX_RECORDS_PER_OBJECT: 1_000 });
@@ -48,13 +49,21 @@ describe('activities on the real servers', () => {
 
   it('finishes an attempt that crashed after uploading, rewriting the same key instead of adding an object', async () => {
     const before = await env.listKeys('bronze/');
-    const { rows } = await env.pool.query<{ id: string; object_key: string }>('SELECT id, object_key FROM bronze_objects ORDER BY id DESC LIMIT 1');
+    const { rows } = await env.pool.query<{ id: string; object_key: string }>(
+      'SELECT id, object_key FROM bronze_objects ORDER BY id DESC LIMIT 1',
+    );
     // The state a SIGKILL between the S3 upload and the manifest update leaves behind.
-    await env.pool.query("UPDATE bronze_objects SET status = 'pending', object_key = NULL, record_count = NULL, archived_at = NULL WHERE id = $1", [rows[0]!.id]);
+    await env.pool.query(
+      "UPDATE bronze_objects SET status = 'pending', object_key = NULL, record_count = NULL, archived_at = NULL WHERE id = $1",
+      [rows[0]!.id],
+    );
     const r = await run(acts.archive, { stream: 'transactions' });
     assert.equal(r.objectsArchived, 1);
     assert.equal(r.caughtUp, true);
-    const { rows: after } = await env.pool.query<{ status: string; object_key: string }>('SELECT status, object_key FROM bronze_objects WHERE id = $1', [rows[0]!.id]);
+    const { rows: after } = await env.pool.query<{ status: string; object_key: string }>(
+      'SELECT status, object_key FROM bronze_objects WHERE id = $1',
+      [rows[0]!.id],
+    );
     assert.deepEqual(after[0], { status: 'archived', object_key: rows[0]!.object_key });
     assert.deepEqual((await env.listKeys('bronze/')).sort(), before.sort());
   });
@@ -103,17 +112,23 @@ describe('activities on the real servers', () => {
   it('keeps the bucket private: anonymous reads and listings are refused', async () => {
     const [key] = await env.listKeys('bronze/');
     assert.ok(key);
-    for (const url of [`${env.config.S3_ENDPOINT}/${env.config.S3_BUCKET}/${key}`, `${env.config.S3_ENDPOINT}/${env.config.S3_BUCKET}?list-type=2`]) {
+    for (const url of [
+      `${env.config.S3_ENDPOINT}/${env.config.S3_BUCKET}/${key}`,
+      `${env.config.S3_ENDPOINT}/${env.config.S3_BUCKET}?list-type=2`,
+    ]) {
       const res = await fetch(url);
       assert.ok(res.status === 403 || res.status === 401, `${url} answered ${res.status}`);
     }
   });
 
   it('fails permanently, without retries, when a manifest row is not archived', async () => {
-    await assert.rejects(run(acts.transform, { stream: 'transactions', bronzeObjectId: 987_654 }), (err: Error & { type?: string; nonRetryable?: boolean }) => {
-      assert.equal(err.type, 'MANIFEST_INVALID');
-      assert.equal(err.nonRetryable, true);
-      return true;
-    });
+    await assert.rejects(
+      run(acts.transform, { stream: 'transactions', bronzeObjectId: 987_654 }),
+      (err: Error & { type?: string; nonRetryable?: boolean }) => {
+        assert.equal(err.type, 'MANIFEST_INVALID');
+        assert.equal(err.nonRetryable, true);
+        return true;
+      },
+    );
   });
 });

@@ -9,14 +9,28 @@ import { loadConfig } from '../../lib/config';
 
 describe('chaos: worker kills and a broker restart mid-run', () => {
   it('loads or quarantines every produced record exactly once', { timeout: 420_000 }, async () => {
-    const report: ChaosReport = await runChaos(loadConfig(), { events: 20_000, seed: 7, kills: 3, restarts: ['kafka'], pollMs: 100, timeoutMs: 360_000 });
+    const report: ChaosReport = await runChaos(loadConfig(), {
+      events: 20_000,
+      seed: 7,
+      kills: 3,
+      restarts: ['kafka'],
+      pollMs: 100,
+      timeoutMs: 360_000,
+    });
     assert.deepEqual(report.problems, [], JSON.stringify(report, null, 2));
     assert.equal(report.passed, true);
 
     // The expected outcome, from the seed: 19,700 good events, 200 bad records, 100 re-sends.
     assert.equal(report.loaded, 19_700);
     assert.equal(report.raw, 19_700);
-    assert.deepEqual(report.quarantined.byReason, { MALFORMED_JSON: 34, MISSING_FIELD: 34, INVALID_VALUE: 33, UNSTORABLE_VALUE: 33, DUPLICATE_FIELD: 33, LOAD_REJECTED: 33 });
+    assert.deepEqual(report.quarantined.byReason, {
+      MALFORMED_JSON: 34,
+      MISSING_FIELD: 34,
+      INVALID_VALUE: 33,
+      UNSTORABLE_VALUE: 33,
+      DUPLICATE_FIELD: 33,
+      LOAD_REJECTED: 33,
+    });
     assert.equal(report.deduplicated, 100);
     assert.ok(report.checks.length >= 20 && report.checks.every((c) => c.passed));
 
@@ -24,7 +38,10 @@ describe('chaos: worker kills and a broker restart mid-run', () => {
     // retried activity; the broker went down and came back, and the pipeline moved on after it.
     assert.equal(report.kills.done, 3);
     for (const stage of ['archive', 'transform', 'load']) assert.ok(report.kills.byActivity[stage], `a kill during ${stage}`);
-    assert.ok(report.kills.list.some((k) => k.confirmed), 'the history shows a killed activity retried');
+    assert.ok(
+      report.kills.list.some((k) => k.confirmed),
+      'the history shows a killed activity retried',
+    );
     assert.ok(report.retried.list.some((r) => r.cause === 'heartbeat timeout'));
     assert.equal(report.restarts.list.length, 1);
     const kafka = report.restarts.list[0]!;

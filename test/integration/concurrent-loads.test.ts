@@ -13,15 +13,27 @@ import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { LoadHooks } from '../../activities/load/staging';
 import { isolatedEnv, type TestEnv } from '../support/harness';
 
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+  new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 
 type Path = 'direct' | 'staging';
-interface Scenario { name: string; first: 'X' | 'Y'; firstPath: Path; secondPath: Path }
+interface Scenario {
+  name: string;
+  first: 'X' | 'Y';
+  firstPath: Path;
+  secondPath: Path;
+}
 
 const gen = { seed: 77, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };
 const OTHERS = 20;
 
-interface Built { env: TestEnv; ids: { X: number; Y: number }; key: string; payload: { X: Record<string, unknown>; Y: Record<string, unknown> }; produced: { X: number; Y: number } }
+interface Built {
+  env: TestEnv;
+  ids: { X: number; Y: number };
+  key: string;
+  payload: { X: Record<string, unknown>; Y: Record<string, unknown> };
+  produced: { X: number; Y: number };
+}
 
 /**
  * Object X on partition 0 and object Y on partition 1, each: [a repeated event, if its load is to
@@ -34,7 +46,10 @@ async function build(name: string, paths: { X: Path; Y: Path }, base: number): P
   const produced = { X: 0, Y: 0 };
   const producer = env.kafka.producer();
   await producer.connect();
-  for (const [side, partition] of [['X', 0], ['Y', 1]] as const) {
+  for (const [side, partition] of [
+    ['X', 0],
+    ['Y', 1],
+  ] as const) {
     const values: unknown[] = [];
     if (paths[side] === 'staging') {
       const repeated = syntheticTransaction(base + (partition + 1) * 1_000, gen);
@@ -49,7 +64,9 @@ async function build(name: string, paths: { X: Path; Y: Path }, base: number): P
   const acts = createActivities(env);
   await run(acts.archive, { stream: 'transactions' });
   const objects = await run(acts.listUnloadedObjects, { stream: 'transactions', limit: 10 });
-  const { rows } = await env.pool.query<{ id: string; kafka_partition: number }>('SELECT id, kafka_partition FROM bronze_objects ORDER BY kafka_partition');
+  const { rows } = await env.pool.query<{ id: string; kafka_partition: number }>(
+    'SELECT id, kafka_partition FROM bronze_objects ORDER BY kafka_partition',
+  );
   const ids = { X: Number(rows.find((r) => r.kafka_partition === 0)!.id), Y: Number(rows.find((r) => r.kafka_partition === 1)!.id) };
   for (const o of objects) await run(acts.transform, { stream: 'transactions', bronzeObjectId: o.bronzeObjectId });
   return { env, ids, key: shared.transaction_id, payload, produced };
@@ -58,7 +75,10 @@ async function build(name: string, paths: { X: Path; Y: Path }, base: number): P
 /** Resolves once some backend is waiting on a lock held by `pid`. */
 async function waitUntilBlockedBy(env: TestEnv, pid: number): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const { rows } = await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]);
+    const { rows } = await env.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+      [pid],
+    );
     if (rows[0]!.n > 0) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -66,7 +86,10 @@ async function waitUntilBlockedBy(env: TestEnv, pid: number): Promise<void> {
 }
 
 /** The first load held inserted-not-committed while the second runs into it; returns both results. */
-async function interleave(b: Built, s: Scenario): Promise<{ first: LoadResult; second: LoadResult; secondScannedWhileFirstOpen: boolean | undefined }> {
+async function interleave(
+  b: Built,
+  s: Scenario,
+): Promise<{ first: LoadResult; second: LoadResult; secondScannedWhileFirstOpen: boolean | undefined }> {
   const second = s.first === 'X' ? 'Y' : 'X';
   let firstPid = 0;
   let firstCommitted = false;
@@ -87,7 +110,9 @@ async function interleave(b: Built, s: Scenario): Promise<{ first: LoadResult; s
       secondScannedWhileFirstOpen ??= !firstCommitted;
     },
   };
-  const firstLoad = run(load, b.env, { stream: 'transactions', bronzeObjectId: b.ids[s.first] }, firstHooks).finally(() => (firstCommitted = true));
+  const firstLoad = run(load, b.env, { stream: 'transactions', bronzeObjectId: b.ids[s.first] }, firstHooks).finally(
+    () => (firstCommitted = true),
+  );
   await isHeld;
   const secondLoad = run(load, b.env, { stream: 'transactions', bronzeObjectId: b.ids[second] }, secondHooks);
   await waitUntilBlockedBy(b.env, firstPid);
@@ -100,7 +125,12 @@ const scenarios: Scenario[] = [
   // The case that used to lose the conflict: the second's scan cannot see the first's uncommitted
   // key, its insert then waits on it and skips it; counted as a duplicate before the second scan.
   { name: 'X inserted, not committed, when Y (staging path) scans for conflicts', first: 'X', firstPath: 'direct', secondPath: 'staging' },
-  { name: 'the other order: Y inserted, not committed, when X (staging path) scans', first: 'Y', firstPath: 'direct', secondPath: 'staging' },
+  {
+    name: 'the other order: Y inserted, not committed, when X (staging path) scans',
+    first: 'Y',
+    firstPath: 'direct',
+    secondPath: 'staging',
+  },
   { name: 'both on the staging path', first: 'X', firstPath: 'staging', secondPath: 'staging' },
   // The fast path's COPY waits on the uncommitted key, fails once it commits, and steps aside.
   { name: 'the second on the fast path', first: 'Y', firstPath: 'staging', secondPath: 'direct' },
@@ -118,31 +148,65 @@ describe('conflicts across concurrent loads', () => {
       const b = await build(`conc${n}`, { [s.first]: s.firstPath, [second]: s.secondPath } as { X: Path; Y: Path }, 10_000 * (n + 1));
       envs.push(b.env);
       const r = await interleave(b, s);
-      if (s.secondPath === 'staging') assert.equal(r.secondScannedWhileFirstOpen, true, 'the second scanned for conflicts before the first committed');
+      if (s.secondPath === 'staging')
+        assert.equal(r.secondScannedWhileFirstOpen, true, 'the second scanned for conflicts before the first committed');
 
-      const { rows: flat } = await b.env.pool.query<{ amount: string; bronze_object_id: string }>('SELECT amount::text, bronze_object_id FROM transactions_flat WHERE transaction_id = $1', [b.key]);
-      assert.deepEqual(flat, [{ amount: (b.payload[s.first].amount as number).toFixed(2), bronze_object_id: String(b.ids[s.first]) }], 'the first load\'s payload');
-      const { rows: q } = await b.env.pool.query<{ reason_code: string; reason: string; payload: string; bronze_object_id: string; kafka_offset: string }>(
-        'SELECT reason_code, reason, payload, bronze_object_id, kafka_offset::text FROM quarantine');
+      const { rows: flat } = await b.env.pool.query<{ amount: string; bronze_object_id: string }>(
+        'SELECT amount::text, bronze_object_id FROM transactions_flat WHERE transaction_id = $1',
+        [b.key],
+      );
+      assert.deepEqual(
+        flat,
+        [{ amount: (b.payload[s.first].amount as number).toFixed(2), bronze_object_id: String(b.ids[s.first]) }],
+        "the first load's payload",
+      );
+      const { rows: q } = await b.env.pool.query<{
+        reason_code: string;
+        reason: string;
+        payload: string;
+        bronze_object_id: string;
+        kafka_offset: string;
+      }>('SELECT reason_code, reason, payload, bronze_object_id, kafka_offset::text FROM quarantine');
       assert.equal(q.length, 1, JSON.stringify(q));
       assert.equal(q[0]!.reason_code, 'CONFLICTING_DUPLICATE');
       assert.match(q[0]!.reason, /already loaded with a different payload/);
       assert.equal(q[0]!.bronze_object_id, String(b.ids[second]));
-      assert.equal(q[0]!.kafka_offset, String(b.produced[second] - 1), 'the second object\'s copy, its last record');
+      assert.equal(q[0]!.kafka_offset, String(b.produced[second] - 1), "the second object's copy, its last record");
       assert.deepEqual(JSON.parse(q[0]!.payload), b.payload[second]);
 
       const dups = (p: Path) => (p === 'staging' ? 1 : 0);
-      const counts = (l: LoadResult) => ({ rowsIn: l.rowsIn, inserted: l.inserted, duplicates: l.duplicates, conflicts: l.conflicts, rejected: l.rejected });
-      assert.deepEqual(counts(r.first), { rowsIn: b.produced[s.first], inserted: b.produced[s.first] - dups(s.firstPath), duplicates: dups(s.firstPath), conflicts: 0, rejected: 0 });
-      assert.deepEqual(counts(r.second), { rowsIn: b.produced[second], inserted: b.produced[second] - dups(s.secondPath) - 1, duplicates: dups(s.secondPath), conflicts: 1, rejected: 0 });
+      const counts = (l: LoadResult) => ({
+        rowsIn: l.rowsIn,
+        inserted: l.inserted,
+        duplicates: l.duplicates,
+        conflicts: l.conflicts,
+        rejected: l.rejected,
+      });
+      assert.deepEqual(counts(r.first), {
+        rowsIn: b.produced[s.first],
+        inserted: b.produced[s.first] - dups(s.firstPath),
+        duplicates: dups(s.firstPath),
+        conflicts: 0,
+        rejected: 0,
+      });
+      assert.deepEqual(counts(r.second), {
+        rowsIn: b.produced[second],
+        inserted: b.produced[second] - dups(s.secondPath) - 1,
+        duplicates: dups(s.secondPath),
+        conflicts: 1,
+        rejected: 0,
+      });
 
       // Every record exactly once: in flat, in quarantine, or a duplicate of a record in flat.
-      const { rows: [t] } = await b.env.pool.query<{ flat: number; quarantine: number; dups: number }>(
+      const {
+        rows: [t],
+      } = await b.env.pool.query<{ flat: number; quarantine: number; dups: number }>(
         `SELECT (SELECT count(*)::int FROM transactions_flat) AS flat, (SELECT count(*)::int FROM quarantine) AS quarantine,
-                (SELECT sum(duplicate_count)::int FROM loads) AS dups`);
+                (SELECT sum(duplicate_count)::int FROM loads) AS dups`,
+      );
       assert.equal(t!.flat + t!.quarantine + t!.dups, b.produced.X + b.produced.Y);
 
-      const quality = await run(createActivities(b.env).quality, { stream: 'transactions', runId: `conc-${b.env.id}` }) as QualityResult;
+      const quality = (await run(createActivities(b.env).quality, { stream: 'transactions', runId: `conc-${b.env.id}` })) as QualityResult;
       assert.equal(quality.passed, true, JSON.stringify(quality.checks.filter((c) => !c.passed)));
     });
   });
@@ -154,28 +218,51 @@ describe('conflicts across concurrent loads', () => {
     await run(acts.load, { stream: 'transactions', bronzeObjectId: b.ids.X });
     await run(acts.load, { stream: 'transactions', bronzeObjectId: b.ids.Y });
     const failing = async () => {
-      const quality = await run(acts.quality, { stream: 'transactions', runId: `counts-${b.env.id}` }) as QualityResult;
-      return quality.checks.filter((c) => !c.passed).map((c) => c.name).sort();
+      const quality = (await run(acts.quality, { stream: 'transactions', runId: `counts-${b.env.id}` })) as QualityResult;
+      return quality.checks
+        .filter((c) => !c.passed)
+        .map((c) => c.name)
+        .sort();
     };
     assert.deepEqual(await failing(), [], 'the untouched counts pass');
     const corruptions: [string, string, string[]][] = [
       // What the remainder used to do with a conflict it did not see: one more duplicate, one conflict less.
-      ['a conflict counted as a duplicate', 'UPDATE bronze_objects SET duplicate_count = duplicate_count + 1, conflict_count = conflict_count - 1 WHERE id = $1',
-        ['load_counts_match_rows', 'quarantine_rows_match_manifest']],
-      ['one duplicate too many on the manifest', 'UPDATE bronze_objects SET duplicate_count = duplicate_count + 1 WHERE id = $1', ['valid_equals_inserted_duplicates_conflicts']],
-      ['one duplicate too many on the load', "UPDATE loads SET duplicate_count = duplicate_count + 1 WHERE bronze_object_id = $1 AND kind = 'object'", ['archived_equals_loaded_plus_quarantined']],
-      ['an inserted row the load did not write', 'UPDATE bronze_objects SET inserted_count = inserted_count + 1, duplicate_count = duplicate_count - 1 WHERE id = $1', ['load_counts_match_rows']],
+      [
+        'a conflict counted as a duplicate',
+        'UPDATE bronze_objects SET duplicate_count = duplicate_count + 1, conflict_count = conflict_count - 1 WHERE id = $1',
+        ['load_counts_match_rows', 'quarantine_rows_match_manifest'],
+      ],
+      [
+        'one duplicate too many on the manifest',
+        'UPDATE bronze_objects SET duplicate_count = duplicate_count + 1 WHERE id = $1',
+        ['valid_equals_inserted_duplicates_conflicts'],
+      ],
+      [
+        'one duplicate too many on the load',
+        "UPDATE loads SET duplicate_count = duplicate_count + 1 WHERE bronze_object_id = $1 AND kind = 'object'",
+        ['archived_equals_loaded_plus_quarantined'],
+      ],
+      [
+        'an inserted row the load did not write',
+        'UPDATE bronze_objects SET inserted_count = inserted_count + 1, duplicate_count = duplicate_count - 1 WHERE id = $1',
+        ['load_counts_match_rows'],
+      ],
     ];
     // The manifest's copy of the counts, put back from the load's (the load corruption is undone by hand).
     const restore = async () => {
       await b.env.pool.query(
         `UPDATE bronze_objects b SET inserted_count = l.inserted_count, duplicate_count = l.duplicate_count, conflict_count = l.conflict_count
-         FROM loads l WHERE l.bronze_object_id = b.id AND l.kind = 'object' AND b.id = $1`, [b.ids.Y]);
+         FROM loads l WHERE l.bronze_object_id = b.id AND l.kind = 'object' AND b.id = $1`,
+        [b.ids.Y],
+      );
     };
     for (const [what, sql, checks] of corruptions) {
       await b.env.pool.query(sql, [b.ids.Y]);
       assert.deepEqual(await failing(), checks.sort(), what);
-      if (what.endsWith('on the load')) await b.env.pool.query("UPDATE loads SET duplicate_count = duplicate_count - 1 WHERE bronze_object_id = $1 AND kind = 'object'", [b.ids.Y]);
+      if (what.endsWith('on the load'))
+        await b.env.pool.query("UPDATE loads SET duplicate_count = duplicate_count - 1 WHERE bronze_object_id = $1 AND kind = 'object'", [
+          b.ids.Y,
+        ]);
       else await restore();
       assert.deepEqual(await failing(), [], `restored after: ${what}`);
     }

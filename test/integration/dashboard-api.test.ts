@@ -28,7 +28,11 @@ async function loadFixture(env: TestEnv, workflowId: string): Promise<void> {
   const odd = [1, 2, 3].map((i) => ({ ...syntheticTransaction(ROWS + i, gen), merchant: ODD_MERCHANT }));
   await producer.send({
     topic: env.topic(),
-    messages: [...odd.map((e) => ({ value: JSON.stringify(e) })), { value: '{"broken": ' }, { value: JSON.stringify({ ...odd[0], transaction_id: 'not-a-uuid' }) }],
+    messages: [
+      ...odd.map((e) => ({ value: JSON.stringify(e) })),
+      { value: '{"broken": ' },
+      { value: JSON.stringify({ ...odd[0], transaction_id: 'not-a-uuid' }) },
+    ],
   });
   await producer.disconnect();
   await runPipeline(env, workflowId);
@@ -36,8 +40,22 @@ async function loadFixture(env: TestEnv, workflowId: string): Promise<void> {
 
 type Query = Record<string, string | string[]>;
 
-const CSV_HEADER = ['transaction_id', 'event_ts', 'event_date', 'event_hour', 'event_dayofweek', 'user_id', 'amount', 'amount_bucket',
-  'merchant', 'category', 'city', 'status', 'payment_method', 'currency'];
+const CSV_HEADER = [
+  'transaction_id',
+  'event_ts',
+  'event_date',
+  'event_hour',
+  'event_dayofweek',
+  'user_id',
+  'amount',
+  'amount_bucket',
+  'merchant',
+  'category',
+  'city',
+  'status',
+  'payment_method',
+  'currency',
+];
 
 function qs(query: Query): string {
   const p = new URLSearchParams();
@@ -65,17 +83,33 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; }
-    else field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += c;
   }
   assert.equal(field + row.join(''), '', 'the CSV ends with CRLF');
   return rows;
 }
 
-interface Case { name: string; query: Query; where: string; values: unknown[] }
+interface Case {
+  name: string;
+  query: Query;
+  where: string;
+  values: unknown[];
+}
 
 describe('dashboard API', () => {
   let env: TestEnv;
@@ -89,7 +123,9 @@ describe('dashboard API', () => {
     await loadFixture(env, workflowId);
     server = await startDashboard(env.config, { host: '127.0.0.1', port: 0 });
     base = server.url;
-    const { rows } = await env.pool.query<{ d: string }>("SELECT DISTINCT (event_ts AT TIME ZONE 'UTC')::date::text AS d FROM transactions_flat ORDER BY 1");
+    const { rows } = await env.pool.query<{ d: string }>(
+      "SELECT DISTINCT (event_ts AT TIME ZONE 'UTC')::date::text AS d FROM transactions_flat ORDER BY 1",
+    );
     days = rows.map((r) => r.d);
   });
 
@@ -103,11 +139,18 @@ describe('dashboard API', () => {
     const q = async <T extends object>(select: string, tail = '') =>
       (await env.pool.query<T>(`SELECT ${select} FROM transactions_flat WHERE ${c.where} ${tail}`, c.values)).rows;
     const [k] = await q<{ n: number; total: string; average: string | null; approved: number }>(
-      "count(*)::int AS n, coalesce(sum(amount), 0)::text AS total, round(avg(amount), 2)::text AS average, count(*) FILTER (WHERE status = 'APPROVED')::int AS approved");
+      "count(*)::int AS n, coalesce(sum(amount), 0)::text AS total, round(avg(amount), 2)::text AS average, count(*) FILTER (WHERE status = 'APPROVED')::int AS approved",
+    );
     const group = (expr: string, tail = 'GROUP BY 1 ORDER BY 1') =>
       q<{ key: string; count: number; amount: string }>(`${expr} AS key, count(*)::int AS count, sum(amount)::text AS amount`, tail);
     return {
-      kpis: { transactions: k!.n, totalAmount: k!.total, averageAmount: k!.average, approvedCount: k!.approved, approvalRate: k!.n ? k!.approved / k!.n : null },
+      kpis: {
+        transactions: k!.n,
+        totalAmount: k!.total,
+        averageAmount: k!.average,
+        approvedCount: k!.approved,
+        approvalRate: k!.n ? k!.approved / k!.n : null,
+      },
       byCategory: await group('category'),
       byCity: await group('city'),
       byStatus: await group('status'),
@@ -132,12 +175,25 @@ describe('dashboard API', () => {
       { name: 'city', query: { city: 'Paris' }, where: "city = 'Paris'", values: [] },
       { name: 'status', query: { status: 'DECLINED' }, where: "status = 'DECLINED'", values: [] },
       { name: 'merchant with quotes and comma', query: { merchant: ODD_MERCHANT }, where: 'merchant = $1', values: [ODD_MERCHANT] },
-      { name: 'merchants with & and apostrophe', query: { merchant: ['H&M', "McDonald's"] }, where: "merchant IN ('H&M', 'McDonald''s')", values: [] },
+      {
+        name: 'merchants with & and apostrophe',
+        query: { merchant: ['H&M', "McDonald's"] },
+        where: "merchant IN ('H&M', 'McDonald''s')",
+        values: [],
+      },
       { name: 'amount range', query: { minAmount: '100', maxAmount: '250.5' }, where: 'amount BETWEEN 100 AND 250.50', values: [] },
       { name: 'min amount only', query: { minAmount: '600' }, where: 'amount >= 600', values: [] },
       {
         name: 'everything at once',
-        query: { from: days[0]!, to: mid, category: ['grocery', 'restaurants', 'transport'], city: ['Lyon', 'Nice', 'Paris'], status: ['APPROVED', 'PENDING'], minAmount: '10.5', maxAmount: '500' },
+        query: {
+          from: days[0]!,
+          to: mid,
+          category: ['grocery', 'restaurants', 'transport'],
+          city: ['Lyon', 'Nice', 'Paris'],
+          status: ['APPROVED', 'PENDING'],
+          minAmount: '10.5',
+          maxAmount: '500',
+        },
         where: `(event_ts AT TIME ZONE 'UTC')::date BETWEEN $1::date AND $2::date AND category IN ('grocery', 'restaurants', 'transport')
                 AND city IN ('Lyon', 'Nice', 'Paris') AND status IN ('APPROVED', 'PENDING') AND amount >= 10.5 AND amount <= 500`,
         values: [days[0], mid],
@@ -170,31 +226,54 @@ describe('dashboard API', () => {
     for (const g of [s.byCategory, s.byCity, s.topMerchants]) {
       for (let i = 1; i < g.length; i++) assert.ok(Number(g[i - 1]!.amount) >= Number(g[i]!.amount));
     }
-    assert.deepEqual(s.byStatus.map((g) => g.key), STATUSES.filter((st) => s.byStatus.some((g) => g.key === st)));
-    assert.deepEqual(s.amountBuckets.map((g) => g.key), AMOUNT_BUCKETS.filter((b) => s.amountBuckets.some((g) => g.key === b)));
-    assert.deepEqual(s.hourly.map((g) => g.key), [...s.hourly.map((g) => g.key)].sort());
-    assert.deepEqual(s.daily.map((g) => g.key), days);
+    assert.deepEqual(
+      s.byStatus.map((g) => g.key),
+      STATUSES.filter((st) => s.byStatus.some((g) => g.key === st)),
+    );
+    assert.deepEqual(
+      s.amountBuckets.map((g) => g.key),
+      AMOUNT_BUCKETS.filter((b) => s.amountBuckets.some((g) => g.key === b)),
+    );
+    assert.deepEqual(
+      s.hourly.map((g) => g.key),
+      [...s.hourly.map((g) => g.key)].sort(),
+    );
+    assert.deepEqual(
+      s.daily.map((g) => g.key),
+      days,
+    );
     assert.equal(s.topMerchants.length, 10);
   });
 
   it('pages the matching transactions newest first, with the total', async () => {
     const c = cases().find((x) => x.name === 'everything at once')!;
     const { rows } = await env.pool.query<{ id: string }>(
-      `SELECT transaction_id::text AS id FROM transactions_flat WHERE ${c.where} ORDER BY event_ts DESC, transaction_id DESC`, c.values);
+      `SELECT transaction_id::text AS id FROM transactions_flat WHERE ${c.where} ORDER BY event_ts DESC, transaction_id DESC`,
+      c.values,
+    );
     const pageSize = 7;
     for (const page of [1, 2, Math.ceil(rows.length / pageSize)]) {
       const got = await getJson<{ total: number; page: number; rows: { transaction_id: string; event_ts: string; amount: string }[] }>(
-        base, '/api/transactions', { ...c.query, page: String(page), pageSize: String(pageSize) });
+        base,
+        '/api/transactions',
+        { ...c.query, page: String(page), pageSize: String(pageSize) },
+      );
       assert.equal(got.total, rows.length);
       assert.equal(got.page, page);
-      assert.deepEqual(got.rows.map((r) => r.transaction_id), rows.slice((page - 1) * pageSize, page * pageSize).map((r) => r.id), `page ${page}`);
+      assert.deepEqual(
+        got.rows.map((r) => r.transaction_id),
+        rows.slice((page - 1) * pageSize, page * pageSize).map((r) => r.id),
+        `page ${page}`,
+      );
     }
     const beyond = await getJson<{ rows: unknown[] }>(base, '/api/transactions', { ...c.query, page: '999' });
     assert.deepEqual(beyond.rows, []);
   });
 
   it('exports exactly the matching rows as CSV, streamed', async () => {
-    for (const c of cases().filter((x) => ['no filter', 'merchant with quotes and comma', 'everything at once', 'nothing matches'].includes(x.name))) {
+    for (const c of cases().filter((x) =>
+      ['no filter', 'merchant with quotes and comma', 'everything at once', 'nothing matches'].includes(x.name),
+    )) {
       const res = await get(base, '/api/transactions.csv', c.query);
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
@@ -204,9 +283,15 @@ describe('dashboard API', () => {
       const { rows } = await env.pool.query<{ event_ts: Date } & Record<string, string>>(
         `SELECT transaction_id::text, event_ts, event_date::text, event_hour::text, event_dayofweek, user_id::text, amount::text, amount_bucket,
                 merchant, category, city, status, payment_method, currency
-         FROM transactions_flat WHERE ${c.where} ORDER BY event_ts, transaction_id`, c.values);
+         FROM transactions_flat WHERE ${c.where} ORDER BY event_ts, transaction_id`,
+        c.values,
+      );
       assert.deepEqual(header, CSV_HEADER);
-      assert.deepEqual(lines, rows.map((r) => CSV_HEADER.map((col) => (col === 'event_ts' ? r.event_ts.toISOString() : r[col]!))), c.name);
+      assert.deepEqual(
+        lines,
+        rows.map((r) => CSV_HEADER.map((col) => (col === 'event_ts' ? r.event_ts.toISOString() : r[col]!))),
+        c.name,
+      );
     }
   });
 
@@ -277,9 +362,13 @@ describe('dashboard API', () => {
       lag: { available: boolean; topics: { topic: string; exists: boolean; lag: number; partitions: { high: number }[] }[] };
       temporalUi: string;
     }>(base, '/api/pipeline');
-    const { rows: [db] } = await env.pool.query<{ loaded: number; quarantined: number; objects: number; checks: number }>(
+    const {
+      rows: [db],
+    } = await env.pool.query<{ loaded: number; quarantined: number; objects: number; checks: number }>(
       `SELECT (SELECT sum(inserted_count)::int FROM loads) AS loaded, (SELECT count(*)::int FROM quarantine) AS quarantined,
-              (SELECT count(*)::int FROM bronze_objects) AS objects, (SELECT count(*)::int FROM quality_results WHERE run_id = $1) AS checks`, [workflowId]);
+              (SELECT count(*)::int FROM bronze_objects) AS objects, (SELECT count(*)::int FROM quality_results WHERE run_id = $1) AS checks`,
+      [workflowId],
+    );
     assert.equal(p.totals.loaded_rows, ROWS + 3);
     assert.equal(p.totals.loaded_rows, db!.loaded);
     assert.equal(p.totals.quarantined, 2);
@@ -294,18 +383,30 @@ describe('dashboard API', () => {
     assert.equal(p.runs[0]!.quarantined, 2);
     assert.equal(p.runs[0]!.checks, db!.checks);
     assert.equal(p.runs[0]!.checks_passed, db!.checks);
-    assert.ok(p.loads.length > 1 && p.loads.every((l) => l.workflow_id === workflowId && l.temporal_url === temporalUiUrl(env.config, workflowId)));
+    assert.ok(
+      p.loads.length > 1 && p.loads.every((l) => l.workflow_id === workflowId && l.temporal_url === temporalUiUrl(env.config, workflowId)),
+    );
     assert.equal(p.temporalUi, temporalUiUrl(env.config));
 
     assert.equal(p.perHour.length, 48);
-    assert.equal(p.perHour.reduce((n, h) => n + h.loaded, 0), ROWS + 3);
-    assert.equal(p.perHour.reduce((n, h) => n + h.quarantined, 0), 2);
+    assert.equal(
+      p.perHour.reduce((n, h) => n + h.loaded, 0),
+      ROWS + 3,
+    );
+    assert.equal(
+      p.perHour.reduce((n, h) => n + h.quarantined, 0),
+      2,
+    );
     assert.ok(p.quality.length > 0 && p.quality.length === db!.checks && p.quality.every((q) => q.run_id === workflowId && q.passed));
 
     assert.equal(p.lag.available, true);
     const topic = p.lag.topics.find((t) => t.topic === env.topic())!;
     assert.ok(topic.exists);
-    assert.equal(topic.partitions.reduce((n, x) => n + x.high, 0), ROWS + 5, 'end offsets count every message produced');
+    assert.equal(
+      topic.partitions.reduce((n, x) => n + x.high, 0),
+      ROWS + 5,
+      'end offsets count every message produced',
+    );
     assert.equal(topic.lag, 0, 'the archive committed everything it read');
   });
 
@@ -340,10 +441,12 @@ describe('dashboard API', () => {
   it('refuses requests addressed to another host name (DNS rebinding)', async () => {
     const { port } = new URL(base);
     const status = await new Promise<number>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: '/api/summary', headers: { host: `attacker.example:${port}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', reject);
+      http
+        .get({ host: '127.0.0.1', port, path: '/api/summary', headers: { host: `attacker.example:${port}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject);
     });
     assert.equal(status, 403);
   });
@@ -356,27 +459,62 @@ describe('dashboard API', () => {
   });
 
   describe('BI views (migrations 003 and 007)', () => {
-    const VIEWS = ['analytics_transactions', 'analytics_daily_summary', 'analytics_merchant_stats', 'analytics_city_stats', 'analytics_hourly_activity', 'analytics_quality_results',
-      'candles_1h', 'candles_1d'];
+    const VIEWS = [
+      'analytics_transactions',
+      'analytics_daily_summary',
+      'analytics_merchant_stats',
+      'analytics_city_stats',
+      'analytics_hourly_activity',
+      'analytics_quality_results',
+      'candles_1h',
+      'candles_1d',
+    ];
 
     it('are readable by the reader role and agree with transactions_flat', async () => {
       const r = (sql: string) => server.pool.query<Record<string, string | number>>(sql).then((x) => x.rows[0]!);
-      const flat = await r('SELECT count(*)::int AS n, sum(amount)::text AS total, count(*) FILTER (WHERE status = \'APPROVED\')::int AS approved FROM transactions_flat');
+      const flat = await r(
+        "SELECT count(*)::int AS n, sum(amount)::text AS total, count(*) FILTER (WHERE status = 'APPROVED')::int AS approved FROM transactions_flat",
+      );
       assert.equal(flat.n, ROWS + 3);
-      assert.deepEqual(await r('SELECT count(*)::int AS n, sum(amount)::text AS total, count(*) FILTER (WHERE is_approved)::int AS approved FROM analytics_transactions'), flat);
-      assert.deepEqual(await r('SELECT sum(transaction_count)::int AS n, sum(total_amount)::text AS total, sum(approved_count)::int AS approved FROM analytics_daily_summary'), flat);
-      assert.deepEqual(await r('SELECT sum(transaction_count)::int AS n, sum(total_amount)::text AS total FROM analytics_merchant_stats'), { n: flat.n, total: flat.total });
-      assert.deepEqual(await r('SELECT sum(transaction_count)::int AS n, sum(total_amount)::text AS total FROM analytics_city_stats'), { n: flat.n, total: flat.total });
-      assert.deepEqual(await r('SELECT sum(transaction_count)::int AS n, sum(total_amount)::text AS total FROM analytics_hourly_activity'), { n: flat.n, total: flat.total });
+      assert.deepEqual(
+        await r(
+          'SELECT count(*)::int AS n, sum(amount)::text AS total, count(*) FILTER (WHERE is_approved)::int AS approved FROM analytics_transactions',
+        ),
+        flat,
+      );
+      assert.deepEqual(
+        await r(
+          'SELECT sum(transaction_count)::int AS n, sum(total_amount)::text AS total, sum(approved_count)::int AS approved FROM analytics_daily_summary',
+        ),
+        flat,
+      );
+      assert.deepEqual(await r('SELECT sum(transaction_count)::int AS n, sum(total_amount)::text AS total FROM analytics_merchant_stats'), {
+        n: flat.n,
+        total: flat.total,
+      });
+      assert.deepEqual(await r('SELECT sum(transaction_count)::int AS n, sum(total_amount)::text AS total FROM analytics_city_stats'), {
+        n: flat.n,
+        total: flat.total,
+      });
+      assert.deepEqual(
+        await r('SELECT sum(transaction_count)::int AS n, sum(total_amount)::text AS total FROM analytics_hourly_activity'),
+        { n: flat.n, total: flat.total },
+      );
 
-      const paris = await r("SELECT transaction_count::int AS n, approval_rate::text AS rate FROM analytics_city_stats WHERE city = 'Paris'");
-      const direct = await r("SELECT count(*)::int AS n, round(count(*) FILTER (WHERE status = 'APPROVED')::numeric / count(*), 4)::text AS rate FROM transactions_flat WHERE city = 'Paris'");
+      const paris = await r(
+        "SELECT transaction_count::int AS n, approval_rate::text AS rate FROM analytics_city_stats WHERE city = 'Paris'",
+      );
+      const direct = await r(
+        "SELECT count(*)::int AS n, round(count(*) FILTER (WHERE status = 'APPROVED')::numeric / count(*), 4)::text AS rate FROM transactions_flat WHERE city = 'Paris'",
+      );
       assert.deepEqual(paris, direct);
       const hour = await r(`SELECT (SELECT min(hour_start) FROM analytics_hourly_activity)
                                  = (SELECT date_trunc('hour', min(event_ts) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' FROM transactions_flat) AS same`);
       assert.equal(hour.same, true, 'hour_start is the start of the UTC hour of the events');
 
-      const q = await r('SELECT count(*)::int AS n, bool_and(is_latest_run) AS latest, bool_and(passed) AS passed FROM analytics_quality_results');
+      const q = await r(
+        'SELECT count(*)::int AS n, bool_and(is_latest_run) AS latest, bool_and(passed) AS passed FROM analytics_quality_results',
+      );
       assert.deepEqual(q, { n: (await getJson<{ quality: unknown[] }>(base, '/api/pipeline')).quality.length, latest: true, passed: true });
     });
 
@@ -385,8 +523,13 @@ describe('dashboard API', () => {
         `SELECT c.relname AS view, obj_description(c.oid, 'pg_class') AS comment,
                 array_remove(array_agg(CASE WHEN col_description(c.oid, a.attnum) IS NULL THEN a.attname END), NULL)::text[] AS undocumented
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
-         WHERE n.nspname = $1 AND c.relkind = 'v' GROUP BY c.oid, c.relname ORDER BY 1`, [env.config.PG_SCHEMA]);
-      assert.deepEqual(rows.map((r) => r.view), [...VIEWS].sort());
+         WHERE n.nspname = $1 AND c.relkind = 'v' GROUP BY c.oid, c.relname ORDER BY 1`,
+        [env.config.PG_SCHEMA],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.view),
+        [...VIEWS].sort(),
+      );
       for (const r of rows) {
         assert.ok(r.comment && r.comment.length > 20, `${r.view} has a comment`);
         assert.deepEqual(r.undocumented, [], `${r.view}: every column has a comment`);

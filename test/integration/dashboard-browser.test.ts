@@ -19,8 +19,12 @@ const MORE = 500;
 const DAY_MS = 86_400_000;
 const gen = { seed: 31, startMs: Date.now() - 2 * DAY_MS, windowMs: 2 * DAY_MS - 60_000 };
 
-
-interface Expected { n: number; total: string; average: string | null; approved: number }
+interface Expected {
+  n: number;
+  total: string;
+  average: string | null;
+  approved: number;
+}
 
 describe('dashboard in Chromium', () => {
   let env: TestEnv;
@@ -37,7 +41,9 @@ describe('dashboard in Chromium', () => {
     const { rows } = await env.pool.query<Expected>(
       `SELECT count(*)::int AS n, coalesce(sum(amount), 0)::text AS total, round(avg(amount), 2)::text AS average,
               count(*) FILTER (WHERE status = 'APPROVED')::int AS approved
-       FROM transactions_flat WHERE ${where}`, values);
+       FROM transactions_flat WHERE ${where}`,
+      values,
+    );
     return rows[0]!;
   }
 
@@ -60,9 +66,16 @@ describe('dashboard in Chromium', () => {
     const value = (id: string) => page.locator(`#${id}`).getAttribute('data-value');
     const text = (id: string) => page.locator(`#${id}`).textContent();
     return {
-      n: Number(await value('kpi-transactions')), total: await value('kpi-total'), average: await value('kpi-average'),
+      n: Number(await value('kpi-transactions')),
+      total: await value('kpi-total'),
+      average: await value('kpi-average'),
       rate: Number(await value('kpi-approval')),
-      shown: { n: await text('kpi-transactions'), total: await text('kpi-total'), average: await text('kpi-average'), rate: await text('kpi-approval') },
+      shown: {
+        n: await text('kpi-transactions'),
+        total: await text('kpi-total'),
+        average: await text('kpi-average'),
+        rate: await text('kpi-approval'),
+      },
     };
   }
 
@@ -73,10 +86,16 @@ describe('dashboard in Chromium', () => {
     assert.equal(got.total, want.total, `${what}: total`);
     assert.equal(got.average, want.average, `${what}: average`);
     assert.equal(got.rate, want.approved / want.n, `${what}: approval rate`);
-    assert.deepEqual(got.shown, {
-      n: want.n.toLocaleString('en-US'), total: eur(want.total), average: eur(want.average!),
-      rate: `${((want.approved / want.n) * 100).toFixed(1)}%`,
-    }, `${what}: as displayed`);
+    assert.deepEqual(
+      got.shown,
+      {
+        n: want.n.toLocaleString('en-US'),
+        total: eur(want.total),
+        average: eur(want.average!),
+        rate: `${((want.approved / want.n) * 100).toFixed(1)}%`,
+      },
+      `${what}: as displayed`,
+    );
   }
 
   before(async () => {
@@ -85,7 +104,9 @@ describe('dashboard in Chromium', () => {
     await runPipeline(env, workflowId);
     server = await startDashboard(env.config, { host: '127.0.0.1', port: 0 });
     origin = new URL(server.url).origin;
-    const { rows } = await env.pool.query<{ d: string }>("SELECT DISTINCT (event_ts AT TIME ZONE 'UTC')::date::text AS d FROM transactions_flat ORDER BY 1");
+    const { rows } = await env.pool.query<{ d: string }>(
+      "SELECT DISTINCT (event_ts AT TIME ZONE 'UTC')::date::text AS d FROM transactions_flat ORDER BY 1",
+    );
     days = rows.map((r) => r.d);
 
     browser = await launchOffline(origin, { acceptDownloads: true });
@@ -133,7 +154,9 @@ describe('dashboard in Chromium', () => {
     assert.equal(new URL(page.url()).search, `?${query}`);
     const want = await expected(
       `(event_ts AT TIME ZONE 'UTC')::date BETWEEN $1::date AND $2::date AND category IN ('grocery', 'travel')
-       AND status IN ('APPROVED', 'DECLINED') AND amount BETWEEN 25 AND 600.50`, [days[0], days[1]]);
+       AND status IN ('APPROVED', 'DECLINED') AND amount BETWEEN 25 AND 600.50`,
+      [days[0], days[1]],
+    );
     assert.ok(want.n > 0 && want.n < ROWS);
     assertKpis(await kpis(page), want, 'filtered');
     assert.equal(await page.locator('details[data-name=category] .chosen').textContent(), '2 selected');
@@ -152,12 +175,19 @@ describe('dashboard in Chromium', () => {
     const file = path.join(ARTIFACTS, 'dashboard-export.csv');
     await download.saveAs(file);
     const lines = readFileSync(file, 'utf8').trimEnd().split('\r\n');
-    assert.equal(lines[0], 'transaction_id,event_ts,event_date,event_hour,event_dayofweek,user_id,amount,amount_bucket,merchant,category,city,status,payment_method,currency');
+    assert.equal(
+      lines[0],
+      'transaction_id,event_ts,event_date,event_hour,event_dayofweek,user_id,amount,amount_bucket,merchant,category,city,status,payment_method,currency',
+    );
     const { rows: ids } = await env.pool.query<{ id: string }>(
       `SELECT transaction_id::text AS id FROM transactions_flat WHERE (event_ts AT TIME ZONE 'UTC')::date BETWEEN $1::date AND $2::date
        AND category IN ('grocery', 'travel') AND status IN ('APPROVED', 'DECLINED') AND amount BETWEEN 25 AND 600.50 ORDER BY event_ts, transaction_id`,
-      [days[0], days[1]]);
-    assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), ids.map((r) => r.id));
+      [days[0], days[1]],
+    );
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(',')[0]),
+      ids.map((r) => r.id),
+    );
 
     // Back: the previous view, from the address alone.
     await page.goBack();
@@ -189,7 +219,10 @@ describe('dashboard in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(server.url);
     await rendered(page, '');
-    const widths = (await page.evaluate('({ page: document.documentElement.scrollWidth, screen: window.innerWidth })')) as { page: number; screen: number };
+    const widths = (await page.evaluate('({ page: document.documentElement.scrollWidth, screen: window.innerWidth })')) as {
+      page: number;
+      screen: number;
+    };
     assert.ok(widths.page <= widths.screen, `no sideways scrolling: page ${widths.page}px on a ${widths.screen}px screen`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
     await page.close();
@@ -199,7 +232,13 @@ describe('dashboard in Chromium', () => {
     const page = await openPage(server.url);
     await rendered(page, '');
     assert.equal(Number(await page.locator('#kpi-transactions').getAttribute('data-value')), ROWS);
-    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic(), rows: ROWS + MORE, startIndex: ROWS, batchSize: 1_000 });
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+      ...gen,
+      topic: env.topic(),
+      rows: ROWS + MORE,
+      startIndex: ROWS,
+      batchSize: 1_000,
+    });
     await runPipeline(env, `${workflowId}-2`);
     await page.waitForSelector(`#kpi-transactions[data-value="${ROWS + MORE}"]`, { state: 'attached', timeout: 30_000 });
     assertKpis(await kpis(page), await expected('true'), 'after the second run');

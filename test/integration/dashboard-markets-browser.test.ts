@@ -11,8 +11,6 @@ import type { TestEnv } from '../support/harness';
 import { ARTIFACTS, launchOffline, type OfflineBrowser } from '../support/chromium';
 import { marketsDashboard } from '../support/markets-fixture';
 
-
-
 describe('markets view in Chromium', () => {
   let env: TestEnv;
   let server: DashboardServer;
@@ -43,13 +41,16 @@ describe('markets view in Chromium', () => {
     await page.goto(url);
     return page;
   }
-  const rendered = (page: Page, pick: string) => page.waitForSelector(`body[data-rendered=${JSON.stringify(pick)}]`, { state: 'attached', timeout: 20_000 });
+  const rendered = (page: Page, pick: string) =>
+    page.waitForSelector(`body[data-rendered=${JSON.stringify(pick)}]`, { state: 'attached', timeout: 20_000 });
   const sig7 = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 7 });
 
   it('draws the candles with both forecasts, the forecast table and the freshness of each source', async () => {
     const page = await open(`${base}markets?symbol=BTC-USD&source=simulator`);
     await rendered(page, 'BTC-USD|simulator|1m|180');
-    const [last] = await sql<{ close: number }>("SELECT close::float8 AS close FROM candles_1m WHERE symbol = 'BTC-USD' ORDER BY bucket_start DESC LIMIT 1");
+    const [last] = await sql<{ close: number }>(
+      "SELECT close::float8 AS close FROM candles_1m WHERE symbol = 'BTC-USD' ORDER BY bucket_start DESC LIMIT 1",
+    );
     assert.equal(Number(await page.locator('#m-close').getAttribute('data-value')), last!.close);
     assert.equal(await page.locator('#m-close').textContent(), sig7.format(last!.close));
 
@@ -59,11 +60,15 @@ describe('markets view in Chromium', () => {
                volume: window.Chart.getChart('chart-volume').data.datasets[0].data.length };
     })()`)) as { type: string; sets: [string, string, number][]; volume: number };
     assert.equal(drawn.type, 'candlestick');
-    assert.deepEqual(drawn.sets, [['candlestick', '', 180], ...['linear_trend', 'holt_linear'].flatMap((m) => ['lower', 'upper', 'predicted'].map((r) => [m, r, 30]))]);
+    assert.deepEqual(drawn.sets, [
+      ['candlestick', '', 180],
+      ...['linear_trend', 'holt_linear'].flatMap((m) => ['lower', 'upper', 'predicted'].map((r) => [m, r, 30])),
+    ]);
     assert.equal(drawn.volume, 180 + 30, 'one bar per candle, and empty slots under the forecast so both charts share the time axis');
 
     const forecasts = await sql<{ model: string; predicted: number }>(
-      "SELECT DISTINCT ON (model) model, predicted FROM price_forecasts WHERE symbol = 'BTC-USD' ORDER BY model, horizon_ts DESC");
+      "SELECT DISTINCT ON (model) model, predicted FROM price_forecasts WHERE symbol = 'BTC-USD' ORDER BY model, horizon_ts DESC",
+    );
     assert.equal(await page.locator('#forecast tbody tr').count(), 2);
     for (const f of forecasts) {
       const cells = await page.locator(`#forecast tr[data-model="${f.model}"] td`).allTextContents();
@@ -105,7 +110,10 @@ describe('markets view in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}markets?symbol=BTC-USD&source=simulator`);
     await rendered(page, 'BTC-USD|simulator|1m|180');
-    const widths = (await page.evaluate('({ page: document.documentElement.scrollWidth, screen: window.innerWidth })')) as { page: number; screen: number };
+    const widths = (await page.evaluate('({ page: document.documentElement.scrollWidth, screen: window.innerWidth })')) as {
+      page: number;
+      screen: number;
+    };
     assert.ok(widths.page <= widths.screen, `no sideways scrolling: page ${widths.page}px on a ${widths.screen}px screen`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-markets-phone.png'), fullPage: true });
     await page.close();

@@ -19,12 +19,13 @@ import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 // ---- the whole declaration of the stream ----
 const BANDS = ['freezing', 'mild', 'hot'] as const;
-const readingSchema = (maxCelsius: number) => z.looseObject({
-  reading_no: z.number().int().positive(),
-  sensor: z.string().trim().min(1).max(40),
-  celsius: z.number().min(-90).max(maxCelsius),
-  taken_at: z.iso.datetime().transform((s) => new Date(s)),
-});
+const readingSchema = (maxCelsius: number) =>
+  z.looseObject({
+    reading_no: z.number().int().positive(),
+    sensor: z.string().trim().min(1).max(40),
+    celsius: z.number().min(-90).max(maxCelsius),
+    taken_at: z.iso.datetime().transform((s) => new Date(s)),
+  });
 type Reading = z.output<ReturnType<typeof readingSchema>>;
 
 const declaration = (maxCelsius: number): StreamDeclaration<Reading> => ({
@@ -113,14 +114,26 @@ describe('a stream declared in one place', () => {
     assert.equal(result.recordsArchived, GOOD + bad.length);
     assert.equal(result.rowsInserted, GOOD);
     assert.equal(result.quarantined, bad.length);
-    const { rows: [n] } = await env.pool.query<{ raw: number; flat: number; objects: number }>(
-      'SELECT (SELECT count(*)::int FROM raw_sensor_readings) AS raw, (SELECT count(*)::int FROM sensor_readings_flat) AS flat, (SELECT count(*)::int FROM bronze_objects WHERE stream = $1) AS objects', [STREAM]);
+    const {
+      rows: [n],
+    } = await env.pool.query<{ raw: number; flat: number; objects: number }>(
+      'SELECT (SELECT count(*)::int FROM raw_sensor_readings) AS raw, (SELECT count(*)::int FROM sensor_readings_flat) AS flat, (SELECT count(*)::int FROM bronze_objects WHERE stream = $1) AS objects',
+      [STREAM],
+    );
     assert.deepEqual(n, { raw: GOOD, flat: GOOD, objects: result.objectsArchived });
     assert.equal((await env.listKeys(`bronze/${env.topic(STREAM)}/`)).length, result.objectsArchived);
     for (const i of [0, 5, GOOD - 1]) {
       const r = reading(i);
-      const { rows } = await env.pool.query('SELECT reading_no::int, sensor, celsius::text, band FROM sensor_readings_flat WHERE reading_no = $1', [r.reading_no]);
-      assert.deepEqual(rows[0], { reading_no: r.reading_no, sensor: r.sensor, celsius: r.celsius.toFixed(1), band: r.celsius < 0 ? 'freezing' : r.celsius < 25 ? 'mild' : 'hot' });
+      const { rows } = await env.pool.query(
+        'SELECT reading_no::int, sensor, celsius::text, band FROM sensor_readings_flat WHERE reading_no = $1',
+        [r.reading_no],
+      );
+      assert.deepEqual(rows[0], {
+        reading_no: r.reading_no,
+        sensor: r.sensor,
+        celsius: r.celsius.toFixed(1),
+        band: r.celsius < 0 ? 'freezing' : r.celsius < 25 ? 'mild' : 'hot',
+      });
     }
   });
 
@@ -143,7 +156,9 @@ describe('a stream declared in one place', () => {
       SELECT count(*)::int AS n FROM (SELECT sensor, count(*)::int AS readings, max(celsius) AS max_celsius FROM sensor_readings_flat GROUP BY sensor) d
       FULL JOIN sensor_stats s USING (sensor) WHERE (d.readings, d.max_celsius) IS DISTINCT FROM (s.readings, s.max_celsius)`);
     assert.equal(rows[0]!.n, 0);
-    const { rows: [s] } = await env.pool.query<{ n: number }>('SELECT sum(readings)::int AS n FROM sensor_stats');
+    const {
+      rows: [s],
+    } = await env.pool.query<{ n: number }>('SELECT sum(readings)::int AS n FROM sensor_stats');
     assert.equal(s!.n, GOOD);
   });
 
@@ -154,7 +169,11 @@ describe('a stream declared in one place', () => {
     assert.ok(l.loaded.bronze && BigInt(l.loaded.kafka.offset) >= BigInt(l.loaded.bronze.first_offset));
     assert.throws(() => parseRecordKey(spec, 'not-a-number'), /reading_no \(bigint\) of stream sensor_readings/);
     const report = await collectReport(env.pool, STREAM, `pipeline-declared-${env.id}`);
-    assert.deepEqual(report.tables, [{ table: 'raw_sensor_readings', rows: GOOD }, { table: 'sensor_readings_flat', rows: GOOD }, { table: 'quarantine', rows: bad.length }]);
+    assert.deepEqual(report.tables, [
+      { table: 'raw_sensor_readings', rows: GOOD },
+      { table: 'sensor_readings_flat', rows: GOOD },
+      { table: 'quarantine', rows: bad.length },
+    ]);
     assert.equal(report.quality.length, result.quality.checks.length);
   });
 
@@ -162,9 +181,16 @@ describe('a stream declared in one place', () => {
     const widened = defineStream(declaration(250));
     const r = await replayQuarantine(env.pool, widened, { stream: STREAM, reason: 'INVALID_VALUE', limit: 10 });
     assert.deepEqual({ examined: r.examined, loaded: r.loaded }, { examined: 1, loaded: 1 });
-    const { rows: [west] } = await env.pool.query<{ readings: number; max_celsius: string }>("SELECT readings, max_celsius::text FROM sensor_stats WHERE sensor = 'west'");
+    const {
+      rows: [west],
+    } = await env.pool.query<{ readings: number; max_celsius: string }>(
+      "SELECT readings, max_celsius::text FROM sensor_stats WHERE sensor = 'west'",
+    );
     assert.deepEqual(west, { readings: 1, max_celsius: '200.0' });
-    const q = await new MockActivityEnvironment().run(createActivities(env).quality, { stream: STREAM, runId: `declared-replay-${env.id}` }) as QualityResult;
+    const q = (await new MockActivityEnvironment().run(createActivities(env).quality, {
+      stream: STREAM,
+      runId: `declared-replay-${env.id}`,
+    })) as QualityResult;
     assert.equal(q.passed, true, JSON.stringify(q.checks.filter((c) => !c.passed)));
   });
 });

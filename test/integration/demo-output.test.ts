@@ -20,10 +20,17 @@ describe('etl demo output', { timeout: 5 * 60_000 }, () => {
 
   it('has no JSON log lines and names the worker log file once', async () => {
     const { stdout, stderr } = await promisify(execFile)(path.join(PROJECT_ROOT, 'bin', 'etl'), ['demo', '--rows', '3000', '--seed', '5'], {
-      cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...configEnv({ ...env.config, LOG_LEVEL: 'info' }) }, maxBuffer: 16 * 2 ** 20,
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...configEnv({ ...env.config, LOG_LEVEL: 'info' }) },
+      maxBuffer: 16 * 2 ** 20,
     });
     const lines = `${stdout}\n${stderr}`.split('\n');
-    assert.deepEqual(lines.filter((l) => l.trimStart().startsWith('{')), [], 'JSON lines in the demo output');
+    assert.deepEqual(
+      lines.filter((l) => l.trimStart().startsWith('{')),
+      [],
+      'JSON lines in the demo output',
+    );
     const named = lines.filter((l) => l.includes('demo-worker.log'));
     assert.equal(named.length, 1, named.join('\n'));
     assert.match(stdout, /Pipeline done: 3,000 records archived/);
@@ -32,7 +39,9 @@ describe('etl demo output', { timeout: 5 * 60_000 }, () => {
     // The worker's lines are in that file, as JSON.
     const file = path.join(env.config.ETL_STATE_DIR, 'logs', 'demo-worker.log');
     assert.ok(existsSync(file));
-    const ours = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes(env.config.TEMPORAL_TASK_QUEUE));
+    const ours = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(env.config.TEMPORAL_TASK_QUEUE));
     assert.ok(ours.length > 0 && ours.every((l) => typeof (JSON.parse(l) as { msg?: unknown }).msg === 'string'));
   });
 });

@@ -16,7 +16,8 @@ import { configEnv } from '../support/isolation';
 import { connectClient } from '../../lib/temporal';
 import { isolatedEnv, type TestEnv } from '../support/harness';
 
-const etl = (env: TestEnv, ...args: string[]) => promisify(execFile)(path.join(PROJECT_ROOT, 'bin', 'etl'), args, { encoding: 'utf8', env: { ...process.env, ...configEnv(env.config) } });
+const etl = (env: TestEnv, ...args: string[]) =>
+  promisify(execFile)(path.join(PROJECT_ROOT, 'bin', 'etl'), args, { encoding: 'utf8', env: { ...process.env, ...configEnv(env.config) } });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('two deployments in one namespace', () => {
@@ -41,7 +42,11 @@ describe('two deployments in one namespace', () => {
     client = await connectClient(dev.config);
   });
   after(async () => {
-    for (const id of created) await client?.schedule.getHandle(id).delete().catch(() => undefined);
+    for (const id of created)
+      await client?.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
     await client?.connection.close();
     await Promise.all([dev?.cleanup(), staging?.cleanup()]);
   });
@@ -54,19 +59,32 @@ describe('two deployments in one namespace', () => {
       assert.equal(id, `pipeline-transactions@${env.config.TEMPORAL_TASK_QUEUE}+${env.config.KAFKA_TOPIC_PREFIX}`, stdout);
       created.push(id);
     }
-    const poll = await Promise.all([dev, staging].map((env) => createSchedule(client, env.config, { what: 'poll', stream: 'ticks', source: 'yahoo', overlap: 'skip', paused: true })));
+    const poll = await Promise.all(
+      [dev, staging].map((env) =>
+        createSchedule(client, env.config, { what: 'poll', stream: 'ticks', source: 'yahoo', overlap: 'skip', paused: true }),
+      ),
+    );
     created.push(...poll);
     assert.notEqual(poll[0], poll[1]);
   });
 
   it('`etl schedule list` of each shows its own schedules only; --all shows both', { timeout: 120_000 }, async () => {
-    for (const [env, other] of [[dev, staging], [staging, dev]] as const) {
+    for (const [env, other] of [
+      [dev, staging],
+      [staging, dev],
+    ] as const) {
       const rows = await listedUntil(env, (r) => r.length >= 2);
-      assert.deepEqual(rows.map((r) => [r.id.split('@')[0], r.stream]).sort(), [['pipeline-transactions', 'transactions'], ['poll-yahoo', 'ticks']]);
+      assert.deepEqual(rows.map((r) => [r.id.split('@')[0], r.stream]).sort(), [
+        ['pipeline-transactions', 'transactions'],
+        ['poll-yahoo', 'ticks'],
+      ]);
       assert.ok(rows.every((r) => r.id.endsWith(`@${env.config.TEMPORAL_TASK_QUEUE}+${env.config.KAFKA_TOPIC_PREFIX}`)));
       const { stdout } = await etl(env, 'schedule', 'list', '--json');
       const cli = (JSON.parse(stdout) as ScheduleRow[]).map((r) => r.id);
-      assert.ok(cli.every((id) => !id.includes(other.config.TEMPORAL_TASK_QUEUE)), stdout);
+      assert.ok(
+        cli.every((id) => !id.includes(other.config.TEMPORAL_TASK_QUEUE)),
+        stdout,
+      );
       assert.equal(cli.length, 2, stdout);
     }
     const { stdout } = await etl(dev, 'schedule', 'list', '--all', '--json');
@@ -78,15 +96,23 @@ describe('two deployments in one namespace', () => {
     for (const env of [dev, staging]) {
       const rows = await streamStatuses(env, client);
       const transactions = rows.find((r) => r.stream === 'transactions')!;
-      assert.deepEqual(transactions.schedules.map((s) => s.id), [`pipeline-transactions@${env.config.TEMPORAL_TASK_QUEUE}+${env.config.KAFKA_TOPIC_PREFIX}`]);
-      assert.deepEqual(rows.find((r) => r.stream === 'ticks')!.schedules.map((s) => s.id.split('@')[0]), ['poll-yahoo']);
+      assert.deepEqual(
+        transactions.schedules.map((s) => s.id),
+        [`pipeline-transactions@${env.config.TEMPORAL_TASK_QUEUE}+${env.config.KAFKA_TOPIC_PREFIX}`],
+      );
+      assert.deepEqual(
+        rows.find((r) => r.stream === 'ticks')!.schedules.map((s) => s.id.split('@')[0]),
+        ['poll-yahoo'],
+      );
     }
   });
 
-  it('the plain name means each deployment\'s own schedule; the stream workflow ids differ too', { timeout: 60_000 }, async () => {
+  it("the plain name means each deployment's own schedule; the stream workflow ids differ too", { timeout: 60_000 }, async () => {
     const { stdout } = await etl(dev, 'schedule', 'pause', 'pipeline-transactions', '--note', 'dev only');
     assert.equal(stdout.trim(), `paused ${created[0]}`);
-    const [devState, stagingState] = await Promise.all(created.slice(0, 2).map(async (id) => (await client.schedule.getHandle(id).describe()).state.note));
+    const [devState, stagingState] = await Promise.all(
+      created.slice(0, 2).map(async (id) => (await client.schedule.getHandle(id).describe()).state.note),
+    );
     assert.deepEqual([devState, stagingState ?? ''], ['dev only', '']);
     assert.notEqual(streamWorkflowId(dev.config, 'transactions'), streamWorkflowId(staging.config, 'transactions'));
   });

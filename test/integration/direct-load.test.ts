@@ -15,14 +15,18 @@ import { getStream } from '../../streams';
 import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const spec = getStream('transactions');
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+  new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 
 /** Every column except ingested_at (the transaction's clock), of the rows of one load. */
 async function rowsOfLoad(client: pg.PoolClient, loadId: number): Promise<{ raw: string; flat: string; n: number }> {
-  const { rows } = await client.query<{ raw: string; flat: string; n: number }>(`
+  const { rows } = await client.query<{ raw: string; flat: string; n: number }>(
+    `
     SELECT (SELECT md5(string_agg((to_jsonb(r) - 'ingested_at')::text, '|' ORDER BY transaction_id)) FROM raw_transactions r WHERE load_id = $1) AS raw,
            (SELECT md5(string_agg((to_jsonb(f) - 'ingested_at')::text, '|' ORDER BY transaction_id)) FROM transactions_flat f WHERE load_id = $1) AS flat,
-           (SELECT count(*)::int FROM transactions_flat WHERE load_id = $1) AS n`, [loadId]);
+           (SELECT count(*)::int FROM transactions_flat WHERE load_id = $1) AS n`,
+    [loadId],
+  );
   return rows[0]!;
 }
 
@@ -36,7 +40,13 @@ describe('direct-COPY load (activities/load/direct-load.ts)', () => {
   before(async () => {
     env = await isolatedEnv('direct', { ARCHIVE_MAX_RECORDS_PER_OBJECT: 2_000 });
     const acts = createActivities(env);
-    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { seed: 11, startMs: Date.now() - 3_600_000, windowMs: 3_600_000, topic: env.topic(), rows: 2_000 });
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+      seed: 11,
+      startMs: Date.now() - 3_600_000,
+      windowMs: 3_600_000,
+      topic: env.topic(),
+      rows: 2_000,
+    });
     await run(acts.archive, { stream: 'transactions' });
     const [o] = await run(acts.listUnloadedObjects, { stream: 'transactions', limit: 1 });
     objectId = o!.bronzeObjectId;
@@ -46,7 +56,9 @@ describe('direct-COPY load (activities/load/direct-load.ts)', () => {
     assert.ok(rowsOfObject > 100, 'the object has rows to load');
     // A load row to attribute rows to; every attempt below is rolled back.
     const { rows } = await env.pool.query<{ load_id: string }>(
-      "INSERT INTO loads (bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count) VALUES ($1, 'transactions', $2, 0, 0, 0) RETURNING load_id", [objectId, silverKey]);
+      "INSERT INTO loads (bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count) VALUES ($1, 'transactions', $2, 0, 0, 0) RETURNING load_id",
+      [objectId, silverKey],
+    );
     loadId = Number(rows[0]!.load_id);
   });
   after(async () => env?.cleanup());
@@ -65,7 +77,8 @@ describe('direct-COPY load (activities/load/direct-load.ts)', () => {
   async function waitForBlockedCopy(): Promise<void> {
     for (let i = 0; i < 300; i++) {
       const { rows } = await env.pool.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'COPY %raw_transactions%'");
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'COPY %raw_transactions%'",
+      );
       if (rows[0]!.n > 0) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -95,7 +108,9 @@ describe('direct-COPY load (activities/load/direct-load.ts)', () => {
       await createStaging(client);
       await pipeline(await openGzipObject(env.s3, env.config.S3_BUCKET, silverKey), client.query(copyFrom(COPY_INTO_STAGING)));
       // Load a single key of the object through SQL, as an earlier object would have.
-      await client.query(`INSERT INTO raw_transactions (transaction_id, event_ts, payload) SELECT (doc->>'transaction_id')::uuid, (doc->>'event_ts')::timestamptz, doc->'payload' FROM staging LIMIT 1`);
+      await client.query(
+        `INSERT INTO raw_transactions (transaction_id, event_ts, payload) SELECT (doc->>'transaction_id')::uuid, (doc->>'event_ts')::timestamptz, doc->'payload' FROM staging LIMIT 1`,
+      );
       await client.query('DROP TABLE staging, conflicts');
       const n = await tryDirectLoad(client, spec, env.s3, env.config.S3_BUCKET, silverKey, { loadId, bronzeObjectId: objectId });
       assert.deepEqual(n, { steppedAside: 'key' });
@@ -109,7 +124,9 @@ describe('direct-COPY load (activities/load/direct-load.ts)', () => {
       await other.query('BEGIN');
       await createStaging(other);
       await pipeline(await openGzipObject(env.s3, env.config.S3_BUCKET, silverKey), other.query(copyFrom(COPY_INTO_STAGING)));
-      await other.query(`INSERT INTO raw_transactions (transaction_id, event_ts, payload) SELECT (doc->>'transaction_id')::uuid, (doc->>'event_ts')::timestamptz, doc->'payload' FROM staging ORDER BY doc->>'kafka_offset' DESC LIMIT 1`);
+      await other.query(
+        `INSERT INTO raw_transactions (transaction_id, event_ts, payload) SELECT (doc->>'transaction_id')::uuid, (doc->>'event_ts')::timestamptz, doc->'payload' FROM staging ORDER BY doc->>'kafka_offset' DESC LIMIT 1`,
+      );
       const result = inRolledBackTransaction(async (client) => {
         const n = await tryDirectLoad(client, spec, env.s3, env.config.S3_BUCKET, silverKey, { loadId, bronzeObjectId: objectId });
         // The transaction is still usable after the savepoint rollback.

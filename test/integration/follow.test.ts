@@ -18,19 +18,31 @@ describe('the continuous follower', () => {
   let produced = 0;
 
   const produce = async (n: number) => {
-    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic(), rows: produced + n, startIndex: produced });
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+      ...gen,
+      topic: env.topic(),
+      rows: produced + n,
+      startIndex: produced,
+    });
     produced += n;
   };
-  const manifest = async () => (await env.pool.query<{ archived: number; pending: number; gaps: number }>(
-    `SELECT coalesce(sum(record_count) FILTER (WHERE status = 'archived'), 0)::int AS archived, count(*) FILTER (WHERE status = 'pending')::int AS pending,
+  const manifest = async () =>
+    (
+      await env.pool.query<{ archived: number; pending: number; gaps: number }>(
+        `SELECT coalesce(sum(record_count) FILTER (WHERE status = 'archived'), 0)::int AS archived, count(*) FILTER (WHERE status = 'pending')::int AS pending,
             (SELECT count(*)::int FROM (SELECT first_offset, lag(last_offset) OVER (PARTITION BY kafka_partition ORDER BY first_offset) AS prev FROM bronze_objects) o
              WHERE prev IS NOT NULL AND first_offset <> prev + 1) AS gaps
-     FROM bronze_objects`)).rows[0]!;
+     FROM bronze_objects`,
+      )
+    ).rows[0]!;
   /**
    * Runs the follower until it has joined the group and `until` holds, then cancels it as the
    * workflow does, and returns its result.
    */
-  const followUntil = async (until: () => Promise<boolean>, info: ConstructorParameters<typeof MockActivityEnvironment>[0] = {}): Promise<FollowResult> => {
+  const followUntil = async (
+    until: () => Promise<boolean>,
+    info: ConstructorParameters<typeof MockActivityEnvironment>[0] = {},
+  ): Promise<FollowResult> => {
     const mock = new MockActivityEnvironment(info);
     let joins = 0;
     mock.on('heartbeat', (d: { groupJoins?: number }) => (joins = d.groupJoins ?? 0));
@@ -50,15 +62,26 @@ describe('the continuous follower', () => {
   it('redoes a range a crash left pending, to the same key, then follows on', { timeout: 120_000 }, async () => {
     await produce(600);
     await new MockActivityEnvironment().run(acts.archive, { stream: 'transactions' });
-    const { rows: [last] } = await env.pool.query<{ id: string; object_key: string; record_count: number }>('SELECT id, object_key, record_count FROM bronze_objects ORDER BY id DESC LIMIT 1');
+    const {
+      rows: [last],
+    } = await env.pool.query<{ id: string; object_key: string; record_count: number }>(
+      'SELECT id, object_key, record_count FROM bronze_objects ORDER BY id DESC LIMIT 1',
+    );
     // What a SIGKILL between the S3 upload and the manifest update leaves behind.
-    await env.pool.query("UPDATE bronze_objects SET status = 'pending', object_key = NULL, record_count = NULL, archived_at = NULL WHERE id = $1", [last!.id]);
+    await env.pool.query(
+      "UPDATE bronze_objects SET status = 'pending', object_key = NULL, record_count = NULL, archived_at = NULL WHERE id = $1",
+      [last!.id],
+    );
     const keysBefore = await env.listKeys('bronze/');
 
     await produce(90);
     const result = await followUntil(async () => (await manifest()).archived === produced);
 
-    const { rows: [redone] } = await env.pool.query<{ status: string; object_key: string }>('SELECT status, object_key FROM bronze_objects WHERE id = $1', [last!.id]);
+    const {
+      rows: [redone],
+    } = await env.pool.query<{ status: string; object_key: string }>('SELECT status, object_key FROM bronze_objects WHERE id = $1', [
+      last!.id,
+    ]);
     assert.deepEqual(redone, { status: 'archived', object_key: last!.object_key }, 'the same range, to the same key');
     assert.deepEqual(await manifest(), { archived: 690, pending: 0, gaps: 0 });
     assert.equal(result.recordsArchived, last!.record_count + 90);
@@ -85,8 +108,19 @@ describe('the continuous follower', () => {
   it('carries on the counts of a killed attempt: its last heartbeat plus what it wrote after it', { timeout: 120_000 }, async () => {
     // A killed attempt whose last heartbeat said 2 objects / 20 records at offset 0 of every partition:
     // everything in the manifest was written after it, so the retry counts all of it on top.
-    const heartbeat = { offsets: { 0: '0', 1: '0', 2: '0' }, objectsArchived: 2, recordsArchived: 20, groupJoins: 1, buffered: 0, lastFlushAt: null };
-    const { rows: [m] } = await env.pool.query<{ objects: number; records: number }>("SELECT count(*)::int AS objects, sum(record_count)::int AS records FROM bronze_objects WHERE status = 'archived'");
+    const heartbeat = {
+      offsets: { 0: '0', 1: '0', 2: '0' },
+      objectsArchived: 2,
+      recordsArchived: 20,
+      groupJoins: 1,
+      buffered: 0,
+      lastFlushAt: null,
+    };
+    const {
+      rows: [m],
+    } = await env.pool.query<{ objects: number; records: number }>(
+      "SELECT count(*)::int AS objects, sum(record_count)::int AS records FROM bronze_objects WHERE status = 'archived'",
+    );
     const result = await followUntil(async () => true, { attempt: 2, heartbeatDetails: heartbeat });
     assert.deepEqual(result, { objectsArchived: 2 + m!.objects, recordsArchived: 20 + m!.records, groupJoins: 2, attempt: 2 });
   });

@@ -32,17 +32,47 @@ async function insertCandles(env: TestEnv, symbol: string, source: string, close
   const rows = closes.map((close, k) => {
     const i = firstIndex + k;
     const open = k === 0 ? close : closes[k - 1]!;
-    return { t: new Date(T0 + i * MINUTE).toISOString(), open, close, high: Math.max(open, close) + 0.02, low: Math.min(open, close) - 0.02 };
+    return {
+      t: new Date(T0 + i * MINUTE).toISOString(),
+      open,
+      close,
+      high: Math.max(open, close) + 0.02,
+      low: Math.min(open, close) - 0.02,
+    };
   });
   await env.pool.query(
     `INSERT INTO candles_1m (symbol, source, bucket_start, open, high, low, close, volume, tick_count, first_tick_ts, last_tick_ts, currency)
      SELECT $1, $2, r.t, r.o, r.h, r.l, r.c, 10, 3, r.t, r.t + interval '50 seconds', 'USD'
      FROM unnest($3::timestamptz[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[]) AS r(t, o, h, l, c)
      ON CONFLICT (symbol, source, bucket_start) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close`,
-    [symbol, source, rows.map((r) => r.t), rows.map((r) => r.open), rows.map((r) => r.high), rows.map((r) => r.low), rows.map((r) => r.close)]);
+    [
+      symbol,
+      source,
+      rows.map((r) => r.t),
+      rows.map((r) => r.open),
+      rows.map((r) => r.high),
+      rows.map((r) => r.low),
+      rows.map((r) => r.close),
+    ],
+  );
 }
 
-interface Row { model: string; horizon_ts: Date; predicted: number; lower: number; upper: number; holdout_mae: number; holdout_rmse: number; holdout_points: number; train_points: number; params: Record<string, number>; fitted_at: Date; run_id: string; train_to: Date; input_digest: string }
+interface Row {
+  model: string;
+  horizon_ts: Date;
+  predicted: number;
+  lower: number;
+  upper: number;
+  holdout_mae: number;
+  holdout_rmse: number;
+  holdout_points: number;
+  train_points: number;
+  params: Record<string, number>;
+  fitted_at: Date;
+  run_id: string;
+  train_to: Date;
+  input_digest: string;
+}
 
 describe('price forecast', () => {
   let env: TestEnv;
@@ -56,16 +86,22 @@ describe('price forecast', () => {
   });
   after(async () => env?.cleanup());
 
-  const run = (client: Client, input: ForecastInput = {}) => client.workflow.execute('forecastWorkflow', {
-    taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId: `forecast-test-${env.id}-${++runs}`, args: [{ horizonMinutes: 30, ...input }],
-  }) as Promise<ForecastResult>;
+  const run = (client: Client, input: ForecastInput = {}) =>
+    client.workflow.execute('forecastWorkflow', {
+      taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+      workflowId: `forecast-test-${env.id}-${++runs}`,
+      args: [{ horizonMinutes: 30, ...input }],
+    }) as Promise<ForecastResult>;
   const rows = async () => (await env.pool.query<Row>('SELECT * FROM price_forecasts ORDER BY train_to, model, horizon_ts')).rows;
 
   it('fits both models on the trend, skips the short series, and writes one row per model and minute ahead', async () => {
     const result = await withWorker(env, (client) => run(client));
     assert.equal(result.symbolsForecast, 1);
     assert.equal(result.symbolsSkipped, 1);
-    assert.deepEqual(result.outcomes.find((o) => o.symbol === 'FEW'), { symbol: 'FEW', source: 'simulator', status: 'skipped', reason: '5 candles in the lookback window; at least 20 are needed' });
+    assert.deepEqual(
+      result.outcomes.find((o) => o.symbol === 'FEW'),
+      { symbol: 'FEW', source: 'simulator', status: 'skipped', reason: '5 candles in the lookback window; at least 20 are needed' },
+    );
     assert.equal(result.rowsWritten, 2 * 30);
     assert.equal(result.rowsUnchanged, 0);
     assert.equal(result.runId, `forecast-test-${env.id}-1`);
@@ -78,7 +114,10 @@ describe('price forecast', () => {
       assert.equal(r.train_points, TREND.n);
       assert.equal(r.holdout_points, 48, '20 % of 240 candles');
       assert.ok(r.holdout_mae > 0 && r.holdout_rmse >= r.holdout_mae);
-      assert.ok(r.lower <= r.predicted && r.predicted <= r.upper, `${r.model} ${r.horizon_ts.toISOString()}: interval holds the prediction`);
+      assert.ok(
+        r.lower <= r.predicted && r.predicted <= r.upper,
+        `${r.model} ${r.horizon_ts.toISOString()}: interval holds the prediction`,
+      );
       assert.equal(r.run_id, result.runId);
       assert.equal(r.fitted_at.toISOString(), result.fittedAt);
     }
@@ -86,7 +125,10 @@ describe('price forecast', () => {
     const truth = TREND.start + TREND.slope * (TREND.n - 1 + 30);
     for (const model of ['linear_trend', 'holt_linear']) {
       const mine = all.filter((r) => r.model === model);
-      assert.deepEqual(mine.map((r) => r.horizon_ts.getTime()), Array.from({ length: 30 }, (_, k) => lastCandle + (k + 1) * MINUTE));
+      assert.deepEqual(
+        mine.map((r) => r.horizon_ts.getTime()),
+        Array.from({ length: 30 }, (_, k) => lastCandle + (k + 1) * MINUTE),
+      );
       const end = mine.at(-1)!;
       assert.ok(end.lower < truth && truth < end.upper, `${model}: ${truth} in [${end.lower}, ${end.upper}]`);
       assert.ok(Math.abs(end.predicted - truth) < 0.5, `${model}: predicted ${end.predicted}, trend ${truth}`);
@@ -117,41 +159,65 @@ describe('price forecast', () => {
     assert.equal(later.rowsWritten, 60);
     assert.equal((await rows()).length, 120, 'the history of forecasts is kept');
     const latest = await latestForecasts(env.pool, { symbol: TREND.symbol });
-    assert.deepEqual(latest.map((f) => [f.model, f.train_to, f.points.length, f.run_id]),
-      ['holt_linear', 'linear_trend'].map((m) => [m, new Date(T0 + TREND.n * MINUTE).toISOString().replace('.000', ''), 30, later.runId]));
+    assert.deepEqual(
+      latest.map((f) => [f.model, f.train_to, f.points.length, f.run_id]),
+      ['holt_linear', 'linear_trend'].map((m) => [m, new Date(T0 + TREND.n * MINUTE).toISOString().replace('.000', ''), 30, later.runId]),
+    );
   });
 
   it('fails at once, without retries, on an input it cannot use', async () => {
     await withWorker(env, async (client) => {
       await assert.rejects(run(client, { holdoutFraction: 0.9 }), (err: unknown) => {
         const cause = err instanceof WorkflowFailedError ? err.cause?.cause : undefined;
-        return cause instanceof ApplicationFailure && cause.type === 'USAGE' && cause.nonRetryable && /holdoutFraction is at most 0.5/.test(cause.message);
+        return (
+          cause instanceof ApplicationFailure &&
+          cause.type === 'USAGE' &&
+          cause.nonRetryable &&
+          /holdoutFraction is at most 0.5/.test(cause.message)
+        );
       });
     });
   });
 
   it('runs from the CLI and shows the latest forecast', { timeout: 120_000 }, async () => {
-    const cli = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(path.join(PROJECT_ROOT, 'bin', 'etl'), args, {
-        cwd: PROJECT_ROOT, env: { ...process.env, PG_SCHEMA: env.config.PG_SCHEMA, TEMPORAL_TASK_QUEUE: env.config.TEMPORAL_TASK_QUEUE, LOG_LEVEL: 'warn' },
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(path.join(PROJECT_ROOT, 'bin', 'etl'), args, {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, PG_SCHEMA: env.config.PG_SCHEMA, TEMPORAL_TASK_QUEUE: env.config.TEMPORAL_TASK_QUEUE, LOG_LEVEL: 'warn' },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
       });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
     const ran = await withWorker(env, () => cli(['forecast', 'run', '--symbols', 'trend,few', '--horizon', '15m', '--wait', '--json']));
     assert.equal(ran.code, 0, ran.stderr);
     const result = JSON.parse(ran.stdout) as ForecastResult;
     assert.equal(result.horizonSteps, 15);
-    assert.deepEqual(result.outcomes.map((o) => [o.symbol, o.status]), [['FEW', 'skipped'], ['TREND', 'forecast']]);
+    assert.deepEqual(
+      result.outcomes.map((o) => [o.symbol, o.status]),
+      [
+        ['FEW', 'skipped'],
+        ['TREND', 'forecast'],
+      ],
+    );
 
     const shown = await cli(['forecast', 'show', '--symbol', 'TREND']);
     assert.equal(shown.code, 0, shown.stderr);
     const lines = shown.stdout.trim().split('\n');
-    assert.match(lines[0]!, /^symbol\s+source\s+model\s+interval\s+last candle\s+horizon\s+predicted\s+95% interval\s+holdout MAE\s+holdout RMSE\s+fitted_at$/);
-    assert.deepEqual(lines.slice(2).map((l) => l.split(/\s+/).slice(0, 3)), [['TREND', 'simulator', 'holt_linear'], ['TREND', 'simulator', 'linear_trend']]);
+    assert.match(
+      lines[0]!,
+      /^symbol\s+source\s+model\s+interval\s+last candle\s+horizon\s+predicted\s+95% interval\s+holdout MAE\s+holdout RMSE\s+fitted_at$/,
+    );
+    assert.deepEqual(
+      lines.slice(2).map((l) => l.split(/\s+/).slice(0, 3)),
+      [
+        ['TREND', 'simulator', 'holt_linear'],
+        ['TREND', 'simulator', 'linear_trend'],
+      ],
+    );
     const none = await cli(['forecast', 'show', '--symbol', 'NOPE']);
     assert.equal(none.code, 1);
     assert.match(none.stdout, /no forecast yet for NOPE/);
@@ -163,14 +229,22 @@ describe('price forecast', () => {
   it('is schedulable: `etl schedule create forecast` starts forecastWorkflow runs', { timeout: 120_000 }, async () => {
     const id = `forecast-sched-${env.id}`;
     await withWorker(env, async (client) => {
-      await createSchedule(client, env.config, { id, what: 'forecast', stream: 'transactions', everyMs: 3_600_000, overlap: 'skip', paused: true });
+      await createSchedule(client, env.config, {
+        id,
+        what: 'forecast',
+        stream: 'transactions',
+        everyMs: 3_600_000,
+        overlap: 'skip',
+        paused: true,
+      });
       try {
         const d = await describeSchedule(client, env.config, id);
         assert.equal(d.action.type === 'startWorkflow' && d.action.workflowType, 'forecastWorkflow');
         await triggerSchedule(client, env.config, id);
         let workflowId: string | undefined;
         for (let i = 0; i < 60 && !workflowId; i++) {
-          workflowId = (await describeSchedule(client, env.config, id)).info.recentActions.find((a) => a.action.type === 'startWorkflow')?.action.workflow.workflowId;
+          workflowId = (await describeSchedule(client, env.config, id)).info.recentActions.find((a) => a.action.type === 'startWorkflow')
+            ?.action.workflow.workflowId;
           if (!workflowId) await sleep(1_000);
         }
         assert.ok(workflowId, 'the trigger started a run');

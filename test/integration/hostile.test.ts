@@ -21,9 +21,26 @@ import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 const gen = { seed: 21, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
 const BLOCKED_MERCHANT = 'Blocked Merchant Ltd';
-const REQUIRED = ['transaction_id', 'event_ts', 'user_id', 'amount', 'merchant', 'category', 'city', 'status', 'payment_method', 'currency'] as const;
+const REQUIRED = [
+  'transaction_id',
+  'event_ts',
+  'user_id',
+  'amount',
+  'merchant',
+  'category',
+  'city',
+  'status',
+  'payment_method',
+  'currency',
+] as const;
 
-interface Case { name: string; value: Buffer | null; code?: string; loaded?: boolean; meta?: RecordMetadata }
+interface Case {
+  name: string;
+  value: Buffer | null;
+  code?: string;
+  loaded?: boolean;
+  meta?: RecordMetadata;
+}
 
 let n = 0;
 /** A valid event with a fresh id, changed by `patch`. */
@@ -62,22 +79,46 @@ describe('hostile input', () => {
     { name: 'unknown category', value: json(event({ category: 'pets' })), code: 'UNKNOWN_VALUE' },
     { name: 'unknown currency', value: json(event({ currency: 'DOGE' })), code: 'UNKNOWN_VALUE' },
     { name: 'a 1 MB message', value: json(event({ merchant: 'x'.repeat(1_000_000) })), code: 'TOO_LARGE' },
-    { name: 'a huge number of fields', value: json({ ...event(), ...Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`f${i}`, i])) }), code: 'TOO_MANY_FIELDS' },
+    {
+      name: 'a huge number of fields',
+      value: json({ ...event(), ...Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`f${i}`, i])) }),
+      code: 'TOO_MANY_FIELDS',
+    },
     // Valid by every rule of the stream as they were, yet PostgreSQL refuses to store them (checked
     // with psql): text and jsonb hold no NUL (22021, 22P05), jsonb no unpaired surrogate (22P02).
     { name: 'NUL escape in the merchant', value: json(event({ merchant: 'Carre\u0000four' })), code: 'UNSTORABLE_VALUE' },
     { name: 'NUL escape in an extra field', value: json(event({ note: { text: 'a\u0000b' } })), code: 'UNSTORABLE_VALUE' },
     { name: 'unpaired surrogate in the merchant', value: json(event({ merchant: 'Fnac\ud800' })), code: 'UNSTORABLE_VALUE' },
-    { name: 'a number beyond a double in an extra field', value: Buffer.from(JSON.stringify(event()).replace(/}$/, ',"score":1e999}')), code: 'UNSTORABLE_VALUE' },
-    { name: 'a value nested 40 levels deep', value: json(event({ extra: JSON.parse(`${'['.repeat(40)}${']'.repeat(40)}`) as unknown })), code: 'TOO_DEEP' },
+    {
+      name: 'a number beyond a double in an extra field',
+      value: Buffer.from(JSON.stringify(event()).replace(/}$/, ',"score":1e999}')),
+      code: 'UNSTORABLE_VALUE',
+    },
+    {
+      name: 'a value nested 40 levels deep',
+      value: json(event({ extra: JSON.parse(`${'['.repeat(40)}${']'.repeat(40)}`) as unknown })),
+      code: 'TOO_DEEP',
+    },
     // A constraint added to the table that the stream's rules do not know: found at load.
     { name: 'a merchant a table constraint refuses', value: json(event({ merchant: BLOCKED_MERCHANT })), code: 'LOAD_REJECTED' },
     // Ambiguous JSON: which amount is meant? Not resolved "last one wins".
     { name: 'amount named twice', value: Buffer.from(JSON.stringify(event()).replace(/}$/, ',"amount":999.99}')), code: 'DUPLICATE_FIELD' },
-    { name: 'a nested field named twice', value: Buffer.from(JSON.stringify(event()).replace(/}$/, ',"device":{"os":"ios","os":"android"}}')), code: 'DUPLICATE_FIELD' },
+    {
+      name: 'a nested field named twice',
+      value: Buffer.from(JSON.stringify(event()).replace(/}$/, ',"device":{"os":"ios","os":"android"}}')),
+      code: 'DUPLICATE_FIELD',
+    },
     // A raw NUL byte is valid UTF-8 but not JSON; its quarantine row keeps the bytes as base64.
-    { name: 'a raw NUL byte inside a string', value: Buffer.from(JSON.stringify(event({ merchant: 'Fnac' })).replace('Fnac', 'Fn\0ac')), code: 'MALFORMED_JSON' },
-    { name: 'extra unknown fields (kept, not an error)', value: json(event({ loyalty_tier: 'gold', device: { os: 'ios' } })), loaded: true },
+    {
+      name: 'a raw NUL byte inside a string',
+      value: Buffer.from(JSON.stringify(event({ merchant: 'Fnac' })).replace('Fnac', 'Fn\0ac')),
+      code: 'MALFORMED_JSON',
+    },
+    {
+      name: 'extra unknown fields (kept, not an error)',
+      value: json(event({ loyalty_tier: 'gold', device: { os: 'ios' } })),
+      loaded: true,
+    },
     { name: 'first copy of an event', value: json(original), loaded: true },
     { name: 'same id, same payload (deduplicated)', value: json(original), loaded: false },
     { name: 'same id, different payload (conflict)', value: json({ ...original, amount: 999.99 }), code: 'CONFLICTING_DUPLICATE' },
@@ -97,8 +138,14 @@ describe('hostile input', () => {
   after(async () => env?.cleanup());
 
   it('quarantines each hostile record with its reason code, original bytes and Kafka coordinates', async () => {
-    const { rows } = await env.pool.query<{ reason_code: string; reason: string; payload: string | null; payload_encoding: string; kafka_partition: number; kafka_offset: string }>(
-      'SELECT reason_code, reason, payload, payload_encoding, kafka_partition, kafka_offset FROM quarantine');
+    const { rows } = await env.pool.query<{
+      reason_code: string;
+      reason: string;
+      payload: string | null;
+      payload_encoding: string;
+      kafka_partition: number;
+      kafka_offset: string;
+    }>('SELECT reason_code, reason, payload, payload_encoding, kafka_partition, kafka_offset FROM quarantine');
     const bad = cases.filter((c) => c.code);
     assert.equal(rows.length, bad.length);
     for (const c of bad) {
@@ -106,7 +153,11 @@ describe('hostile input', () => {
       assert.ok(row, `${c.name}: quarantined at ${c.meta!.partition}@${c.meta!.baseOffset}`);
       assert.equal(row.reason_code, c.code, `${c.name}: ${row.reason}`);
       assert.ok(row.reason.length > 10, `${c.name} has a readable reason`);
-      if (c.code === 'LOAD_REJECTED') assert.match(row.reason, /SQLSTATE 23514\): new row for relation "transactions_flat" violates check constraint "merchant_not_blocked"/);
+      if (c.code === 'LOAD_REJECTED')
+        assert.match(
+          row.reason,
+          /SQLSTATE 23514\): new row for relation "transactions_flat" violates check constraint "merchant_not_blocked"/,
+        );
       if (c.code === 'CONFLICTING_DUPLICATE') {
         assert.deepEqual(JSON.parse(row.payload!), JSON.parse(c.value!.toString()), 'the conflicting payload is kept (as JSON)');
         assert.match(row.reason, /with a different payload/);
@@ -123,10 +174,16 @@ describe('hostile input', () => {
     assert.equal(result.duplicates, 1);
     const extra = cases.find((c) => c.name.startsWith('extra'))!;
     const extraId = (JSON.parse(extra.value!.toString()) as { transaction_id: string }).transaction_id;
-    const { rows: raw } = await env.pool.query<{ payload: { loyalty_tier: string; device: unknown } }>('SELECT payload FROM raw_transactions WHERE transaction_id = $1', [extraId]);
+    const { rows: raw } = await env.pool.query<{ payload: { loyalty_tier: string; device: unknown } }>(
+      'SELECT payload FROM raw_transactions WHERE transaction_id = $1',
+      [extraId],
+    );
     assert.equal(raw[0]!.payload.loyalty_tier, 'gold');
     assert.deepEqual(raw[0]!.payload.device, { os: 'ios' });
-    const { rows: kept } = await env.pool.query<{ amount: string }>('SELECT amount::text FROM transactions_flat WHERE transaction_id = $1', [original.transaction_id]);
+    const { rows: kept } = await env.pool.query<{ amount: string }>(
+      'SELECT amount::text FROM transactions_flat WHERE transaction_id = $1',
+      [original.transaction_id],
+    );
     assert.equal(kept[0]!.amount, (original.amount as number).toFixed(2), 'the first payload stays');
     assert.equal(result.quality.passed, true, JSON.stringify(result.quality.checks.filter((q) => !q.passed)));
   });
@@ -134,7 +191,10 @@ describe('hostile input', () => {
   it('keeps the partition flowing behind bad records', async () => {
     const last = cases.at(-1)!;
     const id = (JSON.parse(last.value!.toString()) as { transaction_id: string }).transaction_id;
-    const { rows } = await env.pool.query<{ kafka_partition: number; kafka_offset: string }>('SELECT kafka_partition, kafka_offset::text FROM transactions_flat WHERE transaction_id = $1', [id]);
+    const { rows } = await env.pool.query<{ kafka_partition: number; kafka_offset: string }>(
+      'SELECT kafka_partition, kafka_offset::text FROM transactions_flat WHERE transaction_id = $1',
+      [id],
+    );
     assert.deepEqual(rows[0], { kafka_partition: 0, kafka_offset: last.meta!.baseOffset });
   });
 
@@ -146,7 +206,10 @@ describe('hostile input', () => {
     const b = l.loaded!.bronze!;
     const offset = BigInt(first.meta!.baseOffset!);
     assert.ok(BigInt(b.first_offset) <= offset && offset <= BigInt(b.last_offset));
-    assert.deepEqual(b.loads.map((x) => x.load_id), [l.loaded!.load.load_id]);
+    assert.deepEqual(
+      b.loads.map((x) => x.load_id),
+      [l.loaded!.load.load_id],
+    );
     assert.equal(l.quarantined.length, 1);
     assert.equal(l.quarantined[0]!.reason_code, 'CONFLICTING_DUPLICATE');
     assert.equal((await bronzeLineage(env.pool, b.id))!.object_key, b.object_key);
@@ -156,7 +219,11 @@ describe('hostile input', () => {
     // The rule fix: "pets" becomes a known category (mapped onto an existing one here).
     const fixed: StreamSpec = {
       ...transactionsStream,
-      validate: (v, context) => validateTransaction((v as { category?: unknown }).category === 'pets' ? { ...(v as object), category: 'entertainment' } : v, context),
+      validate: (v, context) =>
+        validateTransaction(
+          (v as { category?: unknown }).category === 'pets' ? { ...(v as object), category: 'entertainment' } : v,
+          context,
+        ),
     };
     const before = await listQuarantine(env.pool, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
     assert.equal(before.length, 3);
@@ -166,20 +233,27 @@ describe('hostile input', () => {
     assert.deepEqual(r.stillInvalid, { UNKNOWN_VALUE: 2 });
     const pets = cases.find((c) => c.name === 'unknown category')!;
     const petsId = (JSON.parse(pets.value!.toString()) as { transaction_id: string }).transaction_id;
-    const { rows } = await env.pool.query<{ category: string; load_id: number }>('SELECT category, load_id::int FROM transactions_flat WHERE transaction_id = $1', [petsId]);
+    const { rows } = await env.pool.query<{ category: string; load_id: number }>(
+      'SELECT category, load_id::int FROM transactions_flat WHERE transaction_id = $1',
+      [petsId],
+    );
     assert.deepEqual(rows[0], { category: 'entertainment', load_id: r.loadId });
     const after = await listQuarantine(env.pool, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
     assert.equal(after.length, 2, 'replayed records leave the open quarantine');
     const again = await replayQuarantine(env.pool, fixed, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
     assert.equal(again.loaded, 0, 'a second replay changes nothing');
 
-    const quality = (await new MockActivityEnvironment().run(createActivities(env).quality, { stream: 'transactions', runId: `replay-${env.id}` })) as QualityResult;
+    const quality = (await new MockActivityEnvironment().run(createActivities(env).quality, {
+      stream: 'transactions',
+      runId: `replay-${env.id}`,
+    })) as QualityResult;
     assert.equal(quality.passed, true, JSON.stringify(quality.checks.filter((q) => !q.passed)));
   });
 
   it('lists quarantine from the CLI as JSON', () => {
     const out = spawnSync(path.join(PROJECT_ROOT, 'bin', 'etl'), ['quarantine', 'list', '--json', '--reason', 'MISSING_FIELD'], {
-      env: { ...process.env, PG_SCHEMA: env.config.PG_SCHEMA }, encoding: 'utf8',
+      env: { ...process.env, PG_SCHEMA: env.config.PG_SCHEMA },
+      encoding: 'utf8',
     });
     assert.equal(out.status, 0, out.stderr);
     const rows = JSON.parse(out.stdout) as { reason_code: string }[];

@@ -9,7 +9,10 @@ import { describe, it } from 'node:test';
 import { parseHostPort } from '../../client/stack/paths';
 import { loadConfig } from '../../lib/config';
 
-interface Range { min: number; max: number }
+interface Range {
+  min: number;
+  max: number;
+}
 
 /** ApiVersions v0 over a plain socket: the broker's supported version range of every API key. */
 function brokerApiVersions(address: string): Promise<Map<number, Range>> {
@@ -36,7 +39,8 @@ function brokerApiVersions(address: string): Promise<Map<number, Range>> {
       if (errorCode !== 0) return reject(new Error(`ApiVersions error code ${errorCode}`));
       const count = data.readInt32BE(10);
       const ranges = new Map<number, Range>();
-      for (let i = 0, at = 14; i < count; i++, at += 6) ranges.set(data.readInt16BE(at), { min: data.readInt16BE(at + 2), max: data.readInt16BE(at + 4) });
+      for (let i = 0, at = 14; i < count; i++, at += 6)
+        ranges.set(data.readInt16BE(at), { min: data.readInt16BE(at + 2), max: data.readInt16BE(at + 4) });
       resolve(ranges);
     });
   });
@@ -62,14 +66,32 @@ describe('kafkajs and the Kafka 4 broker', () => {
       if (ours.length === 0) continue; // kafkajs does not implement it (broker-internal or admin extras)
       const theirs = ranges.get(apiKeys[name]!);
       const sent = theirs ? Math.min(Math.max(...ours), theirs.max) : undefined;
-      if (!theirs || sent! < theirs.min || !ours.includes(sent!)) broken.push(`${name}: kafkajs ${ours.join(',')}, broker ${theirs ? `${theirs.min}-${theirs.max}` : 'none'}`);
+      if (!theirs || sent! < theirs.min || !ours.includes(sent!))
+        broken.push(`${name}: kafkajs ${ours.join(',')}, broker ${theirs ? `${theirs.min}-${theirs.max}` : 'none'}`);
       else checked.push(`${name} v${sent}`);
     }
     console.log(`  kafkajs sends: ${checked.join(', ')}`);
     assert.deepEqual(broken, []);
     // The ones the pipeline depends on are among them.
-    for (const name of ['Produce', 'Fetch', 'ListOffsets', 'Metadata', 'OffsetCommit', 'OffsetFetch', 'JoinGroup', 'SyncGroup', 'Heartbeat', 'CreateTopics', 'DeleteTopics', 'DeleteGroups', 'InitProducerId']) {
-      assert.ok(checked.some((c) => c.startsWith(`${name} v`)), name);
+    for (const name of [
+      'Produce',
+      'Fetch',
+      'ListOffsets',
+      'Metadata',
+      'OffsetCommit',
+      'OffsetFetch',
+      'JoinGroup',
+      'SyncGroup',
+      'Heartbeat',
+      'CreateTopics',
+      'DeleteTopics',
+      'DeleteGroups',
+      'InitProducerId',
+    ]) {
+      assert.ok(
+        checked.some((c) => c.startsWith(`${name} v`)),
+        name,
+      );
     }
   });
 });

@@ -75,8 +75,29 @@ describe('a Kafka 3.9 state folder', { timeout: 10 * 60_000 }, () => {
     symlinkSync(kafkaLibsDir(base), oldLibs);
     const dataDir = paths.data('kafka');
     const props = writeKafkaConfig(cfg, dataDir);
-    await runInstallStep({ command: 'java', args: kafkaJavaArgs(oldLibs, dataDir, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', props, '--release-version', '3.9-IV0') }, paths.log('kafka'));
-    oldPid = await spawnDetached({ command: 'java', args: kafkaJavaArgs(oldLibs, dataDir, 'kafka.Kafka', props), cwd: dataDir }, paths.log('kafka'), paths.pidFile('kafka'));
+    await runInstallStep(
+      {
+        command: 'java',
+        args: kafkaJavaArgs(
+          oldLibs,
+          dataDir,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          randomBytes(16).toString('base64url'),
+          '-c',
+          props,
+          '--release-version',
+          '3.9-IV0',
+        ),
+      },
+      paths.log('kafka'),
+    );
+    oldPid = await spawnDetached(
+      { command: 'java', args: kafkaJavaArgs(oldLibs, dataDir, 'kafka.Kafka', props), cwd: dataDir },
+      paths.log('kafka'),
+      paths.pidFile('kafka'),
+    );
     await waitUntil(() => kafkaService.health(cfg, 3000), 90_000);
     const kafka = createKafka(cfg);
     const admin = kafka.admin();
@@ -85,7 +106,10 @@ describe('a Kafka 3.9 state folder', { timeout: 10 * 60_000 }, () => {
     await admin.disconnect();
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: TOPIC, messages: Array.from({ length: RECORDS }, (_, i) => ({ key: String(i), value: `record-${String(i).padStart(2, '0')}` })) });
+    await producer.send({
+      topic: TOPIC,
+      messages: Array.from({ length: RECORDS }, (_, i) => ({ key: String(i), value: `record-${String(i).padStart(2, '0')}` })),
+    });
     await producer.disconnect();
     assert.ok(!existsSync(path.join(dataDir, 'kafka-version')), 'the earlier stack wrote no version stamp');
   });
@@ -111,7 +135,18 @@ describe('a Kafka 3.9 state folder', { timeout: 10 * 60_000 }, () => {
     const expected = Array.from({ length: RECORDS }, (_, i) => `record-${String(i).padStart(2, '0')}`);
     assert.deepEqual(await readAll(cfg, TOPIC, RECORDS), expected);
 
-    const features = spawnSync('java', kafkaJavaArgs(kafkaLibsDir(base), paths.data('kafka'), 'org.apache.kafka.tools.FeatureCommand', '--bootstrap-server', cfg.KAFKA_BROKERS[0]!, 'describe'), { encoding: 'utf8' });
+    const features = spawnSync(
+      'java',
+      kafkaJavaArgs(
+        kafkaLibsDir(base),
+        paths.data('kafka'),
+        'org.apache.kafka.tools.FeatureCommand',
+        '--bootstrap-server',
+        cfg.KAFKA_BROKERS[0]!,
+        'describe',
+      ),
+      { encoding: 'utf8' },
+    );
     const release = KAFKA_VERSION.split('.').slice(0, 2).join('\\.');
     assert.match(features.stdout, new RegExp(`Feature: metadata\\.version\\s.*FinalizedVersionLevel: ${release}-IV\\d`));
     // The new broker's log, from its start on: no error and no stack trace.
@@ -129,7 +164,10 @@ describe('a Kafka 3.9 state folder', { timeout: 10 * 60_000 }, () => {
     const admin = createKafka(cfg).admin();
     await admin.connect();
     try {
-      assert.deepEqual((await admin.listTopics()).filter((t) => !t.startsWith('__')), []);
+      assert.deepEqual(
+        (await admin.listTopics()).filter((t) => !t.startsWith('__')),
+        [],
+      );
     } finally {
       await admin.disconnect();
     }

@@ -24,7 +24,8 @@ describe('consumer lag while Kafka is down', () => {
   let port: number;
   const scrapes: Record<'before' | 'down' | 'back', string> = { before: '', down: '', back: '' };
 
-  const lagLines = (text: string) => [...text.matchAll(/^etl_consumer_lag\{([^}]*)\} (\S+)$/gm)].filter((m) => m[1]!.includes(`topic="${env.topic()}"`)).map((m) => m[2]!);
+  const lagLines = (text: string) =>
+    [...text.matchAll(/^etl_consumer_lag\{([^}]*)\} (\S+)$/gm)].filter((m) => m[1]!.includes(`topic="${env.topic()}"`)).map((m) => m[2]!);
   const readable = (text: string) => /^etl_consumer_lag_readable(?:\{[^}]*\})? (\d+)$/m.exec(text)?.[1];
   async function scrapeUntil(ready: (text: string) => boolean): Promise<string> {
     let text = '';
@@ -44,7 +45,10 @@ describe('consumer lag while Kafka is down', () => {
     env = await isolatedEnv('lagm', { METRICS_PORT: port, KAFKA_TOPIC_PARTITIONS: 2 });
     const producer = env.kafka.producer();
     await producer.connect();
-    await producer.send({ topic: env.topic(), messages: [0, 1, 2, 3, 4].map((i) => ({ key: String(i), value: `{"n":${i}}`, partition: i % 2 })) });
+    await producer.send({
+      topic: env.topic(),
+      messages: [0, 1, 2, 3, 4].map((i) => ({ key: String(i), value: `{"n":${i}}`, partition: i % 2 })),
+    });
     await producer.disconnect();
     // The worker reads the lag through the proxy; everything else it does goes to Kafka directly.
     const viaProxy = { ...env, config: { ...env.config, KAFKA_BROKERS: [`127.0.0.1:${proxy.port}`] } };
@@ -62,12 +66,26 @@ describe('consumer lag while Kafka is down', () => {
   });
 
   it('exports the lag per partition while Kafka answers', () => {
-    assert.deepEqual(lagLines(scrapes.before), ['3', '2'], scrapes.before.split('\n').filter((l) => l.startsWith('etl_consumer_lag')).join('\n'));
+    assert.deepEqual(
+      lagLines(scrapes.before),
+      ['3', '2'],
+      scrapes.before
+        .split('\n')
+        .filter((l) => l.startsWith('etl_consumer_lag'))
+        .join('\n'),
+    );
     assert.equal(readable(scrapes.before), '1');
   });
 
   it('exports NaN and readable 0 while it does not, instead of the last values', () => {
-    assert.deepEqual(lagLines(scrapes.down), ['NaN', 'NaN'], scrapes.down.split('\n').filter((l) => l.startsWith('etl_consumer_lag')).join('\n'));
+    assert.deepEqual(
+      lagLines(scrapes.down),
+      ['NaN', 'NaN'],
+      scrapes.down
+        .split('\n')
+        .filter((l) => l.startsWith('etl_consumer_lag'))
+        .join('\n'),
+    );
     assert.equal(readable(scrapes.down), '0');
   });
 
@@ -76,12 +94,15 @@ describe('consumer lag while Kafka is down', () => {
     assert.equal(readable(scrapes.back), '1');
   });
 
-  it('the dashboard\'s reader reports the lag as unknown, quickly, while Kafka is down', async () => {
+  it("the dashboard's reader reports the lag as unknown, quickly, while Kafka is down", async () => {
     await proxy.down();
     const began = Date.now();
-    const report = await lagReader({ ...env.config, KAFKA_BROKERS: [`127.0.0.1:${proxy.port}`] }, () => streamTopics(env.config.KAFKA_TOPIC_PREFIX))();
+    const report = await lagReader({ ...env.config, KAFKA_BROKERS: [`127.0.0.1:${proxy.port}`] }, () =>
+      streamTopics(env.config.KAFKA_TOPIC_PREFIX),
+    )();
     assert.equal(report.available, false);
-    if (!report.available) assert.match(report.note, new RegExp(`Kafka at 127\\.0\\.0\\.1:${proxy.port} is unreachable .*consumer lag is unknown`));
+    if (!report.available)
+      assert.match(report.note, new RegExp(`Kafka at 127\\.0\\.0\\.1:${proxy.port} is unreachable .*consumer lag is unknown`));
     assert.ok(Date.now() - began < 8_000);
   });
 });

@@ -36,7 +36,10 @@ describe('market polls', () => {
   before(async () => {
     server = await startReplayServer({ finnhub: FINNHUB_KEY });
     env = await isolatedEnv('market', {
-      YAHOO_BASE_URL: server.url, FINNHUB_BASE_URL: server.url, CRYPTOCOMPARE_BASE_URL: server.url, FINNHUB_API_KEY: FINNHUB_KEY,
+      YAHOO_BASE_URL: server.url,
+      FINNHUB_BASE_URL: server.url,
+      CRYPTOCOMPARE_BASE_URL: server.url,
+      FINNHUB_API_KEY: FINNHUB_KEY,
       MARKET_REQUESTS_PER_MINUTE: 'yahoo=6000,finnhub=6000,cryptocompare=6000',
     });
   });
@@ -75,7 +78,11 @@ describe('market polls', () => {
       const done = new Promise<void>((resolve) => {
         void consumer.run({
           eachMessage: async ({ message }) => {
-            seen.push({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()) as TickEvent, timestamp: message.timestamp });
+            seen.push({
+              key: message.key!.toString(),
+              value: JSON.parse(message.value!.toString()) as TickEvent,
+              timestamp: message.timestamp,
+            });
             if (seen.length === expected.length) resolve();
           },
         });
@@ -93,10 +100,13 @@ describe('market polls', () => {
       }
 
       const { rows } = await env.pool.query<{ symbol: string; last: Date; price: string }>(
-        "SELECT symbol, last_event_ts AS last, last_price::text AS price FROM market_poll_state WHERE source = 'yahoo' ORDER BY symbol");
+        "SELECT symbol, last_event_ts AS last, last_price::text AS price FROM market_poll_state WHERE source = 'yahoo' ORDER BY symbol",
+      );
       const newest = (s: string) => expected.filter((t) => t.symbol === s).at(-1)!;
-      assert.deepEqual(rows.map((x) => [x.symbol, x.last.toISOString(), Number(x.price)]),
-        ['AAPL', 'MSFT'].map((s) => [s, newest(s).event_ts, Number(newest(s).price.toFixed(8))]));
+      assert.deepEqual(
+        rows.map((x) => [x.symbol, x.last.toISOString(), Number(x.price)]),
+        ['AAPL', 'MSFT'].map((s) => [s, newest(s).event_ts, Number(newest(s).price.toFixed(8))]),
+      );
     });
 
     it('polling the same data again publishes nothing (market closed: no new bars)', async () => {
@@ -112,7 +122,13 @@ describe('market polls', () => {
       const newer = yahooTicks('AAPL', '.later').filter((t) => Date.parse(t.event_ts) > lastBefore);
       assert.ok(newer.length > 0, 'the later recording has new bars');
       const r = await poll('yahoo', ['AAPL', 'MSFT']);
-      assert.deepEqual(r.symbols.map((s) => [s.symbol, s.published]), [['AAPL', newer.length], ['MSFT', 0]]);
+      assert.deepEqual(
+        r.symbols.map((s) => [s.symbol, s.published]),
+        [
+          ['AAPL', newer.length],
+          ['MSFT', 0],
+        ],
+      );
       published.push(...newer);
     });
 
@@ -128,7 +144,10 @@ describe('market polls', () => {
 
     it('a source-wide failure publishes nothing and records nothing', async () => {
       const before = await topicCount();
-      await assert.rejects(pollSource({ ...env, config: { ...env.config, FINNHUB_API_KEY: '' } }, { source: 'finnhub' }), codeIs('SOURCE_KEY_MISSING'));
+      await assert.rejects(
+        pollSource({ ...env, config: { ...env.config, FINNHUB_API_KEY: '' } }, { source: 'finnhub' }),
+        codeIs('SOURCE_KEY_MISSING'),
+      );
       assert.equal(await topicCount(), before);
     });
   });
@@ -137,31 +156,53 @@ describe('market polls', () => {
     it('pollMarketWorkflow polls on a real worker; a poll whose every symbol fails fails the run', { timeout: 120_000 }, async () => {
       await withWorker(env, async (client) => {
         const ok = (await client.workflow.execute('pollMarketWorkflow', {
-          taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId: `poll-test-${env.id}`, args: [{ source: 'cryptocompare' }],
+          taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+          workflowId: `poll-test-${env.id}`,
+          args: [{ source: 'cryptocompare' }],
         })) as PollResult;
-        assert.deepEqual(ok.symbols.map((s) => s.symbol), env.config.MARKET_SYMBOLS_CRYPTOCOMPARE, 'the worker config\'s symbols');
+        assert.deepEqual(
+          ok.symbols.map((s) => s.symbol),
+          env.config.MARKET_SYMBOLS_CRYPTOCOMPARE,
+          "the worker config's symbols",
+        );
         assert.deepEqual([ok.published, ok.failedSymbols], [ok.symbols.length, []]);
         const r = await adapter('cryptocompare').fetch(env.config.MARKET_SYMBOLS_CRYPTOCOMPARE);
         for (const ticks of r.ticks.values()) published.push(...ticks);
 
-        await assert.rejects(client.workflow.execute('pollMarketWorkflow', {
-          taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId: `poll-test-unknown-${env.id}`, args: [{ source: 'yahoo', symbols: ['ZZZZ', 'QQQQ'] }],
-        }), (err: unknown) => {
-          assert.ok(err instanceof WorkflowFailedError);
-          const cause = err.cause?.cause;
-          assert.ok(cause instanceof ApplicationFailure, String(cause));
-          assert.deepEqual([cause.type, cause.nonRetryable], ['SOURCE_UNKNOWN_SYMBOL', true]);
-          return true;
-        });
+        await assert.rejects(
+          client.workflow.execute('pollMarketWorkflow', {
+            taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+            workflowId: `poll-test-unknown-${env.id}`,
+            args: [{ source: 'yahoo', symbols: ['ZZZZ', 'QQQQ'] }],
+          }),
+          (err: unknown) => {
+            assert.ok(err instanceof WorkflowFailedError);
+            const cause = err.cause?.cause;
+            assert.ok(cause instanceof ApplicationFailure, String(cause));
+            assert.deepEqual([cause.type, cause.nonRetryable], ['SOURCE_UNKNOWN_SYMBOL', true]);
+            return true;
+          },
+        );
       });
     });
 
-    it('a poll schedule starts pollMarketWorkflow at the source\'s default interval', { timeout: 120_000 }, async () => {
+    it("a poll schedule starts pollMarketWorkflow at the source's default interval", { timeout: 120_000 }, async () => {
       await withWorker(env, async (client) => {
-        const id = await createSchedule(client, env.config, { id: `poll-finnhub-${env.id}`, what: 'poll', stream: 'transactions', source: 'finnhub', overlap: 'skip', paused: false });
+        const id = await createSchedule(client, env.config, {
+          id: `poll-finnhub-${env.id}`,
+          what: 'poll',
+          stream: 'transactions',
+          source: 'finnhub',
+          overlap: 'skip',
+          paused: false,
+        });
         try {
           const d = await describeSchedule(client, env.config, id);
-          assert.deepEqual((d.spec.intervals ?? []).map((i) => Number(i.every)), [30_000], 'MARKET_POLL_EVERY default for finnhub');
+          assert.deepEqual(
+            (d.spec.intervals ?? []).map((i) => Number(i.every)),
+            [30_000],
+            'MARKET_POLL_EVERY default for finnhub',
+          );
           assert.ok(d.action.type === 'startWorkflow' && d.action.workflowType === 'pollMarketWorkflow');
           assert.deepEqual(d.action.args, [{ source: 'finnhub' }]);
           await triggerSchedule(client, env.config, id);
@@ -180,38 +221,53 @@ describe('market polls', () => {
     });
 
     it('the pipeline loads the polled ticks into ticks_flat, each once', { timeout: 240_000 }, async () => {
-      const result = await withWorker(env, (client) => client.workflow.execute('pipelineWorkflow', {
-        taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId: `pipeline-ticks-${env.id}`, args: [{ stream: 'ticks', objectConcurrency: 2 }],
-      }) as Promise<PipelineResult>);
+      const result = await withWorker(
+        env,
+        (client) =>
+          client.workflow.execute('pipelineWorkflow', {
+            taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+            workflowId: `pipeline-ticks-${env.id}`,
+            args: [{ stream: 'ticks', objectConcurrency: 2 }],
+          }) as Promise<PipelineResult>,
+      );
       const ids = new Set(published.map((t) => t.tick_id));
       assert.equal(result.quarantined, 0);
       assert.equal(result.rowsInserted, ids.size);
-      const { rows } = await env.pool.query<{ tick_id: string; symbol: string; source: string; price: string; volume: string | null; event_ts: Date }>(
-        'SELECT tick_id::text, symbol, source, price::text, volume::text, event_ts FROM ticks_flat');
+      const { rows } = await env.pool.query<{
+        tick_id: string;
+        symbol: string;
+        source: string;
+        price: string;
+        volume: string | null;
+        event_ts: Date;
+      }>('SELECT tick_id::text, symbol, source, price::text, volume::text, event_ts FROM ticks_flat');
       assert.equal(rows.length, ids.size);
       const byId = new Map(rows.map((r) => [r.tick_id, r]));
       for (const t of published) {
         const row = byId.get(t.tick_id);
         assert.ok(row, `${t.source} ${t.symbol} ${t.event_ts} loaded`);
-        assert.deepEqual([row.symbol, row.source, Number(row.price), row.volume === null ? null : Number(row.volume), row.event_ts.toISOString()],
-          [t.symbol, t.source, Number(t.price.toFixed(8)), t.volume ?? null, t.event_ts]);
+        assert.deepEqual(
+          [row.symbol, row.source, Number(row.price), row.volume === null ? null : Number(row.volume), row.event_ts.toISOString()],
+          [t.symbol, t.source, Number(t.price.toFixed(8)), t.volume ?? null, t.event_ts],
+        );
       }
     });
   });
 
   describe('etl poll', () => {
     // Asynchronous: the replay server answering the child lives in this process's event loop.
-    const etl = (args: string[], env2: Record<string, string>) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(path.join(PROJECT_ROOT, 'bin', 'etl'), ['poll', ...args], {
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...configEnv(env.config), ...env2 },
+    const etl = (args: string[], env2: Record<string, string>) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(path.join(PROJECT_ROOT, 'bin', 'etl'), ['poll', ...args], {
+          env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...configEnv(env.config), ...env2 },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
       });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
 
     it('prints a row per symbol, or JSON; exit 1 only when every symbol failed', async () => {
       const table = await etl(['yahoo', '--symbols', 'AAPL,ZZZZ'], {});
@@ -235,10 +291,16 @@ describe('market polls', () => {
 
     it('an unreachable API: one line, no stack trace, exit 1', async () => {
       const port = await closedPort();
-      for (const [base, reason] of [[`http://127.0.0.1:${port}`, 'the connection was refused'], ['https://finnhub.invalid', 'this machine has no route to it']]) {
+      for (const [base, reason] of [
+        [`http://127.0.0.1:${port}`, 'the connection was refused'],
+        ['https://finnhub.invalid', 'this machine has no route to it'],
+      ]) {
         const r = await etl(['finnhub', '--symbols', 'AAPL'], { FINNHUB_BASE_URL: base! });
         assert.equal(r.status, 1);
-        assert.match(r.stderr, new RegExp(`^error \\[SOURCE_UNREACHABLE\\]: cannot reach finnhub at ${base!.replace(/\./g, '\\.')} — ${reason}`));
+        assert.match(
+          r.stderr,
+          new RegExp(`^error \\[SOURCE_UNREACHABLE\\]: cannot reach finnhub at ${base!.replace(/\./g, '\\.')} — ${reason}`),
+        );
         assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
         assert.doesNotMatch(r.stderr, /\n\s+at /);
       }

@@ -38,8 +38,11 @@ describe('market data adapters over HTTP', () => {
     server = await startReplayServer({ finnhub: FINNHUB_KEY, cryptocompare: CRYPTOCOMPARE_KEY });
     config = {
       ...loadConfig(),
-      YAHOO_BASE_URL: server.url, FINNHUB_BASE_URL: server.url, CRYPTOCOMPARE_BASE_URL: server.url,
-      FINNHUB_API_KEY: FINNHUB_KEY, CRYPTOCOMPARE_API_KEY: CRYPTOCOMPARE_KEY,
+      YAHOO_BASE_URL: server.url,
+      FINNHUB_BASE_URL: server.url,
+      CRYPTOCOMPARE_BASE_URL: server.url,
+      FINNHUB_API_KEY: FINNHUB_KEY,
+      CRYPTOCOMPARE_API_KEY: CRYPTOCOMPARE_KEY,
     };
   });
   after(async () => server?.close());
@@ -55,10 +58,19 @@ describe('market data adapters over HTTP', () => {
       const r = await adapter('yahoo').fetch(['AAPL', 'MSFT', 'ZZZZ']);
       assert.deepEqual(r.ticks.get('AAPL'), yahooTicks('AAPL'));
       assert.deepEqual(r.ticks.get('MSFT'), yahooTicks('MSFT'));
-      assert.deepEqual(r.failures.map((f) => [f.symbol, f.code]), [['ZZZZ', 'SOURCE_UNKNOWN_SYMBOL']]);
+      assert.deepEqual(
+        r.failures.map((f) => [f.symbol, f.code]),
+        [['ZZZZ', 'SOURCE_UNKNOWN_SYMBOL']],
+      );
       assert.match(r.failures[0]!.reason, /No data found, symbol may be delisted/);
-      assert.deepEqual(server.requests.map((q) => [q.path, q.query.interval, q.query.range, q.status]), [
-        ['/v8/finance/chart/AAPL', '1m', '1d', 200], ['/v8/finance/chart/MSFT', '1m', '1d', 200], ['/v8/finance/chart/ZZZZ', '1m', '1d', 404]]);
+      assert.deepEqual(
+        server.requests.map((q) => [q.path, q.query.interval, q.query.range, q.status]),
+        [
+          ['/v8/finance/chart/AAPL', '1m', '1d', 200],
+          ['/v8/finance/chart/MSFT', '1m', '1d', 200],
+          ['/v8/finance/chart/ZZZZ', '1m', '1d', 404],
+        ],
+      );
     });
 
     it('waits out a 429 with Retry-After in seconds, then succeeds (real clock)', async () => {
@@ -89,22 +101,34 @@ describe('market data adapters over HTTP', () => {
     it('gives up on a 429 that does not pass: SOURCE_RATE_LIMITED for the whole poll, after maxAttempts', async () => {
       server.fail('yahoo', { kind: 'status', status: 429 }, 10);
       const clock = recordingClock();
-      await assert.rejects(adapter('yahoo', { clock, maxAttempts: 3 }).fetch(['AAPL', 'MSFT']), codeIs('SOURCE_RATE_LIMITED', /429.*3 attempts.*MARKET_REQUESTS_PER_MINUTE/));
+      await assert.rejects(
+        adapter('yahoo', { clock, maxAttempts: 3 }).fetch(['AAPL', 'MSFT']),
+        codeIs('SOURCE_RATE_LIMITED', /429.*3 attempts.*MARKET_REQUESTS_PER_MINUTE/),
+      );
       assert.deepEqual(statuses(), [429, 429, 429]);
-      assert.deepEqual(clock.slept, [1, 2].map((a) => backoffDelayMs(a, DEFAULT_BACKOFF, () => 0.5)), 'exponential');
+      assert.deepEqual(
+        clock.slept,
+        [1, 2].map((a) => backoffDelayMs(a, DEFAULT_BACKOFF, () => 0.5)),
+        'exponential',
+      );
     });
 
     it('a Retry-After longer than a poll waits fails at once, retryably', async () => {
       server.fail('yahoo', { kind: 'status', status: 429, retryAfter: '3600' });
-      await assert.rejects(adapter('yahoo', { clock: recordingClock() }).fetch(['AAPL']), (err: unknown) =>
-        codeIs('SOURCE_RATE_LIMITED', /wait 3600 s/)(err) && (err as EtlError).retryable);
+      await assert.rejects(
+        adapter('yahoo', { clock: recordingClock() }).fetch(['AAPL']),
+        (err: unknown) => codeIs('SOURCE_RATE_LIMITED', /wait 3600 s/)(err) && (err as EtlError).retryable,
+      );
       assert.equal(server.count('yahoo'), 1);
     });
 
     it('a symbol whose 5xx do not pass fails alone (SOURCE_UNAVAILABLE); the next symbol is fetched', async () => {
       server.fail('yahoo', { kind: 'status', status: 503 }, 4);
       const r = await adapter('yahoo', { clock: recordingClock() }).fetch(['AAPL', 'MSFT']);
-      assert.deepEqual(r.failures.map((f) => [f.symbol, f.code]), [['AAPL', 'SOURCE_UNAVAILABLE']]);
+      assert.deepEqual(
+        r.failures.map((f) => [f.symbol, f.code]),
+        [['AAPL', 'SOURCE_UNAVAILABLE']],
+      );
       assert.equal(r.ticks.get('MSFT')!.length, yahooTicks('MSFT').length);
       assert.deepEqual([server.count('yahoo', 'AAPL'), server.count('yahoo', 'MSFT')], [4, 1]);
     });
@@ -112,7 +136,10 @@ describe('market data adapters over HTTP', () => {
     it('malformed JSON is SOURCE_BAD_RESPONSE for that symbol, not retried', async () => {
       server.fail('yahoo', { kind: 'malformed' });
       const r = await adapter('yahoo').fetch(['AAPL', 'MSFT']);
-      assert.deepEqual(r.failures.map((f) => [f.symbol, f.code]), [['AAPL', 'SOURCE_BAD_RESPONSE']]);
+      assert.deepEqual(
+        r.failures.map((f) => [f.symbol, f.code]),
+        [['AAPL', 'SOURCE_BAD_RESPONSE']],
+      );
       assert.match(r.failures[0]!.reason, /not JSON/);
       assert.deepEqual([server.count('yahoo', 'AAPL'), r.ticks.has('MSFT')], [1, true]);
     });
@@ -150,13 +177,19 @@ describe('market data adapters over HTTP', () => {
       const r = await adapter('finnhub').fetch(['AAPL', 'ZZZZ', 'MSFT']);
       assert.deepEqual([...r.ticks.keys()], ['AAPL', 'MSFT']);
       assert.equal(r.ticks.get('AAPL')![0]!.price, (fixture('finnhub/AAPL.json') as { c: number }).c);
-      assert.deepEqual(r.failures.map((f) => [f.symbol, f.code]), [['ZZZZ', 'SOURCE_UNKNOWN_SYMBOL']]);
+      assert.deepEqual(
+        r.failures.map((f) => [f.symbol, f.code]),
+        [['ZZZZ', 'SOURCE_UNKNOWN_SYMBOL']],
+      );
       assert.ok(server.requests.every((q) => q.path === '/api/v1/quote' && q.query.token === FINNHUB_KEY));
     });
 
     it('a refused key is SOURCE_AUTH_FAILED at once, naming the variable', async () => {
       const bad = createAdapter('finnhub', { baseUrl: server.url, apiKey: 'not-the-key', requestsPerMinute: 6_000 });
-      await assert.rejects(bad.fetch(['AAPL', 'MSFT']), codeIs('SOURCE_AUTH_FAILED', /HTTP 401: \{"error":"Invalid API key\."\}\) — check FINNHUB_API_KEY/));
+      await assert.rejects(
+        bad.fetch(['AAPL', 'MSFT']),
+        codeIs('SOURCE_AUTH_FAILED', /HTTP 401: \{"error":"Invalid API key\."\}\) — check FINNHUB_API_KEY/),
+      );
       assert.equal(server.count('finnhub'), 1, 'not retried, and the other symbols not tried');
     });
 
@@ -186,13 +219,22 @@ describe('market data adapters over HTTP', () => {
     it('asks for every pair in one request with the key header; a pair it lacks fails alone', async () => {
       const r = await adapter('cryptocompare').fetch(['BTC-USD', 'ETH-EUR', 'XYZQ-USD']);
       assert.deepEqual([...r.ticks.keys()], ['BTC-USD', 'ETH-EUR']);
-      assert.deepEqual(r.failures.map((f) => [f.symbol, f.code]), [['XYZQ-USD', 'SOURCE_UNKNOWN_SYMBOL']]);
-      assert.deepEqual(server.requests.map((q) => [q.path, q.query.fsyms, q.query.tsyms]), [['/data/pricemultifull', 'BTC,ETH,XYZQ', 'USD,EUR']]);
+      assert.deepEqual(
+        r.failures.map((f) => [f.symbol, f.code]),
+        [['XYZQ-USD', 'SOURCE_UNKNOWN_SYMBOL']],
+      );
+      assert.deepEqual(
+        server.requests.map((q) => [q.path, q.query.fsyms, q.query.tsyms]),
+        [['/data/pricemultifull', 'BTC,ETH,XYZQ', 'USD,EUR']],
+      );
     });
 
     it('no known pair at all: every symbol unknown, not an error of the poll', async () => {
       const r = await adapter('cryptocompare').fetch(['XYZQ-USD', 'QQQQ-USD']);
-      assert.deepEqual(r.failures.map((f) => f.code), ['SOURCE_UNKNOWN_SYMBOL', 'SOURCE_UNKNOWN_SYMBOL']);
+      assert.deepEqual(
+        r.failures.map((f) => f.code),
+        ['SOURCE_UNKNOWN_SYMBOL', 'SOURCE_UNKNOWN_SYMBOL'],
+      );
       assert.match(r.failures[0]!.reason, /market does not exist for this coin pair \(XYZQ-USD\)/);
     });
 
@@ -212,7 +254,10 @@ describe('market data adapters over HTTP', () => {
     it('a pair without PRICE, and malformed JSON, are SOURCE_BAD_RESPONSE', async () => {
       server.fail('cryptocompare', { kind: 'missing-fields' });
       const r = await adapter('cryptocompare').fetch(['BTC-USD']);
-      assert.deepEqual(r.failures.map((f) => f.code), ['SOURCE_BAD_RESPONSE']);
+      assert.deepEqual(
+        r.failures.map((f) => f.code),
+        ['SOURCE_BAD_RESPONSE'],
+      );
       server.fail('cryptocompare', { kind: 'malformed' });
       await assert.rejects(adapter('cryptocompare').fetch(['BTC-USD']), codeIs('SOURCE_BAD_RESPONSE', /not JSON/));
     });
@@ -222,10 +267,23 @@ describe('market data adapters over HTTP', () => {
     it('a refused connection and an unresolvable name are SOURCE_UNREACHABLE with one clear line', async () => {
       const port = await closedPort();
       const refused = createAdapter('yahoo', { baseUrl: `http://127.0.0.1:${port}`, requestsPerMinute: 6_000 });
-      await assert.rejects(refused.fetch(['AAPL']), codeIs('SOURCE_UNREACHABLE', new RegExp(`^cannot reach yahoo at http://127\\.0\\.0\\.1:${port} — the connection was refused \\(check YAHOO_BASE_URL and network/proxy\\)$`)));
+      await assert.rejects(
+        refused.fetch(['AAPL']),
+        codeIs(
+          'SOURCE_UNREACHABLE',
+          new RegExp(
+            `^cannot reach yahoo at http://127\\.0\\.0\\.1:${port} — the connection was refused \\(check YAHOO_BASE_URL and network/proxy\\)$`,
+          ),
+        ),
+      );
       const nowhere = createAdapter('finnhub', { baseUrl: 'https://finnhub.invalid', apiKey: 'k', requestsPerMinute: 6_000 });
-      await assert.rejects(nowhere.fetch(['AAPL']), codeIs('SOURCE_UNREACHABLE', /^cannot reach finnhub at https:\/\/finnhub\.invalid — this machine has no route to it \(check network\/proxy\)$/));
+      await assert.rejects(
+        nowhere.fetch(['AAPL']),
+        codeIs(
+          'SOURCE_UNREACHABLE',
+          /^cannot reach finnhub at https:\/\/finnhub\.invalid — this machine has no route to it \(check network\/proxy\)$/,
+        ),
+      );
     });
   });
-
 });

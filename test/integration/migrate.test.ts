@@ -22,7 +22,10 @@ describe('migrations', () => {
     const files = readMigrations();
     assert.equal(results.flatMap((r) => r.applied).length, files.length, 'each migration applied by exactly one run');
     const { rows } = await clients.pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), files.map((f) => f.version));
+    assert.deepEqual(
+      rows.map((r) => r.version),
+      files.map((f) => f.version),
+    );
     const again = await migrate(clients.pool, schema);
     assert.deepEqual(again, { applied: [], alreadyApplied: files.length });
   });
@@ -33,9 +36,15 @@ describe('migrations', () => {
   });
 
   it('roll back a failing file and record nothing for it', async () => {
-    const broken = [...readMigrations(), { version: 999, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();', checksum: 'x' }];
+    const broken = [
+      ...readMigrations(),
+      { version: 999, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();', checksum: 'x' },
+    ];
     await assert.rejects(migrate(clients.pool, schema, broken), /999_broken\.sql failed/);
-    const { rows } = await clients.pool.query("SELECT 1 FROM schema_migrations WHERE version = 999 UNION ALL SELECT 1 FROM pg_tables WHERE tablename = 'half_done' AND schemaname = $1", [schema]);
+    const { rows } = await clients.pool.query(
+      "SELECT 1 FROM schema_migrations WHERE version = 999 UNION ALL SELECT 1 FROM pg_tables WHERE tablename = 'half_done' AND schemaname = $1",
+      [schema],
+    );
     assert.equal(rows.length, 0);
   });
 
@@ -51,7 +60,12 @@ describe('migrations', () => {
     try {
       const { rows } = await reader.query('SELECT count(*)::int AS n FROM transactions_flat');
       assert.equal(rows[0].n, 0);
-      await assert.rejects(reader.query("INSERT INTO quarantine (stream, kafka_topic, kafka_partition, kafka_offset, reason_code, reason, payload_encoding) VALUES ('x','x',0,0,'x','x','null')"), /permission denied/);
+      await assert.rejects(
+        reader.query(
+          "INSERT INTO quarantine (stream, kafka_topic, kafka_partition, kafka_offset, reason_code, reason, payload_encoding) VALUES ('x','x',0,0,'x','x','null')",
+        ),
+        /permission denied/,
+      );
     } finally {
       await reader.end();
       for (const template of [
@@ -60,7 +74,11 @@ describe('migrations', () => {
         'ALTER DEFAULT PRIVILEGES IN SCHEMA %1$I REVOKE SELECT ON TABLES FROM %2$I',
         'DROP ROLE %2$I',
       ]) {
-        const { rows } = await clients.pool.query<{ s: string }>('SELECT format($1::text, $2::text, $3::text) AS s', [template, schema, user]);
+        const { rows } = await clients.pool.query<{ s: string }>('SELECT format($1::text, $2::text, $3::text) AS s', [
+          template,
+          schema,
+          user,
+        ]);
         await clients.pool.query(rows[0]!.s);
       }
     }

@@ -41,9 +41,18 @@ describe('PostgreSQL and S3 connections dropped during a run, with the unknown-e
     await s3.up();
     pgUrl.port = String(pg.port);
     env = await isolatedEnv('boundedoutage', {
-      DATABASE_URL: pgUrl.toString(), S3_ENDPOINT: `http://127.0.0.1:${s3.port}`, UNKNOWN_ERROR_MAX_ATTEMPTS: 1, ARCHIVE_MAX_RECORDS_PER_OBJECT: 3_000,
+      DATABASE_URL: pgUrl.toString(),
+      S3_ENDPOINT: `http://127.0.0.1:${s3.port}`,
+      UNKNOWN_ERROR_MAX_ATTEMPTS: 1,
+      ARCHIVE_MAX_RECORDS_PER_OBJECT: 3_000,
     });
-    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { seed: 8, startMs: Date.parse('2026-03-01T00:00:00Z'), windowMs: 3_600_000, topic: env.topic(), rows: ROWS });
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+      seed: 8,
+      startMs: Date.parse('2026-03-01T00:00:00Z'),
+      windowMs: 3_600_000,
+      topic: env.topic(),
+      rows: ROWS,
+    });
   });
   after(async () => {
     await pg.up().catch(() => undefined);
@@ -59,9 +68,17 @@ describe('PostgreSQL and S3 connections dropped during a run, with the unknown-e
   it('parks nothing and loads every row', { timeout: 180_000 }, async () => {
     const workflowId = `pipeline-boundedoutage-${env.id}`;
     const { result, cuts, firstRunId } = await withWorker(env, async (client) => {
-      const handle = await client.workflow.start('pipelineWorkflow', { taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId, args: [{ stream: 'transactions', objectConcurrency: 2 }] });
+      const handle = await client.workflow.start('pipelineWorkflow', {
+        taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [{ stream: 'transactions', objectConcurrency: 2 }],
+      });
       const cuts: string[] = [];
-      for (const [proxy, name, during] of [[pg, 'postgres', ['load']], [s3, 's3', ['transform', 'archive']], [pg, 'postgres', ['transform', 'load', 'archive']]] as const) {
+      for (const [proxy, name, during] of [
+        [pg, 'postgres', ['load']],
+        [s3, 's3', ['transform', 'archive']],
+        [pg, 'postgres', ['transform', 'load', 'archive']],
+      ] as const) {
         const activity = await whileRunning(handle, [...during], 30_000);
         if (!activity) break; // the run got ahead of us; what was cut so far is checked below
         await proxy.down();
@@ -69,19 +86,30 @@ describe('PostgreSQL and S3 connections dropped during a run, with the unknown-e
         await sleep(3_000);
         await proxy.up();
       }
-      const r = await handle.result() as PipelineResult;
+      const r = (await handle.result()) as PipelineResult;
       return { result: r, cuts, firstRunId: handle.firstExecutionRunId };
     });
     assert.ok(cuts.length >= 2, `connections were cut during the run: ${cuts.join(', ')}`);
-    assert.deepEqual([result.objectsParked, result.rowsInserted, result.quality.passed], [0, ROWS, true], JSON.stringify(result.quality.checks.filter((c) => !c.passed)));
-    const { rows: [n] } = await env.pool.query<{ flat: number; parked: number }>(
-      'SELECT (SELECT count(*)::int FROM transactions_flat) AS flat, (SELECT count(*)::int FROM bronze_objects WHERE parked_at IS NOT NULL) AS parked');
+    assert.deepEqual(
+      [result.objectsParked, result.rowsInserted, result.quality.passed],
+      [0, ROWS, true],
+      JSON.stringify(result.quality.checks.filter((c) => !c.passed)),
+    );
+    const {
+      rows: [n],
+    } = await env.pool.query<{ flat: number; parked: number }>(
+      'SELECT (SELECT count(*)::int FROM transactions_flat) AS flat, (SELECT count(*)::int FROM bronze_objects WHERE parked_at IS NOT NULL) AS parked',
+    );
     assert.deepEqual(n, { flat: ROWS, parked: 0 });
 
     // The cuts did fail attempts, and every failure was classified transient (or a lost heartbeat).
     const retried = await withWorker(env, (client) => retriedActivities(client, workflowId, firstRunId));
     assert.ok(retried.length > 0, 'some activity was retried');
     const causes = [...new Set(retried.map((r) => r.cause))];
-    assert.deepEqual(causes.filter((c) => !c.endsWith('timeout') && !(c in ERROR_CODES && isTransient(c as ErrorCode))), [], `causes: ${causes.join(', ')}`);
+    assert.deepEqual(
+      causes.filter((c) => !c.endsWith('timeout') && !(c in ERROR_CODES && isTransient(c as ErrorCode))),
+      [],
+      `causes: ${causes.join(', ')}`,
+    );
   });
 });

@@ -21,7 +21,13 @@ describe('S3 outage during a pipeline run', () => {
     proxy = await TcpProxy.onFreePort({ host: s3.hostname, port: Number(s3.port) });
     await proxy.up();
     env = await isolatedEnv('outage', { S3_ENDPOINT: `http://127.0.0.1:${proxy.port}` });
-    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { seed: 5, startMs: Date.now() - 3_600_000, windowMs: 3_600_000, topic: env.topic(), rows: 3_000 });
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+      seed: 5,
+      startMs: Date.now() - 3_600_000,
+      windowMs: 3_600_000,
+      topic: env.topic(),
+      rows: 3_000,
+    });
   });
   after(async () => {
     await proxy.up().catch(() => undefined);
@@ -33,7 +39,11 @@ describe('S3 outage during a pipeline run', () => {
     await proxy.down();
     const workflowId = `pipeline-outage-${env.id}`;
     const result = await withWorker(env, async (client: Client) => {
-      const handle = await client.workflow.start('pipelineWorkflow', { taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId, args: [{ stream: 'transactions' }] });
+      const handle = await client.workflow.start('pipelineWorkflow', {
+        taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [{ stream: 'transactions' }],
+      });
       let seen: { attempt: number; message: string } | undefined;
       for (let i = 0; i < 60 && !seen; i++) {
         await sleep(1_000);

@@ -15,7 +15,12 @@ import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 const ROWS = 10_000;
 const gen = { seed: 11, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
 
-interface Hostile { name: string; value: Buffer | null; code: string; meta?: RecordMetadata }
+interface Hostile {
+  name: string;
+  value: Buffer | null;
+  code: string;
+  meta?: RecordMetadata;
+}
 
 describe('pipeline workflow end to end', () => {
   let env: TestEnv;
@@ -27,9 +32,21 @@ describe('pipeline workflow end to end', () => {
     { name: 'null value', value: null, code: 'NULL_VALUE' },
     { name: 'non-UTF-8 bytes', value: Buffer.from([0xc3, 0x28, 0xff, 0x00]), code: 'NOT_UTF8' },
     { name: 'JSON array', value: Buffer.from('[1,2,3]'), code: 'NOT_AN_OBJECT' },
-    { name: 'missing field', value: Buffer.from(JSON.stringify({ ...good, transaction_id: '6f1c1c52-0000-4000-8000-000000000001', city: undefined })), code: 'MISSING_FIELD' },
-    { name: 'negative amount', value: Buffer.from(JSON.stringify({ ...good, transaction_id: '6f1c1c52-0000-4000-8000-000000000002', amount: -5 })), code: 'INVALID_VALUE' },
-    { name: 'unknown status', value: Buffer.from(JSON.stringify({ ...good, transaction_id: '6f1c1c52-0000-4000-8000-000000000003', status: 'LOST' })), code: 'UNKNOWN_VALUE' },
+    {
+      name: 'missing field',
+      value: Buffer.from(JSON.stringify({ ...good, transaction_id: '6f1c1c52-0000-4000-8000-000000000001', city: undefined })),
+      code: 'MISSING_FIELD',
+    },
+    {
+      name: 'negative amount',
+      value: Buffer.from(JSON.stringify({ ...good, transaction_id: '6f1c1c52-0000-4000-8000-000000000002', amount: -5 })),
+      code: 'INVALID_VALUE',
+    },
+    {
+      name: 'unknown status',
+      value: Buffer.from(JSON.stringify({ ...good, transaction_id: '6f1c1c52-0000-4000-8000-000000000003', status: 'LOST' })),
+      code: 'UNKNOWN_VALUE',
+    },
   ];
 
   before(async () => {
@@ -52,7 +69,8 @@ describe('pipeline workflow end to end', () => {
 
   it('loads every valid event exactly once into raw and flat', async () => {
     const { rows } = await env.pool.query<{ flat: number; raw: number; distinct_ids: number }>(
-      'SELECT (SELECT count(*)::int FROM transactions_flat) AS flat, (SELECT count(*)::int FROM raw_transactions) AS raw, (SELECT count(DISTINCT transaction_id)::int FROM transactions_flat) AS distinct_ids');
+      'SELECT (SELECT count(*)::int FROM transactions_flat) AS flat, (SELECT count(*)::int FROM raw_transactions) AS raw, (SELECT count(DISTINCT transaction_id)::int FROM transactions_flat) AS distinct_ids',
+    );
     assert.deepEqual(rows[0], { flat: ROWS, raw: ROWS, distinct_ids: ROWS });
     assert.equal(result.rowsInserted, ROWS);
     assert.equal(result.duplicates, 1);
@@ -67,16 +85,26 @@ describe('pipeline workflow end to end', () => {
         `SELECT transaction_id::text, to_char(event_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS event_ts,
                 event_date::text, event_hour, event_dayofweek, user_id::int, amount::text, amount_bucket, merchant, category,
                 city, status, payment_method, currency
-         FROM transactions_flat WHERE transaction_id = $1`, [expected.transaction_id]);
+         FROM transactions_flat WHERE transaction_id = $1`,
+        [expected.transaction_id],
+      );
       assert.deepEqual(rows[0], expected, `event ${i}`);
-      const { rows: raw } = await env.pool.query<{ payload: unknown }>('SELECT payload FROM raw_transactions WHERE transaction_id = $1', [expected.transaction_id]);
+      const { rows: raw } = await env.pool.query<{ payload: unknown }>('SELECT payload FROM raw_transactions WHERE transaction_id = $1', [
+        expected.transaction_id,
+      ]);
       assert.deepEqual(raw[0]!.payload, syntheticTransaction(i, gen));
     }
   });
 
   it('quarantines each hostile record with its reason, original bytes and Kafka coordinates', async () => {
-    const { rows } = await env.pool.query<{ reason_code: string; reason: string; payload: string | null; payload_encoding: string; kafka_partition: number; kafka_offset: string }>(
-      'SELECT reason_code, reason, payload, payload_encoding, kafka_partition, kafka_offset FROM quarantine');
+    const { rows } = await env.pool.query<{
+      reason_code: string;
+      reason: string;
+      payload: string | null;
+      payload_encoding: string;
+      kafka_partition: number;
+      kafka_offset: string;
+    }>('SELECT reason_code, reason, payload, payload_encoding, kafka_partition, kafka_offset FROM quarantine');
     assert.equal(rows.length, hostile.length);
     assert.equal(result.quarantined, hostile.length);
     for (const h of hostile) {
@@ -84,14 +112,27 @@ describe('pipeline workflow end to end', () => {
       assert.ok(row, `${h.name} is in quarantine at its partition/offset`);
       assert.equal(row.reason_code, h.code, h.name);
       assert.ok(row.reason.length > 5, `${h.name} has a readable reason`);
-      const original = h.value === null ? null : row.payload_encoding === 'base64' ? Buffer.from(row.payload!, 'base64') : Buffer.from(row.payload!, 'utf8');
+      const original =
+        h.value === null
+          ? null
+          : row.payload_encoding === 'base64'
+            ? Buffer.from(row.payload!, 'base64')
+            : Buffer.from(row.payload!, 'utf8');
       assert.deepEqual(original, h.value, `${h.name} keeps its original bytes`);
     }
   });
 
   it('writes one bronze and one silver object per manifest row, each offset in exactly one object', async () => {
-    const { rows: manifest } = await env.pool.query<{ kafka_partition: number; first_offset: string; last_offset: string; object_key: string; record_count: number; status: string }>(
-      'SELECT kafka_partition, first_offset, last_offset, object_key, record_count, status FROM bronze_objects ORDER BY kafka_partition, first_offset');
+    const { rows: manifest } = await env.pool.query<{
+      kafka_partition: number;
+      first_offset: string;
+      last_offset: string;
+      object_key: string;
+      record_count: number;
+      status: string;
+    }>(
+      'SELECT kafka_partition, first_offset, last_offset, object_key, record_count, status FROM bronze_objects ORDER BY kafka_partition, first_offset',
+    );
     assert.ok(manifest.length > 3, 'several objects were written');
     assert.ok(manifest.every((m) => m.status === 'archived'));
     assert.deepEqual((await env.listKeys('bronze/')).sort(), manifest.map((m) => m.object_key).sort());
@@ -113,7 +154,8 @@ describe('pipeline workflow end to end', () => {
     // Each object holds exactly the offsets its key and manifest row claim.
     for (const o of manifest.slice(0, 3)) {
       const seen: bigint[] = [];
-      for await (const line of readNdjsonGzip(env.s3, env.config.S3_BUCKET, o.object_key)) seen.push(BigInt((JSON.parse(line) as { offset: string }).offset));
+      for await (const line of readNdjsonGzip(env.s3, env.config.S3_BUCKET, o.object_key))
+        seen.push(BigInt((JSON.parse(line) as { offset: string }).offset));
       assert.equal(seen.length, o.record_count);
       assert.equal(seen[0], BigInt(o.first_offset));
       assert.equal(seen.at(-1), BigInt(o.last_offset));
@@ -122,12 +164,17 @@ describe('pipeline workflow end to end', () => {
   });
 
   it('refreshes daily_summary and passes every quality check', async () => {
-    const { rows } = await env.pool.query<{ n: string; total: string }>('SELECT sum(transaction_count)::text AS n, sum(total_amount)::text AS total FROM daily_summary');
+    const { rows } = await env.pool.query<{ n: string; total: string }>(
+      'SELECT sum(transaction_count)::text AS n, sum(total_amount)::text AS total FROM daily_summary',
+    );
     const { rows: direct } = await env.pool.query<{ total: string }>('SELECT sum(amount)::text AS total FROM transactions_flat');
     assert.equal(rows[0]!.n, String(ROWS));
     assert.equal(rows[0]!.total, direct[0]!.total);
     assert.equal(result.quality.passed, true, JSON.stringify(result.quality.checks.filter((c) => !c.passed)));
-    const { rows: stored } = await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM quality_results WHERE run_id = $1 AND passed', [`pipeline-test-${env.id}`]);
+    const { rows: stored } = await env.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM quality_results WHERE run_id = $1 AND passed',
+      [`pipeline-test-${env.id}`],
+    );
     assert.equal(stored[0]!.n, result.quality.checks.length);
   });
 });

@@ -9,7 +9,8 @@ import { PROJECT_ROOT } from '../../lib/config';
 
 const ETL = path.join(PROJECT_ROOT, 'bin', 'etl');
 const DOWN = 'postgres://etl:etl-down-secret@127.0.0.1:9/etl';
-const ONE_LINE = /^error \[POSTGRES_UNREACHABLE\]: cannot reach PostgreSQL at 127\.0\.0\.1:9\/etl — start it with `etl stack up` or set DATABASE_URL\n$/;
+const ONE_LINE =
+  /^error \[POSTGRES_UNREACHABLE\]: cannot reach PostgreSQL at 127\.0\.0\.1:9\/etl — start it with `etl stack up` or set DATABASE_URL\n$/;
 
 function etl(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -25,10 +26,16 @@ function etl(args: string[]): Promise<{ status: number | null; stdout: string; s
 
 describe('PostgreSQL down', () => {
   const commands = [
-    ['status'], ['status', '--json'],
-    ['quarantine', 'list'], ['quarantine', 'show', '1'], ['quarantine', 'replay', '--json'],
-    ['lineage', '3f0c9a52-8d1e-4a5b-9c47-2b1f6e0d7a11'], ['lineage', '--object', '1'], ['lineage', '--stream', 'ticks', '0b7e6c2a-5d41-5f7e-9a3b-1c2d3e4f5a6b'],
-    ['forecast', 'show'], ['migrate'],
+    ['status'],
+    ['status', '--json'],
+    ['quarantine', 'list'],
+    ['quarantine', 'show', '1'],
+    ['quarantine', 'replay', '--json'],
+    ['lineage', '3f0c9a52-8d1e-4a5b-9c47-2b1f6e0d7a11'],
+    ['lineage', '--object', '1'],
+    ['lineage', '--stream', 'ticks', '0b7e6c2a-5d41-5f7e-9a3b-1c2d3e4f5a6b'],
+    ['forecast', 'show'],
+    ['migrate'],
   ];
   for (const args of commands) {
     it(`etl ${args.join(' ')} prints one line and exits 1`, { timeout: 60_000 }, async () => {

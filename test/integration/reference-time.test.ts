@@ -14,8 +14,16 @@ import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const ARCHIVED_AT = '2019-06-02T00:00:00.000Z';
 const event = (n: number, eventTs: string) => ({
-  transaction_id: `5d1e7c3a-2f4b-4c8d-9e0f-${String(n).padStart(12, '0')}`, event_ts: eventTs, user_id: 7, amount: 42.5,
-  merchant: 'Fnac', category: 'electronics', city: 'Lyon', status: 'APPROVED', payment_method: 'card', currency: 'EUR',
+  transaction_id: `5d1e7c3a-2f4b-4c8d-9e0f-${String(n).padStart(12, '0')}`,
+  event_ts: eventTs,
+  user_id: 7,
+  amount: 42.5,
+  merchant: 'Fnac',
+  category: 'electronics',
+  city: 'Lyon',
+  status: 'APPROVED',
+  payment_method: 'card',
+  currency: 'EUR',
 });
 const EVENTS = [
   event(1, '2019-06-01T08:00:00Z'), // a day before its archive: valid then, valid now (though 5 years past the clock's now)
@@ -29,14 +37,19 @@ describe('reference time of the real activities', () => {
   let env: TestEnv;
   let acts: Activities;
   let objectId: number;
-  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
+  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+    new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
   const silverLines = async (key: string) => {
     const lines: string[] = [];
     for await (const line of readNdjsonGzip(env.s3, env.config.S3_BUCKET, key)) lines.push(line);
     return lines;
   };
-  const quarantine = async () => (await env.pool.query<{ kafka_offset: string; reason_code: string; reason: string }>(
-    'SELECT kafka_offset::text, reason_code, reason FROM quarantine ORDER BY kafka_offset')).rows;
+  const quarantine = async () =>
+    (
+      await env.pool.query<{ kafka_offset: string; reason_code: string; reason: string }>(
+        'SELECT kafka_offset::text, reason_code, reason FROM quarantine ORDER BY kafka_offset',
+      )
+    ).rows;
 
   before(async () => {
     env = await isolatedEnv('reftime', { KAFKA_TOPIC_PARTITIONS: 1 });
@@ -59,7 +72,14 @@ describe('reference time of the real activities', () => {
     const t = await run(acts.transform, { stream: 'transactions', bronzeObjectId: objectId });
     assert.deepEqual({ valid: t.valid, quarantined: t.quarantined }, { valid: 2, quarantined: 3 });
     const q = await quarantine();
-    assert.deepEqual(q.map((r) => [r.kafka_offset, r.reason_code]), [['2', 'INVALID_VALUE'], ['3', 'INVALID_VALUE'], ['4', 'INVALID_VALUE']]);
+    assert.deepEqual(
+      q.map((r) => [r.kafka_offset, r.reason_code]),
+      [
+        ['2', 'INVALID_VALUE'],
+        ['3', 'INVALID_VALUE'],
+        ['4', 'INVALID_VALUE'],
+      ],
+    );
     assert.match(q[0]!.reason, new RegExp(`in the future: more than 1 day after the record was archived \\(${ARCHIVED_AT}\\)`));
     assert.match(q[1]!.reason, /in the future/);
     assert.match(q[2]!.reason, /has no UTC offset/);
@@ -68,7 +88,9 @@ describe('reference time of the real activities', () => {
   });
 
   it('a retried transform writes the same silver bytes and the same quarantine rows', async () => {
-    const { rows: [o] } = await env.pool.query<{ silver_key: string }>('SELECT silver_key FROM bronze_objects WHERE id = $1', [objectId]);
+    const {
+      rows: [o],
+    } = await env.pool.query<{ silver_key: string }>('SELECT silver_key FROM bronze_objects WHERE id = $1', [objectId]);
     const first = await silverLines(o!.silver_key);
     const q = await quarantine();
     await run(acts.transform, { stream: 'transactions', bronzeObjectId: objectId });
@@ -78,14 +100,26 @@ describe('reference time of the real activities', () => {
   });
 
   it('a replay from bronze finds every loaded record still valid and every quarantined one still invalid', async () => {
-    const r = await run(replayBronzeObject, env, transactionsStream, { stream: 'transactions', bronzeObjectId: objectId, runKey: 'reference-time' });
-    assert.deepEqual({ inserted: r.inserted, updated: r.updated, nowInvalid: r.nowInvalid, stillQuarantined: r.stillQuarantined }, { inserted: 0, updated: 0, nowInvalid: 0, stillQuarantined: 3 });
+    const r = await run(replayBronzeObject, env, transactionsStream, {
+      stream: 'transactions',
+      bronzeObjectId: objectId,
+      runKey: 'reference-time',
+    });
+    assert.deepEqual(
+      { inserted: r.inserted, updated: r.updated, nowInvalid: r.nowInvalid, stillQuarantined: r.stillQuarantined },
+      { inserted: 0, updated: 0, nowInvalid: 0, stillQuarantined: 3 },
+    );
   });
 
   it('a quarantine replay judges against the same archive time', async () => {
     const r = await replayQuarantine(env.pool, transactionsStream, { stream: 'transactions', limit: 100 });
-    assert.deepEqual({ examined: r.examined, loaded: r.loaded, stillInvalid: r.stillInvalid }, { examined: 3, loaded: 0, stillInvalid: { INVALID_VALUE: 3 } });
-    const { rows: [n] } = await env.pool.query<{ flat: number }>('SELECT count(*)::int AS flat FROM transactions_flat');
+    assert.deepEqual(
+      { examined: r.examined, loaded: r.loaded, stillInvalid: r.stillInvalid },
+      { examined: 3, loaded: 0, stillInvalid: { INVALID_VALUE: 3 } },
+    );
+    const {
+      rows: [n],
+    } = await env.pool.query<{ flat: number }>('SELECT count(*)::int AS flat FROM transactions_flat');
     assert.equal(n!.flat, 2);
   });
 });

@@ -35,6 +35,9 @@ describe('local stack', { timeout: 15 * 60_000 }, () => {
     await stackUp(cfg);
     console.log(`  warm stackUp took ${Date.now() - started} ms`);
     const after = await stackStatus(cfg);
-    assert.deepEqual(after.map((r) => [r.name, r.pid]), earlier.map((r) => [r.name, r.pid]));
+    assert.deepEqual(
+      after.map((r) => [r.name, r.pid]),
+      earlier.map((r) => [r.name, r.pid]),
+    );
   });
 });

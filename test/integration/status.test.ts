@@ -20,7 +20,13 @@ describe('etl status', () => {
   const status = (...args: string[]) => {
     const out = spawnSync(path.join(PROJECT_ROOT, 'bin', 'etl'), ['status', ...args], {
       encoding: 'utf8',
-      env: { ...process.env, PG_SCHEMA: env.config.PG_SCHEMA, KAFKA_TOPIC_PREFIX: env.config.KAFKA_TOPIC_PREFIX, KAFKA_CLIENT_ID: env.config.KAFKA_CLIENT_ID, TEMPORAL_TASK_QUEUE: env.config.TEMPORAL_TASK_QUEUE },
+      env: {
+        ...process.env,
+        PG_SCHEMA: env.config.PG_SCHEMA,
+        KAFKA_TOPIC_PREFIX: env.config.KAFKA_TOPIC_PREFIX,
+        KAFKA_CLIENT_ID: env.config.KAFKA_CLIENT_ID,
+        TEMPORAL_TASK_QUEUE: env.config.TEMPORAL_TASK_QUEUE,
+      },
     });
     assert.equal(out.status, 0, out.stderr);
     return out.stdout;
@@ -29,7 +35,13 @@ describe('etl status', () => {
   const statusAsync = async (...args: string[]) => {
     const { stdout } = await promisify(execFile)(path.join(PROJECT_ROOT, 'bin', 'etl'), ['status', ...args], {
       encoding: 'utf8',
-      env: { ...process.env, PG_SCHEMA: env.config.PG_SCHEMA, KAFKA_TOPIC_PREFIX: env.config.KAFKA_TOPIC_PREFIX, KAFKA_CLIENT_ID: env.config.KAFKA_CLIENT_ID, TEMPORAL_TASK_QUEUE: env.config.TEMPORAL_TASK_QUEUE },
+      env: {
+        ...process.env,
+        PG_SCHEMA: env.config.PG_SCHEMA,
+        KAFKA_TOPIC_PREFIX: env.config.KAFKA_TOPIC_PREFIX,
+        KAFKA_CLIENT_ID: env.config.KAFKA_CLIENT_ID,
+        TEMPORAL_TASK_QUEUE: env.config.TEMPORAL_TASK_QUEUE,
+      },
     });
     return stdout;
   };
@@ -39,11 +51,20 @@ describe('etl status', () => {
   after(async () => env?.cleanup());
 
   it('reports the exact lag after producing without consuming, and none after a run', { timeout: 120_000 }, async () => {
-    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { seed: 4, startMs: Date.now() - 3_600_000, windowMs: 3_600_000, topic: env.topic(), rows: 1_234 });
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+      seed: 4,
+      startMs: Date.now() - 3_600_000,
+      windowMs: 3_600_000,
+      topic: env.topic(),
+      rows: 1_234,
+    });
     const [before] = JSON.parse(status('--json')) as StreamStatus[];
     assert.ok(before && !('unavailable' in before.lag), JSON.stringify(before?.lag));
     assert.equal(before.lag.total, 1_234);
-    assert.equal(before.lag.partitions.reduce((n, p) => n + p.high, 0), 1_234);
+    assert.equal(
+      before.lag.partitions.reduce((n, p) => n + p.high, 0),
+      1_234,
+    );
     assert.equal(before.lastLoad, null);
 
     const workflowId = `pipeline-status-${env.id}`;
@@ -63,7 +84,14 @@ describe('etl status', () => {
     const streamId = streamWorkflowId(env.config, 'transactions');
     await withWorker(env, async (client) => {
       await startStream(client, env.config, { stream: 'transactions', flushIntervalMs: 500 });
-      await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { seed: 4, startMs: Date.now() - 3_600_000, windowMs: 3_600_000, topic: env.topic(), rows: 1_434, startIndex: 1_234 });
+      await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+        seed: 4,
+        startMs: Date.now() - 3_600_000,
+        windowMs: 3_600_000,
+        topic: env.topic(),
+        rows: 1_434,
+        startIndex: 1_234,
+      });
       let live: RunStatus | undefined;
       for (let i = 0; i < 600 && live?.progress?.rowsInserted !== 200; i++) {
         live = JSON.parse(await statusAsync(streamId, '--json')) as RunStatus;
@@ -80,11 +108,19 @@ describe('etl status', () => {
 
       const replayId = `replay-status-${env.id}`;
       const replayed = (await client.workflow.execute('replayWorkflow', {
-        taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId: replayId, args: [{ stream: 'transactions', fromMs: Date.now() - 3 * 3_600_000, toMs: Date.now() + 3_600_000 }],
+        taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+        workflowId: replayId,
+        args: [{ stream: 'transactions', fromMs: Date.now() - 3 * 3_600_000, toMs: Date.now() + 3_600_000 }],
       })) as ReplayResult;
       const run = JSON.parse(await statusAsync(replayId, '--json')) as RunStatus;
-      assert.deepEqual([run.type, run.status, run.progress?.stage, run.progress?.objectsDone, run.progress?.records], ['replayWorkflow', 'COMPLETED', 'done', replayed.objectsDone, 1_434]);
-      assert.match(await statusAsync(replayId), new RegExp(`stage done: ${replayed.objectsDone}/${replayed.objectsTotal} objects replayed \\(1,434 records\\)`));
+      assert.deepEqual(
+        [run.type, run.status, run.progress?.stage, run.progress?.objectsDone, run.progress?.records],
+        ['replayWorkflow', 'COMPLETED', 'done', replayed.objectsDone, 1_434],
+      );
+      assert.match(
+        await statusAsync(replayId),
+        new RegExp(`stage done: ${replayed.objectsDone}/${replayed.objectsTotal} objects replayed \\(1,434 records\\)`),
+      );
     });
   });
 });

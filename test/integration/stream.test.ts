@@ -31,13 +31,24 @@ describe('continuous mode (etl stream)', () => {
   function childEnv(): NodeJS.ProcessEnv {
     const c = env.config;
     return {
-      ...process.env, PG_SCHEMA: c.PG_SCHEMA, KAFKA_TOPIC_PREFIX: c.KAFKA_TOPIC_PREFIX, KAFKA_CLIENT_ID: c.KAFKA_CLIENT_ID, S3_PREFIX: c.S3_PREFIX,
-      TEMPORAL_TASK_QUEUE: c.TEMPORAL_TASK_QUEUE, ARCHIVE_MAX_RECORDS_PER_OBJECT: String(c.ARCHIVE_MAX_RECORDS_PER_OBJECT), LOG_LEVEL: 'info',
+      ...process.env,
+      PG_SCHEMA: c.PG_SCHEMA,
+      KAFKA_TOPIC_PREFIX: c.KAFKA_TOPIC_PREFIX,
+      KAFKA_CLIENT_ID: c.KAFKA_CLIENT_ID,
+      S3_PREFIX: c.S3_PREFIX,
+      TEMPORAL_TASK_QUEUE: c.TEMPORAL_TASK_QUEUE,
+      ARCHIVE_MAX_RECORDS_PER_OBJECT: String(c.ARCHIVE_MAX_RECORDS_PER_OBJECT),
+      LOG_LEVEL: 'info',
     };
   }
 
   function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(path.join(PROJECT_ROOT, 'bin', 'etl'), args, { cwd: PROJECT_ROOT, env: childEnv(), encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(path.join(PROJECT_ROOT, 'bin', 'etl'), args, {
+      cwd: PROJECT_ROOT,
+      env: childEnv(),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -45,7 +56,9 @@ describe('continuous mode (etl stream)', () => {
   async function startWorker(): Promise<ChildProcess> {
     // node directly (not bin/etl, whose tsx wrapper would survive as a parent): SIGKILL hits the worker.
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'client', 'main.ts'), 'worker'], {
-      cwd: PROJECT_ROOT, env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: PROJECT_ROOT,
+      env: childEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
@@ -78,7 +91,10 @@ describe('continuous mode (etl stream)', () => {
   });
 
   after(async () => {
-    await client?.workflow.getHandle(streamWorkflowId(env.config, 'transactions')).terminate('test cleanup').catch(() => undefined);
+    await client?.workflow
+      .getHandle(streamWorkflowId(env.config, 'transactions'))
+      .terminate('test cleanup')
+      .catch(() => undefined);
     await client?.connection.close();
     worker?.kill('SIGKILL');
     await env?.cleanup();
@@ -87,7 +103,12 @@ describe('continuous mode (etl stream)', () => {
   it('loads within seconds, survives a worker SIGKILL, coexists with a pipeline run, stops cleanly', { timeout: 240_000 }, async () => {
     worker = await startWorker();
     // A short run length makes continue-as-new happen several times during the test.
-    const started = await startStream(client, env.config, { stream: 'transactions', flushIntervalMs: FLUSH_MS, iterationsPerRun: 2, pollWaitMs: 2_000 });
+    const started = await startStream(client, env.config, {
+      stream: 'transactions',
+      flushIntervalMs: FLUSH_MS,
+      iterationsPerRun: 2,
+      pollWaitMs: 2_000,
+    });
     assert.equal(started.started, true);
     const again = await startStream(client, env.config, { stream: 'transactions', flushIntervalMs: FLUSH_MS });
     assert.equal(again.started, false, 'a second start finds the one already running');
@@ -109,7 +130,9 @@ describe('continuous mode (etl stream)', () => {
     // 3. A scheduled-style pipeline run beside the stream: they share the archive lock and manifest.
     await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic(), rows: 3_000, startIndex: 2_000 });
     const run = (await client.workflow.execute('pipelineWorkflow', {
-      taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId: `pipeline-beside-stream-${env.id}`, args: [{ stream: 'transactions' }],
+      taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+      workflowId: `pipeline-beside-stream-${env.id}`,
+      args: [{ stream: 'transactions' }],
     })) as PipelineResult;
     await waitForRows(3_000, Date.now(), 2_000);
     assert.equal(run.quality.passed, true, JSON.stringify(run.quality.checks.filter((c) => !c.passed)));
@@ -134,20 +157,44 @@ describe('continuous mode (etl stream)', () => {
     assert.equal(report.running, false);
     assert.ok(result.runs > 1, `continued as new (${result.runs} runs) with its totals carried`);
     assert.ok(result.recordsArchived > 0 && result.rowsInserted > 0, JSON.stringify(result));
-    console.log(`stream totals: ${result.runs} runs, ${result.iterations} iterations, ${result.recordsArchived} records archived; the pipeline run beside it archived ${run.recordsArchived}`);
+    console.log(
+      `stream totals: ${result.runs} runs, ${result.iterations} iterations, ${result.recordsArchived} records archived; the pipeline run beside it archived ${run.recordsArchived}`,
+    );
 
     // Stream and pipeline together: every offset in exactly one object, every record loaded once.
     // (The manifest is the truth; workflow totals are what each run saw, see docs/continuous-mode.md.)
-    const { rows } = await env.pool.query<{ flat: number; raw: number; ids: number; pending: number; archived: number; inserted: number; loads: number; objects: number }>(
+    const { rows } = await env.pool.query<{
+      flat: number;
+      raw: number;
+      ids: number;
+      pending: number;
+      archived: number;
+      inserted: number;
+      loads: number;
+      objects: number;
+    }>(
       `SELECT (SELECT count(*)::int FROM transactions_flat) AS flat, (SELECT count(*)::int FROM raw_transactions) AS raw,
               (SELECT count(DISTINCT transaction_id)::int FROM transactions_flat) AS ids,
               (SELECT count(*)::int FROM bronze_objects WHERE status <> 'archived' OR loaded_at IS NULL) AS pending,
               (SELECT sum(record_count)::int FROM bronze_objects) AS archived,
               (SELECT sum(inserted_count)::int FROM loads) AS inserted,
-              (SELECT count(*)::int FROM loads) AS loads, (SELECT count(*)::int FROM bronze_objects) AS objects`);
+              (SELECT count(*)::int FROM loads) AS loads, (SELECT count(*)::int FROM bronze_objects) AS objects`,
+    );
     const objects = rows[0]!.objects;
-    assert.deepEqual(rows[0], { flat: 3_000, raw: 3_000, ids: 3_000, pending: 0, archived: 3_000, inserted: 3_000, loads: objects, objects });
-    const quality = (await new MockActivityEnvironment().run(createActivities(env).quality, { stream: 'transactions', runId: `stream-test-${env.id}` })) as QualityResult;
+    assert.deepEqual(rows[0], {
+      flat: 3_000,
+      raw: 3_000,
+      ids: 3_000,
+      pending: 0,
+      archived: 3_000,
+      inserted: 3_000,
+      loads: objects,
+      objects,
+    });
+    const quality = (await new MockActivityEnvironment().run(createActivities(env).quality, {
+      stream: 'transactions',
+      runId: `stream-test-${env.id}`,
+    })) as QualityResult;
     assert.equal(quality.passed, true, JSON.stringify(quality.checks.filter((q) => !q.passed)));
   });
 
@@ -162,7 +209,9 @@ describe('continuous mode (etl stream)', () => {
     try {
       const group = archiveGroup(env.config, env.topic());
       const members = async () => {
-        const { groups: [g] } = await admin.describeGroups([group]);
+        const {
+          groups: [g],
+        } = await admin.describeGroups([group]);
         return { state: g!.state, ids: g!.members.map((m) => m.memberId) };
       };
       let first = await members();
@@ -175,7 +224,12 @@ describe('continuous mode (etl stream)', () => {
       // Several bursts, each flushed (by time) and loaded before the next: the member never changes.
       const BURSTS = 4;
       for (let b = 0; b < BURSTS; b++) {
-        await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic(), rows: offsetBase + (b + 1) * 60, startIndex: offsetBase + b * 60 });
+        await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+          ...gen,
+          topic: env.topic(),
+          rows: offsetBase + (b + 1) * 60,
+          startIndex: offsetBase + b * 60,
+        });
         await waitForRows(had + (b + 1) * 60, Date.now(), had + b * 60);
         assert.deepEqual(await members(), first, `after flush ${b + 1} the group still holds the same single member`);
       }

@@ -28,23 +28,47 @@ describe('a topic that does not exist', () => {
 
   it('is KAFKA_TOPIC_MISSING from the library, at once and without creating it', { timeout: 30_000 }, async () => {
     const began = Date.now();
-    await assert.rejects(produceTransactions(clients.kafka, clients.config.KAFKA_BROKERS, { topic: `${prefix}transactions`, rows: 10, seed: 1, startMs: 0, windowMs: 1_000 }), (err: unknown) => {
-      assert.ok(err instanceof EtlError, String(err));
-      assert.equal(err.code, 'KAFKA_TOPIC_MISSING');
-      assert.equal(err.retryable, false);
-      assert.match(err.message, new RegExp(`^topic "${prefix}transactions" does not exist on Kafka at 127\\.0\\.0\\.1:9092 — \`etl worker\` creates the stream topics`));
-      return true;
-    });
+    await assert.rejects(
+      produceTransactions(clients.kafka, clients.config.KAFKA_BROKERS, {
+        topic: `${prefix}transactions`,
+        rows: 10,
+        seed: 1,
+        startMs: 0,
+        windowMs: 1_000,
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof EtlError, String(err));
+        assert.equal(err.code, 'KAFKA_TOPIC_MISSING');
+        assert.equal(err.retryable, false);
+        assert.match(
+          err.message,
+          new RegExp(
+            `^topic "${prefix}transactions" does not exist on Kafka at 127\\.0\\.0\\.1:9092 — \`etl worker\` creates the stream topics`,
+          ),
+        );
+        return true;
+      },
+    );
     assert.ok(Date.now() - began < 5_000, 'no producer retries first');
     assert.deepEqual(await topics(), []);
   });
 
   it('is one line from `etl produce`, exit 1, never "cannot reach Kafka"', { timeout: 60_000 }, async () => {
-    const r = spawnSync(path.join(PROJECT_ROOT, 'bin', 'etl'), ['produce', 'ticks', '--rows', '5', '--symbols', 'BTC-USD', '--start', '2026-11-22T00:00:00Z'], {
-      env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix }, encoding: 'utf8',
-    });
+    const r = spawnSync(
+      path.join(PROJECT_ROOT, 'bin', 'etl'),
+      ['produce', 'ticks', '--rows', '5', '--symbols', 'BTC-USD', '--start', '2026-11-22T00:00:00Z'],
+      {
+        env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix },
+        encoding: 'utf8',
+      },
+    );
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`^error \\[KAFKA_TOPIC_MISSING\\]: topic "${prefix}ticks" does not exist on Kafka at [^ ]+ — \`etl worker\` creates the stream topics when it starts, with the KAFKA_TOPIC_PREFIX it runs with; check KAFKA_TOPIC_PREFIX if it should exist already\\n$`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^error \\[KAFKA_TOPIC_MISSING\\]: topic "${prefix}ticks" does not exist on Kafka at [^ ]+ — \`etl worker\` creates the stream topics when it starts, with the KAFKA_TOPIC_PREFIX it runs with; check KAFKA_TOPIC_PREFIX if it should exist already\\n$`,
+      ),
+    );
     assert.doesNotMatch(r.stderr, /cannot reach/);
     assert.deepEqual(await topics(), []);
   });
@@ -53,7 +77,10 @@ describe('a topic that does not exist', () => {
     const producer = clients.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 1 } });
     await producer.connect();
     try {
-      const err = await producer.send({ topic: `${prefix}raw`, messages: [{ value: 'x' }] }).then(() => undefined, (e: unknown) => e);
+      const err = await producer.send({ topic: `${prefix}raw`, messages: [{ value: 'x' }] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       const classified = classifyKafkaError(err, clients.config.KAFKA_BROKERS);
       assert.ok(classified instanceof EtlError);
       assert.equal(classified.code, 'KAFKA_TOPIC_MISSING');

@@ -40,10 +40,13 @@ describe('unreachable servers', () => {
   });
   it('Kafka', { timeout: 60_000 }, async () => {
     const admin = c.kafka.admin();
-    await assert.rejects(withKafkaErrors(closed.KAFKA_BROKERS, async () => {
-      await admin.connect();
-      await ensureTopic(admin, 'x', 1);
-    }), expectCode('KAFKA_UNREACHABLE', '127.0.0.1:9'));
+    await assert.rejects(
+      withKafkaErrors(closed.KAFKA_BROKERS, async () => {
+        await admin.connect();
+        await ensureTopic(admin, 'x', 1);
+      }),
+      expectCode('KAFKA_UNREACHABLE', '127.0.0.1:9'),
+    );
   });
   it('Temporal', async () => {
     await assert.rejects(connectClient({ ...loadConfig(), ...closed }), expectCode('TEMPORAL_UNREACHABLE', '127.0.0.1:9'));
@@ -54,7 +57,10 @@ describe('unreachable servers', () => {
     const etl = path.join(PROJECT_ROOT, 'bin', 'etl');
     const down = spawnSync(etl, ['migrate'], { env: { ...process.env, DATABASE_URL: closed.DATABASE_URL }, encoding: 'utf8' });
     assert.equal(down.status, 1, down.stderr);
-    assert.match(down.stderr, /^error \[POSTGRES_UNREACHABLE\]: cannot reach PostgreSQL at 127\.0\.0\.1:9\/etl — start it with `etl stack up`/);
+    assert.match(
+      down.stderr,
+      /^error \[POSTGRES_UNREACHABLE\]: cannot reach PostgreSQL at 127\.0\.0\.1:9\/etl — start it with `etl stack up`/,
+    );
     assert.doesNotMatch(down.stderr, /\n\s+at /, 'no stack trace');
 
     const bad = spawnSync(etl, ['produce', 'transactions', '--rows', 'lots'], { encoding: 'utf8' });

@@ -34,7 +34,8 @@ describe('metrics and search attributes', () => {
   let lagAfter = '';
   const workflowId = () => `pipeline-vis-${env.id}`;
   /** etl_consumer_lag of this test's topic, per partition. */
-  const lagLines = (text: string) => [...text.matchAll(/^etl_consumer_lag\{([^}]*)\} (\d+)$/gm)].filter((m) => m[1]!.includes(`topic="${env.topic()}"`));
+  const lagLines = (text: string) =>
+    [...text.matchAll(/^etl_consumer_lag\{([^}]*)\} (\d+)$/gm)].filter((m) => m[1]!.includes(`topic="${env.topic()}"`));
   const lagOf = (text: string) => {
     const lines = lagLines(text);
     return lines.length ? lines.reduce((n, m) => n + Number(m[2]), 0) : undefined;
@@ -43,7 +44,13 @@ describe('metrics and search attributes', () => {
   before(async () => {
     port = await freePort();
     env = await isolatedEnv('vis', { METRICS_PORT: port });
-    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { seed: 8, startMs: Date.now() - 3_600_000, windowMs: 3_600_000, topic: env.topic(), rows: 800 });
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+      seed: 8,
+      startMs: Date.now() - 3_600_000,
+      windowMs: 3_600_000,
+      topic: env.topic(),
+      rows: 800,
+    });
     const producer = env.kafka.producer();
     await producer.connect();
     await producer.send({ topic: env.topic(), messages: [{ value: 'not json' }, { value: '[]' }] });
@@ -52,7 +59,11 @@ describe('metrics and search attributes', () => {
     metricsText = await withWorker(env, async (client) => {
       // Produced, nothing consumed yet: the worker's own lag reading shows all of it.
       lagBefore = await scrapeUntil(port, (text) => lagOf(text) === 802);
-      await client.workflow.execute('pipelineWorkflow', { taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId: workflowId(), args: [{ stream: 'transactions' }] });
+      await client.workflow.execute('pipelineWorkflow', {
+        taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+        workflowId: workflowId(),
+        args: [{ stream: 'transactions' }],
+      });
       lagAfter = await scrapeUntil(port, (text) => lagOf(text) === 0);
       return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     });
@@ -62,23 +73,44 @@ describe('metrics and search attributes', () => {
   it('exports SDK and pipeline metrics for Prometheus', async () => {
     const text = metricsText;
     // Summed over label sets: a counter may be added by several activity types.
-    const value = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\d+)$`, 'gm'))]
-      .filter((m) => m[1]!.includes(`taskQueue="${env.config.TEMPORAL_TASK_QUEUE}"`))
-      .reduce<number | undefined>((sum, m) => (sum ?? 0) + Number(m[2]), undefined);
+    const value = (name: string) =>
+      [...text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\d+)$`, 'gm'))]
+        .filter((m) => m[1]!.includes(`taskQueue="${env.config.TEMPORAL_TASK_QUEUE}"`))
+        .reduce<number | undefined>((sum, m) => (sum ?? 0) + Number(m[2]), undefined);
     assert.equal(value('etl_records_archived'), 802);
     assert.equal(value('etl_records_loaded'), 800);
     assert.equal(value('etl_records_quarantined'), 2);
     assert.match(text, /^temporal_activity_execution_latency/m, 'SDK runtime metrics too');
     // Activity durations come from the SDK, per activity type and task queue.
-    assert.match(text, new RegExp(`^temporal_activity_execution_latency\\w*\\{[^}]*activity_type="archive"[^}]*task_queue="${env.config.TEMPORAL_TASK_QUEUE}"`, 'm'));
+    assert.match(
+      text,
+      new RegExp(
+        `^temporal_activity_execution_latency\\w*\\{[^}]*activity_type="archive"[^}]*task_queue="${env.config.TEMPORAL_TASK_QUEUE}"`,
+        'm',
+      ),
+    );
   });
 
   it('exports consumer lag per partition: all of it before the run, none after', () => {
-    assert.equal(lagOf(lagBefore), 802, lagLines(lagBefore).map((m) => m[0]).join('\n') || 'no etl_consumer_lag line for this topic');
-    const partitions = lagLines(lagBefore).map((m) => /partition="(\d+)"/.exec(m[1]!)?.[1]).sort();
+    assert.equal(
+      lagOf(lagBefore),
+      802,
+      lagLines(lagBefore)
+        .map((m) => m[0])
+        .join('\n') || 'no etl_consumer_lag line for this topic',
+    );
+    const partitions = lagLines(lagBefore)
+      .map((m) => /partition="(\d+)"/.exec(m[1]!)?.[1])
+      .sort();
     assert.deepEqual(partitions, ['0', '1', '2']);
     for (const m of lagLines(lagBefore)) assert.match(m[1]!, /stream="transactions"/);
-    assert.equal(lagOf(lagAfter), 0, lagLines(lagAfter).map((m) => m[0]).join('\n'));
+    assert.equal(
+      lagOf(lagAfter),
+      0,
+      lagLines(lagAfter)
+        .map((m) => m[0])
+        .join('\n'),
+    );
   });
 
   it('makes the run filterable by stream in the UI, with its counts', async () => {
@@ -86,7 +118,8 @@ describe('metrics and search attributes', () => {
     try {
       const found: string[] = [];
       for (let i = 0; i < 20 && found.length === 0; i++) {
-        for await (const wf of client.workflow.list({ query: `EtlStream = 'transactions' AND WorkflowId = '${workflowId()}'` })) found.push(wf.workflowId);
+        for await (const wf of client.workflow.list({ query: `EtlStream = 'transactions' AND WorkflowId = '${workflowId()}'` }))
+          found.push(wf.workflowId);
         if (found.length === 0) await new Promise((r) => setTimeout(r, 500)); // visibility is eventually consistent
       }
       assert.deepEqual(found, [workflowId()]);

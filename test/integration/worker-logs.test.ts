@@ -22,20 +22,33 @@ describe('worker logs', () => {
 
   before(async () => {
     env = await isolatedEnv('logs', { ARCHIVE_MAX_RECORDS_PER_OBJECT: 100 });
-    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { seed: 5, startMs: Date.now() - 3_600_000, windowMs: 3_600_000, topic: env.topic(), rows: 300 });
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+      seed: 5,
+      startMs: Date.now() - 3_600_000,
+      windowMs: 3_600_000,
+      topic: env.topic(),
+      rows: 300,
+    });
     // `etl worker` as users run it, at the default level.
     const child = spawn(path.join(PROJECT_ROOT, 'bin', 'etl'), ['worker'], {
-      cwd: PROJECT_ROOT, env: { ...process.env, ...configEnv({ ...env.config, LOG_LEVEL: 'info' }) }, stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...configEnv({ ...env.config, LOG_LEVEL: 'info' }) },
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise((r) => child.once('exit', r));
     try {
-      for (let i = 0; i < 1200 && !stderr.includes('worker started') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 1200 && !stderr.includes('worker started') && child.exitCode === null; i++)
+        await new Promise((r) => setTimeout(r, 100));
       assert.match(stderr, /worker started/, stderr);
       const client = await connectClient(env.config);
       try {
-        const handle = await client.workflow.start('pipelineWorkflow', { taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId: workflowId(), args: [{ stream: 'transactions' }] });
+        const handle = await client.workflow.start('pipelineWorkflow', {
+          taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+          workflowId: workflowId(),
+          args: [{ stream: 'transactions' }],
+        });
         runId = handle.firstExecutionRunId;
         result = (await handle.result()) as PipelineResult;
       } finally {
@@ -46,7 +59,10 @@ describe('worker logs', () => {
       await exited;
     }
     // Node's own process warnings (a deprecation, the AWS SDK's Node version notice) are not log lines.
-    lines = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+    lines = stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as LogLine);
   });
   after(async () => env?.cleanup());
 
@@ -54,7 +70,11 @@ describe('worker logs', () => {
     const archived = lines.filter((l) => l.msg === 'archived bronze object');
     assert.equal(archived.length, result.objectsArchived);
     for (const l of archived) {
-      assert.deepEqual([l.workflowId, l.runId, l.workflowType, l.activityType, l.attempt], [workflowId(), runId, 'pipelineWorkflow', 'archive', 1], JSON.stringify(l));
+      assert.deepEqual(
+        [l.workflowId, l.runId, l.workflowType, l.activityType, l.attempt],
+        [workflowId(), runId, 'pipelineWorkflow', 'archive', 1],
+        JSON.stringify(l),
+      );
       assert.match(String(l.activityId), /^\d+$/);
     }
   });
@@ -67,7 +87,8 @@ describe('worker logs', () => {
     const inActivities = ours.filter((l) => l.component !== 'worker');
     assert.ok(inActivities.length >= result.objectsArchived, `${inActivities.length} activity lines`);
     for (const l of inActivities) {
-      for (const key of ['workflowId', 'runId', 'activityId', 'activityType', 'attempt']) assert.ok(l[key] !== undefined, `${key} missing in ${JSON.stringify(l)}`);
+      for (const key of ['workflowId', 'runId', 'activityId', 'activityType', 'attempt'])
+        assert.ok(l[key] !== undefined, `${key} missing in ${JSON.stringify(l)}`);
     }
     const lifecycle = ours.filter((l) => l.component === 'worker');
     assert.ok(lifecycle.some((l) => String(l.msg).startsWith('worker started')));

@@ -9,10 +9,17 @@ import { loadConfig, PROJECT_ROOT } from '../../lib/config';
 
 describe('etl worker', () => {
   const id = randomBytes(4).toString('hex');
-  const overrides = { PG_SCHEMA: `t_worker_${id}`, TEMPORAL_TASK_QUEUE: `t-worker-${id}`, KAFKA_TOPIC_PREFIX: `t-worker-${id}-`, LOG_LEVEL: 'info' };
+  const overrides = {
+    PG_SCHEMA: `t_worker_${id}`,
+    TEMPORAL_TASK_QUEUE: `t-worker-${id}`,
+    KAFKA_TOPIC_PREFIX: `t-worker-${id}-`,
+    LOG_LEVEL: 'info',
+  };
   after(async () => {
     const clients = buildClients({ ...loadConfig(), PG_SCHEMA: overrides.PG_SCHEMA });
-    const { rows } = await clients.pool.query<{ s: string }>("SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text) AS s", [overrides.PG_SCHEMA]);
+    const { rows } = await clients.pool.query<{ s: string }>("SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text) AS s", [
+      overrides.PG_SCHEMA,
+    ]);
     await clients.pool.query(rows[0]!.s);
     const admin = clients.kafka.admin();
     await admin.connect();
@@ -22,7 +29,10 @@ describe('etl worker', () => {
   });
 
   it('stops gracefully on SIGTERM with exit code 0', { timeout: 90_000 }, async () => {
-    const child = spawn(path.join(PROJECT_ROOT, 'bin', 'etl'), ['worker'], { env: { ...process.env, ...overrides }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path.join(PROJECT_ROOT, 'bin', 'etl'), ['worker'], {
+      env: { ...process.env, ...overrides },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -17,7 +17,8 @@ export const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
 function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;
   if (process.getuid?.() !== 0) throw new Error(`${CHROMIUM} is missing: install it with \`sudo apt-get install -y chromium\``);
-  const apt = (...args: string[]) => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status;
+  const apt = (...args: string[]) =>
+    spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status;
   if (apt('install', '-y', '-q', 'chromium') !== 0) {
     // A fresh machine has no package lists yet.
     assert.equal(apt('update', '-q'), 0, 'apt-get update failed');
@@ -39,8 +40,16 @@ export async function launchOffline(origin: string, options: { acceptDownloads?:
   const profile = mkdtempSync(path.join(os.tmpdir(), 'etl-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1366, height: 900 },
     locale: 'en-US',
     acceptDownloads: options.acceptDownloads ?? false,

@@ -18,8 +18,16 @@ export const TICKS_ARCHIVED_AT = Date.parse('2026-03-09T20:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const transaction = (i: number, eventTs: string) => ({
-  transaction_id: `0c4f2a9e-1b7d-4e0a-9f3c-${String(i).padStart(12, '0')}`, event_ts: eventTs, user_id: 1000 + i, amount: 12.5 + i,
-  merchant: 'Fnac', category: 'electronics', city: 'Lyon', status: 'APPROVED', payment_method: 'card', currency: 'EUR',
+  transaction_id: `0c4f2a9e-1b7d-4e0a-9f3c-${String(i).padStart(12, '0')}`,
+  event_ts: eventTs,
+  user_id: 1000 + i,
+  amount: 12.5 + i,
+  merchant: 'Fnac',
+  category: 'electronics',
+  city: 'Lyon',
+  status: 'APPROVED',
+  payment_method: 'card',
+  currency: 'EUR',
 });
 
 const TRANSACTION_TIMES = [
@@ -37,8 +45,15 @@ const TRANSACTION_TIMES = [
 ];
 
 const tick = (symbol: string, assetClass: 'stock' | 'crypto', eventTs: string) => ({
-  tick_id: tickId('simulator', symbol, Date.parse(eventTs)), symbol, source: 'simulator', asset_class: assetClass,
-  event_ts: eventTs, price: 187.23, volume: 10, currency: 'USD', exchange: assetClass === 'stock' ? 'NASDAQ' : null,
+  tick_id: tickId('simulator', symbol, Date.parse(eventTs)),
+  symbol,
+  source: 'simulator',
+  asset_class: assetClass,
+  event_ts: eventTs,
+  price: 187.23,
+  volume: 10,
+  currency: 'USD',
+  exchange: assetClass === 'stock' ? 'NASDAQ' : null,
 });
 
 const TICKS: [string, 'stock' | 'crypto', string][] = [
@@ -53,18 +68,40 @@ const TICKS: [string, 'stock' | 'crypto', string][] = [
 ];
 
 function record(topic: string, offset: number, value: unknown): BronzeRecord {
-  return { topic, partition: 0, offset: String(offset), timestamp: '2000-01-01T00:00:00.000Z', key: null, value: JSON.stringify(value), encoding: 'utf8' };
+  return {
+    topic,
+    partition: 0,
+    offset: String(offset),
+    timestamp: '2000-01-01T00:00:00.000Z',
+    key: null,
+    value: JSON.stringify(value),
+    encoding: 'utf8',
+  };
 }
 
 export const FIXED_RECORDS: { spec: StreamSpec; context: ValidationContext; records: BronzeRecord[] }[] = [
-  { spec: transactionsStream, context: { referenceTimeMs: TRANSACTIONS_ARCHIVED_AT }, records: TRANSACTION_TIMES.map((t, i) => record('transactions', i, transaction(i, t))) },
-  { spec: ticksStream, context: { referenceTimeMs: TICKS_ARCHIVED_AT }, records: TICKS.map(([s, c, t], i) => record('ticks', i, tick(s, c, t))) },
+  {
+    spec: transactionsStream,
+    context: { referenceTimeMs: TRANSACTIONS_ARCHIVED_AT },
+    records: TRANSACTION_TIMES.map((t, i) => record('transactions', i, transaction(i, t))),
+  },
+  {
+    spec: ticksStream,
+    context: { referenceTimeMs: TICKS_ARCHIVED_AT },
+    records: TICKS.map(([s, c, t], i) => record('ticks', i, tick(s, c, t))),
+  },
 ];
 
 /** Every fixed record's outcome, one JSON line each: its silver line, or its quarantine code and reason. */
 export function classifyFixedRecords(): string[] {
-  return FIXED_RECORDS.flatMap(({ spec, context, records }) => records.map((r) => {
-    const result = classifyRecord(spec, r, context);
-    return JSON.stringify(result.ok ? { stream: spec.name, silver: silverDoc(result.row, r) } : { stream: spec.name, offset: r.offset, code: result.code, reason: result.reason });
-  }));
+  return FIXED_RECORDS.flatMap(({ spec, context, records }) =>
+    records.map((r) => {
+      const result = classifyRecord(spec, r, context);
+      return JSON.stringify(
+        result.ok
+          ? { stream: spec.name, silver: silverDoc(result.row, r) }
+          : { stream: spec.name, offset: r.offset, code: result.code, reason: result.reason },
+      );
+    }),
+  );
 }

@@ -45,7 +45,12 @@ export async function withWorker<T>(env: TestEnv, fn: (client: Client) => Promis
   const connection = await connectWorkerConnection(env.config);
   const client = await connectClient(env.config);
   try {
-    const worker = await createWorker({ connection, namespace: env.config.TEMPORAL_NAMESPACE, taskQueue: env.config.TEMPORAL_TASK_QUEUE, deps: env });
+    const worker = await createWorker({
+      connection,
+      namespace: env.config.TEMPORAL_NAMESPACE,
+      taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+      deps: env,
+    });
     return await worker.runUntil(fn(client));
   } finally {
     await client.connection.close();
@@ -55,11 +60,13 @@ export async function withWorker<T>(env: TestEnv, fn: (client: Client) => Promis
 
 /** Runs one pipeline run of `stream` to completion on this env's task queue. */
 export function runPipeline(env: TestEnv, workflowId = `pipeline-test-${env.id}`, stream = 'transactions'): Promise<PipelineResult> {
-  return withWorker(env, (client) =>
-    client.workflow.execute('pipelineWorkflow', {
-      taskQueue: env.config.TEMPORAL_TASK_QUEUE,
-      workflowId,
-      args: [{ stream, objectConcurrency: 2 }],
-    }) as Promise<PipelineResult>,
+  return withWorker(
+    env,
+    (client) =>
+      client.workflow.execute('pipelineWorkflow', {
+        taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [{ stream, objectConcurrency: 2 }],
+      }) as Promise<PipelineResult>,
   );
 }

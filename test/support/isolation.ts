@@ -61,13 +61,17 @@ export async function removeIsolated(clients: Clients): Promise<string[]> {
     }
   };
   await step(`drop schema ${config.PG_SCHEMA}`, async () => {
-    const { rows } = await pool.query<{ stmt: string }>("SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text) AS stmt", [config.PG_SCHEMA]);
+    const { rows } = await pool.query<{ stmt: string }>("SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text) AS stmt", [
+      config.PG_SCHEMA,
+    ]);
     await pool.query(rows[0]!.stmt);
   });
   await step(`delete s3://${config.S3_BUCKET}/${config.S3_PREFIX}`, async () => {
     const keys = await listKeys(s3, config.S3_BUCKET, config.S3_PREFIX);
     for (let i = 0; i < keys.length; i += 1000) {
-      await s3.send(new DeleteObjectsCommand({ Bucket: config.S3_BUCKET, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+      await s3.send(
+        new DeleteObjectsCommand({ Bucket: config.S3_BUCKET, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }),
+      );
     }
   });
   await step('delete topics and consumer groups', async () => {

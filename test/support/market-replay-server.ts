@@ -23,7 +23,12 @@ export type Fault =
   | { kind: 'stall'; ms: number };
 
 /** `status` is 0 while the request waits for its answer. */
-export interface LoggedRequest { api: Api; path: string; query: Record<string, string>; status: number }
+export interface LoggedRequest {
+  api: Api;
+  path: string;
+  query: Record<string, string>;
+  status: number;
+}
 
 export interface ReplayServer {
   url: string;
@@ -39,7 +44,11 @@ export interface ReplayServer {
 
 const YAHOO_INTERVALS = ['1m', '2m', '5m', '15m', '30m', '60m', '90m', '1h', '1d', '5d', '1wk', '1mo', '3mo'];
 
-interface Answer { status: number; body: unknown; headers?: Record<string, string> }
+interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
 
 /** The recording of `name` in `variant`, or the first recording when that variant was not recorded. */
 function recording(api: Api, name: string, variant: string): unknown {
@@ -49,7 +58,18 @@ function recording(api: Api, name: string, variant: string): unknown {
 
 function yahoo(symbol: string, q: Record<string, string>, variant: string): Answer {
   if (!YAHOO_INTERVALS.includes(q.interval ?? '1d')) {
-    return { status: 400, body: { chart: { result: null, error: { code: 'Bad Request', description: `Invalid input - interval=${q.interval} is not supported. Valid intervals: [${YAHOO_INTERVALS.join(', ')}]` } } } };
+    return {
+      status: 400,
+      body: {
+        chart: {
+          result: null,
+          error: {
+            code: 'Bad Request',
+            description: `Invalid input - interval=${q.interval} is not supported. Valid intervals: [${YAHOO_INTERVALS.join(', ')}]`,
+          },
+        },
+      },
+    };
   }
   if (!existsSync(path.join(FIXTURES, 'yahoo', `${symbol}.json`))) return { status: 404, body: fixture('yahoo/not-found.json') };
   return { status: 200, body: recording('yahoo', symbol, variant) };
@@ -68,13 +88,21 @@ function cryptocompare(q: Record<string, string>, authorization: string | undefi
   if (key !== undefined && authorization !== `Apikey ${key}`) return { status: 200, body: fixture('cryptocompare/invalid-key.json') };
   const fsyms = (q.fsyms ?? '').split(',').filter(Boolean);
   const tsyms = (q.tsyms ?? '').split(',').filter(Boolean);
-  const all = recording('cryptocompare', 'pricemultifull', variant) as { RAW: Record<string, Record<string, unknown>>; DISPLAY: Record<string, Record<string, unknown>> };
-  const pick = (part: Record<string, Record<string, unknown>>) => Object.fromEntries(fsyms.filter((f) => part[f]).map((f) =>
-    [f, Object.fromEntries(tsyms.filter((t) => part[f]![t]).map((t) => [t, part[f]![t]]))]));
+  const all = recording('cryptocompare', 'pricemultifull', variant) as {
+    RAW: Record<string, Record<string, unknown>>;
+    DISPLAY: Record<string, Record<string, unknown>>;
+  };
+  const pick = (part: Record<string, Record<string, unknown>>) =>
+    Object.fromEntries(
+      fsyms.filter((f) => part[f]).map((f) => [f, Object.fromEntries(tsyms.filter((t) => part[f]![t]).map((t) => [t, part[f]![t]]))]),
+    );
   const RAW = pick(all.RAW);
   if (Object.values(RAW).every((pairs) => Object.keys(pairs).length === 0)) {
     const body = fixture('cryptocompare/market-does-not-exist.json') as { Message: string };
-    return { status: 200, body: { ...body, Message: `cccagg_or_exchange market does not exist for this coin pair (${fsyms[0]}-${tsyms[0]})` } };
+    return {
+      status: 200,
+      body: { ...body, Message: `cccagg_or_exchange market does not exist for this coin pair (${fsyms[0]}-${tsyms[0]})` },
+    };
   }
   return { status: 200, body: { RAW, DISPLAY: pick(all.DISPLAY) } };
 }
@@ -95,7 +123,11 @@ function withoutFields(api: Api, body: unknown): unknown {
   return copy;
 }
 
-const API_OF: [RegExp, Api][] = [[/^\/v8\/finance\/chart\/([^/]+)$/, 'yahoo'], [/^\/api\/v1\/quote$/, 'finnhub'], [/^\/data\/pricemultifull$/, 'cryptocompare']];
+const API_OF: [RegExp, Api][] = [
+  [/^\/v8\/finance\/chart\/([^/]+)$/, 'yahoo'],
+  [/^\/api\/v1\/quote$/, 'finnhub'],
+  [/^\/data\/pricemultifull$/, 'cryptocompare'],
+];
 
 export async function startReplayServer(keys: { finnhub: string; cryptocompare?: string }): Promise<ReplayServer> {
   const faults: Record<Api, Fault[]> = { yahoo: [], finnhub: [], cryptocompare: [] };
@@ -121,13 +153,19 @@ export async function startReplayServer(keys: { finnhub: string; cryptocompare?:
     if (fault?.kind === 'status') {
       const headers = fault.retryAfter ? { 'retry-after': fault.retryAfter } : undefined;
       if (api === 'finnhub' && fault.status === 429) return send({ status: 429, body: fixture('finnhub/rate-limit.json'), headers });
-      return send({ status: fault.status, body: null, headers }, fault.status === 429 ? 'Too Many Requests\r\n' : `${http.STATUS_CODES[fault.status]}\r\n`);
+      return send(
+        { status: fault.status, body: null, headers },
+        fault.status === 429 ? 'Too Many Requests\r\n' : `${http.STATUS_CODES[fault.status]}\r\n`,
+      );
     }
     if (fault?.kind === 'rate-limit-body') return send({ status: 200, body: fixture('cryptocompare/rate-limit.json') });
 
-    const answer = api === 'yahoo' ? yahoo(decodeURIComponent(route.m![1]!).toUpperCase(), query, variants.yahoo)
-      : api === 'finnhub' ? finnhub(query, keys.finnhub, variants.finnhub)
-        : cryptocompare(query, req.headers.authorization, keys.cryptocompare, variants.cryptocompare);
+    const answer =
+      api === 'yahoo'
+        ? yahoo(decodeURIComponent(route.m![1]!).toUpperCase(), query, variants.yahoo)
+        : api === 'finnhub'
+          ? finnhub(query, keys.finnhub, variants.finnhub)
+          : cryptocompare(query, req.headers.authorization, keys.cryptocompare, variants.cryptocompare);
     if (fault?.kind === 'malformed') {
       const text = JSON.stringify(answer.body);
       return send(answer, text.slice(0, Math.floor(text.length / 2)));
@@ -145,7 +183,8 @@ export async function startReplayServer(keys: { finnhub: string; cryptocompare?:
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    count: (api, symbol) => requests.filter((r) => r.api === api && (symbol === undefined || r.path.endsWith(`/${symbol}`) || r.query.symbol === symbol)).length,
+    count: (api, symbol) =>
+      requests.filter((r) => r.api === api && (symbol === undefined || r.path.endsWith(`/${symbol}`) || r.query.symbol === symbol)).length,
     fail: (api, fault, times = 1) => {
       for (let i = 0; i < times; i++) faults[api].push(fault);
     },
@@ -159,10 +198,11 @@ export async function startReplayServer(keys: { finnhub: string; cryptocompare?:
         variants[api] = '';
       }
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -6,15 +6,55 @@ import { startDashboard, type DashboardServer } from '../../dashboard/server';
 import type { ForecastResult } from '../../workflows';
 import { isolatedEnv, withWorker, type TestEnv } from './harness';
 
-export interface TickSeries { symbol: string; source: string; assetClass: 'stock' | 'crypto'; fromAgoMs: number; toAgoMs: number; everyMs: number; base: number; slopePerMinute: number; currency: string }
+export interface TickSeries {
+  symbol: string;
+  source: string;
+  assetClass: 'stock' | 'crypto';
+  fromAgoMs: number;
+  toAgoMs: number;
+  everyMs: number;
+  base: number;
+  slopePerMinute: number;
+  currency: string;
+}
 
 const MINUTE = 60_000;
 
 /** A fresh crypto pair of the simulator, a second one, and a stock from yahoo whose last tick is 2 hours old. */
 export const MARKET_SERIES: TickSeries[] = [
-  { symbol: 'BTC-USD', source: 'simulator', assetClass: 'crypto', fromAgoMs: 180 * MINUTE, toAgoMs: 20_000, everyMs: 20_000, base: 64_000, slopePerMinute: 2.5, currency: 'USD' },
-  { symbol: 'ETH-USD', source: 'simulator', assetClass: 'crypto', fromAgoMs: 90 * MINUTE, toAgoMs: 30_000, everyMs: 30_000, base: 3_200, slopePerMinute: -0.4, currency: 'USD' },
-  { symbol: 'AAPL', source: 'yahoo', assetClass: 'stock', fromAgoMs: 300 * MINUTE, toAgoMs: 120 * MINUTE, everyMs: MINUTE, base: 190, slopePerMinute: 0.01, currency: 'USD' },
+  {
+    symbol: 'BTC-USD',
+    source: 'simulator',
+    assetClass: 'crypto',
+    fromAgoMs: 180 * MINUTE,
+    toAgoMs: 20_000,
+    everyMs: 20_000,
+    base: 64_000,
+    slopePerMinute: 2.5,
+    currency: 'USD',
+  },
+  {
+    symbol: 'ETH-USD',
+    source: 'simulator',
+    assetClass: 'crypto',
+    fromAgoMs: 90 * MINUTE,
+    toAgoMs: 30_000,
+    everyMs: 30_000,
+    base: 3_200,
+    slopePerMinute: -0.4,
+    currency: 'USD',
+  },
+  {
+    symbol: 'AAPL',
+    source: 'yahoo',
+    assetClass: 'stock',
+    fromAgoMs: 300 * MINUTE,
+    toAgoMs: 120 * MINUTE,
+    everyMs: MINUTE,
+    base: 190,
+    slopePerMinute: 0.01,
+    currency: 'USD',
+  },
 ];
 
 export async function insertMarketData(env: TestEnv, now = Date.now()): Promise<void> {
@@ -27,7 +67,18 @@ export async function insertMarketData(env: TestEnv, now = Date.now()): Promise<
               round(($6 + $7 * extract(epoch FROM ts - $4::timestamptz) / 60 + $6 * 0.0004 * sin(extract(epoch FROM ts) / 97))::numeric, 8),
               round((1 + abs(sin(extract(epoch FROM ts) / 300)))::numeric, 8), $8
        FROM generate_series($4::timestamptz, $5::timestamptz, make_interval(secs => $9)) AS ts`,
-      [s.symbol, s.source, s.assetClass, new Date(now - s.fromAgoMs).toISOString(), new Date(now - s.toAgoMs).toISOString(), s.base, s.slopePerMinute, s.currency, s.everyMs / 1000]);
+      [
+        s.symbol,
+        s.source,
+        s.assetClass,
+        new Date(now - s.fromAgoMs).toISOString(),
+        new Date(now - s.toAgoMs).toISOString(),
+        s.base,
+        s.slopePerMinute,
+        s.currency,
+        s.everyMs / 1000,
+      ],
+    );
   }
   await env.pool.query(`
     INSERT INTO candles_1m (symbol, source, bucket_start, open, high, low, close, volume, tick_count, first_tick_ts, last_tick_ts, currency)
@@ -37,9 +88,15 @@ export async function insertMarketData(env: TestEnv, now = Date.now()): Promise<
 }
 
 export function runForecast(env: TestEnv, workflowId: string): Promise<ForecastResult> {
-  return withWorker(env, (client) => client.workflow.execute('forecastWorkflow', {
-    taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId, args: [{ lookbackMinutes: 180, horizonMinutes: 30 }],
-  }) as Promise<ForecastResult>);
+  return withWorker(
+    env,
+    (client) =>
+      client.workflow.execute('forecastWorkflow', {
+        taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [{ lookbackMinutes: 180, horizonMinutes: 30 }],
+      }) as Promise<ForecastResult>,
+  );
 }
 
 /** An isolated schema with the market data and its forecasts, and a dashboard over it. */

@@ -6,7 +6,10 @@ export class TcpProxy {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(private readonly target: { host: string; port: number }, readonly port: number) {}
+  constructor(
+    private readonly target: { host: string; port: number },
+    readonly port: number,
+  ) {}
 
   static async onFreePort(target: { host: string; port: number }): Promise<TcpProxy> {
     const probe = net.createServer();

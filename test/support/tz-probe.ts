@@ -5,7 +5,15 @@ import { isoTime } from '../../client/args';
 import { buildProgram } from '../../client/program';
 import { classifyFixedRecords } from './fixed-records';
 
-export const CLI_TIMES = ['2026-03-08', '2026-03-08T02:30', '2026-03-08T02:30:00', '2026-11-01T01:30:00.25', '2026-03-08T02:30:00-05:00', '2026-03-08T07:30:00+05:30', '2026-03-08T07:30:00Z'];
+export const CLI_TIMES = [
+  '2026-03-08',
+  '2026-03-08T02:30',
+  '2026-03-08T02:30:00',
+  '2026-11-01T01:30:00.25',
+  '2026-03-08T02:30:00-05:00',
+  '2026-03-08T07:30:00+05:30',
+  '2026-03-08T07:30:00Z',
+];
 
 /** The options a command's action would receive, without running it. */
 async function parsedOptions(argv: string[]): Promise<Record<string, unknown>> {
@@ -25,8 +33,14 @@ async function main(): Promise<void> {
   const out: string[] = [...classifyFixedRecords()];
   for (const t of CLI_TIMES) out.push(JSON.stringify({ flag: t, ms: isoTime(t) }));
   out.push(JSON.stringify(await parsedOptions(['replay', '--from', '2026-03-08T01:00', '--to', '2026-03-08T03:00:00', '--no-wait'])));
-  out.push(JSON.stringify(await parsedOptions(['schedule', 'backfill', 'pipeline-transactions', '--from', '2026-11-01', '--to', '2026-11-01T06:00:00+01:00'])));
-  out.push(JSON.stringify(await parsedOptions(['produce', 'transactions', '--rows', '10', '--start', '2026-03-08T02:30:00', '--window', '1h'])));
+  out.push(
+    JSON.stringify(
+      await parsedOptions(['schedule', 'backfill', 'pipeline-transactions', '--from', '2026-11-01', '--to', '2026-11-01T06:00:00+01:00']),
+    ),
+  );
+  out.push(
+    JSON.stringify(await parsedOptions(['produce', 'transactions', '--rows', '10', '--start', '2026-03-08T02:30:00', '--window', '1h'])),
+  );
   process.stdout.write(out.join('\n') + '\n');
   // Not part of what is compared: proof that the child really ran in another zone.
   process.stderr.write(`local offset on 2026-01-01: ${new Date(Date.UTC(2026, 0, 1)).getTimezoneOffset()} minutes\n`);

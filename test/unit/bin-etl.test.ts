@@ -18,11 +18,13 @@ describe('bin/etl', () => {
     const t = new Date(Date.now() - secondsAgo * 1000);
     utimesSync(path.join(root, rel), t, t);
   };
-  const etl = (...args: string[]) => execFileSync(path.join(root, 'bin', 'etl'), args, {
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
-    // This node first on PATH: it is 22+, so bin/etl takes it without the launcher.
-    env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` },
-  });
+  const etl = (...args: string[]) =>
+    execFileSync(path.join(root, 'bin', 'etl'), args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // This node first on PATH: it is 22+, so bin/etl takes it without the launcher.
+      env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` },
+    });
 
   before(() => {
     mkdirSync(path.join(root, 'bin'));
@@ -31,11 +33,14 @@ describe('bin/etl', () => {
     file('node_modules/.package-lock.json', '{}');
     file('lib/a.ts', 'export {};');
     // The stand-in build writes what the real one does last (inputs and stamp) and counts its runs.
-    file('scripts/build.mjs', `import { appendFileSync, writeFileSync, mkdirSync } from 'node:fs';
+    file(
+      'scripts/build.mjs',
+      `import { appendFileSync, writeFileSync, mkdirSync } from 'node:fs';
       mkdirSync('${root}/dist', { recursive: true });
       appendFileSync('${root}/builds', 'x');
       writeFileSync('${root}/dist/.build-inputs', 'lib\\npackage-lock.json\\n');
-      writeFileSync('${root}/dist/.build-stamp', 'now');`);
+      writeFileSync('${root}/dist/.build-stamp', 'now');`,
+    );
     file('dist/client/main.js', `console.log('built cli: ' + process.argv.slice(2).join(' '));`);
     for (const rel of ['package-lock.json', 'lib/a.ts', 'lib', 'scripts/build.mjs']) age(rel, 60);
   });

@@ -17,7 +17,9 @@ function leaves(cmd: Command, prefix: string[] = []): { path: string[]; cmd: Com
 
 describe('CLI reference', () => {
   const program = buildProgram(() => undefined);
-  const rows = readFileSync(path.join(PROJECT_ROOT, 'docs', 'cli.md'), 'utf8').split('\n').filter((l) => l.startsWith('| `etl '));
+  const rows = readFileSync(path.join(PROJECT_ROOT, 'docs', 'cli.md'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('| `etl '));
   const all = leaves(program);
 
   it('has commands to check', () => assert.ok(all.length > 20, `${all.length} commands`));

@@ -38,7 +38,10 @@ describe('config', () => {
   it('.env.example lists every variable with its default', () => {
     const example = readFileSync(path.join(PROJECT_ROOT, '.env.example'), 'utf8');
     const entries = new Map(
-      example.split('\n').filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      example
+        .split('\n')
+        .filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
     const defaults = configSchema.parse({});
     for (const key of Object.keys(configSchema.shape)) {
@@ -46,6 +49,10 @@ describe('config', () => {
       const d = defaults[key as keyof typeof defaults];
       assert.equal(entries.get(key), Array.isArray(d) ? d.join(',') : String(d), `default of ${key}`);
     }
-    assert.deepEqual([...entries.keys()].filter((k) => !(k in configSchema.shape)), [], 'unknown variables in .env.example');
+    assert.deepEqual(
+      [...entries.keys()].filter((k) => !(k in configSchema.shape)),
+      [],
+      'unknown variables in .env.example',
+    );
   });
 });

@@ -16,23 +16,28 @@ const staging = { ...base, TEMPORAL_TASK_QUEUE: 'staging' };
 const both = { ...base, TEMPORAL_TASK_QUEUE: 'staging', KAFKA_TOPIC_PREFIX: 'staging-' };
 
 describe('deployment-scoped ids', () => {
-  it('keeps the default deployment\'s ids readable and plain', () => {
+  it("keeps the default deployment's ids readable and plain", () => {
     assert.equal(deploymentScope(base), '');
     assert.equal(scheduleIdFor(base, 'pipeline', 'transactions'), 'pipeline-transactions');
     assert.equal(scheduleIdFor(base, 'poll', 'ticks', 'poll-yahoo'), 'poll-yahoo');
     assert.equal(streamWorkflowId(base, 'transactions'), 'stream-transactions');
-    assert.equal(replayWorkflowId(base, 'ticks', Date.parse('2026-11-22T00:00:00Z'), Date.parse('2026-11-23T00:00:00Z')), 'replay-ticks-2026-11-22T00:00:00Z-2026-11-23T00:00:00Z');
+    assert.equal(
+      replayWorkflowId(base, 'ticks', Date.parse('2026-11-22T00:00:00Z'), Date.parse('2026-11-23T00:00:00Z')),
+      'replay-ticks-2026-11-22T00:00:00Z-2026-11-23T00:00:00Z',
+    );
   });
 
   it('gives every other deployment ids of its own: task queue, and topic prefix when it has one', () => {
-    assert.deepEqual([dev, staging, both].map((c) => scheduleIdFor(c, 'pipeline', 'transactions')),
-      ['pipeline-transactions@etl+dev.', 'pipeline-transactions@staging', 'pipeline-transactions@staging+staging-']);
+    assert.deepEqual(
+      [dev, staging, both].map((c) => scheduleIdFor(c, 'pipeline', 'transactions')),
+      ['pipeline-transactions@etl+dev.', 'pipeline-transactions@staging', 'pipeline-transactions@staging+staging-'],
+    );
     assert.equal(streamWorkflowId(both, 'ticks'), 'stream-ticks@staging+staging-');
     assert.equal(new Set([base, dev, staging, both].map((c) => scopedId(c, 'forecast-ticks'))).size, 4);
     for (const c of [base, dev, staging, both]) assert.doesNotMatch(scopedId(c, 'x'), /\//, 'no slash: ids go into Web UI paths');
   });
 
-  it('tells its own ids from another deployment\'s', () => {
+  it("tells its own ids from another deployment's", () => {
     assert.equal(unscopedId(staging, 'pipeline-transactions@staging'), 'pipeline-transactions');
     assert.equal(unscopedId(staging, 'pipeline-transactions@staging+staging-'), undefined);
     assert.equal(unscopedId(staging, 'pipeline-transactions'), undefined);

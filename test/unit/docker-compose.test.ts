@@ -47,7 +47,10 @@ describe('docker-compose.yml', () => {
   for (const [name, ports] of Object.entries(expectedPorts)) {
     it(`${name} publishes the default port(s) ${ports.join(', ')} on the host`, () => {
       const published = (compose.services[name]?.ports ?? []).map(publishedPort).sort((a, b) => a - b);
-      assert.deepEqual(published, [...ports].sort((a, b) => a - b));
+      assert.deepEqual(
+        published,
+        [...ports].sort((a, b) => a - b),
+      );
     });
 
     it(`${name} has a healthcheck the worker waits for`, () => {
@@ -74,7 +77,10 @@ describe('docker-compose.yml', () => {
     const known = new Set(Object.keys(configSchema.shape));
     const env = Object.keys(compose.services.worker?.environment ?? {});
     assert.ok(env.length > 0, 'the worker gets no environment');
-    assert.deepEqual(env.filter((k) => !known.has(k)), []);
+    assert.deepEqual(
+      env.filter((k) => !known.has(k)),
+      [],
+    );
   });
 
   it('points the worker at the compose services, and its values parse as config', () => {
@@ -82,7 +88,12 @@ describe('docker-compose.yml', () => {
     // ${VAR:-default} is resolved by Compose; here the default stands in for it.
     const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]));
     const cfg = configSchema.parse(resolved);
-    const hosts = [cfg.TEMPORAL_ADDRESS.split(':')[0], ...cfg.KAFKA_BROKERS.map((b) => b.split(':')[0]), new URL(cfg.S3_ENDPOINT).hostname, new URL(cfg.DATABASE_URL).hostname];
+    const hosts = [
+      cfg.TEMPORAL_ADDRESS.split(':')[0],
+      ...cfg.KAFKA_BROKERS.map((b) => b.split(':')[0]),
+      new URL(cfg.S3_ENDPOINT).hostname,
+      new URL(cfg.DATABASE_URL).hostname,
+    ];
     for (const host of hosts) assert.ok(host && compose.services[host], `worker address host ${host} is not a compose service`);
   });
 });

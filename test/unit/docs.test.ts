@@ -9,7 +9,10 @@ import { PROJECT_ROOT } from '../../lib/config';
 
 const README_MAX_BYTES = 10_000;
 
-const docPages = readdirSync(path.join(PROJECT_ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`);
+const docPages = readdirSync(path.join(PROJECT_ROOT, 'docs'))
+  .filter((f) => f.endsWith('.md'))
+  .sort()
+  .map((f) => `docs/${f}`);
 const pages = ['README.md', ...docPages];
 const text = (page: string) => readFileSync(path.join(PROJECT_ROOT, page), 'utf8');
 
@@ -17,14 +20,25 @@ const withoutFences = (md: string) => md.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, 
 /** Markdown where `[x](y)` can only be a link: no fenced blocks, no code spans. */
 const prose = (md: string) => withoutFences(md).replace(/`[^`\n]*`/g, '');
 
-interface Link { target: string; file: string; fragment?: string }
+interface Link {
+  target: string;
+  file: string;
+  fragment?: string;
+}
 
 /** Every inline link of a page, with its target resolved against the repository root. */
 function linksOf(page: string): Link[] {
-  return [...prose(text(page)).matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target)).map((target) => {
-    const [file = '', fragment] = target.split('#');
-    return { target, file: file ? path.posix.normalize(path.posix.join(path.posix.dirname(page), decodeURIComponent(file))) : page, fragment };
-  });
+  return [...prose(text(page)).matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!)
+    .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target))
+    .map((target) => {
+      const [file = '', fragment] = target.split('#');
+      return {
+        target,
+        file: file ? path.posix.normalize(path.posix.join(path.posix.dirname(page), decodeURIComponent(file))) : page,
+        fragment,
+      };
+    });
 }
 
 /** The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens, repeats numbered. */
@@ -32,7 +46,11 @@ function anchorsOf(page: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = new Set<string>();
   for (const m of withoutFences(text(page)).matchAll(/^#{1,6} (.+)$/gm)) {
-    const base = m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const base = m[1]!
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     anchors.add(n ? `${base}-${n}` : base);
@@ -50,12 +68,18 @@ describe('documentation', () => {
 
   it('README.md links to every page under docs/', () => {
     const linked = new Set(linksOf('README.md').map((l) => l.file));
-    assert.deepEqual(docPages.filter((page) => !linked.has(page)), []);
+    assert.deepEqual(
+      docPages.filter((page) => !linked.has(page)),
+      [],
+    );
   });
 
   it('docs/README.md indexes every other page', () => {
     const linked = new Set(linksOf('docs/README.md').map((l) => l.file));
-    assert.deepEqual(docPages.filter((page) => page !== 'docs/README.md' && !linked.has(page)), []);
+    assert.deepEqual(
+      docPages.filter((page) => page !== 'docs/README.md' && !linked.has(page)),
+      [],
+    );
   });
 
   it('every page opens with a title and a line saying what it covers', () => {
@@ -73,6 +97,9 @@ describe('documentation', () => {
       if (!existsSync(path.join(PROJECT_ROOT, file))) return true;
       return fragment !== undefined && !(file.endsWith('.md') && anchorsOf(file).has(fragment));
     });
-    assert.deepEqual(broken.map((l) => `${l.page}: (${l.target})`), []);
+    assert.deepEqual(
+      broken.map((l) => `${l.page}: (${l.target})`),
+      [],
+    );
   });
 });

@@ -2,8 +2,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  errorMetrics, fitHolt, fitHoltParameters, fitLinearTrend, forecastSeries, holdoutMetrics, inputDigest, MIN_CANDLES,
-  ordinaryLeastSquares, regularGrid, splitHoldout, type Observation,
+  errorMetrics,
+  fitHolt,
+  fitHoltParameters,
+  fitLinearTrend,
+  forecastSeries,
+  holdoutMetrics,
+  inputDigest,
+  MIN_CANDLES,
+  ordinaryLeastSquares,
+  regularGrid,
+  splitHoldout,
+  type Observation,
 } from '../../forecast';
 import { forecastRequestSchema, horizonSteps } from '../../forecast/options';
 import { studentTQuantile } from '../../forecast/stats';
@@ -24,7 +34,16 @@ function series(values: readonly number[], steps?: readonly number[]): Observati
 
 describe('Student t quantile', () => {
   it('matches the published table of t(0.975, df)', () => {
-    const table: [number, number][] = [[1, 12.7062], [2, 4.3027], [3, 3.1824], [5, 2.5706], [10, 2.2281], [30, 2.0423], [100, 1.9840], [1000, 1.9623]];
+    const table: [number, number][] = [
+      [1, 12.7062],
+      [2, 4.3027],
+      [3, 3.1824],
+      [5, 2.5706],
+      [10, 2.2281],
+      [30, 2.0423],
+      [100, 1.984],
+      [1000, 1.9623],
+    ];
     for (const [df, t] of table) assert.equal(Number(studentTQuantile(0.975, df).toFixed(4)), t, `df ${df}`);
   });
 });
@@ -44,7 +63,13 @@ describe('linear trend (least squares)', () => {
 
   it('is exact on exact data, with x counted in steps of real time (gaps are not squeezed out)', () => {
     const steps = [0, 1, 2, 5, 6, 9, 10, 11];
-    const m = fitLinearTrend(series(steps.map((x) => 20 - 0.25 * x), steps), MINUTE);
+    const m = fitLinearTrend(
+      series(
+        steps.map((x) => 20 - 0.25 * x),
+        steps,
+      ),
+      MINUTE,
+    );
     assert.ok(Math.abs(m.params.slope! + 0.25) < 1e-12 && Math.abs(m.params.intercept! - 20) < 1e-12);
     const [p] = m.predict([T0 + 15 * MINUTE]);
     assert.equal(p!.step, 4);
@@ -86,7 +111,10 @@ describe("Holt's linear exponential smoothing", () => {
       const truth = 30 + 0.1 * (399 + p.step);
       assert.ok(p.lower < truth && truth < p.upper, `step ${p.step}: ${truth} in [${p.lower}, ${p.upper}]`);
     }
-    assert.ok(ahead[0]!.upper - ahead[0]!.lower < ahead[1]!.upper - ahead[1]!.lower && ahead[1]!.upper - ahead[1]!.lower < ahead[2]!.upper - ahead[2]!.lower);
+    assert.ok(
+      ahead[0]!.upper - ahead[0]!.lower < ahead[1]!.upper - ahead[1]!.lower &&
+        ahead[1]!.upper - ahead[1]!.lower < ahead[2]!.upper - ahead[2]!.lower,
+    );
   });
 
   it('chooses alpha and beta by one-step SSE: a random walk gets a high alpha', () => {
@@ -138,9 +166,15 @@ describe('forecastSeries', () => {
     assert.ok(f.ok);
     assert.equal(f.trainPoints, 200);
     assert.equal(f.trainTo, T0 + 199 * MINUTE);
-    assert.deepEqual(f.models.map((m) => m.model), ['linear_trend', 'holt_linear']);
+    assert.deepEqual(
+      f.models.map((m) => m.model),
+      ['linear_trend', 'holt_linear'],
+    );
     for (const m of f.models) {
-      assert.deepEqual(m.points.map((p) => p.t), Array.from({ length: 30 }, (_, k) => T0 + (200 + k) * MINUTE));
+      assert.deepEqual(
+        m.points.map((p) => p.t),
+        Array.from({ length: 30 }, (_, k) => T0 + (200 + k) * MINUTE),
+      );
       assert.ok(m.points.every((p) => p.lower <= p.predicted && p.predicted <= p.upper));
       assert.equal(m.holdout!.points, 40);
       assert.ok(m.holdout!.mae > 0 && m.holdout!.rmse >= m.holdout!.mae);
@@ -150,8 +184,20 @@ describe('forecastSeries', () => {
   it('is deterministic: the same input gives the same output and digest; another close another digest', () => {
     assert.deepEqual(forecastSeries(s, opts), forecastSeries([...s], { ...opts }));
     const digest = inputDigest(s, { ...opts, interval: '1m' });
-    assert.equal(inputDigest(s.map((o) => ({ ...o })), { ...opts, interval: '1m' }), digest);
-    assert.notEqual(inputDigest(s.map((o, i) => (i === 100 ? { ...o, y: o.y + 0.01 } : o)), { ...opts, interval: '1m' }), digest);
+    assert.equal(
+      inputDigest(
+        s.map((o) => ({ ...o })),
+        { ...opts, interval: '1m' },
+      ),
+      digest,
+    );
+    assert.notEqual(
+      inputDigest(
+        s.map((o, i) => (i === 100 ? { ...o, y: o.y + 0.01 } : o)),
+        { ...opts, interval: '1m' },
+      ),
+      digest,
+    );
     assert.notEqual(inputDigest(s, { ...opts, horizonSteps: 31, interval: '1m' }), digest);
   });
 

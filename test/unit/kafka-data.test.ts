@@ -24,7 +24,8 @@ function dataFolder(meta: string | undefined, stamp?: string): string {
 }
 
 // As Kafka 3.9.1 writes it after `kafka-storage format` (KRaft, version=1).
-const KRAFT_META = '#\n#Tue Dec 01 08:15:02 UTC 2026\nnode.id=1\ndirectory.id=8ToTDPJAC9qhronOPQQWYg\nversion=1\ncluster.id=puSKhkHVeZBajmgciX8orA\n';
+const KRAFT_META =
+  '#\n#Tue Dec 01 08:15:02 UTC 2026\nnode.id=1\ndirectory.id=8ToTDPJAC9qhronOPQQWYg\nversion=1\ncluster.id=puSKhkHVeZBajmgciX8orA\n';
 // A ZooKeeper-mode broker's (version=0, broker.id instead of node.id).
 const ZK_META = '#\nversion=0\nbroker.id=0\ncluster.id=Qm9vZ3VzQ2x1c3RlcklkMDAw\n';
 

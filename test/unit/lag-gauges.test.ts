@@ -14,8 +14,18 @@ class RecordingGauge implements LagGauge {
 
 const at = '2026-11-22T00:00:00.000Z';
 const read = (lags: number[], topic = 't-transactions'): LagReport => ({
-  available: true, checkedAt: at,
-  topics: [{ stream: 'transactions', topic, group: 'g', exists: true, lag: lags.reduce((a, b) => a + b, 0), partitions: lags.map((lag, partition) => ({ partition, high: lag, committed: 0, lag })) }],
+  available: true,
+  checkedAt: at,
+  topics: [
+    {
+      stream: 'transactions',
+      topic,
+      group: 'g',
+      exists: true,
+      lag: lags.reduce((a, b) => a + b, 0),
+      partitions: lags.map((lag, partition) => ({ partition, high: lag, committed: 0, lag })),
+    },
+  ],
 });
 const down: LagReport = { available: false, note: 'Kafka at 127.0.0.1:9 is unreachable', checkedAt: at };
 const series = (topic: string, partition: number) => JSON.stringify({ stream: 'transactions', topic, partition: String(partition) });

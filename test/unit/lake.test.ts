@@ -6,7 +6,10 @@ describe('lake layout', () => {
   it('names a bronze object by time partition, topic, partition and zero-padded offsets', () => {
     const key = bronzeKey('p/', 'transactions', 2, 0n, 49_999n, Date.parse('2026-11-22T13:05:00Z'));
     assert.equal(key, 'p/bronze/transactions/dt=2026-11-22/hour=13/transactions+2+0000000000000000000-0000000000000049999.ndjson.gz');
-    assert.equal(silverKeyFor(key), 'p/silver/transactions/dt=2026-11-22/hour=13/transactions+2+0000000000000000000-0000000000000049999.ndjson.gz');
+    assert.equal(
+      silverKeyFor(key),
+      'p/silver/transactions/dt=2026-11-22/hour=13/transactions+2+0000000000000000000-0000000000000049999.ndjson.gz',
+    );
   });
 
   it('keys sort in offset order', () => {
@@ -17,7 +20,10 @@ describe('lake layout', () => {
 
   it('keeps UTF-8 values as text and anything else as base64, nulls as null', () => {
     assert.deepEqual(encodeValue(Buffer.from('{"a":"é"}')), { value: '{"a":"é"}', encoding: 'utf8' });
-    assert.deepEqual(encodeValue(Buffer.from([0xff, 0xfe, 0x41])), { value: Buffer.from([0xff, 0xfe, 0x41]).toString('base64'), encoding: 'base64' });
+    assert.deepEqual(encodeValue(Buffer.from([0xff, 0xfe, 0x41])), {
+      value: Buffer.from([0xff, 0xfe, 0x41]).toString('base64'),
+      encoding: 'base64',
+    });
     assert.deepEqual(encodeValue(null), { value: null, encoding: 'null' });
   });
 });

@@ -23,7 +23,10 @@ const tag = `lint-probe-${process.pid}`;
 
 async function layerMessages(file: string): Promise<string[]> {
   const results = await new ESLint({ cwd: PROJECT_ROOT }).lintFiles([file]);
-  return results.flatMap((r) => r.messages).filter((m) => m.ruleId === 'import-x/no-restricted-paths').map((m) => m.message);
+  return results
+    .flatMap((r) => r.messages)
+    .filter((m) => m.ruleId === 'import-x/no-restricted-paths')
+    .map((m) => m.message);
 }
 
 describe('npm run lint keeps the layers and refuses cycles', () => {

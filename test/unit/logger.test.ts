@@ -29,9 +29,17 @@ describe('logger', () => {
 
   it('after logToFile, appends to the file (creating its folder) and leaves stderr alone', () => {
     const file = path.join(tmp, 'logs', 'demo-worker.log');
-    const { stderr } = child(`logger.logToFile(${JSON.stringify(file)}); logger.createLogger({ LOG_LEVEL: 'info' }).info('one'); logger.createLogger({ LOG_LEVEL: 'info' }, { component: 'x' }).warn('two');`);
+    const { stderr } = child(
+      `logger.logToFile(${JSON.stringify(file)}); logger.createLogger({ LOG_LEVEL: 'info' }).info('one'); logger.createLogger({ LOG_LEVEL: 'info' }, { component: 'x' }).warn('two');`,
+    );
     assert.equal(stderr, '');
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
-    assert.deepEqual(lines.map((l) => l.msg), ['one', 'two']);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
+    assert.deepEqual(
+      lines.map((l) => l.msg),
+      ['one', 'two'],
+    );
   });
 });

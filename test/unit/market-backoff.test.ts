@@ -16,7 +16,8 @@ describe('Retry-After', () => {
     assert.equal(retryAfterMs('Fri, 20 Nov 2026 15:00:00 GMT', NOW), 0);
   });
   it('ignores what is neither', () => {
-    for (const bad of [undefined, null, '', '1.5', '-3', 'soon', 'Fri, 99 Nov 2026 99:00:00 GMT']) assert.equal(retryAfterMs(bad, NOW), undefined, String(bad));
+    for (const bad of [undefined, null, '', '1.5', '-3', 'soon', 'Fri, 99 Nov 2026 99:00:00 GMT'])
+      assert.equal(retryAfterMs(bad, NOW), undefined, String(bad));
   });
 });
 
@@ -26,7 +27,10 @@ describe('backoff', () => {
     const low = [1, 2, 3, 4, 5, 6].map((a) => backoffDelayMs(a, opts, () => 0));
     const high = [1, 2, 3, 4, 5, 6].map((a) => backoffDelayMs(a, opts, () => 1));
     assert.deepEqual(high, [500, 1_000, 2_000, 4_000, 8_000, 8_000]);
-    assert.deepEqual(low, high.map((h) => h / 2));
+    assert.deepEqual(
+      low,
+      high.map((h) => h / 2),
+    );
   });
   it('draws different waits for different random draws (pollers that failed together spread out)', () => {
     const waits = [0.1, 0.5, 0.9].map((r) => backoffDelayMs(3, opts, () => r));

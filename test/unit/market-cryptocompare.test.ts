@@ -24,10 +24,19 @@ describe('cryptocompare pricemultifull -> ticks', () => {
     const r = ticksFromPriceMultiFull(['BTC-USD', 'ETH-EUR'], recorded());
     assert.deepEqual(r.failures, []);
     const btc = raw.BTC!.USD!;
-    assert.deepEqual(r.ticks.get('BTC-USD'), [{
-      tick_id: tickId('cryptocompare', 'BTC-USD', btc.LASTUPDATE * 1000), symbol: 'BTC-USD', source: 'cryptocompare', asset_class: 'crypto',
-      event_ts: new Date(btc.LASTUPDATE * 1000).toISOString(), price: btc.PRICE, volume: btc.LASTVOLUME, currency: 'USD', exchange: btc.LASTMARKET,
-    }]);
+    assert.deepEqual(r.ticks.get('BTC-USD'), [
+      {
+        tick_id: tickId('cryptocompare', 'BTC-USD', btc.LASTUPDATE * 1000),
+        symbol: 'BTC-USD',
+        source: 'cryptocompare',
+        asset_class: 'crypto',
+        event_ts: new Date(btc.LASTUPDATE * 1000).toISOString(),
+        price: btc.PRICE,
+        volume: btc.LASTVOLUME,
+        currency: 'USD',
+        exchange: btc.LASTMARKET,
+      },
+    ]);
     const eth = r.ticks.get('ETH-EUR')![0]!;
     assert.equal(eth.price, raw.ETH!.EUR!.PRICE);
     assert.equal(eth.currency, 'EUR');
@@ -37,7 +46,10 @@ describe('cryptocompare pricemultifull -> ticks', () => {
   it('a pair the answer lacks is an unknown symbol; the others still map', () => {
     const r = ticksFromPriceMultiFull(['BTC-USD', 'XYZQ-USD'], recorded());
     assert.equal(r.ticks.get('BTC-USD')!.length, 1);
-    assert.deepEqual(r.failures.map((f) => [f.symbol, f.code]), [['XYZQ-USD', 'SOURCE_UNKNOWN_SYMBOL']]);
+    assert.deepEqual(
+      r.failures.map((f) => [f.symbol, f.code]),
+      [['XYZQ-USD', 'SOURCE_UNKNOWN_SYMBOL']],
+    );
   });
 
   it('a pair without PRICE fails alone, naming the field', () => {
@@ -51,10 +63,18 @@ describe('cryptocompare pricemultifull -> ticks', () => {
 
   it('reads its errors: no such market (every symbol unknown), a refused key, anything else', () => {
     const none = ticksFromPriceMultiFull(['XYZQ-USD'], fixture('cryptocompare/market-does-not-exist.json'));
-    assert.deepEqual(none.failures.map((f) => f.code), ['SOURCE_UNKNOWN_SYMBOL']);
-    assert.throws(() => ticksFromPriceMultiFull(['BTC-USD'], fixture('cryptocompare/invalid-key.json')),
-      (err: unknown) => codeOf('SOURCE_AUTH_FAILED')(err) && /CRYPTOCOMPARE_API_KEY/.test((err as Error).message));
-    assert.throws(() => ticksFromPriceMultiFull(['BTC-USD'], { Response: 'Error', Message: 'fsyms param is empty or null.', Type: 2 }), codeOf('SOURCE_BAD_RESPONSE'));
+    assert.deepEqual(
+      none.failures.map((f) => f.code),
+      ['SOURCE_UNKNOWN_SYMBOL'],
+    );
+    assert.throws(
+      () => ticksFromPriceMultiFull(['BTC-USD'], fixture('cryptocompare/invalid-key.json')),
+      (err: unknown) => codeOf('SOURCE_AUTH_FAILED')(err) && /CRYPTOCOMPARE_API_KEY/.test((err as Error).message),
+    );
+    assert.throws(
+      () => ticksFromPriceMultiFull(['BTC-USD'], { Response: 'Error', Message: 'fsyms param is empty or null.', Type: 2 }),
+      codeOf('SOURCE_BAD_RESPONSE'),
+    );
     assert.throws(() => ticksFromPriceMultiFull(['BTC-USD'], { Data: [] }), codeOf('SOURCE_BAD_RESPONSE'));
   });
 });

@@ -13,8 +13,15 @@ describe('finnhub quote -> tick', () => {
     const raw = fixture('finnhub/AAPL.json') as { c: number; t: number };
     const tick = tickFromQuote('AAPL', parseQuote('AAPL', raw));
     assert.deepEqual(tick, {
-      tick_id: tickId('finnhub', 'AAPL', raw.t * 1000), symbol: 'AAPL', source: 'finnhub', asset_class: 'stock',
-      event_ts: new Date(raw.t * 1000).toISOString(), price: raw.c, volume: null, currency: 'USD', exchange: null,
+      tick_id: tickId('finnhub', 'AAPL', raw.t * 1000),
+      symbol: 'AAPL',
+      source: 'finnhub',
+      asset_class: 'stock',
+      event_ts: new Date(raw.t * 1000).toISOString(),
+      price: raw.c,
+      volume: null,
+      currency: 'USD',
+      exchange: null,
     });
     assert.ok(tickSchema().safeParse(tick).success);
   });
@@ -29,7 +36,10 @@ describe('finnhub quote -> tick', () => {
 
   it('reads the all-zero answer as an unknown symbol, not a tick', () => {
     const zeros = parseQuote('ZZZZ', fixture('finnhub/unknown.json'));
-    assert.throws(() => tickFromQuote('ZZZZ', zeros), (err: unknown) => codeOf('SOURCE_UNKNOWN_SYMBOL')(err) && /ZZZZ/.test((err as Error).message));
+    assert.throws(
+      () => tickFromQuote('ZZZZ', zeros),
+      (err: unknown) => codeOf('SOURCE_UNKNOWN_SYMBOL')(err) && /ZZZZ/.test((err as Error).message),
+    );
   });
 
   it('refuses a quote without c and t, and a price of zero with a time', () => {
@@ -37,7 +47,10 @@ describe('finnhub quote -> tick', () => {
     const rest = { ...raw };
     delete rest.c;
     delete rest.t;
-    assert.throws(() => parseQuote('AAPL', rest), (err: unknown) => codeOf('SOURCE_BAD_RESPONSE')(err) && /\bc\b.*\bt\b/.test((err as Error).message));
+    assert.throws(
+      () => parseQuote('AAPL', rest),
+      (err: unknown) => codeOf('SOURCE_BAD_RESPONSE')(err) && /\bc\b.*\bt\b/.test((err as Error).message),
+    );
     assert.throws(() => parseQuote('AAPL', fixture('finnhub/invalid-key.json')), codeOf('SOURCE_BAD_RESPONSE'));
     assert.throws(() => tickFromQuote('AAPL', parseQuote('AAPL', { ...raw, c: 0 })), codeOf('SOURCE_BAD_RESPONSE'));
   });

@@ -54,7 +54,7 @@ describe('token bucket', () => {
     assert.deepEqual(clock.slept, [500, 500, 500]);
   });
 
-  it('defaults the burst to a tenth of a minute\'s requests, at least one', () => {
+  it("defaults the burst to a tenth of a minute's requests, at least one", () => {
     assert.equal(new TokenBucket(50, undefined, fakeClock()).burst, 5);
     assert.equal(new TokenBucket(3, undefined, fakeClock()).burst, 1);
     assert.throws(() => new TokenBucket(0, undefined, fakeClock()));

@@ -21,7 +21,15 @@ describe('market source settings', () => {
   });
 
   it('takes per-source overrides; a source left out keeps its default', () => {
-    const config = loadConfig({ MARKET_POLL_EVERY: 'finnhub=15s', MARKET_REQUESTS_PER_MINUTE: 'yahoo=10', MARKET_SYMBOLS_CRYPTOCOMPARE: 'btc-eur, sol-usd', FINNHUB_API_KEY: 'k' }, NO_DOTENV);
+    const config = loadConfig(
+      {
+        MARKET_POLL_EVERY: 'finnhub=15s',
+        MARKET_REQUESTS_PER_MINUTE: 'yahoo=10',
+        MARKET_SYMBOLS_CRYPTOCOMPARE: 'btc-eur, sol-usd',
+        FINNHUB_API_KEY: 'k',
+      },
+      NO_DOTENV,
+    );
     assert.equal(sourceSettings(config, 'finnhub').everyMs, 15_000);
     assert.equal(sourceSettings(config, 'yahoo').everyMs, 60_000);
     assert.equal(sourceSettings(config, 'yahoo').requestsPerMinute, 10);
@@ -30,9 +38,18 @@ describe('market source settings', () => {
   });
 
   it('names a bad value and what was expected', () => {
-    assert.throws(() => loadConfig({ MARKET_POLL_EVERY: 'yahoo=often', MARKET_SYMBOLS_YAHOO: 'AAPL,not a symbol' }, NO_DOTENV), (err: unknown) =>
-      err instanceof EtlError && err.code === 'CONFIG_INVALID' && /MARKET_POLL_EVERY.*expected source=value pairs/.test(err.message) && /MARKET_SYMBOLS_YAHOO/.test(err.message));
-    assert.throws(() => parseMarketSource('bloomberg'), (err: unknown) => err instanceof EtlError && err.code === 'USAGE' && /yahoo, finnhub, cryptocompare/.test(err.message));
+    assert.throws(
+      () => loadConfig({ MARKET_POLL_EVERY: 'yahoo=often', MARKET_SYMBOLS_YAHOO: 'AAPL,not a symbol' }, NO_DOTENV),
+      (err: unknown) =>
+        err instanceof EtlError &&
+        err.code === 'CONFIG_INVALID' &&
+        /MARKET_POLL_EVERY.*expected source=value pairs/.test(err.message) &&
+        /MARKET_SYMBOLS_YAHOO/.test(err.message),
+    );
+    assert.throws(
+      () => parseMarketSource('bloomberg'),
+      (err: unknown) => err instanceof EtlError && err.code === 'USAGE' && /yahoo, finnhub, cryptocompare/.test(err.message),
+    );
   });
 });
 
@@ -43,7 +60,10 @@ describe('the poll schedule target', () => {
   it('starts pollMarketWorkflow with the source, and symbols only when given', () => {
     assert.equal(poll.workflowType, 'pollMarketWorkflow');
     assert.deepEqual(poll.input(config, { stream: 'ticks', source: 'yahoo' }), { source: 'yahoo' });
-    assert.deepEqual(poll.input(config, { stream: 'ticks', source: 'finnhub', symbols: ['NVDA'] }), { source: 'finnhub', symbols: ['NVDA'] });
+    assert.deepEqual(poll.input(config, { stream: 'ticks', source: 'finnhub', symbols: ['NVDA'] }), {
+      source: 'finnhub',
+      symbols: ['NVDA'],
+    });
   });
 
   it('is named after the source and polls at its interval by default', () => {
@@ -53,7 +73,10 @@ describe('the poll schedule target', () => {
   });
 
   it('needs --source', () => {
-    assert.throws(() => poll.input(config, { stream: 'ticks' }), (err: unknown) => err instanceof EtlError && err.code === 'USAGE' && /--source/.test(err.message));
+    assert.throws(
+      () => poll.input(config, { stream: 'ticks' }),
+      (err: unknown) => err instanceof EtlError && err.code === 'USAGE' && /--source/.test(err.message),
+    );
   });
 });
 
@@ -62,7 +85,13 @@ describe('poll outcome', () => {
   const ok = { symbol: 'AAPL', fetched: 1, published: 1, unchanged: 0 };
   const unknown = { symbol: 'ZZZZ', code: 'SOURCE_UNKNOWN_SYMBOL' as const, reason: 'finnhub does not know ZZZZ' };
   const down = { symbol: 'MSFT', code: 'SOURCE_UNAVAILABLE' as const, reason: 'finnhub answered HTTP 502' };
-  const failedRow = (f: typeof unknown | typeof down) => ({ symbol: f.symbol, fetched: 0, published: 0, unchanged: 0, error: { code: f.code, reason: f.reason } });
+  const failedRow = (f: typeof unknown | typeof down) => ({
+    symbol: f.symbol,
+    fetched: 0,
+    published: 0,
+    unchanged: 0,
+    error: { code: f.code, reason: f.reason },
+  });
 
   it('fails only when every symbol failed, retryably if any failure may pass', () => {
     assert.equal(allSymbolsFailed({ ...base, failedSymbols: [unknown], symbols: [ok, failedRow(unknown)] }), undefined);

@@ -8,7 +8,13 @@ import { tickId, tickSchema } from '../../streams/ticks/schema';
 import { fixture } from '../support/market-fixtures';
 
 interface Recorded {
-  chart: { result: { meta: { regularMarketTime: number; currency: string; exchangeName: string }; timestamp: number[]; indicators: { quote: { close: (number | null)[]; volume: (number | null)[] }[] } }[] };
+  chart: {
+    result: {
+      meta: { regularMarketTime: number; currency: string; exchangeName: string };
+      timestamp: number[];
+      indicators: { quote: { close: (number | null)[]; volume: (number | null)[] }[] };
+    }[];
+  };
 }
 const recorded = (file: string) => fixture(`yahoo/${file}`) as Recorded;
 const chart = (file: string) => recorded(file) as unknown as YahooChart;
@@ -17,7 +23,12 @@ const codeOf = (code: string) => (err: unknown) => err instanceof EtlError && er
 describe('yahoo chart -> ticks', () => {
   it('maps each finished bar with a close; leaves out minutes without trades and the bar still running', () => {
     const raw = recorded('AAPL.json').chart.result[0]!;
-    const { timestamp, indicators: { quote: [q] } } = raw;
+    const {
+      timestamp,
+      indicators: {
+        quote: [q],
+      },
+    } = raw;
     const ticks = ticksFromChart('AAPL', chart('AAPL.json'));
 
     const lastBar = timestamp.at(-1)!;
@@ -25,14 +36,22 @@ describe('yahoo chart -> ticks', () => {
     const nullBars = q!.close.filter((c) => c === null).length;
     assert.ok(nullBars > 0, 'the recording has a minute without trades');
     assert.equal(ticks.length, timestamp.length - nullBars - 1);
-    assert.ok(ticks.every((t) => Date.parse(t.event_ts) < lastBar * 1000), 'the running bar is not published');
+    assert.ok(
+      ticks.every((t) => Date.parse(t.event_ts) < lastBar * 1000),
+      'the running bar is not published',
+    );
 
     const first = ticks[0]!;
     assert.deepEqual(first, {
       tick_id: tickId('yahoo', 'AAPL', timestamp[0]! * 1000),
-      symbol: 'AAPL', source: 'yahoo', asset_class: 'stock',
+      symbol: 'AAPL',
+      source: 'yahoo',
+      asset_class: 'stock',
       event_ts: new Date(timestamp[0]! * 1000).toISOString(),
-      price: q!.close[0], volume: q!.volume[0], currency: raw.meta.currency, exchange: raw.meta.exchangeName,
+      price: q!.close[0],
+      volume: q!.volume[0],
+      currency: raw.meta.currency,
+      exchange: raw.meta.exchangeName,
     });
     for (const t of ticks) assert.ok(tickSchema().safeParse(t).success, `${t.event_ts} meets the tick contract`);
     assert.equal(new Set(ticks.map((t) => t.tick_id)).size, ticks.length, 'one key per bar');
@@ -57,8 +76,10 @@ describe('yahoo chart -> ticks', () => {
   it('refuses a response without the fields it needs, naming them', () => {
     const body = structuredClone(recorded('AAPL.json')) as unknown as { chart: { result: { meta: Record<string, unknown> }[] } };
     delete body.chart.result[0]!.meta.currency;
-    assert.throws(() => parseChart('AAPL', body), (err: unknown) =>
-      codeOf('SOURCE_BAD_RESPONSE')(err) && /chart\.result\.0\.meta\.currency/.test((err as Error).message));
+    assert.throws(
+      () => parseChart('AAPL', body),
+      (err: unknown) => codeOf('SOURCE_BAD_RESPONSE')(err) && /chart\.result\.0\.meta\.currency/.test((err as Error).message),
+    );
     assert.deepEqual(parseChart('AAPL', recorded('AAPL.json')).chart.result?.[0]?.meta.symbol, 'AAPL');
   });
 

@@ -41,7 +41,8 @@ describe('configuration errors', () => {
 
   it('reach the terminal masked, as one line per variable and exit 1', () => {
     const r = spawnSync(path.join(PROJECT_ROOT, 'bin', 'etl'), ['status'], {
-      env: { ...process.env, S3_SECRET_ACCESS_KEY: 'Sh0rt!', DATABASE_URL: 'postgresql:/etl:pa55-w0rd@localhost/etl' }, encoding: 'utf8',
+      env: { ...process.env, S3_SECRET_ACCESS_KEY: 'Sh0rt!', DATABASE_URL: 'postgresql:/etl:pa55-w0rd@localhost/etl' },
+      encoding: 'utf8',
     });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /^error \[CONFIG_INVALID\]: invalid configuration:\n {2}S3_SECRET_ACCESS_KEY=\(hidden, 6 characters\)/);
@@ -51,12 +52,22 @@ describe('configuration errors', () => {
 });
 
 describe('an unclassified connection failure', () => {
-  const config = loadConfig({ DATABASE_URL: 'postgres://etl:secret@db.example:6543/etl', KAFKA_BROKERS: 'k1:9092,k2:9192', S3_ENDPOINT: 'http://s3.example:9900' }, NO_DOTENV);
-  const refused = (port: number) => Object.assign(new Error(`connect ECONNREFUSED 10.0.0.1:${port}`), { code: 'ECONNREFUSED', address: '10.0.0.1', port });
+  const config = loadConfig(
+    { DATABASE_URL: 'postgres://etl:secret@db.example:6543/etl', KAFKA_BROKERS: 'k1:9092,k2:9192', S3_ENDPOINT: 'http://s3.example:9900' },
+    NO_DOTENV,
+  );
+  const refused = (port: number) =>
+    Object.assign(new Error(`connect ECONNREFUSED 10.0.0.1:${port}`), { code: 'ECONNREFUSED', address: '10.0.0.1', port });
 
   it('is named by the server whose port it tried', () => {
-    assert.deepEqual([6543, 9192, 9900].map((p) => unreachableServer(refused(p), config)?.code), ['POSTGRES_UNREACHABLE', 'KAFKA_UNREACHABLE', 'S3_UNREACHABLE']);
-    assert.equal(unreachableServer(refused(6543), config)?.message, 'cannot reach PostgreSQL at db.example:6543/etl — start it with `etl stack up` or set DATABASE_URL');
+    assert.deepEqual(
+      [6543, 9192, 9900].map((p) => unreachableServer(refused(p), config)?.code),
+      ['POSTGRES_UNREACHABLE', 'KAFKA_UNREACHABLE', 'S3_UNREACHABLE'],
+    );
+    assert.equal(
+      unreachableServer(refused(6543), config)?.message,
+      'cannot reach PostgreSQL at db.example:6543/etl — start it with `etl stack up` or set DATABASE_URL',
+    );
     assert.doesNotMatch(unreachableServer(refused(6543), config)!.message, /secret/, 'postgresAddress drops the credentials');
   });
 

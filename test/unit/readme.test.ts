@@ -12,11 +12,17 @@ const read = (file: string) => readFileSync(path.join(PROJECT_ROOT, file), 'utf8
 describe('README and reference docs', () => {
   it('docs/errors.md documents every error code', () => {
     const errors = read('docs/errors.md');
-    assert.deepEqual(Object.keys(ERROR_CODES).filter((code) => !errors.includes(`\`${code}\``)), []);
+    assert.deepEqual(
+      Object.keys(ERROR_CODES).filter((code) => !errors.includes(`\`${code}\``)),
+      [],
+    );
   });
   it('docs/configuration.md documents every configuration variable', () => {
     const configuration = read('docs/configuration.md');
-    assert.deepEqual(Object.keys(configSchema.shape).filter((name) => !configuration.includes(`\`${name}\``)), []);
+    assert.deepEqual(
+      Object.keys(configSchema.shape).filter((name) => !configuration.includes(`\`${name}\``)),
+      [],
+    );
   });
   it('README shows the two commands', () => {
     const readme = read('README.md');

@@ -12,9 +12,19 @@ describe('run outcomes', () => {
   });
 
   it('turns a failed run into its code, message and attached result', async () => {
-    const parked = ApplicationFailure.create({ type: 'OBJECT_PARKED', message: 'parked 1 bronze object(s): #12', nonRetryable: true, details: [{ objectsParked: 1 }] });
-    const outcome = await settle(Promise.reject(new WorkflowFailedError('Workflow execution failed', parked, RetryState.NON_RETRYABLE_FAILURE)));
-    assert.deepEqual(outcome, { ok: false, failure: { code: 'OBJECT_PARKED', message: 'parked 1 bronze object(s): #12', result: { objectsParked: 1 } } });
+    const parked = ApplicationFailure.create({
+      type: 'OBJECT_PARKED',
+      message: 'parked 1 bronze object(s): #12',
+      nonRetryable: true,
+      details: [{ objectsParked: 1 }],
+    });
+    const outcome = await settle(
+      Promise.reject(new WorkflowFailedError('Workflow execution failed', parked, RetryState.NON_RETRYABLE_FAILURE)),
+    );
+    assert.deepEqual(outcome, {
+      ok: false,
+      failure: { code: 'OBJECT_PARKED', message: 'parked 1 bronze object(s): #12', result: { objectsParked: 1 } },
+    });
     if (outcome.ok) return;
     assert.equal(failureLine(outcome.failure, 'http://ui/wf'), 'error [OBJECT_PARKED]: parked 1 bronze object(s): #12 (http://ui/wf)');
     const err = failureError(outcome.failure, 'http://ui/wf');
@@ -33,6 +43,9 @@ describe('run outcomes', () => {
   });
 
   it('names a parked object with its code, step and a cut message', () => {
-    assert.equal(describeParked({ id: 12, code: 'UNKNOWN_ERROR', step: 'load', message: 'x'.repeat(200) }, 10), `#12 (UNKNOWN_ERROR at load: ${'x'.repeat(9)}…)`);
+    assert.equal(
+      describeParked({ id: 12, code: 'UNKNOWN_ERROR', step: 'load', message: 'x'.repeat(200) }, 10),
+      `#12 (UNKNOWN_ERROR at load: ${'x'.repeat(9)}…)`,
+    );
   });
 });

@@ -27,8 +27,13 @@ describe('runtime', () => {
   });
 
   it('package.json asks for the Node the launcher guarantees, and types for the Node it installs', () => {
-    const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { engines: { node: string }; devDependencies: Record<string, string> };
-    const { MIN_NODE_MAJOR, NODE_LINE } = JSON.parse(withLauncher('console.log(JSON.stringify({ MIN_NODE_MAJOR: launch.MIN_NODE_MAJOR, NODE_LINE: launch.NODE_LINE }));')) as { MIN_NODE_MAJOR: number; NODE_LINE: number };
+    const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+      devDependencies: Record<string, string>;
+    };
+    const { MIN_NODE_MAJOR, NODE_LINE } = JSON.parse(
+      withLauncher('console.log(JSON.stringify({ MIN_NODE_MAJOR: launch.MIN_NODE_MAJOR, NODE_LINE: launch.NODE_LINE }));'),
+    ) as { MIN_NODE_MAJOR: number; NODE_LINE: number };
     assert.equal(pkg.engines.node, `>=${MIN_NODE_MAJOR}`);
     assert.equal(major(pkg.devDependencies['@types/node']!.replace(/^\D+/, '')), NODE_LINE);
   });
@@ -46,12 +51,15 @@ describe('runtime', () => {
     writeFileSync(fakeNode, '#!/bin/sh\necho v24.0.0\n');
     chmodSync(fakeNode, 0o755);
     writeFileSync(path.join(state, 'node', 'etl-node-version'), 'v24.0.0\n');
-    const out = withLauncher(`
+    const out = withLauncher(
+      `
       Object.defineProperty(process, 'version', { value: 'v20.11.0' });
       const chosen = launch.chooseNode();
       const env = launch.envFor(chosen);
       console.log(JSON.stringify({ chosen, first: env.PATH.split(':')[0], options: env.NODE_OPTIONS }));
-    `, { ETL_STATE_DIR: state });
+    `,
+      { ETL_STATE_DIR: state },
+    );
     const r = JSON.parse(out) as { chosen: string; first: string; options: string };
     assert.equal(r.chosen, fakeNode);
     assert.equal(r.first, path.dirname(fakeNode));

@@ -12,7 +12,8 @@ describe('recentRegularSessionStart', () => {
       const start = recentRegularSessionStart(now);
       const age = now - start;
       assert.ok(age > 6 * 86_400_000 && age < 14 * 86_400_000, `${new Date(now).toISOString()}: ${new Date(start).toISOString()}`);
-      for (let t = start; t < start + 5 * 3_600_000; t += 15 * 60_000) assert.equal(sessionAt(t, 'stock'), 'regular', new Date(t).toISOString());
+      for (let t = start; t < start + 5 * 3_600_000; t += 15 * 60_000)
+        assert.equal(sessionAt(t, 'stock'), 'regular', new Date(t).toISOString());
     }
   });
 });

@@ -17,10 +17,19 @@ const REVIEWED: Record<string, string[]> = {
   'activities/quality/quality-parked.ts': ['isParkedSql()', "isParkedSql('b')"],
   'client/commands/objects.ts': ['ROW', "UTC('retried_at')"],
   // SQL generated from a stream declaration: every name has passed ident() and every type sqlType().
-  'streams/define.ts': ['keyOf()', 'd.key.name', 'firstPerKey', 'staged(eventTime)', 'lineage',
-    "columns.map((c) => c.id).join(', ')", "columns.map((c) => c.value).join(', ')",
-    "columns.map((c) => `${c.value} AS ${c.id}`).join(', ')", "columns.map((c) => `${c.id} = n.${c.id}`).join(', ')",
-    "columns.map((c) => `f.${c.id}`).join(', ')", "columns.map((c) => `n.${c.id}`).join(', ')"],
+  'streams/define.ts': [
+    'keyOf()',
+    'd.key.name',
+    'firstPerKey',
+    'staged(eventTime)',
+    'lineage',
+    "columns.map((c) => c.id).join(', ')",
+    "columns.map((c) => c.value).join(', ')",
+    "columns.map((c) => `${c.value} AS ${c.id}`).join(', ')",
+    "columns.map((c) => `${c.id} = n.${c.id}`).join(', ')",
+    "columns.map((c) => `f.${c.id}`).join(', ')",
+    "columns.map((c) => `n.${c.id}`).join(', ')",
+  ],
 };
 
 export function unsafeInterpolations(source: string, file = ''): string[] {
@@ -53,7 +62,8 @@ describe('SQL safety', () => {
 
   it('finds no string-built SQL in the code base', () => {
     const dirs = ['lib', 'sources', 'forecast', 'activities', 'workflows', 'worker', 'client', 'streams', 'dashboard', 'tools'];
-    const problems = dirs.flatMap((d) => sourceFiles(path.join(PROJECT_ROOT, d)))
+    const problems = dirs
+      .flatMap((d) => sourceFiles(path.join(PROJECT_ROOT, d)))
       .flatMap((f) => unsafeInterpolations(readFileSync(f, 'utf8'), path.relative(PROJECT_ROOT, f)));
     assert.deepEqual(problems, []);
   });

@@ -23,8 +23,16 @@ describe('stream registry', () => {
   it('offers every declared stream to the commands that take one', () => {
     const program = buildProgram(() => undefined);
     const produce = sub(program, 'produce')!;
-    assert.deepEqual(produce.commands.map((c) => c.name()), streamNames().filter((s) => getStream(s).synthetic));
-    for (const [path, option] of [[['run', 'pipeline'], '--stream'], [['quarantine', 'list'], '--stream'], [['replay'], '--stream'], [['lineage'], '--stream']] as const) {
+    assert.deepEqual(
+      produce.commands.map((c) => c.name()),
+      streamNames().filter((s) => getStream(s).synthetic),
+    );
+    for (const [path, option] of [
+      [['run', 'pipeline'], '--stream'],
+      [['quarantine', 'list'], '--stream'],
+      [['replay'], '--stream'],
+      [['lineage'], '--stream'],
+    ] as const) {
       const cmd = path.reduce<Command>((c, name) => sub(c, name)!, program);
       assert.deepEqual(cmd.options.find((o) => o.long === option)?.argChoices, streamNames(), path.join(' '));
     }
@@ -33,13 +41,16 @@ describe('stream registry', () => {
   });
 
   it('gives `etl produce ticks` the simulator flags and `etl produce transactions` its old ones', () => {
-    const produce = sub(buildProgram(() => undefined), 'produce')!;
+    const produce = sub(
+      buildProgram(() => undefined),
+      'produce',
+    )!;
     const flags = (name: string) => sub(produce, name)!.options.map((o) => o.long);
     assert.deepEqual(flags('ticks'), ['--rows', '--rate', '--json', '--symbols', '--seed', '--start', '--interval']);
     assert.deepEqual(flags('transactions'), ['--rows', '--rate', '--json', '--seed', '--start', '--window']);
   });
 
-  it('produces transactions exactly as before: message i is the generator\'s event i, keyed by user', () => {
+  it("produces transactions exactly as before: message i is the generator's event i, keyed by user", () => {
     const options = { seed: 3, startMs: Date.parse('2026-11-20T00:00:00Z'), windowMs: 86_400_000 };
     const messages = syntheticSourceOf('transactions').messages(options, 10);
     for (let i = 10; i < 20; i++) {
@@ -50,7 +61,7 @@ describe('stream registry', () => {
     }
   });
 
-  it('parses a lineage key by the stream\'s key type', () => {
+  it("parses a lineage key by the stream's key type", () => {
     const tx = getStream('transactions');
     assert.equal(parseRecordKey(tx, 'A3BB189E-8BF9-3888-9912-ACE4E6543002'), 'a3bb189e-8bf9-3888-9912-ace4e6543002');
     assert.throws(() => parseRecordKey(tx, '42'), /transaction_id \(uuid\) of stream transactions/);

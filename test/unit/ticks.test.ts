@@ -14,22 +14,49 @@ const take = <T>(it: Iterator<T>, n: number): T[] => Array.from({ length: n }, (
 
 describe('tick schema and enrichment', () => {
   const base: TickEvent = {
-    tick_id: tickId('yahoo', 'AAPL', at('2026-11-23T15:04:05.678Z')), symbol: ' aapl ', source: 'yahoo', asset_class: 'stock',
-    event_ts: '2026-11-23T10:04:05.678-05:00', price: 187.23, volume: 1500, currency: 'usd', exchange: ' NASDAQ ',
+    tick_id: tickId('yahoo', 'AAPL', at('2026-11-23T15:04:05.678Z')),
+    symbol: ' aapl ',
+    source: 'yahoo',
+    asset_class: 'stock',
+    event_ts: '2026-11-23T10:04:05.678-05:00',
+    price: 187.23,
+    volume: 1500,
+    currency: 'usd',
+    exchange: ' NASDAQ ',
   };
 
   it('derives the flat row: UTC calendar, UTC minute, New York session, decimal strings', () => {
     const row = enrichTick(tickSchema().parse(base));
     const expected: FlatTick = {
-      tick_id: base.tick_id, symbol: 'AAPL', source: 'yahoo', asset_class: 'stock', event_ts: '2026-11-23T15:04:05.678Z',
-      event_date: '2026-11-23', event_hour: 15, event_dayofweek: 'Monday', minute_ts: '2026-11-23T15:04:00.000Z', session: 'regular',
-      price: '187.23', volume: '1500', currency: 'USD', exchange: 'NASDAQ',
+      tick_id: base.tick_id,
+      symbol: 'AAPL',
+      source: 'yahoo',
+      asset_class: 'stock',
+      event_ts: '2026-11-23T15:04:05.678Z',
+      event_date: '2026-11-23',
+      event_hour: 15,
+      event_dayofweek: 'Monday',
+      minute_ts: '2026-11-23T15:04:00.000Z',
+      session: 'regular',
+      price: '187.23',
+      volume: '1500',
+      currency: 'USD',
+      exchange: 'NASDAQ',
     };
     assert.deepEqual(row, expected);
   });
 
   it('keeps a missing volume and exchange as null, and crypto as continuous', () => {
-    const row = enrichTick(tickSchema().parse({ ...base, symbol: 'BTC-USD', asset_class: 'crypto', event_ts: '2026-11-22T03:00:59.999Z', volume: null, exchange: undefined }));
+    const row = enrichTick(
+      tickSchema().parse({
+        ...base,
+        symbol: 'BTC-USD',
+        asset_class: 'crypto',
+        event_ts: '2026-11-22T03:00:59.999Z',
+        volume: null,
+        exchange: undefined,
+      }),
+    );
     assert.equal(row.volume, null);
     assert.equal(row.exchange, null);
     assert.equal(row.session, 'continuous');
@@ -39,8 +66,17 @@ describe('tick schema and enrichment', () => {
 
   it('writes numbers as the decimals they stand for, rounded half-up at 8 places', () => {
     const cases: [number, string][] = [
-      [0.1 + 0.2, '0.3'], [187.23, '187.23'], [1e-7, '0.0000001'], [1.5e-8, '0.00000002'], [0.123456785, '0.12345679'],
-      [0.999999999, '1'], [65000, '65000'], [0, '0'], [1e15, '1000000000000000'], [12.000000004, '12'], [2.5e-5, '0.000025'],
+      [0.1 + 0.2, '0.3'],
+      [187.23, '187.23'],
+      [1e-7, '0.0000001'],
+      [1.5e-8, '0.00000002'],
+      [0.123456785, '0.12345679'],
+      [0.999999999, '1'],
+      [65000, '65000'],
+      [0, '0'],
+      [1e15, '1000000000000000'],
+      [12.000000004, '12'],
+      [2.5e-5, '0.000025'],
     ];
     for (const [value, text] of cases) assert.equal(decimalString(value, 8), text, String(value));
     assert.equal(decimalString(-1.005, 2), '-1.01');
@@ -97,7 +133,8 @@ describe('trading sessions (America/New_York)', () => {
   });
 
   it('crypto trades continuously, weekends included', () => {
-    for (const iso of ['2026-11-28T15:00:00Z', '2026-11-24T03:00:00Z', '2026-03-08T07:00:00Z']) assert.equal(sessionAt(at(iso), 'crypto'), 'continuous');
+    for (const iso of ['2026-11-28T15:00:00Z', '2026-11-24T03:00:00Z', '2026-03-08T07:00:00Z'])
+      assert.equal(sessionAt(at(iso), 'crypto'), 'continuous');
   });
 });
 
@@ -160,8 +197,16 @@ describe('tick simulator', () => {
       assert.ok(new Set(prices).size > 20, `${symbol} price moves`);
       const volumes = own.map((t) => t.volume!);
       assert.ok(volumes.every((v) => v > 0));
-      if (profileOf(symbol).assetClass === 'stock') assert.ok(volumes.every((v) => Number.isInteger(v)), `${symbol} trades whole shares`);
-      else assert.ok(volumes.some((v) => !Number.isInteger(v)), `${symbol} trades fractions`);
+      if (profileOf(symbol).assetClass === 'stock')
+        assert.ok(
+          volumes.every((v) => Number.isInteger(v)),
+          `${symbol} trades whole shares`,
+        );
+      else
+        assert.ok(
+          volumes.some((v) => !Number.isInteger(v)),
+          `${symbol} trades fractions`,
+        );
     }
   });
 
@@ -181,7 +226,10 @@ describe('tick simulator', () => {
   });
 
   it('publishes messages keyed by symbol with the event time as timestamp, resumable at an index', () => {
-    const options = ticksSynthetic.resolve({ symbols: ['msft', 'ETH-USD'], startMs: at('2026-11-20T15:00:00Z'), seed: 3 }, { rows: 10, nowMs: at('2026-11-24T00:00:00Z') });
+    const options = ticksSynthetic.resolve(
+      { symbols: ['msft', 'ETH-USD'], startMs: at('2026-11-20T15:00:00Z'), seed: 3 },
+      { rows: 10, nowMs: at('2026-11-24T00:00:00Z') },
+    );
     const messages = take(ticksSynthetic.messages(options, 0), 40);
     for (const m of messages) {
       const tick = JSON.parse(m.value) as TickEvent;
@@ -195,16 +243,33 @@ describe('tick simulator', () => {
   it('refuses bad generator options as a usage error', () => {
     const nowMs = at('2026-11-24T00:00:00Z');
     assert.throws(() => ticksSynthetic.resolve({ symbols: ['AAPL', 'aapl'] }, { rows: 10, nowMs }), /USAGE|each symbol once/);
-    assert.throws(() => ticksSynthetic.resolve({ symbols: ['NOT A SYMBOL'] }, { rows: 10, nowMs }), (err: Error & { code?: string }) => err.code === 'USAGE');
-    assert.throws(() => take(ticksSynthetic.messages({ seed: 1, symbols: [] }, 0), 1), (err: Error & { code?: string }) => err.code === 'USAGE');
+    assert.throws(
+      () => ticksSynthetic.resolve({ symbols: ['NOT A SYMBOL'] }, { rows: 10, nowMs }),
+      (err: Error & { code?: string }) => err.code === 'USAGE',
+    );
+    assert.throws(
+      () => take(ticksSynthetic.messages({ seed: 1, symbols: [] }, 0), 1),
+      (err: Error & { code?: string }) => err.code === 'USAGE',
+    );
   });
 });
 
 describe('ticks quarantine codes', () => {
   // A Monday in the regular session, so the first tick is the stock's; archived an hour later.
-  const good = take(simulateTicks({ seed: 1, symbols: ['AAPL', 'BTC-USD'], startMs: at('2026-11-23T15:00:00Z'), intervalMs: 1_000 }), 1)[0]!;
+  const good = take(
+    simulateTicks({ seed: 1, symbols: ['AAPL', 'BTC-USD'], startMs: at('2026-11-23T15:00:00Z'), intervalMs: 1_000 }),
+    1,
+  )[0]!;
   const archivedAt = { referenceTimeMs: at('2026-11-23T16:00:00Z') };
-  const record = (value: string | null) => ({ topic: 'ticks', partition: 0, offset: '1', timestamp: '0', key: null, value, encoding: 'utf8' as const });
+  const record = (value: string | null) => ({
+    topic: 'ticks',
+    partition: 0,
+    offset: '1',
+    timestamp: '0',
+    key: null,
+    value,
+    encoding: 'utf8' as const,
+  });
   const cases: [string, unknown, string][] = [
     ['missing symbol', { ...good, symbol: undefined }, 'MISSING_FIELD'],
     ['missing price', { ...good, price: undefined }, 'MISSING_FIELD'],
@@ -243,8 +308,14 @@ describe('ticks quarantine codes', () => {
 
   it('declares its tables, key and accepted values for the quality checks', () => {
     assert.equal(ticksStream.topic, 'ticks');
-    assert.deepEqual([ticksStream.rawTable, ticksStream.flatTable, ticksStream.keyColumn, ticksStream.keyType], ['raw_ticks', 'ticks_flat', 'tick_id', 'uuid']);
-    assert.deepEqual(ticksStream.acceptedValues.map((a) => a.column), ['source', 'asset_class', 'session']);
+    assert.deepEqual(
+      [ticksStream.rawTable, ticksStream.flatTable, ticksStream.keyColumn, ticksStream.keyType],
+      ['raw_ticks', 'ticks_flat', 'tick_id', 'uuid'],
+    );
+    assert.deepEqual(
+      ticksStream.acceptedValues.map((a) => a.column),
+      ['source', 'asset_class', 'session'],
+    );
     assert.ok(['symbol', 'price', 'minute_ts', 'session'].every((c) => ticksStream.notNullColumns.includes(c)));
     assert.equal(ticksStream.afterMergeSql.length, 2, 'the lock, then the recompute, as two statements');
     assert.match(ticksStream.afterMergeSql[0]!, /pg_advisory_xact_lock/);

@@ -37,19 +37,48 @@ describe('synthetic transactions', () => {
 
 describe('enrichment', () => {
   it('buckets amounts at the documented edges', () => {
-    const cases: [number, string][] = [[5, '<20'], [19.99, '<20'], [20, '20-100'], [99.99, '20-100'], [100, '100-250'], [250, '250-500'], [499.99, '250-500'], [500, '>=500'], [750, '>=500']];
+    const cases: [number, string][] = [
+      [5, '<20'],
+      [19.99, '<20'],
+      [20, '20-100'],
+      [99.99, '20-100'],
+      [100, '100-250'],
+      [250, '250-500'],
+      [499.99, '250-500'],
+      [500, '>=500'],
+      [750, '>=500'],
+    ];
     for (const [amount, bucket] of cases) assert.equal(amountBucket(amount), bucket, String(amount));
   });
 
   it('derives date, hour and weekday in UTC and formats the amount with 2 decimals', () => {
     const parsed = transactionSchema().parse({
-      transaction_id: 'A3BB189E-8BF9-3888-9912-ACE4E6543002', event_ts: '2026-11-22T23:30:00+02:00', user_id: '42',
-      amount: '12.5', merchant: ' Fnac ', category: 'electronics', city: 'Lyon', status: 'approved', payment_method: 'card', currency: 'eur',
+      transaction_id: 'A3BB189E-8BF9-3888-9912-ACE4E6543002',
+      event_ts: '2026-11-22T23:30:00+02:00',
+      user_id: '42',
+      amount: '12.5',
+      merchant: ' Fnac ',
+      category: 'electronics',
+      city: 'Lyon',
+      status: 'approved',
+      payment_method: 'card',
+      currency: 'eur',
     });
     assert.deepEqual(enrichTransaction(parsed), {
-      transaction_id: 'a3bb189e-8bf9-3888-9912-ace4e6543002', event_ts: '2026-11-22T21:30:00.000Z', event_date: '2026-11-22',
-      event_hour: 21, event_dayofweek: 'Sunday', user_id: 42, amount: '12.50', amount_bucket: '<20', merchant: 'Fnac',
-      category: 'electronics', city: 'Lyon', status: 'APPROVED', payment_method: 'card', currency: 'EUR',
+      transaction_id: 'a3bb189e-8bf9-3888-9912-ace4e6543002',
+      event_ts: '2026-11-22T21:30:00.000Z',
+      event_date: '2026-11-22',
+      event_hour: 21,
+      event_dayofweek: 'Sunday',
+      user_id: 42,
+      amount: '12.50',
+      amount_bucket: '<20',
+      merchant: 'Fnac',
+      category: 'electronics',
+      city: 'Lyon',
+      status: 'APPROVED',
+      payment_method: 'card',
+      currency: 'EUR',
     });
   });
 });
@@ -69,7 +98,12 @@ describe('validation reasons', () => {
     ['unparseable time', { ...good, event_ts: 'yesterday' }, 'INVALID_VALUE', /ISO-8601/],
     ['far future', { ...good, event_ts: '2999-01-01T00:00:00Z' }, 'INVALID_VALUE', /future/],
     ['far past', { ...good, event_ts: '1999-01-01T00:00:00Z' }, 'INVALID_VALUE', /past/],
-    ['just over a day after the archive', { ...good, event_ts: '2026-11-22T00:05:00.001Z' }, 'INVALID_VALUE', /future: more than 1 day after the record was archived \(2026-11-21T00:05:00.000Z\)/],
+    [
+      'just over a day after the archive',
+      { ...good, event_ts: '2026-11-22T00:05:00.001Z' },
+      'INVALID_VALUE',
+      /future: more than 1 day after the record was archived \(2026-11-21T00:05:00.000Z\)/,
+    ],
     ['no UTC offset', { ...good, event_ts: '2026-11-20T10:00:00' }, 'INVALID_VALUE', /event_ts has no UTC offset/],
     ['a date without a time', { ...good, event_ts: '2026-11-20' }, 'INVALID_VALUE', /ISO-8601 timestamp with an offset/],
     ['a basic-format offset', { ...good, event_ts: '2026-11-20T10:00:00+0530' }, 'INVALID_VALUE', /ISO-8601 timestamp with an offset/],

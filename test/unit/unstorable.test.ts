@@ -18,12 +18,29 @@ import { z } from 'zod';
 const good = syntheticTransaction(3, { seed: 5, startMs: Date.UTC(2026, 0, 15, 12), windowMs: 3_600_000 });
 const archived = { referenceTimeMs: Date.UTC(2026, 0, 15, 14) };
 const text = (o: unknown) => JSON.stringify(o);
-const record = (value: string): BronzeRecord => ({ topic: 't', partition: 0, offset: '1', timestamp: '0', key: null, value, encoding: 'utf8' });
+const record = (value: string): BronzeRecord => ({
+  topic: 't',
+  partition: 0,
+  offset: '1',
+  timestamp: '0',
+  key: null,
+  value,
+  encoding: 'utf8',
+});
 
 describe('jsonHazard', () => {
   it('passes clean JSON, including escapes that are fine', () => {
-    for (const t of [text(good), '{"a":{"b":1,"c":{"b":2}},"b":3}', '{"a":[{"x":1},{"x":2}]}', '{"a":"\\\\u0000"}', '{"a":"\\ud83d\\ude00"}', '{"a":"Caf\\u00e9"}',
-      '{"a":1e300,"b":-0.5E-10,"c":123456789012345678901234567890}', '{"a\\"b":1,"ab":2}', `{"x":${'['.repeat(MAX_DEPTH - 1)}${']'.repeat(MAX_DEPTH - 1)}}`]) {
+    for (const t of [
+      text(good),
+      '{"a":{"b":1,"c":{"b":2}},"b":3}',
+      '{"a":[{"x":1},{"x":2}]}',
+      '{"a":"\\\\u0000"}',
+      '{"a":"\\ud83d\\ude00"}',
+      '{"a":"Caf\\u00e9"}',
+      '{"a":1e300,"b":-0.5E-10,"c":123456789012345678901234567890}',
+      '{"a\\"b":1,"ab":2}',
+      `{"x":${'['.repeat(MAX_DEPTH - 1)}${']'.repeat(MAX_DEPTH - 1)}}`,
+    ]) {
       assert.equal(jsonHazard(t), undefined, t);
     }
   });
@@ -71,7 +88,8 @@ describe('jsonHazard', () => {
 
 describe('column guards', () => {
   const rejects = (type: string, value: unknown) => assert.ok(guardFor(type)!(value), `${type} should refuse ${JSON.stringify(value)}`);
-  const accepts = (type: string, value: unknown) => assert.equal(guardFor(type)!(value), undefined, `${type} should take ${JSON.stringify(value)}`);
+  const accepts = (type: string, value: unknown) =>
+    assert.equal(guardFor(type)!(value), undefined, `${type} should take ${JSON.stringify(value)}`);
 
   it('numeric(p,s): digits before the point after rounding (22003 numeric field overflow)', () => {
     for (const v of [9999999999.99, '9999999999.994', 0.001, '-12.5', 1e9, '1.5e3']) accepts('numeric(12,2)', v);
@@ -89,8 +107,18 @@ describe('column guards', () => {
   });
 
   it('timestamps and dates: 4-digit years from 0001, real calendar dates (22008, 22009)', () => {
-    for (const v of ['2026-11-23T10:00:00.000Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2024-02-29T00:00:00+05:30']) accepts('timestamptz', v);
-    for (const v of ['+010000-01-01T00:00:00.000Z', '0000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z', '2023-02-29T00:00:00Z', '2026-11-23T25:00:00Z', 'yesterday', 5]) rejects('timestamptz', v);
+    for (const v of ['2026-11-23T10:00:00.000Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2024-02-29T00:00:00+05:30'])
+      accepts('timestamptz', v);
+    for (const v of [
+      '+010000-01-01T00:00:00.000Z',
+      '0000-01-01T00:00:00.000Z',
+      '-000001-01-01T00:00:00.000Z',
+      '2023-02-29T00:00:00Z',
+      '2026-11-23T25:00:00Z',
+      'yesterday',
+      5,
+    ])
+      rejects('timestamptz', v);
     accepts('date', '2024-02-29');
     for (const v of ['2024-02-30', '+10000-01-01', '0000-01-01', '0099-13-01']) rejects('date', v);
   });
@@ -116,7 +144,11 @@ describe('classifyRecord', () => {
       ['an unpaired surrogate in the merchant', text({ ...good, merchant: 'Fnac\ud800' }), 'UNSTORABLE_VALUE'],
       ['a number beyond a double in an extra field', text(good).replace(/}$/, ',"score":1e999}'), 'UNSTORABLE_VALUE'],
       ['amount named twice', text(good).replace(/}$/, ',"amount":999.99}'), 'DUPLICATE_FIELD'],
-      ['a nested value where a scalar belongs, too deep', text({ ...good, extra: JSON.parse(`${'['.repeat(50)}${']'.repeat(50)}`) as unknown }), 'TOO_DEEP'],
+      [
+        'a nested value where a scalar belongs, too deep',
+        text({ ...good, extra: JSON.parse(`${'['.repeat(50)}${']'.repeat(50)}`) as unknown }),
+        'TOO_DEEP',
+      ],
     ];
     for (const [name, value, code] of cases) {
       const r = classifyRecord(transactionsStream, record(value), archived);
@@ -135,14 +167,24 @@ describe('classifyRecord', () => {
 
   it('checks the row the enrichment made against the declared columns of any stream', () => {
     const declared = defineStream({
-      name: 'guarded', schema: z.looseObject({ id: z.uuid(), n: z.number(), at: z.string(), note: z.string().optional() }),
+      name: 'guarded',
+      schema: z.looseObject({ id: z.uuid(), n: z.number(), at: z.string(), note: z.string().optional() }),
       enrich: (e) => ({ id: e.id, n: e.n, at: e.at, note: e.note ?? null }),
-      rawTable: 'raw_guarded', flatTable: 'guarded_flat', key: { name: 'id', type: 'uuid' }, eventTimeColumn: 'at',
-      columns: [{ name: 'n', type: 'numeric(4,2)' }, { name: 'at', type: 'timestamptz' }, { name: 'note', type: 'text', notNull: true }],
+      rawTable: 'raw_guarded',
+      flatTable: 'guarded_flat',
+      key: { name: 'id', type: 'uuid' },
+      eventTimeColumn: 'at',
+      columns: [
+        { name: 'n', type: 'numeric(4,2)' },
+        { name: 'at', type: 'timestamptz' },
+        { name: 'note', type: 'text', notNull: true },
+      ],
     });
     const base = { id: '6f1c2d3e-4a5b-4c6d-8e7f-901234567890', n: 12.5, at: '2026-01-01T00:00:00Z', note: 'x' };
-    const reasons = [base, { ...base, note: undefined }, { ...base, n: 123.5 }, { ...base, at: '+010000-01-01T00:00:00.000Z' }]
-      .map((v) => { const r = declared.validate(v, archived); return r.ok ? 'ok' : r.reason; });
+    const reasons = [base, { ...base, note: undefined }, { ...base, n: 123.5 }, { ...base, at: '+010000-01-01T00:00:00.000Z' }].map((v) => {
+      const r = declared.validate(v, archived);
+      return r.ok ? 'ok' : r.reason;
+    });
     assert.deepEqual(reasons, [
       'ok',
       'note: is null, and the column is declared not null',
@@ -150,13 +192,24 @@ describe('classifyRecord', () => {
       'at: "+010000-01-01T00:00:00.000Z" is not an ISO-8601 timestamp with a year between 0001 and 9999',
     ]);
     const r = transactionsStream.validate({ ...good, merchant: 'A\0' }, archived);
-    assert.deepEqual(r.ok ? 'ok' : [r.code, r.reason], ['UNSTORABLE_VALUE', 'merchant: "A\\u0000" contains NUL (U+0000), which PostgreSQL text cannot hold']);
+    assert.deepEqual(r.ok ? 'ok' : [r.code, r.reason], [
+      'UNSTORABLE_VALUE',
+      'merchant: "A\\u0000" contains NUL (U+0000), which PostgreSQL text cannot hold',
+    ]);
   });
 
   it('quarantines a record on which the rules throw, instead of failing its object', () => {
-    const throwing: StreamSpec = { ...transactionsStream, validate: () => { throw new TypeError('enrichment bug'); } };
+    const throwing: StreamSpec = {
+      ...transactionsStream,
+      validate: () => {
+        throw new TypeError('enrichment bug');
+      },
+    };
     const r = classifyRecord(throwing, record(text(good)), archived);
-    assert.deepEqual(r.ok ? 'ok' : [r.code, r.reason], ['ENRICH_FAILED', "the stream's rules threw on this record: TypeError: enrichment bug"]);
+    assert.deepEqual(r.ok ? 'ok' : [r.code, r.reason], [
+      'ENRICH_FAILED',
+      "the stream's rules threw on this record: TypeError: enrichment bug",
+    ]);
   });
 });
 

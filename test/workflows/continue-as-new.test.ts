@@ -25,7 +25,9 @@ after(async () => {
 /** Every run but the last continued as new; the last ended as `last`. */
 async function assertChain(workflowId: string, runIds: string[], last: 'COMPLETED' | 'FAILED' = 'COMPLETED'): Promise<void> {
   assert.ok(runIds.length >= 2, `more than one run (saw ${runIds.length})`);
-  const statuses = await Promise.all(runIds.map(async (runId) => (await t.env.client.workflow.getHandle(workflowId, runId).describe()).status.name));
+  const statuses = await Promise.all(
+    runIds.map(async (runId) => (await t.env.client.workflow.getHandle(workflowId, runId).describe()).status.name),
+  );
   assert.deepEqual(statuses, [...runIds.slice(1).map(() => 'CONTINUED_AS_NEW'), last]);
 }
 
@@ -36,7 +38,8 @@ describe('continue-as-new when Temporal suggests it', { timeout: 60_000 }, () =>
     const run = await runPipeline(t, q, steps);
 
     await assertChain(run.workflowId, q.runIds);
-    for (const obj of q.objects.values()) assert.equal(obj.loadedInRun, obj.writtenInRun, `object ${obj.id} loaded before its run handed over`);
+    for (const obj of q.objects.values())
+      assert.equal(obj.loadedInRun, obj.writtenInRun, `object ${obj.id} loaded before its run handed over`);
     assertPipelineRun(q, run);
     assert.equal(run.result.objectsArchived, 36);
   });
@@ -59,8 +62,16 @@ describe('continue-as-new when Temporal suggests it', { timeout: 60_000 }, () =>
     const run = await runReplay(t, w);
 
     await assertChain(run.workflowId, w.runIds);
-    assert.deepEqual(w.listings, [0, 1, 2, 3].map((page) => (page === 0 ? 0 : w.ids[page * PAGE - 1])), 'each page after the last id of the one before, across runs');
-    assert.deepEqual(w.listingRuns, [...w.listingRuns].sort((a, b) => a - b), 'pages in run order');
+    assert.deepEqual(
+      w.listings,
+      [0, 1, 2, 3].map((page) => (page === 0 ? 0 : w.ids[page * PAGE - 1])),
+      'each page after the last id of the one before, across runs',
+    );
+    assert.deepEqual(
+      w.listingRuns,
+      [...w.listingRuns].sort((a, b) => a - b),
+      'pages in run order',
+    );
     assertReplayed(w, run);
   });
 

@@ -38,7 +38,12 @@ export async function startWorkflowEnv({ dynamicConfig = {}, sdkLogLevel = 'WARN
   const extraArgs = Object.entries(dynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
   const [env, bundle] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: temporalCli() }, ip: '127.0.0.1', log: { format: 'pretty', level: 'error' }, extraArgs },
+      server: {
+        executable: { type: 'existing-path', path: temporalCli() },
+        ip: '127.0.0.1',
+        log: { format: 'pretty', level: 'error' },
+        extraArgs,
+      },
     }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
   ]);
@@ -74,7 +79,10 @@ export async function withWorker<R>(t: WorkflowTestEnv, activities: StubActiviti
 /** A unique workflow id, so no test sees another's runs. */
 export const workflowId = (name: string) => `${name}-${randomUUID()}`;
 
-export interface Deferred<T = void> { promise: Promise<T>; resolve(value: T): void }
+export interface Deferred<T = void> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
 
 /** A promise the test resolves: how a stub activity is held at a chosen point. */
 export function deferred<T = void>(): Deferred<T> {

@@ -12,9 +12,16 @@ const CODES = ['AMOUNT_NEGATIVE', 'CURRENCY_UNKNOWN'] as const;
 export function countsOf(id: number): ReplayCounts {
   const nowInvalid = id % 5 === 0 ? 1 : 0;
   return {
-    records: 10 + (id % 4), inserted: id % 3 === 0 ? 1 : 0, duplicates: id % 7 === 0 ? 1 : 0, updated: id % 2, conflicts: id % 11 === 0 ? 1 : 0,
-    nowInvalid, nowInvalidByCode: nowInvalid ? { [CODES[id % 2]!]: 1 } : {}, nowInvalidSample: nowInvalid ? [`object ${id}`] : [],
-    stillQuarantined: id % 13 === 0 ? 2 : 0, rekeyed: id % 17 === 0 ? 1 : 0,
+    records: 10 + (id % 4),
+    inserted: id % 3 === 0 ? 1 : 0,
+    duplicates: id % 7 === 0 ? 1 : 0,
+    updated: id % 2,
+    conflicts: id % 11 === 0 ? 1 : 0,
+    nowInvalid,
+    nowInvalidByCode: nowInvalid ? { [CODES[id % 2]!]: 1 } : {},
+    nowInvalidSample: nowInvalid ? [`object ${id}`] : [],
+    stillQuarantined: id % 13 === 0 ? 2 : 0,
+    rekeyed: id % 17 === 0 ? 1 : 0,
   };
 }
 
@@ -34,7 +41,12 @@ export class FakeWindow {
    * (never listed); `raced` ids lost their load between the listing and the replay; the replay of
    * `failing` ids fails for good.
    */
-  constructor(count: number, readonly notLoaded = 0, readonly raced = new Set<number>(), readonly failing = new Set<number>()) {
+  constructor(
+    count: number,
+    readonly notLoaded = 0,
+    readonly raced = new Set<number>(),
+    readonly failing = new Set<number>(),
+  ) {
     this.ids = Array.from({ length: count }, (_, i) => 3 * (i + 1));
   }
 
@@ -50,7 +62,11 @@ export class FakeWindow {
         this.listingRuns.push(this.run());
         this.listings.push(afterId);
         const after = this.ids.filter((id) => id > afterId);
-        return { objects: after.slice(0, limit).map((id) => ({ bronzeObjectId: id, objectKey: `bronze/${id}.ndjson`, recordCount: 10 })), remaining: after.length, notLoaded: this.notLoaded };
+        return {
+          objects: after.slice(0, limit).map((id) => ({ bronzeObjectId: id, objectKey: `bronze/${id}.ndjson`, recordCount: 10 })),
+          remaining: after.length,
+          notLoaded: this.notLoaded,
+        };
       },
       replayObject: async ({ bronzeObjectId: id, runKey }): Promise<ReplayObjectResult> => {
         this.log.push(`replay:${this.run()}:${id}`);
@@ -80,12 +96,24 @@ export class FakeWindow {
     const sum = (k: 'records' | 'inserted' | 'duplicates' | 'updated' | 'conflicts' | 'nowInvalid' | 'stillQuarantined' | 'rekeyed') =>
       replayed.reduce((n, id) => n + countsOf(id)[k], 0);
     const byCode: Record<string, number> = {};
-    for (const id of replayed) for (const [code, n] of Object.entries(countsOf(id).nowInvalidByCode)) byCode[code] = (byCode[code] ?? 0) + n;
+    for (const id of replayed)
+      for (const [code, n] of Object.entries(countsOf(id).nowInvalidByCode)) byCode[code] = (byCode[code] ?? 0) + n;
     return {
-      objectsDone: this.ids.length, objectsTotal: this.ids.length, objectsNotLoaded: this.notLoaded, afterId: this.ids.at(-1) ?? 0, objectsFailed: this.failing.size,
+      objectsDone: this.ids.length,
+      objectsTotal: this.ids.length,
+      objectsNotLoaded: this.notLoaded,
+      afterId: this.ids.at(-1) ?? 0,
+      objectsFailed: this.failing.size,
       failedSample: [...this.failing].map((id) => `#${id} ${PARKING_CODE}: object ${id}: replay failed for good`),
-      records: sum('records'), inserted: sum('inserted'), duplicates: sum('duplicates'), updated: sum('updated'), conflicts: sum('conflicts'),
-      nowInvalid: sum('nowInvalid'), nowInvalidByCode: byCode, stillQuarantined: sum('stillQuarantined'), rekeyed: sum('rekeyed'),
+      records: sum('records'),
+      inserted: sum('inserted'),
+      duplicates: sum('duplicates'),
+      updated: sum('updated'),
+      conflicts: sum('conflicts'),
+      nowInvalid: sum('nowInvalid'),
+      nowInvalidByCode: byCode,
+      stillQuarantined: sum('stillQuarantined'),
+      rekeyed: sum('rekeyed'),
     };
   }
 

@@ -30,7 +30,8 @@ export interface FakeObject {
 
 /** The permanent failure a stub's step ends with: the real wrapper's ApplicationFailure for a permanent EtlError. */
 export const PARKING_CODE = 'BRONZE_OBJECT_MISSING';
-export const failFor = (id: number, step: string) => toFailure(new EtlError(PARKING_CODE, `object ${id}: ${step} failed for good`), { attempt: 1, maxUnknownAttempts: 3 });
+export const failFor = (id: number, step: string) =>
+  toFailure(new EtlError(PARKING_CODE, `object ${id}: ${step} failed for good`), { attempt: 1, maxUnknownAttempts: 3 });
 
 // Fixed per-object outcomes, so a test knows its totals without asking the code under test.
 export const recordsOf = (id: number) => 10 + (id % 5);
@@ -91,7 +92,15 @@ export class FakeWorkQueue {
   write(count: number, run: number, preset: Partial<FakeObject> = {}): FakeObject[] {
     const written = Array.from({ length: count }, () => {
       const id = this.nextId++;
-      const obj: FakeObject = { id, records: recordsOf(id), writtenInRun: run, transformed: false, loaded: false, failsAt: this.failing.get(id), ...preset };
+      const obj: FakeObject = {
+        id,
+        records: recordsOf(id),
+        writtenInRun: run,
+        transformed: false,
+        loaded: false,
+        failsAt: this.failing.get(id),
+        ...preset,
+      };
       this.objects.set(id, obj);
       return obj;
     });
@@ -162,7 +171,12 @@ export class FakeWorkQueue {
         await script.onCancel?.(run);
         written.push(...this.write(script.atStop, run));
         this.log.push(`follow:done:${run}`);
-        return { objectsArchived: written.length, recordsArchived: written.reduce((s, o) => s + o.records, 0), groupJoins: 1, attempt: ctx.info.attempt };
+        return {
+          objectsArchived: written.length,
+          recordsArchived: written.reduce((s, o) => s + o.records, 0),
+          groupJoins: 1,
+          attempt: ctx.info.attempt,
+        };
       },
     };
   }
@@ -205,7 +219,13 @@ export class FakeWorkQueue {
         if (obj.failsAt === 'transform') throw failFor(id, 'transform');
         obj.transformed = true;
         const quarantined = quarantinedByTransform(id);
-        return { bronzeObjectId: id, silverKey: `silver/${id}.ndjson`, records: obj.records, valid: obj.records - quarantined, quarantined };
+        return {
+          bronzeObjectId: id,
+          silverKey: `silver/${id}.ndjson`,
+          records: obj.records,
+          valid: obj.records - quarantined,
+          quarantined,
+        };
       },
       load: async ({ bronzeObjectId: id }): Promise<LoadResult> => {
         const run = this.run();
@@ -224,10 +244,29 @@ export class FakeWorkQueue {
         obj.loadedInRun = run;
         this.log.push(`load:done:${id}`);
         const valid = obj.records - quarantinedByTransform(id);
-        if (obj.loadedElsewhere) return { bronzeObjectId: id, loadId: 0, rowsIn: valid, inserted: 0, duplicates: 0, conflicts: 0, rejected: 0, alreadyLoaded: true };
+        if (obj.loadedElsewhere)
+          return {
+            bronzeObjectId: id,
+            loadId: 0,
+            rowsIn: valid,
+            inserted: 0,
+            duplicates: 0,
+            conflicts: 0,
+            rejected: 0,
+            alreadyLoaded: true,
+          };
         const duplicates = duplicatesOf(id);
         const conflicts = conflictsOf(id);
-        return { bronzeObjectId: id, loadId: id, rowsIn: valid, inserted: valid - duplicates - conflicts, duplicates, conflicts, rejected: 0, alreadyLoaded: false };
+        return {
+          bronzeObjectId: id,
+          loadId: id,
+          rowsIn: valid,
+          inserted: valid - duplicates - conflicts,
+          duplicates,
+          conflicts,
+          rejected: 0,
+          alreadyLoaded: false,
+        };
       },
       parkObject: async (input) => {
         this.run();

@@ -31,22 +31,38 @@ describe('parked objects do not stop a run', { timeout: 60_000 }, () => {
     ]);
 
     assert.ok(q.at('park:3') < q.at('archive:done:2') && q.at('park:6') < q.at('archive:done:2'), 'parked while archive was running');
-    for (let id = 11; id <= 20; id++) assert.ok(q.at(`load:done:${id}`) > q.at('archive:done:2'), `object ${id}, written after the parking, loaded`);
+    for (let id = 11; id <= 20; id++)
+      assert.ok(q.at(`load:done:${id}`) > q.at('archive:done:2'), `object ${id}, written after the parking, loaded`);
     assertPipelineRun(q, run);
-    assert.deepEqual(run.result.parked.map(({ bronzeObjectId, step, code }) => ({ bronzeObjectId, step, code })).sort((a, b) => a.bronzeObjectId - b.bronzeObjectId), [
-      { bronzeObjectId: 3, step: 'load', code: PARKING_CODE },
-      { bronzeObjectId: 6, step: 'transform', code: PARKING_CODE },
-    ]);
+    assert.deepEqual(
+      run.result.parked
+        .map(({ bronzeObjectId, step, code }) => ({ bronzeObjectId, step, code }))
+        .sort((a, b) => a.bronzeObjectId - b.bronzeObjectId),
+      [
+        { bronzeObjectId: 3, step: 'load', code: PARKING_CODE },
+        { bronzeObjectId: 6, step: 'transform', code: PARKING_CODE },
+      ],
+    );
     assert.equal(run.result.objectsLoaded, 18);
-    assert.deepEqual(q.parkCalls.map((p) => p.workflowId), [run.workflowId, run.workflowId], 'each park names the run that parked it');
+    assert.deepEqual(
+      q.parkCalls.map((p) => p.workflowId),
+      [run.workflowId, run.workflowId],
+      'each park names the run that parked it',
+    );
     assert.match(run.failure!.message, /etl objects retry \d+/, 'the failure says how to retry');
   });
 
   it('pipeline: an object parked by an earlier run of the chain still fails the run that ends it', async () => {
     const q = new FakeWorkQueue();
     const carried: PipelineTotals = {
-      objectsArchived: 4, recordsArchived: 48, objectsLoaded: 3, rowsInserted: 30, duplicates: 0, quarantined: 1,
-      objectsParked: 1, parked: [{ bronzeObjectId: 99, step: 'load', code: 'UNKNOWN_ERROR', message: 'boom' }],
+      objectsArchived: 4,
+      recordsArchived: 48,
+      objectsLoaded: 3,
+      rowsInserted: 30,
+      duplicates: 0,
+      quarantined: 1,
+      objectsParked: 1,
+      parked: [{ bronzeObjectId: 99, step: 'load', code: 'UNKNOWN_ERROR', message: 'boom' }],
     };
     const run = await runPipeline(t, q, [{ objects: 3, caughtUp: true }], { carried });
 
@@ -59,14 +75,27 @@ describe('parked objects do not stop a run', { timeout: 60_000 }, () => {
     // Run 1's follower writes 1-3, run 2's 4-6: object 2 fails at load, object 5 at transform.
     q.failing.set(2, 'load').set(5, 'transform');
     q.holdEmptyPolls = (run) => !q.log.includes(`follow:start:${run}`) || run >= 3;
-    const run = await runStream(t, q, { atStart: 2, atStop: 1 }, { flushIntervalMs: 1_000, pollWaitMs: 20, iterationsPerRun: 3 }, async (id) => {
-      await waitUntil('the third run loaded what its follower wrote first', () => q.runIds.length === 3 && q.loadCalls.has(7) && q.loadCalls.has(8));
-      await t.env.client.workflow.getHandle(id).signal('stop');
-    });
+    const run = await runStream(
+      t,
+      q,
+      { atStart: 2, atStop: 1 },
+      { flushIntervalMs: 1_000, pollWaitMs: 20, iterationsPerRun: 3 },
+      async (id) => {
+        await waitUntil(
+          'the third run loaded what its follower wrote first',
+          () => q.runIds.length === 3 && q.loadCalls.has(7) && q.loadCalls.has(8),
+        );
+        await t.env.client.workflow.getHandle(id).signal('stop');
+      },
+    );
 
     assert.equal(run.result.runs, 3);
     assert.deepEqual([q.objects.get(2)!.parked?.step, q.objects.get(5)!.parked?.step], ['load', 'transform']);
-    assert.deepEqual(run.result.parked.map((p) => p.bronzeObjectId), [2, 5], 'both noted, the first carried from run 1');
+    assert.deepEqual(
+      run.result.parked.map((p) => p.bronzeObjectId),
+      [2, 5],
+      'both noted, the first carried from run 1',
+    );
     assertStreamRun(q, run);
     assert.equal(run.result.objectsLoaded, 7);
     assert.deepEqual(endings(q.log), ['aggregate:1', 'aggregate:2', 'aggregate:3', 'quality:3']);

@@ -25,7 +25,10 @@ describe('pipeline workflow: the archive lane and the load lane', { timeout: 60_
     const q = new FakeWorkQueue();
     // The load lane's first look at the queue waits until archive has written everything (more than one page).
     q.beforeListing = () => waitUntil('archive wrote its last step', () => q.log.includes('archive:done:2'));
-    const run = await runPipeline(t, q, [{ objects: 30, caughtUp: false }, { objects: 20, caughtUp: true }]);
+    const run = await runPipeline(t, q, [
+      { objects: 30, caughtUp: false },
+      { objects: 20, caughtUp: true },
+    ]);
 
     assert.ok(loadStarts(q)[0]! > q.at('archive:done:2'), 'no load before archive finished');
     assert.ok(q.log.filter((e) => e.startsWith('list:')).length >= 2, 'more than one page listed');
@@ -42,16 +45,26 @@ describe('pipeline workflow: the archive lane and the load lane', { timeout: 60_
       loadOf7Started.resolve();
       return release7.promise;
     };
-    const run = await runPipeline(t, q, [{ objects: 10, caughtUp: false }, { objects: 10, caughtUp: true, before: () => loadOf7Started.promise }], { objectConcurrency: 3 }, async (id) => {
-      // Object 7 stays in its load until the workflow itself has seen the archive lane end.
-      await waitUntil('archive wrote its last step', () => q.log.includes('archive:done:2'));
-      await waitUntil('the workflow saw the archive lane end', async () => (await stageOf(id)) !== 'archive');
-      release7.resolve();
-    });
+    const run = await runPipeline(
+      t,
+      q,
+      [
+        { objects: 10, caughtUp: false },
+        { objects: 10, caughtUp: true, before: () => loadOf7Started.promise },
+      ],
+      { objectConcurrency: 3 },
+      async (id) => {
+        // Object 7 stays in its load until the workflow itself has seen the archive lane end.
+        await waitUntil('archive wrote its last step', () => q.log.includes('archive:done:2'));
+        await waitUntil('the workflow saw the archive lane end', async () => (await stageOf(id)) !== 'archive');
+        release7.resolve();
+      },
+    );
 
     assert.ok(q.log.findIndex((e) => e.startsWith('load:done:')) < q.at('archive:done:2'), 'loads ran while archive was still writing');
     assert.ok(q.at('archive:done:2') < q.at('load:done:7'), 'archive ended during the load of object 7');
-    for (let id = 11; id <= 20; id++) assert.ok(q.at(`load:start:${id}`) > q.at('archive:done:2'), `object ${id} loaded after it was written`);
+    for (let id = 11; id <= 20; id++)
+      assert.ok(q.at(`load:start:${id}`) > q.at('archive:done:2'), `object ${id} loaded after it was written`);
     assert.ok(q.maxLoadsAtOnce <= 3, `at most objectConcurrency loads at once, saw ${q.maxLoadsAtOnce}`);
     assertPipelineRun(q, run);
     assert.equal(run.result.objectsLoaded, 20);
@@ -69,7 +82,8 @@ describe('pipeline workflow: the archive lane and the load lane', { timeout: 60_
     ]);
 
     for (const id of [1, 2, 3]) assert.ok(q.at(`load:done:${id}`) < q.at('archive:done:2'), `object ${id} loaded before the second step`);
-    for (let id = 4; id <= 38; id++) assert.ok(q.at(`load:done:${id}`) < q.at('archive:done:3'), `object ${id} loaded before the last step`);
+    for (let id = 4; id <= 38; id++)
+      assert.ok(q.at(`load:done:${id}`) < q.at('archive:done:3'), `object ${id} loaded before the last step`);
     assert.ok(q.log.findLastIndex((e) => e.startsWith('list:')) > q.at('archive:done:3'), 'the lane looked once more after archive ended');
     assertPipelineRun(q, run);
     assert.equal(run.result.objectsLoaded, 38);
@@ -79,15 +93,28 @@ describe('pipeline workflow: the archive lane and the load lane', { timeout: 60_
     const q = new FakeWorkQueue();
     // Left in the queue by a run that crashed between transform and load.
     q.write(2, 0, { transformed: true, transformedEarlier: true });
-    const carried: PipelineTotals = { objectsArchived: 40, recordsArchived: 480, objectsLoaded: 38, rowsInserted: 400, duplicates: 12, quarantined: 7, objectsParked: 0, parked: [] };
-    const steps: ArchiveStep[] = [{ objects: 4, caughtUp: false }, {
-      objects: 0, caughtUp: true,
-      before: async () => {
-        // A stream beside this run loads object 5 between this run's listing and its load: the stub
-        // answers that load with alreadyLoaded, as the load activity does.
-        q.objects.get(5)!.loadedElsewhere = true;
+    const carried: PipelineTotals = {
+      objectsArchived: 40,
+      recordsArchived: 480,
+      objectsLoaded: 38,
+      rowsInserted: 400,
+      duplicates: 12,
+      quarantined: 7,
+      objectsParked: 0,
+      parked: [],
+    };
+    const steps: ArchiveStep[] = [
+      { objects: 4, caughtUp: false },
+      {
+        objects: 0,
+        caughtUp: true,
+        before: async () => {
+          // A stream beside this run loads object 5 between this run's listing and its load: the stub
+          // answers that load with alreadyLoaded, as the load activity does.
+          q.objects.get(5)!.loadedElsewhere = true;
+        },
       },
-    }];
+    ];
     q.beforeListing = () => waitUntil('archive wrote its last step', () => q.log.includes('archive:done:2'));
     const run = await runPipeline(t, q, steps, { carried });
 

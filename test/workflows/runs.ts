@@ -4,7 +4,17 @@
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, type Workflow, type WorkflowResultType } from '@temporalio/common';
-import type { PipelineInput, PipelineResult, PipelineTotals, pipelineWorkflow, ReplayInput, replayWorkflow, StreamInput, StreamResult, streamWorkflow } from '../../workflows';
+import type {
+  PipelineInput,
+  PipelineResult,
+  PipelineTotals,
+  pipelineWorkflow,
+  ReplayInput,
+  replayWorkflow,
+  StreamInput,
+  StreamResult,
+  streamWorkflow,
+} from '../../workflows';
 import { withWorker, workflowId, type StubActivities, type WorkflowTestEnv } from './env';
 import type { FakeWindow } from './fake-replay';
 import { QUALITY_PASSED, type ArchiveStep, type FakeWorkQueue, type FollowScript } from './fake-work-queue';
@@ -22,7 +32,11 @@ export interface Run<R> {
  * result, or the failure it ended with and the result that failure carries.
  */
 async function run<W extends Workflow>(
-  t: WorkflowTestEnv, activities: StubActivities, name: string, input: Parameters<W>[0], meanwhile?: (id: string) => Promise<void>,
+  t: WorkflowTestEnv,
+  activities: StubActivities,
+  name: string,
+  input: Parameters<W>[0],
+  meanwhile?: (id: string) => Promise<void>,
 ): Promise<Run<WorkflowResultType<W>>> {
   return withWorker(t, activities, async (taskQueue) => {
     const id = workflowId(name);
@@ -41,11 +55,22 @@ async function run<W extends Workflow>(
 
 const STREAM = 'transactions';
 
-export const runPipeline = (t: WorkflowTestEnv, q: FakeWorkQueue, steps: ArchiveStep[], input: Partial<PipelineInput> = {}, meanwhile?: (id: string) => Promise<void>) =>
+export const runPipeline = (
+  t: WorkflowTestEnv,
+  q: FakeWorkQueue,
+  steps: ArchiveStep[],
+  input: Partial<PipelineInput> = {},
+  meanwhile?: (id: string) => Promise<void>,
+) =>
   run<typeof pipelineWorkflow>(t, { ...q.activities(), ...q.archive(steps) }, 'pipelineWorkflow', { stream: STREAM, ...input }, meanwhile);
 
-export const runStream = (t: WorkflowTestEnv, q: FakeWorkQueue, script: FollowScript, input: Omit<StreamInput, 'stream'>, meanwhile: (id: string) => Promise<void>) =>
-  run<typeof streamWorkflow>(t, { ...q.activities(), ...q.follower(script) }, 'streamWorkflow', { stream: STREAM, ...input }, meanwhile);
+export const runStream = (
+  t: WorkflowTestEnv,
+  q: FakeWorkQueue,
+  script: FollowScript,
+  input: Omit<StreamInput, 'stream'>,
+  meanwhile: (id: string) => Promise<void>,
+) => run<typeof streamWorkflow>(t, { ...q.activities(), ...q.follower(script) }, 'streamWorkflow', { stream: STREAM, ...input }, meanwhile);
 
 export const runReplay = (t: WorkflowTestEnv, w: FakeWindow, input: Partial<ReplayInput> = {}) =>
   run<typeof replayWorkflow>(t, w.activities(), 'replayWorkflow', { stream: STREAM, fromMs: 0, toMs: 86_400_000, ...input });
@@ -56,7 +81,11 @@ export function assertEachLoadedOnce(q: FakeWorkQueue): void {
     assert.equal(q.loadCalls.get(obj.id), obj.failsAt === 'transform' ? undefined : 1, `object ${obj.id} loaded once`);
     assert.equal(q.transformCalls.get(obj.id), obj.transformedEarlier ? undefined : 1, `object ${obj.id} transformed once`);
     assert.equal(obj.loaded, !obj.failsAt, `object ${obj.id} ${obj.failsAt ? 'not ' : ''}loaded`);
-    assert.equal(q.parkCalls.filter((p) => p.bronzeObjectId === obj.id).length, obj.failsAt ? 1 : 0, `object ${obj.id} ${obj.failsAt ? 'parked once' : 'not parked'}`);
+    assert.equal(
+      q.parkCalls.filter((p) => p.bronzeObjectId === obj.id).length,
+      obj.failsAt ? 1 : 0,
+      `object ${obj.id} ${obj.failsAt ? 'parked once' : 'not parked'}`,
+    );
     if (obj.failsAt) assert.equal(obj.parked?.step, obj.failsAt, `object ${obj.id} parked at its failing step`);
   }
 }
@@ -65,18 +94,30 @@ export function assertEachLoadedOnce(q: FakeWorkQueue): void {
 export function assertTotals(q: FakeWorkQueue, result: PipelineTotals, carried?: PipelineTotals): void {
   const written = [...q.objects.values()].filter((o) => o.writtenInRun > 0);
   const loaded = q.expectedLoadTotals();
-  const base = carried ?? { objectsArchived: 0, recordsArchived: 0, objectsLoaded: 0, rowsInserted: 0, duplicates: 0, quarantined: 0, objectsParked: 0, parked: [] };
+  const base = carried ?? {
+    objectsArchived: 0,
+    recordsArchived: 0,
+    objectsLoaded: 0,
+    rowsInserted: 0,
+    duplicates: 0,
+    quarantined: 0,
+    objectsParked: 0,
+    parked: [],
+  };
   const parked = [...q.objects.values()].filter((o) => o.failsAt).length;
   const { objectsArchived, recordsArchived, objectsLoaded, rowsInserted, duplicates, quarantined, objectsParked } = result;
-  assert.deepEqual({ objectsArchived, recordsArchived, objectsLoaded, rowsInserted, duplicates, quarantined, objectsParked }, {
-    objectsArchived: base.objectsArchived + written.length,
-    recordsArchived: base.recordsArchived + written.reduce((n, o) => n + o.records, 0),
-    objectsLoaded: base.objectsLoaded + loaded.objectsLoaded,
-    rowsInserted: base.rowsInserted + loaded.rowsInserted,
-    duplicates: base.duplicates + loaded.duplicates,
-    quarantined: base.quarantined + loaded.quarantined,
-    objectsParked: base.objectsParked + parked,
-  });
+  assert.deepEqual(
+    { objectsArchived, recordsArchived, objectsLoaded, rowsInserted, duplicates, quarantined, objectsParked },
+    {
+      objectsArchived: base.objectsArchived + written.length,
+      recordsArchived: base.recordsArchived + written.reduce((n, o) => n + o.records, 0),
+      objectsLoaded: base.objectsLoaded + loaded.objectsLoaded,
+      rowsInserted: base.rowsInserted + loaded.rowsInserted,
+      duplicates: base.duplicates + loaded.duplicates,
+      quarantined: base.quarantined + loaded.quarantined,
+      objectsParked: base.objectsParked + parked,
+    },
+  );
 }
 
 /** The aggregate and quality entries of a stub's log, in order. */
@@ -90,8 +131,15 @@ export const endings = (log: string[]) => log.filter((e) => /^(aggregate|quality
 export function assertPipelineRun(q: FakeWorkQueue, run: Run<PipelineResult>, carried?: PipelineTotals): void {
   assertEachLoadedOnce(q);
   assertTotals(q, run.result, carried);
-  const parked = [...(carried?.parked ?? []).map((p) => p.bronzeObjectId), ...[...q.objects.values()].filter((o) => o.failsAt).map((o) => o.id)];
-  assert.deepEqual(run.result.parked.map((p) => p.bronzeObjectId).sort((a, b) => a - b), parked.sort((a, b) => a - b), 'the parked objects, noted');
+  const parked = [
+    ...(carried?.parked ?? []).map((p) => p.bronzeObjectId),
+    ...[...q.objects.values()].filter((o) => o.failsAt).map((o) => o.id),
+  ];
+  assert.deepEqual(
+    run.result.parked.map((p) => p.bronzeObjectId).sort((a, b) => a - b),
+    parked.sort((a, b) => a - b),
+    'the parked objects, noted',
+  );
   if (parked.length === 0) assert.equal(run.failure, undefined, 'the run completed');
   else {
     assert.equal(run.failure?.type, 'OBJECT_PARKED');
@@ -99,7 +147,10 @@ export function assertPipelineRun(q: FakeWorkQueue, run: Run<PipelineResult>, ca
   }
   const last = q.runIds.length;
   assert.deepEqual(endings(q.log), [`aggregate:${last}`, `quality:${last}`], 'aggregates and quality once each, in the last run');
-  assert.ok(q.log.findLastIndex((e) => e.startsWith('load:done:')) < q.at(`aggregate:${last}`), `aggregates after the last load: ${q.log.join(' ')}`);
+  assert.ok(
+    q.log.findLastIndex((e) => e.startsWith('load:done:')) < q.at(`aggregate:${last}`),
+    `aggregates after the last load: ${q.log.join(' ')}`,
+  );
   assert.deepEqual(q.qualityRunIds, [run.workflowId]);
   assert.deepEqual(run.result.quality, QUALITY_PASSED);
   assert.deepEqual(run.result.aggregatesRefreshed, ['daily_summary']);
@@ -114,7 +165,10 @@ export function assertStreamRun(q: FakeWorkQueue, run: Run<StreamResult>): void 
   assert.equal(run.result.groupJoins, q.runIds.length, 'one group join per run, summed');
   const quality = endings(q.log).filter((e) => e.startsWith('quality:'));
   assert.deepEqual(quality, [`quality:${q.runIds.length}`], 'quality once, at the stop');
-  assert.ok(q.log.findLastIndex((e) => e.startsWith('load:done:')) < q.log.lastIndexOf(`aggregate:${q.runIds.length}`), 'aggregates after the last load');
+  assert.ok(
+    q.log.findLastIndex((e) => e.startsWith('load:done:')) < q.log.lastIndexOf(`aggregate:${q.runIds.length}`),
+    'aggregates after the last load',
+  );
   assert.deepEqual(q.qualityRunIds, [`${run.workflowId}-${run.result.startedAt.slice(0, 19)}Z`]);
   assert.deepEqual(run.result.quality, QUALITY_PASSED);
 }

@@ -55,7 +55,11 @@ describe('stream workflow: hand-over, continue-as-new and stop', { timeout: 60_0
       stopDelivered.resolve();
     });
 
-    assert.deepEqual(q.log.filter((e) => e.startsWith('follow:')), ['follow:start:1', 'follow:cancelled:1', 'follow:done:1'], 'one follower, cancelled once');
+    assert.deepEqual(
+      q.log.filter((e) => e.startsWith('follow:')),
+      ['follow:start:1', 'follow:cancelled:1', 'follow:done:1'],
+      'one follower, cancelled once',
+    );
     assert.equal(q.runIds.length, 1, 'no run after the stop');
     assert.equal(run.result.runs, 1);
     const described = await t.env.client.workflow.getHandle(run.workflowId).describe();
@@ -96,7 +100,10 @@ describe('stream workflow: hand-over, continue-as-new and stop', { timeout: 60_0
     // The third run keeps long-polling (no hand-over) until the test stops it.
     q.holdEmptyPolls = (run) => !q.log.includes(`follow:start:${run}`) || run >= 3;
     const run = await runStream(t, q, { atStart: 2, atStop: 1 }, { ...FAST, iterationsPerRun: 3 }, async (id) => {
-      await waitUntil('the third run loaded what its follower wrote first', () => q.runIds.length === 3 && q.loadCalls.has(7) && q.loadCalls.has(8));
+      await waitUntil(
+        'the third run loaded what its follower wrote first',
+        () => q.runIds.length === 3 && q.loadCalls.has(7) && q.loadCalls.has(8),
+      );
       await stop(id);
     });
 
@@ -106,7 +113,11 @@ describe('stream workflow: hand-over, continue-as-new and stop', { timeout: 60_0
       const described = await t.env.client.workflow.getHandle(run.workflowId, runId).describe();
       assert.equal(described.status.name, 'CONTINUED_AS_NEW');
     }
-    assert.deepEqual(q.log.filter((e) => e.startsWith('follow:start:')), ['follow:start:1', 'follow:start:2', 'follow:start:3'], 'one follower per run');
+    assert.deepEqual(
+      q.log.filter((e) => e.startsWith('follow:start:')),
+      ['follow:start:1', 'follow:start:2', 'follow:start:3'],
+      'one follower per run',
+    );
     assert.equal(q.followerCancellations, 3, 'each run ends its follower: two hand-overs and the stop');
     assertStreamRun(q, run);
     assert.equal(run.result.objectsLoaded, 9);
@@ -119,6 +130,9 @@ describe('stream workflow: hand-over, continue-as-new and stop', { timeout: 60_0
     assert.deepEqual(endings(q.log), ['aggregate:1', 'aggregate:2', 'aggregate:3', 'quality:3'], 'aggregates per run, quality at the stop');
     // startedAt is the chain's start, carried (the last run would stamp a later one): the quality run id derives from it.
     const last = await t.env.client.workflow.getHandle(run.workflowId, q.runIds[2]).describe();
-    assert.ok(Date.parse(run.result.startedAt) < last.startTime.getTime(), `startedAt ${run.result.startedAt} is before the last run began (${last.startTime.toISOString()})`);
+    assert.ok(
+      Date.parse(run.result.startedAt) < last.startTime.getTime(),
+      `startedAt ${run.result.startedAt} is before the last run began (${last.startTime.toISOString()})`,
+    );
   });
 });

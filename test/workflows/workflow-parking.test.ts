@@ -36,7 +36,10 @@ function stubs(n: number, fail: { transform?: number; load?: number; archive?: b
   const objects = Array.from({ length: n }, (_, i) => ({ id: i + 1, transformed: false, loaded: false, parked: false }));
   const calls = { parks: [] as ParkInput[], loads: [] as number[], transforms: [] as number[], loadAttempts: 0, aggregates: 0, quality: 0 };
   const wrap = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => asActivity({ config }, fn);
-  const queue = (): PendingObject[] => objects.filter((o) => !o.loaded && !o.parked).map((o) => ({ bronzeObjectId: o.id, objectKey: `k${o.id}`, recordCount: 10, transformed: o.transformed }));
+  const queue = (): PendingObject[] =>
+    objects
+      .filter((o) => !o.loaded && !o.parked)
+      .map((o) => ({ bronzeObjectId: o.id, objectKey: `k${o.id}`, recordCount: 10, transformed: o.transformed }));
   let archived = false;
   const activities: Partial<Activities> = {
     archive: wrap(async () => {
@@ -62,7 +65,16 @@ function stubs(n: number, fail: { transform?: number; load?: number; archive?: b
       }
       calls.loads.push(bronzeObjectId);
       objects[bronzeObjectId - 1]!.loaded = true;
-      return { bronzeObjectId, loadId: bronzeObjectId, rowsIn: 9, inserted: 9, duplicates: 0, conflicts: 0, rejected: 0, alreadyLoaded: false };
+      return {
+        bronzeObjectId,
+        loadId: bronzeObjectId,
+        rowsIn: 9,
+        inserted: 9,
+        duplicates: 0,
+        conflicts: 0,
+        rejected: 0,
+        alreadyLoaded: false,
+      };
     }),
     parkObject: wrap(async (input: ParkInput) => {
       calls.parks.push(input);
@@ -88,7 +100,10 @@ function stubs(n: number, fail: { transform?: number; load?: number; archive?: b
 
 /** The failure a run ended with, and the result it carried. */
 async function failureOf(run: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await run.then(() => assert.fail('the run should fail'), (e: unknown) => e);
+  const err = await run.then(
+    () => assert.fail('the run should fail'),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof WorkflowFailedError, String(err));
   assert.ok(err.cause instanceof ApplicationFailure, String(err.cause));
   return err.cause;
@@ -99,7 +114,12 @@ describe('workflows park what fails for good and go on (stub activities)', () =>
   let queue = 0;
   const run = async <T>(activities: Partial<Activities>, fn: (taskQueue: string) => Promise<T>): Promise<T> => {
     const taskQueue = `parking-${++queue}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../../workflows'),
+      activities,
+    });
     return worker.runUntil(fn(taskQueue));
   };
 
@@ -107,7 +127,10 @@ describe('workflows park what fails for good and go on (stub activities)', () =>
     // The failures below are the point: the SDK need not log each one.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: path.join(config.ETL_STATE_DIR, 'bin', 'temporal') }, log: { format: 'pretty', level: 'error' } },
+      server: {
+        executable: { type: 'existing-path', path: path.join(config.ETL_STATE_DIR, 'bin', 'temporal') },
+        log: { format: 'pretty', level: 'error' },
+      },
     });
     await ensureSearchAttributes(env.nativeConnection, env.namespace ?? 'default');
   });
@@ -115,31 +138,56 @@ describe('workflows park what fails for good and go on (stub activities)', () =>
 
   it('parks an object whose load keeps throwing, loads the others, then fails the run naming it', { timeout: 60_000 }, async () => {
     const { activities, calls } = stubs(3, { load: 2 });
-    const failure = await run(activities, (taskQueue) => failureOf(env.client.workflow.execute('pipelineWorkflow', { taskQueue, workflowId: `p-${taskQueue}`, args: [{ stream: 'transactions' }] })));
+    const failure = await run(activities, (taskQueue) =>
+      failureOf(
+        env.client.workflow.execute('pipelineWorkflow', { taskQueue, workflowId: `p-${taskQueue}`, args: [{ stream: 'transactions' }] }),
+      ),
+    );
     assert.equal(calls.loadAttempts, config.UNKNOWN_ERROR_MAX_ATTEMPTS, 'attempted up to the bound, not more');
     assert.deepEqual(calls.loads.sort(), [1, 3]);
     assert.equal(calls.parks.length, 1);
-    assert.deepEqual([calls.parks[0]!.bronzeObjectId, calls.parks[0]!.step, calls.parks[0]!.code, calls.parks[0]!.attempts], [2, 'load', 'UNKNOWN_ERROR', 2]);
+    assert.deepEqual(
+      [calls.parks[0]!.bronzeObjectId, calls.parks[0]!.step, calls.parks[0]!.code, calls.parks[0]!.attempts],
+      [2, 'load', 'UNKNOWN_ERROR', 2],
+    );
     assert.match(calls.parks[0]!.stack ?? '', /TypeError: Cannot read properties of undefined/);
     assert.deepEqual([calls.aggregates, calls.quality], [1, 1], 'aggregates and quality still ran');
     assert.equal(failure.type, 'OBJECT_PARKED');
-    assert.match(failure.message, /parked 1 bronze object\(s\) after loading everything else: #2 \(UNKNOWN_ERROR at load: Cannot read properties/);
+    assert.match(
+      failure.message,
+      /parked 1 bronze object\(s\) after loading everything else: #2 \(UNKNOWN_ERROR at load: Cannot read properties/,
+    );
     const result = failure.details?.[0] as PipelineResult;
     assert.deepEqual([result.objectsLoaded, result.rowsInserted, result.objectsParked, result.quality.passed], [2, 18, 1, false]);
   });
 
   it('parks an object whose transform fails permanently, without retrying or loading it', { timeout: 60_000 }, async () => {
     const { activities, calls } = stubs(2, { transform: 1 });
-    const failure = await run(activities, (taskQueue) => failureOf(env.client.workflow.execute('pipelineWorkflow', { taskQueue, workflowId: `p-${taskQueue}`, args: [{ stream: 'transactions' }] })));
-    assert.deepEqual(calls.transforms.filter((id) => id === 1), [1], 'a permanent code is not retried');
+    const failure = await run(activities, (taskQueue) =>
+      failureOf(
+        env.client.workflow.execute('pipelineWorkflow', { taskQueue, workflowId: `p-${taskQueue}`, args: [{ stream: 'transactions' }] }),
+      ),
+    );
+    assert.deepEqual(
+      calls.transforms.filter((id) => id === 1),
+      [1],
+      'a permanent code is not retried',
+    );
     assert.deepEqual(calls.loads, [2]);
-    assert.deepEqual(calls.parks.map((p) => [p.bronzeObjectId, p.step, p.code]), [[1, 'transform', 'MANIFEST_INVALID']]);
+    assert.deepEqual(
+      calls.parks.map((p) => [p.bronzeObjectId, p.step, p.code]),
+      [[1, 'transform', 'MANIFEST_INVALID']],
+    );
     assert.equal(failure.type, 'OBJECT_PARKED');
   });
 
   it('loads what was archived when the archive fails for good, then fails with its reason', { timeout: 60_000 }, async () => {
     const { activities, calls } = stubs(2, { archive: true });
-    const failure = await run(activities, (taskQueue) => failureOf(env.client.workflow.execute('pipelineWorkflow', { taskQueue, workflowId: `p-${taskQueue}`, args: [{ stream: 'transactions' }] })));
+    const failure = await run(activities, (taskQueue) =>
+      failureOf(
+        env.client.workflow.execute('pipelineWorkflow', { taskQueue, workflowId: `p-${taskQueue}`, args: [{ stream: 'transactions' }] }),
+      ),
+    );
     assert.deepEqual(calls.loads.sort(), [1, 2]);
     assert.deepEqual([calls.aggregates, calls.quality, calls.parks.length], [1, 1, 0]);
     assert.equal(failure.type, 'S3_ACCESS_DENIED');
@@ -149,7 +197,11 @@ describe('workflows park what fails for good and go on (stub activities)', () =>
   it('a continuous stream parks and goes on, shows the count, and completes when stopped', { timeout: 60_000 }, async () => {
     const { activities, calls, objects } = stubs(3, { load: 3 });
     const result = await run(activities, async (taskQueue) => {
-      const handle = await env.client.workflow.start('streamWorkflow', { taskQueue, workflowId: `s-${taskQueue}`, args: [{ stream: 'transactions', flushIntervalMs: 100, pollWaitMs: 200 }] });
+      const handle = await env.client.workflow.start('streamWorkflow', {
+        taskQueue,
+        workflowId: `s-${taskQueue}`,
+        args: [{ stream: 'transactions', flushIntervalMs: 100, pollWaitMs: 200 }],
+      });
       let status: StreamStatus | undefined;
       for (let i = 0; i < 200 && !(status?.objectsParked === 1 && status.objectsLoaded === 2); i++) {
         await new Promise((r) => setTimeout(r, 100));
@@ -161,6 +213,13 @@ describe('workflows park what fails for good and go on (stub activities)', () =>
     });
     assert.deepEqual([result.objectsLoaded, result.objectsParked], [2, 1], 'completed, not failed');
     assert.equal(calls.quality, 1);
-    assert.deepEqual(objects.map((o) => [o.loaded, o.parked]), [[true, false], [true, false], [false, true]]);
+    assert.deepEqual(
+      objects.map((o) => [o.loaded, o.parked]),
+      [
+        [true, false],
+        [true, false],
+        [false, true],
+      ],
+    );
   });
 });

@@ -30,7 +30,9 @@ export async function bareCopy(pool: pg.Pool, schema: string): Promise<{ rows: n
       const t = ident(table);
       await client.query(`CREATE TABLE ${dst}.${t} (LIKE ${src}.${t} INCLUDING ALL)`);
       const csv = await readCsv(client, src, t);
-      const copied = await timed(() => pipeline(Readable.from(csv), client.query(copyFrom(`COPY ${dst}.${t} FROM STDIN WITH (FORMAT csv)`))));
+      const copied = await timed(() =>
+        pipeline(Readable.from(csv), client.query(copyFrom(`COPY ${dst}.${t} FROM STDIN WITH (FORMAT csv)`))),
+      );
       ms += copied.ms;
       if (table === 'transactions_flat') {
         const { rows: n } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${dst}.${t}`);

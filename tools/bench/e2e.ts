@@ -24,7 +24,11 @@ export interface E2eFigures {
 }
 
 /** ActivityTaskScheduled events over every run of a workflow id (continue-as-new included). */
-export async function countActivities(client: Client, workflowId: string, firstRunId: string): Promise<{ activities: number; runs: number; seconds: Record<string, number> }> {
+export async function countActivities(
+  client: Client,
+  workflowId: string,
+  firstRunId: string,
+): Promise<{ activities: number; runs: number; seconds: Record<string, number> }> {
   let activities = 0;
   let runs = 0;
   const seconds: Record<string, number> = {};
@@ -35,7 +39,8 @@ export async function countActivities(client: Client, workflowId: string, firstR
     let next: string | undefined;
     const typeOf = new Map<string, string>();
     const startedAt = new Map<string, number>();
-    const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+    const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+      Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
     for (const e of history.events ?? []) {
       const id = String(e.eventId ?? '');
       if (e.activityTaskScheduledEventAttributes) {
@@ -65,11 +70,19 @@ export interface E2eShape {
   cpuProfDir?: string;
 }
 
-export async function e2eRun(base: Config, events: number, seed: number, say: (line: string) => void, shape: E2eShape = {}): Promise<E2eFigures> {
+export async function e2eRun(
+  base: Config,
+  events: number,
+  seed: number,
+  say: (line: string) => void,
+  shape: E2eShape = {},
+): Promise<E2eFigures> {
   const env = await benchEnv(base, 'e2e');
   try {
     const gen = { seed, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
-    const produced = await timed(() => produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic, rows: events }));
+    const produced = await timed(() =>
+      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic, rows: events }),
+    );
     const workers = [];
     for (let i = 0; i < (shape.workers ?? 1); i++) workers.push(await startWorker(env, say, shape.cpuProfDir));
     const client = await connectClient(env.config);
@@ -77,7 +90,8 @@ export async function e2eRun(base: Config, events: number, seed: number, say: (l
       const workflowId = `bench-pipeline-${env.id}`;
       const run = await timed(async () => {
         const handle = await client.workflow.start('pipelineWorkflow', {
-          taskQueue: env.config.TEMPORAL_TASK_QUEUE, workflowId,
+          taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+          workflowId,
           args: [{ stream: STREAM, objectConcurrency: shape.objectConcurrency ?? env.config.PIPELINE_OBJECT_CONCURRENCY }],
         });
         return { result: (await handle.result()) as PipelineResult, runId: handle.firstExecutionRunId };

@@ -29,7 +29,14 @@ export interface FreshnessFigures {
   worker_peak_rss_mb: number;
 }
 
-export async function freshnessRun(base: Config, rate: number, seconds: number, seed: number, flushMs: number, say: (line: string) => void): Promise<FreshnessFigures> {
+export async function freshnessRun(
+  base: Config,
+  rate: number,
+  seconds: number,
+  seed: number,
+  flushMs: number,
+  say: (line: string) => void,
+): Promise<FreshnessFigures> {
   const env = await benchEnv(base, 'fresh', { STREAM_FLUSH_INTERVAL_MS: flushMs });
   const seen = new Map<string, string>();
   let polling = true;
@@ -37,7 +44,9 @@ export async function freshnessRun(base: Config, rate: number, seconds: number, 
     while (polling) {
       const last = [...seen.keys()].reduce((a, b) => (BigInt(b) > BigInt(a) ? b : a), '0');
       const { rows } = await env.pool.query<{ load_id: string; at: string }>(
-        'SELECT load_id::text, clock_timestamp()::text AS at FROM loads WHERE load_id > $1', [last]);
+        'SELECT load_id::text, clock_timestamp()::text AS at FROM loads WHERE load_id > $1',
+        [last],
+      );
       for (const r of rows) seen.set(r.load_id, r.at);
       await sleep(POLL_MS);
     }
@@ -98,9 +107,17 @@ export async function freshnessRun(base: Config, rate: number, seconds: number, 
     );
     const p = rows[0]?.p ?? [NaN, NaN, NaN];
     return {
-      rate, seconds, flush_interval_ms: flushMs, produced, achieved_rate: (produced * 1000) / elapsedMs,
-      freshness_p50_ms: p[0]!, freshness_p95_ms: p[1]!, freshness_p99_ms: p[2]!, freshness_max_ms: rows[0]?.mx ?? NaN,
-      drained, worker_peak_rss_mb: rss,
+      rate,
+      seconds,
+      flush_interval_ms: flushMs,
+      produced,
+      achieved_rate: (produced * 1000) / elapsedMs,
+      freshness_p50_ms: p[0]!,
+      freshness_p95_ms: p[1]!,
+      freshness_p99_ms: p[2]!,
+      freshness_max_ms: rows[0]?.mx ?? NaN,
+      drained,
+      worker_peak_rss_mb: rss,
     };
   } finally {
     await env.cleanup();

@@ -29,13 +29,40 @@ const program = new Command('bench')
   .option('--workers-events <n>', `backlog of the 1-vs-2 worker processes comparison (default ${DEFAULTS.workersEvents})`, positive)
   .option('--cpu-prof <dir>', 'end-to-end workers write V8 CPU profiles (.cpuprofile) into this folder')
   .option('--quick', 'small smoke configuration (20,000 events, 500/s for 10 s, 1 run)')
-  .action(async (o: { events?: number; rate?: number; duration?: number; seed?: number; stages?: Stage[]; runs?: number; stageEvents?: number; workersEvents?: number; flush?: number; quick?: boolean; cpuProf?: string }) => {
-    const preset = { ...DEFAULTS, ...(o.quick ? QUICK : {}) };
-    const given = Object.fromEntries(Object.entries({ events: o.events, rate: o.rate, durationS: o.duration, seed: o.seed, stages: o.stages, runs: o.runs, stageEvents: o.stageEvents, workersEvents: o.workersEvents, flushMs: o.flush, cpuProfDir: o.cpuProf }).filter(([, v]) => v !== undefined));
-    const { jsonFile, mdFile } = await runBench({ ...preset, ...given, say: (line) => console.error(line) });
-    console.log(readFileSync(mdFile, 'utf8'));
-    console.log(`written: ${jsonFile}\n         ${mdFile}`);
-  });
+  .action(
+    async (o: {
+      events?: number;
+      rate?: number;
+      duration?: number;
+      seed?: number;
+      stages?: Stage[];
+      runs?: number;
+      stageEvents?: number;
+      workersEvents?: number;
+      flush?: number;
+      quick?: boolean;
+      cpuProf?: string;
+    }) => {
+      const preset = { ...DEFAULTS, ...(o.quick ? QUICK : {}) };
+      const given = Object.fromEntries(
+        Object.entries({
+          events: o.events,
+          rate: o.rate,
+          durationS: o.duration,
+          seed: o.seed,
+          stages: o.stages,
+          runs: o.runs,
+          stageEvents: o.stageEvents,
+          workersEvents: o.workersEvents,
+          flushMs: o.flush,
+          cpuProfDir: o.cpuProf,
+        }).filter(([, v]) => v !== undefined),
+      );
+      const { jsonFile, mdFile } = await runBench({ ...preset, ...given, say: (line) => console.error(line) });
+      console.log(readFileSync(mdFile, 'utf8'));
+      console.log(`written: ${jsonFile}\n         ${mdFile}`);
+    },
+  );
 
 program.parseAsync().then(
   () => process.exit(0),

@@ -22,7 +22,9 @@ profile.samples.forEach((id, i) => {
   const f = frames.get(id);
   const us = profile.timeDeltas[i] ?? 0;
   total += us;
-  const key = f ? `${f.functionName || '(anonymous)'}  ${f.url.replace(/^.*node_modules\//, '~/').replace(/^file:\/\/\/work\/main\//, '')}:${f.lineNumber + 1}` : '?';
+  const key = f
+    ? `${f.functionName || '(anonymous)'}  ${f.url.replace(/^.*node_modules\//, '~/').replace(/^file:\/\/\/work\/main\//, '')}:${f.lineNumber + 1}`
+    : '?';
   self.set(key, (self.get(key) ?? 0) + us);
 });
 const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(n));

@@ -40,13 +40,33 @@ export interface BenchOptions {
 }
 
 export const DEFAULTS: Omit<BenchOptions, 'say'> = {
-  events: 1_000_000, rate: 5_000, durationS: 60, seed: 42, stages: [...STAGES], runs: 3, stageEvents: 100_000,
-  scaling: [10_000, 100_000], workersEvents: 300_000, flushMs: 1_000, outDir: path.join(PROJECT_ROOT, 'tools', 'bench', 'results'),
+  events: 1_000_000,
+  rate: 5_000,
+  durationS: 60,
+  seed: 42,
+  stages: [...STAGES],
+  runs: 3,
+  stageEvents: 100_000,
+  scaling: [10_000, 100_000],
+  workersEvents: 300_000,
+  flushMs: 1_000,
+  outDir: path.join(PROJECT_ROOT, 'tools', 'bench', 'results'),
 };
-export const QUICK: Partial<BenchOptions> = { events: 20_000, rate: 500, durationS: 10, runs: 1, stageEvents: 10_000, scaling: [10_000], workersEvents: 20_000 };
+export const QUICK: Partial<BenchOptions> = {
+  events: 20_000,
+  rate: 500,
+  durationS: 10,
+  runs: 1,
+  stageEvents: 10_000,
+  scaling: [10_000],
+  workersEvents: 20_000,
+};
 
 /** Same workflow and object concurrency; only the number of worker processes changes. */
-const SCALE_OUT = [{ workers: 1, objectConcurrency: 4 }, { workers: 2, objectConcurrency: 4 }];
+const SCALE_OUT = [
+  { workers: 1, objectConcurrency: 4 },
+  { workers: 2, objectConcurrency: 4 },
+];
 
 function commit(): string {
   try {
@@ -87,11 +107,23 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
     }
   }
   const stages: Record<string, Spread> = {};
-  for (const key of ['producer_events_per_s', 'archive_events_per_s', 'archive_mb_per_s', 'transform_events_per_s', 'load_rows_per_s', 'copy_rows_per_s', 'load_vs_copy_ratio'] as const) {
+  for (const key of [
+    'producer_events_per_s',
+    'archive_events_per_s',
+    'archive_mb_per_s',
+    'transform_events_per_s',
+    'load_rows_per_s',
+    'copy_rows_per_s',
+    'load_vs_copy_ratio',
+  ] as const) {
     stages[key] = spread(stageRuns.map((r) => r[key]));
   }
 
-  const sizes = want('scaling') ? [...new Set([...options.scaling.filter((n) => n < options.events), options.events])] : want('e2e') ? [options.events] : [];
+  const sizes = want('scaling')
+    ? [...new Set([...options.scaling.filter((n) => n < options.events), options.events])]
+    : want('e2e')
+      ? [options.events]
+      : [];
   const e2e: E2eFigures[] = [];
   for (const n of sizes) {
     say(`end to end: ${n.toLocaleString('en-US')} events`);
@@ -103,9 +135,22 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
   const scaleOut: ScaleOutFigures[] = [];
   if (want('workers')) {
     for (const shape of SCALE_OUT) {
-      say(`scale-out: ${options.workersEvents.toLocaleString('en-US')} events, ${shape.workers} worker process(es), ${shape.objectConcurrency} objects at a time`);
-      const r = await again(`scale-out ${shape.workers}`, say, () => e2eRun(base, options.workersEvents, options.seed, say, shape), retries);
-      scaleOut.push({ ...shape, events: r.events, seconds: r.seconds, e2e_events_per_s: r.e2e_events_per_s, worker_peak_rss_mb: r.worker_peak_rss_mb });
+      say(
+        `scale-out: ${options.workersEvents.toLocaleString('en-US')} events, ${shape.workers} worker process(es), ${shape.objectConcurrency} objects at a time`,
+      );
+      const r = await again(
+        `scale-out ${shape.workers}`,
+        say,
+        () => e2eRun(base, options.workersEvents, options.seed, say, shape),
+        retries,
+      );
+      scaleOut.push({
+        ...shape,
+        events: r.events,
+        seconds: r.seconds,
+        e2e_events_per_s: r.e2e_events_per_s,
+        worker_peak_rss_mb: r.worker_peak_rss_mb,
+      });
       say(`  ${Math.round(r.e2e_events_per_s).toLocaleString('en-US')} events/s`);
     }
   }
@@ -113,7 +158,12 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
   let freshness: FreshnessFigures | null = null;
   if (want('freshness')) {
     say(`continuous mode: ${options.rate}/s for ${options.durationS} s, flush every ${options.flushMs} ms`);
-    freshness = await again('continuous mode', say, () => freshnessRun(base, options.rate, options.durationS, options.seed, options.flushMs, say), retries);
+    freshness = await again(
+      'continuous mode',
+      say,
+      () => freshnessRun(base, options.rate, options.durationS, options.seed, options.flushMs, say),
+      retries,
+    );
   }
 
   let startup: StartupFigures | null = null;
@@ -123,7 +173,10 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
   }
 
   const producerFigures = [...stageRuns.map((r) => r.producer_events_per_s), ...(main ? [main.producer_events_per_s] : [])];
-  const date = new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+  const date = new Date()
+    .toISOString()
+    .replace(/:/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
   const partial: Omit<Results, 'targets'> = {
     e2e_events_per_s: main?.e2e_events_per_s ?? NaN,
     load_rows_per_s: stages.load_rows_per_s!.median,
@@ -136,12 +189,31 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
     machine: { cores: os.cpus().length, memory_mb: Math.round(os.totalmem() / 2 ** 20), cpu: os.cpus()[0]?.model ?? 'unknown' },
     commit: commit(),
     date,
-    options: { events: options.events, rate: options.rate, durationS: options.durationS, seed: options.seed, stages: options.stages, runs: options.runs, stageEvents: options.stageEvents, scaling: sizes, workersEvents: options.workersEvents, flushMs: options.flushMs },
-    config: {
-      ARCHIVE_MAX_RECORDS_PER_OBJECT: base.ARCHIVE_MAX_RECORDS_PER_OBJECT, ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: base.ARCHIVE_MAX_OBJECTS_PER_ACTIVITY,
-      PIPELINE_OBJECT_CONCURRENCY: base.PIPELINE_OBJECT_CONCURRENCY, STREAM_FLUSH_INTERVAL_MS: base.STREAM_FLUSH_INTERVAL_MS, KAFKA_TOPIC_PARTITIONS: base.KAFKA_TOPIC_PARTITIONS,
+    options: {
+      events: options.events,
+      rate: options.rate,
+      durationS: options.durationS,
+      seed: options.seed,
+      stages: options.stages,
+      runs: options.runs,
+      stageEvents: options.stageEvents,
+      scaling: sizes,
+      workersEvents: options.workersEvents,
+      flushMs: options.flushMs,
     },
-    stages, e2e, scale_out: scaleOut, freshness, startup, retries,
+    config: {
+      ARCHIVE_MAX_RECORDS_PER_OBJECT: base.ARCHIVE_MAX_RECORDS_PER_OBJECT,
+      ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: base.ARCHIVE_MAX_OBJECTS_PER_ACTIVITY,
+      PIPELINE_OBJECT_CONCURRENCY: base.PIPELINE_OBJECT_CONCURRENCY,
+      STREAM_FLUSH_INTERVAL_MS: base.STREAM_FLUSH_INTERVAL_MS,
+      KAFKA_TOPIC_PARTITIONS: base.KAFKA_TOPIC_PARTITIONS,
+    },
+    stages,
+    e2e,
+    scale_out: scaleOut,
+    freshness,
+    startup,
+    retries,
   };
   const results: Results = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(options.outDir, { recursive: true });

@@ -23,7 +23,8 @@ export interface StageFigures {
   objects: number;
 }
 
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+  new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 
 /** Mean bytes of one event's Kafka value, from a sample of the generator's output. */
 export function meanEventBytes(seed: number): number {
@@ -38,7 +39,9 @@ export async function stageRun(base: Config, events: number, seed: number): Prom
   try {
     const acts = createActivities(env);
     const gen = { seed, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
-    const produced = await timed(() => produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic, rows: events }));
+    const produced = await timed(() =>
+      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic, rows: events }),
+    );
 
     const archived = await timed(async () => {
       let records = 0;
@@ -54,7 +57,8 @@ export async function stageRun(base: Config, events: number, seed: number): Prom
     });
     const loaded = await timed(async () => {
       let inserted = 0;
-      for (const o of objects) inserted += (await run(acts.load, { stream: STREAM, bronzeObjectId: Number(o.id), workflowId: `bench-${env.id}` })).inserted;
+      for (const o of objects)
+        inserted += (await run(acts.load, { stream: STREAM, bronzeObjectId: Number(o.id), workflowId: `bench-${env.id}` })).inserted;
       return inserted;
     });
     const copied = await bareCopy(env.pool, env.config.PG_SCHEMA);

@@ -53,9 +53,16 @@ async function workerMs(way: Way, config: Config, workerEnv: Record<string, stri
   const t0 = performance.now();
   // Its own process group: tsx runs the CLI in a child process, and the whole group is stopped.
   const child = spawn(cmd!, [...args, 'worker'], {
-    cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: PROJECT_ROOT,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
     // bin/etl's heap bound, given to the tsx way as the old bin/etl did.
-    env: { ...process.env, ...workerEnv, TEMPORAL_TASK_QUEUE: taskQueue, NODE_OPTIONS: `--max-old-space-size=320 ${process.env.NODE_OPTIONS ?? ''}`.trim() },
+    env: {
+      ...process.env,
+      ...workerEnv,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      NODE_OPTIONS: `--max-old-space-size=320 ${process.env.NODE_OPTIONS ?? ''}`.trim(),
+    },
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -84,7 +91,9 @@ export async function startupRun(base: Config, runs: number, say: (line: string)
   const helpRuns = Math.max(5, runs);
   const help = { tsx: [] as number[], built: [] as number[] };
   for (let i = 0; i < helpRuns; i++) for (const way of ['tsx', 'built'] as const) help[way].push(helpMs(way));
-  say(`  etl --help: tsx ${Math.round(spread(help.tsx).median)} ms, built ${Math.round(spread(help.built).median)} ms (median of ${helpRuns})`);
+  say(
+    `  etl --help: tsx ${Math.round(spread(help.tsx).median)} ms, built ${Math.round(spread(help.built).median)} ms (median of ${helpRuns})`,
+  );
 
   const env = await benchEnv(base, 'startup');
   const worker = { tsx: [] as number[], built: [] as number[] };
@@ -95,10 +104,16 @@ export async function startupRun(base: Config, runs: number, say: (line: string)
   } finally {
     await env.cleanup();
   }
-  say(`  etl worker until it polls: tsx ${Math.round(spread(worker.tsx).median)} ms, built ${Math.round(spread(worker.built).median)} ms (median of ${runs})`);
+  say(
+    `  etl worker until it polls: tsx ${Math.round(spread(worker.tsx).median)} ms, built ${Math.round(spread(worker.built).median)} ms (median of ${runs})`,
+  );
   return {
-    node: process.version, help_runs: helpRuns, worker_runs: runs,
-    help_tsx_ms: spread(help.tsx), help_built_ms: spread(help.built),
-    worker_tsx_ms: spread(worker.tsx), worker_built_ms: spread(worker.built),
+    node: process.version,
+    help_runs: helpRuns,
+    worker_runs: runs,
+    help_tsx_ms: spread(help.tsx),
+    help_built_ms: spread(help.built),
+    worker_tsx_ms: spread(worker.tsx),
+    worker_built_ms: spread(worker.built),
   };
 }

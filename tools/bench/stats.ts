@@ -1,6 +1,11 @@
 // Median-of-runs summaries: a benchmark figure on a shared 2-core machine is noisy, so every cheap
 // figure is measured several times and reported as min / median / max.
-export interface Spread { min: number; median: number; max: number; runs: number }
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+  runs: number;
+}
 
 export function spread(values: readonly number[]): Spread {
   const v = values.filter(Number.isFinite).sort((a, b) => a - b);

@@ -5,7 +5,11 @@ import path from 'node:path';
 import { ChaosWorker } from '../chaos/worker-proc';
 import type { BenchEnv } from './env';
 
-export interface BenchWorker { stop(): Promise<void>; peakRssMb(): number; logFile: string }
+export interface BenchWorker {
+  stop(): Promise<void>;
+  peakRssMb(): number;
+  logFile: string;
+}
 
 /** Peak RSS in MB of a live process, from /proc (Linux). */
 export function peakRssMb(pid: number): number {

@@ -8,7 +8,18 @@ export interface Check {
   examples?: string[];
 }
 
-export function check(name: string, observed: string | number | bigint, expected: string | number | bigint, examples?: readonly string[]): Check {
+export function check(
+  name: string,
+  observed: string | number | bigint,
+  expected: string | number | bigint,
+  examples?: readonly string[],
+): Check {
   const passed = String(observed) === String(expected);
-  return { name, passed, observed: String(observed), expected: String(expected), ...(!passed && examples?.length ? { examples: examples.slice(0, 5) } : {}) };
+  return {
+    name,
+    passed,
+    observed: String(observed),
+    expected: String(expected),
+    ...(!passed && examples?.length ? { examples: examples.slice(0, 5) } : {}),
+  };
 }

@@ -11,7 +11,14 @@ import { settle } from '../../client/commands/run-outcome';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
 
-export interface ActivitySeen { runId: string; activityId: string; type: string; started: boolean; identity: string; attempt: number }
+export interface ActivitySeen {
+  runId: string;
+  activityId: string;
+  type: string;
+  started: boolean;
+  identity: string;
+  attempt: number;
+}
 
 export interface RunRecord {
   workflowId: string;
@@ -44,7 +51,11 @@ export class PipelineDriver {
   private readonly startedAt = new Map<string, { type: string; at: number }>();
   private current?: WorkflowHandle;
 
-  constructor(private readonly client: Client, private readonly config: Config, private readonly opts: DriverOptions) {}
+  constructor(
+    private readonly client: Client,
+    private readonly config: Config,
+    private readonly opts: DriverOptions,
+  ) {}
 
   /** Activities started by the worker with this identity, as last seen. */
   runningOn(identity: string | undefined, type?: string): ActivitySeen[] {
@@ -56,13 +67,17 @@ export class PipelineDriver {
     for (let n = 1; ; n++) {
       if (this.opts.signal?.aborted) return { drained: false, reason: 'aborted' };
       const workflowId = `${this.opts.workflowIdPrefix}-${n}`;
-      const handle = await this.retry(() => this.client.workflow.start('pipelineWorkflow', {
-        taskQueue: this.config.TEMPORAL_TASK_QUEUE,
-        workflowId,
-        args: [{ stream: this.opts.stream, objectConcurrency: this.config.PIPELINE_OBJECT_CONCURRENCY }],
-        // A start retried after a lost answer must not fail on the run it did create.
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      }), deadline);
+      const handle = await this.retry(
+        () =>
+          this.client.workflow.start('pipelineWorkflow', {
+            taskQueue: this.config.TEMPORAL_TASK_QUEUE,
+            workflowId,
+            args: [{ stream: this.opts.stream, objectConcurrency: this.config.PIPELINE_OBJECT_CONCURRENCY }],
+            // A start retried after a lost answer must not fail on the run it did create.
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        deadline,
+      );
       const run: RunRecord = { workflowId, firstRunId: handle.firstExecutionRunId, status: 'RUNNING', startedAt: Date.now() };
       this.runs.push(run);
       this.opts.log(`pipeline run ${workflowId} started`);
@@ -75,14 +90,20 @@ export class PipelineDriver {
         run.failure = failed.message;
         // A run that parked objects loaded everything else: the harness goes on, and the
         // reconciliation reports the parked objects (no_object_parked) and what they hold.
-        if (failed.code !== 'OBJECT_PARKED' || !failed.result) return { drained: false, reason: `pipeline run ${workflowId} ended ${run.status}: ${run.failure}` };
+        if (failed.code !== 'OBJECT_PARKED' || !failed.result)
+          return { drained: false, reason: `pipeline run ${workflowId} ended ${run.status}: ${run.failure}` };
         this.opts.log(`pipeline run ${workflowId} parked objects: ${run.failure}`);
         run.result = failed.result;
       } else {
-        run.result = await this.retry(() => this.client.withDeadline(Date.now() + 10_000, () => handle.result() as Promise<PipelineResult>), deadline);
+        run.result = await this.retry(
+          () => this.client.withDeadline(Date.now() + 10_000, () => handle.result() as Promise<PipelineResult>),
+          deadline,
+        );
       }
       const r = run.result;
-      this.opts.log(`pipeline run ${workflowId} done: ${r.recordsArchived} archived, ${r.rowsInserted} inserted, ${r.duplicates} duplicates, ${r.quarantined} quarantined`);
+      this.opts.log(
+        `pipeline run ${workflowId} done: ${r.recordsArchived} archived, ${r.rowsInserted} inserted, ${r.duplicates} duplicates, ${r.quarantined} quarantined`,
+      );
       if (await this.retry(() => this.opts.isDrained(), deadline)) return { drained: true };
       // Caught up with a producer still writing: give it a moment instead of spinning.
       if (r.recordsArchived === 0 && r.objectsLoaded === 0) await sleep(1_000);

@@ -26,7 +26,12 @@ const SPREAD = 0.6;
 
 export type Fault = { kind: 'kill' } | { kind: 'restart'; service: ServiceName };
 
-export interface KilledActivity { runId: string; activityId: string; type: string; attempt: number }
+export interface KilledActivity {
+  runId: string;
+  activityId: string;
+  type: string;
+  attempt: number;
+}
 
 export interface KillRecord {
   /** Seconds since the run began. */
@@ -90,7 +95,8 @@ export class FaultInjector {
   /** What of the plan did not happen: each is a problem, since the run then proves less. */
   shortfalls(kills: number, restarts: readonly ServiceName[]): string[] {
     const out: string[] = [];
-    if (this.kills.length < kills) out.push(`only ${this.kills.length} of ${kills} kills happened before the pipeline drained (give it more --events)`);
+    if (this.kills.length < kills)
+      out.push(`only ${this.kills.length} of ${kills} kills happened before the pipeline drained (give it more --events)`);
     const hit = new Set(this.kills.flatMap((k) => k.killed.map((a) => a.type)));
     for (const t of ACTIVITY_TARGETS.slice(0, kills)) if (!hit.has(t)) out.push(`no kill landed while ${t} ran`);
     const done = new Set(this.restarts.map((r) => r.service));
@@ -136,7 +142,11 @@ export class FaultInjector {
   private async kill(): Promise<void> {
     const aim = this.aim();
     // Widening: the aimed-at stages, then any stage, then any activity (refresh, quality).
-    const phases: { types?: readonly string[]; ms: number }[] = [{ types: aim, ms: AIM_MS }, { types: ACTIVITY_TARGETS, ms: ANY_MS }, { ms: ANY_MS }];
+    const phases: { types?: readonly string[]; ms: number }[] = [
+      { types: aim, ms: AIM_MS },
+      { types: ACTIVITY_TARGETS, ms: ANY_MS },
+      { ms: ANY_MS },
+    ];
     let phase = 0;
     let deadline = Date.now() + phases[0]!.ms;
     for (;;) {
@@ -154,7 +164,12 @@ export class FaultInjector {
       if (hit.length === 0 || (want && !hit.some((a) => want.includes(a.type)))) continue; // it finished meanwhile
       const pid = this.d.worker.pid;
       await this.d.worker.kill();
-      this.kills.push({ at: this.since(), aimedAt: aim, killed: hit.map(({ runId, activityId, type, attempt }) => ({ runId, activityId, type, attempt })), fallback: phase > 0 });
+      this.kills.push({
+        at: this.since(),
+        aimedAt: aim,
+        killed: hit.map(({ runId, activityId, type, attempt }) => ({ runId, activityId, type, attempt })),
+        fallback: phase > 0,
+      });
       this.d.options.log(`kill #${this.kills.length}: SIGKILL worker (pid ${pid}) during ${hit.map((a) => a.type).join(' + ')}`);
       await this.d.worker.startRetrying();
       return;
@@ -185,6 +200,8 @@ export class FaultInjector {
     const backAt = Date.now();
     const moved = await this.d.progress.nextChangeAfter(backAt, 300_000, () => this.stopped);
     if (moved !== undefined) record.recoveredAfterS = Math.round((moved - backAt) / 100) / 10;
-    this.d.options.log(`${service} back after ${(record.stopS + record.startS).toFixed(1)} s; pipeline moved again after ${record.recoveredAfterS ?? '—'} s`);
+    this.d.options.log(
+      `${service} back after ${(record.stopS + record.startS).toFixed(1)} s; pipeline moved again after ${record.recoveredAfterS ?? '—'} s`,
+    );
   }
 }

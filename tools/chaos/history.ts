@@ -4,13 +4,23 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
-export interface RetriedActivity { workflowId: string; runId: string; activityId: string; type: string; attempts: number; cause: string }
+export interface RetriedActivity {
+  workflowId: string;
+  runId: string;
+  activityId: string;
+  type: string;
+  attempts: number;
+  cause: string;
+}
 
 function causeOf(f: temporal.api.failure.v1.IFailure | null | undefined): string {
   if (!f) return 'unknown';
   if (f.timeoutFailureInfo) {
     const kind = temporal.api.enums.v1.TimeoutType[f.timeoutFailureInfo.timeoutType ?? 0] ?? 'TIMEOUT';
-    return `${kind.replace(/^TIMEOUT_TYPE_/, '').toLowerCase().replace(/_/g, '-')} timeout`;
+    return `${kind
+      .replace(/^TIMEOUT_TYPE_/, '')
+      .toLowerCase()
+      .replace(/_/g, '-')} timeout`;
   }
   if (f.applicationFailureInfo?.type) return f.applicationFailureInfo.type;
   return f.message?.split('\n')[0]?.slice(0, 80) ?? 'unknown';
@@ -31,7 +41,14 @@ export async function retriedActivities(client: Client, workflowId: string, firs
       const st = e.activityTaskStartedEventAttributes;
       if (st && (st.attempt ?? 1) > 1) {
         const what = scheduled.get(String(st.scheduledEventId ?? ''));
-        out.push({ workflowId, runId, activityId: what?.activityId ?? '?', type: what?.type ?? '?', attempts: st.attempt ?? 1, cause: causeOf(st.lastFailure) });
+        out.push({
+          workflowId,
+          runId,
+          activityId: what?.activityId ?? '?',
+          type: what?.type ?? '?',
+          attempts: st.attempt ?? 1,
+          cause: causeOf(st.lastFailure),
+        });
       }
       next = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? next;
     }

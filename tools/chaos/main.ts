@@ -20,26 +20,66 @@ function zodArg<T>(schema: z.ZodType<T>, what: string): (value: string) => T {
 
 const share = zodArg(z.coerce.number().min(0).max(0.5), 'a share from 0 to 0.5, e.g. 0.01');
 const services = zodArg(
-  z.string().transform((s) => (s === 'none' ? [] : s.split(',').map((x) => x.trim()))).pipe(z.array(z.enum(RESTARTABLE as [ServiceName, ...ServiceName[]]))),
+  z
+    .string()
+    .transform((s) => (s === 'none' ? [] : s.split(',').map((x) => x.trim())))
+    .pipe(z.array(z.enum(RESTARTABLE as [ServiceName, ...ServiceName[]]))),
   `a comma-separated list of ${RESTARTABLE.join(', ')} (or none)`,
 );
 
-interface Flags { events: number; seed: number; kills: number; badShare: number; dupShare: number; restarts: ServiceName[]; recordsPerObject?: number; timeout: number; keep?: boolean; json?: boolean }
+interface Flags {
+  events: number;
+  seed: number;
+  kills: number;
+  badShare: number;
+  dupShare: number;
+  restarts: ServiceName[];
+  recordsPerObject?: number;
+  timeout: number;
+  keep?: boolean;
+  json?: boolean;
+}
 
 const program = new Command('chaos')
   .description('produce events, run the pipeline while killing the worker and restarting every server, then reconcile every record')
   .exitOverride()
-  .addOption(new Option('--events <n>', 'records to write: good events, bad records and duplicates').argParser(positiveInt).default(1_000_000))
+  .addOption(
+    new Option('--events <n>', 'records to write: good events, bad records and duplicates').argParser(positiveInt).default(1_000_000),
+  )
   .addOption(new Option('--seed <n>', 'seed for the events and the fault moments').argParser(seed).default(42))
-  .addOption(new Option('--kills <n>', 'worker SIGKILLs, spread over the run and over archive, transform and load').argParser(nonNegativeInt).default(10))
-  .addOption(new Option('--bad-share <x>', 'share of bad records (malformed JSON, missing field, negative amount, NUL, a field named twice, a row a table constraint refuses)').argParser(share).default(0.01))
+  .addOption(
+    new Option('--kills <n>', 'worker SIGKILLs, spread over the run and over archive, transform and load')
+      .argParser(nonNegativeInt)
+      .default(10),
+  )
+  .addOption(
+    new Option(
+      '--bad-share <x>',
+      'share of bad records (malformed JSON, missing field, negative amount, NUL, a field named twice, a row a table constraint refuses)',
+    )
+      .argParser(share)
+      .default(0.01),
+  )
   .addOption(new Option('--dup-share <x>', 'share of same-payload re-sends of good events').argParser(share).default(0.005))
-  .addOption(new Option('--restarts <list>', 'servers to restart once each, in this order').argParser(services).default([...RESTARTABLE], RESTARTABLE.join(',')))
-  .addOption(new Option('--records-per-object <n>', 'ARCHIVE_MAX_RECORDS_PER_OBJECT of the run (default: events/50, 1,000-20,000)').argParser(positiveInt))
-  .addOption(new Option('--timeout <duration>', 'give up if the pipeline has not drained by then').argParser(duration).default(3_600_000, '60m'))
-  .option('--keep', 'keep the run\'s schema, topic, S3 prefix and worker log')
+  .addOption(
+    new Option('--restarts <list>', 'servers to restart once each, in this order')
+      .argParser(services)
+      .default([...RESTARTABLE], RESTARTABLE.join(',')),
+  )
+  .addOption(
+    new Option('--records-per-object <n>', 'ARCHIVE_MAX_RECORDS_PER_OBJECT of the run (default: events/50, 1,000-20,000)').argParser(
+      positiveInt,
+    ),
+  )
+  .addOption(
+    new Option('--timeout <duration>', 'give up if the pipeline has not drained by then').argParser(duration).default(3_600_000, '60m'),
+  )
+  .option('--keep', "keep the run's schema, topic, S3 prefix and worker log")
   .option('--json', 'print the report as JSON')
-  .addHelpText('after', '\nExamples:\n  $ npm run chaos\n  $ npm run chaos -- --events 200000 --seed 7\n  $ npm run chaos -- --events 20000 --kills 3 --restarts kafka --json');
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ npm run chaos\n  $ npm run chaos -- --events 200000 --seed 7\n  $ npm run chaos -- --events 20000 --kills 3 --restarts kafka --json',
+  );
 
 async function main(): Promise<number> {
   let flags: Flags;
@@ -62,8 +102,16 @@ async function main(): Promise<number> {
     const config = loadConfig();
     await stackUp(config, { log: (l) => log(`stack: ${l}`) });
     const report = await runChaos(config, {
-      events: flags.events, seed: flags.seed, kills: flags.kills, badShare: flags.badShare, dupShare: flags.dupShare,
-      restarts: flags.restarts, keep: flags.keep ?? false, timeoutMs: flags.timeout, log, signal: abort.signal,
+      events: flags.events,
+      seed: flags.seed,
+      kills: flags.kills,
+      badShare: flags.badShare,
+      dupShare: flags.dupShare,
+      restarts: flags.restarts,
+      keep: flags.keep ?? false,
+      timeoutMs: flags.timeout,
+      log,
+      signal: abort.signal,
       ...(flags.recordsPerObject ? { recordsPerObject: flags.recordsPerObject } : {}),
     });
     process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatChaosReport(report)) + '\n');
@@ -78,7 +126,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`${String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${String(err)}\n`);
+    process.exit(1);
+  },
+);

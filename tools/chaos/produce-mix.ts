@@ -13,7 +13,14 @@ import type { GeneratorOptions } from '../../streams/transactions/generator';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 
 /** The quarantine reason each kind of bad record must get. */
-export const BAD_KINDS = ['MALFORMED_JSON', 'MISSING_FIELD', 'INVALID_VALUE', 'UNSTORABLE_VALUE', 'DUPLICATE_FIELD', 'LOAD_REJECTED'] as const;
+export const BAD_KINDS = [
+  'MALFORMED_JSON',
+  'MISSING_FIELD',
+  'INVALID_VALUE',
+  'UNSTORABLE_VALUE',
+  'DUPLICATE_FIELD',
+  'LOAD_REJECTED',
+] as const;
 export type BadKind = (typeof BAD_KINDS)[number];
 
 /**
@@ -24,8 +31,12 @@ export const REFUSED_MERCHANT = 'Refused by a table constraint';
 
 /** The constraint LOAD_REJECTED records run into; run once per run's schema, after migrations. */
 export async function addRefusingConstraint(pool: pg.Pool): Promise<void> {
-  const { rows: [ddl] } = await pool.query<{ sql: string }>(
-    "SELECT format('ALTER TABLE transactions_flat ADD CONSTRAINT chaos_refused_merchant CHECK (merchant <> %L)', $1::text) AS sql", [REFUSED_MERCHANT]);
+  const {
+    rows: [ddl],
+  } = await pool.query<{ sql: string }>(
+    "SELECT format('ALTER TABLE transactions_flat ADD CONSTRAINT chaos_refused_merchant CHECK (merchant <> %L)', $1::text) AS sql",
+    [REFUSED_MERCHANT],
+  );
   await pool.query(ddl!.sql);
 }
 
@@ -103,7 +114,8 @@ export function* slots(plan: MixPlan): Generator<Slot> {
     } else if (u < plan.bad - bad + plan.dup - dup) {
       // good >= dup (checked by the options), so a not-yet-resent good index always exists.
       let index: number;
-      do index = rng.int(0, plan.good - 1); while (resent.has(index));
+      do index = rng.int(0, plan.good - 1);
+      while (resent.has(index));
       resent.add(index);
       dup++;
       yield { kind: 'dup', index };
@@ -113,13 +125,23 @@ export function* slots(plan: MixPlan): Generator<Slot> {
   }
 }
 
-export interface ProduceStats { records: number; seconds: number }
+export interface ProduceStats {
+  records: number;
+  seconds: number;
+}
 
 /**
  * Writes the plan through one plain idempotent kafkajs producer (a broker retry never writes a
  * record twice), in batches, so the topic holds exactly `plan.events` records.
  */
-export async function produceMix(kafka: Kafka, brokers: readonly string[], topic: string, plan: MixPlan, signal?: AbortSignal, batchSize = 5_000): Promise<ProduceStats> {
+export async function produceMix(
+  kafka: Kafka,
+  brokers: readonly string[],
+  topic: string,
+  plan: MixPlan,
+  signal?: AbortSignal,
+  batchSize = 5_000,
+): Promise<ProduceStats> {
   const began = Date.now();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await withKafkaErrors(brokers, () => producer.connect());
@@ -145,7 +167,13 @@ export async function produceMix(kafka: Kafka, brokers: readonly string[], topic
   return { records, seconds: (Date.now() - began) / 1000 };
 }
 
-export interface ExpectedRow { id: string; kind: 'good' | 'bad'; reason: BadKind | null; amount: number; userId: number }
+export interface ExpectedRow {
+  id: string;
+  kind: 'good' | 'bad';
+  reason: BadKind | null;
+  amount: number;
+  userId: number;
+}
 
 /** Every transaction_id the run must end up with: good ones in flat, bad ones in quarantine. */
 export function* expectedRows(plan: MixPlan): Generator<ExpectedRow> {

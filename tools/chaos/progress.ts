@@ -15,7 +15,11 @@ export class ProgressProbe {
   private running = false;
   private loop?: Promise<void>;
 
-  constructor(private readonly pool: pg.Pool, private readonly activityToken: () => string, private readonly intervalMs = 250) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly activityToken: () => string,
+    private readonly intervalMs = 250,
+  ) {}
 
   start(): void {
     this.running = true;
@@ -34,12 +38,16 @@ export class ProgressProbe {
 
   private async poll(): Promise<void> {
     try {
-      const { rows } = await withTimeout(this.pool.query<{ n: string; steps: string }>(
-        `SELECT (count(*) FILTER (WHERE status = 'archived') + count(transformed_at) + count(loaded_at))::text AS n,
+      const { rows } = await withTimeout(
+        this.pool.query<{ n: string; steps: string }>(
+          `SELECT (count(*) FILTER (WHERE status = 'archived') + count(transformed_at) + count(loaded_at))::text AS n,
                 (coalesce(sum(record_count), 0) + coalesce(sum(record_count) FILTER (WHERE transformed_at IS NOT NULL), 0)
                  + coalesce(sum(record_count) FILTER (WHERE loaded_at IS NOT NULL), 0))::text AS steps
          FROM bronze_objects`,
-      ), 3_000, 'progress query');
+        ),
+        3_000,
+        'progress query',
+      );
       this.token = `${rows[0]!.n}|${this.activityToken()}`;
       this.recordSteps = Number(rows[0]!.steps);
       this.polledAt = Date.now();

@@ -65,23 +65,47 @@ async function rowChecks(client: pg.PoolClient, plan: MixPlan, topic: string): P
     const r = await offending(client, sql);
     checks.push(check(name, r.n, 0, r.examples));
   };
-  await add('every_good_event_in_flat', `SELECT count(*)::int AS n, (array_agg(e.transaction_id::text))[1:5] AS examples
-    FROM chaos_expected e LEFT JOIN transactions_flat f USING (transaction_id) WHERE e.kind = 'good' AND f.transaction_id IS NULL`);
-  await add('no_unexpected_flat_rows', `SELECT count(*)::int AS n, (array_agg(f.transaction_id::text))[1:5] AS examples
-    FROM transactions_flat f LEFT JOIN chaos_expected e ON e.transaction_id = f.transaction_id AND e.kind = 'good' WHERE e.transaction_id IS NULL`);
-  await add('flat_values_match_events', `SELECT count(*)::int AS n, (array_agg(f.transaction_id::text))[1:5] AS examples
-    FROM transactions_flat f JOIN chaos_expected e USING (transaction_id) WHERE f.amount <> e.amount OR f.user_id <> e.user_id`);
-  await add('raw_equals_flat', `SELECT count(*)::int AS n, (array_agg(coalesce(r.transaction_id, f.transaction_id)::text))[1:5] AS examples
-    FROM raw_transactions r FULL JOIN transactions_flat f USING (transaction_id) WHERE r.transaction_id IS NULL OR f.transaction_id IS NULL`);
-  await add('every_bad_record_quarantined_once', `SELECT count(*)::int AS n, (array_agg(e.transaction_id::text || ' x' || coalesce(q.n, 0)))[1:5] AS examples
+  await add(
+    'every_good_event_in_flat',
+    `SELECT count(*)::int AS n, (array_agg(e.transaction_id::text))[1:5] AS examples
+    FROM chaos_expected e LEFT JOIN transactions_flat f USING (transaction_id) WHERE e.kind = 'good' AND f.transaction_id IS NULL`,
+  );
+  await add(
+    'no_unexpected_flat_rows',
+    `SELECT count(*)::int AS n, (array_agg(f.transaction_id::text))[1:5] AS examples
+    FROM transactions_flat f LEFT JOIN chaos_expected e ON e.transaction_id = f.transaction_id AND e.kind = 'good' WHERE e.transaction_id IS NULL`,
+  );
+  await add(
+    'flat_values_match_events',
+    `SELECT count(*)::int AS n, (array_agg(f.transaction_id::text))[1:5] AS examples
+    FROM transactions_flat f JOIN chaos_expected e USING (transaction_id) WHERE f.amount <> e.amount OR f.user_id <> e.user_id`,
+  );
+  await add(
+    'raw_equals_flat',
+    `SELECT count(*)::int AS n, (array_agg(coalesce(r.transaction_id, f.transaction_id)::text))[1:5] AS examples
+    FROM raw_transactions r FULL JOIN transactions_flat f USING (transaction_id) WHERE r.transaction_id IS NULL OR f.transaction_id IS NULL`,
+  );
+  await add(
+    'every_bad_record_quarantined_once',
+    `SELECT count(*)::int AS n, (array_agg(e.transaction_id::text || ' x' || coalesce(q.n, 0)))[1:5] AS examples
     FROM chaos_expected e LEFT JOIN (SELECT transaction_id, count(*) AS n FROM chaos_quarantined GROUP BY 1) q USING (transaction_id)
-    WHERE e.kind = 'bad' AND coalesce(q.n, 0) <> 1`);
-  await add('quarantine_reasons_as_expected', `SELECT count(*)::int AS n, (array_agg(q.transaction_id::text || ' ' || q.reason_code || ' not ' || e.reason_code))[1:5] AS examples
-    FROM chaos_quarantined q JOIN chaos_expected e USING (transaction_id) WHERE q.reason_code <> e.reason_code`);
-  await add('no_unexpected_quarantine_rows', `SELECT count(*)::int AS n, (array_agg(coalesce(q.transaction_id::text, '(no id)')))[1:5] AS examples
-    FROM chaos_quarantined q LEFT JOIN chaos_expected e ON e.transaction_id = q.transaction_id AND e.kind = 'bad' WHERE e.transaction_id IS NULL`);
-  await add('no_id_both_loaded_and_quarantined', `SELECT count(*)::int AS n, (array_agg(q.transaction_id::text))[1:5] AS examples
-    FROM chaos_quarantined q JOIN transactions_flat f USING (transaction_id)`);
+    WHERE e.kind = 'bad' AND coalesce(q.n, 0) <> 1`,
+  );
+  await add(
+    'quarantine_reasons_as_expected',
+    `SELECT count(*)::int AS n, (array_agg(q.transaction_id::text || ' ' || q.reason_code || ' not ' || e.reason_code))[1:5] AS examples
+    FROM chaos_quarantined q JOIN chaos_expected e USING (transaction_id) WHERE q.reason_code <> e.reason_code`,
+  );
+  await add(
+    'no_unexpected_quarantine_rows',
+    `SELECT count(*)::int AS n, (array_agg(coalesce(q.transaction_id::text, '(no id)')))[1:5] AS examples
+    FROM chaos_quarantined q LEFT JOIN chaos_expected e ON e.transaction_id = q.transaction_id AND e.kind = 'bad' WHERE e.transaction_id IS NULL`,
+  );
+  await add(
+    'no_id_both_loaded_and_quarantined',
+    `SELECT count(*)::int AS n, (array_agg(q.transaction_id::text))[1:5] AS examples
+    FROM chaos_quarantined q JOIN transactions_flat f USING (transaction_id)`,
+  );
 
   const objects = await client.query<{ n: number; examples: string[] | null }>(
     `SELECT count(*)::int AS n, (array_agg(b.id::text))[1:5] AS examples
@@ -100,14 +124,19 @@ async function rowChecks(client: pg.PoolClient, plan: MixPlan, topic: string): P
     [topic],
   );
   checks.push(check('no_object_parked', parked.rows[0]!.n, 0, parked.rows[0]!.examples ?? []));
-  await add('lineage_points_into_its_object', `SELECT count(*)::int AS n, (array_agg(x.what))[1:5] AS examples FROM (
+  await add(
+    'lineage_points_into_its_object',
+    `SELECT count(*)::int AS n, (array_agg(x.what))[1:5] AS examples FROM (
       SELECT 'flat ' || f.transaction_id AS what FROM transactions_flat f LEFT JOIN bronze_objects b ON b.id = f.bronze_object_id
       WHERE b.id IS NULL OR f.kafka_partition <> b.kafka_partition OR f.kafka_offset NOT BETWEEN b.first_offset AND b.last_offset OR f.load_id <> b.load_id
       UNION ALL
       SELECT 'quarantine ' || q.id FROM quarantine q LEFT JOIN bronze_objects b ON b.id = q.bronze_object_id
-      WHERE b.id IS NULL OR q.kafka_partition <> b.kafka_partition OR q.kafka_offset NOT BETWEEN b.first_offset AND b.last_offset) x`);
+      WHERE b.id IS NULL OR q.kafka_partition <> b.kafka_partition OR q.kafka_offset NOT BETWEEN b.first_offset AND b.last_offset) x`,
+  );
 
-  const { rows: [d] } = await client.query<{ dups: number; loads_dups: number }>(
+  const {
+    rows: [d],
+  } = await client.query<{ dups: number; loads_dups: number }>(
     `SELECT coalesce(sum(duplicate_count), 0)::int AS dups, (SELECT coalesce(sum(duplicate_count), 0)::int FROM loads) AS loads_dups
      FROM bronze_objects WHERE topic = $1`,
     [topic],
@@ -116,7 +145,14 @@ async function rowChecks(client: pg.PoolClient, plan: MixPlan, topic: string): P
   return { checks, deduplicated: d!.dups };
 }
 
-export async function reconcile(clients: Clients, plan: MixPlan, stream: string, topic: string, quality: QualityResult | undefined, failedQualityRuns: number): Promise<Reconciliation> {
+export async function reconcile(
+  clients: Clients,
+  plan: MixPlan,
+  stream: string,
+  topic: string,
+  quality: QualityResult | undefined,
+  failedQualityRuns: number,
+): Promise<Reconciliation> {
   const storage = await storageChecks(clients, topic, plan.events);
   const client = await clients.pool.connect();
   try {
@@ -124,21 +160,28 @@ export async function reconcile(clients: Clients, plan: MixPlan, stream: string,
     const rows = await rowChecks(client, plan, topic);
     const checks = [...storage.checks, ...rows.checks];
     const { deduplicated } = rows;
-    const { rows: [t] } = await client.query<{ flat: number; raw: number; archived: number }>(
+    const {
+      rows: [t],
+    } = await client.query<{ flat: number; raw: number; archived: number }>(
       `SELECT (SELECT count(*) FROM transactions_flat)::int AS flat, (SELECT count(*) FROM raw_transactions)::int AS raw,
               (SELECT coalesce(sum(record_count), 0) FROM bronze_objects WHERE topic = $1)::int AS archived`,
       [topic],
     );
     const { rows: reasons } = await client.query<{ reason_code: string; n: number }>(
-      'SELECT reason_code, count(*)::int AS n FROM quarantine WHERE stream = $1 GROUP BY 1 ORDER BY 1', [stream]);
+      'SELECT reason_code, count(*)::int AS n FROM quarantine WHERE stream = $1 GROUP BY 1 ORDER BY 1',
+      [stream],
+    );
     const quarantined = reasons.reduce((s, r) => s + r.n, 0);
     checks.push(
       check('archived_records_equal_produced', t!.archived, plan.events),
       check('flat_rows_equal_good_events', t!.flat, plan.good),
       check('flat_plus_quarantined_plus_duplicates_equal_produced', t!.flat + quarantined + deduplicated, plan.events),
-      check('quality_checks_of_last_run_passed', quality ? `${quality.checks.filter((c) => c.passed).length}/${quality.checks.length}` : 'no completed run',
+      check(
+        'quality_checks_of_last_run_passed',
+        quality ? `${quality.checks.filter((c) => c.passed).length}/${quality.checks.length}` : 'no completed run',
         quality ? `${quality.checks.length}/${quality.checks.length}` : 'a completed run',
-        quality?.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.observed} (expected ${c.expected})`)),
+        quality?.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.observed} (expected ${c.expected})`),
+      ),
       check('runs_with_failed_quality_checks', failedQualityRuns, 0),
     );
     return {

@@ -21,7 +21,16 @@ export interface ChaosReport {
   deduplicated: number;
   objects: number;
   orphans: string[];
-  runs: { workflowId: string; status: string; seconds: number; archived?: number; inserted?: number; duplicates?: number; quarantined?: number; failure?: string }[];
+  runs: {
+    workflowId: string;
+    status: string;
+    seconds: number;
+    archived?: number;
+    inserted?: number;
+    duplicates?: number;
+    quarantined?: number;
+    failure?: string;
+  }[];
   kills: { requested: number; done: number; byActivity: Record<string, number>; list: KillRecord[] };
   restarts: { requested: ServiceName[]; list: RestartRecord[] };
   /** From the runs' event histories: activities that needed more than one attempt, and why. */
@@ -36,7 +45,14 @@ export const runSummary = (r: RunRecord): ChaosReport['runs'][number] => ({
   workflowId: r.workflowId,
   status: r.status,
   seconds: Math.round(((r.endedAt ?? Date.now()) - r.startedAt) / 100) / 10,
-  ...(r.result ? { archived: r.result.recordsArchived, inserted: r.result.rowsInserted, duplicates: r.result.duplicates, quarantined: r.result.quarantined } : {}),
+  ...(r.result
+    ? {
+        archived: r.result.recordsArchived,
+        inserted: r.result.rowsInserted,
+        duplicates: r.result.duplicates,
+        quarantined: r.result.quarantined,
+      }
+    : {}),
   ...(r.failure ? { failure: r.failure } : {}),
 });
 
@@ -46,44 +62,93 @@ export function countBy<T>(items: readonly T[], key: (t: T) => string): Record<s
   return out;
 }
 
-const list = (counts: Record<string, number>) => Object.entries(counts).map(([k, n]) => `${k} ${fmt(n)}`).join(', ') || 'none';
+const list = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([k, n]) => `${k} ${fmt(n)}`)
+    .join(', ') || 'none';
 const secs = (s: number | null | undefined) => (s === null || s === undefined ? '—' : s.toFixed(1));
 
 export function formatChaosReport(r: ChaosReport): string {
   const out: string[] = [];
-  out.push(`Chaos run ${r.id} — seed ${r.seed}, ${fmt(r.produced.records)} events, ${r.kills.requested} kills, restarts: ${r.restarts.requested.join(', ') || 'none'}`);
+  out.push(
+    `Chaos run ${r.id} — seed ${r.seed}, ${fmt(r.produced.records)} events, ${r.kills.requested} kills, restarts: ${r.restarts.requested.join(', ') || 'none'}`,
+  );
   out.push(r.passed ? 'PASSED: no discrepancy' : `FAILED: ${r.problems.length} problem(s)`);
   for (const p of r.problems) out.push(`  - ${p}`);
   out.push('');
-  out.push(formatTable(['', ''], [
-    ['produced', `${fmt(r.produced.records)} records in ${secs(r.produced.seconds)} s: ${fmt(r.produced.good)} good, ${fmt(r.produced.bad)} bad (${list(r.produced.badByKind)}), ${fmt(r.produced.duplicates)} duplicates`],
-    ['loaded', `${fmt(r.loaded)} rows in transactions_flat (raw_transactions ${fmt(r.raw)})`],
-    ['quarantined', `${fmt(r.quarantined.total)}: ${list(r.quarantined.byReason)}`],
-    ['deduplicated', fmt(r.deduplicated)],
-    ['objects', `${fmt(r.objects)} bronze objects, ${r.orphans.length} orphan(s)${r.orphans.length ? ': ' + r.orphans.slice(0, 5).join(', ') : ''}`],
-    ['pipeline', `${r.runs.length} run(s), drained after ${secs(r.timings.drainedAtS)} s`],
-  ]).split('\n').slice(2).join('\n'));
+  out.push(
+    formatTable(
+      ['', ''],
+      [
+        [
+          'produced',
+          `${fmt(r.produced.records)} records in ${secs(r.produced.seconds)} s: ${fmt(r.produced.good)} good, ${fmt(r.produced.bad)} bad (${list(r.produced.badByKind)}), ${fmt(r.produced.duplicates)} duplicates`,
+        ],
+        ['loaded', `${fmt(r.loaded)} rows in transactions_flat (raw_transactions ${fmt(r.raw)})`],
+        ['quarantined', `${fmt(r.quarantined.total)}: ${list(r.quarantined.byReason)}`],
+        ['deduplicated', fmt(r.deduplicated)],
+        [
+          'objects',
+          `${fmt(r.objects)} bronze objects, ${r.orphans.length} orphan(s)${r.orphans.length ? ': ' + r.orphans.slice(0, 5).join(', ') : ''}`,
+        ],
+        ['pipeline', `${r.runs.length} run(s), drained after ${secs(r.timings.drainedAtS)} s`],
+      ],
+    )
+      .split('\n')
+      .slice(2)
+      .join('\n'),
+  );
   out.push('');
   out.push(`Kills: ${r.kills.done} of ${r.kills.requested} (${list(r.kills.byActivity)})`);
   if (r.kills.list.length) {
-    out.push(formatTable(['#', 'at (s)', 'aimed at', 'killed during', 'retried (history)'], r.kills.list.map((k, i) => [
-      i + 1, secs(k.at), k.aimedAt.join('/') + (k.fallback ? ' (missed)' : ''), k.killed.map((a) => `${a.type}#${a.activityId}`).join(' + '),
-      k.confirmed === undefined ? '?' : k.confirmed ? 'yes' : 'no',
-    ])));
+    out.push(
+      formatTable(
+        ['#', 'at (s)', 'aimed at', 'killed during', 'retried (history)'],
+        r.kills.list.map((k, i) => [
+          i + 1,
+          secs(k.at),
+          k.aimedAt.join('/') + (k.fallback ? ' (missed)' : ''),
+          k.killed.map((a) => `${a.type}#${a.activityId}`).join(' + '),
+          k.confirmed === undefined ? '?' : k.confirmed ? 'yes' : 'no',
+        ]),
+      ),
+    );
   }
   out.push('', `Restarts: ${r.restarts.list.length} of ${r.restarts.requested.length}`);
   if (r.restarts.list.length) {
-    out.push(formatTable(['service', 'at (s)', 'during', 'stop (s)', 'start (s)', 'recovered after (s)', 'error'], r.restarts.list.map((x) => [
-      x.service, secs(x.at), x.during.join(' + ') || '—', secs(x.stopS), secs(x.startS), secs(x.recoveredAfterS), x.error ?? '',
-    ])));
+    out.push(
+      formatTable(
+        ['service', 'at (s)', 'during', 'stop (s)', 'start (s)', 'recovered after (s)', 'error'],
+        r.restarts.list.map((x) => [
+          x.service,
+          secs(x.at),
+          x.during.join(' + ') || '—',
+          secs(x.stopS),
+          secs(x.startS),
+          secs(x.recoveredAfterS),
+          x.error ?? '',
+        ]),
+      ),
+    );
   }
   out.push('', `Retried activities in the event histories: ${r.retried.total} (${list(r.retried.byTypeAndCause)})`);
-  if (r.workerExitsOnTheirOwn.length) out.push(`Worker exits on its own: ${r.workerExitsOnTheirOwn.map((e) => `code ${e.code} signal ${e.signal}`).join('; ')}`);
+  if (r.workerExitsOnTheirOwn.length)
+    out.push(`Worker exits on its own: ${r.workerExitsOnTheirOwn.map((e) => `code ${e.code} signal ${e.signal}`).join('; ')}`);
   out.push('', `Reconciliation: ${r.checks.filter((c) => c.passed).length}/${r.checks.length} checks passed`);
-  out.push(formatTable(['check', 'result', 'observed', 'expected'], r.checks.map((c) => [c.name, c.passed ? 'PASS' : 'FAIL', c.observed, c.expected])));
-  out.push('', `Wall time ${secs(r.timings.wallS)} s (producing ${secs(r.timings.produceS)} s alongside the pipeline; drained at ${secs(r.timings.drainedAtS)} s; reconciliation ${secs(r.timings.reconcileS)} s)`);
-  out.push(r.isolated.kept
-    ? `Kept: schema ${r.isolated.schema}, topic ${r.isolated.topic}, s3 prefix ${r.isolated.s3Prefix}, task queue ${r.isolated.taskQueue}, worker log ${r.isolated.workerLog}`
-    : `Removed the run's schema, topic and S3 prefix${r.passed ? '' : `; worker log kept at ${r.isolated.workerLog}`}`);
+  out.push(
+    formatTable(
+      ['check', 'result', 'observed', 'expected'],
+      r.checks.map((c) => [c.name, c.passed ? 'PASS' : 'FAIL', c.observed, c.expected]),
+    ),
+  );
+  out.push(
+    '',
+    `Wall time ${secs(r.timings.wallS)} s (producing ${secs(r.timings.produceS)} s alongside the pipeline; drained at ${secs(r.timings.drainedAtS)} s; reconciliation ${secs(r.timings.reconcileS)} s)`,
+  );
+  out.push(
+    r.isolated.kept
+      ? `Kept: schema ${r.isolated.schema}, topic ${r.isolated.topic}, s3 prefix ${r.isolated.s3Prefix}, task queue ${r.isolated.taskQueue}, worker log ${r.isolated.workerLog}`
+      : `Removed the run's schema, topic and S3 prefix${r.passed ? '' : `; worker log kept at ${r.isolated.workerLog}`}`,
+  );
   return out.join('\n');
 }

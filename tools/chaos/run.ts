@@ -31,7 +31,10 @@ function validate(o: ChaosOptions): void {
   const bad = Math.round(o.events * o.badShare);
   const dup = Math.round(o.events * o.dupShare);
   if (o.badShare < 0 || o.dupShare < 0 || o.events - bad - dup < dup) {
-    throw new EtlError('USAGE', `--bad-share ${o.badShare} and --dup-share ${o.dupShare} leave fewer good events than duplicates of them; keep bad-share + 2 x dup-share <= 1`);
+    throw new EtlError(
+      'USAGE',
+      `--bad-share ${o.badShare} and --dup-share ${o.dupShare} leave fewer good events than duplicates of them; keep bad-share + 2 x dup-share <= 1`,
+    );
   }
 }
 
@@ -62,7 +65,9 @@ export async function runChaos(base: Config, partial: Partial<ChaosOptions> & Pi
     await addRefusingConstraint(clients.pool);
     temporal = await connectClient(config);
     const plan = planMix(opts.events, opts.badShare, opts.dupShare, opts.seed);
-    log(`isolated run ${id}: schema ${config.PG_SCHEMA}, topic ${topic}, ${opts.recordsPerObject} records per object; producing ${plan.events} records`);
+    log(
+      `isolated run ${id}: schema ${config.PG_SCHEMA}, topic ${topic}, ${opts.recordsPerObject} records per object; producing ${plan.events} records`,
+    );
 
     let produced: ProduceStats | undefined;
     const production = produceMix(clients.kafka, config.KAFKA_BROKERS, topic, plan, abort.signal).then(
@@ -79,12 +84,24 @@ export async function runChaos(base: Config, partial: Partial<ChaosOptions> & Pi
     log(`worker started (${worker.identity})`);
 
     const driver = new PipelineDriver(temporal, config, {
-      stream: STREAM, workflowIdPrefix: id, pollMs: opts.pollMs, signal: abort.signal, log,
+      stream: STREAM,
+      workflowIdPrefix: id,
+      pollMs: opts.pollMs,
+      signal: abort.signal,
+      log,
       isDrained: async () => produced !== undefined && drained(clients, topic),
     });
     const progress = new ProgressProbe(clients.pool, () => `${driver.completions}|${driver.runs.filter((r) => r.endedAt).length}`);
     progress.start();
-    injector = new FaultInjector({ stackConfig: base, worker, driver, progress, options: opts, productionDone: () => produced !== undefined, began });
+    injector = new FaultInjector({
+      stackConfig: base,
+      worker,
+      driver,
+      progress,
+      options: opts,
+      productionDone: () => produced !== undefined,
+      began,
+    });
     faults = injector.run(planFaults(opts.kills, opts.restarts)).catch((err: unknown) => {
       problems.push(`fault injection failed: ${describe(err)}`);
       abort.abort();
@@ -104,35 +121,72 @@ export async function runChaos(base: Config, partial: Partial<ChaosOptions> & Pi
     const retried: RetriedActivity[] = [];
     for (const run of driver.runs) retried.push(...(await retriedActivities(temporal, run.workflowId, run.firstRunId)));
     for (const k of injector.kills) {
-      k.confirmed = k.killed.some((a) => retried.some((r) => r.runId === a.runId && r.activityId === a.activityId && r.attempts > a.attempt));
+      k.confirmed = k.killed.some((a) =>
+        retried.some((r) => r.runId === a.runId && r.activityId === a.activityId && r.attempts > a.attempt),
+      );
     }
     const completed = driver.runs.filter((r) => r.result);
-    const rec = await reconcile(clients, plan, STREAM, topic, completed.at(-1)?.result?.quality, completed.filter((r) => !r.result!.quality.passed).length);
+    const rec = await reconcile(
+      clients,
+      plan,
+      STREAM,
+      topic,
+      completed.at(-1)?.result?.quality,
+      completed.filter((r) => !r.result!.quality.passed).length,
+    );
     const reconcileS = (Date.now() - reconcileStarted) / 1000;
 
     for (const c of rec.checks.filter((x) => !x.passed)) {
-      problems.push(`${c.name}: observed ${c.observed}, expected ${c.expected}${c.examples?.length ? ` (e.g. ${c.examples.join(', ')})` : ''}`);
+      problems.push(
+        `${c.name}: observed ${c.observed}, expected ${c.expected}${c.examples?.length ? ` (e.g. ${c.examples.join(', ')})` : ''}`,
+      );
     }
     problems.push(...injector.shortfalls(opts.kills, opts.restarts));
     const { kills, restarts } = injector;
 
     passed = problems.length === 0;
     return {
-      id, seed: opts.seed, passed, problems,
+      id,
+      seed: opts.seed,
+      passed,
+      problems,
       produced: {
-        records: produced?.records ?? 0, good: plan.good, bad: plan.bad, duplicates: plan.dup, seconds: produced?.seconds ?? 0,
-        badByKind: countBy(Array.from({ length: plan.bad }, (_, k) => k), badKindOf),
+        records: produced?.records ?? 0,
+        good: plan.good,
+        bad: plan.bad,
+        duplicates: plan.dup,
+        seconds: produced?.seconds ?? 0,
+        badByKind: countBy(
+          Array.from({ length: plan.bad }, (_, k) => k),
+          badKindOf,
+        ),
       },
-      loaded: rec.loaded, raw: rec.raw,
+      loaded: rec.loaded,
+      raw: rec.raw,
       quarantined: { total: rec.quarantined, byReason: rec.quarantinedByReason },
-      deduplicated: rec.deduplicated, objects: rec.objects, orphans: rec.orphans,
+      deduplicated: rec.deduplicated,
+      objects: rec.objects,
+      orphans: rec.orphans,
       runs: driver.runs.map(runSummary),
-      kills: { requested: opts.kills, done: kills.length, byActivity: countBy(kills.flatMap((k) => k.killed), (a) => a.type), list: kills },
+      kills: {
+        requested: opts.kills,
+        done: kills.length,
+        byActivity: countBy(
+          kills.flatMap((k) => k.killed),
+          (a) => a.type,
+        ),
+        list: kills,
+      },
       restarts: { requested: opts.restarts, list: restarts },
       retried: { total: retried.length, byTypeAndCause: countBy(retried, (r) => `${r.type}/${r.cause}`), list: retried },
       workerExitsOnTheirOwn: worker.exits.filter((e) => !e.expected),
       checks: rec.checks,
-      timings: { wallS: (Date.now() - began) / 1000, produceS: produced?.seconds ?? 0, drainedAtS: outcome.drained ? drainedAt : null, reconcileS },
+      timings: {
+        wallS: (Date.now() - began) / 1000,
+        produceS: produced?.seconds ?? 0,
+        drainedAtS: outcome.drained ? drainedAt : null,
+        reconcileS,
+      },
       isolated: { schema: config.PG_SCHEMA, topic, s3Prefix: config.S3_PREFIX, taskQueue: id, kept: opts.keep, workerLog: worker.logFile },
     };
   } finally {

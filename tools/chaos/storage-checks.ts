@@ -6,9 +6,21 @@ import { withKafkaErrors } from '../../lib/kafka';
 import { check, type Check } from './check';
 import { listKeys } from '../../test/support/isolation';
 
-interface ManifestRow { kafka_partition: number; first_offset: string; last_offset: string; status: string; object_key: string | null; silver_key: string | null }
+interface ManifestRow {
+  kafka_partition: number;
+  first_offset: string;
+  last_offset: string;
+  status: string;
+  object_key: string | null;
+  silver_key: string | null;
+}
 
-export interface StorageFindings { checks: Check[]; kafkaRecords: bigint; objects: number; orphans: string[] }
+export interface StorageFindings {
+  checks: Check[];
+  kafkaRecords: bigint;
+  objects: number;
+  orphans: string[];
+}
 
 /** Low and high watermark of each partition of the topic. */
 export async function watermarks(clients: Clients, topic: string) {
@@ -49,7 +61,8 @@ function tiling(rows: readonly ManifestRow[], marks: Awaited<ReturnType<typeof w
       if (r.status !== 'archived') problems.push(`partition ${m.partition}: ${r.first_offset}-${r.last_offset} still ${r.status}`);
       next = BigInt(r.last_offset) + 1n;
     }
-    if (next !== BigInt(m.high)) problems.push(`partition ${m.partition}: manifest ends at ${next - 1n}, Kafka high watermark is ${m.high}`);
+    if (next !== BigInt(m.high))
+      problems.push(`partition ${m.partition}: manifest ends at ${next - 1n}, Kafka high watermark is ${m.high}`);
   }
   const known = new Set(marks.map((m) => m.partition));
   for (const r of rows) if (!known.has(r.kafka_partition)) problems.push(`partition ${r.kafka_partition} is not in the topic`);
@@ -84,10 +97,14 @@ export async function storageChecks(clients: Clients, topic: string, producedRec
     checks: [
       check('kafka_holds_every_produced_record', kafkaRecords, producedRecords),
       check('manifest_tiles_each_partition', gaps.length, 0, gaps),
-      check('bronze_objects_equal_manifest', difference(bronze, manifestBronze).length + missingBronze.length, 0,
-        [...difference(bronze, manifestBronze).map((k) => `orphan ${k}`), ...missingBronze.map((k) => `missing ${k}`)]),
-      check('silver_objects_equal_manifest', difference(silver, manifestSilver).length + missingSilver.length, 0,
-        [...difference(silver, manifestSilver).map((k) => `orphan ${k}`), ...missingSilver.map((k) => `missing ${k}`)]),
+      check('bronze_objects_equal_manifest', difference(bronze, manifestBronze).length + missingBronze.length, 0, [
+        ...difference(bronze, manifestBronze).map((k) => `orphan ${k}`),
+        ...missingBronze.map((k) => `missing ${k}`),
+      ]),
+      check('silver_objects_equal_manifest', difference(silver, manifestSilver).length + missingSilver.length, 0, [
+        ...difference(silver, manifestSilver).map((k) => `orphan ${k}`),
+        ...missingSilver.map((k) => `missing ${k}`),
+      ]),
     ],
   };
 }

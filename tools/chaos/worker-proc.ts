@@ -13,7 +13,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // The worker's JSON log line that says it polls; its pid names the Temporal worker identity.
 const startedLine = z.object({ msg: z.string().startsWith('worker started'), pid: z.number().int().positive() });
 
-export interface WorkerExit { at: number; code: number | null; signal: NodeJS.Signals | null; expected: boolean }
+export interface WorkerExit {
+  at: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  expected: boolean;
+}
 
 export class ChaosWorker {
   private child?: ChildProcess;
@@ -26,7 +31,11 @@ export class ChaosWorker {
   starts = 0;
   readonly exits: WorkerExit[] = [];
 
-  constructor(private readonly env: Record<string, string>, readonly logFile: string, private readonly say: (line: string) => void) {
+  constructor(
+    private readonly env: Record<string, string>,
+    readonly logFile: string,
+    private readonly say: (line: string) => void,
+  ) {
     this.log = createWriteStream(logFile, { flags: 'a' });
     this.log.on('error', () => undefined); // a lost log line must not take the harness down
   }
@@ -54,7 +63,8 @@ export class ChaosWorker {
     child.once('exit', (code, signal) => this.onExit(child, code, signal));
     const deadline = Date.now() + timeoutMs;
     while (!this.identity) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`etl worker exited before it started (see ${this.logFile})`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`etl worker exited before it started (see ${this.logFile})`);
       if (Date.now() > deadline) {
         await this.kill();
         throw new Error(`etl worker did not start within ${timeoutMs / 1000} s (see ${this.logFile})`);

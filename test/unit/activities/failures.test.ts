@@ -7,7 +7,8 @@ import { loadConfig } from '../../../lib/config';
 import { ERROR_CODES, EtlError, isTransient, SQLSTATE } from '../../../lib/errors';
 
 const config = loadConfig({}, '/nonexistent/.env');
-const refused = (port: number) => Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED', address: '127.0.0.1', port });
+const refused = (port: number) =>
+  Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED', address: '127.0.0.1', port });
 const codeOf = (err: unknown) => (err instanceof EtlError ? err.code : undefined);
 
 describe('failure classification', () => {
@@ -21,7 +22,10 @@ describe('failure classification', () => {
   it('recognises library errors without a socket', () => {
     const kafka = Object.assign(new Error('Connection timeout'), { name: 'KafkaJSNumberOfRetriesExceeded' });
     assert.equal(codeOf(classify(kafka, { config })), 'KAFKA_UNREACHABLE');
-    const wrapped = Object.assign(new Error('Connection error'), { name: 'KafkaJSNonRetriableError', cause: Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' }) });
+    const wrapped = Object.assign(new Error('Connection error'), {
+      name: 'KafkaJSNonRetriableError',
+      cause: Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' }),
+    });
     assert.equal(codeOf(classify(wrapped, { config })), 'KAFKA_UNREACHABLE', 'a connection error wrapped after a broker restart');
     const deadlock = Object.assign(new Error('deadlock detected'), { code: SQLSTATE.DEADLOCK_DETECTED });
     assert.equal(codeOf(classify(deadlock, { config })), 'POSTGRES_TRANSIENT');
@@ -31,8 +35,12 @@ describe('failure classification', () => {
 
   it('classifies what a server restart throws as transient, so the unknown-error bound never hits it', () => {
     // node-postgres, without a SQLSTATE, when the server dropped the session or did not accept one in time
-    for (const message of ['Connection terminated unexpectedly', 'Connection terminated due to connection timeout', 'timeout exceeded when trying to connect',
-      'Client has encountered a connection error and is not queryable']) {
+    for (const message of [
+      'Connection terminated unexpectedly',
+      'Connection terminated due to connection timeout',
+      'timeout exceeded when trying to connect',
+      'Client has encountered a connection error and is not queryable',
+    ]) {
       assert.equal(codeOf(classify(new Error(message), { config })), 'POSTGRES_UNREACHABLE', message);
     }
     const lockTimeout = Object.assign(new Error('canceling statement due to lock timeout'), { code: SQLSTATE.LOCK_NOT_AVAILABLE });
@@ -40,9 +48,17 @@ describe('failure classification', () => {
     const connectionFailure = Object.assign(new Error('connection failure'), { code: '08006' });
     assert.equal(codeOf(classify(connectionFailure, { config })), 'POSTGRES_UNREACHABLE');
     // kafkajs: a retriable protocol error, and a group-membership one wrapped after its retries
-    const leader = Object.assign(new Error('There is no leader for this topic-partition'), { name: 'KafkaJSProtocolError', type: 'LEADER_NOT_AVAILABLE', retriable: true });
+    const leader = Object.assign(new Error('There is no leader for this topic-partition'), {
+      name: 'KafkaJSProtocolError',
+      type: 'LEADER_NOT_AVAILABLE',
+      retriable: true,
+    });
     assert.equal(codeOf(classify(leader, { config })), 'KAFKA_TRANSIENT');
-    const member = Object.assign(new Error('The coordinator is not aware of this member'), { name: 'KafkaJSProtocolError', type: 'UNKNOWN_MEMBER_ID', retriable: false });
+    const member = Object.assign(new Error('The coordinator is not aware of this member'), {
+      name: 'KafkaJSProtocolError',
+      type: 'UNKNOWN_MEMBER_ID',
+      retriable: false,
+    });
     const spent = Object.assign(new Error('retries spent'), { name: 'KafkaJSNonRetriableError', cause: member });
     assert.equal(codeOf(classify(spent, { config })), 'KAFKA_TRANSIENT');
     // AWS SDK: a 503 after its own retries, a throttle
@@ -100,14 +116,22 @@ describe('failure classification', () => {
     const failing = asActivity(bounded, async () => {
       throw new Error('bug');
     });
-    const outcome = async (attempt: number) => new MockActivityEnvironment({ attempt }).run(failing).then(() => undefined, (err: unknown) => err as ApplicationFailure);
+    const outcome = async (attempt: number) =>
+      new MockActivityEnvironment({ attempt }).run(failing).then(
+        () => undefined,
+        (err: unknown) => err as ApplicationFailure,
+      );
     assert.equal((await outcome(1))?.nonRetryable, false);
     assert.equal((await outcome(2))?.nonRetryable, true);
     const env = new MockActivityEnvironment({ attempt: 5 });
     env.cancel();
-    const aborted = await env.run(asActivity(bounded, async () => {
-      throw new Error('aborted I/O');
-    })).catch((err: unknown) => err);
+    const aborted = await env
+      .run(
+        asActivity(bounded, async () => {
+          throw new Error('aborted I/O');
+        }),
+      )
+      .catch((err: unknown) => err);
     assert.ok(!(aborted instanceof ApplicationFailure), 'a cancelled attempt is not turned into a final failure');
   });
 });
