@@ -64,6 +64,15 @@ Configuration:
         level: WARN
       - name: org.apache.kafka.clients
         level: WARN
+      # On a restart of a combined broker+controller, the broker registers its controller before that
+      # controller is active; Kafka logs the NotControllerException with a stack trace as an ERROR,
+      # retries, and registers. A single-node stack has no other source of these requests.
+      - name: kafka.server.ControllerApis
+        level: INFO
+        RegexFilter:
+          regex: ".*apiKey=CONTROLLER_REGISTRATION.*"
+          onMatch: DENY
+          onMismatch: NEUTRAL
 `;
 
 async function install({ cfg, paths, log }: StackContext): Promise<void> {
