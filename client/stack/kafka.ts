@@ -225,9 +225,10 @@ function outdated(pid: number): string | undefined {
 
 async function health(cfg: Config, timeoutMs: number): Promise<void> {
   const { Kafka, logLevel } = await import('kafkajs');
+  const { kafkaConnection } = await import('../../lib/kafka');
   const admin = new Kafka({
     clientId: `${cfg.KAFKA_CLIENT_ID}-stack-health`,
-    brokers: cfg.KAFKA_BROKERS,
+    ...kafkaConnection(cfg),
     connectionTimeout: Math.min(timeoutMs, 3000),
     requestTimeout: timeoutMs,
     retry: { retries: 0 },

@@ -210,7 +210,8 @@ async function ensureAppRoleAndDatabase({ cfg }: StackContext): Promise<void> {
 
 async function health(cfg: Config, timeoutMs: number): Promise<void> {
   const { Client } = await import('pg');
-  const client = new Client({ connectionString: cfg.DATABASE_URL, connectionTimeoutMillis: timeoutMs });
+  const { postgresConnection } = await import('../../lib/postgres');
+  const client = new Client({ ...postgresConnection(cfg), connectionTimeoutMillis: timeoutMs });
   await client.connect();
   try {
     await client.query('select 1');

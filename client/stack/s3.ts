@@ -57,16 +57,10 @@ async function prepare({ cfg, paths }: StackContext) {
 /** A signed ListBuckets: proves the server speaks S3 and accepts our credentials. */
 async function health(cfg: Config, timeoutMs: number): Promise<void> {
   const { S3Client, ListBucketsCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({
-    endpoint: cfg.S3_ENDPOINT,
-    region: cfg.S3_REGION,
-    credentials: { accessKeyId: cfg.S3_ACCESS_KEY_ID, secretAccessKey: cfg.S3_SECRET_ACCESS_KEY },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
-  });
+  const { s3ClientConfig } = await import('../../lib/s3');
+  const base = s3ClientConfig(cfg, 1);
+  const handler = (base.requestHandler ?? {}) as Record<string, unknown>;
+  const client = new S3Client({ ...base, requestHandler: { ...handler, connectionTimeout: timeoutMs, requestTimeout: timeoutMs } });
   try {
     await client.send(new ListBucketsCommand({}));
   } catch (err) {
