@@ -43,11 +43,13 @@ async function install({ cfg, paths, log }: StackContext): Promise<void> {
   markInstalled(stamp, VERSITYGW_VERSION);
 }
 
-async function prepare({ cfg, paths }: StackContext) {
+async function prepare({ cfg, paths, secure }: StackContext) {
   mkdirSync(paths.data('s3'), { recursive: true });
+  // The secured stack's S3 speaks HTTPS only, with a certificate from the stack's CA.
+  const tls = secure ? ['--cert', secure.certs.serverCert, '--key', secure.certs.serverKey] : [];
   return {
     command: binary(cfg),
-    args: ['--region', cfg.S3_REGION, '--port', formatHostPort(address(cfg)), '--quiet', 'posix', paths.data('s3')],
+    args: ['--region', cfg.S3_REGION, '--port', formatHostPort(address(cfg)), ...tls, '--quiet', 'posix', paths.data('s3')],
     // The same as --access/--secret, but kept out of `ps` and the command line logged at start.
     env: { ...process.env, ROOT_ACCESS_KEY_ID: cfg.S3_ACCESS_KEY_ID, ROOT_SECRET_ACCESS_KEY: cfg.S3_SECRET_ACCESS_KEY },
     cwd: paths.data('s3'),
