@@ -186,7 +186,7 @@ export function networkErrorTarget(err: unknown): { host?: string; port?: number
 }
 
 export interface TlsFailure {
-  kind: 'untrusted' | 'hostname' | 'expired' | 'client-cert-missing' | 'client-cert-rejected' | 'not-tls' | 'other';
+  kind: 'untrusted' | 'hostname' | 'expired' | 'client-cert-missing' | 'client-cert-rejected' | 'not-tls' | 'tls-required' | 'other';
   reason: string;
 }
 
@@ -197,6 +197,7 @@ const TLS_REASONS: Record<TlsFailure['kind'], string> = {
   'client-cert-missing': 'the server requires a client certificate and none was sent',
   'client-cert-rejected': 'the server refused the client certificate',
   'not-tls': 'the other side does not speak TLS on that port',
+  'tls-required': 'the server accepts TLS connections only, and this one was plain',
   other: 'the TLS handshake failed',
 };
 
@@ -253,6 +254,7 @@ const POSTGRES_TLS_FIX: Record<TlsFailure['kind'], string> = {
   'client-cert-missing': 'the server wants a client certificate: set PG_SSL_CERT_FILE and PG_SSL_KEY_FILE',
   'client-cert-rejected': 'the server refused PG_SSL_CERT_FILE: use a certificate its CA signed',
   'not-tls': 'the server does not offer TLS: set PG_SSLMODE=disable, or enable ssl on the server',
+  'tls-required': 'set PG_SSLMODE=verify-full (with PG_SSL_CA_FILE for a private CA)',
   other: 'check PG_SSLMODE and PG_SSL_CA_FILE',
 };
 

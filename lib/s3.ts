@@ -3,6 +3,7 @@ import { Agent } from 'node:https';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Config } from './config';
 import { EtlError, isNetworkError, tlsFailure, type TlsFailure } from './errors';
+import { addressOf, probeTls } from './tls-probe';
 
 export type S3ConnectionConfig = Pick<
   Config,
@@ -70,6 +71,7 @@ const S3_TLS_FIX: Record<TlsFailure['kind'], string> = {
   'client-cert-missing': 'the endpoint wants a client certificate, which this client does not send',
   'client-cert-rejected': 'the endpoint refused the client certificate',
   'not-tls': 'the endpoint does not speak TLS: use http:// in S3_ENDPOINT, or its https port',
+  'tls-required': 'the endpoint speaks https only: use https:// in S3_ENDPOINT (and S3_CA_FILE for a private CA)',
   other: 'check S3_ENDPOINT and S3_CA_FILE',
 };
 
@@ -99,7 +101,14 @@ export async function withS3Errors<T>(endpoint: string, fn: () => Promise<T>): P
   try {
     return await fn();
   } catch (err) {
-    throw classifyS3Error(err, endpoint);
+    const classified = classifyS3Error(err, endpoint);
+    // A plain http:// request to an https-only endpoint is just reset: find out before calling it an outage.
+    if ((classified as EtlError | undefined)?.code === 'S3_UNREACHABLE' && endpoint.startsWith('http://')) {
+      const { host, port } = addressOf(endpoint, 80);
+      const found = await probeTls(host, port, undefined);
+      if (found) throw new EtlError('S3_TLS_FAILED', `S3 at ${endpoint}: ${found.reason} — ${S3_TLS_FIX[found.kind]}`, { cause: err });
+    }
+    throw classified;
   }
 }
 

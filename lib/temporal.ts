@@ -3,6 +3,7 @@ import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { temporalUsesTls, type Config } from './config';
 import { EtlError, tlsFailure, type TlsFailure } from './errors';
+import { addressOf, probeTls } from './tls-probe';
 import { createLogger } from './logger';
 
 export type TemporalConnectionConfig = Pick<
@@ -74,6 +75,7 @@ const TEMPORAL_TLS_FIX: Record<TlsFailure['kind'], string> = {
   'client-cert-missing': 'the server requires a client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH',
   'client-cert-rejected': 'the server refused TEMPORAL_TLS_CLIENT_CERT_PATH: use a certificate signed by the CA the namespace trusts',
   'not-tls': 'the server does not speak TLS there: set TEMPORAL_TLS=false, or use its TLS port',
+  'tls-required': 'the server wants TLS: set TEMPORAL_TLS=true (and TEMPORAL_TLS_SERVER_CA_CERT_PATH for a private CA)',
   other: 'check TEMPORAL_TLS and the TEMPORAL_TLS_* certificate settings',
 };
 
@@ -119,12 +121,40 @@ function unreachable(cfg: Config, err: unknown): EtlError {
   );
 }
 
+/**
+ * The client's gRPC says only "failed to connect before the deadline" for a refused certificate or
+ * a TLS mismatch: a handshake of our own, with the same settings, finds which it was.
+ */
+async function connectFailure(cfg: Config, err: unknown): Promise<EtlError> {
+  const classified = classifyTemporalError(cfg, err);
+  if (classified.code !== 'TEMPORAL_UNREACHABLE') return classified;
+  const { host, port } = addressOf(cfg.TEMPORAL_ADDRESS, 7233);
+  const { tls } = temporalConnection(cfg);
+  const options = tls
+    ? {
+        ALPNProtocols: ['h2'],
+        ...(tls.serverNameOverride ? { servername: tls.serverNameOverride } : {}),
+        ...(tls.serverRootCACertificate ? { ca: Buffer.from(tls.serverRootCACertificate) } : {}),
+        ...(tls.clientCertPair ? { cert: Buffer.from(tls.clientCertPair.crt), key: Buffer.from(tls.clientCertPair.key) } : {}),
+      }
+    : undefined;
+  const found = await probeTls(host, port, options);
+  if (!found) return classified;
+  return new EtlError(
+    'TEMPORAL_TLS_FAILED',
+    `TLS to Temporal at ${cfg.TEMPORAL_ADDRESS} failed: ${found.reason} — ${TEMPORAL_TLS_FIX[found.kind]}`,
+    {
+      cause: err,
+    },
+  );
+}
+
 export async function connectClient(cfg: Config): Promise<Client> {
   try {
     const connection = await Connection.connect({ ...temporalConnection(cfg), connectTimeout: '5 seconds' });
     return new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
   } catch (err) {
-    throw classifyTemporalError(cfg, err);
+    throw await connectFailure(cfg, err);
   }
 }
 
@@ -133,7 +163,7 @@ export async function connectWorkerConnection(cfg: Config): Promise<NativeConnec
   try {
     return await NativeConnection.connect(temporalConnection(cfg));
   } catch (err) {
-    throw classifyTemporalError(cfg, err);
+    throw await connectFailure(cfg, err);
   }
 }
 
