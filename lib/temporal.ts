@@ -84,7 +84,13 @@ function authFailure(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, message, details } = e as { code?: unknown; message?: unknown; details?: unknown };
     const text = [details, message].find((x): x is string => typeof x === 'string' && x.length > 0) ?? '';
-    if (code === 16 || code === 7 || /Unauthenticated|PermissionDenied|UNAUTHENTICATED|PERMISSION_DENIED/.test(text))
+    if (
+      code === 16 ||
+      code === 7 ||
+      /Unauthenticated|PermissionDenied|UNAUTHENTICATED|PERMISSION_DENIED|does not have valid authentication credentials|does not have permission/.test(
+        text,
+      )
+    )
       return text || `gRPC code ${String(code)}`;
   }
   return undefined;

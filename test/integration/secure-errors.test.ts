@@ -208,6 +208,7 @@ describe('errors connecting to secured servers', () => {
       [['schedule', 'list'], { TEMPORAL_TLS_CLIENT_CERT_PATH: '', TEMPORAL_TLS_CLIENT_KEY_PATH: '' }, 'TEMPORAL_TLS_FAILED'],
     ] as const) {
       const r = run([...args], overrides);
+      r.stderr = r.stderr.replace(/^build: .*\n/gm, ''); // bin/etl's own note when it rebuilt dist/ first
       assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`^error \\[${code}\\]: [^\\n]+\\n$`), r.stderr);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
