@@ -3,7 +3,7 @@
 // Made once per state folder (git-ignored) and kept, so clients that trust the CA go on trusting it.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runInstallStep } from './process';
+import { ensureCommand, runInstallStep } from './process';
 
 export interface StackCerts {
   dir: string;
@@ -100,6 +100,7 @@ async function makeLeaf(
 /** Creates what is missing; the keys are readable by their owner only. */
 export async function ensureStackCerts(certs: StackCerts, logFile: string): Promise<void> {
   if (existsSync(certs.strangerClientKey) && existsSync(certs.serverKeystore)) return;
+  await ensureCommand('openssl', 'openssl', logFile, () => undefined);
   mkdirSync(certs.dir, { recursive: true, mode: 0o700 });
   const caKey = path.join(certs.dir, 'ca.key');
   await makeCa(caKey, certs.ca, 'etl local stack CA', logFile);
