@@ -75,8 +75,9 @@ const S3_TLS_FIX: Record<TlsFailure['kind'], string> = {
   other: 'check S3_ENDPOINT and S3_CA_FILE',
 };
 
-export function classifyS3Error(err: unknown, endpoint: string): unknown {
+export function classifyS3Error(err: unknown, s3Endpoint: string): unknown {
   if (err instanceof EtlError) return err;
+  const endpoint = s3Endpoint === 'aws' ? 'Amazon S3' : s3Endpoint;
   const tls = tlsFailure(err);
   if (tls) return new EtlError('S3_TLS_FAILED', `TLS to S3 at ${endpoint} failed: ${tls.reason} — ${S3_TLS_FIX[tls.kind]}`, { cause: err });
   if (isNetworkError(err)) {
