@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ProducerConfig } from 'kafkajs';
 import type { Config } from './config';
 import { EtlError, isNetworkError } from './errors';
 
@@ -14,6 +14,13 @@ export function createKafka(cfg: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
   });
 }
+
+/**
+ * Every producer of ours: idempotent (a broker retry never writes a message twice), so kafkajs
+ * allows one request in flight per producer; parallelism comes from several producers (see
+ * activities/ingest/lanes.ts). Topics are never created by a producer (see topicMissing).
+ */
+export const IDEMPOTENT_PRODUCER: ProducerConfig = { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false };
 
 const UNREACHABLE =
   /KafkaJSConnectionError|KafkaJSConnectionClosedError|KafkaJSNumberOfRetriesExceeded|KafkaJSBrokerNotFound|KafkaJSRequestTimeoutError/;

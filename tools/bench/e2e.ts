@@ -81,7 +81,12 @@ export async function e2eRun(
   try {
     const gen = { seed, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
     const produced = await timed(() =>
-      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic, rows: events }),
+      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+        ...gen,
+        topic: env.topic,
+        rows: events,
+        threads: { count: env.config.PRODUCER_THREADS, settings: env.config },
+      }),
     );
     const workers = [];
     for (let i = 0; i < (shape.workers ?? 1); i++) workers.push(await startWorker(env, say, shape.cpuProfDir));

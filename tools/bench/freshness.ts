@@ -4,6 +4,7 @@
 // so the figure is (first poll that sees the load − event_ts), at most one poll interval late.
 import type { Config } from '../../lib/config';
 import { transactionMessage } from '../../streams/transactions/synthetic';
+import { IDEMPOTENT_PRODUCER } from '../../lib/kafka';
 import { connectClient } from '../../lib/temporal';
 import { startStream, stopStream } from '../../client/commands/stream';
 import { benchEnv, STREAM } from './env';
@@ -60,7 +61,7 @@ export async function freshnessRun(
     let elapsedMs = 0;
     try {
       await startStream(client, env.config, { stream: STREAM, flushIntervalMs: env.config.STREAM_FLUSH_INTERVAL_MS });
-      const producer = env.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const producer = env.kafka.producer(IDEMPOTENT_PRODUCER);
       await producer.connect();
       const total = Math.round(rate * seconds);
       const began = Date.now();

@@ -40,7 +40,12 @@ export async function stageRun(base: Config, events: number, seed: number): Prom
     const acts = createActivities(env);
     const gen = { seed, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
     const produced = await timed(() =>
-      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic, rows: events }),
+      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+        ...gen,
+        topic: env.topic,
+        rows: events,
+        threads: { count: env.config.PRODUCER_THREADS, settings: env.config },
+      }),
     );
 
     const archived = await timed(async () => {
