@@ -48,6 +48,7 @@ export async function stageRun(base: Config, events: number, seed: number): Prom
       }),
     );
 
+    // The stage activities, called one object at a time: these three calls follow the activities' names.
     const archived = await timed(async () => {
       let records = 0;
       for (;;) {
