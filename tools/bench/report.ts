@@ -152,7 +152,7 @@ export function evaluateTargets(r: Omit<Results, 'targets'>): Record<TargetId, T
       r.e2e_vs_copy_ratio,
       on1M && r.e2e_vs_copy_ratio >= 0.5,
       () =>
-        `${measuredOn ? `${measuredOn.trim()}; ` : ''}COPY alone took the same rows at ${f0(big?.copy_rows_per_s ?? NaN)} rows/s; the pipeline's extra is archive, transform and load in the worker: ${shares}; worker ${describeProfile(big?.profile)}`,
+        `${measuredOn ? `${measuredOn.trim()}; ` : ''}the bare PostgreSQL copy took the same rows at ${f0(big?.copy_rows_per_s ?? NaN)} rows/s; the pipeline's extra is archive, transform and load in the worker: ${shares}; worker ${describeProfile(big?.profile)}`,
     ),
     producer_events_per_s: t(
       'producer',
