@@ -122,26 +122,39 @@ export function threadLane(settings: KafkaSettings, source: LaneSource): Promise
 /**
  * Sends `start` .. `rows - 1` in batches of `batchSize` over `lanes`, each lane one batch at a time.
  * `onProgress(n)` is called with the index below which every message is acknowledged (batches
- * complete out of order across lanes: a resumed run starts there, so it may send again at most the
- * batches that were in flight or acknowledged beyond it, as one lane did before). `rate` (events per
- * second, 0 for none) paces the whole run.
+ * complete out of order across lanes: a resumed run starts there). No lane runs more than
+ * `window` batches (default two per lane) ahead of that point, so a resumed run sends again at most
+ * `window × batchSize` messages (4,000 with two lanes of 1,000; one 5,000-message batch before the
+ * lanes). `rate` (events per second, 0 for none) paces the whole run.
  */
 export async function driveLanes(
   lanes: readonly Lane[],
-  plan: { start: number; rows: number; batchSize: number; rate?: number; signal?: AbortSignal },
+  plan: { start: number; rows: number; batchSize: number; rate?: number; signal?: AbortSignal; window?: number },
   onProgress?: (nextIndex: number) => void,
 ): Promise<void> {
   const { start, rows, batchSize, rate, signal } = plan;
+  const ahead = Math.max(1, plan.window ?? 2 * lanes.length) * batchSize;
   let next = start;
   let cursor = start;
   const acked = new Map<number, number>();
   let failure: { err: unknown } | null = null;
+  // Lanes waiting for the resume point to move (or for the run to fail).
+  let waiters: Array<() => void> = [];
+  const wake = () => {
+    const woken = waiters;
+    waiters = [];
+    for (const w of woken) w();
+  };
   const began = Date.now();
   await Promise.all(
     lanes.map(async (lane) => {
       try {
         while (!failure && next < rows) {
           signal?.throwIfAborted();
+          if (next - cursor >= ahead) {
+            await new Promise<void>((resolve) => waiters.push(resolve));
+            continue;
+          }
           const from = next;
           const to = Math.min(from + batchSize, rows);
           next = to;
@@ -153,7 +166,10 @@ export async function driveLanes(
             acked.delete(cursor);
             cursor = end;
           }
-          if (cursor > before) onProgress?.(cursor);
+          if (cursor > before) {
+            onProgress?.(cursor);
+            wake();
+          }
           if (rate && rate > 0) {
             const due = began + ((to - start) / rate) * 1000;
             if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
@@ -161,6 +177,7 @@ export async function driveLanes(
         }
       } catch (err) {
         failure ??= { err };
+        wake();
       }
     }),
   );

@@ -1,6 +1,6 @@
 // The producer's lanes (activities/ingest/lanes.ts) on fake lanes: every index is sent exactly once,
-// and the resume point handed to onProgress only ever covers acknowledged messages, whatever order
-// the lanes finish in.
+// the resume point handed to onProgress only ever covers acknowledged messages, whatever order the
+// lanes finish in, and no lane runs further ahead of it than the window.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { driveLanes, type Lane } from '../../activities/ingest/lanes';
@@ -40,6 +40,25 @@ describe('producer lanes', () => {
       [...progress].sort((a, b) => a - b),
     );
     assert.equal(progress.at(-1), 1_013);
+  });
+
+  it('keeps every lane within the window ahead of the resume point, so a resumed run repeats little', async () => {
+    let resumePoint = 0;
+    let furthest = 0;
+    const sent: Array<[number, number]> = [];
+    const watch = (lane: Lane): Lane => ({
+      send(from, to) {
+        furthest = Math.max(furthest, to - resumePoint);
+        return lane.send(from, to);
+      },
+      close: lane.close,
+    });
+    // One slow lane holds the resume point back while two fast ones would run on.
+    const lanes = [fakeLane(sent, [25]), fakeLane(sent, [1]), fakeLane(sent, [1])].map(watch);
+    await driveLanes(lanes, { start: 0, rows: 2_000, batchSize: 10 }, (n) => (resumePoint = n));
+    assert.equal(resumePoint, 2_000);
+    assert.ok(furthest <= 2 * 3 * 10, `a lane ran ${furthest} messages ahead of the resume point`);
+    assert.ok(furthest > 10, 'the lanes did run ahead of the slow one');
   });
 
   it('stops at the first failure and never reports the failed batch as done', async () => {
