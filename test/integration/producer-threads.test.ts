@@ -3,12 +3,24 @@
 // exactly the rest.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
 import { produceTransactions, THREADED_MIN_ROWS } from '../../activities/ingest/produce';
 import { transactionMessage } from '../../streams/transactions/synthetic';
 import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const gen = { seed: 11, startMs: Date.parse('2026-11-20T00:00:00Z'), windowMs: 86_400_000 };
 const ROWS = THREADED_MIN_ROWS + 10_000;
+
+async function topicCount(env: TestEnv): Promise<number> {
+  const admin = env.kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(env.topic())).reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** Every value on the topic, read from the beginning until `expected` have arrived (or 60 s pass). */
 async function readAll(env: TestEnv, expected: number): Promise<string[]> {
@@ -71,5 +83,22 @@ describe('producing on worker threads', () => {
     const expected = new Set(Array.from({ length: half + ROWS }, (_, i) => String(transactionMessage(i, gen).value)));
     assert.equal(new Set(values).size, half + ROWS, 'no message twice');
     for (const v of values) assert.ok(expected.has(v), `unexpected message ${v}`);
+  });
+
+  it('is what the ingest activity does, heartbeating a resume point that only grows', { timeout: 180_000 }, async () => {
+    const before = await topicCount(env);
+    const mock = new MockActivityEnvironment();
+    const beats: number[] = [];
+    mock.on('heartbeat', (d: { nextIndex: number }) => beats.push(d.nextIndex));
+    const r = (await mock.run(createActivities(env).ingest, { stream: 'transactions', rows: THREADED_MIN_ROWS, ...gen })) as {
+      produced: number;
+    };
+    assert.equal(r.produced, THREADED_MIN_ROWS);
+    assert.equal(await topicCount(env), before + THREADED_MIN_ROWS);
+    assert.equal(beats.at(-1), THREADED_MIN_ROWS);
+    assert.deepEqual(
+      beats,
+      [...beats].sort((a, b) => a - b),
+    );
   });
 });
