@@ -73,6 +73,8 @@ export const configSchema = z.object({
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
   /** Copies of each partition of topics we create: 1 on a single broker, 3 on a production cluster. */
   KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
+  /** Worker threads a large unthrottled `etl produce` or ingest run produces on; 0 keeps it on the calling thread. */
+  PRODUCER_THREADS: z.coerce.number().int().min(0).max(16).default(2),
   /** Prepended to every stream's topic (stream "transactions" -> topic "<prefix>transactions"). */
   KAFKA_TOPIC_PREFIX: z
     .string()

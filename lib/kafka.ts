@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { Kafka, logLevel, type Admin, type ISocketFactory, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ISocketFactory, type KafkaConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { Config } from './config';
 import { EtlError, isNetworkError, tlsFailure, type TlsFailure } from './errors';
 import { probeTls } from './tls-probe';
@@ -100,6 +100,13 @@ export function createKafka(cfg: KafkaConnectionConfig & Pick<Config, 'KAFKA_CLI
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
   });
 }
+
+/**
+ * Every producer of ours: idempotent (a broker retry never writes a message twice), so kafkajs
+ * allows one request in flight per producer; parallelism comes from several producers (see
+ * activities/ingest/lanes.ts). Topics are never created by a producer (see topicMissing).
+ */
+export const IDEMPOTENT_PRODUCER: ProducerConfig = { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false };
 
 const UNREACHABLE =
   /KafkaJSConnectionError|KafkaJSConnectionClosedError|KafkaJSNumberOfRetriesExceeded|KafkaJSBrokerNotFound|KafkaJSRequestTimeoutError/;
