@@ -108,6 +108,8 @@ export class NdjsonGzipWriter {
   private readonly upload: Upload;
   private readonly done: Promise<unknown>;
   private failure: unknown;
+  /** Lines not handed to gzip yet: written in chunks, like NdjsonObjectBuffer. */
+  private pending = '';
   lines = 0;
   compressedBytes = 0;
 
@@ -133,17 +135,27 @@ export class NdjsonGzipWriter {
   async write(line: string): Promise<void> {
     if (this.failure) throw this.failure;
     this.lines++;
-    if (!this.gzip.write(line + '\n')) await Promise.race([once(this.gzip, 'drain'), this.done]);
+    this.pending += line + '\n';
+    if (this.pending.length >= CHUNK_CHARS) await this.flushPending();
+  }
+
+  private async flushPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending;
+    this.pending = '';
+    if (!this.gzip.write(chunk)) await Promise.race([once(this.gzip, 'drain'), this.done]);
   }
 
   /** Ends the object and waits until S3 has it durably. */
   async close(): Promise<void> {
     if (this.failure) throw this.failure;
+    await this.flushPending();
     this.gzip.end();
     await this.done;
   }
 
   async abort(): Promise<void> {
+    this.pending = '';
     await this.upload.abort().catch(() => undefined);
     this.gzip.destroy();
   }
