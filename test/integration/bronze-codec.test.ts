@@ -32,6 +32,7 @@ describe('bronze codecs (gzip before, zstd now)', () => {
   let env: TestEnv;
   let dir: string;
   let objects: ObjectRow[];
+  let redone: { id: string; object_key: string } | undefined;
 
   before(async () => {
     env = await isolatedEnv('codec', { ARCHIVE_MAX_RECORDS_PER_OBJECT: 400, BRONZE_CODEC: 'gzip' });
@@ -40,6 +41,16 @@ describe('bronze codecs (gzip before, zstd now)', () => {
       produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic(), rows: to, startIndex: from });
     await produce(0, 1_000);
     await run(createActivities(env).archive, { stream: 'transactions', maxObjects: 100 });
+    // What a SIGKILL between the upload and the manifest update leaves, just before the codec changes:
+    // the range is redone as zstd, and its gzip object must not stay behind.
+    const { rows } = await env.pool.query<{ id: string; object_key: string }>(
+      'SELECT id, object_key FROM bronze_objects ORDER BY id DESC LIMIT 1',
+    );
+    [redone] = rows;
+    await env.pool.query(
+      "UPDATE bronze_objects SET status = 'pending', object_key = NULL, record_count = NULL, archived_at = NULL WHERE id = $1",
+      [redone!.id],
+    );
     await produce(1_000, 2_000);
     const zstd = createActivities({ ...env, config: { ...env.config, BRONZE_CODEC: 'zstd' } });
     await run(zstd.archive, { stream: 'transactions', maxObjects: 100 });
@@ -59,7 +70,7 @@ describe('bronze codecs (gzip before, zstd now)', () => {
     return Buffer.from(await res.Body!.transformToByteArray());
   };
 
-  it('names each object by its codec, and its bytes are that codec', async () => {
+  it('names each object by its codec, its bytes are that codec, and a range redone in the other codec leaves one object', async () => {
     const gz = objects.filter((o) => o.object_key.endsWith('.ndjson.gz'));
     const zst = objects.filter((o) => o.object_key.endsWith('.ndjson.zst'));
     assert.ok(gz.length > 0 && zst.length > 0, `both kinds archived: ${objects.map((o) => o.object_key).join(', ')}`);
@@ -68,6 +79,9 @@ describe('bronze codecs (gzip before, zstd now)', () => {
       objects.reduce((n, o) => n + o.record_count, 0),
       2_000,
     );
+    const again = objects.find((o) => o.id === redone!.id)!;
+    assert.equal(again.object_key, redone!.object_key.replace(/\.ndjson\.gz$/, '.ndjson.zst'), 'the pending range, redone as zstd');
+    assert.deepEqual((await env.listKeys('bronze/')).sort(), objects.map((o) => o.object_key).sort(), 'no object outside the manifest');
     for (const o of gz) assert.equal(codecOfBytes(await download(o.object_key)), 'gzip');
     for (const o of zst) assert.equal(codecOfBytes(await download(o.object_key)), 'zstd');
   });
