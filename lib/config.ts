@@ -152,6 +152,8 @@ export const configSchema = z.object({
   ARCHIVE_MAX_RECORDS_PER_OBJECT: positiveInt.default(50_000),
   /** Objects one archive activity writes before it returns, so a workflow step stays short. */
   ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: positiveInt.default(8),
+  /** Compression of new bronze objects (docs/performance.md, "Bronze codec"); readers open either. */
+  BRONZE_CODEC: z.enum(['zstd', 'gzip']).default('zstd'),
   /** Bronze objects transformed and loaded at once by one pipeline run. */
   PIPELINE_OBJECT_CONCURRENCY: positiveInt.default(2),
   /**
