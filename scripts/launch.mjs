@@ -13,7 +13,18 @@
 // or older than package-lock.json.
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -132,6 +143,14 @@ export function ensureDeps(nodeBin) {
   const marker = path.join(modules, '.package-lock.json');
   if (!existsSync(stamp) && existsSync(marker) && statSync(marker).mtimeMs >= statSync(path.join(root, 'package-lock.json')).mtimeMs) {
     writeFileSync(stamp, `${digest}\n`);
+    return;
+  }
+  // A node_modules linked from another checkout (git worktrees sharing one install) is that
+  // checkout's: `npm ci` here would empty it under whatever runs there.
+  if (lstatSync(modules, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    say(
+      `node_modules is a link to ${realpathSync(modules)}, whose install does not match this package-lock.json; not reinstalling through the link (replace the link with \`npm ci\` here to install this lock)`,
+    );
     return;
   }
   say('installing npm dependencies (npm ci)…');
