@@ -1,7 +1,10 @@
-// Producer lanes: each lane is one idempotent kafkajs producer with one request in flight, sending
-// the index ranges it is handed. Several lanes overlap one lane's wait for its acknowledgement with
-// another's encoding; lanes on worker threads (./produce-thread.ts) also put the JavaScript work of
-// generating and encoding records (kafkajs encodes every record in JavaScript) on the other cores.
+// Producer lanes: each lane is one idempotent kafkajs producer with one request in flight. Every lane
+// walks every index range in order and sends its share of it: the messages whose key hashes to it
+// (laneOf), so all messages of one key go through one producer, in index order — Kafka keeps a
+// key's order only if one producer sends it in order. Several lanes overlap one lane's wait for its
+// acknowledgement with another's encoding; lanes on worker threads (./produce-thread.ts) also put
+// the JavaScript work of encoding records (kafkajs encodes every record in JavaScript) on the
+// other cores.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Kafka, Message } from 'kafkajs';
@@ -10,7 +13,7 @@ import { IDEMPOTENT_PRODUCER, isUnknownTopic, topicMissing, withKafkaErrors, typ
 import type { SyntheticSource } from '../../streams/types';
 
 export interface Lane {
-  /** Sends messages `from` .. `to - 1`; resolves once the broker acknowledged all of them. */
+  /** Sends its share of messages `from` .. `to - 1`; resolves once the broker acknowledged them. */
   send(from: number, to: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -46,19 +49,42 @@ export function messagesOf(source: SyntheticSource, options: unknown, from: numb
   return batch;
 }
 
+/** Lane `index` of `count`: its messages are those whose key hashes to it. */
+export interface LaneShare {
+  index: number;
+  count: number;
+}
+
+/** The lane of a message: FNV-1a of its key's bytes; a message without a key goes by its index. */
+export function laneOf(key: Message['key'], messageIndex: number, lanes: number): number {
+  if (lanes <= 1) return 0;
+  if (key === null || key === undefined) return messageIndex % lanes;
+  const bytes = typeof key === 'string' ? Buffer.from(key) : key;
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193);
+  return (hash >>> 0) % lanes;
+}
+
 /** One lane on the calling thread, on the caller's Kafka client. */
 export async function localLane(
   kafka: Kafka,
   brokers: readonly string[],
   make: (from: number, to: number) => Message[],
   topic: string,
+  share: LaneShare,
 ): Promise<Lane> {
   const producer = kafka.producer(IDEMPOTENT_PRODUCER);
   await withKafkaErrors(brokers, () => producer.connect());
+  const mine = (from: number, to: number) => {
+    const all = make(from, to);
+    return share.count <= 1 ? all : all.filter((m, i) => laneOf(m.key, from + i, share.count) === share.index);
+  };
   return {
     send: (from, to) =>
       withKafkaErrors(brokers, async () => {
-        await producer.send({ topic, acks: -1, messages: make(from, to) }).catch((err: unknown) => {
+        const messages = mine(from, to);
+        if (messages.length === 0) return;
+        await producer.send({ topic, acks: -1, messages }).catch((err: unknown) => {
           throw isUnknownTopic(err) ? topicMissing(brokers, topic, err) : err; // deleted while we produce
         });
       }),
@@ -72,8 +98,8 @@ const THREAD_FILE = path.join(__dirname, `produce-thread${path.extname(__filenam
 type FromThread = { ready: true } | { acked: true } | { failed: LaneFailure };
 
 /** One lane on a worker thread of its own, with its own Kafka client made from `settings`. */
-export function threadLane(settings: KafkaSettings, source: LaneSource): Promise<Lane> {
-  const worker = new Worker(THREAD_FILE, { workerData: { settings, source } });
+export function threadLane(settings: KafkaSettings, source: LaneSource, share: LaneShare): Promise<Lane> {
+  const worker = new Worker(THREAD_FILE, { workerData: { settings, source, share } });
   let waiting: { resolve: () => void; reject: (err: unknown) => void } | null = null;
   let broken: Error | null = null;
   const fail = (err: Error) => {
@@ -120,23 +146,23 @@ export function threadLane(settings: KafkaSettings, source: LaneSource): Promise
 }
 
 /**
- * Sends `start` .. `rows - 1` in batches of `batchSize` over `lanes`, each lane one batch at a time.
- * `onProgress(n)` is called with the index below which every message is acknowledged (batches
- * complete out of order across lanes: a resumed run starts there). No lane runs more than
- * `window` batches (default two per lane) ahead of that point, so a resumed run sends again at most
- * `window × batchSize` messages (4,000 with two lanes of 1,000; one 5,000-message batch before the
- * lanes). `rate` (events per second, 0 for none) paces the whole run.
+ * Sends `start` .. `rows - 1` over `lanes`: every lane walks the same ranges of `batchSize` messages
+ * per lane (so each request still carries about `batchSize`), one range at a time, sending its share.
+ * `onProgress(n)` is called with the index below which every lane has sent and had acknowledged its
+ * share (a resumed run starts there). No lane runs more than `window` ranges (default 2) ahead of
+ * that point, so a resumed run sends again at most `window × lanes × batchSize` messages (4,000 with
+ * two lanes of 1,000). `rate` (events per second, 0 for none) paces the whole run.
  */
 export async function driveLanes(
   lanes: readonly Lane[],
   plan: { start: number; rows: number; batchSize: number; rate?: number; signal?: AbortSignal; window?: number },
   onProgress?: (nextIndex: number) => void,
 ): Promise<void> {
-  const { start, rows, batchSize, rate, signal } = plan;
-  const ahead = Math.max(1, plan.window ?? 2 * lanes.length) * batchSize;
-  let next = start;
+  const { start, rows, rate, signal } = plan;
+  const step = plan.batchSize * lanes.length;
+  const ahead = Math.max(1, plan.window ?? 2) * step;
+  const positions = lanes.map(() => start);
   let cursor = start;
-  const acked = new Map<number, number>();
   let failure: { err: unknown } | null = null;
   // Lanes waiting for the resume point to move (or for the run to fail).
   let waiters: Array<() => void> = [];
@@ -147,26 +173,21 @@ export async function driveLanes(
   };
   const began = Date.now();
   await Promise.all(
-    lanes.map(async (lane) => {
+    lanes.map(async (lane, k) => {
       try {
-        while (!failure && next < rows) {
+        while (!failure && positions[k]! < rows) {
           signal?.throwIfAborted();
-          if (next - cursor >= ahead) {
+          const from = positions[k]!;
+          if (from - cursor >= ahead) {
             await new Promise<void>((resolve) => waiters.push(resolve));
             continue;
           }
-          const from = next;
-          const to = Math.min(from + batchSize, rows);
-          next = to;
+          const to = Math.min(from + step, rows);
           await lane.send(from, to);
-          acked.set(from, to);
-          const before = cursor;
-          while (acked.has(cursor)) {
-            const end = acked.get(cursor)!;
-            acked.delete(cursor);
-            cursor = end;
-          }
-          if (cursor > before) {
+          positions[k] = to;
+          const reached = Math.min(...positions);
+          if (reached > cursor) {
+            cursor = reached;
             onProgress?.(cursor);
             wake();
           }

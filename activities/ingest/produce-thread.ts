@@ -1,11 +1,12 @@
 // A producer lane's worker thread (see ./lanes.ts): makes the messages of each range it is handed
-// from the stream's synthetic source and sends them through its own idempotent producer.
+// from the stream's synthetic source and sends its share of them (./lanes.ts laneOf) through its own
+// idempotent producer.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createKafka } from '../../lib/kafka';
 import { getStream } from '../../streams';
-import { localLane, messagesOf, toLaneFailure, type KafkaSettings, type Lane, type LaneSource } from './lanes';
+import { localLane, messagesOf, toLaneFailure, type KafkaSettings, type Lane, type LaneShare, type LaneSource } from './lanes';
 
-const { settings, source } = workerData as { settings: KafkaSettings; source: LaneSource };
+const { settings, source, share } = workerData as { settings: KafkaSettings; source: LaneSource; share: LaneShare };
 const port = parentPort!;
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
       settings.KAFKA_BROKERS,
       (from, to) => messagesOf(synthetic, source.options, from, to),
       source.topic,
+      share,
     );
   } catch (err) {
     port.postMessage({ failed: toLaneFailure(err) });

@@ -1,7 +1,7 @@
 // Publishes synthetic events in batches through idempotent producers (a broker retry never writes a
 // message twice), on several lanes at once (./lanes.ts): worker threads for large unthrottled runs.
 // Which events: the stream's own synthetic source (streams/<stream>/synthetic.ts), by its name.
-import type { Kafka } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 import { getStream } from '../../streams';
 import type { GeneratorOptions } from '../../streams/transactions/generator';
 import type { SyntheticSource } from '../../streams/types';
@@ -39,6 +39,17 @@ export const DEFAULT_BATCH_SIZE = 1_000;
 const LOCAL_LANES = 2;
 /** Below this, starting threads (each loads kafkajs and the streams) costs more than it saves. */
 export const THREADED_MIN_ROWS = 50_000;
+
+/** `make` for `lanes` lanes that each ask for every range: a range is made once, kept until all have had it. */
+function sharedRanges(make: (from: number, to: number) => Message[], lanes: number): (from: number, to: number) => Message[] {
+  const kept = new Map<number, { messages: Message[]; left: number }>();
+  return (from, to) => {
+    let entry = kept.get(from);
+    if (!entry) kept.set(from, (entry = { messages: make(from, to), left: lanes }));
+    if (--entry.left === 0) kept.delete(from);
+    return entry.messages;
+  };
+}
 
 export function syntheticSourceOf(stream: string): SyntheticSource {
   const source = getStream(stream).synthetic;
@@ -78,10 +89,12 @@ export async function produceSynthetic(
   const laneCount = opts.rate ? 1 : threaded ? opts.threads!.count : LOCAL_LANES;
   const lanes: Lane[] = [];
   try {
-    const opening = Array.from({ length: laneCount }, () =>
+    // Lanes on this thread make each range once between them: every lane walks every range.
+    const make = sharedRanges((from, to) => messagesOf(source, options, from, to), laneCount);
+    const opening = Array.from({ length: laneCount }, (_, index) =>
       threaded
-        ? threadLane(opts.threads!.settings, { stream, options, topic: opts.topic })
-        : localLane(kafka, brokers, (from, to) => messagesOf(source, options, from, to), opts.topic),
+        ? threadLane(opts.threads!.settings, { stream, options, topic: opts.topic }, { index, count: laneCount })
+        : localLane(kafka, brokers, make, opts.topic, { index, count: laneCount }),
     );
     // Every lane that opened is closed, even when another failed to.
     const opened = await Promise.allSettled(opening);
