@@ -49,9 +49,8 @@ export interface PassResult {
   files: PassFiles;
 }
 
-/** Called every PROGRESS_EVERY records: the activity's heartbeat, the worker's message to it. */
-export type PassProgress = (records: number) => void;
-export const PROGRESS_EVERY = 10_000;
+/** Records between two looks at the cancellation signal. */
+const CHECK_EVERY = 1_000;
 
 /** The silver line of a valid record, or why it cannot be written (a value JSON cannot hold, a cycle). */
 function silverLine(doc: Record<string, unknown>): string | { error: string } {
@@ -62,7 +61,8 @@ function silverLine(doc: Record<string, unknown>): string | { error: string } {
   }
 }
 
-export async function passBronzeObject(s3: S3Client, task: PassTask, progress: PassProgress = () => undefined): Promise<PassResult> {
+/** The pass; it stops with the signal's reason when `signal` aborts (the activity was cancelled). */
+export async function passBronzeObject(s3: S3Client, task: PassTask, signal?: AbortSignal): Promise<PassResult> {
   const spec = getStream(task.stream);
   const target = { loadId: task.loadId, bronzeObjectId: task.bronzeObjectId };
   const files: PassFiles = {
@@ -107,7 +107,7 @@ export async function passBronzeObject(s3: S3Client, task: PassTask, progress: P
         };
         await spools.quarantine.add(`${JSON.stringify(entry)}\n`);
       }
-      if (records % PROGRESS_EVERY === 0) progress(records);
+      if (records % CHECK_EVERY === 0) signal?.throwIfAborted();
     }
     for (const spool of Object.values(spools)) await spool.close();
     await writer.close();

@@ -31,8 +31,11 @@ import { spooledLines } from './spool';
 
 type Counts = Pick<TransformLoadResult, 'rowsIn' | 'inserted' | 'duplicates' | 'conflicts' | 'rejected'>;
 
-/** How the pass runs: on the worker's thread pool in production (pass-pool.ts), in-line by default. */
-export type RunPass = (task: PassTask, deps: ActivityDeps) => Promise<PassResult>;
+/**
+ * How the pass runs: on the worker's thread pool in production (worker/pass-pool.ts), in-line by
+ * default. `signal` is the activity's cancellation: a cancelled pass stops.
+ */
+export type RunPass = (task: PassTask, deps: ActivityDeps, signal: AbortSignal) => Promise<PassResult>;
 
 export interface TransformLoadOptions {
   runPass: RunPass;
@@ -52,7 +55,7 @@ export async function transformAndLoad(
   const ctx = Context.current();
   const beat = setInterval(() => ctx.heartbeat(), 5_000);
   try {
-    return await passAndLoad(deps, input, options);
+    return await passAndLoad(deps, input, options, ctx.cancellationSignal);
   } finally {
     clearInterval(beat);
   }
@@ -103,7 +106,12 @@ interface ObjectRow {
   archived_at: Date | null;
 }
 
-async function passAndLoad(deps: ActivityDeps, input: TransformLoadInput, options: TransformLoadOptions): Promise<TransformLoadResult> {
+async function passAndLoad(
+  deps: ActivityDeps,
+  input: TransformLoadInput,
+  options: TransformLoadOptions,
+  signal: AbortSignal,
+): Promise<TransformLoadResult> {
   const { pool, config } = deps;
   const spec = getStream(input.stream);
   const done = await loadedAlready(pool, input.bronzeObjectId);
@@ -132,7 +140,7 @@ async function passAndLoad(deps: ActivityDeps, input: TransformLoadInput, option
       referenceTimeMs: obj.archived_at.getTime(),
       spoolDir,
     };
-    const pass = await options.runPass(task, deps);
+    const pass = await options.runPass(task, deps, signal);
     return await inTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etl.load.${input.bronzeObjectId}`]);
       const meanwhile = await loadedAlready(client, input.bronzeObjectId); // by another workflow, while this one passed
