@@ -103,7 +103,7 @@ export const configSchema = z.object({
    * Threads of a worker that run the CPU-bound pass of transform-and-load (gunzip, parse, validate,
    * encode), so its main thread stays free for Temporal and PostgreSQL; 0 runs the pass on the main thread.
    */
-  TRANSFORM_THREADS: z.coerce.number().int().min(0).max(64).default(2),
+  TRANSFORM_THREADS: z.coerce.number().int().min(0).max(64).default(1),
   /**
    * Attempts of an activity whose error no code covers (a bug): at this attempt it is not retried
    * again, and the object it worked on is parked (or its run fails). Transient errors stay unbounded.

@@ -17,6 +17,12 @@ const ENTRY = path.join(__dirname, '..', 'activities', 'transform-load', RUNNING
 
 /** Threads idle this long end, so an idle worker holds none. */
 const IDLE_MS = 30_000;
+/**
+ * A pass streams its object, so a thread needs little heap; with V8's default limit (a quarter of
+ * the machine's memory, per thread) each heap grows long before a major GC and the worker's RSS
+ * with it. A bounded old space keeps each thread small, as bin/etl does for the main thread.
+ */
+const THREAD_OLD_SPACE_MB = 128;
 
 export interface PassPool {
   runPass: RunPass;
@@ -29,7 +35,13 @@ export interface PassPool {
 /** TRANSFORM_THREADS threads; none when it is 0 (the pass then runs on the activity's own thread). */
 export function createPassPool(config: Pick<Config, 'TRANSFORM_THREADS'>): PassPool | undefined {
   if (config.TRANSFORM_THREADS === 0) return undefined;
-  const pool = new Tinypool({ filename: ENTRY, minThreads: 0, maxThreads: config.TRANSFORM_THREADS, idleTimeout: IDLE_MS });
+  const pool = new Tinypool({
+    filename: ENTRY,
+    minThreads: 0,
+    maxThreads: config.TRANSFORM_THREADS,
+    idleTimeout: IDLE_MS,
+    resourceLimits: { maxOldGenerationSizeMb: THREAD_OLD_SPACE_MB },
+  });
   return {
     async runPass(task: PassTask, deps: ActivityDeps, signal: AbortSignal): Promise<PassResult> {
       // A stream registered at run time (a plugin, a test) lives in this thread's registry only: a
