@@ -3,9 +3,9 @@
 import pg from 'pg';
 import type { Config } from '../lib/config';
 import { classifyPostgresError, EtlError, SQLSTATE, sqlState } from '../lib/errors';
-import { postgresAddress } from '../lib/postgres';
+import { connectionUrl, postgresAddress, postgresTls, type PostgresTlsConfig } from '../lib/postgres';
 
-type ReaderConfig = Pick<Config, 'DATABASE_URL' | 'PG_SCHEMA' | 'PG_READER_USER' | 'PG_READER_PASSWORD'>;
+type ReaderConfig = Pick<Config, 'DATABASE_URL' | 'PG_SCHEMA' | 'PG_READER_USER' | 'PG_READER_PASSWORD'> & PostgresTlsConfig;
 
 const INT8_OID = 20;
 // Counts arrive as bigint; as strings they would be awkward in JSON. Row counts stay far below
@@ -16,7 +16,7 @@ const types = {
 };
 
 export function readerConnectionString(cfg: ReaderConfig): string {
-  const url = new URL(cfg.DATABASE_URL);
+  const url = new URL(connectionUrl({ DATABASE_URL: cfg.DATABASE_URL, PG_PASSWORD: '' })); // without its ssl* parameters
   url.username = encodeURIComponent(cfg.PG_READER_USER);
   url.password = encodeURIComponent(cfg.PG_READER_PASSWORD);
   return url.toString();
@@ -25,6 +25,7 @@ export function readerConnectionString(cfg: ReaderConfig): string {
 export function createReaderPool(cfg: ReaderConfig, max = 4): pg.Pool {
   const pool = new pg.Pool({
     connectionString: readerConnectionString(cfg),
+    ssl: postgresTls(cfg),
     max,
     types,
     // UTC: hour and day buckets must match the pipeline's UTC calendar columns. Read-only

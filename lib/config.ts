@@ -9,6 +9,12 @@ import { EtlError } from './errors';
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port, e.g. 127.0.0.1:9092');
+/** true/false (also 1/0, yes/no), as env files and container platforms write them. */
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], 'expected true or false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** A path to a mounted file (certificate, key); empty: not used. Checked to exist when the config is read. */
+const filePath = z.string().default('');
 /** Comma-separated ticker symbols, e.g. "AAPL,MSFT" or "BTC-USD,ETH-USD". */
 const symbolList = z
   .string()
@@ -42,6 +48,15 @@ export const configSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('etl'),
+  // The names the Temporal CLI and the SDKs' environment configuration read (TEMPORAL_TLS_*, TEMPORAL_API_KEY).
+  /** auto: TLS when a certificate, a CA or an API key is configured; true/false force it on or off. */
+  TEMPORAL_TLS: z.enum(['auto', 'true', 'false'], 'expected auto, true or false').default('auto'),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: filePath,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: filePath,
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: filePath,
+  TEMPORAL_TLS_SERVER_NAME: z.string().default(''),
+  /** Temporal Cloud API key, sent as `authorization: Bearer <key>` on every call. */
+  TEMPORAL_API_KEY: z.string().default(''),
 
   KAFKA_BROKERS: z
     .string()
@@ -58,13 +73,40 @@ export const configSchema = z.object({
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
   /** Copies of each partition of topics we create: 1 on a single broker, 3 on a production cluster. */
   KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
+  /** Worker threads a large unthrottled `etl produce` or ingest run produces on; 0 keeps it on the calling thread. */
+  PRODUCER_THREADS: z.coerce.number().int().min(0).max(16).default(2),
   /** Prepended to every stream's topic (stream "transactions" -> topic "<prefix>transactions"). */
   KAFKA_TOPIC_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/, 'Kafka topic characters only')
     .default(''),
+  /** TLS to the brokers (SSL or SASL_SSL listeners): system CAs unless a CA file is given. */
+  KAFKA_TLS: flag.default(false),
+  KAFKA_TLS_CA_FILE: filePath,
+  /** Client certificate and key (PEM) for brokers that authenticate clients by certificate (mTLS). */
+  KAFKA_TLS_CERT_FILE: filePath,
+  KAFKA_TLS_KEY_FILE: filePath,
+  KAFKA_SASL_MECHANISM: z
+    .enum(
+      ['none', 'plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'],
+      'expected none, plain, scram-sha-256, scram-sha-512 or oauthbearer',
+    )
+    .default('none'),
+  KAFKA_SASL_USERNAME: z.string().default(''),
+  KAFKA_SASL_PASSWORD: z.string().default(''),
+  /** OAUTHBEARER token; one from KAFKA_SASL_OAUTH_TOKEN_FILE is read again at every (re)authentication, so a sidecar can refresh it. */
+  KAFKA_SASL_OAUTH_TOKEN: z.string().default(''),
+  KAFKA_SASL_OAUTH_TOKEN_FILE: filePath,
 
-  S3_ENDPOINT: z.url().default('http://127.0.0.1:9000'),
+  /** An http(s) URL of an S3-compatible server (path-style, static keys), or `aws`: Amazon S3 itself (virtual-hosted, SDK credential chain). */
+  S3_ENDPOINT: z.union([z.literal('aws'), z.url()], 'expected an http(s) URL or aws').default('http://127.0.0.1:9000'),
+  /** auto: the static keys below with an endpoint URL, the AWS SDK's default credential chain with S3_ENDPOINT=aws. */
+  S3_CREDENTIALS: z.enum(['auto', 'static', 'sdk'], 'expected auto, static or sdk').default('auto'),
+  /** CA (PEM) that signed an https endpoint's certificate, for a private CA; empty: the system CAs. */
+  S3_CA_FILE: filePath,
+  /** Server-side encryption asked for on every object written: none (the bucket's default), AES256 (SSE-S3) or aws:kms (SSE-KMS). */
+  S3_SSE: z.enum(['none', 'AES256', 'aws:kms'], 'expected none, AES256 or aws:kms').default('none'),
+  S3_SSE_KMS_KEY_ID: z.string().default(''),
   S3_REGION: z.string().default('us-east-1'),
   S3_ACCESS_KEY_ID: z.string().min(1).default('etl-local'),
   S3_SECRET_ACCESS_KEY: z.string().min(8).default('etl-local-secret'),
@@ -92,11 +134,26 @@ export const configSchema = z.object({
     .default('etl_reader'),
   PG_READER_PASSWORD: z.string().min(1).default('etl_reader'),
   PG_POOL_MAX: positiveInt.default(8),
+  /** Overrides the password in DATABASE_URL (e.g. from PG_PASSWORD_FILE), so the URL itself holds no secret. */
+  PG_PASSWORD: z.string().default(''),
+  /** As libpq's sslmode: verify-full checks the CA and the host name, verify-ca the CA only, require neither. */
+  PG_SSLMODE: z
+    .enum(['disable', 'require', 'verify-ca', 'verify-full'], 'expected disable, require, verify-ca or verify-full')
+    .default('disable'),
+  /** CA (PEM) for verify-ca/verify-full, e.g. the provider's bundle; empty: the system CAs. */
+  PG_SSL_CA_FILE: filePath,
+  /** Client certificate and key (PEM) for servers that authenticate clients by certificate. */
+  PG_SSL_CERT_FILE: filePath,
+  PG_SSL_KEY_FILE: filePath,
+  PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(600_000),
+  PG_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
 
   /** Records per bronze object at most: bounds memory and the unit of retry. */
   ARCHIVE_MAX_RECORDS_PER_OBJECT: positiveInt.default(50_000),
   /** Objects one archive activity writes before it returns, so a workflow step stays short. */
   ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: positiveInt.default(8),
+  /** Compression of new bronze objects (docs/performance.md, "Bronze codec"); readers open either. */
+  BRONZE_CODEC: z.enum(['zstd', 'gzip']).default('zstd'),
   /** Bronze objects transformed and loaded at once by one pipeline run. */
   PIPELINE_OBJECT_CONCURRENCY: positiveInt.default(2),
   /**
@@ -141,10 +198,22 @@ export type Config = z.infer<typeof configSchema>;
 /** Whole values that are secrets: a configuration error names them, never shows them. */
 export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'S3_SECRET_ACCESS_KEY',
+  'PG_PASSWORD',
   'PG_READER_PASSWORD',
+  'KAFKA_SASL_PASSWORD',
+  'KAFKA_SASL_OAUTH_TOKEN',
+  'TEMPORAL_API_KEY',
   'FINNHUB_API_KEY',
   'CRYPTOCOMPARE_API_KEY',
 ]);
+
+/**
+ * Variables that may instead be read from a file named by `<NAME>_FILE` (a mounted secret, as
+ * Docker and Kubernetes provide them), so a secret need not sit in the environment.
+ */
+export const FILE_VARIABLES: readonly string[] = [...SECRET_VARIABLES, 'DATABASE_URL', 'S3_ACCESS_KEY_ID', 'KAFKA_SASL_USERNAME'].filter(
+  (name) => name !== 'KAFKA_SASL_OAUTH_TOKEN', // its file is KAFKA_SASL_OAUTH_TOKEN_FILE, read again at each authentication
+);
 
 /**
  * `scheme://user:password@host` -> `scheme://user:***@host`, also in a value that does not parse as
@@ -166,26 +235,101 @@ function readDotenv(file: string): Record<string, string> {
 }
 
 /** Parses config from env and `.env`; throws an EtlError listing every bad variable and how to fix it. */
+/** `<NAME>_FILE` -> the file's text as `<NAME>` (one trailing newline dropped); a problem becomes a line of the error. */
+function readSecretFiles(merged: Record<string, string | undefined>, known: Record<string, string | undefined>, problems: string[]): void {
+  for (const name of FILE_VARIABLES) {
+    const file = merged[`${name}_FILE`];
+    if (!file) continue;
+    if (known[name] !== undefined) {
+      problems.push(`  ${name}_FILE=${JSON.stringify(file)}: ${name} is set too; set one of the two`);
+      continue;
+    }
+    try {
+      known[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push(`  ${name}_FILE=${JSON.stringify(file)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+}
+
+/** libpq users write sslmode and sslrootcert into the URL: they count unless PG_SSLMODE / PG_SSL_CA_FILE say otherwise. */
+function sslFromDatabaseUrl(known: Record<string, string | undefined>): void {
+  const url = known.DATABASE_URL;
+  if (!url || !/[?&]ssl/.test(url)) return;
+  try {
+    const params = new URL(url).searchParams;
+    known.PG_SSLMODE ??= params.get('sslmode') ?? undefined;
+    known.PG_SSL_CA_FILE ??= params.get('sslrootcert') ?? undefined;
+    known.PG_SSL_CERT_FILE ??= params.get('sslcert') ?? undefined;
+    known.PG_SSL_KEY_FILE ??= params.get('sslkey') ?? undefined;
+  } catch {
+    // the schema reports an unparseable URL
+  }
+}
+
+const FILE_PATH_VARIABLES = Object.keys(configSchema.shape).filter((k) => /_(FILE|PATH)$/.test(k)) as (keyof Config)[];
+const PAIRS: readonly [keyof Config, keyof Config][] = [
+  ['KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE'],
+  ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH'],
+  ['PG_SSL_CERT_FILE', 'PG_SSL_KEY_FILE'],
+];
+
+/** What one variable alone cannot say: settings that need each other, and files that must exist. */
+function crossChecks(cfg: Config): { name: string; message: string }[] {
+  const issues: { name: string; message: string }[] = [];
+  for (const name of FILE_PATH_VARIABLES) {
+    const file = cfg[name] as string;
+    if (file && !existsSync(file)) issues.push({ name, message: 'no such file' });
+  }
+  for (const [a, b] of PAIRS) {
+    if (!cfg[a] !== !cfg[b]) issues.push({ name: cfg[a] ? b : a, message: `${a} and ${b} go together: set both or neither` });
+  }
+  const mechanism = cfg.KAFKA_SASL_MECHANISM;
+  if ((mechanism === 'plain' || mechanism.startsWith('scram')) && (!cfg.KAFKA_SASL_USERNAME || !cfg.KAFKA_SASL_PASSWORD)) {
+    issues.push({ name: 'KAFKA_SASL_MECHANISM', message: `${mechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD` });
+  }
+  if (mechanism === 'oauthbearer' && !cfg.KAFKA_SASL_OAUTH_TOKEN && !cfg.KAFKA_SASL_OAUTH_TOKEN_FILE) {
+    issues.push({ name: 'KAFKA_SASL_MECHANISM', message: 'oauthbearer needs KAFKA_SASL_OAUTH_TOKEN or KAFKA_SASL_OAUTH_TOKEN_FILE' });
+  }
+  if (cfg.S3_SSE_KMS_KEY_ID && cfg.S3_SSE !== 'aws:kms') issues.push({ name: 'S3_SSE_KMS_KEY_ID', message: 'needs S3_SSE=aws:kms' });
+  return issues;
+}
+
+/** Parses config from env and `.env`; throws an EtlError listing every bad variable and how to fix it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvFile = path.join(PROJECT_ROOT, '.env')): Config {
   const merged: Record<string, string | undefined> = { ...readDotenv(dotenvFile), ...env };
   const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, merged[k] === '' ? undefined : merged[k]]));
+  const problems: string[] = [];
+  readSecretFiles(merged, known, problems);
+  sslFromDatabaseUrl(known);
+  const line = (name: string, message: string) => `  ${name}=${printableValue(name, known[name])}: ${message}`;
   const result = configSchema.safeParse(known);
-  if (!result.success) {
-    const lines = result.error.issues.map(
-      (i) => `  ${String(i.path[0])}=${printableValue(String(i.path[0]), known[String(i.path[0])])}: ${i.message}`,
-    );
+  if (result.success) problems.push(...crossChecks(result.data).map((i) => line(i.name, i.message)));
+  else problems.push(...result.error.issues.map((i) => line(String(i.path[0]), i.message)));
+  if (problems.length) {
     throw new EtlError(
       'CONFIG_INVALID',
-      `invalid configuration:\n${lines.join('\n')}\nfix these in your environment or .env (see .env.example for every variable and its default)`,
+      `invalid configuration:\n${problems.join('\n')}\nfix these in your environment or .env (see .env.example for every variable and its default)`,
     );
   }
-  const cfg = result.data;
+  const cfg = result.data!;
   return { ...cfg, ETL_STATE_DIR: path.resolve(PROJECT_ROOT, cfg.ETL_STATE_DIR) };
+}
+
+/** TLS to Temporal: asked for, or implied by a certificate, a CA or an API key (as the Temporal CLI decides). */
+export function temporalUsesTls(cfg: Config): boolean {
+  if (cfg.TEMPORAL_TLS !== 'auto') return cfg.TEMPORAL_TLS === 'true';
+  return Boolean(cfg.TEMPORAL_TLS_CLIENT_CERT_PATH || cfg.TEMPORAL_TLS_SERVER_CA_CERT_PATH || cfg.TEMPORAL_API_KEY);
 }
 
 export function temporalUiUrl(cfg: Config, workflowId?: string, runId?: string): string {
   const host = cfg.TEMPORAL_ADDRESS.split(':')[0];
-  const root = `http://${host}:${cfg.TEMPORAL_UI_PORT}/namespaces/${encodeURIComponent(cfg.TEMPORAL_NAMESPACE)}/workflows`;
+  // Temporal Cloud's Web UI is one site for every namespace; a self-hosted one sits next to its frontend.
+  const site =
+    host?.endsWith('.tmprl.cloud') || host?.endsWith('.api.temporal.io')
+      ? 'https://cloud.temporal.io'
+      : `http://${host}:${cfg.TEMPORAL_UI_PORT}`;
+  const root = `${site}/namespaces/${encodeURIComponent(cfg.TEMPORAL_NAMESPACE)}/workflows`;
   if (!workflowId) return root;
   return `${root}/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}`;
 }

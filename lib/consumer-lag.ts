@@ -5,7 +5,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { Config } from './config';
 import { isEtlError } from './errors';
-import { archiveGroup, classifyKafkaError, type StreamTopic } from './kafka';
+import { archiveGroup, classifyKafkaError, kafkaConnection, kafkaSecurityError, type StreamTopic } from './kafka';
 import type { Logger } from './logger';
 
 export interface PartitionLag {
@@ -61,7 +61,7 @@ export function lagReader(cfg: Config, topics: () => readonly StreamTopic[], log
   // left) should not read as an outage.
   const kafka = new Kafka({
     clientId: `${cfg.KAFKA_CLIENT_ID}-dashboard`,
-    brokers: cfg.KAFKA_BROKERS,
+    ...kafkaConnection(cfg),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2_000,
     requestTimeout: 3_000,
@@ -99,6 +99,14 @@ export function lagReader(cfg: Config, topics: () => readonly StreamTopic[], log
       work.catch(() => undefined); // it may settle after the timeout has already answered
       return { available: true, topics: await Promise.race([work, timeout]), checkedAt };
     } catch (err) {
+      // A refused login or certificate is no outage: say what to fix, as the CLI would.
+      const security = kafkaSecurityError(err, cfg.KAFKA_BROKERS);
+      if (security)
+        return {
+          available: false,
+          note: `${security.message}; consumer lag is unknown until then. Everything else here comes from PostgreSQL.`,
+          checkedAt,
+        };
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       const down = err === timedOut || isEtlError(classifyKafkaError(err, cfg.KAFKA_BROKERS));
       const what = down ? 'is unreachable' : 'answered with an error';

@@ -34,6 +34,28 @@ export const ERROR_CODES = {
   },
   ARCHIVE_BUSY: { class: 'transient', summary: 'another archive of the same topic holds its lock' },
   S3_ACCESS_DENIED: { class: 'permanent', summary: 'the S3 credentials were refused' },
+  S3_TLS_FAILED: {
+    class: 'permanent',
+    summary: 'TLS to the S3 endpoint failed (untrusted or expired certificate, wrong host name, no TLS there)',
+  },
+  KAFKA_AUTH_FAILED: { class: 'permanent', summary: 'Kafka refused the SASL login (user, password or mechanism)' },
+  KAFKA_TLS_FAILED: {
+    class: 'permanent',
+    summary: 'TLS to Kafka failed (untrusted or expired certificate, client certificate missing or refused, no TLS on that listener)',
+  },
+  TEMPORAL_AUTH_FAILED: {
+    class: 'permanent',
+    summary: 'Temporal refused the API key or the client certificate (unauthenticated, permission denied)',
+  },
+  TEMPORAL_TLS_FAILED: {
+    class: 'permanent',
+    summary: 'TLS to Temporal failed (untrusted or expired certificate, client certificate missing, no TLS on that port)',
+  },
+  POSTGRES_AUTH_FAILED: { class: 'permanent', summary: 'PostgreSQL refused the login (password, or no pg_hba.conf entry for it)' },
+  POSTGRES_TLS_FAILED: {
+    class: 'permanent',
+    summary: 'TLS to PostgreSQL failed or is required (untrusted certificate, wrong host name, server requires or lacks TLS)',
+  },
   BRONZE_OBJECT_MISSING: { class: 'permanent', summary: 'a manifest row names an object that is not in the bucket' },
   SCHEMA_NOT_MIGRATED: { class: 'permanent', summary: 'the database lacks the tables; run `etl migrate`' },
   MIGRATION_FAILED: { class: 'permanent', summary: 'a migration file failed to apply' },
@@ -163,9 +185,121 @@ export function networkErrorTarget(err: unknown): { host?: string; port?: number
   return undefined;
 }
 
+export interface TlsFailure {
+  kind: 'untrusted' | 'hostname' | 'expired' | 'client-cert-missing' | 'client-cert-rejected' | 'not-tls' | 'tls-required' | 'other';
+  reason: string;
+}
+
+const TLS_REASONS: Record<TlsFailure['kind'], string> = {
+  untrusted: 'the server certificate is not signed by a CA this client trusts',
+  hostname: 'the server certificate does not name the host connected to',
+  expired: 'a certificate has expired or is not valid yet',
+  'client-cert-missing': 'the server requires a client certificate and none was sent',
+  'client-cert-rejected': 'the server refused the client certificate',
+  'not-tls': 'the other side does not speak TLS on that port',
+  'tls-required': 'the server accepts TLS connections only, and this one was plain',
+  other: 'the TLS handshake failed',
+};
+
+/** Node's TLS error codes (OpenSSL's, as Node names them), by what a person has to fix. */
+const TLS_CODES: Record<string, TlsFailure['kind']> = {
+  SELF_SIGNED_CERT_IN_CHAIN: 'untrusted',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'untrusted',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'untrusted',
+  UNABLE_TO_GET_ISSUER_CERT: 'untrusted',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'untrusted',
+  CERT_SIGNATURE_FAILURE: 'untrusted',
+  CERT_UNTRUSTED: 'untrusted',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'hostname',
+  CERT_HAS_EXPIRED: 'expired',
+  CERT_NOT_YET_VALID: 'expired',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: 'expired',
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'client-cert-missing',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'client-cert-rejected',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: 'client-cert-rejected',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'client-cert-rejected',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'not-tls',
+  ERR_SSL_PACKET_LENGTH_TOO_LONG: 'not-tls',
+  ERR_SSL_HTTP_REQUEST: 'not-tls',
+  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: 'other',
+};
+
+/** The same failures as gRPC (grpc-js) and the Temporal core (rustls) word them in a message. */
+const TLS_MESSAGES: [RegExp, TlsFailure['kind']][] = [
+  [/self[- ]signed certificate|unable to (verify|get (local )?issuer)|UnknownIssuer|BadSignature|certificate verify failed/i, 'untrusted'],
+  [/NotValidForName|altnames|does not match certificate|certificate is not valid for/i, 'hostname'],
+  [/certificate has expired|\bExpired\b|CERTIFICATE_EXPIRED/i, 'expired'],
+  [/certificate[ _]required|CertificateRequired/i, 'client-cert-missing'],
+  [/bad[ _]certificate|BadCertificate|unknown[ _]ca|UnknownCA|certificate[ _]unknown/i, 'client-cert-rejected'],
+  [/wrong version number|InvalidContentType|CorruptMessage|packet length too long|http request|InvalidMessage/i, 'not-tls'],
+];
+
+/** A TLS handshake failure anywhere in the causes (or in a message that only quotes one), or undefined. */
+export function tlsFailure(err: unknown): TlsFailure | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message, details } = e as { code?: unknown; message?: unknown; details?: unknown };
+    const kind = typeof code === 'string' ? TLS_CODES[code] : undefined;
+    if (kind) return { kind, reason: TLS_REASONS[kind] };
+    const text = [message, details].filter((x) => typeof x === 'string').join(' ');
+    if (!/TLS|SSL|certificate|handshake|rustls|tls/i.test(text)) continue;
+    for (const [pattern, k] of TLS_MESSAGES) if (pattern.test(text)) return { kind: k, reason: TLS_REASONS[k] };
+  }
+  return undefined;
+}
+
+const POSTGRES_TLS_FIX: Record<TlsFailure['kind'], string> = {
+  untrusted: 'set PG_SSL_CA_FILE to the CA that signed the server certificate (your provider publishes it)',
+  hostname: 'connect by a host name the certificate carries (in DATABASE_URL), or use PG_SSLMODE=verify-ca',
+  expired: 'renew the expired certificate',
+  'client-cert-missing': 'the server wants a client certificate: set PG_SSL_CERT_FILE and PG_SSL_KEY_FILE',
+  'client-cert-rejected': 'the server refused PG_SSL_CERT_FILE: use a certificate its CA signed',
+  'not-tls': 'the server does not offer TLS: set PG_SSLMODE=disable, or enable ssl on the server',
+  'tls-required': 'set PG_SSLMODE=verify-full (with PG_SSL_CA_FILE for a private CA)',
+  other: 'check PG_SSLMODE and PG_SSL_CA_FILE',
+};
+
+/** Logins the server refused, and TLS it required, refused or could not prove: no retry fixes these. */
+function postgresSecurityError(err: unknown, address: string): EtlError | undefined {
+  const state = sqlState(err);
+  const message = (err as Error | null)?.message ?? '';
+  if (state === '28000' && /no encryption/.test(message)) {
+    return new EtlError(
+      'POSTGRES_TLS_FAILED',
+      `PostgreSQL at ${address} requires TLS and the connection had none — set PG_SSLMODE=verify-full (with PG_SSL_CA_FILE for a private CA)`,
+      { cause: err },
+    );
+  }
+  if (state === SQLSTATE.INVALID_PASSWORD || state === '28000') {
+    return new EtlError(
+      'POSTGRES_AUTH_FAILED',
+      `PostgreSQL at ${address} refused the login (${message}) — check the user and password in DATABASE_URL (or PG_PASSWORD)`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (/The server does not support SSL connections/.test(message)) {
+    return new EtlError(
+      'POSTGRES_TLS_FAILED',
+      `TLS to PostgreSQL at ${address} failed: ${TLS_REASONS['not-tls']} — ${POSTGRES_TLS_FIX['not-tls']}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const tls = tlsFailure(err);
+  if (tls)
+    return new EtlError('POSTGRES_TLS_FAILED', `TLS to PostgreSQL at ${address} failed: ${tls.reason} — ${POSTGRES_TLS_FIX[tls.kind]}`, {
+      cause: err,
+    });
+  return undefined;
+}
+
 /** Classifies a PostgreSQL failure into the taxonomy, or returns undefined if it is not one we know. */
 export function classifyPostgresError(err: unknown, address: string): EtlError | undefined {
   if (isEtlError(err)) return err;
+  const security = postgresSecurityError(err, address);
+  if (security) return security;
   const state = sqlState(err);
   if (
     isNetworkError(err) ||

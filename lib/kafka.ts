@@ -1,19 +1,112 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { Kafka, logLevel, type Admin, type ISocketFactory, type KafkaConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { Config } from './config';
-import { EtlError, isNetworkError } from './errors';
+import { EtlError, isNetworkError, tlsFailure, type TlsFailure } from './errors';
+import { probeTls } from './tls-probe';
 
 /** The consumer group of a topic's archive: its committed offsets are what lag tools read. */
 export const archiveGroup = (cfg: Pick<Config, 'KAFKA_CLIENT_ID'>, topic: string) => `${cfg.KAFKA_CLIENT_ID}-archive-${topic}`;
 
-export function createKafka(cfg: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>): Kafka {
+export type KafkaConnectionConfig = Pick<
+  Config,
+  | 'KAFKA_BROKERS'
+  | 'KAFKA_TLS'
+  | 'KAFKA_TLS_CA_FILE'
+  | 'KAFKA_TLS_CERT_FILE'
+  | 'KAFKA_TLS_KEY_FILE'
+  | 'KAFKA_SASL_MECHANISM'
+  | 'KAFKA_SASL_USERNAME'
+  | 'KAFKA_SASL_PASSWORD'
+  | 'KAFKA_SASL_OAUTH_TOKEN'
+  | 'KAFKA_SASL_OAUTH_TOKEN_FILE'
+>;
+
+function saslOptions(cfg: KafkaConnectionConfig): SASLOptions | undefined {
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = cfg;
+  switch (mechanism) {
+    case 'none':
+      return undefined;
+    case 'plain':
+      return { mechanism, username, password };
+    case 'scram-sha-256':
+    case 'scram-sha-512':
+      return { mechanism, username, password };
+    case 'oauthbearer':
+      // Read at every (re)authentication: a token file kept fresh by a sidecar outlives the token.
+      return {
+        mechanism,
+        oauthBearerProvider: async () => ({
+          value: cfg.KAFKA_SASL_OAUTH_TOKEN_FILE
+            ? readFileSync(cfg.KAFKA_SASL_OAUTH_TOKEN_FILE, 'utf8').trim()
+            : cfg.KAFKA_SASL_OAUTH_TOKEN,
+        }),
+      };
+  }
+}
+
+/** Brokers (host:port) found to speak TLS only, after a plain connection to them closed unanswered. */
+const tlsOnlyBrokers = new Set<string>();
+
+/**
+ * kafkajs's own plain socket, plus one check, so classifyKafkaError can say "this listener wants
+ * TLS" instead of retrying a broker that is up: a TLS listener answers a plain request with a TLS
+ * alert record (0x15 0x03 …, never the start of a Kafka response, whose first 4 bytes are its
+ * length), and a connection closed without any answer is probed with a TLS handshake. Both are
+ * known long before kafkajs's retries are spent.
+ */
+const plainSocketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+  const socket = net.connect({ host, port }, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  let connected = false;
+  let answered = false;
+  socket.once('connect', () => (connected = true));
+  socket.once('data', (chunk: Buffer) => {
+    answered = true;
+    if ((chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03) tlsOnlyBrokers.add(`${host}:${port}`);
+  });
+  socket.once('close', () => {
+    if (!connected || answered) return;
+    void probeTls(host, port, undefined).then((found) => {
+      if (found?.kind === 'tls-required') tlsOnlyBrokers.add(`${host}:${port}`);
+    });
+  });
+  return socket;
+};
+
+/**
+ * Brokers, TLS and SASL of every Kafka connection the project makes (producer, consumers, admin,
+ * the lag reader, the stack's health check): one place, so none of them can miss a setting.
+ */
+export function kafkaConnection(cfg: KafkaConnectionConfig): Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl' | 'socketFactory'> {
+  const files = {
+    ...(cfg.KAFKA_TLS_CA_FILE ? { ca: [readFileSync(cfg.KAFKA_TLS_CA_FILE)] } : {}),
+    ...(cfg.KAFKA_TLS_CERT_FILE ? { cert: readFileSync(cfg.KAFKA_TLS_CERT_FILE), key: readFileSync(cfg.KAFKA_TLS_KEY_FILE) } : {}),
+  };
+  const sasl = saslOptions(cfg);
+  return {
+    brokers: cfg.KAFKA_BROKERS,
+    ...(cfg.KAFKA_TLS ? { ssl: Object.keys(files).length ? files : true } : { socketFactory: plainSocketFactory }),
+    ...(sasl ? { sasl } : {}),
+  };
+}
+
+export function createKafka(cfg: KafkaConnectionConfig & Pick<Config, 'KAFKA_CLIENT_ID'>): Kafka {
   return new Kafka({
     clientId: cfg.KAFKA_CLIENT_ID,
-    brokers: cfg.KAFKA_BROKERS,
+    ...kafkaConnection(cfg),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3_000,
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
   });
 }
+
+/**
+ * Every producer of ours: idempotent (a broker retry never writes a message twice), so kafkajs
+ * allows one request in flight per producer; parallelism comes from several producers (see
+ * activities/ingest/lanes.ts). Topics are never created by a producer (see topicMissing).
+ */
+export const IDEMPOTENT_PRODUCER: ProducerConfig = { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false };
 
 const UNREACHABLE =
   /KafkaJSConnectionError|KafkaJSConnectionClosedError|KafkaJSNumberOfRetriesExceeded|KafkaJSBrokerNotFound|KafkaJSRequestTimeoutError/;
@@ -55,9 +148,56 @@ export function topicMissing(brokers: readonly string[], topic?: string, cause?:
   );
 }
 
+const KAFKA_TLS_FIX: Record<TlsFailure['kind'], string> = {
+  untrusted: 'set KAFKA_TLS_CA_FILE to the CA that signed the broker certificate (empty: the system CAs)',
+  hostname: 'list the brokers by a name their certificate carries in KAFKA_BROKERS',
+  expired: 'the broker certificate or KAFKA_TLS_CERT_FILE has expired: renew it',
+  'client-cert-missing': 'the broker wants a client certificate: set KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE',
+  'client-cert-rejected': 'the broker refused the client certificate in KAFKA_TLS_CERT_FILE: use one its CA signed',
+  'not-tls': 'the listener does not speak TLS: set KAFKA_TLS=false, or use the port of its SSL/SASL_SSL listener',
+  'tls-required': 'that listener wants TLS: set KAFKA_TLS=true (and KAFKA_TLS_CA_FILE for a private CA)',
+  other: 'check KAFKA_TLS, KAFKA_TLS_CA_FILE and the client certificate',
+};
+
+/** SASL refused (wrong user or password, or a mechanism the listener does not offer). */
+function saslFailure(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { name, message } = e as { name?: unknown; message?: unknown };
+    if (name === 'KafkaJSSASLAuthenticationError' || (typeof message === 'string' && /SASL .*authentication failed/i.test(message))) {
+      return String(message);
+    }
+  }
+  return undefined;
+}
+
+/** A SASL or TLS failure of a connection to Kafka, as one line saying what to fix; undefined for anything else. */
+export function kafkaSecurityError(err: unknown, brokers: readonly string[]): EtlError | undefined {
+  const where = `Kafka at ${brokers.join(',')}`;
+  const sasl = saslFailure(err);
+  if (sasl) {
+    const mechanism = /not support|unsupported|UNSUPPORTED_SASL_MECHANISM/i.test(sasl)
+      ? 'the SASL mechanism is not enabled on that listener: check KAFKA_SASL_MECHANISM'
+      : 'check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM';
+    return new EtlError(
+      'KAFKA_AUTH_FAILED',
+      `${where} refused the SASL login (${sasl.replace(/^SASL .*? authentication failed: /i, '')}) — ${mechanism}`,
+      { cause: err },
+    );
+  }
+  const tls =
+    tlsFailure(err) ??
+    (brokers.some((b) => tlsOnlyBrokers.has(b)) && looksUnreachable(err)
+      ? { kind: 'tls-required' as const, reason: 'the listener speaks TLS only and answered the plain connection with a TLS alert' }
+      : undefined);
+  if (tls) return new EtlError('KAFKA_TLS_FAILED', `TLS to ${where} failed: ${tls.reason} — ${KAFKA_TLS_FIX[tls.kind]}`, { cause: err });
+  return undefined;
+}
+
 export function classifyKafkaError(err: unknown, brokers: readonly string[]): unknown {
   if (err instanceof EtlError) return err;
   if (isUnknownTopic(err)) return topicMissing(brokers, undefined, err);
+  const security = kafkaSecurityError(err, brokers);
+  if (security) return security;
   if (looksUnreachable(err)) {
     return new EtlError(
       'KAFKA_UNREACHABLE',

@@ -1,8 +1,9 @@
 // Object layout of the lake (Kafka Connect S3 sink style): time-partitioned by the Kafka timestamp
 // of an object's first record, and named by topic, partition and offset range, so a key says
 // exactly which offsets it holds and a rewrite of the same range lands on the same key.
-//   bronze/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first>-<last>.ndjson.gz
+//   bronze/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first>-<last>.ndjson.{gz,zst}  (BRONZE_CODEC)
 //   silver/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first>-<last>.ndjson.gz
+import { ndjsonExtension, type NdjsonCodec } from './ndjson';
 
 const OFFSET_WIDTH = 19; // enough digits for any int64 offset, so keys sort in offset order
 
@@ -13,16 +14,18 @@ export function bronzeKey(
   first: bigint | number,
   last: bigint | number,
   firstRecordTimeMs: number,
+  codec: NdjsonCodec,
 ): string {
   const t = new Date(firstRecordTimeMs).toISOString();
   const pad = (n: bigint | number) => n.toString().padStart(OFFSET_WIDTH, '0');
-  return `${prefix}bronze/${topic}/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}/${topic}+${partition}+${pad(first)}-${pad(last)}.ndjson.gz`;
+  return `${prefix}bronze/${topic}/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}/${topic}+${partition}+${pad(first)}-${pad(last)}${ndjsonExtension(codec)}`;
 }
 
+/** Silver objects are gzip (written by NdjsonGzipWriter) whatever codec their bronze object has. */
 export function silverKeyFor(bronze: string): string {
   const i = bronze.indexOf('bronze/');
   if (i < 0) throw new Error(`not a bronze key: ${bronze}`);
-  return `${bronze.slice(0, i)}silver/${bronze.slice(i + 'bronze/'.length)}`;
+  return `${bronze.slice(0, i)}silver/${bronze.slice(i + 'bronze/'.length)}`.replace(/\.ndjson\.zst$/, ndjsonExtension('gzip'));
 }
 
 /** One Kafka record as archived in bronze: everything needed to replay or quarantine it faithfully. */

@@ -1,6 +1,47 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import type { Config } from './config';
 import { classifyPostgresError } from './errors';
+
+export type PostgresTlsConfig = Pick<Config, 'PG_SSLMODE' | 'PG_SSL_CA_FILE' | 'PG_SSL_CERT_FILE' | 'PG_SSL_KEY_FILE'>;
+export type PostgresConnectionConfig = PostgresTlsConfig & Pick<Config, 'DATABASE_URL' | 'PG_PASSWORD' | 'PG_CONNECT_TIMEOUT_MS'>;
+
+/**
+ * node-postgres's `ssl` for PG_SSLMODE, with libpq's meaning: verify-full checks the chain and the
+ * host name, verify-ca the chain only, require encrypts without checking (as libpq without a root cert).
+ */
+export function postgresTls(cfg: PostgresTlsConfig): ConnectionOptions | false {
+  if (cfg.PG_SSLMODE === 'disable') return false;
+  const files: ConnectionOptions = {
+    ...(cfg.PG_SSL_CA_FILE ? { ca: readFileSync(cfg.PG_SSL_CA_FILE) } : {}),
+    ...(cfg.PG_SSL_CERT_FILE ? { cert: readFileSync(cfg.PG_SSL_CERT_FILE), key: readFileSync(cfg.PG_SSL_KEY_FILE) } : {}),
+  };
+  if (cfg.PG_SSLMODE === 'require') return { ...files, rejectUnauthorized: false };
+  if (cfg.PG_SSLMODE === 'verify-ca') return { ...files, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+  return { ...files, rejectUnauthorized: true };
+}
+
+/**
+ * DATABASE_URL without its ssl* parameters (pg would let them override `ssl`; config.ts reads them
+ * into PG_SSLMODE and friends), with PG_PASSWORD as its password when that is set.
+ */
+export function connectionUrl(cfg: Pick<Config, 'DATABASE_URL' | 'PG_PASSWORD'>): string {
+  let url: URL;
+  try {
+    url = new URL(cfg.DATABASE_URL);
+  } catch {
+    return cfg.DATABASE_URL;
+  }
+  for (const key of [...url.searchParams.keys()]) if (key.startsWith('ssl')) url.searchParams.delete(key);
+  if (cfg.PG_PASSWORD) url.password = encodeURIComponent(cfg.PG_PASSWORD);
+  return url.toString();
+}
+
+/** What every connection to the pipeline's database is made with: the pool, the stack's checks, tests. */
+export function postgresConnection(cfg: PostgresConnectionConfig): pg.ClientConfig {
+  return { connectionString: connectionUrl(cfg), ssl: postgresTls(cfg), connectionTimeoutMillis: cfg.PG_CONNECT_TIMEOUT_MS };
+}
 
 /** host:port of a connection string, without its credentials (safe to print). */
 export function postgresAddress(databaseUrl: string): string {
@@ -16,12 +57,11 @@ export function postgresAddress(databaseUrl: string): string {
  * A pool whose sessions see `schema` first, so SQL stays unqualified and a test can run the whole
  * pipeline in a schema of its own.
  */
-export function createPool(cfg: Pick<Config, 'DATABASE_URL' | 'PG_SCHEMA' | 'PG_POOL_MAX'>): pg.Pool {
+export function createPool(cfg: PostgresConnectionConfig & Pick<Config, 'PG_SCHEMA' | 'PG_POOL_MAX' | 'PG_STATEMENT_TIMEOUT_MS'>): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: cfg.DATABASE_URL,
+    ...postgresConnection(cfg),
     max: cfg.PG_POOL_MAX,
-    options: `-c search_path=${cfg.PG_SCHEMA} -c statement_timeout=600000`,
-    connectionTimeoutMillis: 10_000,
+    options: `-c search_path=${cfg.PG_SCHEMA} -c statement_timeout=${cfg.PG_STATEMENT_TIMEOUT_MS}`,
     idleTimeoutMillis: 30_000,
   });
   // An idle client losing its server (restart) must not crash the process; the next query reconnects.

@@ -1,22 +1,85 @@
-import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Config } from './config';
-import { EtlError, isNetworkError } from './errors';
+import { EtlError, isNetworkError, tlsFailure, type TlsFailure } from './errors';
+import { addressOf, probeTls } from './tls-probe';
 
-export function createS3(cfg: Pick<Config, 'S3_ENDPOINT' | 'S3_REGION' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY'>): S3Client {
-  return new S3Client({
-    endpoint: cfg.S3_ENDPOINT,
+export type S3ConnectionConfig = Pick<
+  Config,
+  'S3_ENDPOINT' | 'S3_REGION' | 'S3_CREDENTIALS' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY' | 'S3_CA_FILE'
+>;
+export type S3Encryption = Pick<Config, 'S3_SSE' | 'S3_SSE_KMS_KEY_ID'>;
+
+/** Where errors say S3 is: the endpoint URL, or Amazon S3 in the region. */
+export function s3Address(cfg: Pick<Config, 'S3_ENDPOINT' | 'S3_REGION'>): string {
+  return cfg.S3_ENDPOINT === 'aws' ? `Amazon S3 (${cfg.S3_REGION})` : cfg.S3_ENDPOINT;
+}
+
+/**
+ * An S3-compatible server at an endpoint URL: path-style addressing (bucket in the path, as versitygw
+ * and MinIO expect) and the static keys. Amazon S3 (S3_ENDPOINT=aws): the SDK's regional endpoint,
+ * virtual-hosted addressing, and the SDK's default credential chain (environment, profile, SSO,
+ * container or instance role) unless S3_CREDENTIALS=static.
+ */
+export function s3ClientConfig(cfg: S3ConnectionConfig, maxAttempts = 4): S3ClientConfig {
+  const aws = cfg.S3_ENDPOINT === 'aws';
+  const staticKeys = cfg.S3_CREDENTIALS === 'static' || (cfg.S3_CREDENTIALS === 'auto' && !aws);
+  return {
     region: cfg.S3_REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: cfg.S3_ACCESS_KEY_ID, secretAccessKey: cfg.S3_SECRET_ACCESS_KEY },
+    ...(aws ? {} : { endpoint: cfg.S3_ENDPOINT, forcePathStyle: true }),
+    ...(staticKeys ? { credentials: { accessKeyId: cfg.S3_ACCESS_KEY_ID, secretAccessKey: cfg.S3_SECRET_ACCESS_KEY } } : {}),
+    ...(cfg.S3_CA_FILE ? { requestHandler: { httpsAgent: new Agent({ keepAlive: true, ca: readFileSync(cfg.S3_CA_FILE) }) } } : {}),
     // S3-compatible servers (versitygw, MinIO) reject the CRC checksums newer SDKs send by default.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 4,
-  });
+    maxAttempts,
+  };
 }
 
-export function classifyS3Error(err: unknown, endpoint: string): unknown {
+const WRITES = new Set(['PutObjectCommand', 'CreateMultipartUploadCommand']);
+
+/**
+ * Asks for S3_SSE on every object written through this client, whoever builds the command (the
+ * archive's PutObject, lib-storage's multipart uploads): one setting, no call site can miss it.
+ */
+export function applyServerSideEncryption(s3: S3Client, cfg: S3Encryption): void {
+  if (cfg.S3_SSE === 'none') return;
+  s3.middlewareStack.add(
+    (next, context) => (args) => {
+      if (WRITES.has(context.commandName ?? '')) {
+        const input = args.input as { ServerSideEncryption?: string; SSEKMSKeyId?: string };
+        input.ServerSideEncryption ??= cfg.S3_SSE;
+        if (cfg.S3_SSE_KMS_KEY_ID) input.SSEKMSKeyId ??= cfg.S3_SSE_KMS_KEY_ID;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'etlServerSideEncryption' },
+  );
+}
+
+export function createS3(cfg: S3ConnectionConfig & S3Encryption): S3Client {
+  const s3 = new S3Client(s3ClientConfig(cfg));
+  applyServerSideEncryption(s3, cfg);
+  return s3;
+}
+
+const S3_TLS_FIX: Record<TlsFailure['kind'], string> = {
+  untrusted: 'set S3_CA_FILE to the CA that signed the endpoint certificate (empty: the system CAs)',
+  hostname: 'use a host name in S3_ENDPOINT that the certificate carries',
+  expired: 'renew the expired certificate',
+  'client-cert-missing': 'the endpoint wants a client certificate, which this client does not send',
+  'client-cert-rejected': 'the endpoint refused the client certificate',
+  'not-tls': 'the endpoint does not speak TLS: use http:// in S3_ENDPOINT, or its https port',
+  'tls-required': 'the endpoint speaks https only: use https:// in S3_ENDPOINT (and S3_CA_FILE for a private CA)',
+  other: 'check S3_ENDPOINT and S3_CA_FILE',
+};
+
+export function classifyS3Error(err: unknown, s3Endpoint: string): unknown {
   if (err instanceof EtlError) return err;
+  const endpoint = s3Endpoint === 'aws' ? 'Amazon S3' : s3Endpoint;
+  const tls = tlsFailure(err);
+  if (tls) return new EtlError('S3_TLS_FAILED', `TLS to S3 at ${endpoint} failed: ${tls.reason} — ${S3_TLS_FIX[tls.kind]}`, { cause: err });
   if (isNetworkError(err)) {
     return new EtlError('S3_UNREACHABLE', `cannot reach S3 at ${endpoint} — start it with \`etl stack up\` or set S3_ENDPOINT`, {
       cause: err,
@@ -39,7 +102,14 @@ export async function withS3Errors<T>(endpoint: string, fn: () => Promise<T>): P
   try {
     return await fn();
   } catch (err) {
-    throw classifyS3Error(err, endpoint);
+    const classified = classifyS3Error(err, endpoint);
+    // A plain http:// request to an https-only endpoint is just reset: find out before calling it an outage.
+    if ((classified as EtlError | undefined)?.code === 'S3_UNREACHABLE' && endpoint.startsWith('http://')) {
+      const { host, port } = addressOf(endpoint, 80);
+      const found = await probeTls(host, port, undefined);
+      if (found) throw new EtlError('S3_TLS_FAILED', `S3 at ${endpoint}: ${found.reason} — ${S3_TLS_FIX[found.kind]}`, { cause: err });
+    }
+    throw classified;
   }
 }
 

@@ -11,6 +11,7 @@
 // so every child process (`etl worker` started by tests, chaos and bench; npm; tsx) uses it too.
 // Before the program runs, npm dependencies are installed with `npm ci` when node_modules is missing
 // or older than package-lock.json.
+import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -114,14 +115,29 @@ export function envFor(nodeBin) {
   return { ...process.env, PATH, NODE_OPTIONS };
 }
 
-/** `npm ci` when node_modules is missing or older than the lock; `npm ci` never rewrites tracked files. */
+/**
+ * `npm ci` when node_modules was not installed from this very lock. The lock's digest is stamped in
+ * node_modules once installed: a checkout's mtime says nothing (a git worktree or a fresh clone has
+ * a new lock file with the same content, and a symlinked node_modules shared by worktrees would
+ * otherwise be reinstalled under the others' feet). `npm ci` never rewrites tracked files.
+ */
 export function ensureDeps(nodeBin) {
-  const marker = path.join(root, 'node_modules', '.package-lock.json');
-  const lock = path.join(root, 'package-lock.json');
-  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  const modules = path.join(root, 'node_modules');
+  const stamp = path.join(modules, '.etl-lock-sha256');
+  const digest = createHash('sha256')
+    .update(readFileSync(path.join(root, 'package-lock.json')))
+    .digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === digest) return;
+  // Installed before the stamp existed: npm's own record of that install, newer than the lock.
+  const marker = path.join(modules, '.package-lock.json');
+  if (!existsSync(stamp) && existsSync(marker) && statSync(marker).mtimeMs >= statSync(path.join(root, 'package-lock.json')).mtimeMs) {
+    writeFileSync(stamp, `${digest}\n`);
+    return;
+  }
   say('installing npm dependencies (npm ci)…');
   // Its output goes to stderr: stdout may be what a caller reads (`--print-node`, `$(… node --version)`).
   run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, env: envFor(nodeBin), stdio: ['ignore', 2, 2] });
+  writeFileSync(stamp, `${digest}\n`);
 }
 
 /** Runs the program with inherited stdio, passes on SIGTERM/SIGHUP, and exits as the program did. */

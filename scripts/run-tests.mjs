@@ -19,6 +19,10 @@ function quietNodeOptions() {
 const WATCHDOG_MS = 40 * 60_000;
 
 console.log(`tests on Node ${process.version} (${process.execPath})`);
+// Tests run bin/etl, which builds first when dist/ is stale: build here, once, so that no test sees
+// the build's lines in a command's output or two tests build at the same time.
+const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 const result = spawnSync(
   process.execPath,
   [

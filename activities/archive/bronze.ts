@@ -1,5 +1,5 @@
-// What every archiver of a topic shares — the batch archive (archive.ts) and the continuous
-// follower (follow.ts): the per-topic locks, the manifest rows that plan and record each object's
+// What every archiver of a topic shares — the range archiver (range-archiver.ts) in batch and
+// follow mode: the per-topic locks, the manifest rows that plan and record each object's
 // offset range, the partitions' starting points, and the bronze line of one Kafka record.
 import type { KafkaMessage } from 'kafkajs';
 import type pg from 'pg';

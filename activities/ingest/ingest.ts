@@ -5,8 +5,8 @@ import type { ActivityDeps } from '../deps';
 import type { IngestInput, IngestResult } from '../types';
 
 /**
- * Publishes the stream's synthetic events; resumes from the index in the last heartbeat, since
- * message i is a pure function of (generator options, i).
+ * Publishes the stream's synthetic events; resumes from the index in the last heartbeat (below it
+ * every message is acknowledged), since message i is a pure function of (generator options, i).
  */
 export async function ingest(deps: ActivityDeps, input: IngestInput): Promise<IngestResult> {
   const ctx = Context.current();
@@ -20,6 +20,7 @@ export async function ingest(deps: ActivityDeps, input: IngestInput): Promise<In
     startIndex: resumed ?? startIndex ?? 0,
     signal: ctx.cancellationSignal,
     onProgress: (nextIndex) => ctx.heartbeat({ nextIndex }),
+    threads: { count: deps.config.PRODUCER_THREADS, settings: deps.config },
   });
   return { produced: rows - (startIndex ?? 0), topic };
 }

@@ -1,12 +1,13 @@
-// Publishes synthetic events in batches (one request carries thousands of messages) through an
-// idempotent producer, so a broker retry never writes a message twice. Which events: the stream's
-// own synthetic source (streams/<stream>/synthetic.ts), found by the stream's name.
-import type { Kafka, Message } from 'kafkajs';
+// Publishes synthetic events in batches through idempotent producers (a broker retry never writes a
+// message twice), on several lanes at once (./lanes.ts): worker threads for large unthrottled runs.
+// Which events: the stream's own synthetic source (streams/<stream>/synthetic.ts), by its name.
+import type { Kafka } from 'kafkajs';
 import { getStream } from '../../streams';
 import type { GeneratorOptions } from '../../streams/transactions/generator';
 import type { SyntheticSource } from '../../streams/types';
 import { EtlError } from '../../lib/errors';
-import { isUnknownTopic, topicMissing, withKafkaErrors } from '../../lib/kafka';
+import { topicMissing, withKafkaErrors } from '../../lib/kafka';
+import { driveLanes, localLane, messagesOf, threadLane, type KafkaSettings, type Lane } from './lanes';
 
 export interface ProduceOptions {
   topic: string;
@@ -15,13 +16,29 @@ export interface ProduceOptions {
   startIndex?: number;
   /** Events per second, 0 for unthrottled. */
   rate?: number;
+  /** Messages per request. */
   batchSize?: number;
-  /** Called after each acknowledged batch with the next index to produce. */
+  /** Called with the index below which every message is acknowledged (the resume point). */
   onProgress?: (nextIndex: number) => void;
   signal?: AbortSignal;
+  /**
+   * Worker threads to produce on, each with its own Kafka client made from `settings` (PRODUCER_THREADS);
+   * used for unthrottled runs of at least THREADED_MIN_ROWS, the calling thread otherwise.
+   */
+  threads?: { count: number; settings: KafkaSettings };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * 1,000 messages per request: kafkajs groups a request's messages by partition by copying the
+ * partition's array once per message (quadratic in messages per partition), which made 5,000-message
+ * requests cost ~40% more CPU per event than 1,000 (docs/performance.md, Producer). Lanes hide the
+ * extra round trips.
+ */
+export const DEFAULT_BATCH_SIZE = 1_000;
+/** Producers on the calling thread when no threads are used: one waits for its ack while the other encodes. */
+const LOCAL_LANES = 2;
+/** Below this, starting threads (each loads kafkajs and the streams) costs more than it saves. */
+export const THREADED_MIN_ROWS = 50_000;
 
 export function syntheticSourceOf(stream: string): SyntheticSource {
   const source = getStream(stream).synthetic;
@@ -42,51 +59,44 @@ async function assertTopicExists(kafka: Kafka, brokers: readonly string[], topic
   });
 }
 
-/** Sends messages `startIndex` .. `rows - 1` of `messages` (which starts at `startIndex`); returns how many. */
-export async function produceMessages(
-  kafka: Kafka,
-  brokers: readonly string[],
-  messages: Iterator<Message>,
-  opts: ProduceOptions,
-): Promise<number> {
-  const batchSize = opts.batchSize ?? 5_000;
-  const start = opts.startIndex ?? 0;
-  await assertTopicExists(kafka, brokers, opts.topic);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await withKafkaErrors(brokers, () => producer.connect());
-  const began = Date.now();
-  try {
-    for (let i = start; i < opts.rows; i += batchSize) {
-      opts.signal?.throwIfAborted();
-      const end = Math.min(i + batchSize, opts.rows);
-      const batch: Message[] = new Array(end - i);
-      for (let j = i; j < end; j++) batch[j - i] = messages.next().value as Message;
-      await withKafkaErrors(brokers, () =>
-        producer.send({ topic: opts.topic, acks: -1, messages: batch }).catch((err: unknown) => {
-          throw isUnknownTopic(err) ? topicMissing(brokers, opts.topic, err) : err; // deleted while we produce
-        }),
-      );
-      opts.onProgress?.(end);
-      if (opts.rate && opts.rate > 0) {
-        const due = began + ((end - start) / opts.rate) * 1000;
-        if (due > Date.now()) await sleep(due - Date.now());
-      }
-    }
-  } finally {
-    await producer.disconnect().catch(() => undefined);
-  }
-  return Math.max(0, opts.rows - start);
-}
-
-/** Synthetic events of `stream` with its generator options (as its source's `resolve` makes them). */
-export function produceSynthetic(
+/**
+ * Synthetic events `startIndex` .. `rows - 1` of `stream` with its generator options (as its
+ * source's `resolve` makes them); returns how many.
+ */
+export async function produceSynthetic(
   kafka: Kafka,
   brokers: readonly string[],
   stream: string,
   options: unknown,
   opts: ProduceOptions,
 ): Promise<number> {
-  return produceMessages(kafka, brokers, syntheticSourceOf(stream).messages(options, opts.startIndex ?? 0), opts);
+  const source = syntheticSourceOf(stream);
+  const start = opts.startIndex ?? 0;
+  if (start >= opts.rows) return 0;
+  await assertTopicExists(kafka, brokers, opts.topic);
+  const threaded = opts.threads && opts.threads.count > 0 && !opts.rate && opts.rows - start >= THREADED_MIN_ROWS;
+  const laneCount = opts.rate ? 1 : threaded ? opts.threads!.count : LOCAL_LANES;
+  const lanes: Lane[] = [];
+  try {
+    const opening = Array.from({ length: laneCount }, () =>
+      threaded
+        ? threadLane(opts.threads!.settings, { stream, options, topic: opts.topic })
+        : localLane(kafka, brokers, (from, to) => messagesOf(source, options, from, to), opts.topic),
+    );
+    // Every lane that opened is closed, even when another failed to.
+    const opened = await Promise.allSettled(opening);
+    for (const o of opened) if (o.status === 'fulfilled') lanes.push(o.value);
+    const failed = opened.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    await driveLanes(
+      lanes,
+      { start, rows: opts.rows, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE, rate: opts.rate, signal: opts.signal },
+      opts.onProgress,
+    );
+  } finally {
+    await Promise.all(lanes.map((l) => l.close()));
+  }
+  return opts.rows - start;
 }
 
 /** Synthetic card transactions: `produceSynthetic` of the transactions stream. */

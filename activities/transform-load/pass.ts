@@ -9,7 +9,7 @@
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BronzeRecord } from '../../lib/lake';
-import { NdjsonGzipWriter, readNdjsonGzip } from '../../lib/ndjson';
+import { NdjsonGzipWriter, readNdjsonObject } from '../../lib/ndjson';
 import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { QuarantineEntry } from '../quarantine';
@@ -80,7 +80,7 @@ export async function passBronzeObject(s3: S3Client, task: PassTask, signal?: Ab
   const writer = new NdjsonGzipWriter(s3, task.bucket, task.silverKey);
   let records = 0;
   try {
-    for await (const line of readNdjsonGzip(s3, task.bucket, task.objectKey)) {
+    for await (const line of readNdjsonObject(s3, task.bucket, task.objectKey)) {
       const record = JSON.parse(line) as BronzeRecord;
       records++;
       const result = classifyRecord(spec, record, { referenceTimeMs: task.referenceTimeMs });

@@ -16,7 +16,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EtlError } from '../../lib/errors';
 import { silverKeyFor, type BronzeRecord } from '../../lib/lake';
-import { readNdjsonGzip } from '../../lib/ndjson';
+import { readNdjsonObject } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
 import { insertQuarantine, type QuarantineEntry } from '../quarantine';
 import { getStream } from '../../streams';
@@ -262,7 +262,7 @@ async function quarantineRefused(
     wanted.set(`${String(doc.kafka_partition)}@${String(doc.kafka_offset)}`, { doc, refused: r });
   }
   const originals = new Map<string, Pick<BronzeRecord, 'value' | 'encoding'>>();
-  for await (const line of readNdjsonGzip(deps.s3, deps.config.S3_BUCKET, bronze.objectKey)) {
+  for await (const line of readNdjsonObject(deps.s3, deps.config.S3_BUCKET, bronze.objectKey)) {
     const record = JSON.parse(line) as BronzeRecord;
     const at = `${record.partition}@${record.offset}`;
     if (wanted.has(at)) originals.set(at, { value: record.value, encoding: record.encoding });

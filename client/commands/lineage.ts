@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { EtlError } from '../../lib/errors';
 import { ident } from '../../lib/sql';
 import type { StreamSpec } from '../../streams/types';
+import type { QuarantineRow } from './quarantine';
 
 export interface RecordLineage {
   key: string;
@@ -14,15 +15,7 @@ export interface RecordLineage {
     load: { load_id: number; kind: string; loaded_at: Date; workflow_id: string | null; silver_key: string };
     bronze?: BronzeLineage;
   };
-  quarantined: {
-    id: number;
-    reason_code: string;
-    reason: string;
-    kafka_topic: string;
-    kafka_partition: number;
-    kafka_offset: string;
-    replayed_at: Date | null;
-  }[];
+  quarantined: Pick<QuarantineRow, 'id' | 'reason_code' | 'reason' | 'kafka_topic' | 'kafka_partition' | 'kafka_offset' | 'replayed_at'>[];
 }
 
 export interface BronzeLineage {

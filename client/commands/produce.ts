@@ -28,6 +28,7 @@ export async function produce(clients: Clients, args: ProduceArgs): Promise<{ to
       rows,
       rate,
       onProgress: (n) => bar.update(n),
+      threads: { count: clients.config.PRODUCER_THREADS, settings: clients.config },
     });
     return { topic, produced, seconds: (Date.now() - began) / 1000 };
   } finally {

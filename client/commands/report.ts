@@ -57,7 +57,7 @@ export function formatReport(r: RunReport, bucket: string): string {
     '',
   );
   out.push(
-    `Bronze objects in s3://${bucket}: ${fmt(r.bronze.objects)} objects, ${fmt(r.bronze.records)} records, ${fmt(r.bronze.bytes)} bytes gzip (latest ${r.bronze.sample.length}):`,
+    `Bronze objects in s3://${bucket}: ${fmt(r.bronze.objects)} objects, ${fmt(r.bronze.records)} records, ${fmt(r.bronze.bytes)} bytes compressed (latest ${r.bronze.sample.length}):`,
   );
   out.push(
     formatTable(

@@ -4,23 +4,31 @@ import { loadConfig } from '../../lib/config';
 import { sayErr, type Say } from '../output';
 import { formatStatusTable, SERVICE_NAMES, stackDown, stackReset, stackStatus, stackUp, type ServiceName } from '../stack';
 
+const SECURE_HELP =
+  'the secured stack instead, beside the plain one: Kafka SASL_SSL with SCRAM users, PostgreSQL over TLS only, S3 over HTTPS, Temporal behind a TLS proxy requiring a client certificate; certificates from a local CA, own ports, state in <ETL_STATE_DIR>/secure';
+
 export function registerStackCommands(program: Command, say: Say, setExitCode: (code: number) => void): void {
   const stack = program.command('stack').description('the local servers: Temporal dev server, Kafka (KRaft), S3 (versitygw), PostgreSQL');
   stack
     .command('up')
     .description('install what is missing and start every service (idempotent)')
     .option('--json', "print the services' status as JSON (progress goes to stderr)")
-    .addHelpText('after', '\nExamples:\n  $ etl stack up\n  $ etl stack up --json')
-    .action(async (opts: { json?: boolean }) => {
-      await stackUp(loadConfig(), { log: opts.json ? sayErr : say });
-      const rows = await stackStatus(loadConfig());
+    .option('--secure', SECURE_HELP)
+    .addHelpText(
+      'after',
+      '\nWith --secure, the client settings for the secured servers are written to <ETL_STATE_DIR>/secure/client.env.\n\nExamples:\n  $ etl stack up\n  $ etl stack up --json\n  $ etl stack up --secure',
+    )
+    .action(async (opts: { json?: boolean; secure?: boolean }) => {
+      await stackUp(loadConfig(), { log: opts.json ? sayErr : say, secure: opts.secure });
+      const rows = await stackStatus(loadConfig(), { secure: opts.secure });
       say(opts.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows));
     });
   stack
     .command('down')
     .description('stop the services this project started (data is kept)')
-    .addHelpText('after', '\nExample:\n  $ etl stack down')
-    .action(async () => stackDown(loadConfig(), { log: say }));
+    .option('--secure', 'the secured stack (see `etl stack up --help`)')
+    .addHelpText('after', '\nExamples:\n  $ etl stack down\n  $ etl stack down --secure')
+    .action(async (opts: { secure?: boolean }) => stackDown(loadConfig(), { log: say, secure: opts.secure }));
   stack
     .command('reset')
     .description('stop one service and delete its data, so the next `stack up` starts it empty')
@@ -29,14 +37,18 @@ export function registerStackCommands(program: Command, say: Say, setExitCode: (
       'after',
       '\nInstalled servers and download caches stay. For Kafka data this Kafka cannot open, `etl stack up` names it.\n\nExample:\n  $ etl stack reset kafka && etl stack up',
     )
-    .action(async (service: ServiceName) => stackReset(loadConfig(), service, { log: say }));
+    .option('--secure', 'the secured stack (see `etl stack up --help`)')
+    .action(async (service: ServiceName, opts: { secure?: boolean }) =>
+      stackReset(loadConfig(), service, { log: say, secure: opts.secure }),
+    );
   stack
     .command('status')
     .description('each service: state, address, pid, log file')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExamples:\n  $ etl stack status\n  $ etl stack status --json')
-    .action(async (opts: { json?: boolean }) => {
-      const rows = await stackStatus(loadConfig());
+    .option('--secure', 'the secured stack (see `etl stack up --help`)')
+    .addHelpText('after', '\nExamples:\n  $ etl stack status\n  $ etl stack status --json\n  $ etl stack status --secure')
+    .action(async (opts: { json?: boolean; secure?: boolean }) => {
+      const rows = await stackStatus(loadConfig(), { secure: opts.secure });
       say(opts.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows));
       if (rows.some((r) => r.state !== 'running' && r.state !== 'external')) setExitCode(1);
     });

@@ -10,13 +10,17 @@ import { ensureStackDirs, formatHostPort, isLoopback, stackPaths, type ServiceNa
 import { postgresService } from './postgres';
 import { isAlive, readLivePid, spawnDetached, stopProcess, withLock } from './process';
 import { s3Service } from './s3';
+import { secureClientEnv, secureServerConfig, secureStack, type SecureStack } from './secure';
 import type { StackContext, StackService } from './service';
 import { temporalService } from './temporal';
+import { temporalBackendService, temporalProxyService } from './temporal-tls';
 
 export { temporalBinary } from './temporal';
 export type { ServiceName } from './paths';
+export { SECURE_PORTS, secureClientConfig, secureStack } from './secure';
 
 const SERVICES: readonly StackService[] = [temporalService, kafkaService, s3Service, postgresService];
+const SECURE_SERVICES: readonly StackService[] = [temporalBackendService, temporalProxyService, kafkaService, s3Service, postgresService];
 export const SERVICE_NAMES: readonly ServiceName[] = SERVICES.map((s) => s.name);
 const PROBE_MS = 3000;
 
@@ -32,6 +36,21 @@ export interface ServiceStatus {
 
 export interface StackOptions {
   log?: (line: string) => void;
+  /** The secured stack (TLS and authentication everywhere, own ports, state in <ETL_STATE_DIR>/secure) instead of the plain one. */
+  secure?: boolean;
+}
+
+/** Which servers, and the configuration they are run from: the plain stack's, or the secured one's. */
+interface Mode {
+  cfg: Config;
+  services: readonly StackService[];
+  secure?: SecureStack;
+}
+
+async function modeOf(base: Config, opts: StackOptions, create: boolean): Promise<Mode> {
+  if (!opts.secure) return { cfg: base, services: SERVICES };
+  const secure = await secureStack(base, create);
+  return { cfg: secureServerConfig(base, secure), services: SECURE_SERVICES, secure };
 }
 
 const addressOf = (svc: StackService, cfg: Config) => formatHostPort(svc.address(cfg));
@@ -149,15 +168,16 @@ function lockFor(cfg: Config, log: (line: string) => void) {
  * Installs what is missing and starts every service that is not already healthy, in parallel.
  * Throws STACK_INSTALL_FAILED or STACK_START_FAILED naming the service, its address and its log.
  */
-export async function stackUp(cfg: Config, opts: StackOptions = {}): Promise<void> {
+export async function stackUp(base: Config, opts: StackOptions = {}): Promise<void> {
   const log = opts.log ?? (() => {});
-  const ctx: StackContext = { cfg, paths: stackPaths(cfg), log };
+  const { cfg, services, secure } = await modeOf(base, opts, true);
+  const ctx: StackContext = { cfg, paths: stackPaths(cfg), log, secure };
   const started = Date.now();
   await lockFor(
     cfg,
     log,
   )(async () => {
-    const results = await Promise.allSettled(SERVICES.map((svc) => upOne(svc, ctx)));
+    const results = await Promise.allSettled(services.map((svc) => upOne(svc, ctx)));
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (failures.length === 1) throw failures[0];
     if (failures.length > 1) {
@@ -166,6 +186,7 @@ export async function stackUp(cfg: Config, opts: StackOptions = {}): Promise<voi
     }
   });
   log(`stack up: all services healthy in ${((Date.now() - started) / 1000).toFixed(1)} s (state in ${ctx.paths.root})`);
+  if (secure) log(`stack up --secure: client settings in ${secureClientEnv(secure)} (\`set -a; . <that file>; set +a\`)`);
 }
 
 async function downOne(svc: StackService, cfg: Config, paths: StackPaths, log: (line: string) => void): Promise<void> {
@@ -186,10 +207,11 @@ async function downOne(svc: StackService, cfg: Config, paths: StackPaths, log: (
 }
 
 /** Stops the servers this stack started; their data stays for the next `stack up`. */
-export async function stackDown(cfg: Config, opts: StackOptions = {}): Promise<void> {
+export async function stackDown(base: Config, opts: StackOptions = {}): Promise<void> {
   const log = opts.log ?? (() => {});
+  const { cfg, services } = await modeOf(base, opts, false);
   const paths = stackPaths(cfg);
-  await lockFor(cfg, log)(() => Promise.all(SERVICES.map((svc) => downOne(svc, cfg, paths, log))));
+  await lockFor(cfg, log)(() => Promise.all(services.map((svc) => downOne(svc, cfg, paths, log))));
 }
 
 /**
@@ -198,13 +220,14 @@ export async function stackDown(cfg: Config, opts: StackOptions = {}): Promise<v
  * restarted: anything else belongs to someone who did not ask for it. Returns how long each half took.
  */
 export async function restartService(
-  cfg: Config,
+  base: Config,
   name: ServiceName,
   opts: StackOptions = {},
 ): Promise<{ stopMs: number; startMs: number }> {
   const log = opts.log ?? (() => {});
-  const svc = serviceNamed(name);
-  const ctx: StackContext = { cfg, paths: stackPaths(cfg), log };
+  const { cfg, services, secure } = await modeOf(base, opts, false);
+  const svc = serviceNamed(name, services);
+  const ctx: StackContext = { cfg, paths: stackPaths(cfg), log, secure };
   return lockFor(
     cfg,
     log,
@@ -224,9 +247,10 @@ export async function restartService(
  * Stops one service this stack runs and deletes its data folder, so the next `stack up` starts it
  * empty (e.g. Kafka data that this Kafka cannot open). Installed servers and download caches stay.
  */
-export async function stackReset(cfg: Config, name: ServiceName, opts: StackOptions = {}): Promise<void> {
+export async function stackReset(base: Config, name: ServiceName, opts: StackOptions = {}): Promise<void> {
   const log = opts.log ?? (() => {});
-  const svc = serviceNamed(name);
+  const { cfg, services } = await modeOf(base, opts, false);
+  const svc = serviceNamed(name, services);
   if (!managed(svc, cfg))
     throw new EtlError('USAGE', `${svc.name} at ${addressOf(svc, cfg)} is not on this machine's loopback, so its data is not managed here`);
   const paths = stackPaths(cfg);
@@ -241,16 +265,17 @@ export async function stackReset(cfg: Config, name: ServiceName, opts: StackOpti
   });
 }
 
-function serviceNamed(name: string): StackService {
-  const svc = SERVICES.find((s) => s.name === name);
-  if (!svc) throw new EtlError('USAGE', `unknown service "${name}"; the stack has ${SERVICE_NAMES.join(', ')}`);
+function serviceNamed(name: string, services: readonly StackService[]): StackService {
+  const svc = services.find((s) => s.name === name);
+  if (!svc) throw new EtlError('USAGE', `unknown service "${name}"; the stack has ${services.map((s) => s.name).join(', ')}`);
   return svc;
 }
 
-export async function stackStatus(cfg: Config): Promise<ServiceStatus[]> {
+export async function stackStatus(base: Config, opts: Pick<StackOptions, 'secure'> = {}): Promise<ServiceStatus[]> {
+  const { cfg, services } = await modeOf(base, opts, false);
   const paths = stackPaths(cfg);
   return Promise.all(
-    SERVICES.map(async (svc): Promise<ServiceStatus> => {
+    services.map(async (svc): Promise<ServiceStatus> => {
       const pid = managed(svc, cfg) ? readLivePid(paths.pidFile(svc.name), svc.processMarker) : undefined;
       const problem = await probe(svc, cfg, 2000);
       const base = { name: svc.name, address: addressOf(svc, cfg), log: paths.log(svc.name), ...(problem ? { detail: problem } : {}) };

@@ -109,11 +109,14 @@ export interface InstallCommand {
   cwd?: string;
   uid?: number;
   gid?: number;
+  /** Values (generated passwords) the log and error messages show as *** instead. */
+  secrets?: string[];
 }
 
 /** Runs one install step with its output appended to `logFile`; a failure names the command and the log. */
 export async function runInstallStep(step: InstallCommand, logFile: string): Promise<void> {
-  const printable = `${step.command} ${step.args.join(' ')}`;
+  let printable = `${step.command} ${step.args.join(' ')}`;
+  for (const secret of step.secrets ?? []) if (secret) printable = printable.split(secret).join('***');
   const fd = openSync(logFile, 'a');
   try {
     writeSync(fd, `\n=== ${new Date().toISOString()} ${printable}\n`);

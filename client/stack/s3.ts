@@ -43,11 +43,13 @@ async function install({ cfg, paths, log }: StackContext): Promise<void> {
   markInstalled(stamp, VERSITYGW_VERSION);
 }
 
-async function prepare({ cfg, paths }: StackContext) {
+async function prepare({ cfg, paths, secure }: StackContext) {
   mkdirSync(paths.data('s3'), { recursive: true });
+  // The secured stack's S3 speaks HTTPS only, with a certificate from the stack's CA.
+  const tls = secure ? ['--cert', secure.certs.serverCert, '--key', secure.certs.serverKey] : [];
   return {
     command: binary(cfg),
-    args: ['--region', cfg.S3_REGION, '--port', formatHostPort(address(cfg)), '--quiet', 'posix', paths.data('s3')],
+    args: ['--region', cfg.S3_REGION, '--port', formatHostPort(address(cfg)), ...tls, '--quiet', 'posix', paths.data('s3')],
     // The same as --access/--secret, but kept out of `ps` and the command line logged at start.
     env: { ...process.env, ROOT_ACCESS_KEY_ID: cfg.S3_ACCESS_KEY_ID, ROOT_SECRET_ACCESS_KEY: cfg.S3_SECRET_ACCESS_KEY },
     cwd: paths.data('s3'),
@@ -57,16 +59,10 @@ async function prepare({ cfg, paths }: StackContext) {
 /** A signed ListBuckets: proves the server speaks S3 and accepts our credentials. */
 async function health(cfg: Config, timeoutMs: number): Promise<void> {
   const { S3Client, ListBucketsCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({
-    endpoint: cfg.S3_ENDPOINT,
-    region: cfg.S3_REGION,
-    credentials: { accessKeyId: cfg.S3_ACCESS_KEY_ID, secretAccessKey: cfg.S3_SECRET_ACCESS_KEY },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
-  });
+  const { s3ClientConfig } = await import('../../lib/s3');
+  const base = s3ClientConfig(cfg, 1);
+  const handler = (base.requestHandler ?? {}) as Record<string, unknown>;
+  const client = new S3Client({ ...base, requestHandler: { ...handler, connectionTimeout: timeoutMs, requestTimeout: timeoutMs } });
   try {
     await client.send(new ListBucketsCommand({}));
   } catch (err) {

@@ -3,11 +3,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Config } from '../../lib/config';
 import type { DetachedSpec } from './process';
 import type { HostPort, ServiceName, StackPaths } from './paths';
+import type { SecureStack } from './secure';
 
 export interface StackContext {
   cfg: Config;
   paths: StackPaths;
   log: (line: string) => void;
+  /** Set in the secured stack (`etl stack up --secure`): its certificates and passwords. */
+  secure?: SecureStack;
 }
 
 export interface StackService {

@@ -62,7 +62,8 @@ async function prepare({ cfg, paths }: StackContext) {
 /** The frontend answers gRPC and knows our namespace: what the worker and client need. */
 async function health(cfg: Config, timeoutMs: number): Promise<void> {
   const { Connection } = await import('@temporalio/client');
-  const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS, connectTimeout: timeoutMs });
+  const { temporalConnection } = await import('../../lib/temporal');
+  const connection = await Connection.connect({ ...temporalConnection(cfg), connectTimeout: timeoutMs });
   try {
     await connection.withDeadline(Date.now() + timeoutMs, () =>
       connection.workflowService.describeNamespace({ namespace: cfg.TEMPORAL_NAMESPACE }),

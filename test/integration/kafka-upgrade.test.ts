@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,17 +18,7 @@ import { ensureStackDirs, stackPaths } from '../../client/stack/paths';
 import { readLivePid, runInstallStep, spawnDetached } from '../../client/stack/process';
 import { loadConfig, type Config } from '../../lib/config';
 import { createKafka } from '../../lib/kafka';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/ports';
 
 const TOPIC = 'upgrade-check';
 const RECORDS = 25;

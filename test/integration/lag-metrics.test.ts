@@ -3,20 +3,12 @@
 // its /metrics shows NaN for the topic's partitions and etl_consumer_lag_readable 0, then live
 // values again once Kafka is back. The dashboard's reader says "unknown" for the same outage.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { lagReader } from '../../lib/consumer-lag';
 import { streamTopics } from '../../streams';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 import { TcpProxy } from '../support/tcp-proxy';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+import { freePort } from '../support/ports';
 
 describe('consumer lag while Kafka is down', () => {
   let env: TestEnv;

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RecordMetadata } from 'kafkajs';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { transactionMessage } from '../../streams/transactions/synthetic';
-import { readNdjsonGzip } from '../../lib/ndjson';
+import { ndjsonExtension, readNdjsonObject } from '../../lib/ndjson';
 import { enrichTransaction } from '../../streams/transactions/enrich';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import { transactionSchema } from '../../streams/transactions/schema';
@@ -154,12 +154,13 @@ describe('pipeline workflow end to end', () => {
     // Each object holds exactly the offsets its key and manifest row claim.
     for (const o of manifest.slice(0, 3)) {
       const seen: bigint[] = [];
-      for await (const line of readNdjsonGzip(env.s3, env.config.S3_BUCKET, o.object_key))
+      for await (const line of readNdjsonObject(env.s3, env.config.S3_BUCKET, o.object_key))
         seen.push(BigInt((JSON.parse(line) as { offset: string }).offset));
       assert.equal(seen.length, o.record_count);
       assert.equal(seen[0], BigInt(o.first_offset));
       assert.equal(seen.at(-1), BigInt(o.last_offset));
-      assert.match(o.object_key, new RegExp(`\\+${o.kafka_partition}\\+0*${o.first_offset}-0*${o.last_offset}\\.ndjson\\.gz$`));
+      const extension = ndjsonExtension(env.config.BRONZE_CODEC).replaceAll('.', '\\.');
+      assert.match(o.object_key, new RegExp(`\\+${o.kafka_partition}\\+0*${o.first_offset}-0*${o.last_offset}${extension}$`));
     }
   });
 

@@ -1,11 +1,11 @@
 // What operators watch: Prometheus metrics from the worker (SDK runtime + pipeline counters), and
 // runs in the Web UI's list filterable by stream, with their counts as search attributes and memo.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { connectClient } from '../../lib/temporal';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
+import { freePort } from '../support/ports';
 
 /** Scrapes the worker's metrics until `ready` holds; the worker reads the lag every few seconds. */
 async function scrapeUntil(port: number, ready: (text: string) => boolean): Promise<string> {
@@ -16,14 +16,6 @@ async function scrapeUntil(port: number, ready: (text: string) => boolean): Prom
     await new Promise((r) => setTimeout(r, 500));
   }
   return text;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 describe('metrics and search attributes', () => {

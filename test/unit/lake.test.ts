@@ -4,7 +4,7 @@ import { bronzeKey, encodeValue, silverKeyFor } from '../../lib/lake';
 
 describe('lake layout', () => {
   it('names a bronze object by time partition, topic, partition and zero-padded offsets', () => {
-    const key = bronzeKey('p/', 'transactions', 2, 0n, 49_999n, Date.parse('2026-11-22T13:05:00Z'));
+    const key = bronzeKey('p/', 'transactions', 2, 0n, 49_999n, Date.parse('2026-11-22T13:05:00Z'), 'gzip');
     assert.equal(key, 'p/bronze/transactions/dt=2026-11-22/hour=13/transactions+2+0000000000000000000-0000000000000049999.ndjson.gz');
     assert.equal(
       silverKeyFor(key),
@@ -12,9 +12,22 @@ describe('lake layout', () => {
     );
   });
 
+  it('names a zstd bronze object .ndjson.zst, and its silver object (gzip) .ndjson.gz', () => {
+    const key = bronzeKey('', 'transactions', 0, 0n, 9n, Date.parse('2026-11-22T13:05:00Z'), 'zstd');
+    assert.equal(key, 'bronze/transactions/dt=2026-11-22/hour=13/transactions+0+0000000000000000000-0000000000000000009.ndjson.zst');
+    assert.equal(
+      silverKeyFor(key),
+      'silver/transactions/dt=2026-11-22/hour=13/transactions+0+0000000000000000000-0000000000000000009.ndjson.gz',
+    );
+  });
+
   it('keys sort in offset order', () => {
     const t = Date.parse('2026-11-22T13:05:00Z');
-    const keys = [bronzeKey('', 't', 0, 100n, 199n, t), bronzeKey('', 't', 0, 9n, 99n, t), bronzeKey('', 't', 0, 1000n, 1999n, t)];
+    const keys = [
+      bronzeKey('', 't', 0, 100n, 199n, t, 'zstd'),
+      bronzeKey('', 't', 0, 9n, 99n, t, 'zstd'),
+      bronzeKey('', 't', 0, 1000n, 1999n, t, 'zstd'),
+    ];
     assert.deepEqual([...keys].sort(), [keys[1], keys[0], keys[2]]);
   });
 

@@ -2,21 +2,27 @@
 // write small probe files into the real tree, lint them with the project's own configuration
 // (eslint.config.mjs, scripts/cycles.mjs), and remove them whatever happens.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ESLint } from 'eslint';
 import { PROJECT_ROOT } from '../../lib/config';
 
 const probes: string[] = [];
+// A folder's times before its first probe: put back afterwards, so that bin/etl's staleness check
+// (files and folders newer than the last build) does not rebuild dist/ for probes long gone.
+const folderTimes = new Map<string, { atime: Date; mtime: Date }>();
 function probe(relative: string, source: string): string {
   const file = path.join(PROJECT_ROOT, relative);
+  const folder = path.dirname(file);
+  if (!folderTimes.has(folder)) folderTimes.set(folder, statSync(folder));
   probes.push(file);
   writeFileSync(file, source);
   return file;
 }
 after(() => {
   for (const file of probes) rmSync(file, { force: true });
+  for (const [folder, { atime, mtime }] of folderTimes) utimesSync(folder, atime, mtime);
 });
 
 const tag = `lint-probe-${process.pid}`;

@@ -1,11 +1,14 @@
 // End to end on a backlog: produce first, then time one pipeline run draining it through a real
 // worker process, and count the activities the run's history says were scheduled.
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../lib/config';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { connectClient } from '../../lib/temporal';
 import type { PipelineResult } from '../../workflows';
+import { bareCopy } from './copy';
 import { benchEnv, STREAM } from './env';
+import { profilesIn, summarizeProfiles, type ProfileSummary } from './profile';
 import { perSecond, timed } from './stats';
 import { startWorker } from './worker';
 
@@ -21,7 +24,15 @@ export interface E2eFigures {
   /** Seconds spent in each activity type (started → closed, summed over concurrent ones). */
   activity_seconds: Record<string, number>;
   runs: number;
+  /** A bare COPY of the rows this run loaded, into fresh copies of its tables (NaN above COPY_MAX_EVENTS). */
+  copy_rows_per_s: number;
+  e2e_vs_copy_ratio: number;
+  /** The worker's CPU profile over the run, when one was taken. */
+  profile: ProfileSummary | null;
 }
+
+/** The bare COPY reads every row into memory first (so the read is not timed): not on the 10M run. */
+export const COPY_MAX_EVENTS = 1_000_000;
 
 /** ActivityTaskScheduled events over every run of a workflow id (continue-as-new included). */
 export async function countActivities(
@@ -67,6 +78,7 @@ export interface E2eShape {
   workers?: number;
   /** Objects transformed and loaded at once by the pipeline workflow. */
   objectConcurrency?: number;
+  /** The worker writes a V8 CPU profile into this folder (a fresh one per run), summarised in the figures. */
   cpuProfDir?: string;
 }
 
@@ -81,10 +93,16 @@ export async function e2eRun(
   try {
     const gen = { seed, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
     const produced = await timed(() =>
-      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic, rows: events }),
+      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+        ...gen,
+        topic: env.topic,
+        rows: events,
+        threads: { count: env.config.PRODUCER_THREADS, settings: env.config },
+      }),
     );
     const workers = [];
-    for (let i = 0; i < (shape.workers ?? 1); i++) workers.push(await startWorker(env, say, shape.cpuProfDir));
+    const profDir = shape.cpuProfDir ? path.resolve(shape.cpuProfDir, `e2e-${events}-${env.id}`) : undefined;
+    for (let i = 0; i < (shape.workers ?? 1); i++) workers.push(await startWorker(env, say, profDir));
     const client = await connectClient(env.config);
     try {
       const workflowId = `bench-pipeline-${env.id}`;
@@ -98,17 +116,27 @@ export async function e2eRun(
       });
       const rss = Math.max(...workers.map((w) => w.peakRssMb()));
       const { activities, runs, seconds } = await countActivities(client, workflowId, run.value.runId);
+      // The profile is written when the worker exits.
+      await Promise.all(workers.map((w) => w.stop()));
+      workers.length = 0;
+      const copy = events <= COPY_MAX_EVENTS ? await bareCopy(env.pool, env.config.PG_SCHEMA) : null;
+      const copyRate = copy ? perSecond(copy.rows, copy.ms) : NaN;
+      const e2eRate = perSecond(events, run.ms);
+      const profiles = profDir ? profilesIn(profDir) : [];
       return {
         events,
         producer_events_per_s: perSecond(produced.value, produced.ms),
         seconds: run.ms / 1000,
-        e2e_events_per_s: perSecond(events, run.ms),
+        e2e_events_per_s: e2eRate,
         rows_inserted: run.value.result.rowsInserted,
         worker_peak_rss_mb: rss,
         activities,
         activities_per_million: (activities * 1e6) / events,
         activity_seconds: seconds,
         runs,
+        copy_rows_per_s: copyRate,
+        e2e_vs_copy_ratio: e2eRate / copyRate,
+        profile: profiles.length ? summarizeProfiles(profiles) : null,
       };
     } finally {
       await client.connection.close();

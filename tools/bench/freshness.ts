@@ -2,11 +2,14 @@
 // each stamped with the time it was produced (event_ts = now). A row's visible time is when its load
 // committed, observed by polling the loads table with the database clock (same machine, same clock),
 // so the figure is (first poll that sees the load − event_ts), at most one poll interval late.
+import path from 'node:path';
 import type { Config } from '../../lib/config';
 import { transactionMessage } from '../../streams/transactions/synthetic';
+import { IDEMPOTENT_PRODUCER } from '../../lib/kafka';
 import { connectClient } from '../../lib/temporal';
 import { startStream, stopStream } from '../../client/commands/stream';
 import { benchEnv, STREAM } from './env';
+import { profilesIn, summarizeProfiles, type ProfileSummary } from './profile';
 import { startWorker } from './worker';
 
 const POLL_MS = 200;
@@ -27,6 +30,8 @@ export interface FreshnessFigures {
   freshness_max_ms: number;
   drained: boolean;
   worker_peak_rss_mb: number;
+  /** The worker's CPU profile over the run, when one was taken. */
+  profile: ProfileSummary | null;
 }
 
 export async function freshnessRun(
@@ -36,8 +41,10 @@ export async function freshnessRun(
   seed: number,
   flushMs: number,
   say: (line: string) => void,
+  cpuProfDir?: string,
 ): Promise<FreshnessFigures> {
   const env = await benchEnv(base, 'fresh', { STREAM_FLUSH_INTERVAL_MS: flushMs });
+  const profDir = cpuProfDir ? path.resolve(cpuProfDir, `freshness-${env.id}`) : undefined;
   const seen = new Map<string, string>();
   let polling = true;
   const poll = async () => {
@@ -52,7 +59,7 @@ export async function freshnessRun(
     }
   };
   try {
-    const worker = await startWorker(env, say);
+    const worker = await startWorker(env, say, profDir);
     const client = await connectClient(env.config);
     const poller = poll();
     let produced = 0;
@@ -60,7 +67,7 @@ export async function freshnessRun(
     let elapsedMs = 0;
     try {
       await startStream(client, env.config, { stream: STREAM, flushIntervalMs: env.config.STREAM_FLUSH_INTERVAL_MS });
-      const producer = env.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const producer = env.kafka.producer(IDEMPOTENT_PRODUCER);
       await producer.connect();
       const total = Math.round(rate * seconds);
       const began = Date.now();
@@ -118,6 +125,7 @@ export async function freshnessRun(
       freshness_max_ms: rows[0]?.mx ?? NaN,
       drained,
       worker_peak_rss_mb: rss,
+      profile: profDir && profilesIn(profDir).length ? summarizeProfiles(profilesIn(profDir)) : null,
     };
   } finally {
     await env.cleanup();

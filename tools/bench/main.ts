@@ -27,7 +27,13 @@ const program = new Command('bench')
   .option('--stage-events <n>', `backlog of each per-stage run (default ${DEFAULTS.stageEvents})`, positive)
   .option('--flush <ms>', `continuous mode: the stream's flush interval (default ${DEFAULTS.flushMs})`, positive)
   .option('--workers-events <n>', `backlog of the 1-vs-2 worker processes comparison (default ${DEFAULTS.workersEvents})`, positive)
-  .option('--cpu-prof <dir>', 'end-to-end workers write V8 CPU profiles (.cpuprofile) into this folder')
+  .option('--with-10m', 'add a 10,000,000-event end-to-end run to the cost-growth series (about half an hour)')
+  .option('--producer-events <n>', `backlog of the producer's profiled run (default ${DEFAULTS.producerEvents})`, positive)
+  .option(
+    '--cpu-prof <dir>',
+    'folder for the V8 CPU profiles of the main end-to-end worker, the continuous-mode worker and the producer (default <ETL_STATE_DIR>/bench/profiles/<date>)',
+  )
+  .option('--no-profile', 'take no CPU profiles (targets then name their bound from the per-stage figures only)')
   .option('--quick', 'small smoke configuration (20,000 events, 500/s for 10 s, 1 run)')
   .action(
     async (o: {
@@ -42,6 +48,9 @@ const program = new Command('bench')
       flush?: number;
       quick?: boolean;
       cpuProf?: string;
+      with10m?: boolean;
+      producerEvents?: number;
+      profile: boolean;
     }) => {
       const preset = { ...DEFAULTS, ...(o.quick ? QUICK : {}) };
       const given = Object.fromEntries(
@@ -56,6 +65,9 @@ const program = new Command('bench')
           workersEvents: o.workersEvents,
           flushMs: o.flush,
           cpuProfDir: o.cpuProf,
+          with10m: o.with10m,
+          producerEvents: o.producerEvents,
+          profile: o.profile,
         }).filter(([, v]) => v !== undefined),
       );
       const { jsonFile, mdFile } = await runBench({ ...preset, ...given, say: (line) => console.error(line) });

@@ -1,4 +1,4 @@
-// runBench: every measurement of issue 5 in one go, each in an isolated namespace of the local stack,
+// runBench: every measurement of issues 5 and 14 in one go, each in an isolated namespace of the local stack,
 // written to <outDir>/<date>.json and .md. The CLI (main.ts) and the smoke test both call it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -7,12 +7,13 @@ import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../../lib/config';
 import { e2eRun, type E2eFigures } from './e2e';
 import { freshnessRun, type FreshnessFigures } from './freshness';
+import { producerProfileRun, type ProducerProfile } from './producer';
 import { evaluateTargets, markdown, type Results, type ScaleOutFigures } from './report';
 import { stageRun, type StageFigures } from './stages';
 import { startupRun, type StartupFigures } from './startup';
 import { spread, type Spread } from './stats';
 
-export const STAGES = ['stages', 'e2e', 'scaling', 'freshness', 'workers', 'startup'] as const;
+export const STAGES = ['stages', 'producer', 'e2e', 'scaling', 'freshness', 'workers', 'startup'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface BenchOptions {
@@ -29,13 +30,22 @@ export interface BenchOptions {
   stageEvents: number;
   /** Backlogs of the cost-growth series (the main figure's size is added). */
   scaling: number[];
+  /** Adds a 10,000,000-event run to the cost-growth series (about half an hour on 2 cores). */
+  with10m: boolean;
+  /** Backlog of the producer's profiled run. */
+  producerEvents: number;
   /** Backlog of the 1-vs-2 worker processes comparison. */
   workersEvents: number;
   /** Continuous mode: the stream's flush interval (STREAM_FLUSH_INTERVAL_MS) for the freshness figure. */
   flushMs: number;
   outDir: string;
-  /** Where the end-to-end workers write V8 CPU profiles; none when undefined. */
+  /**
+   * Where the main end-to-end run's worker, the continuous-mode worker and the producer's profiled
+   * run write V8 CPU profiles (summarised in the results); <ETL_STATE_DIR>/bench/profiles/<date>
+   * when undefined. `profile: false` takes none.
+   */
   cpuProfDir?: string;
+  profile: boolean;
   say: (line: string) => void;
 }
 
@@ -48,8 +58,11 @@ export const DEFAULTS: Omit<BenchOptions, 'say'> = {
   runs: 3,
   stageEvents: 100_000,
   scaling: [10_000, 100_000],
+  with10m: false,
+  producerEvents: 300_000,
   workersEvents: 300_000,
   flushMs: 1_000,
+  profile: true,
   outDir: path.join(PROJECT_ROOT, 'tools', 'bench', 'results'),
 };
 export const QUICK: Partial<BenchOptions> = {
@@ -59,8 +72,11 @@ export const QUICK: Partial<BenchOptions> = {
   runs: 1,
   stageEvents: 10_000,
   scaling: [10_000],
+  producerEvents: 20_000,
   workersEvents: 20_000,
 };
+
+export const TEN_MILLION = 10_000_000;
 
 /** Same workflow and object concurrency; only the number of worker processes changes. */
 const SCALE_OUT = [
@@ -98,6 +114,11 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
   const { say } = options;
   const want = (s: Stage) => options.stages.includes(s);
   const retries: string[] = [];
+  const date = new Date()
+    .toISOString()
+    .replace(/:/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
+  const profDir = options.profile ? (options.cpuProfDir ?? path.join(base.ETL_STATE_DIR, 'bench', 'profiles', date)) : undefined;
 
   const stageRuns: StageFigures[] = [];
   if (want('stages')) {
@@ -119,15 +140,35 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
     stages[key] = spread(stageRuns.map((r) => r[key]));
   }
 
+  let producerProfile: ProducerProfile | null = null;
+  if (want('producer') && profDir) {
+    say(`producer under a CPU profile: ${options.producerEvents.toLocaleString('en-US')} events`);
+    producerProfile = await again(
+      'producer profile',
+      say,
+      () => producerProfileRun(base, options.producerEvents, options.seed, profDir),
+      retries,
+    );
+    say(`  ${Math.round(producerProfile.events_per_s).toLocaleString('en-US')} events/s while profiled`);
+  }
+
   const sizes = want('scaling')
-    ? [...new Set([...options.scaling.filter((n) => n < options.events), options.events])]
+    ? [
+        ...new Set([
+          ...options.scaling.filter((n) => n < options.events),
+          options.events,
+          ...(options.with10m && options.events < TEN_MILLION ? [TEN_MILLION] : []),
+        ]),
+      ]
     : want('e2e')
       ? [options.events]
       : [];
   const e2e: E2eFigures[] = [];
   for (const n of sizes) {
     say(`end to end: ${n.toLocaleString('en-US')} events`);
-    e2e.push(await again(`end to end ${n}`, say, () => e2eRun(base, n, options.seed, say, { cpuProfDir: options.cpuProfDir }), retries));
+    // Only the main run is profiled: the series compares sizes under the same conditions otherwise.
+    const cpuProfDir = n === options.events ? profDir : undefined;
+    e2e.push(await again(`end to end ${n}`, say, () => e2eRun(base, n, options.seed, say, { cpuProfDir }), retries));
     say(`  ${Math.round(e2e[e2e.length - 1]!.e2e_events_per_s).toLocaleString('en-US')} events/s`);
   }
   const main = e2e.find((e) => e.events === options.events);
@@ -161,7 +202,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
     freshness = await again(
       'continuous mode',
       say,
-      () => freshnessRun(base, options.rate, options.durationS, options.seed, options.flushMs, say),
+      () => freshnessRun(base, options.rate, options.durationS, options.seed, options.flushMs, say, profDir),
       retries,
     );
   }
@@ -173,18 +214,20 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
   }
 
   const producerFigures = [...stageRuns.map((r) => r.producer_events_per_s), ...(main ? [main.producer_events_per_s] : [])];
-  const date = new Date()
-    .toISOString()
-    .replace(/:/g, '-')
-    .replace(/\.\d+Z$/, 'Z');
+  const workerRss = [
+    ...e2e.map((e) => ({ run: `end to end ${e.events.toLocaleString('en-US')}`, peak_rss_mb: e.worker_peak_rss_mb })),
+    ...scaleOut.map((w) => ({ run: `scale-out ${w.workers} worker(s)`, peak_rss_mb: w.worker_peak_rss_mb })),
+    ...(freshness ? [{ run: 'continuous mode', peak_rss_mb: freshness.worker_peak_rss_mb }] : []),
+  ];
   const partial: Omit<Results, 'targets'> = {
     e2e_events_per_s: main?.e2e_events_per_s ?? NaN,
+    e2e_vs_copy_ratio: main?.e2e_vs_copy_ratio ?? NaN,
     load_rows_per_s: stages.load_rows_per_s!.median,
     copy_rows_per_s: stages.copy_rows_per_s!.median,
     load_vs_copy_ratio: stages.load_vs_copy_ratio!.median,
     freshness_p99_ms: freshness?.freshness_p99_ms ?? NaN,
     producer_events_per_s: spread(producerFigures).median,
-    worker_peak_rss_mb: Math.max(...e2e.map((e) => e.worker_peak_rss_mb), freshness?.worker_peak_rss_mb ?? -Infinity),
+    worker_peak_rss_mb: Math.max(...workerRss.map((w) => w.peak_rss_mb)),
     activities_per_million: main?.activities_per_million ?? NaN,
     machine: { cores: os.cpus().length, memory_mb: Math.round(os.totalmem() / 2 ** 20), cpu: os.cpus()[0]?.model ?? 'unknown' },
     commit: commit(),
@@ -198,8 +241,11 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
       runs: options.runs,
       stageEvents: options.stageEvents,
       scaling: sizes,
+      with10m: options.with10m,
+      producerEvents: options.producerEvents,
       workersEvents: options.workersEvents,
       flushMs: options.flushMs,
+      profiled: options.profile,
     },
     config: {
       ARCHIVE_MAX_RECORDS_PER_OBJECT: base.ARCHIVE_MAX_RECORDS_PER_OBJECT,
@@ -207,11 +253,14 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
       PIPELINE_OBJECT_CONCURRENCY: base.PIPELINE_OBJECT_CONCURRENCY,
       STREAM_FLUSH_INTERVAL_MS: base.STREAM_FLUSH_INTERVAL_MS,
       KAFKA_TOPIC_PARTITIONS: base.KAFKA_TOPIC_PARTITIONS,
+      PRODUCER_THREADS: base.PRODUCER_THREADS,
     },
     stages,
     e2e,
     scale_out: scaleOut,
     freshness,
+    producer_profile: producerProfile,
+    worker_rss: workerRss,
     startup,
     retries,
   };

@@ -50,9 +50,15 @@ export async function stageRun(base: Config, events: number, seed: number): Prom
     const acts = createActivities(env, timedPass);
     const gen = { seed, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
     const produced = await timed(() =>
-      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic, rows: events }),
+      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+        ...gen,
+        topic: env.topic,
+        rows: events,
+        threads: { count: env.config.PRODUCER_THREADS, settings: env.config },
+      }),
     );
 
+    // The stage activities, called one object at a time: these three calls follow the activities' names.
     const archived = await timed(async () => {
       let records = 0;
       for (;;) {

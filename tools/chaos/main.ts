@@ -4,8 +4,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../../lib/config';
-import { isEtlError } from '../../lib/errors';
 import { duration, nonNegativeInt, positiveInt, seed } from '../../client/args';
+import { exitWith, reportFailure } from '../../client/exit';
 import { stackUp, type ServiceName } from '../../client/stack';
 import { RESTARTABLE } from './options';
 import { formatChaosReport, runChaos } from './index';
@@ -117,19 +117,8 @@ async function main(): Promise<number> {
     process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatChaosReport(report)) + '\n');
     return report.passed ? 0 : 1;
   } catch (err) {
-    if (isEtlError(err)) {
-      process.stderr.write(`error [${err.code}]: ${err.message}\n`);
-      return err.code === 'USAGE' ? 2 : 1;
-    }
-    process.stderr.write(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return 1;
+    return reportFailure(err);
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`${String(err)}\n`);
-    process.exit(1);
-  },
-);
+exitWith(main);
