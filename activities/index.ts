@@ -7,16 +7,15 @@ import { asActivity } from './failures';
 import { follow } from './archive/follow';
 import { forecastSymbols, type ForecastSymbolsInput } from './forecast/forecast';
 import { ingest } from './ingest/ingest';
-import { load } from './load/load';
 import { allSymbolsFailed, pollSource, type PollInput } from './poll/poll';
 import { quality } from './quality/quality';
 import { parkObject, unparkObject, type ParkInput } from './parking';
 import { listObjectsInWindow, replayObject, type ReplayObjectInput, type WindowInput } from './replay/replay';
-import { transform } from './transform/transform';
+import { transformAndLoad, type RunPass } from './transform-load/transform-load';
+import { passInline } from './transform-load/pass-inline';
 import { awaitUnloaded, listUnloaded } from './work-queue';
-import type { ArchiveInput, FollowInput, IngestInput, LoadInput, QualityInput, TransformInput } from './types';
-import { ident } from '../lib/sql';
-import { getStream } from '../streams';
+import type { ArchiveInput, FollowInput, IngestInput, QualityInput, TransformLoadInput } from './types';
+import { refreshAggregates } from './aggregate/aggregate';
 
 export type { ActivityDeps } from './deps';
 export type * from './types';
@@ -30,26 +29,23 @@ function count(name: string, description: string, n: number, stream: string): vo
   if (n > 0) Context.current().metricMeter.createCounter(name, 'records', description).add(n, { stream });
 }
 
-export function createActivities(deps: ActivityDeps) {
+/** `runPass` runs the one pass over a bronze object: on the worker's thread pool in production, in-line by default. */
+export function createActivities(deps: ActivityDeps, runPass: RunPass = passInline) {
   const wrap = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => asActivity(deps, fn);
   return {
     ingest: wrap((input: IngestInput) => ingest(deps, input)),
     /** Counts its records per object written (etl_records_archived), as follow does. */
     archive: wrap((input: ArchiveInput) => archive(deps, input)),
-    transform: wrap(async (input: TransformInput) => {
-      const r = await transform(deps, input);
-      count('etl_records_quarantined', 'records quarantined by validation', r.quarantined, input.stream);
-      return r;
-    }),
-    load: wrap(async (input: LoadInput) => {
-      const r = await load(deps, input);
+    /** bronze -> silver + quarantine + raw and flat: one pass over the object, one transaction. */
+    transformAndLoad: wrap(async (input: TransformLoadInput) => {
+      const r = await transformAndLoad(deps, input, { runPass });
       if (!r.alreadyLoaded) {
         count('etl_records_loaded', 'rows inserted into the flat table', r.inserted, input.stream);
         count('etl_records_duplicate', 'records skipped as duplicates', r.duplicates, input.stream);
         count(
           'etl_records_quarantined',
-          'conflicting duplicates and refused rows quarantined by load',
-          r.conflicts + r.rejected,
+          'records quarantined: by validation, as conflicting duplicates, as refused by PostgreSQL',
+          r.quarantined + r.conflicts + r.rejected,
           input.stream,
         );
       }
@@ -79,7 +75,7 @@ export function createActivities(deps: ActivityDeps) {
     listUnloadedObjects: wrap((input: { stream: string; limit: number }) => listUnloaded(deps, input)),
     /** The same, long-polled: returns as soon as there is work (continuous mode). */
     awaitUnloadedObjects: wrap((input: { stream: string; limit: number; waitMs: number }) => awaitUnloaded(deps, input)),
-    /** An object whose transform or load failed for good leaves the work queue, with the reason. */
+    /** An object whose transform-and-load failed for good leaves the work queue, with the reason. */
     parkObject: wrap(async (input: ParkInput) => {
       const r = await parkObject(deps, input);
       if (r.parked)
@@ -91,12 +87,7 @@ export function createActivities(deps: ActivityDeps) {
     /** `etl objects retry`: back into the work queue, to be transformed and loaded now. */
     unparkObject: wrap((input: { stream: string; bronzeObjectId: number }) => unparkObject(deps, input)),
 
-    /** CONCURRENTLY: dashboards keep reading the previous contents while it refreshes. */
-    refreshAggregates: wrap(async (input: { stream: string }): Promise<string[]> => {
-      const views = getStream(input.stream).materializedViews;
-      for (const view of views) await deps.pool.query(`REFRESH MATERIALIZED VIEW CONCURRENTLY ${ident(view)}`);
-      return [...views];
-    }),
+    refreshAggregates: wrap((input: { stream: string }) => refreshAggregates(deps, input)),
   };
 }
 

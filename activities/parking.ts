@@ -8,7 +8,8 @@ import type { PendingObject } from './types';
 export interface ParkInput {
   stream: string;
   bronzeObjectId: number;
-  step: 'transform' | 'load';
+  /** The step that failed: the one pass over the object (activities/transform-load). */
+  step: 'transform-load';
   /** The failure's type: a code of lib/errors.ts. */
   code: string;
   message: string;
@@ -65,14 +66,13 @@ export async function unparkObject(deps: ActivityDeps, input: { stream: string; 
     object_key: string | null;
     record_count: number | null;
     status: string;
-    transformed: boolean;
     loaded: boolean;
     was_parked: boolean;
   }>(
     `WITH before AS (SELECT id, parked_at IS NOT NULL AS was_parked FROM bronze_objects WHERE id = $1 AND stream = $2 FOR UPDATE)
      UPDATE bronze_objects b SET parked_at = NULL, retried_at = CASE WHEN before.was_parked THEN now() ELSE b.retried_at END
      FROM before WHERE b.id = before.id
-     RETURNING b.object_key, b.record_count, b.status, b.transformed_at IS NOT NULL AS transformed, b.loaded_at IS NOT NULL AS loaded, before.was_parked`,
+     RETURNING b.object_key, b.record_count, b.status, b.loaded_at IS NOT NULL AS loaded, before.was_parked`,
     [input.bronzeObjectId, input.stream],
   );
   const r = rows[0];
@@ -88,8 +88,6 @@ export async function unparkObject(deps: ActivityDeps, input: { stream: string; 
   return {
     loaded: r.loaded,
     wasParked,
-    object: r.loaded
-      ? null
-      : { bronzeObjectId: input.bronzeObjectId, objectKey: r.object_key, recordCount: r.record_count ?? 0, transformed: r.transformed },
+    object: r.loaded ? null : { bronzeObjectId: input.bronzeObjectId, objectKey: r.object_key, recordCount: r.record_count ?? 0 },
   };
 }

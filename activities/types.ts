@@ -54,28 +54,23 @@ export interface PendingObject {
   bronzeObjectId: number;
   objectKey: string;
   recordCount: number;
-  transformed: boolean;
 }
 
-export interface TransformInput {
-  stream: string;
-  bronzeObjectId: number;
-}
-export interface TransformResult {
-  bronzeObjectId: number;
-  silverKey: string;
-  records: number;
-  valid: number;
-  quarantined: number;
-}
-
-export interface LoadInput {
+export interface TransformLoadInput {
   stream: string;
   bronzeObjectId: number;
   workflowId?: string;
 }
-export interface LoadResult {
+/** One pass over a bronze object (activities/transform-load): what validation and the load each counted. */
+export interface TransformLoadResult {
   bronzeObjectId: number;
+  silverKey: string;
+  /** Records read from the bronze object. */
+  records: number;
+  /** Records that passed validation: silver lines, the rows the load was given. */
+  valid: number;
+  /** Records quarantined by validation. */
+  quarantined: number;
   loadId: number;
   rowsIn: number;
   inserted: number;
@@ -83,6 +78,7 @@ export interface LoadResult {
   conflicts: number;
   /** Rows PostgreSQL refused to store, quarantined as LOAD_REJECTED. */
   rejected: number;
+  /** Loaded before this call (by a previous attempt or another workflow): the counts are that load's. */
   alreadyLoaded: boolean;
 }
 

@@ -1,4 +1,4 @@
-// The work queue of transform and load is the manifest: archived objects not loaded yet, oldest
+// The work queue of the transform-and-load pass is the manifest: archived objects not loaded yet, oldest
 // first. A pipeline run lists a page of it; a continuous stream long-polls it, so that an object a
 // follower has just written is picked up at once without a workflow timer (and history) per check.
 // Parked objects (lib/parked.ts) are skipped, so one that cannot be loaded blocks nothing behind it.
@@ -9,8 +9,8 @@ import type { PendingObject } from './types';
 const POLL_MS = 200;
 
 export async function listUnloaded(deps: ActivityDeps, input: { stream: string; limit: number }): Promise<PendingObject[]> {
-  const { rows } = await deps.pool.query<{ id: string; object_key: string; record_count: number; transformed: boolean }>(
-    `SELECT id, object_key, record_count, transformed_at IS NOT NULL AS transformed FROM bronze_objects
+  const { rows } = await deps.pool.query<{ id: string; object_key: string; record_count: number }>(
+    `SELECT id, object_key, record_count FROM bronze_objects
      WHERE stream = $1 AND status = 'archived' AND loaded_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $2`,
     [input.stream, input.limit],
   );
@@ -18,7 +18,6 @@ export async function listUnloaded(deps: ActivityDeps, input: { stream: string; 
     bronzeObjectId: Number(r.id),
     objectKey: r.object_key,
     recordCount: r.record_count,
-    transformed: r.transformed,
   }));
 }
 

@@ -157,6 +157,11 @@ export const configSchema = z.object({
   /** Bronze objects transformed and loaded at once by one pipeline run. */
   PIPELINE_OBJECT_CONCURRENCY: positiveInt.default(2),
   /**
+   * Threads of a worker that run the CPU-bound pass of transform-and-load (gunzip, parse, validate,
+   * encode), so its main thread stays free for Temporal and PostgreSQL; 0 runs the pass on the main thread.
+   */
+  TRANSFORM_THREADS: z.coerce.number().int().min(0).max(64).default(1),
+  /**
    * Attempts of an activity whose error no code covers (a bug): at this attempt it is not retried
    * again, and the object it worked on is parked (or its run fails). Transient errors stay unbounded.
    */

@@ -9,6 +9,13 @@ const registry: Record<string, StreamSpec> = { transactions: transactionsStream,
 
 export const STREAMS: Readonly<Record<string, StreamSpec>> = registry;
 
+/** The streams declared in this folder: what any thread of the process knows, unlike those registered at run time. */
+const BUILT_IN: ReadonlySet<string> = new Set(Object.keys(registry));
+
+export function isBuiltInStream(name: string): boolean {
+  return BUILT_IN.has(name);
+}
+
 export function streamNames(): string[] {
   return Object.keys(registry);
 }

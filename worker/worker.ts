@@ -5,6 +5,7 @@ import { PROJECT_ROOT, RUNNING_BUILT } from '../lib/config';
 import { ensureSearchAttributes } from '../lib/search-attributes';
 import { startLagMetrics } from './lag-metrics';
 import { installActivityLogContext } from './log-context';
+import { createPassPool } from './pass-pool';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -27,12 +28,13 @@ const workflowCode = () =>
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   await ensureSearchAttributes(opts.connection, opts.namespace);
   installActivityLogContext();
+  const passPool = createPassPool(opts.deps.config);
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...workflowCode(),
-    activities: createActivities(opts.deps),
+    activities: createActivities(opts.deps, passPool?.runPass),
     // Few, coarse activities: a handful at once keeps 2 cores busy without starving the servers.
     maxConcurrentActivityTaskExecutions: 8,
     shutdownGraceTime: '20 seconds',
@@ -44,5 +46,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     maxHeartbeatThrottleInterval: '2 seconds',
   });
   startLagMetrics(worker, opts.deps);
+  if (passPool) {
+    // The threads end with the worker, whichever way it is run (run, runUntil: both go through run).
+    const run = worker.run.bind(worker);
+    worker.run = () => run().finally(() => passPool.close());
+  }
   return worker;
 }

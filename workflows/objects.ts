@@ -1,6 +1,6 @@
 // Transform and load of archived bronze objects, shared by the pipeline run and the continuous
 // stream: both drain the same work queue (the manifest's archived-but-unloaded objects) the same way.
-// An object whose transform or load fails for good (a non-retryable failure: a permanent code, or an
+// An object whose transform-and-load fails for good (a non-retryable failure: a permanent code, or an
 // unclassified error after its bounded attempts) is parked and the others go on; the run reports it.
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, FailureDetails, PendingObject } from '../activities';
@@ -13,7 +13,8 @@ const quick = proxyActivities<Activities>(QUICK);
 /** A parked object as a run reports it. */
 export interface ParkedNote {
   bronzeObjectId: number;
-  step: 'transform' | 'load';
+  /** The step that failed: the one pass over the object ('transform' or 'load' in notes carried from runs before it). */
+  step: 'transform-load' | 'transform' | 'load';
   code: string;
   message: string;
 }
@@ -78,27 +79,22 @@ export async function archiveStep(totals: PipelineTotals, input: { stream: strin
 }
 
 /**
- * Transforms (unless a previous attempt did) and loads one object, adding to `totals`; parks it
- * instead when either step fails for good.
+ * Transforms and loads one object in one pass (one activity, one transaction), adding to `totals`;
+ * parks it instead when the pass fails for good.
  */
 export async function processObject(stream: string, totals: PipelineTotals, obj: PendingObject): Promise<void> {
-  let step: ParkedNote['step'] = 'transform';
   try {
-    let quarantined = 0;
-    if (!obj.transformed) quarantined = (await streaming.transform({ stream, bronzeObjectId: obj.bronzeObjectId })).quarantined;
-    step = 'load';
-    const l = await bounded.load({ stream, bronzeObjectId: obj.bronzeObjectId, workflowId: workflowInfo().workflowId });
-    totals.quarantined += quarantined;
+    const r = await streaming.transformAndLoad({ stream, bronzeObjectId: obj.bronzeObjectId, workflowId: workflowInfo().workflowId });
     // Another workflow (a stream beside a scheduled run) got there first: its counts are its own.
-    if (l.alreadyLoaded) return;
+    if (r.alreadyLoaded) return;
     totals.objectsLoaded++;
-    totals.rowsInserted += l.inserted;
-    totals.duplicates += l.duplicates;
-    totals.quarantined += l.conflicts + l.rejected;
+    totals.rowsInserted += r.inserted;
+    totals.duplicates += r.duplicates;
+    totals.quarantined += r.quarantined + r.conflicts + r.rejected;
   } catch (err) {
     const failure = finalFailureOf(err);
     if (!failure) throw err;
-    await park(stream, totals, obj.bronzeObjectId, step, failure);
+    await park(stream, totals, obj.bronzeObjectId, 'transform-load', failure);
   }
 }
 
@@ -106,7 +102,7 @@ async function park(
   stream: string,
   totals: PipelineTotals,
   bronzeObjectId: number,
-  step: ParkedNote['step'],
+  step: 'transform-load',
   failure: ApplicationFailure,
 ): Promise<void> {
   const details = (failure.details?.[0] ?? {}) as Partial<FailureDetails>;

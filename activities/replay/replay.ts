@@ -14,7 +14,7 @@ import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
-import { countDuplicates, createStaging, insertStaged, quarantineConflicts, runAfterMerge } from '../load/staging';
+import { countDuplicates, createStaging, insertStaged, quarantineConflicts, runAfterMerge } from '../transform-load/staging';
 import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { StreamSpec, ValidationContext } from '../../streams/types';
@@ -273,7 +273,7 @@ async function mergeReplay(
   );
 
   counts.inserted = await insertStaged(client, spec, target);
-  // A key a concurrent load committed while this insert waited on it: quarantined, not a duplicate (activities/load/staging.ts).
+  // A key a concurrent load committed while this insert waited on it: quarantined, not a duplicate (activities/transform-load/staging.ts).
   counts.conflicts += (await quarantineConflicts(client, spec, target)).conflicts;
   await runAfterMerge(client, spec);
   await client.query(

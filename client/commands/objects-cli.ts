@@ -26,7 +26,7 @@ export function registerObjectsCommands(program: Command, say: Say, setExitCode:
     .option('--json', 'machine-readable output')
     .addHelpText(
       'after',
-      '\nStates: pending (being archived), archived, transformed, loaded, parked (skipped by the work queue\nuntil `etl objects retry`).\n\nExamples:\n  $ etl objects list --parked\n  $ etl objects list --stream ticks --limit 20\n  $ etl objects list --parked --json',
+      '\nStates: pending (being archived), archived, loaded (transformed and loaded in one pass),\nparked (skipped by the work queue until `etl objects retry`).\n\nExamples:\n  $ etl objects list --parked\n  $ etl objects list --stream ticks --limit 20\n  $ etl objects list --parked --json',
     )
     .action(async (o: { stream?: string; parked?: boolean; limit: number; json?: boolean }) => {
       const clients = buildClients(loadConfig());

@@ -10,7 +10,8 @@ import { fmt, formatTable, waitWithProgress } from '../output';
 import { hasWorker } from './pipeline';
 import { failureLine, settle, type RunFailure } from './run-outcome';
 
-export type ObjectState = 'pending' | 'archived' | 'transformed' | 'loaded' | 'parked';
+/** An object is transformed and loaded in one transaction (activities/transform-load): no state lies between. */
+export type ObjectState = 'pending' | 'archived' | 'loaded' | 'parked';
 
 export interface ObjectRow {
   id: number;
@@ -45,9 +46,9 @@ export interface ObjectDetail extends ObjectRow {
 }
 
 const UTC = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
-const STATE = `CASE WHEN loaded_at IS NOT NULL THEN 'loaded' WHEN parked_at IS NOT NULL THEN 'parked' WHEN transformed_at IS NOT NULL THEN 'transformed'
+const STATE = `CASE WHEN loaded_at IS NOT NULL THEN 'loaded' WHEN parked_at IS NOT NULL THEN 'parked'
   WHEN status = 'archived' THEN 'archived' ELSE 'pending' END`;
-const SINCE = `coalesce(loaded_at, parked_at, transformed_at, archived_at, planned_at)`;
+const SINCE = `coalesce(loaded_at, parked_at, archived_at, planned_at)`;
 const ROW = `id::int, stream, ${STATE} AS state, topic || '[' || kafka_partition || ']@' || first_offset || '-' || last_offset AS kafka, record_count AS records,
   object_key AS "objectKey", ${UTC(SINCE)} AS since, failure_code AS "failureCode", failure_message AS "failureMessage"`;
 

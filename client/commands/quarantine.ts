@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { BronzeRecord } from '../../lib/lake';
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
-import { createStaging, mergeStaging } from '../../activities/load/staging';
+import { createStaging, mergeStaging } from '../../activities/transform-load/staging';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { StreamSpec } from '../../streams/types';
 

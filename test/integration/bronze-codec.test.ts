@@ -117,10 +117,9 @@ describe('bronze codecs (gzip before, zstd now)', () => {
     const acts = createActivities(env);
     let valid = 0;
     for (const o of objects) {
-      const t = await run(acts.transform, { stream: 'transactions', bronzeObjectId: Number(o.id) });
+      const t = await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: Number(o.id) });
       assert.equal(t.records, o.record_count);
       valid += t.valid;
-      await run(acts.load, { stream: 'transactions', bronzeObjectId: Number(o.id) });
     }
     const { rows } = await env.pool.query<{ n: number; q: number }>(
       'SELECT (SELECT count(*)::int FROM transactions_flat) AS n, (SELECT count(*)::int FROM quarantine) AS q',

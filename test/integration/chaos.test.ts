@@ -37,7 +37,7 @@ describe('chaos: worker kills and a broker restart mid-run', () => {
     // The faults really happened: three kills, during each stage, each seen by the server as a
     // retried activity; the broker went down and came back, and the pipeline moved on after it.
     assert.equal(report.kills.done, 3);
-    for (const stage of ['archive', 'transform', 'load']) assert.ok(report.kills.byActivity[stage], `a kill during ${stage}`);
+    for (const stage of ['archive', 'transformAndLoad']) assert.ok(report.kills.byActivity[stage], `a kill during ${stage}`);
     assert.ok(
       report.kills.list.some((k) => k.confirmed),
       'the history shows a killed activity retried',

@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, type LoadResult, type QualityResult } from '../../activities';
-import { load } from '../../activities/load/load';
+import { createActivities, type TransformLoadInput, type TransformLoadResult as LoadResult, type QualityResult } from '../../activities';
+import { passInline } from '../../activities/transform-load/pass-inline';
+import { transformAndLoad } from '../../activities/transform-load/transform-load';
 import { syntheticTransaction } from '../../streams/transactions/generator';
-import type { LoadHooks } from '../../activities/load/staging';
+import type { LoadHooks } from '../../activities/transform-load/staging';
 import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
@@ -23,6 +24,9 @@ interface Scenario {
   firstPath: Path;
   secondPath: Path;
 }
+
+/** The activity with test hooks, the pass in-line. */
+const load = (deps: TestEnv, input: TransformLoadInput, hooks: LoadHooks) => transformAndLoad(deps, input, { runPass: passInline, hooks });
 
 const gen = { seed: 77, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };
 const OTHERS = 20;
@@ -68,7 +72,7 @@ async function build(name: string, paths: { X: Path; Y: Path }, base: number): P
     'SELECT id, kafka_partition FROM bronze_objects ORDER BY kafka_partition',
   );
   const ids = { X: Number(rows.find((r) => r.kafka_partition === 0)!.id), Y: Number(rows.find((r) => r.kafka_partition === 1)!.id) };
-  for (const o of objects) await run(acts.transform, { stream: 'transactions', bronzeObjectId: o.bronzeObjectId });
+  assert.equal(objects.length, 2);
   return { env, ids, key: shared.transaction_id, payload, produced };
 }
 
@@ -215,8 +219,8 @@ describe('conflicts across concurrent loads', () => {
     const b = await build('conc_counts', { X: 'staging', Y: 'staging' }, 90_000);
     envs.push(b.env);
     const acts = createActivities(b.env);
-    await run(acts.load, { stream: 'transactions', bronzeObjectId: b.ids.X });
-    await run(acts.load, { stream: 'transactions', bronzeObjectId: b.ids.Y });
+    await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: b.ids.X });
+    await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: b.ids.Y });
     const failing = async () => {
       const quality = (await run(acts.quality, { stream: 'transactions', runId: `counts-${b.env.id}` })) as QualityResult;
       return quality.checks

@@ -7,10 +7,17 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createActivities } from '../../activities';
-import { tryDirectLoad } from '../../activities/load/direct-load';
-import { openGzipObject } from '../../lib/ndjson';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { tryDirectLoad, type DirectLoadRows } from '../../activities/transform-load/direct-load';
+import { passBronzeObject, type PassResult } from '../../activities/transform-load/pass';
+import { spooledLines } from '../../activities/transform-load/spool';
+import { silverKeyFor } from '../../lib/lake';
+import { readNdjsonGzip } from '../../lib/ndjson';
 import { produceTransactions } from '../../activities/ingest/produce';
-import { COPY_INTO_STAGING, createStaging, mergeStaging } from '../../activities/load/staging';
+import { COPY_INTO_STAGING, createStaging, mergeStaging } from '../../activities/transform-load/staging';
 import { getStream } from '../../streams';
 import { isolatedEnv, type TestEnv } from '../support/harness';
 
@@ -30,9 +37,11 @@ async function rowsOfLoad(client: pg.PoolClient, loadId: number): Promise<{ raw:
   return rows[0]!;
 }
 
-describe('direct-COPY load (activities/load/direct-load.ts)', () => {
+describe('direct-COPY load (activities/transform-load/direct-load.ts)', () => {
   let env: TestEnv;
-  let silverKey: string;
+  let spoolDir: string;
+  let pass: PassResult;
+  let rowsFiles: DirectLoadRows;
   let objectId: number;
   let loadId: number;
   let rowsOfObject: number;
@@ -50,18 +59,43 @@ describe('direct-COPY load (activities/load/direct-load.ts)', () => {
     await run(acts.archive, { stream: 'transactions' });
     const [o] = await run(acts.listUnloadedObjects, { stream: 'transactions', limit: 1 });
     objectId = o!.bronzeObjectId;
-    const transformed = await run(acts.transform, { stream: 'transactions', bronzeObjectId: objectId });
-    silverKey = transformed.silverKey;
-    rowsOfObject = transformed.valid;
-    assert.ok(rowsOfObject > 100, 'the object has rows to load');
+    const { rows: manifest } = await env.pool.query<{ object_key: string; archived_at: Date }>(
+      'SELECT object_key, archived_at FROM bronze_objects WHERE id = $1',
+      [objectId],
+    );
     // A load row to attribute rows to; every attempt below is rolled back.
+    const silverKey = silverKeyFor(manifest[0]!.object_key);
     const { rows } = await env.pool.query<{ load_id: string }>(
       "INSERT INTO loads (bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count) VALUES ($1, 'transactions', $2, 0, 0, 0) RETURNING load_id",
       [objectId, silverKey],
     );
     loadId = Number(rows[0]!.load_id);
+    spoolDir = await mkdtemp(path.join(tmpdir(), 'etl-direct-load-test-'));
+    pass = await passBronzeObject(env.s3, {
+      stream: 'transactions',
+      bronzeObjectId: objectId,
+      loadId,
+      bucket: env.config.S3_BUCKET,
+      objectKey: manifest[0]!.object_key,
+      silverKey,
+      referenceTimeMs: manifest[0]!.archived_at.getTime(),
+      spoolDir,
+    });
+    rowsOfObject = pass.valid;
+    rowsFiles = { raw: pass.files.raw, flat: pass.files.flat, rows: pass.valid };
+    assert.ok(rowsOfObject > 100, 'the object has rows to load');
+    // The silver object the pass wrote holds the lines it handed the staging path.
+    const written: string[] = [];
+    for await (const line of readNdjsonGzip(env.s3, env.config.S3_BUCKET, silverKey)) written.push(line);
+    const spooled: string[] = [];
+    for await (const line of spooledLines(pass.files.silver)) spooled.push(line);
+    assert.equal(written.length, rowsOfObject);
+    assert.deepEqual(written, spooled);
   });
-  after(async () => env?.cleanup());
+  after(async () => {
+    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+    await env?.cleanup();
+  });
 
   async function inRolledBackTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await env.pool.connect();
@@ -88,13 +122,13 @@ describe('direct-COPY load (activities/load/direct-load.ts)', () => {
   it('writes the same raw and flat rows as the staging path', async () => {
     const target = { stream: 'transactions', loadId, bronzeObjectId: objectId };
     const direct = await inRolledBackTransaction(async (client) => {
-      const n = await tryDirectLoad(client, spec, env.s3, env.config.S3_BUCKET, silverKey, target);
+      const n = await tryDirectLoad(client, spec, rowsFiles);
       assert.deepEqual(n, { inserted: rowsOfObject }, 'the fast path is taken for an object of new keys');
       return rowsOfLoad(client, loadId);
     });
     const staged = await inRolledBackTransaction(async (client) => {
       await createStaging(client);
-      await pipeline(await openGzipObject(env.s3, env.config.S3_BUCKET, silverKey), client.query(copyFrom(COPY_INTO_STAGING)));
+      await pipeline(createReadStream(pass.files.silver), client.query(copyFrom(COPY_INTO_STAGING)));
       const merged = await mergeStaging(client, spec, target);
       assert.equal(merged.inserted, rowsOfObject);
       return rowsOfLoad(client, loadId);
@@ -106,13 +140,13 @@ describe('direct-COPY load (activities/load/direct-load.ts)', () => {
   it('steps aside when one key of the object is already loaded, and leaves nothing behind', async () => {
     await inRolledBackTransaction(async (client) => {
       await createStaging(client);
-      await pipeline(await openGzipObject(env.s3, env.config.S3_BUCKET, silverKey), client.query(copyFrom(COPY_INTO_STAGING)));
+      await pipeline(createReadStream(pass.files.silver), client.query(copyFrom(COPY_INTO_STAGING)));
       // Load a single key of the object through SQL, as an earlier object would have.
       await client.query(
         `INSERT INTO raw_transactions (transaction_id, event_ts, payload) SELECT (doc->>'transaction_id')::uuid, (doc->>'event_ts')::timestamptz, doc->'payload' FROM staging LIMIT 1`,
       );
       await client.query('DROP TABLE staging, conflicts');
-      const n = await tryDirectLoad(client, spec, env.s3, env.config.S3_BUCKET, silverKey, { loadId, bronzeObjectId: objectId });
+      const n = await tryDirectLoad(client, spec, rowsFiles);
       assert.deepEqual(n, { steppedAside: 'key' });
       assert.equal((await rowsOfLoad(client, loadId)).n, 0);
     });
@@ -123,12 +157,12 @@ describe('direct-COPY load (activities/load/direct-load.ts)', () => {
     try {
       await other.query('BEGIN');
       await createStaging(other);
-      await pipeline(await openGzipObject(env.s3, env.config.S3_BUCKET, silverKey), other.query(copyFrom(COPY_INTO_STAGING)));
+      await pipeline(createReadStream(pass.files.silver), other.query(copyFrom(COPY_INTO_STAGING)));
       await other.query(
         `INSERT INTO raw_transactions (transaction_id, event_ts, payload) SELECT (doc->>'transaction_id')::uuid, (doc->>'event_ts')::timestamptz, doc->'payload' FROM staging ORDER BY doc->>'kafka_offset' DESC LIMIT 1`,
       );
       const result = inRolledBackTransaction(async (client) => {
-        const n = await tryDirectLoad(client, spec, env.s3, env.config.S3_BUCKET, silverKey, { loadId, bronzeObjectId: objectId });
+        const n = await tryDirectLoad(client, spec, rowsFiles);
         // The transaction is still usable after the savepoint rollback.
         return { n, after: (await rowsOfLoad(client, loadId)).n };
       });

@@ -1,13 +1,18 @@
 // Rows PostgreSQL refuses at load are found and set aside, and the rest of their object loads in
-// the same transaction. The transform prevents every refusal it can foresee, so here its silver
-// output is edited afterwards to hold values it would have stopped: that stands for whatever it
-// could not foresee (a type without a guard, a rule that missed a case). Both load paths are
+// the same transaction. The transform prevents every refusal it can foresee, so here what its pass
+// hands the load (the silver lines and the CSV rows, activities/transform-load/pass.ts) is edited
+// afterwards to hold values it would have stopped: that stands for whatever it could not foresee (a type without a guard, a rule that missed a case). Both load paths are
 // covered: the fast COPY of an object of new keys, and the staging path of one with a repeated key.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, type LoadResult, type QualityResult } from '../../activities';
-import { NdjsonGzipWriter, readNdjsonGzip } from '../../lib/ndjson';
+import { writeFile } from 'node:fs/promises';
+import { createActivities, type ActivityDeps, type QualityResult, type TransformLoadResult } from '../../activities';
+import type { PassResult, PassTask } from '../../activities/transform-load/pass';
+import { passInline } from '../../activities/transform-load/pass-inline';
+import { copyRows } from '../../activities/transform-load/rows';
+import { spooledLines } from '../../activities/transform-load/spool';
+import { getStream } from '../../streams';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import { isolatedEnv, type TestEnv } from '../support/harness';
 
@@ -64,7 +69,7 @@ describe('rows PostgreSQL refuses at load', () => {
     direct: { id: 0, records: 0 },
     staging: { id: 0, records: 0 },
   };
-  const loaded: Partial<Record<'direct' | 'staging', LoadResult>> = {};
+  const loaded: Partial<Record<'direct' | 'staging', TransformLoadResult>> = {};
 
   before(async () => {
     env = await isolatedEnv('rejected');
@@ -85,29 +90,28 @@ describe('rows PostgreSQL refuses at load', () => {
     }
     await producer.disconnect();
 
-    const acts = createActivities(env);
+    // The pass as production runs it, then its output broken before the load reads it.
+    const breakingPass = async (task: PassTask, deps: ActivityDeps): Promise<PassResult> => {
+      const pass = await passInline(task, deps);
+      assert.equal(pass.quarantined, 0);
+      const docs: Doc[] = [];
+      for await (const line of spooledLines(pass.files.silver)) docs.push(JSON.parse(line) as Doc);
+      const shift = task.bronzeObjectId === objects.staging.id ? 1 : 0;
+      for (const b of BREAKS) b.edit(docs[b.at + shift]!);
+      const rows = docs.map((d) => copyRows(d, getStream('transactions'), task));
+      await writeFile(pass.files.silver, docs.map((d) => `${JSON.stringify(d)}\n`).join(''));
+      await writeFile(pass.files.raw, rows.map((r) => r.raw).join(''));
+      await writeFile(pass.files.flat, rows.map((r) => r.flat).join(''));
+      return pass;
+    };
+    const acts = createActivities(env, breakingPass);
     await run(acts.archive, { stream: 'transactions' });
     const { rows } = await env.pool.query<{ id: string; kafka_partition: number }>(
       'SELECT id, kafka_partition FROM bronze_objects ORDER BY kafka_partition',
     );
-    for (const r of rows) {
-      const path = r.kafka_partition === 0 ? 'direct' : 'staging';
-      objects[path].id = Number(r.id);
-      const t = await run(acts.transform, { stream: 'transactions', bronzeObjectId: Number(r.id) });
-      assert.equal(t.quarantined, 0);
-      // Break the silver lines after the transform let them through.
-      const lines: string[] = [];
-      for await (const line of readNdjsonGzip(env.s3, env.config.S3_BUCKET, t.silverKey)) lines.push(line);
-      const shift = path === 'staging' ? 1 : 0;
-      for (const b of BREAKS) {
-        const doc = JSON.parse(lines[b.at + shift]!) as Doc;
-        b.edit(doc);
-        lines[b.at + shift] = JSON.stringify(doc);
-      }
-      const writer = new NdjsonGzipWriter(env.s3, env.config.S3_BUCKET, t.silverKey);
-      for (const line of lines) await writer.write(line);
-      await writer.close();
-      loaded[path] = await run(acts.load, { stream: 'transactions', bronzeObjectId: Number(r.id) });
+    for (const r of rows) objects[r.kafka_partition === 0 ? 'direct' : 'staging'].id = Number(r.id);
+    for (const path of ['direct', 'staging'] as const) {
+      loaded[path] = await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: objects[path].id });
     }
   });
   after(async () => env?.cleanup());
@@ -170,7 +174,7 @@ describe('rows PostgreSQL refuses at load', () => {
 
   it('a second load of the same object changes nothing, and the quality checks pass', async () => {
     const acts = createActivities(env);
-    const again = await run(acts.load, { stream: 'transactions', bronzeObjectId: objects.direct.id });
+    const again = await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: objects.direct.id });
     assert.equal(again.alreadyLoaded, true);
     assert.equal(again.rejected, BREAKS.length);
     const {

@@ -75,9 +75,9 @@ describe('PostgreSQL and S3 connections dropped during a run, with the unknown-e
       });
       const cuts: string[] = [];
       for (const [proxy, name, during] of [
-        [pg, 'postgres', ['load']],
-        [s3, 's3', ['transform', 'archive']],
-        [pg, 'postgres', ['transform', 'load', 'archive']],
+        [pg, 'postgres', ['transformAndLoad']],
+        [s3, 's3', ['transformAndLoad', 'archive']],
+        [pg, 'postgres', ['transformAndLoad', 'archive']],
       ] as const) {
         const activity = await whileRunning(handle, [...during], 30_000);
         if (!activity) break; // the run got ahead of us; what was cut so far is checked below

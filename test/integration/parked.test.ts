@@ -177,7 +177,7 @@ describe('an object whose load throws an unclassified error', () => {
     assert.equal(o.status, 'archived', 'it keeps its manifest row and offsets');
     assert.deepEqual(
       [o.parked, o.loaded_at, o.failure_code, o.failure_step, o.failure_attempts, o.park_count],
-      [true, null, 'UNKNOWN_ERROR', 'load', MAX_ATTEMPTS, 1],
+      [true, null, 'UNKNOWN_ERROR', 'transform-load', MAX_ATTEMPTS, 1],
     );
     assert.match(o.failure_message, /buggy_sensor_hook cannot handle sensor poison/);
     assert.match(o.failure_message, new RegExp(`attempt ${MAX_ATTEMPTS} of ${MAX_ATTEMPTS}`));
@@ -212,7 +212,7 @@ describe('an object whose load throws an unclassified error', () => {
     assert.equal(outcome.failure.code, 'OBJECT_PARKED');
     assert.match(
       outcome.failure.message,
-      new RegExp(`parked 1 bronze object\\(s\\) after loading everything else: #${poisonObject.id} \\(UNKNOWN_ERROR at load: `),
+      new RegExp(`parked 1 bronze object\\(s\\) after loading everything else: #${poisonObject.id} \\(UNKNOWN_ERROR at transform-load: `),
     );
     assert.match(outcome.failure.message, new RegExp(`etl objects retry ${poisonObject.id}`));
     const result = outcome.failure.result as PipelineResult;
@@ -222,7 +222,7 @@ describe('an object whose load throws an unclassified error', () => {
     );
     const check = (name: string) => result.quality.checks.find((c) => c.name === name);
     assert.equal(check('no_parked_objects')?.passed, false);
-    assert.match(check('no_parked_objects')?.details ?? '', new RegExp(`#${poisonObject.id} \\(UNKNOWN_ERROR at load`));
+    assert.match(check('no_parked_objects')?.details ?? '', new RegExp(`#${poisonObject.id} \\(UNKNOWN_ERROR at transform-load`));
     assert.equal(check('parked_objects_not_loaded')?.passed, true);
     assert.equal(check('manifest_offsets_contiguous')?.passed, true, 'a parked object still tiles its partition');
     const failed = result.quality.checks
@@ -238,13 +238,13 @@ describe('an object whose load throws an unclassified error', () => {
       assert.equal(status?.parked.length, 1);
       assert.deepEqual(
         [status!.parked[0]!.id, status!.parked[0]!.code, status!.parked[0]!.step],
-        [poisonObject.id, 'UNKNOWN_ERROR', 'load'],
+        [poisonObject.id, 'UNKNOWN_ERROR', 'transform-load'],
       );
     });
     const panel = await pipelineState(env.pool, env.config);
     assert.deepEqual(
       panel.parked.map((p) => [p.id, p.stream, p.code, p.step, p.workflowId]),
-      [[poisonObject.id, STREAM, 'UNKNOWN_ERROR', 'load', `pipeline-${STREAM}-${env.id}`]],
+      [[poisonObject.id, STREAM, 'UNKNOWN_ERROR', 'transform-load', `pipeline-${STREAM}-${env.id}`]],
     );
     assert.match(panel.parked[0]!.temporal_url ?? '', /^http:\/\/.*\/workflows\/pipeline-/);
     const list = await etl('objects', 'list', '--parked', '--json');

@@ -8,6 +8,12 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../../activities';
 import { replayBronzeObject } from '../../activities/replay/replay';
 import { replayQuarantine } from '../../client/commands/quarantine';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { passBronzeObject } from '../../activities/transform-load/pass';
+import { spooledLines } from '../../activities/transform-load/spool';
+import type { QuarantineEntry } from '../../activities/quarantine';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { transactionsStream } from '../../streams/transactions';
 import { isolatedEnv, type TestEnv } from '../support/harness';
@@ -69,7 +75,7 @@ describe('reference time of the real activities', () => {
   after(async () => env?.cleanup());
 
   it('transforms against the archive time: what was plausible then passes, what was not is quarantined', async () => {
-    const t = await run(acts.transform, { stream: 'transactions', bronzeObjectId: objectId });
+    const t = await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: objectId });
     assert.deepEqual({ valid: t.valid, quarantined: t.quarantined }, { valid: 2, quarantined: 3 });
     const q = await quarantine();
     assert.deepEqual(
@@ -83,18 +89,41 @@ describe('reference time of the real activities', () => {
     assert.match(q[0]!.reason, new RegExp(`in the future: more than 1 day after the record was archived \\(${ARCHIVED_AT}\\)`));
     assert.match(q[1]!.reason, /in the future/);
     assert.match(q[2]!.reason, /has no UTC offset/);
-    const l = await run(acts.load, { stream: 'transactions', bronzeObjectId: objectId });
-    assert.equal(l.inserted, 2);
+    assert.equal(t.inserted, 2);
   });
 
-  it('a retried transform writes the same silver bytes and the same quarantine rows', async () => {
+  it('a retried pass writes the same silver bytes and the same quarantine entries', async () => {
     const {
       rows: [o],
-    } = await env.pool.query<{ silver_key: string }>('SELECT silver_key FROM bronze_objects WHERE id = $1', [objectId]);
+    } = await env.pool.query<{ silver_key: string; object_key: string; archived_at: Date; load_id: string }>(
+      'SELECT silver_key, object_key, archived_at, load_id FROM bronze_objects WHERE id = $1',
+      [objectId],
+    );
     const first = await silverLines(o!.silver_key);
     const q = await quarantine();
-    await run(acts.transform, { stream: 'transactions', bronzeObjectId: objectId });
-    assert.deepEqual(await silverLines(o!.silver_key), first);
+    // The pass alone, as a retry after a crash before the commit runs it again.
+    const spoolDir = await mkdtemp(path.join(tmpdir(), 'etl-reference-time-'));
+    try {
+      const again = await passBronzeObject(env.s3, {
+        stream: 'transactions',
+        bronzeObjectId: objectId,
+        loadId: Number(o!.load_id),
+        bucket: env.config.S3_BUCKET,
+        objectKey: o!.object_key,
+        silverKey: o!.silver_key,
+        referenceTimeMs: o!.archived_at.getTime(),
+        spoolDir,
+      });
+      assert.deepEqual(await silverLines(o!.silver_key), first);
+      const entries: QuarantineEntry[] = [];
+      for await (const line of spooledLines(again.files.quarantine)) entries.push(JSON.parse(line) as QuarantineEntry);
+      assert.deepEqual(
+        entries.map((e) => [e.offset, e.code, e.reason]),
+        q.map((r) => [r.kafka_offset, r.reason_code, r.reason]),
+      );
+    } finally {
+      await rm(spoolDir, { recursive: true, force: true });
+    }
     assert.deepEqual(await quarantine(), q);
     assert.equal(first.length, 2);
   });

@@ -10,7 +10,7 @@ import { createActivities, type IngestResult, type QualityResult } from '../../a
 import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay/replay';
 import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonGzip } from '../../lib/ndjson';
-import { createStaging, mergeStaging } from '../../activities/load/staging';
+import { createStaging, mergeStaging } from '../../activities/transform-load/staging';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import { ticksStream, validateTick } from '../../streams/ticks';
 import { decimalString } from '../../streams/ticks/enrich';

@@ -11,7 +11,7 @@ const SQL_WORD = /\b(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|GRANT|REFRESH
 const REVIEWED: Record<string, string[]> = {
   'lib/migrate.ts': ['placeholders'],
   'activities/quality/quality.ts': ['nullChecks', 'LOADED_OR_NO_OBJECT'],
-  'activities/load/direct-load.ts': ['flatColumns', 'LINEAGE'],
+  'activities/transform-load/direct-load.ts': ['flatColumns', 'LINEAGE'],
   // The constant "parked" predicate and column list (lib/parked.ts), shared so every reader agrees.
   'lib/parked.ts': ['COLUMNS', 'isParkedSql()'],
   'activities/quality/quality-parked.ts': ['isParkedSql()', "isParkedSql('b')"],

@@ -46,12 +46,12 @@ describe('continue-as-new when Temporal suggests it', { timeout: 60_000 }, () =>
 
   it('pipeline: an object parked in the first run is carried to the last, which fails naming it', async () => {
     const q = new FakeWorkQueue();
-    q.failing.set(2, 'load');
+    q.failing.set(2, 'transform-load');
     const steps: ArchiveStep[] = [...Array.from({ length: 11 }, () => ({ objects: 3, caughtUp: false })), { objects: 3, caughtUp: true }];
     const run = await runPipeline(t, q, steps);
 
     await assertChain(run.workflowId, q.runIds, 'FAILED');
-    assert.equal(q.objects.get(2)!.parked?.step, 'load');
+    assert.equal(q.objects.get(2)!.parked?.step, 'transform-load');
     assert.equal(q.parkCalls.length, 1, 'parked once, in the first run');
     assertPipelineRun(q, run);
     assert.equal(run.result.objectsLoaded, 35);

@@ -1,10 +1,10 @@
 // Stub activities for the pipeline and the continuous stream: an in-memory manifest of bronze
-// objects (the work queue) that archive or the follower write to and transform and load drain.
+// objects (the work queue) that archive or the follower write to and the one transform-and-load pass drains.
 // Every call is logged in order and counted per object, so a test can say "each object loaded
 // exactly once" and "aggregates after the last load"; hooks hold a call where a test needs it, and
 // objects set to fail for good are parked through the stub parkObject.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ArchiveResult, FollowResult, LoadResult, ParkInput, PendingObject, QualityResult, TransformResult } from '../../activities';
+import type { ArchiveResult, FollowResult, ParkInput, PendingObject, QualityResult, TransformLoadResult } from '../../activities';
 import { toFailure } from '../../activities/failures';
 import { EtlError } from '../../lib/errors';
 import type { StubActivities } from './env';
@@ -16,14 +16,11 @@ export interface FakeObject {
   writtenInRun: number;
   /** Which run loaded it. */
   loadedInRun?: number;
-  transformed: boolean;
-  /** Transformed by an earlier run (a crash between transform and load): its quarantine counted there. */
-  transformedEarlier?: boolean;
   loaded: boolean;
   /** Another workflow loads it between this run's listing and its load (a stream beside a scheduled run). */
   loadedElsewhere?: boolean;
-  /** Its transform or load fails for good (a permanent error code, as the activity wrapper reports it). */
-  failsAt?: 'transform' | 'load';
+  /** Its transform-and-load pass fails for good (a permanent error code, as the activity wrapper reports it). */
+  failsAt?: 'transform-load';
   /** Parked: out of the work queue, with what the workflow said. */
   parked?: ParkInput;
 }
@@ -60,14 +57,14 @@ export const QUALITY_PASSED: QualityResult = { passed: true, checks: [{ name: 's
 export class FakeWorkQueue {
   readonly log: string[] = [];
   readonly objects = new Map<number, FakeObject>();
-  readonly transformCalls = new Map<number, number>();
+  /** transformAndLoad calls per object. */
   readonly loadCalls = new Map<number, number>();
   /** Run ids of the workflow chain in the order their first activity ran. */
   readonly runIds: string[] = [];
   readonly qualityRunIds: string[] = [];
   readonly parkCalls: ParkInput[] = [];
-  /** Objects (by id, when written) whose transform or load will fail for good. */
-  readonly failing = new Map<number, 'transform' | 'load'>();
+  /** Objects (by id, when written) whose transform-and-load will fail for good. */
+  readonly failing = new Map<number, 'transform-load'>();
   emptyListings = 0;
   maxLoadsAtOnce = 0;
   followerCancellations = 0;
@@ -96,7 +93,6 @@ export class FakeWorkQueue {
         id,
         records: recordsOf(id),
         writtenInRun: run,
-        transformed: false,
         loaded: false,
         failsAt: this.failing.get(id),
         ...preset,
@@ -112,7 +108,7 @@ export class FakeWorkQueue {
     return [...this.objects.values()]
       .filter((o) => !o.loaded && !o.parked)
       .slice(0, limit)
-      .map((o) => ({ bronzeObjectId: o.id, objectKey: `bronze/${o.id}.ndjson`, recordCount: o.records, transformed: o.transformed }));
+      .map((o) => ({ bronzeObjectId: o.id, objectKey: `bronze/${o.id}.ndjson`, recordCount: o.records }));
   }
 
   /** What this workflow chain should count for objects `ids` (objects another workflow loaded, or parked, count nothing). */
@@ -123,7 +119,7 @@ export class FakeWorkQueue {
       objectsLoaded: ours.length,
       rowsInserted: sum((o) => o.records - quarantinedByTransform(o.id) - duplicatesOf(o.id) - conflictsOf(o.id)),
       duplicates: sum((o) => duplicatesOf(o.id)),
-      quarantined: sum((o) => (o.transformedEarlier ? 0 : quarantinedByTransform(o.id)) + conflictsOf(o.id)),
+      quarantined: sum((o) => quarantinedByTransform(o.id) + conflictsOf(o.id)),
     };
   }
 
@@ -181,7 +177,7 @@ export class FakeWorkQueue {
     };
   }
 
-  /** Transform, load, the work-queue look-ups, aggregates and quality. */
+  /** Transform-and-load, the work-queue look-ups, aggregates and quality. */
   activities(): StubActivities {
     return {
       listUnloadedObjects: async ({ limit }) => {
@@ -212,27 +208,11 @@ export class FakeWorkQueue {
           }
         }
       },
-      transform: async ({ bronzeObjectId: id }): Promise<TransformResult> => {
-        this.run();
-        const obj = this.object(id);
-        this.transformCalls.set(id, (this.transformCalls.get(id) ?? 0) + 1);
-        if (obj.failsAt === 'transform') throw failFor(id, 'transform');
-        obj.transformed = true;
-        const quarantined = quarantinedByTransform(id);
-        return {
-          bronzeObjectId: id,
-          silverKey: `silver/${id}.ndjson`,
-          records: obj.records,
-          valid: obj.records - quarantined,
-          quarantined,
-        };
-      },
-      load: async ({ bronzeObjectId: id }): Promise<LoadResult> => {
+      transformAndLoad: async ({ bronzeObjectId: id }): Promise<TransformLoadResult> => {
         const run = this.run();
         const obj = this.object(id);
-        if (!obj.transformed) throw ApplicationFailure.nonRetryable(`object ${id} loaded before it was transformed`);
         this.loadCalls.set(id, (this.loadCalls.get(id) ?? 0) + 1);
-        if (obj.failsAt === 'load') throw failFor(id, 'load');
+        if (obj.failsAt) throw failFor(id, 'transform-load');
         this.log.push(`load:start:${id}`);
         this.maxLoadsAtOnce = Math.max(this.maxLoadsAtOnce, ++this.loadsNow);
         try {
@@ -243,22 +223,15 @@ export class FakeWorkQueue {
         obj.loaded = true;
         obj.loadedInRun = run;
         this.log.push(`load:done:${id}`);
-        const valid = obj.records - quarantinedByTransform(id);
+        const quarantined = quarantinedByTransform(id);
+        const valid = obj.records - quarantined;
+        const transformed = { bronzeObjectId: id, silverKey: `silver/${id}.ndjson`, records: obj.records, valid, quarantined };
         if (obj.loadedElsewhere)
-          return {
-            bronzeObjectId: id,
-            loadId: 0,
-            rowsIn: valid,
-            inserted: 0,
-            duplicates: 0,
-            conflicts: 0,
-            rejected: 0,
-            alreadyLoaded: true,
-          };
+          return { ...transformed, loadId: 0, rowsIn: valid, inserted: 0, duplicates: 0, conflicts: 0, rejected: 0, alreadyLoaded: true };
         const duplicates = duplicatesOf(id);
         const conflicts = conflictsOf(id);
         return {
-          bronzeObjectId: id,
+          ...transformed,
           loadId: id,
           rowsIn: valid,
           inserted: valid - duplicates - conflicts,

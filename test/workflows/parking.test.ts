@@ -21,9 +21,9 @@ after(async () => {
 });
 
 describe('parked objects do not stop a run', { timeout: 60_000 }, () => {
-  it('pipeline: parked at transform and at load while archive runs; the rest loads, then the run fails naming both', async () => {
+  it('pipeline: two objects parked while archive runs; the rest loads, then the run fails naming both', async () => {
     const q = new FakeWorkQueue();
-    q.failing.set(3, 'load').set(6, 'transform');
+    q.failing.set(3, 'transform-load').set(6, 'transform-load');
     const run = await runPipeline(t, q, [
       { objects: 10, caughtUp: false },
       // Archive writes more only once both are parked: the lanes must have gone on past them.
@@ -39,8 +39,8 @@ describe('parked objects do not stop a run', { timeout: 60_000 }, () => {
         .map(({ bronzeObjectId, step, code }) => ({ bronzeObjectId, step, code }))
         .sort((a, b) => a.bronzeObjectId - b.bronzeObjectId),
       [
-        { bronzeObjectId: 3, step: 'load', code: PARKING_CODE },
-        { bronzeObjectId: 6, step: 'transform', code: PARKING_CODE },
+        { bronzeObjectId: 3, step: 'transform-load', code: PARKING_CODE },
+        { bronzeObjectId: 6, step: 'transform-load', code: PARKING_CODE },
       ],
     );
     assert.equal(run.result.objectsLoaded, 18);
@@ -72,8 +72,8 @@ describe('parked objects do not stop a run', { timeout: 60_000 }, () => {
 
   it('stream: parked objects are carried over hand-overs, the loader goes on, and the stop completes the chain', async () => {
     const q = new FakeWorkQueue();
-    // Run 1's follower writes 1-3, run 2's 4-6: object 2 fails at load, object 5 at transform.
-    q.failing.set(2, 'load').set(5, 'transform');
+    // Run 1's follower writes 1-3, run 2's 4-6: objects 2 and 5 fail for good.
+    q.failing.set(2, 'transform-load').set(5, 'transform-load');
     q.holdEmptyPolls = (run) => !q.log.includes(`follow:start:${run}`) || run >= 3;
     const run = await runStream(
       t,
@@ -90,7 +90,7 @@ describe('parked objects do not stop a run', { timeout: 60_000 }, () => {
     );
 
     assert.equal(run.result.runs, 3);
-    assert.deepEqual([q.objects.get(2)!.parked?.step, q.objects.get(5)!.parked?.step], ['load', 'transform']);
+    assert.deepEqual([q.objects.get(2)!.parked?.step, q.objects.get(5)!.parked?.step], ['transform-load', 'transform-load']);
     assert.deepEqual(
       run.result.parked.map((p) => p.bronzeObjectId),
       [2, 5],

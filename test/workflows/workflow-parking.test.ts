@@ -32,14 +32,12 @@ async function heartbeatUntilCancelled(ms: number): Promise<void> {
 }
 
 /** A manifest of `n` archived objects in memory, and stub activities over it. */
-function stubs(n: number, fail: { transform?: number; load?: number; archive?: boolean }) {
-  const objects = Array.from({ length: n }, (_, i) => ({ id: i + 1, transformed: false, loaded: false, parked: false }));
-  const calls = { parks: [] as ParkInput[], loads: [] as number[], transforms: [] as number[], loadAttempts: 0, aggregates: 0, quality: 0 };
+function stubs(n: number, fail: { permanent?: number; unknown?: number; archive?: boolean }) {
+  const objects = Array.from({ length: n }, (_, i) => ({ id: i + 1, loaded: false, parked: false }));
+  const calls = { parks: [] as ParkInput[], loads: [] as number[], attempts: [] as number[], aggregates: 0, quality: 0 };
   const wrap = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => asActivity({ config }, fn);
   const queue = (): PendingObject[] =>
-    objects
-      .filter((o) => !o.loaded && !o.parked)
-      .map((o) => ({ bronzeObjectId: o.id, objectKey: `k${o.id}`, recordCount: 10, transformed: o.transformed }));
+    objects.filter((o) => !o.loaded && !o.parked).map((o) => ({ bronzeObjectId: o.id, objectKey: `k${o.id}`, recordCount: 10 }));
   let archived = false;
   const activities: Partial<Activities> = {
     archive: wrap(async () => {
@@ -52,21 +50,18 @@ function stubs(n: number, fail: { transform?: number; load?: number; archive?: b
       if (queue().length === 0) await heartbeatUntilCancelled(waitMs);
       return queue();
     }),
-    transform: wrap(async ({ bronzeObjectId }: { bronzeObjectId: number }) => {
-      calls.transforms.push(bronzeObjectId);
-      if (bronzeObjectId === fail.transform) throw new EtlError('MANIFEST_INVALID', `bronze object ${bronzeObjectId} is not archived`);
-      objects[bronzeObjectId - 1]!.transformed = true;
-      return { bronzeObjectId, silverKey: 's', records: 10, valid: 9, quarantined: 1 };
-    }),
-    load: wrap(async ({ bronzeObjectId }: { bronzeObjectId: number }) => {
-      if (bronzeObjectId === fail.load) {
-        calls.loadAttempts++;
-        throw new TypeError("Cannot read properties of undefined (reading 'amount')");
-      }
+    transformAndLoad: wrap(async ({ bronzeObjectId }: { bronzeObjectId: number }) => {
+      calls.attempts.push(bronzeObjectId);
+      if (bronzeObjectId === fail.permanent) throw new EtlError('MANIFEST_INVALID', `bronze object ${bronzeObjectId} is not archived`);
+      if (bronzeObjectId === fail.unknown) throw new TypeError("Cannot read properties of undefined (reading 'amount')");
       calls.loads.push(bronzeObjectId);
       objects[bronzeObjectId - 1]!.loaded = true;
       return {
         bronzeObjectId,
+        silverKey: 's',
+        records: 10,
+        valid: 9,
+        quarantined: 1,
         loadId: bronzeObjectId,
         rowsIn: 9,
         inserted: 9,
@@ -136,47 +131,55 @@ describe('workflows park what fails for good and go on (stub activities)', () =>
   });
   after(async () => env?.teardown());
 
-  it('parks an object whose load keeps throwing, loads the others, then fails the run naming it', { timeout: 60_000 }, async () => {
-    const { activities, calls } = stubs(3, { load: 2 });
-    const failure = await run(activities, (taskQueue) =>
-      failureOf(
-        env.client.workflow.execute('pipelineWorkflow', { taskQueue, workflowId: `p-${taskQueue}`, args: [{ stream: 'transactions' }] }),
-      ),
-    );
-    assert.equal(calls.loadAttempts, config.UNKNOWN_ERROR_MAX_ATTEMPTS, 'attempted up to the bound, not more');
-    assert.deepEqual(calls.loads.sort(), [1, 3]);
-    assert.equal(calls.parks.length, 1);
-    assert.deepEqual(
-      [calls.parks[0]!.bronzeObjectId, calls.parks[0]!.step, calls.parks[0]!.code, calls.parks[0]!.attempts],
-      [2, 'load', 'UNKNOWN_ERROR', 2],
-    );
-    assert.match(calls.parks[0]!.stack ?? '', /TypeError: Cannot read properties of undefined/);
-    assert.deepEqual([calls.aggregates, calls.quality], [1, 1], 'aggregates and quality still ran');
-    assert.equal(failure.type, 'OBJECT_PARKED');
-    assert.match(
-      failure.message,
-      /parked 1 bronze object\(s\) after loading everything else: #2 \(UNKNOWN_ERROR at load: Cannot read properties/,
-    );
-    const result = failure.details?.[0] as PipelineResult;
-    assert.deepEqual([result.objectsLoaded, result.rowsInserted, result.objectsParked, result.quality.passed], [2, 18, 1, false]);
-  });
+  it(
+    'parks an object whose transform-and-load keeps throwing, loads the others, then fails the run naming it',
+    { timeout: 60_000 },
+    async () => {
+      const { activities, calls } = stubs(3, { unknown: 2 });
+      const failure = await run(activities, (taskQueue) =>
+        failureOf(
+          env.client.workflow.execute('pipelineWorkflow', { taskQueue, workflowId: `p-${taskQueue}`, args: [{ stream: 'transactions' }] }),
+        ),
+      );
+      assert.equal(
+        calls.attempts.filter((id) => id === 2).length,
+        config.UNKNOWN_ERROR_MAX_ATTEMPTS,
+        'attempted up to the bound, not more',
+      );
+      assert.deepEqual(calls.loads.sort(), [1, 3]);
+      assert.equal(calls.parks.length, 1);
+      assert.deepEqual(
+        [calls.parks[0]!.bronzeObjectId, calls.parks[0]!.step, calls.parks[0]!.code, calls.parks[0]!.attempts],
+        [2, 'transform-load', 'UNKNOWN_ERROR', 2],
+      );
+      assert.match(calls.parks[0]!.stack ?? '', /TypeError: Cannot read properties of undefined/);
+      assert.deepEqual([calls.aggregates, calls.quality], [1, 1], 'aggregates and quality still ran');
+      assert.equal(failure.type, 'OBJECT_PARKED');
+      assert.match(
+        failure.message,
+        /parked 1 bronze object\(s\) after loading everything else: #2 \(UNKNOWN_ERROR at transform-load: Cannot read properties/,
+      );
+      const result = failure.details?.[0] as PipelineResult;
+      assert.deepEqual([result.objectsLoaded, result.rowsInserted, result.objectsParked, result.quality.passed], [2, 18, 1, false]);
+    },
+  );
 
-  it('parks an object whose transform fails permanently, without retrying or loading it', { timeout: 60_000 }, async () => {
-    const { activities, calls } = stubs(2, { transform: 1 });
+  it('parks an object whose transform-and-load fails permanently, without retrying or loading it', { timeout: 60_000 }, async () => {
+    const { activities, calls } = stubs(2, { permanent: 1 });
     const failure = await run(activities, (taskQueue) =>
       failureOf(
         env.client.workflow.execute('pipelineWorkflow', { taskQueue, workflowId: `p-${taskQueue}`, args: [{ stream: 'transactions' }] }),
       ),
     );
     assert.deepEqual(
-      calls.transforms.filter((id) => id === 1),
+      calls.attempts.filter((id) => id === 1),
       [1],
       'a permanent code is not retried',
     );
     assert.deepEqual(calls.loads, [2]);
     assert.deepEqual(
       calls.parks.map((p) => [p.bronzeObjectId, p.step, p.code]),
-      [[1, 'transform', 'MANIFEST_INVALID']],
+      [[1, 'transform-load', 'MANIFEST_INVALID']],
     );
     assert.equal(failure.type, 'OBJECT_PARKED');
   });
@@ -195,7 +198,7 @@ describe('workflows park what fails for good and go on (stub activities)', () =>
   });
 
   it('a continuous stream parks and goes on, shows the count, and completes when stopped', { timeout: 60_000 }, async () => {
-    const { activities, calls, objects } = stubs(3, { load: 3 });
+    const { activities, calls, objects } = stubs(3, { unknown: 3 });
     const result = await run(activities, async (taskQueue) => {
       const handle = await env.client.workflow.start('streamWorkflow', {
         taskQueue,

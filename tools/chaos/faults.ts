@@ -132,7 +132,7 @@ export class FaultInjector {
     return true;
   }
 
-  /** Stages no kill has hit yet, else all three: every stage gets one, then kills follow the work. */
+  /** Stages no kill has hit yet, else all of them: every stage gets one, then kills follow the work. */
   private aim(): string[] {
     const hit = new Set(this.kills.flatMap((k) => k.killed.map((a) => a.type)));
     const missing = ACTIVITY_TARGETS.filter((t) => !hit.has(t));

@@ -2,7 +2,7 @@
 // ChaosOptions; nothing here reads the environment (that is lib/config.ts's job).
 import type { ServiceName } from '../../client/stack';
 
-export const ACTIVITY_TARGETS = ['archive', 'transform', 'load'] as const;
+export const ACTIVITY_TARGETS = ['archive', 'transformAndLoad'] as const;
 export type ActivityTarget = (typeof ACTIVITY_TARGETS)[number];
 
 export const RESTARTABLE: readonly ServiceName[] = ['kafka', 'postgres', 's3', 'temporal'];
@@ -11,7 +11,7 @@ export interface ChaosOptions {
   /** Kafka records written in all: good events, bad records and duplicates together. */
   events: number;
   seed: number;
-  /** Worker SIGKILLs, each aimed at whichever of archive, transform and load has been killed least. */
+  /** Worker SIGKILLs, each aimed at whichever of archive and transform-and-load has been killed least. */
   kills: number;
   /** Share of `events` that are bad records, one kind of BAD_KINDS (produce-mix.ts) after another. */
   badShare: number;
