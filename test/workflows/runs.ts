@@ -18,6 +18,7 @@ import type {
 import { withWorker, workflowId, type StubActivities, type WorkflowTestEnv } from './env';
 import type { FakeWindow } from './fake-replay';
 import { QUALITY_PASSED, type ArchiveStep, type FakeWorkQueue, type FollowScript } from './fake-work-queue';
+import { emptyTotals } from '../../workflows/objects';
 
 export interface Run<R> {
   /** The chain's result, also when it failed with it attached (a run that parked objects). */
@@ -93,16 +94,7 @@ export function assertEachLoadedOnce(q: FakeWorkQueue): void {
 export function assertTotals(q: FakeWorkQueue, result: PipelineTotals, carried?: PipelineTotals): void {
   const written = [...q.objects.values()].filter((o) => o.writtenInRun > 0);
   const loaded = q.expectedLoadTotals();
-  const base = carried ?? {
-    objectsArchived: 0,
-    recordsArchived: 0,
-    objectsLoaded: 0,
-    rowsInserted: 0,
-    duplicates: 0,
-    quarantined: 0,
-    objectsParked: 0,
-    parked: [],
-  };
+  const base = carried ?? emptyTotals();
   const parked = [...q.objects.values()].filter((o) => o.failsAt).length;
   const { objectsArchived, recordsArchived, objectsLoaded, rowsInserted, duplicates, quarantined, objectsParked } = result;
   assert.deepEqual(

@@ -3,11 +3,10 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../lib/config';
-import { produceTransactions } from '../../activities/ingest/produce';
 import { connectClient } from '../../lib/temporal';
 import type { PipelineResult } from '../../workflows';
 import { bareCopy } from './copy';
-import { benchEnv, STREAM } from './env';
+import { benchEnv, produceBacklog, STREAM } from './env';
 import { profilesIn, summarizeProfiles, type ProfileSummary } from './profile';
 import { perSecond, timed } from './stats';
 import { startWorker } from './worker';
@@ -91,15 +90,7 @@ export async function e2eRun(
 ): Promise<E2eFigures> {
   const env = await benchEnv(base, 'e2e');
   try {
-    const gen = { seed, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
-    const produced = await timed(() =>
-      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
-        ...gen,
-        topic: env.topic,
-        rows: events,
-        threads: { count: env.config.PRODUCER_THREADS, settings: env.config },
-      }),
-    );
+    const produced = await timed(() => produceBacklog(env, events, seed));
     const workers = [];
     const profDir = shape.cpuProfDir ? path.resolve(shape.cpuProfDir, `e2e-${events}-${env.id}`) : undefined;
     for (let i = 0; i < (shape.workers ?? 1); i++) workers.push(await startWorker(env, say, profDir));

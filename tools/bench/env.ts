@@ -6,6 +6,7 @@ import { configEnv, isolatedConfig, removeIsolated } from '../../test/support/is
 import { buildClients, type Clients } from '../../lib/clients';
 import type { Config } from '../../lib/config';
 import { setupAll } from '../../lib/setup';
+import { produceTransactions } from '../../activities/ingest/produce';
 import { streamTopics, topicFor } from '../../streams';
 
 export const STREAM = 'transactions';
@@ -38,4 +39,16 @@ export async function benchEnv(base: Config, name: string, overrides: Partial<Co
       }
     },
   };
+}
+
+/** Produces `events` transactions of the last day into the env's topic, on the configured producer threads. */
+export function produceBacklog(env: BenchEnv, events: number, seed: number): Promise<number> {
+  return produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
+    seed,
+    startMs: Date.now() - 86_400_000,
+    windowMs: 86_400_000,
+    topic: env.topic,
+    rows: events,
+    threads: { count: env.config.PRODUCER_THREADS, settings: env.config },
+  });
 }

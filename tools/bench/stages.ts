@@ -6,10 +6,9 @@ import { createActivities, type ActivityDeps } from '../../activities';
 import type { PassTask } from '../../activities/transform-load/pass';
 import { passInline } from '../../activities/transform-load/pass-inline';
 import type { Config } from '../../lib/config';
-import { produceTransactions } from '../../activities/ingest/produce';
 import { transactionMessage } from '../../streams/transactions/synthetic';
 import { bareCopy } from './copy';
-import { benchEnv, STREAM } from './env';
+import { benchEnv, produceBacklog, STREAM } from './env';
 import { perSecond, timed } from './stats';
 
 export interface StageFigures {
@@ -48,15 +47,7 @@ export async function stageRun(base: Config, events: number, seed: number): Prom
       return t.value;
     };
     const acts = createActivities(env, timedPass);
-    const gen = { seed, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
-    const produced = await timed(() =>
-      produceTransactions(env.kafka, env.config.KAFKA_BROKERS, {
-        ...gen,
-        topic: env.topic,
-        rows: events,
-        threads: { count: env.config.PRODUCER_THREADS, settings: env.config },
-      }),
-    );
+    const produced = await timed(() => produceBacklog(env, events, seed));
 
     // The stage activities, called one object at a time: these three calls follow the activities' names.
     const archived = await timed(async () => {
