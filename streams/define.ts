@@ -145,7 +145,7 @@ FROM n
 WHERE f.${key} = n.${key}
   AND (${columns.map((c) => `f.${c.id}`).join(', ')})
   IS DISTINCT FROM (${columns.map((c) => `n.${c.id}`).join(', ')})
-RETURNING f.${key}`;
+RETURNING f.${key}, f.bronze_object_id`;
 
   const acceptedValues: AcceptedValues[] = d.columns
     .filter((c) => c.acceptedValues)

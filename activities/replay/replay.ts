@@ -14,7 +14,14 @@ import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
-import { countDuplicates, createStaging, insertStaged, quarantineConflicts, runAfterMerge } from '../transform-load/staging';
+import {
+  bumpRowsVersion,
+  countDuplicates,
+  createStaging,
+  insertStaged,
+  quarantineConflicts,
+  runAfterMerge,
+} from '../transform-load/staging';
 import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { StreamSpec, ValidationContext } from '../../streams/types';
@@ -175,6 +182,7 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
     const loadId = Number(load!.load_id);
     await mergeReplay(client, spec, { stream: input.stream, loadId, bronzeObjectId: id }, counts);
 
+    if (counts.inserted > 0) await bumpRowsVersion(client, [id]);
     await client.query(
       'UPDATE loads SET inserted_count = $2, duplicate_count = $3, conflict_count = $4, updated_count = $5, replay_stats = $6 WHERE load_id = $1',
       [loadId, counts.inserted, counts.duplicates, counts.conflicts, counts.updated, JSON.stringify(counts)],
@@ -245,7 +253,13 @@ async function mergeReplay(
 ): Promise<void> {
   await client.query('ANALYZE staging'); // a temp table has no statistics: the joins below want the row count
   counts.conflicts = (await quarantineConflicts(client, spec, target)).conflicts;
-  counts.updated = (await client.query(spec.updateFromStagingSql)).rowCount ?? 0;
+  // A re-derived row may have been loaded from another object (this one's record was its duplicate).
+  const updated = await client.query<{ bronze_object_id: string | null }>(spec.updateFromStagingSql);
+  counts.updated = updated.rowCount ?? 0;
+  await bumpRowsVersion(
+    client,
+    updated.rows.map((r) => r.bronze_object_id),
+  );
   // The derived tables follow the re-derived rows now, while staging still holds every record of
   // the object: the deletion below keeps only the previously quarantined ones.
   if (counts.updated > 0) await runAfterMerge(client, spec);

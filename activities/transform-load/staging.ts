@@ -76,6 +76,16 @@ export async function insertStaged(client: pg.PoolClient, spec: StreamSpec, targ
   return (await client.query(spec.insertFromStagingSql, [target.loadId, target.bronzeObjectId])).rowCount ?? 0;
 }
 
+/**
+ * Tells the sinks derived from the flat tables (migration 014) that flat rows of these bronze
+ * objects were inserted or re-derived in this transaction. Bumping an object whose rows did not
+ * change costs a sink one rewrite of the same rows, nothing more.
+ */
+export async function bumpRowsVersion(client: pg.PoolClient, objectIds: Iterable<number | string | null | undefined>): Promise<void> {
+  const ids = [...new Set([...objectIds].filter((id) => id !== null && id !== undefined).map(Number))];
+  if (ids.length > 0) await client.query('UPDATE bronze_objects SET rows_version = rows_version + 1 WHERE id = ANY($1::bigint[])', [ids]);
+}
+
 /** Brings the stream's derived tables up to date with what was just merged from staging. */
 export async function runAfterMerge(client: pg.PoolClient, spec: StreamSpec): Promise<void> {
   for (const sql of spec.afterMergeSql) await client.query(sql);

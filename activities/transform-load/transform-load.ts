@@ -168,7 +168,8 @@ async function passAndLoad(
       );
       await client.query(
         `UPDATE bronze_objects SET silver_key = $2, valid_count = $3, quarantined_count = $4, transformed_at = now(),
-           load_id = $5, inserted_count = $6, duplicate_count = $7, conflict_count = $8, rejected_count = $9, loaded_at = now() WHERE id = $1`,
+           load_id = $5, inserted_count = $6, duplicate_count = $7, conflict_count = $8, rejected_count = $9, loaded_at = now(),
+           rows_version = rows_version + 1 WHERE id = $1`,
         [input.bronzeObjectId, task.silverKey, pass.valid, pass.quarantined, loadId, inserted, duplicates, conflicts, rejected],
       );
       return {

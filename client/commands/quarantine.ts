@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { BronzeRecord } from '../../lib/lake';
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
-import { createStaging, mergeStaging } from '../../activities/transform-load/staging';
+import { bumpRowsVersion, createStaging, mergeStaging } from '../../activities/transform-load/staging';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { StreamSpec } from '../../streams/types';
 
@@ -107,6 +107,11 @@ export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: Quara
     );
     const loadId = Number(load!.load_id);
     const merged = await mergeStaging(client, spec, { stream: f.stream, loadId, bronzeObjectId: null });
+    if (merged.inserted > 0)
+      await bumpRowsVersion(
+        client,
+        rows.map((q) => q.bronze_object_id),
+      );
     await client.query('UPDATE loads SET inserted_count = $2, duplicate_count = $3, conflict_count = $4 WHERE load_id = $1', [
       loadId,
       merged.inserted,
