@@ -18,6 +18,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -35,6 +36,7 @@ import {
   type PipelineTotals,
 } from './objects';
 import { FOLLOWING, LONG_POLL } from './policies';
+import { kickSearchSync } from './search-sync';
 import { showStage, showTotals } from './visibility';
 
 const { follow } = proxyActivities<Activities>(FOLLOWING);
@@ -155,6 +157,7 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamResult> 
 
   const aggregate = async () => {
     stage = 'aggregate';
+    if (patched('search-sink-lane')) await kickSearchSync(stream);
     await refreshAggregates(stream);
     state.lastAggregateAt = now();
     loadedSinceAggregate = false;
