@@ -14,6 +14,7 @@ import { registerMarketRoutes } from './markets';
 import { pipelineState } from './pipeline';
 import { filterOptions, summary, transactionsPage } from './queries';
 import { classifyReaderError } from './reader';
+import { registerSearchRoutes } from './search';
 
 export interface RouteDeps {
   config: Config;
@@ -110,4 +111,5 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return api(reply).send({ ...state, lag, temporalUi: temporalUiUrl(config) });
   });
   registerMarketRoutes(app, { pool, parse, noStore: api });
+  registerSearchRoutes(app, { config, pool, parse, noStore: api });
 }

@@ -50,7 +50,7 @@ export interface StreamDeclaration<Event> {
    * An index in the search sink (docs/search.md): how each field is indexed, every column and the key
    * named (a column left out or one that does not exist is a declaration error, not a guess).
    */
-  search?: { fields: Readonly<Record<string, SearchFieldType>> };
+  search?: { fields: Readonly<Record<string, SearchFieldType>>; topTerms?: string };
 }
 
 const SQL_TYPE = /^[a-z][a-z0-9 _]*(\(\d+(,\s*\d+)?\))?(\[\])?$/;
@@ -108,7 +108,11 @@ function documentValue(col: ColumnDecl): string {
   return id;
 }
 
-function searchSpec<Event>(d: StreamDeclaration<Event>, fields: Readonly<Record<string, SearchFieldType>>): StreamSearchSpec {
+function searchSpec<Event>(
+  d: StreamDeclaration<Event>,
+  fields: Readonly<Record<string, SearchFieldType>>,
+  topTerms?: string,
+): StreamSearchSpec {
   const all = [d.key, ...d.columns];
   const missing = all.filter((c) => !(c.name in fields)).map((c) => c.name);
   const unknown = Object.keys(fields).filter((f) => !all.some((c) => c.name === f));
@@ -130,7 +134,9 @@ SELECT f.${ident(d.key.name)}::text AS id,
 FROM ${ident(d.flatTable)} f
 WHERE f.bronze_object_id = $1
 ORDER BY f.${ident(d.key.name)}`;
-  return { fields, documentsSql };
+  if (topTerms !== undefined && fields[topTerms] !== 'keyword')
+    throw new Error(`stream ${d.name}: search.topTerms ${topTerms} is not a keyword field`);
+  return { fields, documentsSql, ...(topTerms ? { topTerms } : {}) };
 }
 
 export function defineStream<Event>(d: StreamDeclaration<Event>): StreamSpec {
@@ -219,6 +225,6 @@ RETURNING f.${key}, f.bronze_object_id`;
     updateFromStagingSql,
     afterMergeSql: d.afterMergeSql ?? [],
     ...(d.synthetic ? { synthetic: d.synthetic } : {}),
-    ...(d.search ? { search: searchSpec(d, d.search.fields) } : {}),
+    ...(d.search ? { search: searchSpec(d, d.search.fields, d.search.topTerms) } : {}),
   };
 }

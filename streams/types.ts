@@ -119,6 +119,8 @@ export interface StreamSearchSpec {
    * text; decimals as exact strings, timestamps in UTC). $1 the bronze object id, $2 its rows_version.
    */
   documentsSql: string;
+  /** The keyword field the Search tab counts top terms of by default. */
+  topTerms?: string;
 }
 
 /** One Kafka message of a synthetic event. */

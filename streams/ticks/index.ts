@@ -38,6 +38,7 @@ export const ticksStream = defineStream({
   // (a larger one is a rejected document, recorded, not a rounded one). volume is no money: a double
   // for ranges and sums, its exact decimal text in _source.
   search: {
+    topTerms: 'symbol',
     fields: {
       tick_id: 'keyword',
       symbol: 'keyword',

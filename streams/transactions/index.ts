@@ -35,6 +35,7 @@ export const transactionsStream = defineStream({
   // of cents far below 2^53 and the index holds it exactly (sums and ranges in cents); _source keeps
   // the decimal text. Fixed vocabularies are keywords (filters, top terms); the merchant is text too.
   search: {
+    topTerms: 'category',
     fields: {
       transaction_id: 'keyword',
       event_ts: 'date',
