@@ -24,6 +24,12 @@ function keywordFields(stream: string): string[] {
 }
 const termsField = (stream: string): string | undefined => keywordFields(stream)[0];
 
+/** The search sink's lag per indexed stream, for the pipeline panel; null when the sink is off. */
+export async function searchLags(pool: pg.Pool, config: Config) {
+  if (!config.SEARCH_SINK) return null;
+  return Promise.all(indexedStreams().map((s) => searchLag(pool, s, getStream(s).flatTable)));
+}
+
 export function registerSearchRoutes(
   app: FastifyInstance,
   deps: {

@@ -159,7 +159,22 @@ export async function bulkIndex(
       bytes += d.json.length;
       body.push(JSON.stringify({ index: { _index: d.index, _id: d.id } }), d.json);
     }
-    const res = await call(cfg, `a bulk request of ${chunk.length} documents`, () => client.bulk({ body: body as never }));
+    let res;
+    try {
+      res = await call(cfg, `a bulk request of ${chunk.length} documents`, () => client.bulk({ body: body as never }));
+    } catch (err) {
+      // One document larger than the node takes in a request (http.max_content_length): refused, recorded.
+      const status = ((err as EtlError).cause as { statusCode?: number } | undefined)?.statusCode;
+      if (status !== 413 || chunk.length !== 1) throw err;
+      rejected.push({
+        id: chunk[0]!.id,
+        status,
+        type: 'request_entity_too_large',
+        reason: `the document is ${bytes} bytes, more than the node accepts in one request`,
+      });
+      onChunk();
+      continue;
+    }
     const items = (
       res.body as {
         items?: Record<string, { status: number; error?: { type?: string; reason?: string; caused_by?: { reason?: string } } }>[];

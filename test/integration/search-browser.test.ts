@@ -79,6 +79,10 @@ describe('dashboard Search tab in Chromium', () => {
     const totalIs = (n: number) => page.locator('#total', { hasText: new RegExp(`^${n}$`) }).waitFor({ timeout: 20_000 });
     await page.goto(`${origin}/`);
     await page.locator('#search-tab').waitFor({ state: 'visible', timeout: 20_000 });
+    // The pipeline panel shows the index's lag beside Kafka's: nothing behind, nothing refused.
+    const lagRow = page.locator('#search-lag tbody tr', { hasText: 'transactions' });
+    await lagRow.waitFor({ state: 'visible', timeout: 20_000 });
+    assert.deepEqual((await lagRow.locator('td').allTextContents()).slice(0, 5), ['transactions', '0', '0', String(ROWS), '0']);
     await page.locator('#search-tab').click();
     await page.waitForURL(`${origin}/search`);
     await totalIs(ROWS);

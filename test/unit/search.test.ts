@@ -109,6 +109,19 @@ describe('search sink', () => {
     );
   });
 
+  it('records a document larger than a request the node accepts as refused (413), not as a failure', async () => {
+    const tooLarge = {
+      bulk: async () => {
+        throw new errors.ResponseError({ body: { error: 'too large' }, statusCode: 413, headers: {}, meta: {} } as never);
+      },
+    } as unknown as Client;
+    const r = await bulkIndex(tooLarge, cfg, [{ id: 'big', index: 'etl-x-2026.11', json: '{}' }]);
+    assert.deepEqual(
+      r.rejected.map((x) => [x.id, x.status, x.type]),
+      [['big', 413, 'request_entity_too_large']],
+    );
+  });
+
   it('classifies an unreachable node as transient, naming its address and how to start it', () => {
     const e = classifySearchError(new errors.ConnectionError('connect ECONNREFUSED'), cfg, 'a bulk request');
     assert.equal(e.code, 'SEARCH_UNREACHABLE');
