@@ -155,6 +155,7 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamResult> 
   setHandler(streamProgressQuery, status);
   showStage(stream, 'following');
 
+  let searchLaneKicked = false;
   const aggregate = async () => {
     stage = 'aggregate';
     if (patched('search-sink-lane')) await kickSearchSync(stream);
@@ -185,6 +186,11 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamResult> 
       state.lastFlushAt = now();
       await forEachLimited(page, input.objectConcurrency ?? 2, (obj) => processObject(stream, state, obj));
       loadedSinceAggregate = true;
+      // The search lane starts with the first rows this run loads, not only at the next aggregate.
+      if (!searchLaneKicked && patched('search-sink-lane')) {
+        searchLaneKicked = true;
+        await kickSearchSync(stream);
+      }
       state.iterations++;
       showTotals(state);
     }
