@@ -233,7 +233,8 @@ describe('search sink (real OpenSearch node)', () => {
         });
       }
       assert.ok((await searchLag(env.pool, 'transactions', 'transactions_flat')).rowsBehind > 0, 'the replay put the index behind');
-      await lane.signal('searchKick');
+      // Kicked from the CLI, as an operator would after a quarantine replay.
+      assert.match(await etl('search', 'sync', 'transactions'), /search lane search-sync-transactions@\S+ kicked/);
       await waitForNoLag();
       const afterReplay = await assertIndexEqualsFlat((r) => r.event_dayofweek);
       assert.equal(afterReplay.rows, ROWS + MORE);
