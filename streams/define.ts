@@ -121,6 +121,8 @@ function searchSpec<Event>(
       `stream ${d.name}: search.fields must map every column: missing ${missing.join(', ') || '-'}, unknown ${unknown.join(', ') || '-'}`,
     );
   }
+  // Names become JSON keys as SQL string literals: each has passed ident() (plain lowercase), so none holds a quote.
+  ident(d.name);
   const pairs = [
     ...all.map((c) => `'${c.name}', ${documentValue(c)}`),
     `'stream', '${d.name}'`,
