@@ -72,6 +72,7 @@ export async function searchSyncWorkflow(input: SearchSyncInput): Promise<void> 
     state = 'indexing';
     try {
       const page = await bounded.searchSyncPage({ stream, afterObjectId: cursor, limit: input.pageSize ?? 16 });
+      if (page.off) return; // turned off: a later run or `etl search sync` starts the lane again
       totals.objectsIndexed += page.objects;
       totals.docsIndexed += page.docsIndexed;
       totals.docsRejected += page.docsRejected;

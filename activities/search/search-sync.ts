@@ -39,6 +39,8 @@ export interface SearchSyncPageResult {
   lastObjectId: number;
   /** No object behind the cursor was left: the next page starts from the beginning again. */
   exhausted: boolean;
+  /** The sink is off (SEARCH_SINK=false) or the stream declares no index: the lane ends. */
+  off?: boolean;
 }
 
 const clients = new WeakMap<ActivityDeps, Client>();
@@ -118,7 +120,7 @@ export async function searchSyncPage(deps: ActivityDeps, input: SearchSyncPageIn
   const { stream } = input;
   const spec = searchSpecOf(stream);
   const none = { objects: 0, docsIndexed: 0, docsRejected: 0, lastObjectId: input.afterObjectId, exhausted: true };
-  if (!spec) return none;
+  if (!spec || !deps.config.SEARCH_SINK) return { ...none, off: true };
   const { rows } = await deps.pool.query<{ id: string; indexed: number }>(
     `SELECT bo.id, coalesce(s.indexed_version, 0) AS indexed
      FROM bronze_objects bo LEFT JOIN search_index_state s ON s.bronze_object_id = bo.id

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { searchSyncWorkflowId } from '../../activities/search/search-sync';
 import { buildClients } from '../../lib/clients';
 import { loadConfig } from '../../lib/config';
+import { EtlError } from '../../lib/errors';
 import { withPostgresErrors } from '../../lib/postgres';
 import { listRejections, searchLag } from '../../lib/search-state';
 import { getStream, streamNames } from '../../streams';
@@ -84,6 +85,7 @@ export function registerSearchCommands(program: Command, say: Say): void {
     )
     .action(async (stream: string) => {
       await withClient(async (temporal, config) => {
+        if (!config.SEARCH_SINK) throw new EtlError('USAGE', 'the search sink is off: set SEARCH_SINK=true (docs/search.md) and run again');
         const workflowId = searchSyncWorkflowId(config, stream);
         const handle = await temporal.workflow.signalWithStart(searchSyncWorkflow, {
           workflowId,
