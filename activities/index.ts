@@ -1,6 +1,7 @@
 // The activity factory: the worker builds the clients once and hands them in; every activity is
 // wrapped so failures carry their taxonomy code and permanent ones are not retried.
 import { Context } from '@temporalio/activity';
+import { getStream } from '../streams';
 import { archive } from './archive/archive';
 import type { ActivityDeps } from './deps';
 import { asActivity } from './failures';
@@ -16,6 +17,7 @@ import { passInline } from './transform-load/pass-inline';
 import { awaitUnloaded, listUnloaded } from './work-queue';
 import type { ArchiveInput, FollowInput, IngestInput, QualityInput, TransformLoadInput } from './types';
 import { refreshAggregates } from './aggregate/aggregate';
+import { searchSyncPage, searchSyncWorkflowId, type SearchSyncPageInput } from './search/search-sync';
 
 export type { ActivityDeps } from './deps';
 export type * from './types';
@@ -23,6 +25,7 @@ export type { FollowCursor } from './archive/follow';
 export type { PollInput, PollResult, SymbolPollResult } from './poll/poll';
 export type { ParkInput, UnparkResult } from './parking';
 export type { FailureDetails } from './failures';
+export type { SearchSyncPageInput, SearchSyncPageResult } from './search/search-sync';
 
 /** Pipeline counters for Prometheus, next to the SDK's own (activity latency, task slots…). */
 function count(name: string, description: string, n: number, stream: string): void {
@@ -88,6 +91,18 @@ export function createActivities(deps: ActivityDeps, runPass: RunPass = passInli
     unparkObject: wrap((input: { stream: string; bronzeObjectId: number }) => unparkObject(deps, input)),
 
     refreshAggregates: wrap((input: { stream: string }) => refreshAggregates(deps, input)),
+
+    /** The search sink's lane: indexes a page of objects the index is behind on (activities/search). */
+    searchSyncPage: wrap(async (input: SearchSyncPageInput) => {
+      const r = await searchSyncPage(deps, input);
+      count('etl_search_docs_indexed', 'documents indexed into OpenSearch by the search sink', r.docsIndexed, input.stream);
+      count('etl_search_docs_rejected', 'documents OpenSearch refused (recorded in search_rejections)', r.docsRejected, input.stream);
+      return r;
+    }),
+    /** The stream's search lane when the sink is on (SEARCH_SINK) and the stream declares an index; null: no lane. */
+    searchSinkLane: wrap(async (input: { stream: string }) =>
+      deps.config.SEARCH_SINK && getStream(input.stream).search ? { workflowId: searchSyncWorkflowId(deps.config, input.stream) } : null,
+    ),
   };
 }
 

@@ -15,6 +15,7 @@ import { registerReplayCommand } from './commands/replay';
 import { registerRunCommands } from './commands/run';
 import { registerScheduleCommands } from './commands/schedule-cli';
 import { registerStackCommands } from './commands/stack';
+import { registerSearchCommands } from './commands/search';
 import { registerStatusCommand } from './commands/status-cli';
 import { registerStreamCommands } from './commands/stream-cli';
 import { registerWorkerCommand } from './commands/worker';
@@ -44,6 +45,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerDashboardCommand(program, say);
   registerForecastCommands(program, say, setExitCode);
   registerPollCommand(program, say, setExitCode);
+  registerSearchCommands(program, say);
 
   return program;
 }

@@ -46,6 +46,10 @@ const FILES: Record<string, string> = {
   '/assets/chartjs-chart-financial.min.js': FINANCIAL_JS,
   '/assets/luxon.min.js': LUXON_JS,
   '/assets/chartjs-adapter-luxon.umd.min.js': LUXON_ADAPTER_JS,
+  '/search': path.join(PUBLIC_DIR, 'search.html'),
+  '/assets/search.css': path.join(PUBLIC_DIR, 'search.css'),
+  '/assets/search.js': path.join(PUBLIC_DIR, 'search.js'),
+  '/assets/search-tab.js': path.join(PUBLIC_DIR, 'search-tab.js'),
 };
 
 export function loadAssets(): Map<string, Asset> {

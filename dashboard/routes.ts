@@ -14,6 +14,7 @@ import { registerMarketRoutes } from './markets';
 import { pipelineState } from './pipeline';
 import { filterOptions, summary, transactionsPage } from './queries';
 import { classifyReaderError } from './reader';
+import { registerSearchRoutes, searchLags } from './search';
 
 export interface RouteDeps {
   config: Config;
@@ -106,8 +107,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       .send(stream);
   });
   app.get('/api/pipeline', async (_req, reply) => {
-    const [state, lag] = await Promise.all([pipelineState(pool, config), deps.lag()]);
-    return api(reply).send({ ...state, lag, temporalUi: temporalUiUrl(config) });
+    const [state, lag, search] = await Promise.all([pipelineState(pool, config), deps.lag(), searchLags(pool, config)]);
+    return api(reply).send({ ...state, lag, search, temporalUi: temporalUiUrl(config) });
   });
   registerMarketRoutes(app, { pool, parse, noStore: api });
+  registerSearchRoutes(app, { config, pool, parse, noStore: api });
 }

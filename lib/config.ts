@@ -191,6 +191,18 @@ export const configSchema = z.object({
   MARKET_POLL_EVERY: perMarketSource('[1-9]\\d*(s|m|h)', 'yahoo=1m,finnhub=30s').default('yahoo=1m,finnhub=30s,cryptocompare=1m'),
   /** Client-side rate limit of each source (a token bucket per worker or CLI process), requests per minute. */
   MARKET_REQUESTS_PER_MINUTE: perMarketSource('[1-9]\\d{0,5}', 'yahoo=30,finnhub=50').default('yahoo=30,finnhub=50,cryptocompare=30'),
+
+  /** The search sink (docs/search.md): streams that declare an index are indexed into OpenSearch, and `etl stack up` starts the node. */
+  SEARCH_SINK: flag.default(false),
+  /** The OpenSearch node the sink writes to and the dashboard's Search tab reads (security plugin off: plain http, no login). */
+  OPENSEARCH_URL: z.url().default('http://127.0.0.1:9200'),
+  /** Prepended to every index, alias and template name (lowercase): lets tests and deployments share a node. */
+  OPENSEARCH_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$|^$/, 'lowercase letters, digits, _ and - (OpenSearch index names)')
+    .default('etl-'),
+  /** Java heap of the local stack's OpenSearch node, in MiB. */
+  OPENSEARCH_HEAP_MB: z.coerce.number().int().min(256).max(32768).default(512),
 });
 
 export type Config = z.infer<typeof configSchema>;

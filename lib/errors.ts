@@ -86,6 +86,16 @@ export const ERROR_CODES = {
   SOURCE_KEY_MISSING: { class: 'permanent', summary: 'a market data source needs an API key that is not configured' },
   SOURCE_BAD_RESPONSE: { class: 'permanent', summary: 'a market data API answered something that does not parse as its documented format' },
   SOURCE_UNKNOWN_SYMBOL: { class: 'permanent', summary: 'a market data API does not know the symbol' },
+  SEARCH_UNREACHABLE: {
+    class: 'transient',
+    summary: 'the OpenSearch node of the search sink did not answer (down, restarting, timed out)',
+  },
+  SEARCH_TRANSIENT: { class: 'transient', summary: 'OpenSearch answered with an error that passes (429 too many requests, 5xx)' },
+  SEARCH_REQUEST_FAILED: {
+    class: 'permanent',
+    summary:
+      'OpenSearch refused a request of the search sink itself (not one document: those are recorded as rejected), e.g. an invalid template',
+  },
 } as const satisfies Record<string, { class: Exclude<RetryClass, 'data'>; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

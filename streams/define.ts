@@ -2,9 +2,19 @@
 // SQL the load and replay paths run (conflict scan, insert, re-derive) is generated from the column
 // list, so a new stream needs no hand-written SQL and no branch anywhere else.
 import type { z } from 'zod';
+import type { SearchFieldType } from '../lib/search';
 import { ident } from '../lib/sql';
 import { rejectUnstorable } from './storable';
-import type { AcceptedValues, ColumnDecl, QuarantineCode, StreamSpec, SyntheticSource, ValidationContext, ValidationResult } from './types';
+import type {
+  AcceptedValues,
+  ColumnDecl,
+  QuarantineCode,
+  StreamSearchSpec,
+  StreamSpec,
+  SyntheticSource,
+  ValidationContext,
+  ValidationResult,
+} from './types';
 
 export interface StreamDeclaration<Event> {
   name: string;
@@ -36,6 +46,11 @@ export interface StreamDeclaration<Event> {
   afterMergeSql?: readonly string[];
   /** Synthetic events for `etl produce <stream>` and the ingest workflow. */
   synthetic?: SyntheticSource;
+  /**
+   * An index in the search sink (docs/search.md): how each field is indexed, every column and the key
+   * named (a column left out or one that does not exist is a declaration error, not a guess).
+   */
+  search?: { fields: Readonly<Record<string, SearchFieldType>>; topTerms?: string };
 }
 
 const SQL_TYPE = /^[a-z][a-z0-9 _]*(\(\d+(,\s*\d+)?\))?(\[\])?$/;
@@ -82,6 +97,48 @@ export function validatorFor<Event>(
 /** `(doc->>'col')::type`: a staged silver value, typed. */
 function staged(col: ColumnDecl, doc = 'doc'): string {
   return `(${doc}->>'${col.name}')::${sqlType(col.type)}`;
+}
+
+/** A flat column as a JSON value of its document: decimals as exact text, instants in UTC with microseconds. */
+function documentValue(col: ColumnDecl): string {
+  const id = `f.${ident(col.name)}`;
+  if (/^(numeric|decimal)/.test(col.type)) return `${id}::text`;
+  if (col.type === 'timestamptz') return `to_char(${id} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+  if (col.type === 'date') return `${id}::text`;
+  return id;
+}
+
+function searchSpec<Event>(
+  d: StreamDeclaration<Event>,
+  fields: Readonly<Record<string, SearchFieldType>>,
+  topTerms?: string,
+): StreamSearchSpec {
+  const all = [d.key, ...d.columns];
+  const missing = all.filter((c) => !(c.name in fields)).map((c) => c.name);
+  const unknown = Object.keys(fields).filter((f) => !all.some((c) => c.name === f));
+  if (missing.length || unknown.length) {
+    throw new Error(
+      `stream ${d.name}: search.fields must map every column: missing ${missing.join(', ') || '-'}, unknown ${unknown.join(', ') || '-'}`,
+    );
+  }
+  // Names become JSON keys as SQL string literals: each has passed ident() (plain lowercase), so none holds a quote.
+  ident(d.name);
+  const pairs = [
+    ...all.map((c) => `'${c.name}', ${documentValue(c)}`),
+    `'stream', '${d.name}'`,
+    ...['load_id', 'bronze_object_id', 'kafka_topic', 'kafka_partition', 'kafka_offset'].map((c) => `'${c}', f.${c}`),
+    `'rows_version', $2::int`,
+  ];
+  const documentsSql = `
+SELECT f.${ident(d.key.name)}::text AS id,
+       to_char(f.${ident(d.eventTimeColumn)} AT TIME ZONE 'UTC', 'YYYY.MM') AS month,
+       json_build_object(${pairs.join(', ')})::text AS doc
+FROM ${ident(d.flatTable)} f
+WHERE f.bronze_object_id = $1
+ORDER BY f.${ident(d.key.name)}`;
+  if (topTerms !== undefined && fields[topTerms] !== 'keyword')
+    throw new Error(`stream ${d.name}: search.topTerms ${topTerms} is not a keyword field`);
+  return { fields, documentsSql, ...(topTerms ? { topTerms } : {}) };
 }
 
 export function defineStream<Event>(d: StreamDeclaration<Event>): StreamSpec {
@@ -170,5 +227,6 @@ RETURNING f.${key}, f.bronze_object_id`;
     updateFromStagingSql,
     afterMergeSql: d.afterMergeSql ?? [],
     ...(d.synthetic ? { synthetic: d.synthetic } : {}),
+    ...(d.search ? { search: searchSpec(d, d.search.fields, d.search.topTerms) } : {}),
   };
 }

@@ -1,5 +1,6 @@
 // What a stream declares. Activities and workflows are written against this, never against a
 // particular stream.
+import type { SearchFieldType } from '../lib/search';
 
 export type QuarantineCode =
   | 'NULL_VALUE'
@@ -104,6 +105,22 @@ export interface StreamSpec {
   afterMergeSql: readonly string[];
   /** Synthetic events for `etl produce <stream>` and the ingest workflow; absent when the stream has none. */
   synthetic?: SyntheticSource;
+  /** The search sink's index of this stream (docs/search.md); absent: the stream is not indexed. */
+  search?: StreamSearchSpec;
+}
+
+/** A stream's index: the mapping of every field, and how one bronze object's flat rows become documents. */
+export interface StreamSearchSpec {
+  /** Every flat column (key included) and how OpenSearch indexes it; the lineage fields are added by lib/search.ts. */
+  fields: Readonly<Record<string, SearchFieldType>>;
+  /**
+   * The flat rows of one bronze object as documents: columns `id` (the key as text: the document
+   * id), `month` (`YYYY.MM` of the event time in UTC: the index) and `doc` (the document's JSON
+   * text; decimals as exact strings, timestamps in UTC). $1 the bronze object id, $2 its rows_version.
+   */
+  documentsSql: string;
+  /** The keyword field the Search tab counts top terms of by default. */
+  topTerms?: string;
 }
 
 /** One Kafka message of a synthetic event. */

@@ -4,6 +4,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { PROJECT_ROOT, RUNNING_BUILT } from '../lib/config';
 import { ensureSearchAttributes } from '../lib/search-attributes';
 import { startLagMetrics } from './lag-metrics';
+import { startSearchMetrics } from './search-metrics';
 import { installActivityLogContext } from './log-context';
 import { createPassPool } from './pass-pool';
 
@@ -46,6 +47,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     maxHeartbeatThrottleInterval: '2 seconds',
   });
   startLagMetrics(worker, opts.deps);
+  startSearchMetrics(worker, opts.deps);
   if (passPool) {
     // The threads end with the worker, whichever way it is run (run, runUntil: both go through run).
     const run = worker.run.bind(worker);

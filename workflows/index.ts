@@ -9,3 +9,5 @@ export { forecastWorkflow, forecastProgressQuery, type ForecastInput, type Forec
 export { pollMarketWorkflow, type PollMarketInput } from './poll';
 export { retryObjectWorkflow, retryObjectProgressQuery, type RetryObjectInput, type RetryObjectResult } from './retry-object';
 export type { ParkedNote } from './objects';
+export { searchSyncWorkflow, searchKickSignal, searchSyncStatusQuery } from './search-sync';
+export type { SearchSyncInput, SearchSyncStatus, SearchSyncTotals } from './search-sync';

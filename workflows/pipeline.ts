@@ -5,8 +5,9 @@
 // Nothing but a transient failure stops it for long: an object that fails for good is parked and the
 // others load; an archive that fails for good stops archiving and what was archived still loads.
 // Either way aggregates and quality still run, and then the run fails with the reason.
-import { type ApplicationFailure, condition, continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import { type ApplicationFailure, condition, continueAsNew, defineQuery, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { QualityResult } from '../activities';
+import { kickSearchSync } from './search-sync';
 import { showStage, showTotals } from './visibility';
 import {
   archiveStep,
@@ -92,6 +93,8 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   await Promise.all([archiveLane(), loadLane()]);
   if (handOver) await continueAsNew<typeof pipelineWorkflow>({ ...input, carried: totals });
 
+  // The search sink's lane indexes what this run loaded, on its own: nothing here waits for it.
+  if (patched('search-sink-lane')) await kickSearchSync(stream);
   enter('aggregate');
   const aggregatesRefreshed = await refreshAggregates(stream);
   enter('quality');

@@ -5,11 +5,12 @@
 // An object whose replay fails for good (a permanent code, or an unclassified error after its
 // bounded attempts) keeps its rows as they are; the replay goes on with the others and then fails
 // naming it (REPLAY_INCOMPLETE). Running the same replay again after the fix completes it.
-import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, defineQuery, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities, QualityResult } from '../activities';
 import type { ReplayCounts, ReplayObjectResult } from '../activities/replay/replay';
 import { describeFailure, finalFailureOf, forEachLimited, PAGE, refreshAggregates, runQuality } from './objects';
 import { BOUNDED, QUICK } from './policies';
+import { kickSearchSync } from './search-sync';
 import { showStage, showTotals } from './visibility';
 
 const bounded = proxyActivities<Activities>(BOUNDED);
@@ -122,6 +123,8 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> 
       await continueAsNew<typeof replayWorkflow>({ ...input, carried: totals });
   }
 
+  // Re-derived rows bumped their objects' rows_version: the search lane re-indexes them, on its own.
+  if (patched('search-sink-lane')) await kickSearchSync(stream);
   enter('aggregate');
   const aggregatesRefreshed = await refreshAggregates(stream);
   enter('quality');

@@ -18,6 +18,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -35,6 +36,7 @@ import {
   type PipelineTotals,
 } from './objects';
 import { FOLLOWING, LONG_POLL } from './policies';
+import { kickSearchSync } from './search-sync';
 import { showStage, showTotals } from './visibility';
 
 const { follow } = proxyActivities<Activities>(FOLLOWING);
@@ -153,8 +155,10 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamResult> 
   setHandler(streamProgressQuery, status);
   showStage(stream, 'following');
 
+  let searchLaneKicked = false;
   const aggregate = async () => {
     stage = 'aggregate';
+    if (patched('search-sink-lane')) await kickSearchSync(stream);
     await refreshAggregates(stream);
     state.lastAggregateAt = now();
     loadedSinceAggregate = false;
@@ -182,6 +186,11 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamResult> 
       state.lastFlushAt = now();
       await forEachLimited(page, input.objectConcurrency ?? 2, (obj) => processObject(stream, state, obj));
       loadedSinceAggregate = true;
+      // The search lane starts with the first rows this run loads, not only at the next aggregate.
+      if (!searchLaneKicked && patched('search-sink-lane')) {
+        searchLaneKicked = true;
+        await kickSearchSync(stream);
+      }
       state.iterations++;
       showTotals(state);
     }

@@ -16,6 +16,7 @@ import { describeProduce, produce } from './produce';
 import { startPipeline, waitForPipeline } from './pipeline';
 import { failureError, settle } from './run-outcome';
 import { collectReport, formatReport } from './report';
+import { reportSearchIndex } from './demo-search';
 
 export interface DemoArgs {
   rows: number;
@@ -74,6 +75,7 @@ export async function demo(config: Config, args: DemoArgs, say: (line: string) =
       );
       say('');
       say(formatReport(await collectReport(clients.pool, 'transactions', handle.workflowId), config.S3_BUCKET));
+      await reportSearchIndex(config, clients.pool, 'transactions', say);
       say('');
       say(`Temporal Web UI for this run: ${temporalUiUrl(config, handle.workflowId)}`);
       say(`PostgreSQL: psql "${config.DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}" (schema ${config.PG_SCHEMA})`);

@@ -41,6 +41,13 @@ export function formatStreamStatuses(rows: StreamStatus[]): string {
       );
       lines.push(`  running        ${s.running.map((r) => `${r.workflowId} (${r.type}) ${r.url}`).join('\n                 ') || '-'}`);
       lines.push(`  parked         ${s.parked.length ? `${s.parked.length} object(s); after the fix: etl objects retry <id>` : '-'}`);
+      if (s.search) {
+        const x = s.search;
+        lines.push(
+          `  search index   ${fmt(x.rowsBehind)} rows behind (${fmt(x.objectsBehind)} objects), ${fmt(x.docsIndexed)} documents indexed, ` +
+            `${fmt(x.docsRejected)} rejected${x.docsRejected ? ' (etl search rejected)' : ''}; last indexed ${x.lastIndexedAt ?? 'never'}`,
+        );
+      }
       for (const p of s.parked) lines.push(`    #${p.id} ${p.code} at ${p.step} since ${p.since}: ${p.message.slice(0, 100)} (${p.key})`);
       return lines.join('\n');
     })

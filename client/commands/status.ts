@@ -6,7 +6,8 @@ import { lagReader, type LagReport } from '../../lib/consumer-lag';
 import type { Clients } from '../../lib/clients';
 import { temporalUiUrl } from '../../lib/config';
 import { listParked } from '../../lib/parked';
-import { STREAMS, streamTopics, topicFor } from '../../streams';
+import { searchLag, type SearchLag } from '../../lib/search-state';
+import { getStream, STREAMS, streamTopics, topicFor } from '../../streams';
 import { listSchedules } from './schedule';
 import { followerOf, type FollowerReport } from './stream';
 
@@ -22,6 +23,8 @@ export interface StreamStatus {
   running: { workflowId: string; type: string; startedAt: string; url: string }[];
   /** Bronze objects parked after a final failure, oldest first (at most PARKED_LISTED). */
   parked: { id: number; key: string; code: string; message: string; step: string; since: string }[];
+  /** The search sink (SEARCH_SINK=true and the stream declares an index): rows loaded but not yet indexed, refused documents. */
+  search: SearchLag | null;
 }
 
 const PARKED_LISTED = 20;
@@ -99,6 +102,7 @@ export async function streamStatuses(clients: Clients, temporal: Client): Promis
         step: p.step,
         since: p.parkedAt,
       })),
+      search: config.SEARCH_SINK && getStream(stream).search ? await searchLag(pool, stream, getStream(stream).flatTable) : null,
     });
   }
   return out;

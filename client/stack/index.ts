@@ -6,6 +6,7 @@ import type { Config } from '../../lib/config';
 import { EtlError, isEtlError } from '../../lib/errors';
 import { describe, tailFile, tcpOpen, waitUntil, withTimeout } from './health';
 import { kafkaService } from './kafka';
+import { opensearchService } from './opensearch';
 import { ensureStackDirs, formatHostPort, isLoopback, stackPaths, type ServiceName, type StackPaths } from './paths';
 import { postgresService } from './postgres';
 import { isAlive, readLivePid, spawnDetached, stopProcess, withLock } from './process';
@@ -21,7 +22,10 @@ export { SECURE_PORTS, secureClientConfig, secureStack } from './secure';
 
 const SERVICES: readonly StackService[] = [temporalService, kafkaService, s3Service, postgresService];
 const SECURE_SERVICES: readonly StackService[] = [temporalBackendService, temporalProxyService, kafkaService, s3Service, postgresService];
-export const SERVICE_NAMES: readonly ServiceName[] = SERVICES.map((s) => s.name);
+/** Heavy and needed only by the search sink: started with `--with opensearch` or SEARCH_SINK=true. */
+const OPTIONAL_SERVICES: readonly StackService[] = [opensearchService];
+export const OPTIONAL_SERVICE_NAMES: readonly ServiceName[] = OPTIONAL_SERVICES.map((s) => s.name);
+export const SERVICE_NAMES: readonly ServiceName[] = [...SERVICES, ...OPTIONAL_SERVICES].map((s) => s.name);
 const PROBE_MS = 3000;
 
 export interface ServiceStatus {
@@ -38,6 +42,8 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** The secured stack (TLS and authentication everywhere, own ports, state in <ETL_STATE_DIR>/secure) instead of the plain one. */
   secure?: boolean;
+  /** Optional services to include (`--with opensearch`); SEARCH_SINK=true includes OpenSearch too. */
+  with?: readonly string[];
 }
 
 /** Which servers, and the configuration they are run from: the plain stack's, or the secured one's. */
@@ -48,9 +54,23 @@ interface Mode {
 }
 
 async function modeOf(base: Config, opts: StackOptions, create: boolean): Promise<Mode> {
-  if (!opts.secure) return { cfg: base, services: SERVICES };
+  if (!opts.secure) return { cfg: base, services: [...SERVICES, ...optionalServices(base, opts)] };
   const secure = await secureStack(base, create);
   return { cfg: secureServerConfig(base, secure), services: SECURE_SERVICES, secure };
+}
+
+/**
+ * The optional services asked for (by --with or the config), plus, so that `status` and `down` see
+ * it, one this stack already runs.
+ */
+function optionalServices(cfg: Config, opts: StackOptions): StackService[] {
+  const paths = stackPaths(cfg);
+  return OPTIONAL_SERVICES.filter(
+    (svc) =>
+      opts.with?.includes(svc.name) ||
+      (svc.name === 'opensearch' && cfg.SEARCH_SINK) ||
+      readLivePid(paths.pidFile(svc.name), svc.processMarker) !== undefined,
+  );
 }
 
 const addressOf = (svc: StackService, cfg: Config) => formatHostPort(svc.address(cfg));
@@ -225,7 +245,7 @@ export async function restartService(
   opts: StackOptions = {},
 ): Promise<{ stopMs: number; startMs: number }> {
   const log = opts.log ?? (() => {});
-  const { cfg, services, secure } = await modeOf(base, opts, false);
+  const { cfg, services, secure } = await modeOf(base, { ...opts, with: [name] }, false);
   const svc = serviceNamed(name, services);
   const ctx: StackContext = { cfg, paths: stackPaths(cfg), log, secure };
   return lockFor(
@@ -249,7 +269,7 @@ export async function restartService(
  */
 export async function stackReset(base: Config, name: ServiceName, opts: StackOptions = {}): Promise<void> {
   const log = opts.log ?? (() => {});
-  const { cfg, services } = await modeOf(base, opts, false);
+  const { cfg, services } = await modeOf(base, { ...opts, with: [name] }, false);
   const svc = serviceNamed(name, services);
   if (!managed(svc, cfg))
     throw new EtlError('USAGE', `${svc.name} at ${addressOf(svc, cfg)} is not on this machine's loopback, so its data is not managed here`);

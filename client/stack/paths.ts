@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../lib/config';
 
-export type ServiceName = 'temporal' | 'temporal-tls' | 'kafka' | 's3' | 'postgres';
+export type ServiceName = 'temporal' | 'temporal-tls' | 'kafka' | 's3' | 'postgres' | 'opensearch';
 
 export interface StackPaths {
   root: string;

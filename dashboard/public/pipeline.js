@@ -67,6 +67,17 @@ export function renderPipeline(p) {
     p.quality.length === 0 ? null : passed === p.quality.length ? 'good' : 'bad',
   );
   renderLag(p.lag);
+  // The search sink's lag: rows loaded but not yet indexed (only when the sink is on).
+  $('search-lag-card').hidden = !p.search;
+  if (p.search)
+    fillRows($('search-lag'), p.search, (s) => [
+      cell(s.stream),
+      cell(count(s.rowsBehind), 'num'),
+      cell(count(s.objectsBehind), 'num'),
+      cell(count(s.docsIndexed), 'num'),
+      cell(count(s.docsRejected), 'num'),
+      cell(s.lastIndexedAt ? utcTime(s.lastIndexedAt) : '–'),
+    ]);
 
   const all = $('temporal-all');
   all.href = p.temporalUi;

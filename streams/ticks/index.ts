@@ -34,6 +34,28 @@ export const ticksStream = defineStream({
   ],
   afterMergeSql: CANDLE_STEPS,
   synthetic: ticksSynthetic,
+  // price is numeric(20,8): scaled_float with factor 10^8 holds every price below ~9.2e10 exactly
+  // (a larger one is a rejected document, recorded, not a rounded one). volume is no money: a double
+  // for ranges and sums, its exact decimal text in _source.
+  search: {
+    topTerms: 'symbol',
+    fields: {
+      tick_id: 'keyword',
+      symbol: 'keyword',
+      source: 'keyword',
+      asset_class: 'keyword',
+      event_ts: 'date',
+      event_date: 'date',
+      event_hour: 'short',
+      event_dayofweek: 'keyword',
+      minute_ts: 'date',
+      session: 'keyword',
+      price: { type: 'scaled_float', scalingFactor: 100_000_000 },
+      volume: 'double',
+      currency: 'keyword',
+      exchange: 'keyword',
+    },
+  },
 });
 
 /** zod parse + enrichment of one decoded tick (exported for unit tests). */

@@ -31,6 +31,28 @@ export const transactionsStream = defineStream({
   ],
   materializedViews: ['daily_summary'],
   synthetic: transactionsSynthetic,
+  // Money as scaled_float with factor 100: amount is numeric(12,2), so amount x 100 is a whole number
+  // of cents far below 2^53 and the index holds it exactly (sums and ranges in cents); _source keeps
+  // the decimal text. Fixed vocabularies are keywords (filters, top terms); the merchant is text too.
+  search: {
+    topTerms: 'category',
+    fields: {
+      transaction_id: 'keyword',
+      event_ts: 'date',
+      event_date: 'date',
+      event_hour: 'short',
+      event_dayofweek: 'keyword',
+      user_id: 'long',
+      amount: { type: 'scaled_float', scalingFactor: 100 },
+      amount_bucket: 'keyword',
+      merchant: 'text',
+      category: 'keyword',
+      city: 'keyword',
+      status: 'keyword',
+      payment_method: 'keyword',
+      currency: 'keyword',
+    },
+  },
 });
 
 /** zod parse + enrichment of one decoded transaction (exported for unit tests and the generator). */

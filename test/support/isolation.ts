@@ -21,6 +21,7 @@ export function isolatedConfig(base: Config, kind: string, id = randomBytes(4).t
     S3_PREFIX: `${kind}-${id}/`,
     TEMPORAL_TASK_QUEUE: `${kind}-${id}`,
     METRICS_PORT: 0,
+    OPENSEARCH_INDEX_PREFIX: `${kind}-${id}-`,
     ...overrides,
   };
 }

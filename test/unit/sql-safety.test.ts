@@ -29,6 +29,8 @@ const REVIEWED: Record<string, string[]> = {
     "columns.map((c) => `${c.id} = n.${c.id}`).join(', ')",
     "columns.map((c) => `f.${c.id}`).join(', ')",
     "columns.map((c) => `n.${c.id}`).join(', ')",
+    // The search documents' json_build_object pairs: names checked by ident(), values ident()-quoted columns.
+    "pairs.join(', ')",
   ],
 };
 

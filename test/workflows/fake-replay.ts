@@ -78,6 +78,8 @@ export class FakeWindow {
         if (this.raced.has(id)) return { ...countsOf(id), bronzeObjectId: id, loadId: null, notLoaded: true, alreadyReplayed: false };
         return { ...countsOf(id), bronzeObjectId: id, loadId: id, notLoaded: false, alreadyReplayed: false };
       },
+      // The search sink is off here: no lane to start.
+      searchSinkLane: async () => null,
       refreshAggregates: async () => {
         this.log.push(`aggregate:${this.run()}`);
         return ['daily_summary'];

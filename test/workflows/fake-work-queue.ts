@@ -250,6 +250,8 @@ export class FakeWorkQueue {
         obj.parked = input;
         return { parked: true };
       },
+      // The search sink is off here: no lane to start.
+      searchSinkLane: async () => null,
       refreshAggregates: async () => {
         this.log.push(`aggregate:${this.run()}`);
         return ['daily_summary'];

@@ -76,6 +76,7 @@ function stubs(n: number, fail: { permanent?: number; unknown?: number; archive?
       objects[input.bronzeObjectId - 1]!.parked = true;
       return { parked: true };
     }),
+    searchSinkLane: wrap(async () => null),
     refreshAggregates: wrap(async () => {
       calls.aggregates++;
       return [];
