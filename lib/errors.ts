@@ -86,6 +86,15 @@ export const ERROR_CODES = {
   SOURCE_KEY_MISSING: { class: 'permanent', summary: 'a market data source needs an API key that is not configured' },
   SOURCE_BAD_RESPONSE: { class: 'permanent', summary: 'a market data API answered something that does not parse as its documented format' },
   SOURCE_UNKNOWN_SYMBOL: { class: 'permanent', summary: 'a market data API does not know the symbol' },
+  FILE_UNREADABLE: {
+    class: 'permanent',
+    summary:
+      'a source file cannot be read as its format (corrupt gzip, no usable CSV header); its version is marked failed, the other files load',
+  },
+  FILE_CHANGED: {
+    class: 'permanent',
+    summary: 'a source file changed or vanished while it was read; the next run reads what is there as a new version',
+  },
 } as const satisfies Record<string, { class: Exclude<RetryClass, 'data'>; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -19,7 +19,9 @@ export type QuarantineCode =
   | 'UNSTORABLE_VALUE'
   | 'ENRICH_FAILED'
   | 'SERIALIZE_FAILED'
-  | 'LOAD_REJECTED';
+  | 'LOAD_REJECTED'
+  | 'CSV_CELL_COUNT'
+  | 'CSV_MALFORMED';
 
 export type ValidationResult = { ok: true; row: Record<string, unknown> } | { ok: false; code: QuarantineCode; reason: string };
 
@@ -104,6 +106,12 @@ export interface StreamSpec {
   afterMergeSql: readonly string[];
   /** Synthetic events for `etl produce <stream>` and the ingest workflow; absent when the stream has none. */
   synthetic?: SyntheticSource;
+  /**
+   * The JSON types each field of the schema accepts as input ('string', 'number', 'integer',
+   * 'boolean', 'object', 'array', 'null'), from the schema itself: how a CSV cell is typed
+   * (streams/csv.ts). A field not listed takes any value.
+   */
+  inputTypes?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** One Kafka message of a synthetic event. */

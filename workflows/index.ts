@@ -9,3 +9,4 @@ export { forecastWorkflow, forecastProgressQuery, type ForecastInput, type Forec
 export { pollMarketWorkflow, type PollMarketInput } from './poll';
 export { retryObjectWorkflow, retryObjectProgressQuery, type RetryObjectInput, type RetryObjectResult } from './retry-object';
 export type { ParkedNote } from './objects';
+export { sourceWorkflow, sourceProgressQuery, type SourceInput, type SourceProgress, type SourceResult, type SourceTotals } from './source';
