@@ -16,7 +16,7 @@ import { fileBronzeKey, type BronzeRecord } from '../../lib/lake';
 import { NdjsonObjectBuffer, putNdjsonObject } from '../../lib/ndjson';
 import { withS3Errors } from '../../lib/s3';
 import { getStream, topicFor } from '../../streams';
-import { markArchived, tryLock } from '../archive/bronze';
+import { markArchived } from '../archive/bronze';
 import type { ActivityDeps } from '../deps';
 import type { SourceReadInput, SourceUnitRead } from '../source-types';
 import { fileTopic, isGzip, type Compression } from './format';
@@ -73,18 +73,15 @@ function fileFailure(err: unknown, v: FileVersion): EtlError | undefined {
 }
 
 export async function readFileVersion(deps: ActivityDeps, input: SourceReadInput): Promise<SourceUnitRead> {
+  // No lock is held while reading (it would hold a connection for the whole file): two readers of
+  // one version (a scheduled run beside `etl ingest files`) split it into the same objects under the
+  // same keys, and the manifest's guard lets only one of them plan each range (the other retries
+  // with ARCHIVE_BUSY and then finds the version read).
   const { pool, config } = deps;
-  const lock = await tryLock(pool, `etl.file.${input.unitId}`);
-  if (!lock) throw new EtlError('ARCHIVE_BUSY', `file version ${input.unitId} is being read by another run; retrying`);
-  try {
-    const v = await fileVersion(pool, input.unitId);
-    if (!v || v.stream !== input.stream)
-      throw new EtlError('MANIFEST_INVALID', `no file version ${input.unitId} of stream ${input.stream}`);
-    if (v.status !== 'new') return summary(v, true);
-    return await new VersionReader(deps, v, input.maxRecordsPerObject ?? config.ARCHIVE_MAX_RECORDS_PER_OBJECT).run();
-  } finally {
-    await lock.release();
-  }
+  const v = await fileVersion(pool, input.unitId);
+  if (!v || v.stream !== input.stream) throw new EtlError('MANIFEST_INVALID', `no file version ${input.unitId} of stream ${input.stream}`);
+  if (v.status !== 'new') return summary(v, true);
+  return new VersionReader(deps, v, input.maxRecordsPerObject ?? config.ARCHIVE_MAX_RECORDS_PER_OBJECT).run();
 }
 
 function summary(v: FileVersion, alreadyRead: boolean): SourceUnitRead {

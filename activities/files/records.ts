@@ -24,7 +24,7 @@ export interface FileLine {
 }
 
 /** The lines of a byte stream, split at \n (a \r before it stays in `bytes`; the record readers drop it). */
-export async function* readLines(source: AsyncIterable<Buffer | string>): AsyncGenerator<FileLine> {
+export async function* readLines(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): AsyncGenerator<FileLine> {
   let line = 1;
   let parts: Buffer[] = [];
   let kept = 0;
