@@ -2,11 +2,12 @@
 // read and loaded by a worker process whose V8 heap is capped at `heapMb` (--max-old-space-size),
 // with its peak RSS (VmHWM). A file source that held a file in memory would die here; one that
 // streams keeps its RSS flat, whatever the file's size.
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../../lib/config';
+import { PROJECT_ROOT, type Config } from '../../lib/config';
 import { connectClient } from '../../lib/temporal';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { SourceResult } from '../../workflows';
@@ -52,6 +53,8 @@ export async function filesRun(base: Config, mb: number, heapMb: number, seed: n
     const records = await writeJsonl(file, mb, seed);
     const size = (await stat(file)).size;
     say(`  ${(size / 1e6).toFixed(0)} MB, ${records.toLocaleString('en-US')} records; worker heap capped at ${heapMb} MB`);
+    // bin/etl builds first when the sources changed: done here, without the heap cap (tsc needs more).
+    execFileSync(path.join(PROJECT_ROOT, 'bin', 'etl'), ['--help'], { stdio: 'ignore' });
     const worker = await startWorker({ ...env, workerEnv: { ...env.workerEnv, NODE_OPTIONS: `--max-old-space-size=${heapMb}` } }, say);
     const client = await connectClient(env.config);
     try {
