@@ -75,4 +75,37 @@ describe('etl ingest files', () => {
       });
     }
   });
+
+  it(
+    'reports a file it cannot read (truncated gzip) with the line it stopped after, loads the rest, exits 1',
+    { timeout: 180_000 },
+    async () => {
+      const other = await mkdtemp(path.join(tmpdir(), 'etl-files-cli-bad-'));
+      try {
+        await writeFile(path.join(other, 'good.jsonl'), `${line(100)}\n`);
+        const whole = gzipSync(Array.from({ length: 2_000 }, (_, i) => line(200 + i)).join('\n') + '\n');
+        await writeFile(path.join(other, 'cut.jsonl.gz'), whole.subarray(0, Math.floor(whole.length / 2)));
+        await withWorker(env, async () => {
+          await assert.rejects(
+            etl(['ingest', 'files', 'transactions', other, '--json']),
+            (err: { code: number; stdout: string; stderr: string }) => {
+              assert.equal(err.code, 1, err.stderr);
+              const s = JSON.parse(err.stdout) as FilesSummary;
+              assert.equal(s.files.failed, 1);
+              const cut = s.versions.find((v) => v.location.endsWith('cut.jsonl.gz'))!;
+              assert.equal(cut.status, 'failed');
+              assert.match(cut.error ?? '', /^FILE_UNREADABLE: .*cut\.jsonl\.gz is not valid gzip.*\(after line \d+\)$/);
+              assert.ok(cut.records! > 0 && cut.records! < 2_000, `the lines before the cut are loaded (${cut.records})`);
+              assert.equal(s.versions.find((v) => v.location.endsWith('good.jsonl'))!.status, 'read');
+              assert.equal(s.loaded, 1 + cut.records!);
+              assert.match(err.stderr, /error \[FILE_UNREADABLE\]/);
+              return true;
+            },
+          );
+        });
+      } finally {
+        await rm(other, { recursive: true, force: true });
+      }
+    },
+  );
 });

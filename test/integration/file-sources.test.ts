@@ -14,7 +14,7 @@ import { recordLineage } from '../../client/commands/lineage';
 import { filesInput } from '../../client/commands/ingest-files';
 import { getStream } from '../../streams';
 import { syntheticTransaction, type SyntheticTransaction } from '../../streams/transactions/generator';
-import type { SourceResult } from '../../workflows';
+import type { ReplayResult, SourceResult } from '../../workflows';
 import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
 
 const gen = { seed: 16, startMs: Date.parse('2026-11-20T00:00:00Z'), windowMs: 86_400_000 };
@@ -252,6 +252,25 @@ describe('file sources: a folder of JSONL, gzipped JSONL and CSV', () => {
     assert.equal(r.rowsInserted, 0);
     assert.equal(r.duplicates, 1);
     assert.equal(r.quarantined, 1);
+    assert.equal(r.quality.passed, true, JSON.stringify(r.quality.checks.filter((c) => !c.passed)));
+  });
+
+  it('replays file objects from bronze like any object: the same records, nothing changed, nothing failed', async () => {
+    // The window holds the objects of this test's files (their modification time is now) and the
+    // Kafka object above, not the changed file's second version (its mtime is 2026-11-30T10:00Z).
+    const now = Date.now();
+    const r = (await withWorker(env, (client) =>
+      client.workflow.execute('replayWorkflow', {
+        taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+        workflowId: `replay-files-${env.id}`,
+        args: [{ stream: 'transactions', fromMs: now - 3_600_000, toMs: now + 3_600_000 }],
+      }),
+    )) as ReplayResult;
+    assert.equal(r.objectsFailed, 0);
+    assert.equal(r.objectsDone, 2 + 1 + 2 + 1 + 1);
+    assert.equal(r.records, 6 + 3 + 4 + 2 + 2);
+    assert.equal(r.inserted, 0);
+    assert.equal(r.updated, 0);
     assert.equal(r.quality.passed, true, JSON.stringify(r.quality.checks.filter((c) => !c.passed)));
   });
 });
