@@ -4,7 +4,7 @@
 // files` starts one and waits; `etl schedule create files` starts one per tick, and each picks up
 // only what arrived since (what is read is in the manifest). A unit that cannot be read (a corrupt
 // file) is reported and the others go on; the run then fails with the reason after loading the rest.
-import { ApplicationFailure, condition, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities, QualityResult, SourceDiscovered, SourceUnitRead } from '../activities';
 import {
   carriedTotals,
@@ -17,11 +17,12 @@ import {
   runQuality,
   type PipelineTotals,
 } from './objects';
-import { QUICK, STREAMING } from './policies';
+import { QUICK, READING, STREAMING } from './policies';
 import { showStage, showTotals } from './visibility';
 
 const streaming = proxyActivities<Activities>(STREAMING);
 const quick = proxyActivities<Activities>(QUICK);
+const reader = proxyActivities<Activities>(READING);
 
 export interface SourceInput {
   /** A kind of source (activities/sources.ts): 'files'. */
@@ -33,6 +34,8 @@ export interface SourceInput {
   readConcurrency?: number;
   objectConcurrency?: number;
   maxRecordsPerObject?: number;
+  /** Totals and the unit cursor carried over continue-as-new (discovery is not repeated). */
+  carried?: SourceTotals & { afterId: number };
 }
 
 export interface SourceTotals extends PipelineTotals {
@@ -56,9 +59,23 @@ export const sourceProgressQuery = defineQuery<SourceProgress>('progress');
 
 const FAILURE_NOTES = 10;
 
+const withoutCursor = (carried: SourceInput['carried']): Partial<SourceTotals> => {
+  if (!carried) return {};
+  const totals: Partial<SourceTotals> & { afterId?: number } = { ...carried };
+  delete totals.afterId;
+  return totals;
+};
+
 export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> {
   const { stream } = input;
-  const totals: SourceTotals = { ...carriedTotals(undefined), discovered: null, unitsRead: 0, unitsFailed: 0, failures: [] };
+  const totals: SourceTotals = {
+    ...carriedTotals(undefined),
+    discovered: null,
+    unitsRead: 0,
+    unitsFailed: 0,
+    failures: [],
+    ...withoutCursor(input.carried),
+  };
   let stage: SourceProgress['stage'] = 'discover';
   setHandler(sourceProgressQuery, () => ({ stage, ...totals }));
   const enter = (next: SourceProgress['stage']) => {
@@ -68,13 +85,14 @@ export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> 
   const { workflowId } = workflowInfo();
 
   enter('discover');
-  totals.discovered = await streaming.discoverSource({
-    source: input.source,
-    stream,
-    location: input.location,
-    options: input.options,
-    workflowId,
-  });
+  if (!input.carried)
+    totals.discovered = await streaming.discoverSource({
+      source: input.source,
+      stream,
+      location: input.location,
+      options: input.options,
+      workflowId,
+    });
 
   enter('read');
   let reading = true;
@@ -95,7 +113,7 @@ export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> 
   // skipped: it stays unread in the manifest for the next run, and the other units go on.
   const readUnit = async (unitId: number) => {
     try {
-      note(await streaming.readSourceUnit({ source: input.source, stream, unitId, maxRecordsPerObject: input.maxRecordsPerObject }));
+      note(await reader.readSourceUnit({ source: input.source, stream, unitId, maxRecordsPerObject: input.maxRecordsPerObject }));
     } catch (err) {
       const failure = finalFailureOf(err);
       if (!failure) throw err;
@@ -108,10 +126,17 @@ export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> 
       });
     }
   };
+  // A landing prefix of many thousands of files would outgrow one history: the run hands over to a
+  // fresh one when Temporal suggests it, carrying its totals and the unit cursor.
+  let afterId = input.carried?.afterId ?? 0;
+  let handOver = false;
   const readLane = async () => {
     try {
-      let afterId = 0;
       for (;;) {
+        if (workflowInfo().continueAsNewSuggested) {
+          handOver = true;
+          break;
+        }
         const units = await quick.listSourceUnits({ source: input.source, stream, limit: PAGE, afterId });
         if (units.length === 0) break;
         afterId = units.at(-1)!.unitId;
@@ -133,6 +158,9 @@ export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> 
     }
   };
   await Promise.all([readLane(), loadLane()]);
+  if (handOver) {
+    await continueAsNew<typeof sourceWorkflow>({ ...input, carried: { ...totals, afterId } });
+  }
 
   enter('aggregate');
   const aggregatesRefreshed = await refreshAggregates(stream);
