@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import type { Client } from '@temporalio/client';
 import { createSchedule, deleteSchedule, describeSchedule, triggerSchedule } from '../../client/commands/schedule';
 import { recordLineage } from '../../client/commands/lineage';
+import { showObject } from '../../client/commands/objects';
 import { filesInput } from '../../client/commands/ingest-files';
 import { getStream } from '../../streams';
 import { syntheticTransaction, type SyntheticTransaction } from '../../streams/transactions/generator';
@@ -170,6 +171,8 @@ describe('file sources: a folder of JSONL, gzipped JSONL and CSV', () => {
     assert.equal(lineage.loaded?.file?.line, '2');
     assert.equal(lineage.loaded?.file?.version, 1);
     assert.equal(lineage.loaded?.bronze?.file?.location, `file://${path.join(dir, 'c.csv')}`);
+    const shown = await showObject(env.pool, lineage.loaded!.bronze!.id);
+    assert.equal(shown?.sourceFile, `file://${path.join(dir, 'c.csv')} version 1`);
   });
 
   it('a second run loads nothing new', () => {
