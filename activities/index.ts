@@ -18,6 +18,7 @@ import { awaitUnloaded, listUnloaded } from './work-queue';
 import type { ArchiveInput, FollowInput, IngestInput, QualityInput, TransformLoadInput } from './types';
 import { refreshAggregates } from './aggregate/aggregate';
 import { searchSyncPage, searchSyncWorkflowId, type SearchSyncPageInput } from './search/search-sync';
+import { getSource, type SourceDiscoverInput, type SourceReadInput } from './sources';
 
 export type { ActivityDeps } from './deps';
 export type * from './types';
@@ -26,6 +27,7 @@ export type { PollInput, PollResult, SymbolPollResult } from './poll/poll';
 export type { ParkInput, UnparkResult } from './parking';
 export type { FailureDetails } from './failures';
 export type { SearchSyncPageInput, SearchSyncPageResult } from './search/search-sync';
+export type { SourceDiscovered, SourceUnit, SourceUnitRead } from './sources';
 
 /** Pipeline counters for Prometheus, next to the SDK's own (activity latency, task slots…). */
 function count(name: string, description: string, n: number, stream: string): void {
@@ -103,6 +105,17 @@ export function createActivities(deps: ActivityDeps, runPass: RunPass = passInli
     searchSinkLane: wrap(async (input: { stream: string }) =>
       deps.config.SEARCH_SINK && getStream(input.stream).search ? { workflowId: searchSyncWorkflowId(deps.config, input.stream) } : null,
     ),
+    /** Sources beside Kafka (activities/sources.ts): what is at a location becomes units in the manifest. */
+    discoverSource: wrap((input: SourceDiscoverInput) => getSource(input.source).discover(deps, input)),
+    listSourceUnits: wrap((input: { source: string; stream: string; limit: number; afterId: number }) =>
+      getSource(input.source).listUnread(deps, input),
+    ),
+    /** One unit (a file version) read into bronze objects exactly once; counts its records as archive does. */
+    readSourceUnit: wrap(async (input: SourceReadInput) => {
+      const r = await getSource(input.source).read(deps, input);
+      count('etl_records_archived', 'records written to bronze objects', r.alreadyRead ? 0 : r.records, input.stream);
+      return r;
+    }),
   };
 }
 

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerDashboardCommand } from './commands/dashboard';
 import { registerDemoCommand } from './commands/demo';
 import { registerForecastCommands } from './commands/forecast';
+import { registerIngestCommands } from './commands/ingest-files';
 import { registerLineageCommand } from './commands/lineage-cli';
 import { registerMigrateCommand } from './commands/migrate';
 import { registerObjectsCommands } from './commands/objects-cli';
@@ -46,6 +47,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerForecastCommands(program, say, setExitCode);
   registerPollCommand(program, say, setExitCode);
   registerSearchCommands(program, say);
+  registerIngestCommands(program, say, setExitCode);
 
   return program;
 }

@@ -96,6 +96,15 @@ export const ERROR_CODES = {
     summary:
       'OpenSearch refused a request of the search sink itself (not one document: those are recorded as rejected), e.g. an invalid template',
   },
+  FILE_UNREADABLE: {
+    class: 'permanent',
+    summary:
+      'a source file cannot be read as its format (corrupt gzip, no usable CSV header); its version is marked failed, the other files load',
+  },
+  FILE_CHANGED: {
+    class: 'permanent',
+    summary: 'a source file changed or vanished while it was read; the next run reads what is there as a new version',
+  },
 } as const satisfies Record<string, { class: Exclude<RetryClass, 'data'>; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -38,6 +38,33 @@ export interface BronzeRecord {
   /** The value as UTF-8 text when it is valid UTF-8, else base64; null for a tombstone. */
   value: string | null;
   encoding: 'utf8' | 'base64' | 'null';
+  /**
+   * Set by a file source when the line could not become a value at all (a CSV row with the wrong
+   * number of cells, a line that is not UTF-8, one too long to keep): the transform quarantines the
+   * record with this code and reason, and `value` keeps the line's original bytes.
+   */
+  defect?: { code: string; reason: string };
+}
+
+/**
+ * The bronze key of a file object: beside the stream's Kafka objects (same dt/hour layout, the file's
+ * modification time in place of the first record's), named by the file version and its line range.
+ *   bronze/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+file<version id>-<file name>+<first line>-<last line>.ndjson.{gz,zst}
+ */
+export function fileBronzeKey(
+  prefix: string,
+  topic: string,
+  fileId: number,
+  fileName: string,
+  firstLine: number,
+  lastLine: number,
+  modifiedMs: number,
+  codec: NdjsonCodec,
+): string {
+  const t = new Date(modifiedMs).toISOString();
+  const name = fileName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+  const pad = (n: number) => n.toString().padStart(OFFSET_WIDTH, '0');
+  return `${prefix}bronze/${topic}/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}/${topic}+file${fileId}-${name}+${pad(firstLine)}-${pad(lastLine)}${ndjsonExtension(codec)}`;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -2,7 +2,7 @@
 // transform activity and by replays of quarantined records, so both apply the same rules.
 import type { BronzeRecord } from '../lib/lake';
 import { jsonHazard } from './json-scan';
-import type { StreamSpec, ValidationContext, ValidationResult } from './types';
+import type { QuarantineCode, StreamSpec, ValidationContext, ValidationResult } from './types';
 
 /** A card transaction is ~250 bytes; anything this big is not one, and is kept out of the parser. */
 export const MAX_VALUE_BYTES = 64 * 1024;
@@ -10,6 +10,7 @@ export const MAX_FIELDS = 100;
 
 /** Decodes one archived Kafka value and validates it against the stream; `context` is all it knows besides the bytes. */
 export function classifyRecord(spec: StreamSpec, record: BronzeRecord, context: ValidationContext): ValidationResult {
+  if (record.defect) return { ok: false, code: fileDefectCode(record.defect.code), reason: record.defect.reason };
   if (record.encoding === 'null' || record.value === null)
     return { ok: false, code: 'NULL_VALUE', reason: 'message value is null (tombstone)' };
   if (record.encoding === 'base64') return { ok: false, code: 'NOT_UTF8', reason: 'message value is not valid UTF-8' };
@@ -49,6 +50,13 @@ export function classifyRecord(spec: StreamSpec, record: BronzeRecord, context: 
     };
   }
   return result.ok ? { ok: true, row: { ...result.row, payload: value } } : result;
+}
+
+const FILE_DEFECTS: readonly QuarantineCode[] = ['CSV_CELL_COUNT', 'CSV_MALFORMED', 'NOT_UTF8', 'TOO_LARGE'];
+
+/** A defect a file source noted on a line (lib/lake.ts BronzeRecord.defect): one of its codes, else CSV_MALFORMED. */
+function fileDefectCode(code: string): QuarantineCode {
+  return FILE_DEFECTS.find((c) => c === code) ?? 'CSV_MALFORMED';
 }
 
 /** A silver line: the stream's flat row, the original payload, and where the record came from. */

@@ -1,7 +1,7 @@
 // A stream is declared here once: its event schema, its enrichment, its topic and its tables. The
 // SQL the load and replay paths run (conflict scan, insert, re-derive) is generated from the column
 // list, so a new stream needs no hand-written SQL and no branch anywhere else.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { SearchFieldType } from '../lib/search';
 import { ident } from '../lib/sql';
 import { rejectUnstorable } from './storable';
@@ -228,5 +228,34 @@ RETURNING f.${key}, f.bronze_object_id`;
     afterMergeSql: d.afterMergeSql ?? [],
     ...(d.synthetic ? { synthetic: d.synthetic } : {}),
     ...(d.search ? { search: searchSpec(d, d.search.fields, d.search.topTerms) } : {}),
+    inputTypes: inputTypesOf(d.schema),
   };
+}
+
+type JsonSchemaNode = { type?: string | string[]; anyOf?: JsonSchemaNode[]; oneOf?: JsonSchemaNode[]; allOf?: JsonSchemaNode[] };
+
+function typesOf(node: JsonSchemaNode | undefined): string[] {
+  if (!node) return [];
+  const own = node.type === undefined ? [] : Array.isArray(node.type) ? node.type : [node.type];
+  const nested = [...(node.anyOf ?? []), ...(node.oneOf ?? []), ...(node.allOf ?? [])].flatMap(typesOf);
+  return [...new Set([...own, ...nested])];
+}
+
+/**
+ * What each top-level field of the schema accepts as input, read from the schema (its JSON Schema,
+ * input side): CSV cells are typed by it. A field whose types cannot be told is left out (any value).
+ */
+export function inputTypesOf(schema: z.ZodType): Record<string, readonly string[]> {
+  let json: { properties?: Record<string, JsonSchemaNode> };
+  try {
+    json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as typeof json;
+  } catch {
+    return {};
+  }
+  const out: Record<string, readonly string[]> = {};
+  for (const [field, node] of Object.entries(json.properties ?? {})) {
+    const types = typesOf(node);
+    if (types.length > 0) out[field] = types;
+  }
+  return out;
 }

@@ -20,7 +20,9 @@ export type QuarantineCode =
   | 'UNSTORABLE_VALUE'
   | 'ENRICH_FAILED'
   | 'SERIALIZE_FAILED'
-  | 'LOAD_REJECTED';
+  | 'LOAD_REJECTED'
+  | 'CSV_CELL_COUNT'
+  | 'CSV_MALFORMED';
 
 export type ValidationResult = { ok: true; row: Record<string, unknown> } | { ok: false; code: QuarantineCode; reason: string };
 
@@ -105,6 +107,12 @@ export interface StreamSpec {
   afterMergeSql: readonly string[];
   /** Synthetic events for `etl produce <stream>` and the ingest workflow; absent when the stream has none. */
   synthetic?: SyntheticSource;
+  /**
+   * The JSON types each field of the schema accepts as input ('string', 'number', 'integer',
+   * 'boolean', 'object', 'array', 'null'), from the schema itself: how a CSV cell is typed
+   * (streams/csv.ts). A field not listed takes any value.
+   */
+  inputTypes?: Readonly<Record<string, readonly string[]>>;
   /** The search sink's index of this stream (docs/search.md); absent: the stream is not indexed. */
   search?: StreamSearchSpec;
 }

@@ -11,3 +11,4 @@ export { retryObjectWorkflow, retryObjectProgressQuery, type RetryObjectInput, t
 export type { ParkedNote } from './objects';
 export { searchSyncWorkflow, searchKickSignal, searchSyncStatusQuery } from './search-sync';
 export type { SearchSyncInput, SearchSyncStatus, SearchSyncTotals } from './search-sync';
+export { sourceWorkflow, sourceProgressQuery, type SourceInput, type SourceProgress, type SourceResult, type SourceTotals } from './source';

@@ -19,6 +19,13 @@ export const STREAMING: ActivityOptions = { startToCloseTimeout: '15 minutes', h
 /** One transaction per call, bounded by the object size; heartbeats while it runs. */
 export const BOUNDED: ActivityOptions = { startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 seconds', retry: RETRY };
 
+/**
+ * Reading one source unit (a file) into bronze: as long as the file takes, which has no useful upper
+ * bound, so the start-to-close timeout is a day; a dead reader is noticed by its heartbeats (sent
+ * every few thousand lines), and a retry resumes from the manifest.
+ */
+export const READING: ActivityOptions = { startToCloseTimeout: '24 hours', heartbeatTimeout: '20 seconds', retry: RETRY };
+
 /** Metadata look-ups. */
 export const QUICK: ActivityOptions = { startToCloseTimeout: '1 minute', retry: RETRY };
 

@@ -8,6 +8,7 @@ import { ident } from '../../lib/sql';
 import { getStream } from '../../streams';
 import type { ActivityDeps } from '../deps';
 import { parkedObjectChecks } from './quality-parked';
+import { fileSourceChecks } from './quality-files';
 import type { QualityCheck, QualityInput, QualityResult } from '../types';
 
 type Counts = Record<string, string>;
@@ -158,6 +159,7 @@ async function runChecks(pool: pg.PoolClient, input: QualityInput): Promise<Qual
     eq(`accepted_values_${column}`, bad!.n!, 0, values.join(', '));
   }
   checks.push(...(await parkedObjectChecks(pool, input.stream, spec.flatTable)));
+  checks.push(...(await fileSourceChecks(pool, input.stream)));
 
   return checks;
 }

@@ -5,7 +5,9 @@ import type { BronzeLineage, RecordLineage } from './lineage';
 export function formatBronzeLineage(b: BronzeLineage, config: Config): string {
   const lines = [
     `bronze object #${b.id}: s3://${config.S3_BUCKET}/${b.object_key}`,
-    `  kafka     ${b.topic}[${b.kafka_partition}] offsets ${b.first_offset}-${b.last_offset} (${fmt(b.record_count)} records), archived ${b.archived_at.toISOString()}`,
+    b.file
+      ? `  file      ${b.file.location} version ${b.file.version} lines ${b.first_offset}-${b.last_offset} (${fmt(b.record_count)} records), archived ${b.archived_at.toISOString()}`
+      : `  kafka     ${b.topic}[${b.kafka_partition}] offsets ${b.first_offset}-${b.last_offset} (${fmt(b.record_count)} records), archived ${b.archived_at.toISOString()}`,
     `  silver    ${b.silver_key ? `s3://${config.S3_BUCKET}/${b.silver_key}` : '(not transformed yet)'}`,
   ];
   if (b.loads.length === 0) lines.push('  loads     (not loaded yet)');
@@ -21,9 +23,13 @@ export function formatBronzeLineage(b: BronzeLineage, config: Config): string {
 export function formatRecordLineage(r: RecordLineage, config: Config): string {
   const lines: string[] = [];
   if (r.loaded) {
-    const { kafka, load, bronze, inRaw } = r.loaded;
+    const { kafka, file, load, bronze, inRaw } = r.loaded;
     lines.push(`${r.key}: loaded`);
-    lines.push(`  kafka     ${kafka.topic}[${kafka.partition}] offset ${kafka.offset}`);
+    lines.push(
+      file
+        ? `  file      ${file.location} version ${file.version} line ${file.line}`
+        : `  kafka     ${kafka.topic}[${kafka.partition}] offset ${kafka.offset}`,
+    );
     if (bronze)
       lines.push(
         ...formatBronzeLineage(bronze, config)
@@ -39,7 +45,7 @@ export function formatRecordLineage(r: RecordLineage, config: Config): string {
   }
   for (const q of r.quarantined) {
     lines.push(
-      `  quarantine #${q.id} ${q.reason_code} at ${q.kafka_topic}[${q.kafka_partition}]@${q.kafka_offset}${q.replayed_at ? ` (replayed ${q.replayed_at.toISOString()})` : ''}: ${q.reason}`,
+      `  quarantine #${q.id} ${q.reason_code} at ${q.file ? `${q.file.location} version ${q.file.version} line ${q.file.line}` : `${q.kafka_topic}[${q.kafka_partition}]@${q.kafka_offset}`}${q.replayed_at ? ` (replayed ${q.replayed_at.toISOString()})` : ''}: ${q.reason}`,
     );
   }
   if (!r.loaded && r.quarantined.length === 0) lines.push('  no loaded row and no quarantined record mentions this id');

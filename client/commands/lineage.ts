@@ -11,11 +11,33 @@ export interface RecordLineage {
   key: string;
   loaded?: {
     kafka: { topic: string; partition: number; offset: string };
+    /** A record from a file (migration 015): the file version and the line it starts on. */
+    file?: FileOfRecord;
     inRaw: boolean;
     load: { load_id: number; kind: string; loaded_at: Date; workflow_id: string | null; silver_key: string };
     bronze?: BronzeLineage;
   };
-  quarantined: Pick<QuarantineRow, 'id' | 'reason_code' | 'reason' | 'kafka_topic' | 'kafka_partition' | 'kafka_offset' | 'replayed_at'>[];
+  quarantined: (Pick<
+    QuarantineRow,
+    'id' | 'reason_code' | 'reason' | 'kafka_topic' | 'kafka_partition' | 'kafka_offset' | 'replayed_at'
+  > & {
+    file?: FileOfRecord;
+  })[];
+}
+
+export interface FileOfRecord {
+  location: string;
+  version: number;
+  line: string;
+}
+
+/** The file version a source_files id names (the partition of a file record's lineage). */
+async function fileOf(pool: pg.Pool, topic: string, partition: number, offset: string): Promise<FileOfRecord | undefined> {
+  if (!topic.startsWith('files:')) return undefined;
+  const { rows } = await pool.query<{ location: string; version: number }>('SELECT location, version FROM source_files WHERE id = $1', [
+    partition,
+  ]);
+  return rows[0] ? { ...rows[0], line: offset } : undefined;
 }
 
 export interface BronzeLineage {
@@ -28,6 +50,8 @@ export interface BronzeLineage {
   record_count: number;
   archived_at: Date;
   silver_key: string | null;
+  /** A file object: the file version it holds lines first_offset..last_offset of. */
+  file?: { location: string; version: number; identity: string };
   loads: {
     load_id: number;
     kind: string;
@@ -46,6 +70,10 @@ export async function bronzeLineage(pool: pg.Pool, objectId: number): Promise<Br
     [objectId],
   );
   if (!rows[0]) return undefined;
+  const { rows: files } = await pool.query<{ location: string; version: number; identity: string }>(
+    'SELECT f.location, f.version, f.identity FROM bronze_objects b JOIN source_files f ON f.id = b.source_file_id WHERE b.id = $1',
+    [objectId],
+  );
   const { rows: loads } = await pool.query<BronzeLineage['loads'][number]>(
     `SELECT load_id::int, kind, loaded_at, workflow_id, inserted_count, duplicate_count, conflict_count FROM loads WHERE bronze_object_id = $1
      UNION SELECT DISTINCT l.load_id::int, l.kind, l.loaded_at, l.workflow_id, l.inserted_count, l.duplicate_count, l.conflict_count
@@ -53,7 +81,7 @@ export async function bronzeLineage(pool: pg.Pool, objectId: number): Promise<Br
      ORDER BY load_id`,
     [objectId],
   );
-  return { ...rows[0], loads };
+  return { ...rows[0], ...(files[0] ? { file: files[0] } : {}), loads };
 }
 
 // A key typed on the command line is outside input: parsed as the stream's key column type.
@@ -100,13 +128,19 @@ export async function recordLineage(pool: pg.Pool, spec: StreamSpec, key: string
      WHERE stream = $1 AND payload_encoding = 'utf8' AND position($2 in lower(payload)) > 0 ORDER BY id`,
     [spec.name, key.toLowerCase()],
   );
+  for (const q of quarantined) {
+    const file = await fileOf(pool, q.kafka_topic, q.kafka_partition, q.kafka_offset);
+    if (file) q.file = file;
+  }
   const f = rows[0];
   if (!f) return { key, quarantined };
+  const file = await fileOf(pool, f.kafka_topic, f.kafka_partition, f.kafka_offset);
   return {
     key,
     quarantined,
     loaded: {
       kafka: { topic: f.kafka_topic, partition: f.kafka_partition, offset: f.kafka_offset },
+      ...(file ? { file } : {}),
       inRaw: f.in_raw,
       load: { load_id: f.load_id, kind: f.kind, loaded_at: f.loaded_at, workflow_id: f.workflow_id, silver_key: f.silver_key },
       bronze: f.bronze_object_id === null ? undefined : await bronzeLineage(pool, f.bronze_object_id),

@@ -43,6 +43,8 @@ export interface ObjectDetail extends ObjectRow {
   failureStack: string | null;
   parkCount: number;
   retriedAt: string | null;
+  /** A file object (docs/files.md): the file and its version; null for a Kafka object. */
+  sourceFile: string | null;
 }
 
 const UTC = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
@@ -74,7 +76,8 @@ export async function showObject(pool: pg.Pool, id: number): Promise<ObjectDetai
     `SELECT ${ROW}, topic, kafka_partition AS partition, first_offset::text AS "firstOffset", last_offset::text AS "lastOffset", silver_key AS "silverKey",
             valid_count AS "validCount", quarantined_count AS "quarantinedCount", inserted_count AS "insertedCount", duplicate_count AS "duplicateCount",
             load_id::int AS "loadId", failure_step AS "failureStep", failure_attempts AS "failureAttempts", failure_workflow_id AS "failureWorkflowId",
-            failure_stack AS "failureStack", park_count AS "parkCount", ${UTC('retried_at')} AS "retriedAt"
+            failure_stack AS "failureStack", park_count AS "parkCount", ${UTC('retried_at')} AS "retriedAt",
+            (SELECT f.location || ' version ' || f.version FROM source_files f WHERE f.id = bronze_objects.source_file_id) AS "sourceFile"
      FROM bronze_objects WHERE id = $1`,
     [id],
   );

@@ -4,13 +4,16 @@
 import type { Config } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
 import { parseMarketSource, sourceSettings } from '../../sources/market/settings';
-import type { ForecastInput, PipelineInput, PollMarketInput } from '../../workflows';
+import type { ForecastInput, PipelineInput, PollMarketInput, SourceInput } from '../../workflows';
 
 export interface ScheduleTarget {
   stream: string;
   /** `poll`: the market source (--source) and, if given, its symbols (--symbols). */
   source?: string;
   symbols?: string[];
+  /** `files`: where the files land (--location) and, if given, their format (--format). */
+  location?: string;
+  format?: string;
 }
 
 export interface Schedulable {
@@ -28,6 +31,11 @@ export interface Schedulable {
 const marketSourceOf = (t: ScheduleTarget) => {
   if (!t.source) throw new EtlError('USAGE', 'etl schedule create poll needs --source yahoo, finnhub or cryptocompare');
   return parseMarketSource(t.source);
+};
+
+const locationOf = (t: ScheduleTarget) => {
+  if (!t.location) throw new EtlError('USAGE', 'etl schedule create files needs --location <path or s3://bucket/prefix/>');
+  return t.location;
 };
 
 export const SCHEDULABLE: Readonly<Record<string, Schedulable>> = {
@@ -51,6 +59,17 @@ export const SCHEDULABLE: Readonly<Record<string, Schedulable>> = {
     input: (_config, t): PollMarketInput => ({ source: marketSourceOf(t), ...(t.symbols ? { symbols: t.symbols } : {}) }),
     defaultId: (t) => `poll-${marketSourceOf(t)}`,
     defaultEveryMs: (config, t) => sourceSettings(config, marketSourceOf(t)).everyMs,
+  },
+  files: {
+    workflowType: 'sourceWorkflow',
+    description: 'load the files that arrived at --location since the last run (JSONL/CSV, optionally gzip), each version exactly once',
+    input: (config, t): SourceInput => ({
+      source: 'files',
+      stream: t.stream,
+      location: locationOf(t),
+      ...(t.format ? { options: { format: t.format } } : {}),
+      objectConcurrency: config.PIPELINE_OBJECT_CONCURRENCY,
+    }),
   },
 };
 

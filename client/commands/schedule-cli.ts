@@ -21,6 +21,8 @@ import {
   type OverlapName,
 } from './schedule';
 import { SCHEDULABLE_NAMES } from './schedulable';
+import { FILE_FORMATS } from '../../activities/files/format';
+import { resolveFileLocation } from './ingest-files';
 
 export function registerScheduleCommands(program: Command, say: Say, setExitCode: (code: number) => void): void {
   // Read when the tree is built, so a stream registered before (a plugin, a test) is offered too.
@@ -58,6 +60,8 @@ export function registerScheduleCommands(program: Command, say: Say, setExitCode
         marketSymbolList,
       ),
     )
+    .option('--location <location>', 'files: the folder, glob or s3://bucket/prefix/ to watch')
+    .addOption(new Option('--format <format>', 'files: read every file as this format (default: by extension)').choices(FILE_FORMATS))
     .addOption(new Option('--jitter <duration>', 'delay each run by a random amount up to this').argParser(duration))
     .addOption(new Option('--start <time>', `no runs before this time (${TIME_FLAG_FORMAT})`).argParser(isoTime))
     .addOption(new Option('--end <time>', `no runs after this time (${TIME_FLAG_FORMAT})`).argParser(isoTime))
@@ -65,7 +69,7 @@ export function registerScheduleCommands(program: Command, say: Say, setExitCode
     .option('--note <text>', 'a note shown with the schedule')
     .addHelpText(
       'after',
-      '\nOverlap defaults to skip (Airflow\'s max_active_runs=1).\n\nExamples:\n  $ etl schedule create pipeline --every 5m\n  $ etl schedule create pipeline --cron "0 * * * *" --catchup-window 6h --pause-on-failure\n  $ etl schedule create poll --source yahoo --every 1m\n  $ etl schedule create poll --source finnhub --symbols AAPL,NVDA   (interval: MARKET_POLL_EVERY)',
+      '\nOverlap defaults to skip (Airflow\'s max_active_runs=1).\n\nExamples:\n  $ etl schedule create pipeline --every 5m\n  $ etl schedule create pipeline --cron "0 * * * *" --catchup-window 6h --pause-on-failure\n  $ etl schedule create poll --source yahoo --every 1m\n  $ etl schedule create poll --source finnhub --symbols AAPL,NVDA   (interval: MARKET_POLL_EVERY)\n  $ etl schedule create files --stream transactions --location s3://landing/transactions/ --every 5m',
     )
     .action(
       async (
@@ -74,6 +78,8 @@ export function registerScheduleCommands(program: Command, say: Say, setExitCode
           stream: string;
           source?: string;
           symbols?: string[];
+          location?: string;
+          format?: string;
           id?: string;
           every?: number;
           cron?: string;
@@ -88,8 +94,11 @@ export function registerScheduleCommands(program: Command, say: Say, setExitCode
         },
       ) => {
         await withClient(async (client, config) => {
+          // A local folder is watched by the worker: its path is made absolute here, where it was typed.
+          const location = o.location === undefined ? undefined : await resolveFileLocation(o.location, o.format);
           const id = await createSchedule(client, config, {
             ...o,
+            location,
             what,
             overlap: o.overlap ?? 'skip',
             everyMs: o.every,

@@ -36,6 +36,9 @@ export interface ScheduleArgs {
   /** `poll`: the market source and its symbols. */
   source?: string;
   symbols?: string[];
+  /** `files`: the landing location and format. */
+  location?: string;
+  format?: string;
   everyMs?: number;
   cron?: string;
   overlap: OverlapName;
@@ -80,7 +83,7 @@ export async function createSchedule(client: Client, config: Config, a: Schedule
   const target = SCHEDULABLE[a.what];
   if (!target) throw new EtlError('USAGE', `cannot schedule "${a.what}"; choose one of ${Object.keys(SCHEDULABLE).join(', ')}`);
   const stream = target.stream ?? a.stream;
-  const t = { stream, source: a.source, symbols: a.symbols };
+  const t = { stream, source: a.source, symbols: a.symbols, location: a.location, format: a.format };
   // An --id is taken as given; the default one is this deployment's own (lib/deployment.ts).
   const scheduleId = a.id ?? scheduleIdFor(config, a.what, stream, target.defaultId?.(t));
   const everyMs = a.everyMs ?? (a.cron === undefined ? target.defaultEveryMs?.(config, t) : undefined);

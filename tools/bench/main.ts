@@ -2,7 +2,7 @@
 // the markdown table it writes next to the JSON.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULTS, QUICK, runBench, STAGES, type Stage } from './run';
+import { DEFAULT_STAGES, DEFAULTS, QUICK, runBench, STAGES, type Stage } from './run';
 
 const positive = (v: string) => {
   const n = Number(v.replace(/_/g, ''));
@@ -28,6 +28,12 @@ const program = new Command('bench')
   .option('--flush <ms>', `continuous mode: the stream's flush interval (default ${DEFAULTS.flushMs})`, positive)
   .option('--workers-events <n>', `backlog of the 1-vs-2 worker processes comparison (default ${DEFAULTS.workersEvents})`, positive)
   .option('--with-10m', 'add a 10,000,000-event end-to-end run to the cost-growth series (about half an hour)')
+  .option(
+    '--with-files',
+    `add the file-source stage: a ${DEFAULTS.filesMb} MB JSONL file read by a worker whose heap is capped at ${DEFAULTS.filesHeapMb} MB, with its peak RSS`,
+  )
+  .option('--files-mb <n>', `size of that file (default ${DEFAULTS.filesMb})`, positive)
+  .option('--files-heap-mb <n>', `heap cap of the worker reading it (default ${DEFAULTS.filesHeapMb})`, positive)
   .option('--producer-events <n>', `backlog of the producer's profiled run (default ${DEFAULTS.producerEvents})`, positive)
   .option(
     '--cpu-prof <dir>',
@@ -50,6 +56,9 @@ const program = new Command('bench')
       cpuProf?: string;
       with10m?: boolean;
       producerEvents?: number;
+      withFiles?: boolean;
+      filesMb?: number;
+      filesHeapMb?: number;
       profile: boolean;
     }) => {
       const preset = { ...DEFAULTS, ...(o.quick ? QUICK : {}) };
@@ -59,7 +68,7 @@ const program = new Command('bench')
           rate: o.rate,
           durationS: o.duration,
           seed: o.seed,
-          stages: o.stages,
+          stages: o.stages ?? (o.withFiles ? [...DEFAULT_STAGES, 'files'] : undefined),
           runs: o.runs,
           stageEvents: o.stageEvents,
           workersEvents: o.workersEvents,
@@ -67,6 +76,8 @@ const program = new Command('bench')
           cpuProfDir: o.cpuProf,
           with10m: o.with10m,
           producerEvents: o.producerEvents,
+          filesMb: o.filesMb,
+          filesHeapMb: o.filesHeapMb,
           profile: o.profile,
         }).filter(([, v]) => v !== undefined),
       );

@@ -4,6 +4,7 @@
 import type { Config } from '../../lib/config';
 import type { E2eFigures } from './e2e';
 import type { FreshnessFigures } from './freshness';
+import type { FilesFigures } from './files';
 import { describeProfile } from './profile';
 import type { ProducerProfile } from './producer';
 import type { StartupFigures } from './startup';
@@ -74,6 +75,8 @@ export interface Results {
   worker_rss: Array<{ run: string; peak_rss_mb: number }>;
   /** `etl --help` and `etl worker` start-up, from source (tsx) and built; null when not measured. */
   startup: StartupFigures | null;
+  /** A file larger than the worker's heap through a file source (opt-in stage `files`); null when not run. */
+  files?: FilesFigures | null;
   /** Runs discarded because they failed (a server restarted under them) and made again. */
   retries: string[];
   targets: Record<TargetId, Target>;
@@ -269,6 +272,12 @@ export function markdown(r: Results): string {
         ]
       : ['not measured']),
     ...(r.retries.length ? ['', `Runs made again after a failure: ${r.retries.join('; ')}`] : []),
+    '',
+    "## File source (a file larger than the worker's heap; opt-in stage `files`)",
+    '',
+    r.files
+      ? `${f0(r.files.file_mb)} MB of JSONL (${f0(r.files.records)} records) read and loaded in ${f2(r.files.seconds)} s: ${f0(r.files.records_per_s)} records/s, ${f2(r.files.mb_per_s)} MB/s, ${f0(r.files.objects)} objects; worker heap capped at ${f0(r.files.worker_heap_limit_mb)} MB, peak RSS ${f0(r.files.worker_peak_rss_mb)} MB`
+      : 'not run (add it with --with-files or --stages …,files)',
     '',
     '## CPU profiles (self time, busy time by part)',
     '',

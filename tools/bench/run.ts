@@ -8,12 +8,15 @@ import { loadConfig, PROJECT_ROOT } from '../../lib/config';
 import { e2eRun, type E2eFigures } from './e2e';
 import { freshnessRun, type FreshnessFigures } from './freshness';
 import { producerProfileRun, type ProducerProfile } from './producer';
+import { filesRun, type FilesFigures } from './files';
 import { evaluateTargets, markdown, type Results, type ScaleOutFigures } from './report';
 import { stageRun, type StageFigures } from './stages';
 import { startupRun, type StartupFigures } from './startup';
 import { spread, type Spread } from './stats';
 
-export const STAGES = ['stages', 'producer', 'e2e', 'scaling', 'freshness', 'workers', 'startup'] as const;
+export const STAGES = ['stages', 'producer', 'e2e', 'scaling', 'freshness', 'workers', 'startup', 'files'] as const;
+/** Stages a plain `npm run bench` runs; `files` (a file larger than the worker's heap) is opt-in: --stages … ,files or --with-files. */
+export const DEFAULT_STAGES: readonly Stage[] = STAGES.filter((s) => s !== 'files');
 export type Stage = (typeof STAGES)[number];
 
 export interface BenchOptions {
@@ -38,6 +41,9 @@ export interface BenchOptions {
   workersEvents: number;
   /** Continuous mode: the stream's flush interval (STREAM_FLUSH_INTERVAL_MS) for the freshness figure. */
   flushMs: number;
+  /** The `files` stage: size of the JSONL file, and the heap the worker reading it is capped at. */
+  filesMb: number;
+  filesHeapMb: number;
   outDir: string;
   /**
    * Where the main end-to-end run's worker, the continuous-mode worker and the producer's profiled
@@ -54,7 +60,7 @@ export const DEFAULTS: Omit<BenchOptions, 'say'> = {
   rate: 5_000,
   durationS: 60,
   seed: 42,
-  stages: [...STAGES],
+  stages: [...DEFAULT_STAGES],
   runs: 3,
   stageEvents: 100_000,
   scaling: [10_000, 100_000],
@@ -62,6 +68,8 @@ export const DEFAULTS: Omit<BenchOptions, 'say'> = {
   producerEvents: 300_000,
   workersEvents: 300_000,
   flushMs: 1_000,
+  filesMb: 600,
+  filesHeapMb: 256,
   profile: true,
   outDir: path.join(PROJECT_ROOT, 'tools', 'bench', 'results'),
 };
@@ -74,6 +82,8 @@ export const QUICK: Partial<BenchOptions> = {
   scaling: [10_000],
   producerEvents: 20_000,
   workersEvents: 20_000,
+  filesMb: 50,
+  filesHeapMb: 128,
 };
 
 export const TEN_MILLION = 10_000_000;
@@ -213,11 +223,21 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
     startup = await again('start-up times', say, () => startupRun(base, options.runs, say), retries);
   }
 
+  let files: FilesFigures | null = null;
+  if (want('files')) {
+    say(`file source: a ${options.filesMb} MB JSONL file, worker heap capped at ${options.filesHeapMb} MB`);
+    files = await again('file source', say, () => filesRun(base, options.filesMb, options.filesHeapMb, options.seed, say), retries);
+    say(
+      `  ${Math.round(files.records_per_s).toLocaleString('en-US')} records/s, worker peak RSS ${Math.round(files.worker_peak_rss_mb)} MB`,
+    );
+  }
+
   const producerFigures = [...stageRuns.map((r) => r.producer_events_per_s), ...(main ? [main.producer_events_per_s] : [])];
   const workerRss = [
     ...e2e.map((e) => ({ run: `end to end ${e.events.toLocaleString('en-US')}`, peak_rss_mb: e.worker_peak_rss_mb })),
     ...scaleOut.map((w) => ({ run: `scale-out ${w.workers} worker(s)`, peak_rss_mb: w.worker_peak_rss_mb })),
     ...(freshness ? [{ run: 'continuous mode', peak_rss_mb: freshness.worker_peak_rss_mb }] : []),
+    ...(files ? [{ run: `file source ${Math.round(files.file_mb)} MB`, peak_rss_mb: files.worker_peak_rss_mb }] : []),
   ];
   const partial: Omit<Results, 'targets'> = {
     e2e_events_per_s: main?.e2e_events_per_s ?? NaN,
@@ -245,6 +265,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
       producerEvents: options.producerEvents,
       workersEvents: options.workersEvents,
       flushMs: options.flushMs,
+      ...(want('files') ? { filesMb: options.filesMb, filesHeapMb: options.filesHeapMb } : {}),
       profiled: options.profile,
     },
     config: {
@@ -262,6 +283,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
     producer_profile: producerProfile,
     worker_rss: workerRss,
     startup,
+    files,
     retries,
   };
   const results: Results = { ...partial, targets: evaluateTargets(partial) };

@@ -85,8 +85,12 @@ export async function storageChecks(clients: Clients, topic: string, producedRec
   const gaps = tiling(rows, marks);
   const bronze = await listKeys(s3, config.S3_BUCKET, `${config.S3_PREFIX}bronze/`);
   const silver = await listKeys(s3, config.S3_BUCKET, `${config.S3_PREFIX}silver/`);
-  const manifestBronze = new Set(rows.flatMap((r) => (r.object_key ? [r.object_key] : [])));
-  const manifestSilver = new Set(rows.flatMap((r) => (r.silver_key ? [r.silver_key] : [])));
+  // Objects of file sources (migration 015) share the prefix: they are the manifest's too, not orphans.
+  const { rows: fileRows } = await pool.query<Pick<ManifestRow, 'object_key' | 'silver_key'>>(
+    "SELECT object_key, silver_key FROM bronze_objects WHERE source_kind = 'file'",
+  );
+  const manifestBronze = new Set([...rows, ...fileRows].flatMap((r) => (r.object_key ? [r.object_key] : [])));
+  const manifestSilver = new Set([...rows, ...fileRows].flatMap((r) => (r.silver_key ? [r.silver_key] : [])));
   const orphans = [...difference(bronze, manifestBronze), ...difference(silver, manifestSilver)];
   const missingBronze = difference([...manifestBronze], new Set(bronze));
   const missingSilver = difference([...manifestSilver], new Set(silver));

@@ -1,0 +1,64 @@
+// What a source kind (activities/sources.ts) takes and returns: small, JSON-safe, counts and ids only.
+import type { ActivityDeps } from './deps';
+
+export interface SourceDiscoverInput {
+  /** A key of SOURCES. */
+  source: string;
+  stream: string;
+  /** Where to look, in the kind's own terms (files: a local path or s3://bucket/prefix/). */
+  location: string;
+  /** The kind's options (files: format). */
+  options?: Record<string, unknown>;
+  workflowId?: string;
+}
+
+/** What a discovery found: counts only (the units themselves are in the manifest). */
+export interface SourceDiscovered {
+  /** Units found at the location. */
+  seen: number;
+  /** Registered by this discovery (new, or a new version of a known one). */
+  new: number;
+  /** Of the new ones: a new version of a unit seen before under the same name. */
+  changed: number;
+  /** Known and already read: skipped. */
+  alreadyLoaded: number;
+  /** Known but not read yet (left by an earlier run): read now. */
+  pending: number;
+  /** Known and failed before: not read again (a changed file is a new version). */
+  failedBefore: number;
+  /** Found but not of a kind this source reads (files: an unknown extension). */
+  unsupported: number;
+  /** A few names of those, for the report. */
+  unsupportedNames: string[];
+}
+
+export interface SourceUnit {
+  unitId: number;
+  location: string;
+  bytes: number;
+}
+
+export interface SourceReadInput {
+  source: string;
+  stream: string;
+  unitId: number;
+  /** Records per bronze object at most (default ARCHIVE_MAX_RECORDS_PER_OBJECT). */
+  maxRecordsPerObject?: number;
+}
+
+export interface SourceUnitRead {
+  unitId: number;
+  /** Read before this call (another run, or an attempt that finished): the counts are the manifest's. */
+  alreadyRead: boolean;
+  records: number;
+  objects: number;
+  failed?: { code: string; message: string };
+}
+
+export interface SourceKind {
+  description: string;
+  discover(deps: ActivityDeps, input: SourceDiscoverInput): Promise<SourceDiscovered>;
+  /** Units not read yet with an id above afterId, oldest first. */
+  listUnread(deps: ActivityDeps, input: { stream: string; limit: number; afterId: number }): Promise<SourceUnit[]>;
+  read(deps: ActivityDeps, input: SourceReadInput): Promise<SourceUnitRead>;
+}

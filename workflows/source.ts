@@ -1,0 +1,182 @@
+// A run of a non-Kafka source (activities/sources.ts: files today): discover what is at the
+// location, read each unit not read yet into bronze objects, and beside that transform and load the
+// work queue exactly as a pipeline run does (objects.ts), then aggregates and quality. `etl ingest
+// files` starts one and waits; `etl schedule create files` starts one per tick, and each picks up
+// only what arrived since (what is read is in the manifest). A unit that cannot be read (a corrupt
+// file) is reported and the others go on; the run then fails with the reason after loading the rest.
+import { ApplicationFailure, condition, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities, QualityResult, SourceDiscovered, SourceUnitRead } from '../activities';
+import {
+  carriedTotals,
+  finalFailureOf,
+  forEachLimited,
+  loadPage,
+  PAGE,
+  refreshAggregates,
+  runFailure,
+  runQuality,
+  type PipelineTotals,
+} from './objects';
+import { QUICK, READING, STREAMING } from './policies';
+import { showStage, showTotals } from './visibility';
+
+const streaming = proxyActivities<Activities>(STREAMING);
+const quick = proxyActivities<Activities>(QUICK);
+const reader = proxyActivities<Activities>(READING);
+
+export interface SourceInput {
+  /** A kind of source (activities/sources.ts): 'files'. */
+  source: string;
+  stream: string;
+  location: string;
+  options?: Record<string, unknown>;
+  /** Units read at once. */
+  readConcurrency?: number;
+  objectConcurrency?: number;
+  maxRecordsPerObject?: number;
+  /** Totals and the unit cursor carried over continue-as-new (discovery is not repeated). */
+  carried?: SourceTotals & { afterId: number };
+}
+
+export interface SourceTotals extends PipelineTotals {
+  discovered: SourceDiscovered | null;
+  unitsRead: number;
+  unitsFailed: number;
+  /** The first few failed units: id and reason. */
+  failures: { unitId: number; code: string; message: string }[];
+}
+
+export interface SourceProgress extends SourceTotals {
+  stage: 'discover' | 'read' | 'aggregate' | 'quality' | 'done';
+}
+
+export interface SourceResult extends SourceTotals {
+  quality: QualityResult;
+  aggregatesRefreshed: string[];
+}
+
+export const sourceProgressQuery = defineQuery<SourceProgress>('progress');
+
+const FAILURE_NOTES = 10;
+
+const withoutCursor = (carried: SourceInput['carried']): Partial<SourceTotals> => {
+  if (!carried) return {};
+  const totals: Partial<SourceTotals> & { afterId?: number } = { ...carried };
+  delete totals.afterId;
+  return totals;
+};
+
+export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> {
+  const { stream } = input;
+  const totals: SourceTotals = {
+    ...carriedTotals(undefined),
+    discovered: null,
+    unitsRead: 0,
+    unitsFailed: 0,
+    failures: [],
+    ...withoutCursor(input.carried),
+  };
+  let stage: SourceProgress['stage'] = 'discover';
+  setHandler(sourceProgressQuery, () => ({ stage, ...totals }));
+  const enter = (next: SourceProgress['stage']) => {
+    stage = next;
+    showStage(stream, next);
+  };
+  const { workflowId } = workflowInfo();
+
+  enter('discover');
+  if (!input.carried)
+    totals.discovered = await streaming.discoverSource({
+      source: input.source,
+      stream,
+      location: input.location,
+      options: input.options,
+      workflowId,
+    });
+
+  enter('read');
+  let reading = true;
+  let readsDone = 0;
+  const note = (r: SourceUnitRead) => {
+    readsDone++;
+    if (r.alreadyRead) return;
+    totals.unitsRead++;
+    totals.objectsArchived += r.objects;
+    totals.recordsArchived += r.records;
+    if (r.failed) {
+      totals.unitsFailed++;
+      if (totals.failures.length < FAILURE_NOTES)
+        totals.failures.push({ unitId: r.unitId, ...r.failed, message: r.failed.message.slice(0, 300) });
+    }
+  };
+  // A unit whose read fails for good (an unclassified error after its bounded attempts) is noted and
+  // skipped: it stays unread in the manifest for the next run, and the other units go on.
+  const readUnit = async (unitId: number) => {
+    try {
+      note(await reader.readSourceUnit({ source: input.source, stream, unitId, maxRecordsPerObject: input.maxRecordsPerObject }));
+    } catch (err) {
+      const failure = finalFailureOf(err);
+      if (!failure) throw err;
+      note({
+        unitId,
+        alreadyRead: false,
+        records: 0,
+        objects: 0,
+        failed: { code: failure.type ?? 'UNKNOWN_ERROR', message: failure.message },
+      });
+    }
+  };
+  // A landing prefix of many thousands of files would outgrow one history: the run hands over to a
+  // fresh one when Temporal suggests it, carrying its totals and the unit cursor.
+  let afterId = input.carried?.afterId ?? 0;
+  let handOver = false;
+  const readLane = async () => {
+    try {
+      for (;;) {
+        if (workflowInfo().continueAsNewSuggested) {
+          handOver = true;
+          break;
+        }
+        const units = await quick.listSourceUnits({ source: input.source, stream, limit: PAGE, afterId });
+        if (units.length === 0) break;
+        afterId = units.at(-1)!.unitId;
+        await forEachLimited(units, input.readConcurrency ?? 2, (u) => readUnit(u.unitId));
+      }
+    } finally {
+      reading = false;
+    }
+  };
+  const loadLane = async () => {
+    for (;;) {
+      const readStopped = !reading;
+      const seen = readsDone;
+      const pending = await loadPage(stream, totals, input.objectConcurrency ?? 2);
+      showTotals(totals);
+      if (readStopped && pending < PAGE) return;
+      // A long file is split into objects while it is read: they load before it is finished.
+      if (pending === 0) await condition(() => readsDone > seen || !reading, '2 seconds');
+    }
+  };
+  await Promise.all([readLane(), loadLane()]);
+  if (handOver) {
+    await continueAsNew<typeof sourceWorkflow>({ ...input, carried: { ...totals, afterId } });
+  }
+
+  enter('aggregate');
+  const aggregatesRefreshed = await refreshAggregates(stream);
+  enter('quality');
+  const quality = await runQuality(stream, workflowId);
+  enter('done');
+  const result: SourceResult = { ...totals, quality, aggregatesRefreshed };
+  if (totals.objectsParked > 0) throw runFailure(`${input.source} run of ${stream}`, totals, undefined, result);
+  if (totals.unitsFailed > 0) {
+    const named = totals.failures.map((f) => `#${f.unitId} ${f.code}: ${f.message}`).join('; ');
+    throw ApplicationFailure.create({
+      type: totals.failures[0]?.code ?? 'FILE_UNREADABLE',
+      message: `${input.source} run of ${stream}: ${totals.unitsFailed} of ${totals.unitsRead} unit(s) could not be read (everything else loaded): ${named}`,
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  return result;
+}
