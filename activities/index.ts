@@ -16,6 +16,7 @@ import { passInline } from './transform-load/pass-inline';
 import { awaitUnloaded, listUnloaded } from './work-queue';
 import type { ArchiveInput, FollowInput, IngestInput, QualityInput, TransformLoadInput } from './types';
 import { refreshAggregates } from './aggregate/aggregate';
+import { lakeActivities } from './lake/activity';
 
 export type { ActivityDeps } from './deps';
 export type * from './types';
@@ -23,6 +24,7 @@ export type { FollowCursor } from './archive/follow';
 export type { PollInput, PollResult, SymbolPollResult } from './poll/poll';
 export type { ParkInput, UnparkResult } from './parking';
 export type { FailureDetails } from './failures';
+export type { LakeBehindObject, LakeWriteResult } from './lake/activity';
 
 /** Pipeline counters for Prometheus, next to the SDK's own (activity latency, task slots…). */
 function count(name: string, description: string, n: number, stream: string): void {
@@ -88,6 +90,7 @@ export function createActivities(deps: ActivityDeps, runPass: RunPass = passInli
     unparkObject: wrap((input: { stream: string; bronzeObjectId: number }) => unparkObject(deps, input)),
 
     refreshAggregates: wrap((input: { stream: string }) => refreshAggregates(deps, input)),
+    ...lakeActivities(deps, wrap),
   };
 }
 

@@ -12,6 +12,7 @@ import {
   archiveStep,
   carriedTotals,
   finalFailureOf,
+  lakeCatchUp,
   loadPage,
   PAGE,
   refreshAggregates,
@@ -91,6 +92,9 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   enter('archive');
   await Promise.all([archiveLane(), loadLane()]);
   if (handOver) await continueAsNew<typeof pipelineWorkflow>({ ...input, carried: totals });
+  // Whatever the lake is behind (a write that failed, a replay of quarantined records, runs before the lake).
+  await lakeCatchUp(stream, totals, input.objectConcurrency ?? 2);
+  showTotals(totals);
 
   enter('aggregate');
   const aggregatesRefreshed = await refreshAggregates(stream);
