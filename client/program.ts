@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerDashboardCommand } from './commands/dashboard';
 import { registerDemoCommand } from './commands/demo';
 import { registerForecastCommands } from './commands/forecast';
+import { registerLakeCommands } from './commands/lake-cli';
 import { registerLineageCommand } from './commands/lineage-cli';
 import { registerMigrateCommand } from './commands/migrate';
 import { registerObjectsCommands } from './commands/objects-cli';
@@ -44,6 +45,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerDashboardCommand(program, say);
   registerForecastCommands(program, say, setExitCode);
   registerPollCommand(program, say, setExitCode);
+  registerLakeCommands(program, say, setExitCode);
 
   return program;
 }
