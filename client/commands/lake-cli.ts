@@ -20,9 +20,24 @@ function eventDate(value: string): string {
 const streamOption = () => new Option('--stream <name>', 'only this stream (default: all)').choices(streamNames());
 
 export function registerLakeCommands(program: Command, say: Say, setExitCode: (code: number) => void): void {
+  const show = async (o: { stream?: string; json?: boolean }) => {
+    const clients = buildClients(loadConfig());
+    try {
+      const rows = await withPostgresErrors(clients.config.DATABASE_URL, () =>
+        lakeSummary(clients.pool, o.stream ? [o.stream] : streamNames()),
+      );
+      say(o.json ? JSON.stringify(rows, null, 2) : formatLakeSummary(rows));
+    } finally {
+      await clients.close();
+    }
+  };
   const lake = program
     .command('lake')
-    .description('the Parquet lake (silver/<stream>/event_date=…/): its files per stream, catching it up, exporting a date range');
+    .description(
+      'the Parquet lake (silver/<stream>/event_date=…/): its files per stream, catching it up, exporting a date range; alone, the same as `etl lake show` for every stream',
+    )
+    // No options of its own: they would take the subcommands' --json and --stream (commander's global parsing).
+    .action(() => show({}));
   lake
     .command('show')
     .description('per stream: lake files, rows, bytes, event-date range, and loaded objects the lake is behind')
@@ -30,19 +45,9 @@ export function registerLakeCommands(program: Command, say: Say, setExitCode: (c
     .option('--json', 'machine-readable output')
     .addHelpText(
       'after',
-      '\nSee docs/lake.md for the layout and how engines read it.\n\nExamples:\n  $ etl lake show\n  $ etl lake show --stream ticks --json',
+      '\nSee docs/lake.md for the layout and how engines read it.\n\nExamples:\n  $ etl lake\n  $ etl lake show --stream ticks --json',
     )
-    .action(async (o: { stream?: string; json?: boolean }) => {
-      const clients = buildClients(loadConfig());
-      try {
-        const rows = await withPostgresErrors(clients.config.DATABASE_URL, () =>
-          lakeSummary(clients.pool, o.stream ? [o.stream] : streamNames()),
-        );
-        say(o.json ? JSON.stringify(rows, null, 2) : formatLakeSummary(rows));
-      } finally {
-        await clients.close();
-      }
-    });
+    .action(show);
   lake
     .command('sync')
     .description('write now, from this process, the lake files of every loaded object the lake is behind (a pipeline run does it too)')

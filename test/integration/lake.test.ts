@@ -4,6 +4,7 @@
 // moved an object's rows to another event date). Every row and every value is compared, and the
 // types are checked as types (exact decimals, UTC instants). Then the quality checks are made to fail.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,8 @@ import { flatColumns } from '../../activities/lake/write';
 import { writeLakeObject } from '../../activities/lake/write';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay/replay';
-import { lakeExport, lakeSummary, lakeSync } from '../../client/commands/lake';
+import { lakeExport, lakeSummary, lakeSync, type LakeStreamSummary } from '../../client/commands/lake';
+import { PROJECT_ROOT } from '../../lib/config';
 import { ident } from '../../lib/sql';
 import { transactionsStream, validateTransaction } from '../../streams/transactions';
 import { syntheticTransaction } from '../../streams/transactions/generator';
@@ -275,6 +277,49 @@ describe('the Parquet lake', () => {
     await compareLake('after-kill');
     const q2 = await quality();
     assert.equal(q2.passed, true, failed(q2));
+  });
+
+  it('etl lake shows the lake per stream, exports an event-date range, and refuses bad input with usage and exit 2', async () => {
+    const etl = (...args: string[]) =>
+      spawnSync(path.join(PROJECT_ROOT, 'bin', 'etl'), args, {
+        encoding: 'utf8',
+        env: { ...process.env, PG_SCHEMA: env.config.PG_SCHEMA, S3_PREFIX: env.config.S3_PREFIX },
+      });
+    assert.match(etl('lake').stdout, /transactions/, 'etl lake alone shows every stream');
+    const shown = etl('lake', 'show', '--stream', 'transactions', '--json');
+    assert.equal(shown.status, 0, shown.stderr);
+    const [summary] = JSON.parse(shown.stdout) as LakeStreamSummary[];
+    const { rows: flat } = await env.pool.query<{ n: number; from: string; to: string }>(
+      "SELECT count(*)::int AS n, to_char(min(event_date), 'YYYY-MM-DD') AS from, to_char(max(event_date), 'YYYY-MM-DD') AS to FROM transactions_flat",
+    );
+    assert.deepEqual(
+      [summary!.rows, summary!.fromDate, summary!.toDate, summary!.objectsBehind],
+      [flat[0]!.n, flat[0]!.from, flat[0]!.to, 0],
+    );
+
+    const { rows: day } = await env.pool.query<{ d: string; n: number }>(
+      "SELECT to_char(event_date, 'YYYY-MM-DD') AS d, count(*)::int AS n FROM transactions_flat GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+    );
+    const out = path.join(dir, 'export-cli');
+    const exported = etl('lake', 'export', 'transactions', out, '--from', day[0]!.d, '--to', day[0]!.d, '--json');
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.equal((JSON.parse(exported.stdout) as { rows: number }).rows, day[0]!.n);
+    const copy = readLakeCopy(out);
+    assert.equal(copy.pyarrow.length, day[0]!.n, "the exported range holds that date's rows");
+    assert.ok(copy.pyarrow.every((r) => r.event_date === day[0]!.d));
+
+    for (const bad of [
+      ['lake', 'export', 'transactions', out, '--from', '2026-02-30', '--to', '2026-03-01'],
+      ['lake', 'export', 'transactions', out, '--from', '2026-03-02', '--to', '2026-03-01'],
+      ['lake', 'export', 'nope', out, '--from', '2026-03-01', '--to', '2026-03-01'],
+      ['lake', 'export', 'transactions', 's3://', '--from', '2026-03-01', '--to', '2026-03-01'],
+      ['lake', 'sideways'],
+    ]) {
+      const r = etl(...bad);
+      assert.equal(r.status, 2, `${bad.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /error/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
   });
 
   it('the quality checks fail when a lake file is missing, or holds other rows than the manifest says', async () => {
