@@ -89,26 +89,36 @@ export async function writeParquetByDate(
   const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '512MB', temp_directory: outDir });
   const db = await instance.connect();
   try {
-    const types = [...columns.map((c) => `${quote(c.name)}: ${quote(lakeTypeOf(c.pgType))}`), `${quote(EVENT_DATE)}: 'DATE'`];
-    // Quoted empty strings stay strings; only PostgreSQL's unquoted empty field is NULL.
-    await db.run(
-      `CREATE TABLE flat AS SELECT * FROM read_csv(${quote(csvFile)}, header = false, auto_detect = false, delim = ',', quote = '"',
-         escape = '"', allow_quoted_nulls = false, columns = {${types.join(', ')}})`,
+    // DuckDB SQL, not PostgreSQL's: the paths are this process's own temp files, the names come from
+    // pg_attribute and are quoted here, the types from lakeTypeOf, the settings are checked config.
+    const source = quote(csvFile);
+    const columnTypes = [...columns.map((c) => `${quote(c.name)}: ${quote(lakeTypeOf(c.pgType))}`), `${quote(EVENT_DATE)}: 'DATE'`].join(
+      ', ',
     );
-    const dates = await db.runAndReadAll(
-      `SELECT strftime(${ident(EVENT_DATE)}, '%Y-%m-%d') AS d, count(*)::BIGINT AS n FROM flat GROUP BY 1 ORDER BY 1`,
-    );
-    const kv = Object.entries(options.metadata)
+    const selectList = columns.map((c) => ident(c.name)).join(', ');
+    const eventDateColumn = ident(EVENT_DATE);
+    const orderKey = ident(keyColumn);
+    const metadata = Object.entries(options.metadata)
       .map(([k, v]) => `${ident(k)}: ${quote(v)}`)
       .join(', ');
+    const settings = `FORMAT parquet, COMPRESSION ${options.codec === 'snappy' ? 'snappy' : 'zstd'}, ROW_GROUP_SIZE ${Math.trunc(options.rowGroupRows)}, KV_METADATA {${metadata}}`;
+    // Quoted empty strings stay strings; only PostgreSQL's unquoted empty field is NULL.
+    await db.run(
+      `CREATE TABLE flat AS SELECT * FROM read_csv(${source}, header = false, auto_detect = false, delim = ',', quote = '"',
+         escape = '"', allow_quoted_nulls = false, columns = {${columnTypes}})`,
+    );
+    const dates = await db.runAndReadAll(
+      `SELECT strftime(${eventDateColumn}, '%Y-%m-%d') AS d, count(*)::BIGINT AS n FROM flat GROUP BY 1 ORDER BY 1`,
+    );
     const files: ParquetFile[] = [];
     for (const row of dates.getRowObjectsJS()) {
       const eventDate = String(row.d);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(eventDate)) throw new Error(`DuckDB gave the event date ${eventDate}`);
       const file = path.join(outDir, `${eventDate}.parquet`);
+      const day = quote(eventDate);
+      const target = quote(file);
       await db.run(
-        `COPY (SELECT ${columns.map((c) => ident(c.name)).join(', ')} FROM flat WHERE ${ident(EVENT_DATE)} = DATE ${quote(eventDate)}
-               ORDER BY ${ident(keyColumn)})
-         TO ${quote(file)} (FORMAT parquet, COMPRESSION ${options.codec}, ROW_GROUP_SIZE ${options.rowGroupRows}, KV_METADATA {${kv}})`,
+        `COPY (SELECT ${selectList} FROM flat WHERE ${eventDateColumn} = DATE ${day} ORDER BY ${orderKey}) TO ${target} (${settings})`,
       );
       files.push({ eventDate, file, rows: Number(row.n) });
     }

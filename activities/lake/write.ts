@@ -170,13 +170,14 @@ async function readSnapshot(
       await client.query('COMMIT');
       return undefined;
     }
-    const select = [
+    const selectList = [
       ...fileColumns(columns).map((c) => ident(c.name)),
       `${partitionExpression(columns, spec.eventTimeColumn)} AS ${ident(EVENT_DATE)}`,
-    ];
-    // COPY takes no parameters: the id is a checked integer.
+    ].join(', ');
+    // COPY takes no parameters: the id is a checked safe integer.
+    const objectId = String(id);
     const copy = client.query(
-      copyTo(`COPY (SELECT ${select.join(', ')} FROM ${ident(spec.flatTable)} WHERE bronze_object_id = ${id}) TO STDOUT (FORMAT csv)`),
+      copyTo(`COPY (SELECT ${selectList} FROM ${ident(spec.flatTable)} WHERE bronze_object_id = ${objectId}) TO STDOUT (FORMAT csv)`),
     );
     await pipeline(copy, createWriteStream(csv));
     await client.query('COMMIT');

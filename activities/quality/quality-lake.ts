@@ -45,7 +45,7 @@ export async function lakeChecks(deps: Pick<ActivityDeps, 's3' | 'config'>, db: 
   const {
     rows: [behind],
   } = await db.query<{ n: number; examples: string | null }>(
-    `SELECT count(*)::int AS n, array_to_string((array_agg(b.id ORDER BY b.id))[1:${NAMED}], ', ') AS examples
+    `SELECT count(*)::int AS n, array_to_string((array_agg(b.id ORDER BY b.id))[1:5], ', ') AS examples
      FROM bronze_objects b LEFT JOIN lake_objects l ON l.bronze_object_id = b.id WHERE b.stream = $1 AND ${LAKE_BEHIND}`,
     [stream],
   );
@@ -55,7 +55,7 @@ export async function lakeChecks(deps: Pick<ActivityDeps, 's3' | 'config'>, db: 
   } = await db.query<{ n: number; examples: string | null }>(
     `WITH f AS (SELECT bronze_object_id AS id, count(*) AS n FROM ${flat} GROUP BY 1),
           lf AS (SELECT bronze_object_id AS id, sum(rows) AS n, count(*) AS files FROM lake_files WHERE stream = $1 AND live GROUP BY 1)
-     SELECT count(*)::int AS n, array_to_string((array_agg(b.id ORDER BY b.id))[1:${NAMED}], ', ') AS examples
+     SELECT count(*)::int AS n, array_to_string((array_agg(b.id ORDER BY b.id))[1:5], ', ') AS examples
      FROM bronze_objects b JOIN lake_objects l ON l.bronze_object_id = b.id LEFT JOIN f ON f.id = b.id LEFT JOIN lf ON lf.id = b.id
      WHERE b.stream = $1 AND b.loaded_at IS NOT NULL AND l.rows_version >= b.rows_version
        AND (coalesce(f.n, 0) <> coalesce(lf.n, 0) OR l.rows <> coalesce(lf.n, 0) OR l.files <> coalesce(lf.files, 0))`,
