@@ -4,7 +4,8 @@
 // moved an object's rows to another event date). Every row and every value is compared, and the
 // types are checked as types (exact decimals, UTC instants). Then the quality checks are made to fail.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,7 @@ import { transactionsStream, validateTransaction } from '../../streams/transacti
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { StreamSpec } from '../../streams/types';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
+import { configEnv } from '../support/isolation';
 import { readLakeCopy, type CanonicalRow, type LakeReading } from '../support/lake-readers';
 
 const DAY = 86_400_000;
@@ -277,6 +279,63 @@ describe('the Parquet lake', () => {
     await compareLake('after-kill');
     const q2 = await quality();
     assert.equal(q2.passed, true, failed(q2));
+  });
+
+  it('a writer process SIGKILLed between its PUT and its commit: no orphan, the lock dies with it, the next write converges', async () => {
+    const {
+      rows: [o],
+    } = await env.pool.query<{ id: number }>(
+      `SELECT bronze_object_id::int AS id FROM lake_files WHERE live AND bronze_object_id <> (SELECT max(bronze_object_id) FROM lake_files WHERE event_date = $1)
+       GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`,
+      [MOVED_TO],
+    );
+    // Back to the original rules: the object's rows change again, so its lake is behind.
+    await new MockActivityEnvironment().run(replayBronzeObject, env, transactionsStream, {
+      stream: 'transactions',
+      bronzeObjectId: o!.id,
+      workflowId: `lake-${env.id}`,
+      runKey: 'lake-kill',
+    });
+    const liveBefore = (await env.pool.query<{ object_key: string }>('SELECT object_key FROM lake_files WHERE live ORDER BY 1')).rows;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(PROJECT_ROOT, 'test', 'support', 'lake-write-child.ts'), 'transactions', String(o!.id)],
+      {
+        env: { ...process.env, ...configEnv(env.config) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = once(child, 'exit');
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => (d.toString().includes('PUT done') ? resolve() : undefined));
+      void exited.then(() => reject(new Error(`the writer ended before its PUT: ${stderr}`)));
+    });
+    child.kill('SIGKILL');
+    const [, signal] = (await exited) as [number | null, string | null];
+    assert.equal(signal, 'SIGKILL');
+
+    // The manifest's live set is what it was, and the bucket holds no key the manifest does not know.
+    assert.deepEqual(
+      (await env.pool.query<{ object_key: string }>('SELECT object_key FROM lake_files WHERE live ORDER BY 1')).rows,
+      liveBefore,
+    );
+    const known = new Set(
+      (await env.pool.query<{ object_key: string }>('SELECT object_key FROM lake_files')).rows.map((r) => r.object_key),
+    );
+    assert.deepEqual(
+      (await env.listKeys('silver/')).filter((k) => !known.has(k)),
+      [],
+      'no orphan',
+    );
+    assert.equal(lakeCheck(await quality(), 'lake_objects_current').passed, false, 'the object is behind until rewritten');
+    // The killed session's advisory lock went with its connection: the next write does not wait for it.
+    const again = await writeLakeObject(env, { stream: 'transactions', bronzeObjectId: o!.id });
+    assert.equal(again.upToDate, false);
+    await compareLake('after-sigkill');
+    const q = await quality();
+    assert.equal(q.passed, true, failed(q));
   });
 
   it('etl lake shows the lake per stream, exports an event-date range, and refuses bad input with usage and exit 2', async () => {
