@@ -2,7 +2,8 @@
 // holds exactly the flat rows, object by object. Counts are compared per object (flat rows by
 // bronze_object_id against the rows of its live files and of its lake_objects row), never as a
 // remainder, and the bucket is listed against the manifest: a file deleted, added, or rewritten
-// with other bytes than the manifest recorded fails a check.
+// with other bytes than the manifest recorded fails a check. Like the two "drained" checks of
+// quality.ts, these can see work in flight: a lake write running beside them (a stream next to a run).
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { lakeStreamPrefix } from '../../lib/lake';
