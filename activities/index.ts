@@ -19,6 +19,7 @@ import type { ArchiveInput, FollowInput, IngestInput, QualityInput, TransformLoa
 import { refreshAggregates } from './aggregate/aggregate';
 import { searchSyncPage, searchSyncWorkflowId, type SearchSyncPageInput } from './search/search-sync';
 import { getSource, type SourceDiscoverInput, type SourceReadInput } from './sources';
+import { lakeActivities } from './lake/activity';
 
 export type { ActivityDeps } from './deps';
 export type * from './types';
@@ -28,6 +29,7 @@ export type { ParkInput, UnparkResult } from './parking';
 export type { FailureDetails } from './failures';
 export type { SearchSyncPageInput, SearchSyncPageResult } from './search/search-sync';
 export type { SourceDiscovered, SourceUnit, SourceUnitRead } from './sources';
+export type { LakeBehindObject, LakeWriteResult } from './lake/activity';
 
 /** Pipeline counters for Prometheus, next to the SDK's own (activity latency, task slots…). */
 function count(name: string, description: string, n: number, stream: string): void {
@@ -116,6 +118,7 @@ export function createActivities(deps: ActivityDeps, runPass: RunPass = passInli
       count('etl_records_archived', 'records written to bronze objects', r.alreadyRead ? 0 : r.records, input.stream);
       return r;
     }),
+    ...lakeActivities(deps, wrap),
   };
 }
 

@@ -64,7 +64,8 @@ export interface TransformLoadInput {
 /** One pass over a bronze object (activities/transform-load): what validation and the load each counted. */
 export interface TransformLoadResult {
   bronzeObjectId: number;
-  silverKey: string;
+  /** Retired with the NDJSON silver objects (migration 016): null, or the key a load before the Parquet lake wrote. */
+  silverKey: string | null;
   /** Records read from the bronze object. */
   records: number;
   /** Records that passed validation: silver lines, the rows the load was given. */

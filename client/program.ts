@@ -6,6 +6,7 @@ import { registerDashboardCommand } from './commands/dashboard';
 import { registerDemoCommand } from './commands/demo';
 import { registerForecastCommands } from './commands/forecast';
 import { registerIngestCommands } from './commands/ingest-files';
+import { registerLakeCommands } from './commands/lake-cli';
 import { registerLineageCommand } from './commands/lineage-cli';
 import { registerMigrateCommand } from './commands/migrate';
 import { registerObjectsCommands } from './commands/objects-cli';
@@ -48,6 +49,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerPollCommand(program, say, setExitCode);
   registerSearchCommands(program, say);
   registerIngestCommands(program, say, setExitCode);
+  registerLakeCommands(program, say, setExitCode);
 
   return program;
 }

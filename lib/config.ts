@@ -166,6 +166,10 @@ export const configSchema = z.object({
    * again, and the object it worked on is parked (or its run fails). Transient errors stay unbounded.
    */
   UNKNOWN_ERROR_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Rows per row group of a Parquet lake file (docs/lake.md): bounds what a reader holds to decode one group. */
+  LAKE_ROW_GROUP_ROWS: z.coerce.number().int().min(2_048).max(10_000_000).default(122_880),
+  /** Compression of the Parquet lake files: zstd (smaller) or snappy (what older readers expect). */
+  LAKE_CODEC: z.enum(['zstd', 'snappy'], 'expected zstd or snappy').default('zstd'),
   /** Continuous mode (`etl stream start`): a record the follower has read is written to bronze at most this long after. */
   STREAM_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100, 'at least 100 (ms)').default(5_000),
 

@@ -2,7 +2,9 @@
 // of an object's first record, and named by topic, partition and offset range, so a key says
 // exactly which offsets it holds and a rewrite of the same range lands on the same key.
 //   bronze/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first>-<last>.ndjson.{gz,zst}  (BRONZE_CODEC)
-//   silver/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first>-<last>.ndjson.gz
+//   silver/<stream>/event_date=YYYY-MM-DD/<topic>+<partition>+<first>-<last>.parquet     (the Parquet lake, docs/lake.md)
+// A bronze object's lake files are named after it, one per event date its rows have: a rewrite of
+// the object (after a replay) lands on the same keys, and two objects never share one.
 import { ndjsonExtension, type NdjsonCodec } from './ndjson';
 
 const OFFSET_WIDTH = 19; // enough digits for any int64 offset, so keys sort in offset order
@@ -21,11 +23,15 @@ export function bronzeKey(
   return `${prefix}bronze/${topic}/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}/${topic}+${partition}+${pad(first)}-${pad(last)}${ndjsonExtension(codec)}`;
 }
 
-/** Silver objects are gzip (written by NdjsonGzipWriter) whatever codec their bronze object has. */
-export function silverKeyFor(bronze: string): string {
-  const i = bronze.indexOf('bronze/');
-  if (i < 0) throw new Error(`not a bronze key: ${bronze}`);
-  return `${bronze.slice(0, i)}silver/${bronze.slice(i + 'bronze/'.length)}`.replace(/\.ndjson\.zst$/, ndjsonExtension('gzip'));
+/** Where a stream's lake files live: Hive-partitioned by event date under it. */
+export const lakeStreamPrefix = (prefix: string, stream: string) => `${prefix}silver/${stream}/`;
+
+/** The lake file of bronze object `bronzeKey`'s rows of event date `eventDate` (YYYY-MM-DD). */
+export function lakeKeyFor(prefix: string, stream: string, bronzeKey: string, eventDate: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(eventDate)) throw new Error(`not an event date: ${eventDate}`);
+  const name = bronzeKey.slice(bronzeKey.lastIndexOf('/') + 1).replace(/\.ndjson(\.gz|\.zst)?$/, '');
+  if (!bronzeKey.includes('bronze/') || name.length === 0) throw new Error(`not a bronze key: ${bronzeKey}`);
+  return `${lakeStreamPrefix(prefix, stream)}event_date=${eventDate}/${name}.parquet`;
 }
 
 /** One Kafka record as archived in bronze: everything needed to replay or quarantine it faithfully. */

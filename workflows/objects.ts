@@ -30,6 +30,10 @@ export interface PipelineTotals {
   objectsParked: number;
   /** The first few of them. */
   parked: ParkedNote[];
+  /** Objects whose Parquet lake files this run (re)wrote. */
+  lakeObjectsWritten: number;
+  /** Objects whose lake write failed for good: loaded, but their lake is behind (`etl lake`, `etl lake sync`). */
+  lakeFailed: number;
 }
 
 export const emptyTotals = (): PipelineTotals => ({
@@ -41,6 +45,8 @@ export const emptyTotals = (): PipelineTotals => ({
   quarantined: 0,
   objectsParked: 0,
   parked: [],
+  lakeObjectsWritten: 0,
+  lakeFailed: 0,
 });
 
 /** Totals carried over continue-as-new, from a run that may predate a field: missing ones start at zero. */
@@ -86,15 +92,46 @@ export async function processObject(stream: string, totals: PipelineTotals, obj:
   try {
     const r = await streaming.transformAndLoad({ stream, bronzeObjectId: obj.bronzeObjectId, workflowId: workflowInfo().workflowId });
     // Another workflow (a stream beside a scheduled run) got there first: its counts are its own.
-    if (r.alreadyLoaded) return;
-    totals.objectsLoaded++;
-    totals.rowsInserted += r.inserted;
-    totals.duplicates += r.duplicates;
-    totals.quarantined += r.quarantined + r.conflicts + r.rejected;
+    if (!r.alreadyLoaded) {
+      totals.objectsLoaded++;
+      totals.rowsInserted += r.inserted;
+      totals.duplicates += r.duplicates;
+      totals.quarantined += r.quarantined + r.conflicts + r.rejected;
+    }
   } catch (err) {
     const failure = finalFailureOf(err);
     if (!failure) throw err;
     await park(stream, totals, obj.bronzeObjectId, 'transform-load', failure);
+    return;
+  }
+  // Loaded and committed: the lake follows in an activity of its own, so its failure never undoes or parks the load.
+  await writeLake(stream, totals, obj.bronzeObjectId);
+}
+
+export type LakeTotals = Pick<PipelineTotals, 'lakeObjectsWritten' | 'lakeFailed'>;
+
+/**
+ * The Parquet lake files of one loaded object (idempotent: nothing is written when they are current).
+ * A write that fails for good leaves the object's lake behind, counted; the catch-up or
+ * `etl lake sync` writes it later.
+ */
+export async function writeLake(stream: string, totals: LakeTotals, bronzeObjectId: number): Promise<void> {
+  try {
+    const r = await bounded.writeLake({ stream, bronzeObjectId });
+    if (!r.upToDate) totals.lakeObjectsWritten++;
+  } catch (err) {
+    if (!finalFailureOf(err)) throw err;
+    totals.lakeFailed++;
+  }
+}
+
+/** Writes the lake of every loaded object of `stream` it is behind (a page at a time, each object once per call). */
+export async function lakeCatchUp(stream: string, totals: LakeTotals, concurrency: number): Promise<void> {
+  for (let afterId = 0; ;) {
+    const page = await quick.listLakeBehind({ stream, afterId, limit: PAGE });
+    await forEachLimited(page, concurrency, (obj) => writeLake(stream, totals, obj.bronzeObjectId));
+    if (page.length < PAGE) return;
+    afterId = page.at(-1)!.bronzeObjectId;
   }
 }
 

@@ -13,6 +13,7 @@ import {
   archiveStep,
   carriedTotals,
   finalFailureOf,
+  lakeCatchUp,
   loadPage,
   PAGE,
   refreshAggregates,
@@ -92,6 +93,9 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   enter('archive');
   await Promise.all([archiveLane(), loadLane()]);
   if (handOver) await continueAsNew<typeof pipelineWorkflow>({ ...input, carried: totals });
+  // Whatever the lake is behind (a write that failed, a replay of quarantined records, runs before the lake).
+  await lakeCatchUp(stream, totals, input.objectConcurrency ?? 2);
+  showTotals(totals);
 
   // The search sink's lane indexes what this run loaded, on its own: nothing here waits for it.
   if (patched('search-sink-lane')) await kickSearchSync(stream);

@@ -8,7 +8,7 @@
 import { ApplicationFailure, continueAsNew, defineQuery, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities, QualityResult } from '../activities';
 import type { ReplayCounts, ReplayObjectResult } from '../activities/replay/replay';
-import { describeFailure, finalFailureOf, forEachLimited, PAGE, refreshAggregates, runQuality } from './objects';
+import { describeFailure, finalFailureOf, forEachLimited, lakeCatchUp, PAGE, refreshAggregates, runQuality, writeLake } from './objects';
 import { BOUNDED, QUICK } from './policies';
 import { kickSearchSync } from './search-sync';
 import { showStage, showTotals } from './visibility';
@@ -38,6 +38,9 @@ export interface ReplayTotals extends ReplayCounts {
   objectsFailed: number;
   /** `#id CODE: message` of the first few. */
   failedSample: string[];
+  /** Objects whose Parquet lake files the replay rewrote, and whose lake write failed for good (left behind). */
+  lakeObjectsWritten: number;
+  lakeFailed: number;
 }
 
 export type ReplayStage = 'replay' | 'aggregate' | 'quality' | 'done';
@@ -66,6 +69,8 @@ const emptyTotals = (): ReplayTotals => ({
   afterId: 0,
   objectsFailed: 0,
   failedSample: [],
+  lakeObjectsWritten: 0,
+  lakeFailed: 0,
   records: 0,
   inserted: 0,
   duplicates: 0,
@@ -105,8 +110,9 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> 
     totals.objectsNotLoaded = page.notLoaded;
     await forEachLimited(page.objects, input.objectConcurrency ?? 2, async (obj) => {
       // firstExecutionRunId survives continue-as-new: a retried object finds the load it committed.
+      let replayed: ReplayObjectResult;
       try {
-        add(totals, await bounded.replayObject({ stream, bronzeObjectId: obj.bronzeObjectId, workflowId, runKey: firstExecutionRunId }));
+        replayed = await bounded.replayObject({ stream, bronzeObjectId: obj.bronzeObjectId, workflowId, runKey: firstExecutionRunId });
       } catch (err) {
         const failure = finalFailureOf(err);
         if (!failure) throw err;
@@ -114,7 +120,11 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> 
         totals.objectsFailed++;
         if (totals.failedSample.length < SAMPLE)
           totals.failedSample.push(`#${obj.bronzeObjectId} ${describeFailure(failure).slice(0, 200)}`);
+        return;
       }
+      add(totals, replayed);
+      // The lake follows the re-derived rows (a no-op when the replay changed none of them).
+      if (!replayed.notLoaded) await writeLake(stream, totals, obj.bronzeObjectId);
     });
     if (page.objects.length > 0) totals.afterId = page.objects.at(-1)!.bronzeObjectId;
     showTotals({ ...totals, rowsInserted: totals.inserted, quarantined: 0 });
@@ -123,6 +133,8 @@ export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> 
       await continueAsNew<typeof replayWorkflow>({ ...input, carried: totals });
   }
 
+  // Objects outside the window the lake is still behind (a lake write that failed before, a quarantine replay).
+  await lakeCatchUp(stream, totals, input.objectConcurrency ?? 2);
   // Re-derived rows bumped their objects' rows_version: the search lane re-indexes them, on its own.
   if (patched('search-sink-lane')) await kickSearchSync(stream);
   enter('aggregate');

@@ -29,6 +29,7 @@ import {
   carriedTotals,
   emptyTotals,
   forEachLimited,
+  lakeCatchUp,
   PAGE,
   processObject,
   refreshAggregates,
@@ -210,6 +211,8 @@ export async function streamWorkflow(input: StreamInput): Promise<StreamResult> 
   // Stopping cleanly: aggregates reflect every row loaded, and the stream's invariants are checked.
   // The workflow id is reused by every start, so the session's start time makes the run id unique.
   if (loadedSinceAggregate || state.lastAggregateAt === null) await aggregate();
+  // Each load wrote its lake already; what is still behind (a lake write that failed) gets one more try.
+  await lakeCatchUp(stream, state, input.objectConcurrency ?? 2);
   stage = 'quality';
   showStage(stream, 'quality');
   const quality = await runQuality(stream, `${workflowInfo().workflowId}-${state.startedAt.slice(0, 19)}Z`);

@@ -9,6 +9,7 @@ import { getStream } from '../../streams';
 import type { ActivityDeps } from '../deps';
 import { parkedObjectChecks } from './quality-parked';
 import { fileSourceChecks } from './quality-files';
+import { lakeChecks } from './quality-lake';
 import type { QualityCheck, QualityInput, QualityResult } from '../types';
 
 type Counts = Record<string, string>;
@@ -22,7 +23,7 @@ export async function quality(deps: ActivityDeps, input: QualityInput): Promise<
   let checks: QualityCheck[];
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    checks = await runChecks(client, input);
+    checks = [...(await runChecks(client, input)), ...(await lakeChecks(deps, client, input.stream))];
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -1,15 +1,16 @@
 // The one pass over a bronze object: each line is read and each value parsed once, validated and
 // enriched (streams/classify.ts), and becomes either
-//  - a silver line, written to the silver object in S3 and to a local spool the staging path can
-//    COPY, plus its raw and flat rows as CSV for the direct-COPY fast path, or
+//  - a silver line, written to a local spool the staging path can COPY, plus its raw and flat rows as
+//    CSV for the direct-COPY fast path (the lake is written from the committed flat rows afterwards,
+//    activities/lake/, so it holds what the load kept: no duplicate, conflict or refused row), or
 //  - a quarantine entry with its reason and original bytes.
 // It touches neither PostgreSQL nor Temporal: it is a function of the bytes, the stream's rules and
 // the task, so it can run on a thread of its own (pass-pool.ts). The load (transform-load.ts) reads
-// the spools back inside its transaction. Re-running it rewrites the same silver key with the same lines.
+// the spools back inside its transaction. Re-running it writes the same lines.
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BronzeRecord } from '../../lib/lake';
-import { NdjsonGzipWriter, readNdjsonObject } from '../../lib/ndjson';
+import { readNdjsonObject } from '../../lib/ndjson';
 import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { QuarantineEntry } from '../quarantine';
@@ -23,7 +24,6 @@ export interface PassTask {
   loadId: number;
   bucket: string;
   objectKey: string;
-  silverKey: string;
   /** The manifest's archived_at: validation's only notion of "now" (a pure function of the bytes). */
   referenceTimeMs: number;
   /** An empty directory of this pass's own, removed by the caller. */
@@ -77,7 +77,6 @@ export async function passBronzeObject(s3: S3Client, task: PassTask, signal?: Ab
     flat: new Spool(files.flat),
     quarantine: new Spool(files.quarantine),
   };
-  const writer = new NdjsonGzipWriter(s3, task.bucket, task.silverKey);
   let records = 0;
   try {
     for await (const line of readNdjsonObject(s3, task.bucket, task.objectKey)) {
@@ -87,7 +86,6 @@ export async function passBronzeObject(s3: S3Client, task: PassTask, signal?: Ab
       const doc = result.ok ? silverDoc(result.row, record) : undefined;
       const silver = doc ? silverLine(doc) : undefined;
       if (typeof silver === 'string') {
-        await writer.write(silver);
         await spools.silver.add(`${silver}\n`);
         const rows = copyRows(doc!, spec, target);
         await spools.raw.add(rows.raw);
@@ -110,10 +108,8 @@ export async function passBronzeObject(s3: S3Client, task: PassTask, signal?: Ab
       if (records % CHECK_EVERY === 0) signal?.throwIfAborted();
     }
     for (const spool of Object.values(spools)) await spool.close();
-    await writer.close();
   } catch (err) {
     for (const spool of Object.values(spools)) spool.destroy();
-    await writer.abort();
     throw err;
   }
   return { records, valid: spools.silver.lines, quarantined: spools.quarantine.lines, files };

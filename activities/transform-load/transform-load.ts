@@ -1,4 +1,4 @@
-// bronze -> silver + quarantine + raw and flat, in one pass over the bronze object (pass.ts) and
+// bronze -> quarantine + raw and flat, in one pass over the bronze object (pass.ts) and
 // one transaction per object: the quarantine entries, the rows and the manifest's transform and
 // load counts commit together or not at all, so a retry after a crash mid-way loads nothing twice.
 // A second run of a loaded object finds its load row and changes nothing.
@@ -15,7 +15,7 @@ import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EtlError } from '../../lib/errors';
-import { silverKeyFor, type BronzeRecord } from '../../lib/lake';
+import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonObject } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
 import { insertQuarantine, type QuarantineEntry } from '../quarantine';
@@ -67,7 +67,7 @@ const LOADED = `SELECT l.load_id, l.silver_key, l.rows_in, l.inserted_count, l.d
 
 interface LoadedRow {
   load_id: string;
-  silver_key: string;
+  silver_key: string | null;
   rows_in: number;
   inserted_count: number;
   duplicate_count: number;
@@ -136,7 +136,6 @@ async function passAndLoad(
       loadId,
       bucket: config.S3_BUCKET,
       objectKey: obj.object_key,
-      silverKey: silverKeyFor(obj.object_key),
       referenceTimeMs: obj.archived_at.getTime(),
       spoolDir,
     };
@@ -146,8 +145,8 @@ async function passAndLoad(
       const meanwhile = await loadedAlready(client, input.bronzeObjectId); // by another workflow, while this one passed
       if (meanwhile) return meanwhile;
       await client.query(
-        'INSERT INTO loads (load_id, bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count, workflow_id) VALUES ($1, $2, $3, $4, 0, 0, 0, $5)',
-        [loadId, input.bronzeObjectId, input.stream, task.silverKey, input.workflowId ?? null],
+        'INSERT INTO loads (load_id, bronze_object_id, stream, rows_in, inserted_count, duplicate_count, workflow_id) VALUES ($1, $2, $3, 0, 0, 0, $4)',
+        [loadId, input.bronzeObjectId, input.stream, input.workflowId ?? null],
       );
       await insertSpooledQuarantine(client, input.stream, obj.topic, pass.files.quarantine);
       const target = { stream: input.stream, loadId, bronzeObjectId: input.bronzeObjectId };
@@ -167,14 +166,14 @@ async function passAndLoad(
         [loadId, rowsIn, inserted, duplicates, conflicts, rejected],
       );
       await client.query(
-        `UPDATE bronze_objects SET silver_key = $2, valid_count = $3, quarantined_count = $4, transformed_at = now(),
-           load_id = $5, inserted_count = $6, duplicate_count = $7, conflict_count = $8, rejected_count = $9, loaded_at = now(),
+        `UPDATE bronze_objects SET valid_count = $2, quarantined_count = $3, transformed_at = now(),
+           load_id = $4, inserted_count = $5, duplicate_count = $6, conflict_count = $7, rejected_count = $8, loaded_at = now(),
            rows_version = rows_version + 1 WHERE id = $1`,
-        [input.bronzeObjectId, task.silverKey, pass.valid, pass.quarantined, loadId, inserted, duplicates, conflicts, rejected],
+        [input.bronzeObjectId, pass.valid, pass.quarantined, loadId, inserted, duplicates, conflicts, rejected],
       );
       return {
         bronzeObjectId: input.bronzeObjectId,
-        silverKey: task.silverKey,
+        silverKey: null,
         records: pass.records,
         valid: pass.valid,
         quarantined: pass.quarantined,

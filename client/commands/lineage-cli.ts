@@ -14,7 +14,7 @@ export function registerLineageCommand(program: Command, say: Say, setExitCode: 
   const STREAM_NAMES = streamNames();
   program
     .command('lineage')
-    .description('where a record came from: Kafka offset -> bronze object -> silver object -> load -> tables')
+    .description('where a record came from: Kafka offset -> bronze object -> load -> tables and Parquet lake files')
     .argument('[key]', 'the record key of the stream: transaction_id, tick_id, …')
     .addOption(new Option('--object <id>', 'a bronze object id instead: show it and its load(s)').argParser(positiveInt))
     .addOption(new Option('--stream <name>', 'stream').choices(STREAM_NAMES).default('transactions'))

@@ -8,7 +8,10 @@ export function formatBronzeLineage(b: BronzeLineage, config: Config): string {
     b.file
       ? `  file      ${b.file.location} version ${b.file.version} lines ${b.first_offset}-${b.last_offset} (${fmt(b.record_count)} records), archived ${b.archived_at.toISOString()}`
       : `  kafka     ${b.topic}[${b.kafka_partition}] offsets ${b.first_offset}-${b.last_offset} (${fmt(b.record_count)} records), archived ${b.archived_at.toISOString()}`,
-    `  silver    ${b.silver_key ? `s3://${config.S3_BUCKET}/${b.silver_key}` : '(not transformed yet)'}`,
+    ...(b.silver_key ? [`  silver    s3://${config.S3_BUCKET}/${b.silver_key} (NDJSON, written before the Parquet lake)`] : []),
+    ...(b.lake_files.length
+      ? b.lake_files.map((f) => `  lake      s3://${config.S3_BUCKET}/${f.object_key} (${fmt(f.rows)} rows)`)
+      : ['  lake      (no lake file: not loaded yet, no row of its own, or behind: `etl lake show`)']),
   ];
   if (b.loads.length === 0) lines.push('  loads     (not loaded yet)');
   for (const l of b.loads) {

@@ -49,9 +49,12 @@ export interface BronzeLineage {
   last_offset: string;
   record_count: number;
   archived_at: Date;
+  /** Retired with the NDJSON silver objects (migration 016): set only for objects loaded before the lake. */
   silver_key: string | null;
   /** A file object: the file version it holds lines first_offset..last_offset of. */
   file?: { location: string; version: number; identity: string };
+  /** The object's live Parquet lake files (docs/lake.md). */
+  lake_files: { object_key: string; rows: number }[];
   loads: {
     load_id: number;
     kind: string;
@@ -64,7 +67,7 @@ export interface BronzeLineage {
 }
 
 export async function bronzeLineage(pool: pg.Pool, objectId: number): Promise<BronzeLineage | undefined> {
-  const { rows } = await pool.query<Omit<BronzeLineage, 'loads'>>(
+  const { rows } = await pool.query<Omit<BronzeLineage, 'loads' | 'lake_files'>>(
     `SELECT id::int, object_key, topic, kafka_partition, first_offset::text, last_offset::text, record_count, archived_at, silver_key
      FROM bronze_objects WHERE id = $1`,
     [objectId],
@@ -81,7 +84,11 @@ export async function bronzeLineage(pool: pg.Pool, objectId: number): Promise<Br
      ORDER BY load_id`,
     [objectId],
   );
-  return { ...rows[0], ...(files[0] ? { file: files[0] } : {}), loads };
+  const { rows: lakeFiles } = await pool.query<BronzeLineage['lake_files'][number]>(
+    'SELECT object_key, rows::int FROM lake_files WHERE bronze_object_id = $1 AND live ORDER BY object_key',
+    [objectId],
+  );
+  return { ...rows[0], ...(files[0] ? { file: files[0] } : {}), lake_files: lakeFiles, loads };
 }
 
 // A key typed on the command line is outside input: parsed as the stream's key column type.

@@ -5,6 +5,7 @@ import { getStream, streamNames } from '../../streams';
 import { idList, positiveInt } from '../args';
 import { withClients } from '../connect';
 import { fmt, formatTable, type Say } from '../output';
+import { lakeSync } from './lake';
 import { listQuarantine, replayQuarantine, showQuarantine } from './quarantine';
 
 export function registerQuarantineCommands(program: Command, say: Say): void {
@@ -69,10 +70,12 @@ export function registerQuarantineCommands(program: Command, say: Say): void {
       '\nAfter a validation rule is fixed (a new category, a wider range), replay puts the records it\nused to reject through the same checks and the same idempotent load. Records that still fail stay.\n\nExamples:\n  $ etl quarantine replay --reason UNKNOWN_VALUE\n  $ etl quarantine replay --ids 12,13 --json',
     )
     .action(async (opts: { stream: string; reason?: string; ids?: number[]; limit: number; json?: boolean }) => {
-      await withClients(async ({ pool }) => {
-        const r = await replayQuarantine(pool, getStream(opts.stream), opts);
+      await withClients(async (clients) => {
+        const r = await replayQuarantine(clients.pool, getStream(opts.stream), opts);
+        // The rows it loaded changed their objects (rows_version): their lake files follow now.
+        const lake = r.loaded > 0 ? await lakeSync(clients, opts.stream) : undefined;
         if (opts.json) {
-          say(JSON.stringify(r, null, 2));
+          say(JSON.stringify({ ...r, lake }, null, 2));
           return;
         }
         say(
@@ -83,6 +86,10 @@ export function registerQuarantineCommands(program: Command, say: Say): void {
                   .join(', ')}`
               : ''),
         );
+        if (lake)
+          say(
+            `lake: ${fmt(lake.objectsWritten)} object(s) rewritten${lake.objectsFailed ? `, ${fmt(lake.objectsFailed)} failed (\`etl lake show\`, then \`etl lake sync\`)` : ''}`,
+          );
       });
     });
 }

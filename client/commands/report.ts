@@ -4,12 +4,15 @@ import type { QualityCheck } from '../../activities';
 import { ident } from '../../lib/sql';
 import { getStream } from '../../streams';
 import { fmt, formatTable } from '../output';
+import { lakeSummary, type LakeStreamSummary } from './lake';
 
 export interface RunReport {
   tables: { table: string; rows: number }[];
   bronze: { objects: number; records: number; bytes: number; sample: { key: string; records: number; offsets: string }[] };
   quarantine: { reason_code: string; n: number }[];
   quality: QualityCheck[];
+  /** The stream's Parquet lake (docs/lake.md). */
+  lake: LakeStreamSummary;
 }
 
 export async function collectReport(pool: pg.Pool, stream: string, runId: string): Promise<RunReport> {
@@ -43,7 +46,14 @@ export async function collectReport(pool: pg.Pool, stream: string, runId: string
     'SELECT check_name AS name, passed, observed, expected, details FROM quality_results WHERE run_id = $1 ORDER BY id',
     [runId],
   );
-  return { tables, bronze: { objects: b!.objects, records: Number(b!.records), bytes: Number(b!.bytes), sample }, quarantine, quality };
+  const [lake] = await lakeSummary(pool, [stream]);
+  return {
+    tables,
+    bronze: { objects: b!.objects, records: Number(b!.records), bytes: Number(b!.bytes), sample },
+    quarantine,
+    quality,
+    lake: lake!,
+  };
 }
 
 export function formatReport(r: RunReport, bucket: string): string {
@@ -64,6 +74,13 @@ export function formatReport(r: RunReport, bucket: string): string {
       ['key', 'records', 'partition:offsets'],
       r.bronze.sample.map((s) => [s.key, fmt(s.records), s.offsets]),
     ),
+    '',
+  );
+  const l = r.lake;
+  out.push(
+    `Parquet lake (silver/${l.stream}/event_date=…/): ${fmt(l.files)} files, ${fmt(l.rows)} rows, ${fmt(l.bytes)} bytes` +
+      (l.fromDate ? `, event dates ${l.fromDate} .. ${l.toDate}` : '') +
+      (l.objectsBehind ? `; behind ${fmt(l.objectsBehind)} object(s): \`etl lake show\`` : ''),
     '',
   );
   out.push(r.quarantine.length ? 'Quarantined by reason' : 'Quarantined: none');

@@ -126,7 +126,24 @@ describe('activities on the real servers', () => {
     const reloaded = await fingerprint(env);
     assert.deepEqual(reloaded, loaded);
     const { rows: all } = await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM bronze_objects');
-    assert.equal((await env.listKeys('silver/')).length, all[0]!.n, 'one silver object per bronze object, however often it was passed');
+    assert.ok(all[0]!.n > 0);
+    assert.deepEqual(await env.listKeys('silver/'), [], 'the load writes nothing to silver/: the lake is an activity of its own');
+    // The lake of each object, twice: the second write finds it current.
+    const { rows: loadedIds } = await env.pool.query<{ id: number }>('SELECT id::int FROM bronze_objects WHERE loaded_at IS NOT NULL');
+    for (const { id } of loadedIds) {
+      const first = await run(acts.writeLake, { stream: 'transactions', bronzeObjectId: id });
+      const second = await run(acts.writeLake, { stream: 'transactions', bronzeObjectId: id });
+      assert.deepEqual([first.upToDate, second.upToDate, second.files], [false, true, first.files]);
+    }
+    const { rows: lake } = await env.pool.query<{ object_key: string; rows: string }>(
+      'SELECT object_key, rows::text FROM lake_files WHERE live',
+    );
+    assert.deepEqual((await env.listKeys('silver/')).sort(), lake.map((f) => f.object_key).sort());
+    assert.equal(
+      lake.reduce((n, f) => n + Number(f.rows), 0),
+      4_000,
+      'every flat row in the lake',
+    );
   });
 
   it('keeps the bucket private: anonymous reads and listings are refused', async () => {

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type TransformLoadInput, type TransformLoadResult as LoadResult, type QualityResult } from '../../activities';
 import { passInline } from '../../activities/transform-load/pass-inline';
+import { lakeSync } from '../../client/commands/lake';
 import { transformAndLoad } from '../../activities/transform-load/transform-load';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { LoadHooks } from '../../activities/transform-load/staging';
@@ -210,6 +211,8 @@ describe('conflicts across concurrent loads', () => {
       );
       assert.equal(t!.flat + t!.quarantine + t!.dups, b.produced.X + b.produced.Y);
 
+      // The loads ran as activities alone: their lake step, as the workflows take it after each load.
+      assert.equal((await lakeSync(b.env, 'transactions')).objectsWritten, 2);
       const quality = (await run(createActivities(b.env).quality, { stream: 'transactions', runId: `conc-${b.env.id}` })) as QualityResult;
       assert.equal(quality.passed, true, JSON.stringify(quality.checks.filter((c) => !c.passed)));
     });
@@ -221,6 +224,7 @@ describe('conflicts across concurrent loads', () => {
     const acts = createActivities(b.env);
     await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: b.ids.X });
     await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: b.ids.Y });
+    await lakeSync(b.env, 'transactions');
     const failing = async () => {
       const quality = (await run(acts.quality, { stream: 'transactions', runId: `counts-${b.env.id}` })) as QualityResult;
       return quality.checks

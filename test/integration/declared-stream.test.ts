@@ -10,6 +10,7 @@ import type { RecordMetadata } from 'kafkajs';
 import { z } from 'zod';
 import { createActivities, type QualityResult } from '../../activities';
 import { parseRecordKey, recordLineage } from '../../client/commands/lineage';
+import { lakeSync } from '../../client/commands/lake';
 import { listQuarantine, replayQuarantine } from '../../client/commands/quarantine';
 import { collectReport } from '../../client/commands/report';
 import { registerStream } from '../../streams';
@@ -187,6 +188,8 @@ describe('a stream declared in one place', () => {
       "SELECT readings, max_celsius::text FROM sensor_stats WHERE sensor = 'west'",
     );
     assert.deepEqual(west, { readings: 1, max_celsius: '200.0' });
+    // As `etl quarantine replay` does after its load: the lake follows the object's new row.
+    assert.equal((await lakeSync(env, STREAM)).objectsWritten, 1);
     const q = (await new MockActivityEnvironment().run(createActivities(env).quality, {
       stream: STREAM,
       runId: `declared-replay-${env.id}`,

@@ -10,6 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { RecordMetadata } from 'kafkajs';
 import { createActivities, type QualityResult } from '../../activities';
 import { bronzeLineage, recordLineage } from '../../client/commands/lineage';
+import { lakeSync } from '../../client/commands/lake';
 import { listQuarantine, replayQuarantine } from '../../client/commands/quarantine';
 import { PROJECT_ROOT } from '../../lib/config';
 import { produceTransactions } from '../../activities/ingest/produce';
@@ -242,6 +243,8 @@ describe('hostile input', () => {
     assert.equal(after.length, 2, 'replayed records leave the open quarantine');
     const again = await replayQuarantine(env.pool, fixed, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
     assert.equal(again.loaded, 0, 'a second replay changes nothing');
+    // As `etl quarantine replay` does after its load: the lake follows the objects' new rows.
+    assert.equal((await lakeSync(env, 'transactions')).objectsFailed, 0);
 
     const quality = (await new MockActivityEnvironment().run(createActivities(env).quality, {
       stream: 'transactions',

@@ -122,7 +122,7 @@ describe('pipeline workflow end to end', () => {
     }
   });
 
-  it('writes one bronze and one silver object per manifest row, each offset in exactly one object', async () => {
+  it('writes one bronze object per manifest row and the lake files its manifest lists, each offset in exactly one object', async () => {
     const { rows: manifest } = await env.pool.query<{
       kafka_partition: number;
       first_offset: string;
@@ -136,7 +136,13 @@ describe('pipeline workflow end to end', () => {
     assert.ok(manifest.length > 3, 'several objects were written');
     assert.ok(manifest.every((m) => m.status === 'archived'));
     assert.deepEqual((await env.listKeys('bronze/')).sort(), manifest.map((m) => m.object_key).sort());
-    assert.equal((await env.listKeys('silver/')).length, manifest.length);
+    const { rows: lake } = await env.pool.query<{ object_key: string }>('SELECT object_key FROM lake_files WHERE live');
+    assert.ok(lake.length >= manifest.length, 'every object has lake files');
+    assert.deepEqual((await env.listKeys('silver/')).sort(), lake.map((f) => f.object_key).sort());
+    const { rows: behind } = await env.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM bronze_objects b LEFT JOIN lake_objects l ON l.bronze_object_id = b.id WHERE b.rows_version <> coalesce(l.rows_version, -1)',
+    );
+    assert.equal(behind[0]!.n, 0, 'the lake holds the rows_version of every object');
 
     const admin = env.kafka.admin();
     await admin.connect();

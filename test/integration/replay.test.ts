@@ -15,6 +15,7 @@ import {
   type ReplayObjectResult,
   type WindowPage,
 } from '../../activities/replay/replay';
+import { writeLakeObject } from '../../activities/lake/write';
 import { PROJECT_ROOT } from '../../lib/config';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { transactionsStream, validateTransaction } from '../../streams/transactions';
@@ -102,6 +103,8 @@ describe('replay from bronze', () => {
             runKey,
           })) as ReplayObjectResult,
         );
+        // As the replay workflow does after each object: its lake files follow its rows.
+        await writeLakeObject(env, { stream: 'transactions', bronzeObjectId });
       }
       return out;
     };

@@ -8,6 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { RecordMetadata } from 'kafkajs';
 import { createActivities, type IngestResult, type QualityResult } from '../../activities';
 import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay/replay';
+import { lakeSync } from '../../client/commands/lake';
 import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { createStaging, mergeStaging } from '../../activities/transform-load/staging';
@@ -360,6 +361,9 @@ describe('ticks stream end to end', () => {
     );
     assert.equal(back!.price, before!.price);
     assert.notEqual(back!.open, moved!.open);
+    // The replays ran as activities alone: the lake follows, as the replay workflow does after each object.
+    const lake = await lakeSync(env, 'ticks');
+    assert.deepEqual([lake.objectsFailed, lake.rows], [0, before!.flat]);
     const q = (await new MockActivityEnvironment().run(createActivities(env).quality, {
       stream: 'ticks',
       runId: `replay-check-${env.id}`,

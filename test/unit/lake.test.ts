@@ -1,24 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bronzeKey, encodeValue, silverKeyFor } from '../../lib/lake';
+import { bronzeKey, encodeValue, lakeKeyFor } from '../../lib/lake';
 
 describe('lake layout', () => {
   it('names a bronze object by time partition, topic, partition and zero-padded offsets', () => {
     const key = bronzeKey('p/', 'transactions', 2, 0n, 49_999n, Date.parse('2026-11-22T13:05:00Z'), 'gzip');
     assert.equal(key, 'p/bronze/transactions/dt=2026-11-22/hour=13/transactions+2+0000000000000000000-0000000000000049999.ndjson.gz');
     assert.equal(
-      silverKeyFor(key),
-      'p/silver/transactions/dt=2026-11-22/hour=13/transactions+2+0000000000000000000-0000000000000049999.ndjson.gz',
+      lakeKeyFor('p/', 'transactions', key, '2026-11-21'),
+      'p/silver/transactions/event_date=2026-11-21/transactions+2+0000000000000000000-0000000000000049999.parquet',
     );
   });
 
-  it('names a zstd bronze object .ndjson.zst, and its silver object (gzip) .ndjson.gz', () => {
+  it('names a zstd bronze object .ndjson.zst, and its lake files after it, per stream and event date', () => {
     const key = bronzeKey('', 'transactions', 0, 0n, 9n, Date.parse('2026-11-22T13:05:00Z'), 'zstd');
     assert.equal(key, 'bronze/transactions/dt=2026-11-22/hour=13/transactions+0+0000000000000000000-0000000000000000009.ndjson.zst');
     assert.equal(
-      silverKeyFor(key),
-      'silver/transactions/dt=2026-11-22/hour=13/transactions+0+0000000000000000000-0000000000000000009.ndjson.gz',
+      lakeKeyFor('', 'trades', key, '2026-11-22'),
+      'silver/trades/event_date=2026-11-22/transactions+0+0000000000000000000-0000000000000000009.parquet',
     );
+    assert.throws(() => lakeKeyFor('', 'trades', key, '2026-11-22T00'), /not an event date/);
+    assert.throws(() => lakeKeyFor('', 'trades', 'silver/x.parquet', '2026-11-22'), /not a bronze key/);
   });
 
   it('keys sort in offset order', () => {

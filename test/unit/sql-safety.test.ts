@@ -16,6 +16,14 @@ const REVIEWED: Record<string, string[]> = {
   'lib/parked.ts': ['COLUMNS', 'isParkedSql()'],
   'activities/quality/quality-parked.ts': ['isParkedSql()', "isParkedSql('b')"],
   'client/commands/objects.ts': ['ROW', "UTC('retried_at')"],
+  // The constant "lake behind" predicate (activities/lake/behind.ts), shared so every reader agrees.
+  'activities/lake/behind.ts': ['LAKE_BEHIND'],
+  'activities/quality/quality-lake.ts': ['LAKE_BEHIND'],
+  'client/commands/lake.ts': ['LAKE_BEHIND'],
+  // COPY takes no parameters: a checked safe integer, and a list of ident()-quoted columns.
+  'activities/lake/write.ts': ['selectList', 'objectId'],
+  // DuckDB SQL over this process's own temp files: quoted paths, names and dates; enum and integer settings.
+  'activities/lake/parquet.ts': ['source', 'columnTypes', 'selectList', 'eventDateColumn', 'orderKey', 'day', 'target', 'settings'],
   // SQL generated from a stream declaration: every name has passed ident() and every type sqlType().
   'streams/define.ts': [
     'keyOf()',

@@ -80,6 +80,14 @@ export class FakeWindow {
       },
       // The search sink is off here: no lane to start.
       searchSinkLane: async () => null,
+      writeLake: async ({ bronzeObjectId: id }) => {
+        this.log.push(`lake:${this.run()}:${id}`);
+        return { bronzeObjectId: id, upToDate: false, rowsVersion: 2, rows: 1, files: 1, bytes: 1, removed: 0 };
+      },
+      listLakeBehind: async () => {
+        this.log.push(`lake-behind:${this.run()}`);
+        return [];
+      },
       refreshAggregates: async () => {
         this.log.push(`aggregate:${this.run()}`);
         return ['daily_summary'];
@@ -107,6 +115,9 @@ export class FakeWindow {
       afterId: this.ids.at(-1) ?? 0,
       objectsFailed: this.failing.size,
       failedSample: [...this.failing].map((id) => `#${id} ${PARKING_CODE}: object ${id}: replay failed for good`),
+      // The lake follows every object replayed (raced ones have no load, failed ones keep their rows).
+      lakeObjectsWritten: replayed.length,
+      lakeFailed: 0,
       records: sum('records'),
       inserted: sum('inserted'),
       duplicates: sum('duplicates'),

@@ -4,7 +4,15 @@
 // exactly once" and "aggregates after the last load"; hooks hold a call where a test needs it, and
 // objects set to fail for good are parked through the stub parkObject.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ArchiveResult, FollowResult, ParkInput, PendingObject, QualityResult, TransformLoadResult } from '../../activities';
+import type {
+  ArchiveResult,
+  FollowResult,
+  LakeWriteResult,
+  ParkInput,
+  PendingObject,
+  QualityResult,
+  TransformLoadResult,
+} from '../../activities';
 import { toFailure } from '../../activities/failures';
 import { EtlError } from '../../lib/errors';
 import type { StubActivities } from './env';
@@ -23,6 +31,10 @@ export interface FakeObject {
   failsAt?: 'transform-load';
   /** Parked: out of the work queue, with what the workflow said. */
   parked?: ParkInput;
+  /** Its lake write fails for good (UNKNOWN_ERROR at its last attempt): loaded, lake behind. */
+  lakeFails?: boolean;
+  /** Its lake files are current. */
+  lakeWritten?: boolean;
 }
 
 /** The permanent failure a stub's step ends with: the real wrapper's ApplicationFailure for a permanent EtlError. */
@@ -59,6 +71,9 @@ export class FakeWorkQueue {
   readonly objects = new Map<number, FakeObject>();
   /** transformAndLoad calls per object. */
   readonly loadCalls = new Map<number, number>();
+  /** writeLake calls per object, and the writes that wrote (the others found the lake current). */
+  readonly lakeCalls = new Map<number, number>();
+  readonly lakeWrites = new Map<number, number>();
   /** Run ids of the workflow chain in the order their first activity ran. */
   readonly runIds: string[] = [];
   readonly qualityRunIds: string[] = [];
@@ -240,6 +255,25 @@ export class FakeWorkQueue {
           rejected: 0,
           alreadyLoaded: false,
         };
+      },
+      writeLake: async ({ bronzeObjectId: id }): Promise<LakeWriteResult> => {
+        this.run();
+        const obj = this.object(id);
+        this.lakeCalls.set(id, (this.lakeCalls.get(id) ?? 0) + 1);
+        if (!obj.loaded) throw ApplicationFailure.nonRetryable(`lake write of object ${id}, which is not loaded`);
+        if (obj.lakeFails) throw failFor(id, 'lake');
+        const result = { bronzeObjectId: id, rowsVersion: 1, rows: obj.records, files: 1, bytes: 100, removed: 0 };
+        if (obj.lakeWritten) return { ...result, upToDate: true };
+        obj.lakeWritten = true;
+        this.lakeWrites.set(id, (this.lakeWrites.get(id) ?? 0) + 1);
+        this.log.push(`lake:${id}`);
+        return { ...result, upToDate: false };
+      },
+      listLakeBehind: async ({ afterId, limit }) => {
+        this.run();
+        const behind = [...this.objects.values()].filter((o) => o.loaded && !o.lakeWritten && o.id > afterId).slice(0, limit);
+        this.log.push(`lake-behind:${behind.length}`);
+        return behind.map((o) => ({ bronzeObjectId: o.id }));
       },
       parkObject: async (input) => {
         this.run();

@@ -63,6 +63,8 @@ describe('parked objects do not stop a run', { timeout: 60_000 }, () => {
       quarantined: 1,
       objectsParked: 1,
       parked: [{ bronzeObjectId: 99, step: 'load', code: 'UNKNOWN_ERROR', message: 'boom' }],
+      lakeObjectsWritten: 3,
+      lakeFailed: 0,
     };
     const run = await runPipeline(t, q, [{ objects: 3, caughtUp: true }], { carried });
 

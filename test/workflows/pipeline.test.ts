@@ -102,6 +102,8 @@ describe('pipeline workflow: the archive lane and the load lane', { timeout: 60_
       quarantined: 7,
       objectsParked: 0,
       parked: [],
+      lakeObjectsWritten: 38,
+      lakeFailed: 1,
     };
     const steps: ArchiveStep[] = [
       { objects: 4, caughtUp: false },
@@ -120,5 +122,19 @@ describe('pipeline workflow: the archive lane and the load lane', { timeout: 60_
 
     assertPipelineRun(q, run, carried);
     assert.equal(run.result.objectsLoaded, carried.objectsLoaded + 5, 'objects 1-4 and 6; not 5');
+  });
+
+  it('the lake after each load, apart from it: a lake write that fails for good parks nothing and fails no load; the catch-up tries it again', async () => {
+    const q = new FakeWorkQueue();
+    q.write(1, 0, { lakeFails: true });
+    const run = await runPipeline(t, q, [{ objects: 3, caughtUp: true }]);
+
+    assertPipelineRun(q, run);
+    assert.equal(run.failure, undefined, 'the run completes: its loads are all committed');
+    assert.equal(q.objects.get(1)!.parked, undefined, 'the object is not parked for load');
+    assert.equal(q.lakeCalls.get(1), 2, 'tried after its load and again by the catch-up');
+    assert.equal(run.result.lakeFailed, 2);
+    assert.ok(q.at('lake-behind:1') > q.log.findLastIndex((e) => e.startsWith('load:done:')), 'the catch-up after the last load');
+    assert.ok(q.log.findLastIndex((e) => e.startsWith('lake')) < q.at('aggregate:1'), 'the catch-up before aggregates and quality');
   });
 });

@@ -87,6 +87,11 @@ export function assertEachLoadedOnce(q: FakeWorkQueue): void {
       `object ${obj.id} ${obj.failsAt ? 'parked once' : 'not parked'}`,
     );
     if (obj.failsAt) assert.equal(obj.parked?.step, obj.failsAt, `object ${obj.id} parked at its failing step`);
+    // The lake follows each load: written once, after it; one whose lake write fails stays loaded, lake behind.
+    const lakeWrites = q.lakeWrites.get(obj.id) ?? 0;
+    assert.equal(lakeWrites, obj.loaded && !obj.lakeFails ? 1 : 0, `object ${obj.id}: its lake written ${lakeWrites} times`);
+    if (lakeWrites > 0 && q.log.includes(`load:done:${obj.id}`))
+      assert.ok(q.at(`load:done:${obj.id}`) < q.at(`lake:${obj.id}`), `object ${obj.id}: lake after load`);
   }
 }
 
@@ -96,9 +101,9 @@ export function assertTotals(q: FakeWorkQueue, result: PipelineTotals, carried?:
   const loaded = q.expectedLoadTotals();
   const base = carried ?? emptyTotals();
   const parked = [...q.objects.values()].filter((o) => o.failsAt).length;
-  const { objectsArchived, recordsArchived, objectsLoaded, rowsInserted, duplicates, quarantined, objectsParked } = result;
+  const { objectsArchived, recordsArchived, objectsLoaded, rowsInserted, duplicates, quarantined, objectsParked, lakeFailed } = result;
   assert.deepEqual(
-    { objectsArchived, recordsArchived, objectsLoaded, rowsInserted, duplicates, quarantined, objectsParked },
+    { objectsArchived, recordsArchived, objectsLoaded, rowsInserted, duplicates, quarantined, objectsParked, lakeFailed },
     {
       objectsArchived: base.objectsArchived + written.length,
       recordsArchived: base.recordsArchived + written.reduce((n, o) => n + o.records, 0),
@@ -107,7 +112,14 @@ export function assertTotals(q: FakeWorkQueue, result: PipelineTotals, carried?:
       duplicates: base.duplicates + loaded.duplicates,
       quarantined: base.quarantined + loaded.quarantined,
       objectsParked: base.objectsParked + parked,
+      // Each call that failed for good counts: the one after the load, and the catch-up's.
+      lakeFailed: base.lakeFailed + [...q.objects.values()].reduce((n, o) => n + (o.lakeFails ? (q.lakeCalls.get(o.id) ?? 0) : 0), 0),
     },
+  );
+  assert.equal(
+    result.lakeObjectsWritten,
+    base.lakeObjectsWritten + [...q.lakeWrites.values()].reduce((n, w) => n + w, 0),
+    'lake writes counted',
   );
 }
 
@@ -167,6 +179,12 @@ export function assertStreamRun(q: FakeWorkQueue, run: Run<StreamResult>): void 
 /** A replay chain: every object once, totals summed from the stub's counts, aggregates then quality at the end. */
 export function assertReplayed(w: FakeWindow, run: Run<Awaited<ReturnType<typeof replayWorkflow>>>): void {
   for (const id of w.ids) assert.equal(w.replayCalls.get(id), 1, `object ${id} replayed once`);
+  for (const id of w.ids) {
+    const lake = w.log.findIndex((e) => new RegExp(`^lake:\\d+:${id}$`).test(e));
+    const replay = w.log.findIndex((e) => new RegExp(`^replay:\\d+:${id}$`).test(e));
+    if (w.raced.has(id) || w.failing.has(id)) assert.equal(lake, -1, `object ${id}: no lake write without a replayed load`);
+    else assert.ok(lake > replay && replay >= 0, `object ${id}: its lake rewritten after its replay`);
+  }
   const { quality, aggregatesRefreshed, nowInvalidSample, failedSample, ...totals } = run.result;
   const { failedSample: expectedFailed, ...expected } = w.expectedTotals();
   assert.deepEqual(totals, expected);

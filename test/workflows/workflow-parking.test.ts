@@ -32,9 +32,16 @@ async function heartbeatUntilCancelled(ms: number): Promise<void> {
 }
 
 /** A manifest of `n` archived objects in memory, and stub activities over it. */
-function stubs(n: number, fail: { permanent?: number; unknown?: number; archive?: boolean }) {
-  const objects = Array.from({ length: n }, (_, i) => ({ id: i + 1, loaded: false, parked: false }));
-  const calls = { parks: [] as ParkInput[], loads: [] as number[], attempts: [] as number[], aggregates: 0, quality: 0 };
+function stubs(n: number, fail: { permanent?: number; unknown?: number; archive?: boolean; lakeUnknown?: number }) {
+  const objects = Array.from({ length: n }, (_, i) => ({ id: i + 1, loaded: false, parked: false, lake: false }));
+  const calls = {
+    parks: [] as ParkInput[],
+    loads: [] as number[],
+    attempts: [] as number[],
+    lakeAttempts: [] as number[],
+    aggregates: 0,
+    quality: 0,
+  };
   const wrap = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => asActivity({ config }, fn);
   const queue = (): PendingObject[] =>
     objects.filter((o) => !o.loaded && !o.parked).map((o) => ({ bronzeObjectId: o.id, objectKey: `k${o.id}`, recordCount: 10 }));
@@ -71,6 +78,14 @@ function stubs(n: number, fail: { permanent?: number; unknown?: number; archive?
         alreadyLoaded: false,
       };
     }),
+    writeLake: wrap(async ({ bronzeObjectId }: { bronzeObjectId: number }) => {
+      calls.lakeAttempts.push(bronzeObjectId);
+      if (bronzeObjectId === fail.lakeUnknown) throw new RangeError('Invalid time value');
+      const upToDate = objects[bronzeObjectId - 1]!.lake;
+      objects[bronzeObjectId - 1]!.lake = true;
+      return { bronzeObjectId, upToDate, rowsVersion: 1, rows: 9, files: 1, bytes: 1, removed: 0 };
+    }),
+    listLakeBehind: wrap(async () => objects.filter((o) => o.loaded && !o.lake).map((o) => ({ bronzeObjectId: o.id }))),
     parkObject: wrap(async (input: ParkInput) => {
       calls.parks.push(input);
       objects[input.bronzeObjectId - 1]!.parked = true;
@@ -162,6 +177,29 @@ describe('workflows park what fails for good and go on (stub activities)', () =>
       );
       const result = failure.details?.[0] as PipelineResult;
       assert.deepEqual([result.objectsLoaded, result.rowsInserted, result.objectsParked, result.quality.passed], [2, 18, 1, false]);
+    },
+  );
+
+  it(
+    'a lake write that keeps throwing is bounded, parks nothing and fails no run: the object stays loaded, its lake behind',
+    { timeout: 60_000 },
+    async () => {
+      const { activities, calls, objects } = stubs(3, { lakeUnknown: 2 });
+      const result = await run(activities, (taskQueue) =>
+        env.client.workflow.execute('pipelineWorkflow', { taskQueue, workflowId: `p-${taskQueue}`, args: [{ stream: 'transactions' }] }),
+      );
+      assert.equal(
+        calls.lakeAttempts.filter((id) => id === 2).length,
+        2 * config.UNKNOWN_ERROR_MAX_ATTEMPTS,
+        'up to the bound after its load, and again in the catch-up: not more',
+      );
+      assert.deepEqual(calls.loads.sort(), [1, 2, 3]);
+      assert.deepEqual(calls.parks, [], 'nothing parked for load');
+      assert.deepEqual(
+        objects.map((o) => o.lake),
+        [true, false, true],
+      );
+      assert.deepEqual([result.objectsLoaded, result.objectsParked, result.lakeObjectsWritten, result.lakeFailed], [3, 0, 2, 2]);
     },
   );
 

@@ -38,7 +38,7 @@ export function meanEventBytes(seed: number): number {
 export async function stageRun(base: Config, events: number, seed: number): Promise<StageFigures> {
   const env = await benchEnv(base, 'stage');
   try {
-    // Transform and load are one activity: its pass (read bronze, validate, write silver and the
+    // Transform and load are one activity: its pass (read bronze, validate, spool the silver lines and the
     // rows) is timed apart, and the load is the rest of the activity (its transaction).
     let passMs = 0;
     const timedPass = async (task: PassTask, deps: ActivityDeps) => {

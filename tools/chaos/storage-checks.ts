@@ -1,8 +1,11 @@
 // Kafka, the manifest and the bucket agree: the manifest's offset ranges tile each partition's
-// [low, high) exactly (no gap, no overlap, nothing pending), and the bronze and silver objects under
-// the run's prefix are exactly the manifest's keys (orphans and missing objects are listed).
+// [low, high) exactly (no gap, no overlap, nothing pending), the bronze objects and the Parquet lake
+// files under the run's prefix are exactly the manifest's keys (orphans and missing objects are
+// listed), and the lake holds each loaded object's flat rows (docs/lake.md), however the workers died.
 import type { Clients } from '../../lib/clients';
 import { withKafkaErrors } from '../../lib/kafka';
+import { ident } from '../../lib/sql';
+import { getStream } from '../../streams';
 import { check, type Check } from './check';
 import { listKeys } from '../../test/support/isolation';
 
@@ -12,7 +15,6 @@ interface ManifestRow {
   last_offset: string;
   status: string;
   object_key: string | null;
-  silver_key: string | null;
 }
 
 export interface StorageFindings {
@@ -78,7 +80,7 @@ export async function storageChecks(clients: Clients, topic: string, producedRec
   const marks = await watermarks(clients, topic);
   const kafkaRecords = marks.reduce((sum, m) => sum + BigInt(m.high) - BigInt(m.low), 0n);
   const { rows } = await pool.query<ManifestRow>(
-    `SELECT kafka_partition, first_offset::text, last_offset::text, status, object_key, silver_key
+    `SELECT kafka_partition, first_offset::text, last_offset::text, status, object_key
      FROM bronze_objects b WHERE topic = $1 ORDER BY kafka_partition, b.first_offset`, // the bigint, not the text alias
     [topic],
   );
@@ -86,11 +88,12 @@ export async function storageChecks(clients: Clients, topic: string, producedRec
   const bronze = await listKeys(s3, config.S3_BUCKET, `${config.S3_PREFIX}bronze/`);
   const silver = await listKeys(s3, config.S3_BUCKET, `${config.S3_PREFIX}silver/`);
   // Objects of file sources (migration 015) share the prefix: they are the manifest's too, not orphans.
-  const { rows: fileRows } = await pool.query<Pick<ManifestRow, 'object_key' | 'silver_key'>>(
-    "SELECT object_key, silver_key FROM bronze_objects WHERE source_kind = 'file'",
+  const { rows: fileRows } = await pool.query<Pick<ManifestRow, 'object_key'>>(
+    "SELECT object_key FROM bronze_objects WHERE source_kind = 'file'",
   );
   const manifestBronze = new Set([...rows, ...fileRows].flatMap((r) => (r.object_key ? [r.object_key] : [])));
-  const manifestSilver = new Set([...rows, ...fileRows].flatMap((r) => (r.silver_key ? [r.silver_key] : [])));
+  const lake = await lakeFindings(clients, topic);
+  const manifestSilver = lake.liveKeys;
   const orphans = [...difference(bronze, manifestBronze), ...difference(silver, manifestSilver)];
   const missingBronze = difference([...manifestBronze], new Set(bronze));
   const missingSilver = difference([...manifestSilver], new Set(silver));
@@ -105,10 +108,35 @@ export async function storageChecks(clients: Clients, topic: string, producedRec
         ...difference(bronze, manifestBronze).map((k) => `orphan ${k}`),
         ...missingBronze.map((k) => `missing ${k}`),
       ]),
-      check('silver_objects_equal_manifest', difference(silver, manifestSilver).length + missingSilver.length, 0, [
+      check('lake_files_equal_manifest', difference(silver, manifestSilver).length + missingSilver.length, 0, [
         ...difference(silver, manifestSilver).map((k) => `orphan ${k}`),
         ...missingSilver.map((k) => `missing ${k}`),
       ]),
+      check('lake_rows_equal_flat_rows', lake.drift.length, 0, lake.drift),
     ],
   };
+}
+
+/** The live lake files of the topic's objects, and the loaded objects whose lake rows are not their flat rows. */
+async function lakeFindings(clients: Clients, topic: string): Promise<{ liveKeys: Set<string>; drift: string[] }> {
+  const { pool } = clients;
+  const { rows: keys } = await pool.query<{ object_key: string }>(
+    'SELECT f.object_key FROM lake_files f JOIN bronze_objects b ON b.id = f.bronze_object_id WHERE b.topic = $1 AND f.live',
+    [topic],
+  );
+  const drift: string[] = [];
+  const { rows: streams } = await pool.query<{ stream: string }>('SELECT DISTINCT stream FROM bronze_objects WHERE topic = $1', [topic]);
+  for (const { stream } of streams) {
+    const { rows } = await pool.query<{ id: number; flat: number; lake: number | null; behind: boolean }>(
+      `WITH f AS (SELECT bronze_object_id AS id, count(*)::int AS n FROM ${ident(getStream(stream).flatTable)} GROUP BY 1),
+            lf AS (SELECT bronze_object_id AS id, sum(rows)::int AS n FROM lake_files WHERE live GROUP BY 1)
+       SELECT b.id::int, coalesce(f.n, 0) AS flat, lf.n AS lake, b.rows_version > coalesce(l.rows_version, 0) AS behind
+       FROM bronze_objects b LEFT JOIN f ON f.id = b.id LEFT JOIN lf ON lf.id = b.id LEFT JOIN lake_objects l ON l.bronze_object_id = b.id
+       WHERE b.topic = $1 AND b.loaded_at IS NOT NULL AND (b.rows_version > coalesce(l.rows_version, 0) OR coalesce(f.n, 0) <> coalesce(lf.n, 0))
+       ORDER BY b.id`,
+      [topic],
+    );
+    for (const r of rows) drift.push(`object ${r.id}: ${r.flat} flat rows, ${r.lake ?? 0} in the lake${r.behind ? ' (lake behind)' : ''}`);
+  }
+  return { liveKeys: new Set(keys.map((r) => r.object_key)), drift };
 }

@@ -1,0 +1,99 @@
+// Two third-party readers of the Parquet lake, from PyPI: DuckDB and pyarrow (not this project's
+// writer, which is DuckDB's Node API). Installed on first use into a git-ignored venv of the state
+// dir (.stack/cache/lake-venv), and given a local copy of the lake's live files in their Hive
+// layout. Each answers every row with its values in one canonical text form, and pyarrow also the
+// Arrow type of each column and each file's row groups, codecs and encodings.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../lib/config';
+
+// pytz: DuckDB's Python client needs it to hand out TIMESTAMP WITH TIME ZONE values.
+const PACKAGES = ['duckdb==2.0.0', 'pyarrow==26.0.1', 'pytz==2025.2'];
+const VENV = path.join(loadConfig().ETL_STATE_DIR, 'cache', 'lake-venv');
+const PYTHON = path.join(VENV, 'bin', 'python');
+const STAMP = path.join(VENV, 'etl-lake-readers-installed');
+
+function check(what: string, r: ReturnType<typeof spawnSync>): void {
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${String(r.stderr ?? '').slice(-2000)}`);
+}
+
+function ensureReaders(): void {
+  if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === PACKAGES.join(' ')) return;
+  rmSync(VENV, { recursive: true, force: true });
+  check('python3 -m venv (Debian: apt-get install python3-venv)', spawnSync('python3', ['-m', 'venv', VENV], { encoding: 'utf8' }));
+  check(
+    `pip install ${PACKAGES.join(' ')}`,
+    spawnSync(path.join(VENV, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', ...PACKAGES], { encoding: 'utf8' }),
+  );
+  writeFileSync(STAMP, PACKAGES.join(' '));
+}
+
+// Canonical text of a value: Decimal as written (exact), an instant as microseconds since the epoch
+// (refusing one without a time zone), a date as ISO, anything else as str.
+const SCRIPT = String.raw`
+import datetime, decimal, json, sys
+import duckdb, pyarrow as pa, pyarrow.dataset as ds, pyarrow.parquet as pq
+root = sys.argv[1]
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+def canon(v):
+    if v is None: return None
+    if isinstance(v, decimal.Decimal): return str(v)
+    if isinstance(v, datetime.datetime):
+        if v.tzinfo is None or v.utcoffset() != datetime.timedelta(0): return 'NOT UTC: ' + v.isoformat()
+        return str((v - EPOCH) // datetime.timedelta(microseconds=1))
+    if isinstance(v, datetime.date): return v.isoformat()
+    return str(v)
+out = {}
+con = duckdb.connect()
+con.execute("SET TimeZone = 'UTC'")
+cur = con.execute("SELECT * FROM read_parquet(?, hive_partitioning = true)", [root + '/**/*.parquet'])
+cols = [d[0] for d in cur.description]
+out['duckdb'] = [{c: canon(v) for c, v in zip(cols, row)} for row in cur.fetchall()]
+part = ds.partitioning(pa.schema([('event_date', pa.date32())]), flavor='hive')
+dataset = ds.dataset(root, format='parquet', partitioning=part)
+table = dataset.to_table()
+out['pyarrow'] = [{k: canon(v) for k, v in r.items()} for r in table.to_pylist()]
+out['schema'] = {f.name: str(f.type) for f in table.schema}
+files = []
+for f in dataset.files:
+    md = pq.ParquetFile(f).metadata
+    groups = [md.row_group(i) for i in range(md.num_row_groups)]
+    cols = {}
+    for g in groups:
+        for i in range(g.num_columns):
+            c = g.column(i)
+            e = cols.setdefault(c.path_in_schema, {'codecs': set(), 'encodings': set()})
+            e['codecs'].add(c.compression); e['encodings'].update(c.encodings)
+    files.append({'file': f, 'rows': md.num_rows, 'rowGroups': [g.num_rows for g in groups],
+                  'columns': {k: {'codecs': sorted(v['codecs']), 'encodings': sorted(v['encodings'])} for k, v in cols.items()},
+                  'metadata': {k.decode(): v.decode() for k, v in (md.metadata or {}).items() if k.decode().startswith('etl.')}})
+out['files'] = files
+print(json.dumps(out))
+`;
+
+export type CanonicalRow = Record<string, string | null>;
+
+export interface LakeFileInfo {
+  file: string;
+  rows: number;
+  rowGroups: number[];
+  columns: Record<string, { codecs: string[]; encodings: string[] }>;
+  metadata: Record<string, string>;
+}
+
+export interface LakeReading {
+  duckdb: CanonicalRow[];
+  pyarrow: CanonicalRow[];
+  /** Arrow type of each column as pyarrow reads it, e.g. `decimal128(12, 2)`, `timestamp[us, tz=UTC]`. */
+  schema: Record<string, string>;
+  files: LakeFileInfo[];
+}
+
+/** Every row of the lake copy under `root`, read by DuckDB and by pyarrow. */
+export function readLakeCopy(root: string): LakeReading {
+  ensureReaders();
+  const r = spawnSync(PYTHON, ['-c', SCRIPT, root], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  check('lake readers (duckdb, pyarrow)', r);
+  return JSON.parse(r.stdout) as LakeReading;
+}
