@@ -10,6 +10,7 @@ import {
   carriedTotals,
   finalFailureOf,
   forEachLimited,
+  lakeCatchUp,
   loadPage,
   PAGE,
   refreshAggregates,
@@ -18,6 +19,7 @@ import {
   type PipelineTotals,
 } from './objects';
 import { QUICK, READING, STREAMING } from './policies';
+import { kickSearchSync } from './search-sync';
 import { showStage, showTotals } from './visibility';
 
 const streaming = proxyActivities<Activities>(STREAMING);
@@ -162,6 +164,9 @@ export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> 
     await continueAsNew<typeof sourceWorkflow>({ ...input, carried: { ...totals, afterId } });
   }
 
+  // As a pipeline run does: the lake catches up what it is behind, the search lane is kicked, never awaited.
+  await lakeCatchUp(stream, totals, input.objectConcurrency ?? 2);
+  await kickSearchSync(stream);
   enter('aggregate');
   const aggregatesRefreshed = await refreshAggregates(stream);
   enter('quality');
