@@ -12,7 +12,7 @@ import { aliasName, createSearchClient } from '../../lib/search';
 import { searchLag } from '../../lib/search-state';
 import type { PipelineResult } from '../../workflows';
 import { ARTIFACTS, launchOffline, type OfflineBrowser } from '../support/chromium';
-import { connectClient } from '../../lib/temporal';
+import { dropTestIndexes, endSearchLane } from '../support/search';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
 const DAY = 86_400_000;
@@ -55,19 +55,10 @@ describe('dashboard Search tab in Chromium', () => {
   });
 
   after(async () => {
-    // The lane outlives the runs that started it: end it even when the test failed half-way.
-    if (env) {
-      const temporal = await connectClient(env.config);
-      await temporal.workflow
-        .getHandle(searchSyncWorkflowId(env.config, 'transactions'))
-        .terminate('test done')
-        .catch(() => undefined);
-      await temporal.connection.close();
-    }
+    await endSearchLane(env);
     await browser?.close();
     await server?.close();
-    await search?.indices.delete({ index: `${env.config.OPENSEARCH_INDEX_PREFIX}*` }).catch(() => undefined);
-    await search?.indices.deleteIndexTemplate({ name: aliasName(env.config, 'transactions') }).catch(() => undefined);
+    await dropTestIndexes(env, search);
     await search?.close();
     await env?.cleanup();
   });

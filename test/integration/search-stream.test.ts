@@ -4,12 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@opensearch-project/opensearch';
-import { searchSyncWorkflowId } from '../../activities/search/search-sync';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { startStream, stopStream } from '../../client/commands/stream';
 import { aliasName, createSearchClient } from '../../lib/search';
 import { searchLag } from '../../lib/search-state';
-import { connectClient } from '../../lib/temporal';
+import { dropTestIndexes, endSearchLane } from '../support/search';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
 const DAY = 86_400_000;
@@ -26,16 +25,8 @@ describe('search sink in continuous mode', () => {
   });
 
   after(async () => {
-    if (env) {
-      const temporal = await connectClient(env.config);
-      await temporal.workflow
-        .getHandle(searchSyncWorkflowId(env.config, 'transactions'))
-        .terminate('test done')
-        .catch(() => undefined);
-      await temporal.connection.close();
-    }
-    await search?.indices.delete({ index: `${env.config.OPENSEARCH_INDEX_PREFIX}*` }).catch(() => undefined);
-    await search?.indices.deleteIndexTemplate({ name: aliasName(env.config, 'transactions') }).catch(() => undefined);
+    await endSearchLane(env);
+    await dropTestIndexes(env, search);
     await search?.close();
     await env?.cleanup();
   });

@@ -19,7 +19,7 @@ import { aliasName, createSearchClient, monthIndexName, searchMappings } from '.
 import { listRejections, searchLag } from '../../lib/search-state';
 import { transactionsStream, validateTransaction } from '../../streams/transactions';
 import type { StreamSpec } from '../../streams/types';
-import { connectClient } from '../../lib/temporal';
+import { dropTestIndexes, endSearchLane } from '../support/search';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 import { configEnv } from '../support/isolation';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -150,17 +150,8 @@ describe('search sink (real OpenSearch node)', () => {
   });
 
   after(async () => {
-    // The lane outlives the runs that started it: end it even when the test failed half-way.
-    if (env) {
-      const temporal = await connectClient(env.config);
-      await temporal.workflow
-        .getHandle(searchSyncWorkflowId(env.config, 'transactions'))
-        .terminate('test done')
-        .catch(() => undefined);
-      await temporal.connection.close();
-    }
-    await search?.indices.delete({ index: `${env.config.OPENSEARCH_INDEX_PREFIX}*` }).catch(() => undefined);
-    await search?.indices.deleteIndexTemplate({ name: alias }).catch(() => undefined);
+    await endSearchLane(env);
+    await dropTestIndexes(env, search);
     await search?.close();
     await proxy?.down();
     await env?.cleanup();
