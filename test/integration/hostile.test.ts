@@ -14,10 +14,10 @@ import { lakeSync } from '../../client/commands/lake';
 import { listQuarantine, replayQuarantine } from '../../client/commands/quarantine';
 import { PROJECT_ROOT } from '../../lib/config';
 import { produceTransactions } from '../../activities/ingest/produce';
-import { transactionsStream, validateTransaction } from '../../streams/transactions';
+import { transactionsStream } from '../../streams/transactions';
 import { syntheticTransaction } from '../../streams/transactions/generator';
-import type { StreamSpec } from '../../streams/types';
 import type { PipelineResult } from '../../workflows';
+import { changedTransactionRules } from '../support/rule-changes';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 const gen = { seed: 21, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
@@ -218,14 +218,7 @@ describe('hostile input', () => {
 
   it('replays quarantined records once a rule is fixed, through the same load', async () => {
     // The rule fix: "pets" becomes a known category (mapped onto an existing one here).
-    const fixed: StreamSpec = {
-      ...transactionsStream,
-      validate: (v, context) =>
-        validateTransaction(
-          (v as { category?: unknown }).category === 'pets' ? { ...(v as object), category: 'entertainment' } : v,
-          context,
-        ),
-    };
+    const fixed = changedTransactionRules({ petsAreEntertainment: true });
     const before = await listQuarantine(env.pool, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
     assert.equal(before.length, 3);
     const r = await replayQuarantine(env.pool, fixed, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });

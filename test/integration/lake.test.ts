@@ -20,9 +20,10 @@ import { replayBronzeObject, type ReplayObjectResult } from '../../activities/re
 import { lakeExport, lakeSummary, lakeSync, type LakeStreamSummary } from '../../client/commands/lake';
 import { PROJECT_ROOT } from '../../lib/config';
 import { ident } from '../../lib/sql';
-import { transactionsStream, validateTransaction } from '../../streams/transactions';
+import { transactionsStream } from '../../streams/transactions';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { StreamSpec } from '../../streams/types';
+import { changedTransactionRules } from '../support/rule-changes';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 import { configEnv } from '../support/isolation';
 import { readLakeCopy, type CanonicalRow, type LakeReading } from '../support/lake-readers';
@@ -44,16 +45,7 @@ const extra: string[] = [
 ];
 
 /** The rule change of the replay test: "pets" becomes a known category, the weekday is derived upper-case. */
-const changed: StreamSpec = {
-  ...transactionsStream,
-  validate: (v, context) => {
-    const r = validateTransaction(
-      (v as { category?: unknown }).category === 'pets' ? { ...(v as object), category: 'entertainment' } : v,
-      context,
-    );
-    return r.ok ? { ok: true, row: { ...r.row, event_dayofweek: String(r.row.event_dayofweek).toUpperCase() } } : r;
-  },
-};
+const changed = changedTransactionRules({ petsAreEntertainment: true, upperCaseWeekday: true });
 /** A rule change that moves every row to one event date: the object's other files must go. */
 const MOVED_TO = '2020-02-29';
 const moved: StreamSpec = {

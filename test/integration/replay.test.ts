@@ -18,10 +18,10 @@ import {
 import { writeLakeObject } from '../../activities/lake/write';
 import { PROJECT_ROOT } from '../../lib/config';
 import { produceTransactions } from '../../activities/ingest/produce';
-import { transactionsStream, validateTransaction } from '../../streams/transactions';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { StreamSpec } from '../../streams/types';
 import type { ReplayResult } from '../../workflows';
+import { changedTransactionRules } from '../support/rule-changes';
 import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
 
 const ROWS = 3_000;
@@ -37,16 +37,7 @@ const x = event(3);
 const extra = [petsA, petsB, petsB, x, x, { ...x, amount: 999.99 }];
 
 /** The rule change: "pets" becomes a known category, and the weekday is derived upper-case. */
-const changed: StreamSpec = {
-  ...transactionsStream,
-  validate: (v, context) => {
-    const r = validateTransaction(
-      (v as { category?: unknown }).category === 'pets' ? { ...(v as object), category: 'entertainment' } : v,
-      context,
-    );
-    return r.ok ? { ok: true, row: { ...r.row, event_dayofweek: String(r.row.event_dayofweek).toUpperCase() } } : r;
-  },
-};
+const changed = changedTransactionRules({ petsAreEntertainment: true, upperCaseWeekday: true });
 
 async function fingerprint(env: TestEnv, exclude: string[] = []): Promise<Record<string, string>> {
   const { rows } = await env.pool.query<Record<string, string>>(

@@ -17,9 +17,9 @@ import { produceTransactions } from '../../activities/ingest/produce';
 import { PROJECT_ROOT } from '../../lib/config';
 import { aliasName, createSearchClient, monthIndexName, searchMappings } from '../../lib/search';
 import { listRejections, searchLag } from '../../lib/search-state';
-import { transactionsStream, validateTransaction } from '../../streams/transactions';
-import type { StreamSpec } from '../../streams/types';
+import { transactionsStream } from '../../streams/transactions';
 import { dropTestIndexes, endSearchLane } from '../support/search';
+import { changedTransactionRules } from '../support/rule-changes';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 import { configEnv } from '../support/isolation';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -34,13 +34,7 @@ const MORE = 400;
 const UTC_MONTH = (ms: number) => new Date(ms).toISOString().slice(0, 7).replace('-', '.');
 
 /** The rule change of the replay: the weekday is derived upper-case. */
-const changed: StreamSpec = {
-  ...transactionsStream,
-  validate: (v, context) => {
-    const r = validateTransaction(v, context);
-    return r.ok ? { ok: true, row: { ...r.row, event_dayofweek: String(r.row.event_dayofweek).toUpperCase() } } : r;
-  },
-};
+const changed = changedTransactionRules({ upperCaseWeekday: true });
 
 interface FlatRow {
   id: string;
