@@ -2,9 +2,11 @@
 // stream: both drain the same work queue (the manifest's archived-but-unloaded objects) the same way.
 // An object whose transform-and-load fails for good (a non-retryable failure: a permanent code, or an
 // unclassified error after its bounded attempts) is parked and the others go on; the run reports it.
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, FailureDetails, PendingObject } from '../activities';
 import { BOUNDED, QUICK, STREAMING } from './policies';
+import { showTotals } from './visibility';
 
 const streaming = proxyActivities<Activities>(STREAMING);
 const bounded = proxyActivities<Activities>(BOUNDED);
@@ -195,6 +197,40 @@ export async function loadPage(stream: string, totals: PipelineTotals, concurren
   const pending = await quick.listUnloadedObjects({ stream, limit: PAGE });
   await forEachLimited(pending, concurrency, (obj) => processObject(stream, totals, obj));
   return pending.length;
+}
+
+/** The lane beside a load lane that writes objects into the work queue (Kafka's archive, a file source's reads). */
+export interface WritingLane {
+  running(): boolean;
+  /** Steps it has finished: a new one may have written objects. */
+  steps(): number;
+}
+
+/**
+ * The load lane: drains the work queue while `writer` fills it, and returns once the writer has
+ * stopped and a page came back short. `wakeEvery` bounds a wait for a writer whose steps are long
+ * but whose objects appear during them (a long file is split into objects while it is read).
+ */
+export async function loadBeside(
+  stream: string,
+  totals: PipelineTotals,
+  concurrency: number,
+  writer: WritingLane,
+  wakeEvery?: Duration,
+): Promise<void> {
+  for (;;) {
+    // Read before listing: if the writer had stopped, the listing saw every object it will ever write.
+    const stopped = !writer.running();
+    const seen = writer.steps();
+    const pending = await loadPage(stream, totals, concurrency);
+    showTotals(totals);
+    if (stopped && pending < PAGE) return;
+    if (pending === 0) {
+      const moved = () => writer.steps() > seen || !writer.running();
+      if (wakeEvery === undefined) await condition(moved);
+      else await condition(moved, wakeEvery);
+    }
+  }
 }
 
 export const refreshAggregates = (stream: string) => bounded.refreshAggregates({ stream });

@@ -5,7 +5,7 @@
 // Nothing but a transient failure stops it for long: an object that fails for good is parked and the
 // others load; an archive that fails for good stops archiving and what was archived still loads.
 // Either way aggregates and quality still run, and then the run fails with the reason.
-import { type ApplicationFailure, condition, continueAsNew, defineQuery, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { type ApplicationFailure, continueAsNew, defineQuery, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { QualityResult } from '../activities';
 import { kickSearchSync } from './search-sync';
 import { showStage, showTotals } from './visibility';
@@ -14,8 +14,7 @@ import {
   carriedTotals,
   finalFailureOf,
   lakeCatchUp,
-  loadPage,
-  PAGE,
+  loadBeside,
   refreshAggregates,
   runFailure,
   runQuality,
@@ -79,17 +78,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     archiving = false;
     if (stage === 'archive') enter('transform-load');
   };
-  const loadLane = async () => {
-    for (;;) {
-      // Read before listing: if archiving had stopped, the listing saw every object it will ever write.
-      const archiveStopped = !archiving;
-      const stepsSeen = archiveSteps;
-      const pending = await loadPage(stream, totals, input.objectConcurrency ?? 2);
-      showTotals(totals);
-      if (archiveStopped && pending < PAGE) return;
-      if (pending === 0) await condition(() => archiveSteps > stepsSeen || !archiving);
-    }
-  };
+  const loadLane = () => loadBeside(stream, totals, input.objectConcurrency ?? 2, { running: () => archiving, steps: () => archiveSteps });
   enter('archive');
   await Promise.all([archiveLane(), loadLane()]);
   if (handOver) await continueAsNew<typeof pipelineWorkflow>({ ...input, carried: totals });

@@ -4,14 +4,14 @@
 // files` starts one and waits; `etl schedule create files` starts one per tick, and each picks up
 // only what arrived since (what is read is in the manifest). A unit that cannot be read (a corrupt
 // file) is reported and the others go on; the run then fails with the reason after loading the rest.
-import { ApplicationFailure, condition, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities, QualityResult, SourceDiscovered, SourceUnitRead } from '../activities';
 import {
   carriedTotals,
   finalFailureOf,
   forEachLimited,
   lakeCatchUp,
-  loadPage,
+  loadBeside,
   PAGE,
   refreshAggregates,
   runFailure,
@@ -20,7 +20,7 @@ import {
 } from './objects';
 import { QUICK, READING, STREAMING } from './policies';
 import { kickSearchSync } from './search-sync';
-import { showStage, showTotals } from './visibility';
+import { showStage } from './visibility';
 
 const streaming = proxyActivities<Activities>(STREAMING);
 const quick = proxyActivities<Activities>(QUICK);
@@ -148,17 +148,9 @@ export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> 
       reading = false;
     }
   };
-  const loadLane = async () => {
-    for (;;) {
-      const readStopped = !reading;
-      const seen = readsDone;
-      const pending = await loadPage(stream, totals, input.objectConcurrency ?? 2);
-      showTotals(totals);
-      if (readStopped && pending < PAGE) return;
-      // A long file is split into objects while it is read: they load before it is finished.
-      if (pending === 0) await condition(() => readsDone > seen || !reading, '2 seconds');
-    }
-  };
+  // A long file is split into objects while it is read: they load before it is finished.
+  const loadLane = () =>
+    loadBeside(stream, totals, input.objectConcurrency ?? 2, { running: () => reading, steps: () => readsDone }, '2 seconds');
   await Promise.all([readLane(), loadLane()]);
   if (handOver) {
     await continueAsNew<typeof sourceWorkflow>({ ...input, carried: { ...totals, afterId } });
