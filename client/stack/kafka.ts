@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Config } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
 import { compareReleases, inspectKafkaData, kafkaDataStamp, KAFKA_VERSION, markKafkaData } from './kafka-data';
+import { probeGroupCoordinator } from './kafka-groups';
 import { parseHostPort } from './paths';
 import { copyMavenDependencies, ensureCommand, processCommandLine, runInstallStep } from './process';
 import type { SecureStack } from './secure';
@@ -269,6 +270,7 @@ async function health(cfg: Config, timeoutMs: number): Promise<void> {
   try {
     await admin.connect();
     await admin.listTopics();
+    await probeGroupCoordinator(admin);
   } finally {
     await admin.disconnect();
   }
