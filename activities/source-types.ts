@@ -61,4 +61,6 @@ export interface SourceKind {
   /** Units not read yet with an id above afterId, oldest first. */
   listUnread(deps: ActivityDeps, input: { stream: string; limit: number; afterId: number }): Promise<SourceUnit[]>;
   read(deps: ActivityDeps, input: SourceReadInput): Promise<SourceUnitRead>;
+  /** Marks a unit given up for good (its attempts were lost: activities/attempts.ts), with the reason. */
+  giveUp(deps: ActivityDeps, input: { unitId: number; code: string; message: string }): Promise<void>;
 }

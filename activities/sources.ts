@@ -8,7 +8,7 @@
 import { EtlError } from '../lib/errors';
 import type { SourceKind } from './source-types';
 import { discoverFiles } from './files/discover';
-import { unreadVersions } from './files/manifest';
+import { giveUpVersion, unreadVersions } from './files/manifest';
 import { readFileVersion } from './files/read';
 
 export type * from './source-types';
@@ -19,6 +19,7 @@ export const SOURCES: Readonly<Record<string, SourceKind>> = {
     discover: discoverFiles,
     listUnread: (deps, input) => unreadVersions(deps.pool, input.stream, input.limit, input.afterId),
     read: readFileVersion,
+    giveUp: (deps, input) => giveUpVersion(deps.pool, input.unitId, input.code, input.message),
   },
 };
 

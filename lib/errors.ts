@@ -66,6 +66,11 @@ export const ERROR_CODES = {
     summary:
       'an error no other code covers (a bug): retried UNKNOWN_ERROR_MAX_ATTEMPTS times in all, then the object is parked or the run fails',
   },
+  ATTEMPTS_LOST: {
+    class: 'unknown',
+    summary:
+      'a unit of work (an object, a lake write, a file version) lost UNKNOWN_ERROR_MAX_ATTEMPTS attempts in a row to a worker that died or hung: given up like a bug (parked, noted), not tried again',
+  },
   OBJECT_PARKED: {
     class: 'permanent',
     summary:

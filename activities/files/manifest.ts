@@ -151,6 +151,15 @@ export async function markVersionFailed(pool: pg.Pool, fileId: number, code: str
   );
 }
 
+/** A version given up before its read ended: failed, after the lines its archived objects hold. */
+export async function giveUpVersion(pool: pg.Pool, fileId: number, code: string, message: string): Promise<void> {
+  const { rows } = await pool.query<{ lines: string }>(
+    "SELECT coalesce(max(last_offset) + 1, 0) AS lines FROM bronze_objects WHERE source_file_id = $1 AND status = 'archived'",
+    [fileId],
+  );
+  await markVersionFailed(pool, fileId, code, message, Number(rows[0]!.lines));
+}
+
 /** Versions registered and not read yet, oldest first: the file source's work queue. */
 export async function unreadVersions(pool: pg.Pool, stream: string, limit: number, afterId = 0) {
   const { rows } = await pool.query<{ id: number; location: string; size_bytes: string }>(

@@ -4,6 +4,7 @@
 // UNKNOWN_ERROR_MAX_ATTEMPTS times, after which the object stays behind for `etl lake sync`).
 import { Context } from '@temporalio/activity';
 import { isEtlError } from '../../lib/errors';
+import { unitOf, withAttemptLedger } from '../attempts';
 import type { ActivityDeps } from '../deps';
 import { classify } from '../failures';
 import { listLakeBehind, type LakeBehindInput } from './behind';
@@ -33,7 +34,12 @@ export function lakeActivities(deps: ActivityDeps, wrap: Wrap) {
       const ctx = Context.current();
       const beat = setInterval(() => ctx.heartbeat(), 5_000);
       try {
-        const r = await writeLakeNoting(deps, input);
+        const r = await withAttemptLedger(
+          deps,
+          unitOf.lake(input.bronzeObjectId),
+          () => writeLakeNoting(deps, input),
+          (err) => noteLakeFailure(deps, input, err.code, err.message),
+        );
         if (!r.upToDate && r.rows > 0)
           ctx.metricMeter
             .createCounter('etl_lake_rows_written', 'rows', 'flat rows written to Parquet lake files')

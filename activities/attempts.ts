@@ -1,0 +1,84 @@
+// The attempt ledger (migrations/018_attempt_ledger.sql): the bound on attempts that end without an
+// outcome. A crash or a hang leaves nothing for asActivity to classify, and Temporal retries the
+// timeout that follows without limit; counted here, such attempts get the same bound as an
+// unclassified error (UNKNOWN_ERROR_MAX_ATTEMPTS), after which the unit is given up like a bug:
+// parked, noted, reported, with the other units going on.
+import { Context } from '@temporalio/activity';
+import type pg from 'pg';
+import { EtlError } from '../lib/errors';
+import type { ActivityDeps } from './deps';
+
+/** Units of work by kind; the ledger's key. */
+export const unitOf = {
+  transformLoad: (bronzeObjectId: number) => `transform-load:${bronzeObjectId}`,
+  lake: (bronzeObjectId: number) => `lake:${bronzeObjectId}`,
+  sourceRead: (unitId: number) => `source-read:${unitId}`,
+  /** Per replay run: running the same replay again (a new run) tries its objects afresh. */
+  replay: (runKey: string, bronzeObjectId: number) => `replay:${runKey}:${bronzeObjectId}`,
+};
+
+export interface LedgerEntry {
+  /** Attempts since the unit's last outcome, the one starting now included. */
+  openAttempts: number;
+}
+
+/**
+ * Signs an attempt in. Refuses (ATTEMPTS_LOST, final) when `max` attempts since the last outcome
+ * were lost already; a refusal is not an attempt, so the count stays where it is until an outcome
+ * elsewhere (a person's retry) clears it.
+ */
+export async function beginAttempt(pool: pg.Pool, unit: string, max: number, who: { workflowId?: string; attempt?: number } = {}) {
+  const { rows } = await pool.query<{ open_attempts: number }>(
+    `INSERT INTO unit_attempts AS a (unit, open_attempts, workflow_id, activity_attempt) VALUES ($1, 1, $2, $3)
+     ON CONFLICT (unit) DO UPDATE SET open_attempts = a.open_attempts + 1, last_started_at = now(), workflow_id = $2, activity_attempt = $3
+       WHERE a.open_attempts < $4
+     RETURNING open_attempts`,
+    [unit, who.workflowId ?? null, who.attempt ?? null, max],
+  );
+  if (rows[0]) return { openAttempts: rows[0].open_attempts } satisfies LedgerEntry;
+  throw new EtlError(
+    'ATTEMPTS_LOST',
+    `${unit}: its last ${max} attempts ended without an outcome (the worker died or hung: killed, out of memory, a native crash, a timeout); not tried again`,
+  );
+}
+
+/** An attempt ended with an outcome (a result or a classified failure): the lost ones are forgiven. */
+export async function endAttempt(pool: pg.Pool | pg.PoolClient, unit: string): Promise<void> {
+  await pool.query('DELETE FROM unit_attempts WHERE unit = $1', [unit]);
+}
+
+/**
+ * Runs one attempt at `unit` inside the ledger. `onRefused` records the refusal where the unit's
+ * own status lives (the lake's row, the file version) before the final failure is thrown.
+ */
+export async function withAttemptLedger<R>(
+  deps: Pick<ActivityDeps, 'pool' | 'config' | 'logger'>,
+  unit: string,
+  work: () => Promise<R>,
+  onRefused?: (err: EtlError) => Promise<void>,
+): Promise<R> {
+  const { info } = Context.current();
+  let entry: LedgerEntry;
+  try {
+    entry = await beginAttempt(deps.pool, unit, deps.config.UNKNOWN_ERROR_MAX_ATTEMPTS, {
+      workflowId: info.workflowExecution?.workflowId,
+      attempt: info.attempt,
+    });
+  } catch (err) {
+    if (err instanceof EtlError && err.code === 'ATTEMPTS_LOST') await onRefused?.(err);
+    throw err;
+  }
+  if (entry.openAttempts > 1)
+    deps.logger.warn(
+      { unit, lostAttempts: entry.openAttempts - 1 },
+      `${unit}: ${entry.openAttempts - 1} attempt(s) ended without an outcome`,
+    );
+  try {
+    return await work();
+  } finally {
+    // Best effort: when PostgreSQL is down the row stays, and that attempt counts as lost once.
+    await endAttempt(deps.pool, unit).catch((err: unknown) =>
+      deps.logger.warn({ unit, err: err instanceof Error ? err.message : String(err) }, `${unit}: could not close its attempt`),
+    );
+  }
+}

@@ -1,0 +1,210 @@
+// An object whose attempts keep dying with their worker. Nothing classifies a SIGKILL: the attempt
+// just stops heartbeating and Temporal retries the timeout, without limit, as it would a transient
+// failure. Here the test holds the object's load lock so that every attempt at it is caught mid-way,
+// and kills the real worker process (`etl worker`) under it, twice, with UNKNOWN_ERROR_MAX_ATTEMPTS
+// at 2. The third attempt is refused by the attempt ledger: the object is parked as ATTEMPTS_LOST,
+// every other object loads, and the run ends failed naming it. `etl objects retry` then loads it
+// exactly once.
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type pg from 'pg';
+import { createActivities } from '../../activities';
+import { beginAttempt, unitOf } from '../../activities/attempts';
+import { lakeSync } from '../../client/commands/lake';
+import { produceTransactions } from '../../activities/ingest/produce';
+import { settle, type RunOutcome } from '../../client/commands/run-outcome';
+import { PROJECT_ROOT } from '../../lib/config';
+import { connectClient } from '../../lib/temporal';
+import type { PipelineResult } from '../../workflows';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
+import { configEnv } from '../support/isolation';
+
+const ROWS = 3_000;
+const PER_OBJECT = 500;
+const MAX_ATTEMPTS = 2;
+const gen = { seed: 18, startMs: Date.parse('2026-11-02T00:00:00Z'), windowMs: 3_600_000 };
+
+describe('attempts that die with their worker are bounded', () => {
+  let env: TestEnv;
+  let victim: { id: number; records: number };
+  let lock: pg.PoolClient | undefined;
+  let outcome: RunOutcome<PipelineResult>;
+  let lostBeforeRetry: number | undefined;
+
+  const openAttempts = async (): Promise<number | undefined> =>
+    (await env.pool.query<{ n: number }>('SELECT open_attempts AS n FROM unit_attempts WHERE unit = $1', [unitOf.transformLoad(victim.id)]))
+      .rows[0]?.n;
+  const until = async (what: string, ok: () => Promise<boolean>, ms = 120_000) => {
+    for (const deadline = Date.now() + ms; !(await ok());) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const spawnWorker = (): { child: ChildProcess; exited: Promise<void>; stderr: () => string } => {
+    const child = spawn(path.join(PROJECT_ROOT, 'bin', 'etl'), ['worker'], {
+      env: { ...process.env, ...configEnv(env.config), LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    return { child, exited: new Promise((resolve) => child.on('exit', () => resolve())), stderr: () => stderr };
+  };
+
+  before(async () => {
+    env = await isolatedEnv('lost', { UNKNOWN_ERROR_MAX_ATTEMPTS: MAX_ATTEMPTS, ARCHIVE_MAX_RECORDS_PER_OBJECT: PER_OBJECT });
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic(), rows: ROWS });
+    // Archived first, so that the victim is known before any load starts.
+    await new MockActivityEnvironment().run(createActivities(env).archive, { stream: 'transactions' });
+    const { rows } = await env.pool.query<{ id: number; records: number }>(
+      "SELECT id::int, record_count AS records FROM bronze_objects WHERE stream = 'transactions' ORDER BY id LIMIT 1",
+    );
+    victim = rows[0]!;
+    // Every load of the victim waits on this lock, inside its attempt: where the kills land.
+    lock = await env.pool.connect();
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`etl.load.${victim.id}`]);
+
+    const client = await connectClient(env.config);
+    const workflowId = `lost-${env.id}`;
+    try {
+      await client.workflow.start('pipelineWorkflow', {
+        taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [{ stream: 'transactions', objectConcurrency: 2 }],
+      });
+      for (let kill = 1; kill <= MAX_ATTEMPTS; kill++) {
+        const worker = spawnWorker();
+        try {
+          await until(`attempt ${kill} at object ${victim.id}`, async () => (await openAttempts()) === kill);
+        } finally {
+          worker.child.kill('SIGKILL');
+          await worker.exited;
+        }
+      }
+    } finally {
+      await client.connection.close();
+    }
+    outcome = await withWorker(env, (c) => settle(c.workflow.getHandle(workflowId).result() as Promise<PipelineResult>));
+    lostBeforeRetry = await openAttempts();
+    lock.release();
+    lock = undefined;
+  });
+  after(async () => {
+    lock?.release();
+    await env?.cleanup();
+  });
+
+  it('parks the object as ATTEMPTS_LOST once its attempts were lost UNKNOWN_ERROR_MAX_ATTEMPTS times, without a further attempt', async () => {
+    const {
+      rows: [o],
+    } = await env.pool.query(
+      'SELECT parked_at IS NOT NULL AS parked, loaded_at IS NOT NULL AS loaded, failure_code, failure_step, failure_message FROM bronze_objects WHERE id = $1',
+      [victim.id],
+    );
+    assert.deepEqual([o.parked, o.loaded, o.failure_code, o.failure_step], [true, false, 'ATTEMPTS_LOST', 'transform-load']);
+    assert.match(o.failure_message, new RegExp(`last ${MAX_ATTEMPTS} attempts ended without an outcome`));
+    assert.equal(lostBeforeRetry, MAX_ATTEMPTS, 'the refusal is not counted as one more attempt');
+  });
+
+  it('loads every other object, and the run ends failed naming the parked one', async () => {
+    const { rows } = await env.pool.query<{ flat: number; distinct: number; unloaded: number }>(
+      `SELECT (SELECT count(*)::int FROM transactions_flat) AS flat, (SELECT count(DISTINCT transaction_id)::int FROM transactions_flat) AS distinct,
+              (SELECT count(*)::int FROM bronze_objects WHERE loaded_at IS NULL) AS unloaded`,
+    );
+    assert.deepEqual(rows[0], { flat: ROWS - victim.records, distinct: ROWS - victim.records, unloaded: 1 });
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.failure.code, 'OBJECT_PARKED');
+    assert.match(outcome.failure.message, new RegExp(`#${victim.id} \\(ATTEMPTS_LOST at transform-load`));
+  });
+
+  it('`etl objects retry` forgives the lost attempts and loads the object exactly once', async () => {
+    const r = await withWorker(
+      env,
+      () =>
+        new Promise<{ code: number; stderr: string }>((resolve) =>
+          execFile(
+            path.join(PROJECT_ROOT, 'bin', 'etl'),
+            ['objects', 'retry', String(victim.id)],
+            { encoding: 'utf8', env: { ...process.env, ...configEnv(env.config) } },
+            (err, _stdout, stderr) => resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stderr }),
+          ),
+        ),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const { rows } = await env.pool.query<{ flat: number; distinct: number; ledger: number }>(
+      `SELECT (SELECT count(*)::int FROM transactions_flat) AS flat, (SELECT count(DISTINCT transaction_id)::int FROM transactions_flat) AS distinct,
+              (SELECT count(*)::int FROM unit_attempts) AS ledger`,
+    );
+    assert.deepEqual(rows[0], { flat: ROWS, distinct: ROWS, ledger: 0 });
+  });
+});
+
+// The other units under the same ledger, driven activity by activity: the lost attempts are the
+// rows a dying worker leaves (signed in, never signed out), as the archive test leaves a pending
+// manifest row for a crash between upload and commit.
+describe('the attempt ledger for a lake write and a file read', () => {
+  let env: TestEnv;
+  let dir: string;
+  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+    new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
+  const loseAttempts = async (unit: string) => {
+    for (let i = 0; i < MAX_ATTEMPTS; i++) await beginAttempt(env.pool, unit, MAX_ATTEMPTS);
+  };
+  const refusedAsLost = (err: Error & { type?: string; nonRetryable?: boolean }) => {
+    assert.equal(err.type, 'ATTEMPTS_LOST');
+    assert.equal(err.nonRetryable, true);
+    return true;
+  };
+
+  before(async () => {
+    env = await isolatedEnv('lost_units', { UNKNOWN_ERROR_MAX_ATTEMPTS: MAX_ATTEMPTS });
+    dir = await mkdtemp(path.join(tmpdir(), 'etl-lost-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await env?.cleanup();
+  });
+
+  it('a lake write: refused and noted on the object; `etl lake sync` writes it and clears the count', async () => {
+    await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic(), rows: 200 });
+    const acts = createActivities(env);
+    await run(acts.archive, { stream: 'transactions' });
+    const { rows } = await env.pool.query<{ id: number }>(
+      "SELECT id::int FROM bronze_objects WHERE stream = 'transactions' ORDER BY id LIMIT 1",
+    );
+    const id = rows[0]!.id;
+    await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: id });
+    await loseAttempts(unitOf.lake(id));
+    await assert.rejects(run(acts.writeLake, { stream: 'transactions', bronzeObjectId: id }), refusedAsLost);
+    const { rows: lake } = await env.pool.query('SELECT failure_code, rows_version FROM lake_objects WHERE bronze_object_id = $1', [id]);
+    assert.deepEqual(lake[0], { failure_code: 'ATTEMPTS_LOST', rows_version: 0 });
+    const sync = await lakeSync(env, 'transactions');
+    assert.equal(sync.objectsWritten, 1);
+    const { rows: after } = await env.pool.query<{ ledger: number; behind: number }>(
+      `SELECT (SELECT count(*)::int FROM unit_attempts) AS ledger,
+              (SELECT count(*)::int FROM lake_objects l JOIN bronze_objects b ON b.id = l.bronze_object_id WHERE l.rows_version < b.rows_version) AS behind`,
+    );
+    assert.deepEqual(after[0], { ledger: 0, behind: 0 });
+  });
+
+  it('a file read: refused, and the version marked failed after the lines its archived objects hold', async () => {
+    await writeFile(path.join(dir, 'a.jsonl'), '{"not":"read"}\n');
+    const acts = createActivities(env);
+    const found = await run(acts.discoverSource, { source: 'files', stream: 'transactions', location: dir });
+    assert.equal(found.new, 1);
+    const [unit] = await run(acts.listSourceUnits, { source: 'files', stream: 'transactions', limit: 10, afterId: 0 });
+    await loseAttempts(unitOf.sourceRead(unit!.unitId));
+    await assert.rejects(run(acts.readSourceUnit, { source: 'files', stream: 'transactions', unitId: unit!.unitId }), refusedAsLost);
+    const { rows } = await env.pool.query('SELECT status, error_code, lines_read, record_count FROM source_files WHERE id = $1', [
+      unit!.unitId,
+    ]);
+    assert.deepEqual(rows[0], { status: 'failed', error_code: 'ATTEMPTS_LOST', lines_read: '0', record_count: '0' });
+    const { rows: objects } = await env.pool.query("SELECT count(*)::int AS n FROM bronze_objects WHERE source_kind = 'file'");
+    assert.equal(objects[0]!.n, 0, 'the refused attempt read nothing');
+  });
+});
