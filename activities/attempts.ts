@@ -5,6 +5,7 @@
 // parked, noted, reported, with the other units going on.
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
+import { z } from 'zod';
 import { EtlError } from '../lib/errors';
 import type { ActivityDeps } from './deps';
 
@@ -25,15 +26,22 @@ export interface LedgerEntry {
 /**
  * Signs an attempt in. Refuses (ATTEMPTS_LOST, final) when `max` attempts since the last outcome
  * were lost already; a refusal is not an attempt, so the count stays where it is until an outcome
- * elsewhere (a person's retry) clears it.
+ * elsewhere (a person's retry) clears it. `previousEnded`: the previous attempt of this activity
+ * ended with an outcome it could not sign out (PostgreSQL was down), so it is not counted lost.
  */
-export async function beginAttempt(pool: pg.Pool, unit: string, max: number, who: { workflowId?: string; attempt?: number } = {}) {
+export async function beginAttempt(
+  pool: pg.Pool,
+  unit: string,
+  max: number,
+  who: { workflowId?: string; attempt?: number; previousEnded?: boolean } = {},
+) {
   const { rows } = await pool.query<{ open_attempts: number }>(
     `INSERT INTO unit_attempts AS a (unit, open_attempts, workflow_id, activity_attempt) VALUES ($1, 1, $2, $3)
-     ON CONFLICT (unit) DO UPDATE SET open_attempts = a.open_attempts + 1, last_started_at = now(), workflow_id = $2, activity_attempt = $3
-       WHERE a.open_attempts < $4
+     ON CONFLICT (unit) DO UPDATE SET open_attempts = CASE WHEN $5 THEN 1 ELSE a.open_attempts + 1 END,
+       last_started_at = now(), workflow_id = $2, activity_attempt = $3
+       WHERE $5 OR a.open_attempts < $4
      RETURNING open_attempts`,
-    [unit, who.workflowId ?? null, who.attempt ?? null, max],
+    [unit, who.workflowId ?? null, who.attempt ?? null, max, who.previousEnded ?? false],
   );
   if (rows[0]) return { openAttempts: rows[0].open_attempts } satisfies LedgerEntry;
   throw new EtlError(
@@ -48,6 +56,14 @@ export async function endAttempt(pool: pg.Pool | pg.PoolClient, unit: string): P
 }
 
 /**
+ * What a failed attempt heartbeats last. Temporal sends an attempt's final heartbeat with its
+ * failure (never throttled away), and hands it to the next attempt as its heartbeat details; a
+ * crash leaves whatever the attempt heartbeated before. So the next attempt can tell an outcome
+ * that could not sign out of the ledger (PostgreSQL down) from a lost attempt.
+ */
+const endedMarker = z.object({ attemptEnded: z.string() });
+
+/**
  * Runs one attempt at `unit` inside the ledger. `onRefused` records the refusal where the unit's
  * own status lives (the lake's row, the file version) before the final failure is thrown.
  */
@@ -57,17 +73,22 @@ export async function withAttemptLedger<R>(
   work: () => Promise<R>,
   onRefused?: (err: EtlError) => Promise<void>,
 ): Promise<R> {
-  const { info } = Context.current();
+  const ctx = Context.current();
+  const previous = endedMarker.safeParse(ctx.info.heartbeatDetails);
   let entry: LedgerEntry;
   try {
     entry = await beginAttempt(deps.pool, unit, deps.config.UNKNOWN_ERROR_MAX_ATTEMPTS, {
-      workflowId: info.workflowExecution?.workflowId,
-      attempt: info.attempt,
+      workflowId: ctx.info.workflowExecution?.workflowId,
+      attempt: ctx.info.attempt,
+      previousEnded: previous.success && previous.data.attemptEnded === unit,
     });
   } catch (err) {
     if (err instanceof EtlError && err.code === 'ATTEMPTS_LOST') await onRefused?.(err);
     throw err;
   }
+  // Replaces the previous attempt's marker at once (a first heartbeat is not throttled): if this
+  // attempt dies, the next one must not read that marker as this attempt's outcome.
+  ctx.heartbeat({ attemptStarted: unit });
   if (entry.openAttempts > 1)
     deps.logger.warn(
       { unit, lostAttempts: entry.openAttempts - 1 },
@@ -75,8 +96,11 @@ export async function withAttemptLedger<R>(
     );
   try {
     return await work();
+  } catch (err) {
+    ctx.heartbeat({ attemptEnded: unit } satisfies z.infer<typeof endedMarker>);
+    throw err;
   } finally {
-    // Best effort: when PostgreSQL is down the row stays, and that attempt counts as lost once.
+    // When PostgreSQL is down the row stays; the marker above tells the next attempt.
     await endAttempt(deps.pool, unit).catch((err: unknown) =>
       deps.logger.warn({ unit, err: err instanceof Error ? err.message : String(err) }, `${unit}: could not close its attempt`),
     );

@@ -192,6 +192,29 @@ describe('the attempt ledger for a lake write and a file read', () => {
     assert.deepEqual(after[0], { ledger: 0, behind: 0 });
   });
 
+  it('an attempt that failed but could not sign out (PostgreSQL down) tells the next one, which does not count it lost', async () => {
+    const acts = createActivities(env);
+    const missing = 987_654_321;
+    const failing = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    failing.on('heartbeat', (d: unknown) => beats.push(d));
+    await assert.rejects(failing.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: missing }));
+    assert.deepEqual(beats.at(-1), { attemptEnded: unitOf.transformLoad(missing) }, 'the last heartbeat of a failed attempt');
+    // The row a sign-out that failed leaves, already at the bound; the next attempt carries the marker.
+    await loseAttempts(unitOf.transformLoad(missing));
+    const next = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1) });
+    await assert.rejects(
+      next.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: missing }),
+      (err: Error & { type?: string }) => {
+        assert.notEqual(err.type, 'ATTEMPTS_LOST');
+        return true;
+      },
+    );
+    const crashedAfter = new MockActivityEnvironment({ attempt: 3, heartbeatDetails: { attemptStarted: unitOf.transformLoad(missing) } });
+    await loseAttempts(unitOf.transformLoad(missing));
+    await assert.rejects(crashedAfter.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: missing }), refusedAsLost);
+  });
+
   it('a file read: refused, and the version marked failed after the lines its archived objects hold', async () => {
     await writeFile(path.join(dir, 'a.jsonl'), '{"not":"read"}\n');
     const acts = createActivities(env);
