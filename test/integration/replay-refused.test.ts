@@ -3,10 +3,19 @@
 // columns it refuses (a numeric overflow). Neither stops the replay of their object: the record
 // stays quarantined, the row keeps its old columns, every other record of the object replays in
 // the same transaction, and the invariants (flat + open quarantine + duplicates = archived) hold.
+// Then the common case: a record PostgreSQL refused at load (LOAD_REJECTED) whose rule still derives
+// the same value stays quarantined through a replay, and is loaded by the replay after the fix.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, type QualityResult } from '../../activities';
+import { createActivities, type ActivityDeps, type QualityResult } from '../../activities';
+import type { PassResult, PassTask } from '../../activities/transform-load/pass';
+import { passInline } from '../../activities/transform-load/pass-inline';
+import { copyRows } from '../../activities/transform-load/rows';
+import { spooledLines } from '../../activities/transform-load/spool';
+import { getStream } from '../../streams';
+import type { StreamSpec } from '../../streams/types';
 import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay/replay';
 import { writeLakeObject } from '../../activities/lake/write';
 import { syntheticTransaction } from '../../streams/transactions/generator';
@@ -32,31 +41,45 @@ const changed = changedTransactionRules({
 
 const REPLAYED_KEYS = ['records', 'inserted', 'duplicates', 'updated', 'conflicts', 'nowInvalid', 'stillQuarantined', 'rekeyed'] as const;
 
+/** Each object of `objectIds` replayed with `spec`, then its lake files rewritten, as the replay workflow does. */
+async function replayAll(env: TestEnv, objectIds: number[], spec: StreamSpec, runKey: string): Promise<ReplayObjectResult[]> {
+  const out: ReplayObjectResult[] = [];
+  for (const bronzeObjectId of objectIds) {
+    out.push(
+      (await new MockActivityEnvironment().run(replayBronzeObject, env, spec, {
+        stream: 'transactions',
+        bronzeObjectId,
+        workflowId: `test-${env.id}`,
+        runKey,
+      })) as ReplayObjectResult,
+    );
+    await writeLakeObject(env, { stream: 'transactions', bronzeObjectId });
+  }
+  return out;
+}
+
+const quality = async (env: TestEnv) =>
+  (await new MockActivityEnvironment().run(createActivities(env).quality, {
+    stream: 'transactions',
+    runId: `replay-refused-${env.id}`,
+  })) as QualityResult;
+const failed = (q: QualityResult) => JSON.stringify(q.checks.filter((c) => !c.passed));
+
+/** flat rows + open quarantine rows + duplicates, and the records archived, from the tables. */
+async function reconciliation(env: TestEnv): Promise<{ accounted: number; archived: number }> {
+  const { rows } = await env.pool.query<{ accounted: string; archived: string }>(
+    `SELECT (SELECT count(*) FROM transactions_flat) + (SELECT count(*) FROM quarantine WHERE replayed_at IS NULL)
+              + (SELECT coalesce(sum(duplicate_count), 0) FROM loads) AS accounted,
+            (SELECT sum(record_count) FROM bronze_objects) AS archived`,
+  );
+  return { accounted: Number(rows[0]!.accounted), archived: Number(rows[0]!.archived) };
+}
+
 describe('replay from bronze: rows PostgreSQL refuses', () => {
   let env: TestEnv;
   let objectIds: number[];
   let offsets: Record<'petsAccepted' | 'petsRefused' | 'loadedRefused', string>;
-  const replay = async (runKey: string): Promise<ReplayObjectResult[]> => {
-    const out: ReplayObjectResult[] = [];
-    for (const bronzeObjectId of objectIds) {
-      out.push(
-        (await new MockActivityEnvironment().run(replayBronzeObject, env, changed, {
-          stream: 'transactions',
-          bronzeObjectId,
-          workflowId: `test-${env.id}`,
-          runKey,
-        })) as ReplayObjectResult,
-      );
-      await writeLakeObject(env, { stream: 'transactions', bronzeObjectId }); // as the replay workflow does after each object
-    }
-    return out;
-  };
-  const quality = async () =>
-    (await new MockActivityEnvironment().run(createActivities(env).quality, {
-      stream: 'transactions',
-      runId: `replay-refused-${env.id}`,
-    })) as QualityResult;
-  const failed = (q: QualityResult) => JSON.stringify(q.checks.filter((c) => !c.passed));
+  const replay = (runKey: string) => replayAll(env, objectIds, changed, runKey);
   /** Every table a replay may touch, as text, to compare whole. */
   const snapshot = async () =>
     (
@@ -67,15 +90,6 @@ describe('replay from bronze: rows PostgreSQL refuses', () => {
                 (SELECT string_agg(b::text, '|' ORDER BY id) FROM bronze_objects b) AS manifest`,
       )
     ).rows[0]!;
-  /** flat rows + open quarantine rows + duplicates, and the records archived, from the tables. */
-  const reconciliation = async () =>
-    (
-      await env.pool.query<{ accounted: number; archived: number }>(
-        `SELECT (SELECT count(*) FROM transactions_flat) + (SELECT count(*) FROM quarantine WHERE replayed_at IS NULL)
-                  + (SELECT coalesce(sum(duplicate_count), 0) FROM loads) AS accounted,
-                (SELECT sum(record_count) FROM bronze_objects) AS archived`,
-      )
-    ).rows.map((r) => ({ accounted: Number(r.accounted), archived: Number(r.archived) }))[0]!;
 
   before(async () => {
     env = await isolatedEnv('replay_refused');
@@ -169,7 +183,7 @@ describe('replay from bronze: rows PostgreSQL refuses', () => {
     assert.equal(r!.updated, flat.filter((f) => f.kind === 'object' && f.weekday === f.weekday.toUpperCase()).length);
     assert.equal(await flatRow(loadedRefused.transaction_id), keptBefore, 'the refused row is kept exactly as it was');
 
-    const rec = await reconciliation();
+    const rec = await reconciliation(env);
     assert.equal(rec.accounted, rec.archived, 'flat + open quarantine + duplicates = archived');
     const {
       rows: [v1],
@@ -182,7 +196,7 @@ describe('replay from bronze: rows PostgreSQL refuses', () => {
       [r!.loadId],
     );
     assert.deepEqual(stats, { refused: 1, refused_updates: 1 }, 'kept with the replay load');
-    const qr = await quality();
+    const qr = await quality(env);
     assert.equal(qr.passed, true, failed(qr));
   });
 
@@ -207,9 +221,88 @@ describe('replay from bronze: rows PostgreSQL refuses', () => {
       rows: [l1],
     } = await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM loads');
     assert.equal(l1!.n, l0!.n + 1, 'only the second replay added its load row');
-    const rec = await reconciliation();
+    const rec = await reconciliation(env);
     assert.equal(rec.accounted, rec.archived);
-    const qr = await quality();
+    const qr = await quality(env);
+    assert.equal(qr.passed, true, failed(qr));
+  });
+});
+
+describe('replay from bronze: a record PostgreSQL refused at load', () => {
+  let env: TestEnv;
+  let objectId: number;
+  const broken = events[5]!;
+  // The rule that missed a case: it derives an hour PostgreSQL's CHECK refuses, at load and at replay.
+  const stillBroken = changedTransactionRules({ upperCaseWeekday: true, derived: { [broken.transaction_id]: { event_hour: 99 } } });
+  const fixed = changedTransactionRules({ upperCaseWeekday: true });
+  const quarantined = async () =>
+    (
+      await env.pool.query<{ reason_code: string; replayed: boolean }>(
+        'SELECT reason_code, replayed_at IS NOT NULL AS replayed FROM quarantine ORDER BY id',
+      )
+    ).rows;
+
+  before(async () => {
+    env = await isolatedEnv('replay_rejected');
+    const producer = env.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: env.topic(), messages: events.map((e) => ({ partition: 0, key: null, value: JSON.stringify(e) })) });
+    await producer.disconnect();
+    // The load with that rule: the pass's output for the record carries its hour (as in load-rejected.test.ts).
+    const breakingPass = async (task: PassTask, deps: ActivityDeps): Promise<PassResult> => {
+      const pass = await passInline(task, deps);
+      const docs: Record<string, unknown>[] = [];
+      for await (const line of spooledLines(pass.files.silver)) docs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const d of docs) if (d.transaction_id === broken.transaction_id) d.event_hour = 99;
+      const rows = docs.map((d) => copyRows(d, getStream('transactions'), task));
+      await writeFile(pass.files.silver, docs.map((d) => `${JSON.stringify(d)}\n`).join(''));
+      await writeFile(pass.files.raw, rows.map((r) => r.raw).join(''));
+      await writeFile(pass.files.flat, rows.map((r) => r.flat).join(''));
+      return pass;
+    };
+    const acts = createActivities(env, breakingPass);
+    const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+      new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
+    await run(acts.archive, { stream: 'transactions' });
+    objectId = Number((await env.pool.query<{ id: string }>('SELECT id FROM bronze_objects')).rows[0]!.id);
+    const loaded = await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: objectId });
+    assert.deepEqual([loaded.inserted, loaded.rejected], [GOOD - 1, 1]);
+    await run(acts.writeLake, { stream: 'transactions', bronzeObjectId: objectId });
+    assert.deepEqual(await quarantined(), [{ reason_code: 'LOAD_REJECTED', replayed: false }]);
+  });
+  after(async () => env?.cleanup());
+
+  it('stays quarantined as LOAD_REJECTED while the rule still derives the refused value; the rest of its object replays', async () => {
+    const [r] = await replayAll(env, [objectId], stillBroken, 'still-broken');
+    assert.deepEqual([r!.refused, r!.refusedByState, r!.refusedUpdates], [1, { '23514': 1 }, 0]);
+    assert.deepEqual([r!.inserted, r!.updated], [0, GOOD - 1]);
+    assert.deepEqual(await quarantined(), [{ reason_code: 'LOAD_REJECTED', replayed: false }]);
+    const {
+      rows: [f],
+    } = await env.pool.query<{ n: number; upper: number }>(
+      'SELECT count(*)::int AS n, count(*) FILTER (WHERE event_dayofweek = upper(event_dayofweek))::int AS upper FROM transactions_flat',
+    );
+    assert.deepEqual(f, { n: GOOD - 1, upper: GOOD - 1 });
+    const rec = await reconciliation(env);
+    assert.equal(rec.accounted, rec.archived);
+    const qr = await quality(env);
+    assert.equal(qr.passed, true, failed(qr));
+  });
+
+  it('is loaded by the replay after the rule is fixed, its quarantine row resolved', async () => {
+    const [r] = await replayAll(env, [objectId], fixed, 'fixed');
+    assert.deepEqual([r!.inserted, r!.refused, r!.updated], [1, 0, 0]);
+    assert.deepEqual(await quarantined(), [{ reason_code: 'LOAD_REJECTED', replayed: true }]);
+    const {
+      rows: [f],
+    } = await env.pool.query<{ n: number; kind: string }>(
+      'SELECT count(*)::int AS n, max(l.kind) AS kind FROM transactions_flat f JOIN loads l USING (load_id) WHERE transaction_id = $1',
+      [broken.transaction_id],
+    );
+    assert.deepEqual(f, { n: 1, kind: 'replay' });
+    const rec = await reconciliation(env);
+    assert.equal(rec.accounted, rec.archived);
+    const qr = await quality(env);
     assert.equal(qr.passed, true, failed(qr));
   });
 });
