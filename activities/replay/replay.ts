@@ -18,7 +18,7 @@ import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
-import { createStagingLines, isRefusedRow } from '../transform-load/load-isolation';
+import { createStagingLines, isRefusedRow, stagedLineRange } from '../transform-load/load-isolation';
 import {
   bumpRowsVersion,
   countDuplicates,
@@ -275,7 +275,7 @@ async function stageObject(
   const batches = { staging_lines: [] as string[], staging_open_lines: [] as string[] };
   // Text, not jsonb: a line PostgreSQL's jsonb refuses is one the search finds, not a failed object.
   const flush = async (table: keyof typeof batches) => {
-    if (batches[table].length) await client.query(`INSERT INTO ${table} (line) SELECT unnest($1::text[])`, [batches[table]]);
+    if (batches[table].length) await client.query(`INSERT INTO ${ident(table)} (line) SELECT unnest($1::text[])`, [batches[table]]);
     batches[table] = [];
   };
   for await (const line of readNdjsonGzip(deps.s3, deps.config.S3_BUCKET, objectKey)) {
@@ -298,20 +298,13 @@ async function stageObject(
   }
   await flush('staging_lines');
   await flush('staging_open_lines');
-  const {
-    rows: [c],
-  } = await client.query<{ loaded_last: number | null }>('SELECT max(line_no) AS loaded_last FROM staging_lines');
+  const others = await stagedLineRange(client);
   await client.query('INSERT INTO staging_lines (line) SELECT line FROM staging_open_lines ORDER BY n');
   await client.query('DROP TABLE staging_open_lines');
-  const {
-    rows: [all],
-  } = await client.query<{ first: number | null; last: number | null }>(
-    'SELECT min(line_no) AS first, max(line_no) AS last FROM staging_lines',
-  );
-  if (all?.first == null) return {};
-  const range = { first: all.first, last: all.last! };
-  const openFirst = (c!.loaded_last ?? range.first - 1) + 1;
-  return { all: range, ...(openFirst <= range.last ? { open: { first: openFirst, last: range.last } } : {}) };
+  const all = await stagedLineRange(client);
+  if (!all) return {};
+  const openFirst = others ? others.last + 1 : all.first;
+  return { all, ...(openFirst <= all.last ? { open: { first: openFirst, last: all.last } } : {}) };
 }
 
 /** Merges the docs in `staging` (all of the object's, or one range of them); counts what it changed. */
