@@ -81,15 +81,36 @@ const emptyTotals = (): ReplayTotals => ({
   nowInvalidSample: [],
   stillQuarantined: 0,
   rekeyed: 0,
+  refused: 0,
+  refusedByState: {},
+  refusedSample: [],
+  refusedUpdates: 0,
+  refusedUpdatesByState: {},
+  refusedUpdatesSample: [],
 });
+
+function addBreakdown(into: Record<string, number>, from: Record<string, number> | undefined): void {
+  for (const [key, n] of Object.entries(from ?? {})) into[key] = (into[key] ?? 0) + n;
+}
+
+function addSample(into: string[], from: readonly string[] | undefined): void {
+  into.push(...(from ?? []).slice(0, Math.max(0, SAMPLE - into.length)));
+}
 
 function add(t: ReplayTotals, r: ReplayObjectResult): void {
   t.objectsDone++;
   if (r.notLoaded) return; // loaded by nobody yet: counted by the window's notLoaded instead
   for (const k of ['records', 'inserted', 'duplicates', 'updated', 'conflicts', 'nowInvalid', 'stillQuarantined', 'rekeyed'] as const)
     t[k] += r[k];
-  for (const [code, n] of Object.entries(r.nowInvalidByCode)) t.nowInvalidByCode[code] = (t.nowInvalidByCode[code] ?? 0) + n;
-  t.nowInvalidSample.push(...r.nowInvalidSample.slice(0, Math.max(0, SAMPLE - t.nowInvalidSample.length)));
+  addBreakdown(t.nowInvalidByCode, r.nowInvalidByCode);
+  addSample(t.nowInvalidSample, r.nowInvalidSample);
+  // An activity of a worker older than these counts returns none of them.
+  t.refused += r.refused ?? 0;
+  addBreakdown(t.refusedByState, r.refusedByState);
+  addSample(t.refusedSample, r.refusedSample);
+  t.refusedUpdates += r.refusedUpdates ?? 0;
+  addBreakdown(t.refusedUpdatesByState, r.refusedUpdatesByState);
+  addSample(t.refusedUpdatesSample, r.refusedUpdatesSample);
 }
 
 export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> {

@@ -5,7 +5,11 @@
 // - a record already loaded keeps its row; only its derived flat columns follow the new rules;
 // - a record already loaded that the new rules reject is reported (`nowInvalid`), never deleted or
 //   quarantined: that would put one record in two places;
-// - conflicts (same key, different payload) stay quarantined, exactly as in load.
+// - conflicts (same key, different payload) stay quarantined, exactly as in load;
+// - a row PostgreSQL refuses to store (a data exception, a constraint: what the rules did not
+//   foresee) is set aside as in load (replay-refused.ts) and the rest of the object replays in the
+//   same transaction: a quarantined record stays quarantined (`refused`), a loaded row keeps its
+//   old columns (`refusedUpdates`).
 // The object's own manifest counts are left alone: they describe its load, and quality compares them.
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
@@ -14,6 +18,7 @@ import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
+import { createStagingLines, isRefusedRow, stagedLineRange } from '../transform-load/load-isolation';
 import {
   bumpRowsVersion,
   countDuplicates,
@@ -22,6 +27,7 @@ import {
   quarantineConflicts,
   runAfterMerge,
 } from '../transform-load/staging';
+import { countRefused, mergeReplaySettingAsideRefused, SAMPLE, type RefusedCounts, type StagedLines } from './replay-refused';
 import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { StreamSpec, ValidationContext } from '../../streams/types';
@@ -55,7 +61,7 @@ export interface ReplayObjectInput {
   runKey?: string;
 }
 
-export interface ReplayCounts {
+export interface ReplayCounts extends RefusedCounts {
   /** Records read from the bronze object. */
   records: number;
   /** Previously quarantined records now loaded as new rows. */
@@ -77,6 +83,9 @@ export interface ReplayCounts {
   rekeyed: number;
 }
 
+/** What one merge of staged docs changed (the whole object's, or one range's when rows are set aside). */
+export type MergeReplayCounts = Pick<ReplayCounts, 'conflicts' | 'updated' | 'rekeyed' | 'inserted' | 'duplicates'>;
+
 export interface ReplayObjectResult extends ReplayCounts {
   bronzeObjectId: number;
   loadId: number | null;
@@ -97,10 +106,15 @@ export const emptyReplayCounts = (): ReplayCounts => ({
   nowInvalidSample: [],
   stillQuarantined: 0,
   rekeyed: 0,
+  refused: 0,
+  refusedByState: {},
+  refusedSample: [],
+  refusedUpdates: 0,
+  refusedUpdatesByState: {},
+  refusedUpdatesSample: [],
 });
 
 const STAGE_BATCH = 5_000;
-const SAMPLE = 5;
 
 /** Loaded objects whose event time range overlaps [from, to), by id. */
 export async function listObjectsInWindow(deps: ActivityDeps, input: WindowInput): Promise<WindowPage> {
@@ -170,17 +184,36 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
 
     const counts = emptyReplayCounts();
     await createStaging(client);
-    await stageObject(deps, client, spec, obj.object_key, id, openOffsets, counts, { referenceTimeMs: obj.archived_at!.getTime() });
+    await createStagingLines(client);
+    const lines = await stageObject(deps, client, spec, obj.object_key, id, openOffsets, counts, {
+      referenceTimeMs: obj.archived_at!.getTime(),
+    });
 
     const {
       rows: [load],
     } = await client.query<{ load_id: string }>(
       `INSERT INTO loads (kind, bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count, workflow_id, replay_run_id)
-       VALUES ('replay', $1, $2, 'bronze-replay', (SELECT count(*) FROM staging), 0, 0, $3, $4) RETURNING load_id`,
+       VALUES ('replay', $1, $2, 'bronze-replay', (SELECT count(*) FROM staging_lines), 0, 0, $3, $4) RETURNING load_id`,
       [id, input.stream, input.workflowId ?? null, input.runKey ?? null],
     );
     const loadId = Number(load!.load_id);
-    await mergeReplay(client, spec, { stream: input.stream, loadId, bronzeObjectId: id }, counts);
+    const target = { stream: input.stream, loadId, bronzeObjectId: id };
+    const merge = () => mergeReplay(client, spec, target);
+    // The whole object at once first: an object without a row PostgreSQL refuses never pays for the search.
+    await client.query('SAVEPOINT replay_merge');
+    let merged: MergeReplayCounts[];
+    try {
+      await client.query('INSERT INTO staging (doc) SELECT line::jsonb FROM staging_lines ORDER BY line_no');
+      merged = [await merge()];
+      await client.query('RELEASE SAVEPOINT replay_merge');
+    } catch (err) {
+      await client.query('ROLLBACK TO SAVEPOINT replay_merge');
+      if (!isRefusedRow(err) || !lines.all) throw err;
+      const isolated = await mergeReplaySettingAsideRefused(client, spec, target, { all: lines.all, open: lines.open }, merge);
+      merged = isolated.merged;
+      countRefused(counts, isolated.refused, openOffsets);
+    }
+    for (const m of merged) for (const k of ['conflicts', 'updated', 'rekeyed', 'inserted', 'duplicates'] as const) counts[k] += m[k];
 
     if (counts.inserted > 0) await bumpRowsVersion(client, [id]);
     await client.query(
@@ -193,6 +226,18 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
     deps.logger.warn(
       { bronzeObjectId: id, nowInvalid: result.nowInvalidByCode, sample: result.nowInvalidSample, rekeyed: result.rekeyed },
       'replay: loaded records the current rules reject (kept) or whose key changed (not inserted)',
+    );
+  }
+  if (result.refused > 0 || result.refusedUpdates > 0) {
+    deps.logger.warn(
+      {
+        bronzeObjectId: id,
+        refused: result.refusedByState,
+        refusedSample: result.refusedSample,
+        refusedUpdates: result.refusedUpdatesByState,
+        refusedUpdatesSample: result.refusedUpdatesSample,
+      },
+      'replay: rows PostgreSQL refuses to store: quarantined records the current rules accept (stay quarantined), loaded rows re-derived (kept as they were)',
     );
   }
   return result;
@@ -209,7 +254,12 @@ async function previousReplay(client: pg.PoolClient, id: number, runKey: string)
     : undefined;
 }
 
-/** Classifies every record of the object with `spec`; stages the valid ones, counts the others. */
+/**
+ * Classifies every record of the object with `spec`; stages the valid ones as silver lines in
+ * `staging_lines`, counts the others. The lines of records quarantined before come last, so that
+ * they are one range the search for refused inserts can take alone (the merge orders records by
+ * key and offset, never by line).
+ */
 async function stageObject(
   deps: ActivityDeps,
   client: pg.PoolClient,
@@ -219,21 +269,25 @@ async function stageObject(
   openOffsets: Set<string>,
   counts: ReplayCounts,
   context: ValidationContext,
-): Promise<void> {
+): Promise<StagedLines> {
   const ctx = Context.current();
-  let batch: string[] = [];
-  const flush = async () => {
-    if (batch.length) await client.query('INSERT INTO staging (doc) SELECT unnest($1::jsonb[])', [batch]);
-    batch = [];
+  await client.query('CREATE TEMP TABLE staging_open_lines (n int GENERATED ALWAYS AS IDENTITY, line text NOT NULL) ON COMMIT DROP');
+  const batches = { staging_lines: [] as string[], staging_open_lines: [] as string[] };
+  // Text, not jsonb: a line PostgreSQL's jsonb refuses is one the search finds, not a failed object.
+  const flush = async (table: keyof typeof batches) => {
+    if (batches[table].length) await client.query(`INSERT INTO ${ident(table)} (line) SELECT unnest($1::text[])`, [batches[table]]);
+    batches[table] = [];
   };
   for await (const line of readNdjsonGzip(deps.s3, deps.config.S3_BUCKET, objectKey)) {
     const record = JSON.parse(line) as BronzeRecord; // written by our archive, in our format
     counts.records++;
     const r = classifyRecord(spec, record, context);
+    const open = openOffsets.has(`${record.partition}@${record.offset}`);
     if (r.ok) {
-      batch.push(JSON.stringify(silverDoc(r.row, record, id)));
-      if (batch.length >= STAGE_BATCH) await flush();
-    } else if (openOffsets.has(`${record.partition}@${record.offset}`)) {
+      const table = open ? 'staging_open_lines' : 'staging_lines';
+      batches[table].push(JSON.stringify(silverDoc(r.row, record, id)));
+      if (batches[table].length >= STAGE_BATCH) await flush(table);
+    } else if (open) {
       counts.stillQuarantined++;
     } else {
       counts.nowInvalid++;
@@ -242,27 +296,35 @@ async function stageObject(
     }
     if (counts.records % 10_000 === 0) ctx.heartbeat({ records: counts.records });
   }
-  await flush();
+  await flush('staging_lines');
+  await flush('staging_open_lines');
+  const others = await stagedLineRange(client);
+  await client.query('INSERT INTO staging_lines (line) SELECT line FROM staging_open_lines ORDER BY n');
+  await client.query('DROP TABLE staging_open_lines');
+  const all = await stagedLineRange(client);
+  if (!all) return {};
+  const openFirst = others ? others.last + 1 : all.first;
+  return { all, ...(openFirst <= all.last ? { open: { first: openFirst, last: all.last } } : {}) };
 }
 
+/** Merges the docs in `staging` (all of the object's, or one range of them); counts what it changed. */
 async function mergeReplay(
   client: pg.PoolClient,
   spec: StreamSpec,
   target: { stream: string; loadId: number; bronzeObjectId: number },
-  counts: ReplayCounts,
-): Promise<void> {
+): Promise<MergeReplayCounts> {
   await client.query('ANALYZE staging'); // a temp table has no statistics: the joins below want the row count
-  counts.conflicts = (await quarantineConflicts(client, spec, target)).conflicts;
+  let conflicts = (await quarantineConflicts(client, spec, target)).conflicts;
   // A re-derived row may have been loaded from another object (this one's record was its duplicate).
-  const updated = await client.query<{ bronze_object_id: string | null }>(spec.updateFromStagingSql);
-  counts.updated = updated.rowCount ?? 0;
+  const updatedRows = await client.query<{ bronze_object_id: string | null }>(spec.updateFromStagingSql);
+  const updated = updatedRows.rowCount ?? 0;
   await bumpRowsVersion(
     client,
-    updated.rows.map((r) => r.bronze_object_id),
+    updatedRows.rows.map((r) => r.bronze_object_id),
   );
   // The derived tables follow the re-derived rows now, while staging still holds every record of
   // the object: the deletion below keeps only the previously quarantined ones.
-  if (counts.updated > 0) await runAfterMerge(client, spec);
+  if (updated > 0) await runAfterMerge(client, spec);
 
   // Only records that were quarantined may become rows: every other record of a loaded object is
   // loaded already (or counted a duplicate). If its key is not found, the key rule changed; inserting
@@ -278,7 +340,6 @@ async function mergeReplay(
        AND NOT EXISTS (SELECT 1 FROM ${raw} r WHERE r.${key} = (jsonb_populate_record(NULL::${raw}, jsonb_build_object($2::text, s.doc->$2::text))).${key})`,
     [target.bronzeObjectId, spec.keyColumn],
   );
-  counts.rekeyed = rekeyed!.n;
   await client.query(
     `DELETE FROM staging s
      WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.bronze_object_id = $1 AND q.replayed_at IS NULL AND q.kafka_topic = s.doc->>'kafka_topic'
@@ -286,9 +347,9 @@ async function mergeReplay(
     [target.bronzeObjectId],
   );
 
-  counts.inserted = await insertStaged(client, spec, target);
+  const inserted = await insertStaged(client, spec, target);
   // A key a concurrent load committed while this insert waited on it: quarantined, not a duplicate (activities/transform-load/staging.ts).
-  counts.conflicts += (await quarantineConflicts(client, spec, target)).conflicts;
+  conflicts += (await quarantineConflicts(client, spec, target)).conflicts;
   await runAfterMerge(client, spec);
   await client.query(
     `UPDATE quarantine q SET replayed_at = now(), replay_load_id = $2 FROM staging s
@@ -298,5 +359,6 @@ async function mergeReplay(
   );
   // Resolved records not inserted were already loaded with the same payload: duplicates, so that
   // flat + open quarantine + duplicates = archived keeps holding. Counted from the comparison.
-  counts.duplicates = await countDuplicates(client, spec, target.loadId);
+  const duplicates = await countDuplicates(client, spec, target.loadId);
+  return { conflicts, updated, rekeyed: rekeyed!.n, inserted, duplicates };
 }

@@ -68,6 +68,20 @@ export function describeReplay(r: ReplayResult): string[] {
           .join(', ')}; e.g. partition@offset ${r.nowInvalidSample.join(', ')}`,
     );
   }
+  const byState = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([state, n]) => `SQLSTATE ${state} ${fmt(n)}`)
+      .join(', ');
+  if (r.refused > 0)
+    lines.push(
+      `${fmt(r.refused)} previously quarantined records pass the current rules but PostgreSQL refused to store them (stay quarantined): ` +
+        `${byState(r.refusedByState)}; e.g. ${r.refusedSample.join('; ')}`,
+    );
+  if (r.refusedUpdates > 0)
+    lines.push(
+      `${fmt(r.refusedUpdates)} loaded rows keep their old columns: PostgreSQL refused the newly derived ones: ` +
+        `${byState(r.refusedUpdatesByState)}; e.g. ${r.refusedUpdatesSample.join('; ')}`,
+    );
   if (r.rekeyed > 0)
     lines.push(`${fmt(r.rekeyed)} records now derive a key that is not loaded (the key rule changed?); they were not inserted`);
   if (r.objectsNotLoaded > 0)

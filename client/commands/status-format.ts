@@ -75,7 +75,8 @@ function describeProgress(type: string, p: RunProgress): string {
     case 'replayWorkflow':
       return (
         `${n(p.objectsDone)}/${n(p.objectsTotal)} objects replayed (${n(p.records)} records): ${n(p.inserted)} inserted, ${n(p.updated)} updated, ` +
-        `${n(p.duplicates)} duplicates, ${n(p.conflicts)} conflicting, ${n(p.nowInvalid)} now invalid, ${n(p.objectsNotLoaded)} objects not loaded yet`
+        `${n(p.duplicates)} duplicates, ${n(p.conflicts)} conflicting, ${n(p.nowInvalid)} now invalid, ${n(p.refused)} refused by PostgreSQL (stay quarantined), ` +
+        `${n(p.refusedUpdates)} updates refused by PostgreSQL (kept), ${n(p.objectsNotLoaded)} objects not loaded yet`
       );
     default: {
       const counts = Object.entries(p)

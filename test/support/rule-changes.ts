@@ -8,6 +8,12 @@ export interface RuleChange {
   petsAreEntertainment?: boolean;
   /** The derived weekday is upper-case: every loaded row's flat columns change. */
   upperCaseWeekday?: boolean;
+  /**
+   * Flat values derived for these transaction ids, whatever their events say: values PostgreSQL
+   * refuses (a CHECK, a numeric overflow) that pass the stream's storability guard, as a rule that
+   * missed a case would derive them.
+   */
+  derived?: Record<string, Record<string, unknown>>;
 }
 
 export function changedTransactionRules(change: RuleChange): StreamSpec {
@@ -16,9 +22,9 @@ export function changedTransactionRules(change: RuleChange): StreamSpec {
     validate: (v, context) => {
       const pets = change.petsAreEntertainment && (v as { category?: unknown }).category === 'pets';
       const r = validateTransaction(pets ? { ...(v as object), category: 'entertainment' } : v, context);
-      return r.ok && change.upperCaseWeekday
-        ? { ok: true, row: { ...r.row, event_dayofweek: String(r.row.event_dayofweek).toUpperCase() } }
-        : r;
+      if (!r.ok) return r;
+      const weekday = change.upperCaseWeekday ? { event_dayofweek: String(r.row.event_dayofweek).toUpperCase() } : {};
+      return { ok: true, row: { ...r.row, ...weekday, ...change.derived?.[String(r.row.transaction_id)] } };
     },
   };
 }

@@ -11,6 +11,8 @@ const CODES = ['AMOUNT_NEGATIVE', 'CURRENCY_UNKNOWN'] as const;
 /** What replaying object `id` finds: fixed, so a test knows its totals. */
 export function countsOf(id: number): ReplayCounts {
   const nowInvalid = id % 5 === 0 ? 1 : 0;
+  const refused = id % 4 === 0 ? 1 : 0;
+  const refusedUpdates = id % 6 === 0 ? 2 : 0;
   return {
     records: 10 + (id % 4),
     inserted: id % 3 === 0 ? 1 : 0,
@@ -22,6 +24,12 @@ export function countsOf(id: number): ReplayCounts {
     nowInvalidSample: nowInvalid ? [`object ${id}`] : [],
     stillQuarantined: id % 13 === 0 ? 2 : 0,
     rekeyed: id % 17 === 0 ? 1 : 0,
+    refused,
+    refusedByState: refused ? { '23514': 1 } : {},
+    refusedSample: refused ? [`refused ${id}`] : [],
+    refusedUpdates,
+    refusedUpdatesByState: refusedUpdates ? { '22003': 1, '23502': 1 } : {},
+    refusedUpdatesSample: refusedUpdates ? [`update ${id} a`, `update ${id} b`] : [],
   };
 }
 
@@ -103,11 +111,24 @@ export class FakeWindow {
   /** The totals a replay of the whole window reports, summed here from countsOf. */
   expectedTotals() {
     const replayed = this.ids.filter((id) => !this.raced.has(id) && !this.failing.has(id));
-    const sum = (k: 'records' | 'inserted' | 'duplicates' | 'updated' | 'conflicts' | 'nowInvalid' | 'stillQuarantined' | 'rekeyed') =>
-      replayed.reduce((n, id) => n + countsOf(id)[k], 0);
-    const byCode: Record<string, number> = {};
-    for (const id of replayed)
-      for (const [code, n] of Object.entries(countsOf(id).nowInvalidByCode)) byCode[code] = (byCode[code] ?? 0) + n;
+    const sum = (
+      k:
+        | 'records'
+        | 'inserted'
+        | 'duplicates'
+        | 'updated'
+        | 'conflicts'
+        | 'nowInvalid'
+        | 'stillQuarantined'
+        | 'rekeyed'
+        | 'refused'
+        | 'refusedUpdates',
+    ) => replayed.reduce((n, id) => n + countsOf(id)[k], 0);
+    const breakdown = (k: 'nowInvalidByCode' | 'refusedByState' | 'refusedUpdatesByState') => {
+      const by: Record<string, number> = {};
+      for (const id of replayed) for (const [code, n] of Object.entries(countsOf(id)[k])) by[code] = (by[code] ?? 0) + n;
+      return by;
+    };
     return {
       objectsDone: this.ids.length,
       objectsTotal: this.ids.length,
@@ -124,14 +145,18 @@ export class FakeWindow {
       updated: sum('updated'),
       conflicts: sum('conflicts'),
       nowInvalid: sum('nowInvalid'),
-      nowInvalidByCode: byCode,
+      nowInvalidByCode: breakdown('nowInvalidByCode'),
       stillQuarantined: sum('stillQuarantined'),
       rekeyed: sum('rekeyed'),
+      refused: sum('refused'),
+      refusedByState: breakdown('refusedByState'),
+      refusedUpdates: sum('refusedUpdates'),
+      refusedUpdatesByState: breakdown('refusedUpdatesByState'),
     };
   }
 
-  /** Every sample a replay may keep. */
-  samples(): Set<string> {
-    return new Set(this.ids.filter((id) => !this.raced.has(id) && !this.failing.has(id)).flatMap((id) => countsOf(id).nowInvalidSample));
+  /** Every sample of one kind a replay may keep. */
+  samples(k: 'nowInvalidSample' | 'refusedSample' | 'refusedUpdatesSample' = 'nowInvalidSample'): Set<string> {
+    return new Set(this.ids.filter((id) => !this.raced.has(id) && !this.failing.has(id)).flatMap((id) => countsOf(id)[k]));
   }
 }

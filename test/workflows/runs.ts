@@ -185,7 +185,7 @@ export function assertReplayed(w: FakeWindow, run: Run<Awaited<ReturnType<typeof
     if (w.raced.has(id) || w.failing.has(id)) assert.equal(lake, -1, `object ${id}: no lake write without a replayed load`);
     else assert.ok(lake > replay && replay >= 0, `object ${id}: its lake rewritten after its replay`);
   }
-  const { quality, aggregatesRefreshed, nowInvalidSample, failedSample, ...totals } = run.result;
+  const { quality, aggregatesRefreshed, nowInvalidSample, refusedSample, refusedUpdatesSample, failedSample, ...totals } = run.result;
   const { failedSample: expectedFailed, ...expected } = w.expectedTotals();
   assert.deepEqual(totals, expected);
   assert.deepEqual([...failedSample].sort(), expectedFailed.sort(), 'each object that failed, named');
@@ -194,8 +194,14 @@ export function assertReplayed(w: FakeWindow, run: Run<Awaited<ReturnType<typeof
     assert.equal(run.failure?.type, 'REPLAY_INCOMPLETE');
     for (const id of w.failing) assert.match(run.failure.message, new RegExp(`#${id} `), `the failure names object ${id}`);
   }
-  assert.equal(nowInvalidSample.length, Math.min(10, w.samples().size), 'the sample keeps at most 10');
-  for (const s of nowInvalidSample) assert.ok(w.samples().has(s), `${s} is a sample of the window`);
+  for (const [k, sample] of [
+    ['nowInvalidSample', nowInvalidSample],
+    ['refusedSample', refusedSample],
+    ['refusedUpdatesSample', refusedUpdatesSample],
+  ] as const) {
+    assert.equal(sample.length, Math.min(10, w.samples(k).size), `the ${k} keeps at most 10`);
+    for (const s of sample) assert.ok(w.samples(k).has(s), `${s} is a ${k} of the window`);
+  }
   const last = w.runIds.length;
   assert.deepEqual(endings(w.log), [`aggregate:${last}`, `quality:${last}`], 'aggregates and quality once each, in the last run');
   assert.ok(w.log.findLastIndex((e) => e.startsWith('replay:')) < w.log.indexOf(`aggregate:${last}`), 'aggregates after the last object');
