@@ -1,6 +1,6 @@
 // One in-memory DuckDB instance per process (the worker, a CLI command, a test), made on first use and
-// closed with the process's other clients. Opening an instance costs about as much CPU as the whole
-// Parquet write of a small object (docs/performance.md, "Lake writes"), a connection next to nothing,
+// closed with the process's other clients. Opening an instance costs more CPU than the Parquet write
+// of a small object on an open one (docs/performance.md, "Lake writes"), a connection next to nothing,
 // so each lake write takes a connection of its own: DuckDB runs each connection's queries on the
 // calling thread and keeps its temporary tables to itself, which makes concurrent writes safe.
 // Nothing here talks to S3: DuckDB writes local files only.
