@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Config } from './config';
+import { createDuckDb, type DuckDb } from './duckdb';
 import { createKafka } from './kafka';
 import { createLogger, type Logger } from './logger';
 import { createPool } from './postgres';
@@ -14,6 +15,8 @@ export interface Clients {
   s3: S3Client;
   kafka: Kafka;
   logger: Logger;
+  /** The process's one DuckDB instance (the lake's Parquet writer), made on first use. */
+  duckdb: DuckDb;
   close(): Promise<void>;
 }
 
@@ -21,14 +24,17 @@ export function buildClients(config: Config, logger = createLogger(config)): Cli
   const pool = createPool(config);
   const s3 = createS3(config);
   const kafka = createKafka(config);
+  const duckdb = createDuckDb(config);
   return {
     config,
     pool,
     s3,
     kafka,
     logger,
+    duckdb,
     async close() {
       s3.destroy();
+      await duckdb.close().catch(() => undefined);
       await pool.end().catch(() => undefined);
     },
   };

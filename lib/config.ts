@@ -170,6 +170,8 @@ export const configSchema = z.object({
   LAKE_ROW_GROUP_ROWS: z.coerce.number().int().min(2_048).max(10_000_000).default(122_880),
   /** Compression of the Parquet lake files: zstd (smaller) or snappy (what older readers expect). */
   LAKE_CODEC: z.enum(['zstd', 'snappy'], 'expected zstd or snappy').default('zstd'),
+  /** Memory of a process's one DuckDB instance, shared by its concurrent lake writes (beyond it DuckDB spills to a temp directory). */
+  LAKE_MEMORY_LIMIT_MB: z.coerce.number().int().min(64).max(65_536).default(512),
   /** Continuous mode (`etl stream start`): a record the follower has read is written to bronze at most this long after. */
   STREAM_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100, 'at least 100 (ms)').default(5_000),
 

@@ -14,6 +14,8 @@ export interface LakeBehindInput {
   /** Id cursor: objects after this one, so an object that keeps failing is not listed again in the same pass. */
   afterId: number;
   limit: number;
+  /** Only these objects (those a quarantine replay changed); all of the stream's when absent. */
+  bronzeObjectIds?: readonly number[];
 }
 
 export interface LakeBehindObject {
@@ -27,8 +29,8 @@ export async function listLakeBehind(deps: Pick<ActivityDeps, 'pool'>, input: La
 export async function lakeBehind(db: pg.Pool | pg.PoolClient, input: LakeBehindInput): Promise<LakeBehindObject[]> {
   const { rows } = await db.query<{ id: number }>(
     `SELECT b.id::int AS id FROM bronze_objects b LEFT JOIN lake_objects l ON l.bronze_object_id = b.id
-     WHERE b.stream = $1 AND b.id > $2 AND ${LAKE_BEHIND} ORDER BY b.id LIMIT $3`,
-    [input.stream, input.afterId, input.limit],
+     WHERE b.stream = $1 AND b.id > $2 AND ($4::bigint[] IS NULL OR b.id = ANY($4)) AND ${LAKE_BEHIND} ORDER BY b.id LIMIT $3`,
+    [input.stream, input.afterId, input.limit, input.bronzeObjectIds ?? null],
   );
   return rows.map((r) => ({ bronzeObjectId: r.id }));
 }

@@ -2,9 +2,10 @@
 // of PostgreSQL as CSV text, are parsed by DuckDB into exact types (numeric(p,s) -> DECIMAL(p,s),
 // timestamptz -> TIMESTAMP WITH TIME ZONE, i.e. UTC instants) and written one file per event date,
 // in key order, with the configured codec and row-group size. DuckDB dictionary-encodes text columns
-// on its own where that pays. Nothing here talks to S3 or PostgreSQL.
-import { DuckDBInstance } from '@duckdb/node-api';
+// on its own where that pays. Nothing here talks to S3 or PostgreSQL. The engine is the process's
+// one DuckDB instance (lib/duckdb.ts); a write runs on a connection of its own.
 import path from 'node:path';
+import type { DuckDb } from '../../lib/duckdb';
 
 /** A flat-table column as the lake stores it. */
 export interface LakeColumn {
@@ -79,15 +80,14 @@ export interface ParquetFile {
  * as one Parquet file per event date into `outDir`, ordered by `keyColumn`.
  */
 export async function writeParquetByDate(
+  duckdb: DuckDb,
   csvFile: string,
   columns: readonly LakeColumn[],
   keyColumn: string,
   outDir: string,
   options: ParquetOptions,
 ): Promise<ParquetFile[]> {
-  // One small engine per object: no state shared between writes, bounded memory on a shared worker.
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '512MB', temp_directory: outDir });
-  const db = await instance.connect();
+  const db = await duckdb.connect();
   try {
     // DuckDB SQL, not PostgreSQL's: the paths are this process's own temp files, the names come from
     // pg_attribute and are quoted here, the types from lakeTypeOf, the settings are checked config.
@@ -102,9 +102,10 @@ export async function writeParquetByDate(
       .map(([k, v]) => `${ident(k)}: ${quote(v)}`)
       .join(', ');
     const settings = `FORMAT parquet, COMPRESSION ${options.codec === 'snappy' ? 'snappy' : 'zstd'}, ROW_GROUP_SIZE ${Math.trunc(options.rowGroupRows)}, KV_METADATA {${metadata}}`;
-    // Quoted empty strings stay strings; only PostgreSQL's unquoted empty field is NULL.
+    // Quoted empty strings stay strings; only PostgreSQL's unquoted empty field is NULL. A TEMP table
+    // belongs to this connection alone (and goes with it), so concurrent writes never see each other's.
     await db.run(
-      `CREATE TABLE flat AS SELECT * FROM read_csv(${source}, header = false, auto_detect = false, delim = ',', quote = '"',
+      `CREATE TEMP TABLE flat AS SELECT * FROM read_csv(${source}, header = false, auto_detect = false, delim = ',', quote = '"',
          escape = '"', allow_quoted_nulls = false, columns = {${columnTypes}})`,
     );
     const dates = await db.runAndReadAll(
@@ -125,6 +126,5 @@ export async function writeParquetByDate(
     return files;
   } finally {
     db.closeSync();
-    instance.closeSync();
   }
 }

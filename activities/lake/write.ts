@@ -97,7 +97,7 @@ export async function writeLakeObject(deps: ActivityDeps, input: LakeWriteInput)
       const files =
         snap.rows === 0
           ? []
-          : await writeParquetByDate(csv, fileColumns(columns), spec.keyColumn, dir, {
+          : await writeParquetByDate(deps.duckdb, csv, fileColumns(columns), spec.keyColumn, dir, {
               rowGroupRows: config.LAKE_ROW_GROUP_ROWS,
               codec: config.LAKE_CODEC,
               metadata: { 'etl.stream': input.stream, 'etl.bronze_object_id': String(id), 'etl.rows_version': String(snap.rowsVersion) },

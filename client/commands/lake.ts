@@ -88,13 +88,15 @@ export interface LakeSyncResult {
   failures: string[];
 }
 
-/** Writes the lake of every loaded object of `stream` it is behind, here, one object at a time. */
-export async function lakeSync(deps: ActivityDeps, stream: string, onObject?: (id: number) => void): Promise<LakeSyncResult> {
+/**
+ * Writes the lake of every loaded object of `stream` it is behind (or of those of `bronzeObjectIds`
+ * only), here, one object at a time.
+ */
+export async function lakeSync(deps: ActivityDeps, stream: string, bronzeObjectIds?: readonly number[]): Promise<LakeSyncResult> {
   const result: LakeSyncResult = { stream, objectsWritten: 0, objectsFailed: 0, rows: 0, files: 0, failures: [] };
   for (let afterId = 0; ;) {
-    const page = await lakeBehind(deps.pool, { stream, afterId, limit: 100 });
+    const page = await lakeBehind(deps.pool, { stream, afterId, limit: 100, bronzeObjectIds });
     for (const { bronzeObjectId } of page) {
-      onObject?.(bronzeObjectId);
       try {
         const r = await writeLakeNoting(deps, { stream, bronzeObjectId });
         // Written by a person's sync: the attempts a dying worker lost on it are forgiven.

@@ -7,6 +7,7 @@ import { withClients } from '../connect';
 import { fmt, formatTable, type Say } from '../output';
 import { lakeSync } from './lake';
 import { listQuarantine, replayQuarantine, showQuarantine } from './quarantine';
+import { kickRunningSearchLane } from './search';
 
 export function registerQuarantineCommands(program: Command, say: Say): void {
   // Read when the tree is built, so a stream registered before (a plugin, a test) is offered too.
@@ -67,15 +68,17 @@ export function registerQuarantineCommands(program: Command, say: Say): void {
     .option('--json', 'machine-readable summary')
     .addHelpText(
       'after',
-      '\nAfter a validation rule is fixed (a new category, a wider range), replay puts the records it\nused to reject through the same checks and the same idempotent load. Records that still fail stay.\n\nExamples:\n  $ etl quarantine replay --reason UNKNOWN_VALUE\n  $ etl quarantine replay --ids 12,13 --json',
+      '\nAfter a validation rule is fixed (a new category, a wider range), replay puts the records it\nused to reject through the same checks and the same idempotent load. Records that still fail stay.\nThe lake files of the objects it changed are rewritten from this process, and with SEARCH_SINK=true\nthe running search lane of the stream is kicked (Temporal out of reach: one line, the replay stands).\n\nExamples:\n  $ etl quarantine replay --reason UNKNOWN_VALUE\n  $ etl quarantine replay --ids 12,13 --json',
     )
     .action(async (opts: { stream: string; reason?: string; ids?: number[]; limit: number; json?: boolean }) => {
       await withClients(async (clients) => {
         const r = await replayQuarantine(clients.pool, getStream(opts.stream), opts);
-        // The rows it loaded changed their objects (rows_version): their lake files follow now.
-        const lake = r.loaded > 0 ? await lakeSync(clients, opts.stream) : undefined;
+        // The rows it loaded changed their objects (rows_version): the search lane is told now (it
+        // indexes beside this), and the lake files of those objects, and only those, are rewritten here.
+        const search = r.objectIds.length > 0 ? await kickRunningSearchLane(clients.config, opts.stream) : undefined;
+        const lake = r.objectIds.length > 0 ? await lakeSync(clients, opts.stream, r.objectIds) : undefined;
         if (opts.json) {
-          say(JSON.stringify({ ...r, lake }, null, 2));
+          say(JSON.stringify({ ...r, lake, search }, null, 2));
           return;
         }
         say(
@@ -90,6 +93,7 @@ export function registerQuarantineCommands(program: Command, say: Say): void {
           say(
             `lake: ${fmt(lake.objectsWritten)} object(s) rewritten${lake.objectsFailed ? `, ${fmt(lake.objectsFailed)} failed (\`etl lake show\`, then \`etl lake sync\`)` : ''}`,
           );
+        if (search) say(`search: ${search.note}`);
       });
     });
 }

@@ -66,6 +66,8 @@ export interface ReplayResult {
   conflicts: number;
   stillInvalid: Record<string, number>;
   loadId?: number;
+  /** The bronze objects whose rows it changed (rows_version bumped): their lake and index follow. */
+  objectIds: number[];
 }
 
 /** Re-validates quarantined records with the current rules and loads those that now pass. */
@@ -77,6 +79,8 @@ export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: Quara
     const stillInvalid: Record<string, number> = {};
     const docs: string[] = [];
     const candidates = new Map<string, number>();
+    // Only an object a now-valid record came from gets rows; the others' rows stay as they are.
+    const revalidated = new Set<number>();
     for (const q of rows) {
       const record: BronzeRecord = {
         topic: q.kafka_topic,
@@ -94,8 +98,9 @@ export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: Quara
       }
       docs.push(JSON.stringify(silverDoc(r.row, record, q.bronze_object_id ?? undefined)));
       candidates.set(`${q.kafka_topic}:${q.kafka_partition}:${q.kafka_offset}`, q.id);
+      if (q.bronze_object_id !== null) revalidated.add(q.bronze_object_id);
     }
-    if (docs.length === 0) return { examined: rows.length, loaded: 0, duplicates: 0, conflicts: 0, stillInvalid };
+    if (docs.length === 0) return { examined: rows.length, loaded: 0, duplicates: 0, conflicts: 0, stillInvalid, objectIds: [] };
 
     await createStaging(client);
     await client.query('INSERT INTO staging (doc) SELECT unnest($1::jsonb[])', [docs]);
@@ -107,11 +112,8 @@ export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: Quara
     );
     const loadId = Number(load!.load_id);
     const merged = await mergeStaging(client, spec, { stream: f.stream, loadId, bronzeObjectId: null });
-    if (merged.inserted > 0)
-      await bumpRowsVersion(
-        client,
-        rows.map((q) => q.bronze_object_id),
-      );
+    const objectIds = merged.inserted > 0 ? [...revalidated].sort((a, b) => a - b) : [];
+    await bumpRowsVersion(client, objectIds);
     await client.query('UPDATE loads SET inserted_count = $2, duplicate_count = $3, conflict_count = $4 WHERE load_id = $1', [
       loadId,
       merged.inserted,
@@ -132,6 +134,7 @@ export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: Quara
       conflicts: merged.conflicts,
       stillInvalid,
       loadId,
+      objectIds,
     };
   });
   if (result.loaded > 0)

@@ -1,12 +1,14 @@
 // `etl search`: the search sink (docs/search.md) — its lag per stream, the documents the index
 // refused and why, and starting (or kicking) a stream's lane on its own.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { searchSyncWorkflowId } from '../../activities/search/search-sync';
 import { buildClients } from '../../lib/clients';
-import { loadConfig } from '../../lib/config';
-import { EtlError } from '../../lib/errors';
+import { loadConfig, type Config } from '../../lib/config';
+import { EtlError, isEtlError } from '../../lib/errors';
 import { withPostgresErrors } from '../../lib/postgres';
 import { listRejections, searchLag } from '../../lib/search-state';
+import { classifyTemporalError, connectClient } from '../../lib/temporal';
 import { getStream, streamNames } from '../../streams';
 import { searchKickSignal, searchSyncWorkflow } from '../../workflows';
 import { positiveInt } from '../args';
@@ -14,6 +16,36 @@ import { withClient } from '../connect';
 import { fmt, formatTable, type Say } from '../output';
 
 const indexed = () => streamNames().filter((s) => getStream(s).search);
+
+export interface SearchLaneKick {
+  kicked: boolean;
+  /** One line for a person: kicked, no lane runs, or why it could not be reached. */
+  note: string;
+}
+
+/**
+ * After rows changed outside a workflow (`etl quarantine replay`): signals the stream's running
+ * search lane, so the index follows now rather than at the lane's next poll. Undefined when the sink
+ * is off or the stream has no index. Never throws: the rows are committed whatever happens here,
+ * and a lane that is not told still finds them at its next poll.
+ */
+export async function kickRunningSearchLane(config: Config, stream: string): Promise<SearchLaneKick | undefined> {
+  if (!config.SEARCH_SINK || !getStream(stream).search) return undefined;
+  const workflowId = searchSyncWorkflowId(config, stream);
+  let temporal: Client | undefined;
+  try {
+    temporal = await connectClient(config);
+    await temporal.workflow.getHandle(workflowId).signal(searchKickSignal);
+    return { kicked: true, note: `search lane ${workflowId} kicked (etl search status shows the lag)` };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError)
+      return { kicked: false, note: `no search lane runs for ${stream}: the next run starts it, or \`etl search sync ${stream}\`` };
+    const reason = (isEtlError(err) ? err : classifyTemporalError(config, err)).message;
+    return { kicked: false, note: `search lane not kicked: ${reason}; it catches up at its next poll once it runs` };
+  } finally {
+    await temporal?.connection.close().catch(() => undefined);
+  }
+}
 
 export function registerSearchCommands(program: Command, say: Say): void {
   const search = program

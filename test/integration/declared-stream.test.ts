@@ -188,8 +188,8 @@ describe('a stream declared in one place', () => {
       "SELECT readings, max_celsius::text FROM sensor_stats WHERE sensor = 'west'",
     );
     assert.deepEqual(west, { readings: 1, max_celsius: '200.0' });
-    // As `etl quarantine replay` does after its load: the lake follows the object's new row.
-    assert.equal((await lakeSync(env, STREAM)).objectsWritten, 1);
+    // As `etl quarantine replay` does after its load: the lake of the object with the new row follows.
+    assert.equal((await lakeSync(env, STREAM, r.objectIds)).objectsWritten, 1);
     const q = (await new MockActivityEnvironment().run(createActivities(env).quality, {
       stream: STREAM,
       runId: `declared-replay-${env.id}`,

@@ -13,20 +13,18 @@ import { after, before, describe, it } from 'node:test';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type QualityResult } from '../../activities';
-import { flatColumns } from '../../activities/lake/write';
 import { writeLakeObject } from '../../activities/lake/write';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay/replay';
 import { lakeExport, lakeSummary, lakeSync, type LakeStreamSummary } from '../../client/commands/lake';
 import { PROJECT_ROOT } from '../../lib/config';
-import { ident } from '../../lib/sql';
 import { transactionsStream } from '../../streams/transactions';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { StreamSpec } from '../../streams/types';
 import { changedTransactionRules } from '../support/rule-changes';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 import { configEnv } from '../support/isolation';
-import { readLakeCopy, type CanonicalRow, type LakeReading } from '../support/lake-readers';
+import { canonicalFlatRows, readLakeCopy, type CanonicalRow, type LakeReading } from '../support/lake-readers';
 
 const DAY = 86_400_000;
 const ROWS = 9_000;
@@ -82,19 +80,7 @@ describe('the Parquet lake', () => {
   const lakeCheck = (q: QualityResult, name: string) => q.checks.find((c) => c.name === name)!;
 
   /** The flat table's rows in the readers' canonical text, by key. */
-  async function flatRows(): Promise<CanonicalRow[]> {
-    const columns = await flatColumns(env.pool, 'transactions_flat');
-    const canon = (c: { name: string; pgType: string }) => {
-      const col = ident(c.name);
-      if (c.pgType === 'timestamp with time zone') return `((extract(epoch FROM ${col}) * 1000000)::bigint)::text AS ${col}`;
-      if (c.pgType === 'date') return `to_char(${col}, 'YYYY-MM-DD') AS ${col}`;
-      return `${col}::text AS ${col}`;
-    };
-    const { rows } = await env.pool.query<CanonicalRow>(
-      `SELECT ${columns.map(canon).join(', ')} FROM transactions_flat ORDER BY transaction_id::text COLLATE "C"`,
-    );
-    return rows;
-  }
+  const flatRows = () => canonicalFlatRows(env.pool, 'transactions_flat', 'transaction_id');
 
   /** The live files copied out (as `etl lake export` does), read by both readers, compared with the flat table. */
   async function compareLake(label: string): Promise<LakeReading> {

@@ -2,7 +2,8 @@
 // opensearch`), behind a TCP proxy the test can take down: after a pipeline run the index holds
 // exactly the flat table's rows (those it refused are recorded with the reason, none is lost);
 // with the node down a run still completes, `etl search status` shows the lag, and the lane
-// catches up once the node is back; a replay with changed rules re-indexes what it changed.
+// catches up once the node is back; a replay with changed rules re-indexes what it changed; and
+// `etl quarantine replay` kicks the running lane (or says in one line why it could not).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -14,14 +15,17 @@ import type { Client } from '@opensearch-project/opensearch';
 import { replayBronzeObject } from '../../activities/replay/replay';
 import { searchSyncWorkflowId } from '../../activities/search/search-sync';
 import { produceTransactions } from '../../activities/ingest/produce';
+import { lakeSummary } from '../../client/commands/lake';
 import { PROJECT_ROOT } from '../../lib/config';
 import { aliasName, createSearchClient, monthIndexName, searchMappings } from '../../lib/search';
 import { listRejections, searchLag } from '../../lib/search-state';
 import { transactionsStream } from '../../streams/transactions';
+import { syntheticTransaction } from '../../streams/transactions/generator';
 import { dropTestIndexes, endSearchLane } from '../support/search';
 import { changedTransactionRules } from '../support/rule-changes';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 import { configEnv } from '../support/isolation';
+import { freePort } from '../support/ports';
 import { TcpProxy } from '../support/tcp-proxy';
 import type { PipelineResult } from '../../workflows';
 
@@ -115,13 +119,25 @@ describe('search sink (real OpenSearch node)', () => {
       args: [{ stream: 'transactions', objectConcurrency: 2 }],
     }) as Promise<PipelineResult>;
 
-  const etl = async (...args: string[]) => {
-    const { stdout } = await promisify(execFile)(path.join(PROJECT_ROOT, 'bin', 'etl'), args, {
+  const etlWith = (extraEnv: Record<string, string>, ...args: string[]) =>
+    promisify(execFile)(path.join(PROJECT_ROOT, 'bin', 'etl'), args, {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, ...configEnv(env.config) },
+      env: { ...process.env, ...configEnv(env.config), ...extraEnv },
     });
-    return stdout;
+  const etl = async (...args: string[]) => (await etlWith({}, ...args)).stdout;
+
+  /** A record the rules of its time refused, valid under today's: what `etl quarantine replay` loads. */
+  const quarantineFixable = async (n: number, bronzeObjectId: number) => {
+    const record = syntheticTransaction(7_000_000 + n, gen);
+    await env.pool.query(
+      `INSERT INTO quarantine (stream, kafka_topic, kafka_partition, kafka_offset, bronze_object_id, reason_code, reason, payload, payload_encoding)
+       VALUES ('transactions', $1, 0, $2, $3, 'UNKNOWN_VALUE', 'refused by a rule since fixed', $4, 'utf8')`,
+      [env.topic(), 7_000_000 + n, bronzeObjectId, JSON.stringify(record)],
+    );
   };
+  const searchKicks = async (lane: ReturnType<TemporalClient['workflow']['getHandle']>) =>
+    ((await lane.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'searchKick')
+      .length;
 
   before(async () => {
     const base = new URL(process.env.OPENSEARCH_URL ?? 'http://127.0.0.1:9200');
@@ -228,7 +244,51 @@ describe('search sink (real OpenSearch node)', () => {
         [...docs.values()].every((d) => /^[A-Z]+$/.test(String(d._source.event_dayofweek))),
         'documents carry the re-derived weekday',
       );
+
+      // 5. `etl quarantine replay` loads a record of the first object: it kicks the running lane (a
+      //    signal in its history, not the 10 s poll) and rewrites the lake of that object only (the
+      //    replay of step 4, run activity by activity, left every object's lake behind).
+      const behindBefore = (await lakeSummary(env.pool, ['transactions']))[0]!.objectsBehind;
+      assert.equal(behindBefore, objects.length, 'the replay put the lake behind every object');
+      await quarantineFixable(1, objects[0]!.id);
+      const kicksBefore = await searchKicks(lane);
+      const replayed = JSON.parse(await etl('quarantine', 'replay', '--json')) as {
+        loaded: number;
+        objectIds: number[];
+        lake: { objectsWritten: number; objectsFailed: number };
+        search: { kicked: boolean; note: string };
+      };
+      assert.deepEqual([replayed.loaded, replayed.objectIds], [1, [objects[0]!.id]]);
+      assert.deepEqual([replayed.lake.objectsWritten, replayed.lake.objectsFailed], [1, 0], 'the lake of the object it changed');
+      assert.equal((await lakeSummary(env.pool, ['transactions']))[0]!.objectsBehind, objects.length - 1, 'and of no other');
+      assert.equal(replayed.search.kicked, true, replayed.search.note);
+      assert.equal(await searchKicks(lane), kicksBefore + 1, 'the lane got the kick');
+      await waitForNoLag();
+      assert.equal((await assertIndexEqualsFlat()).rows, ROWS + MORE + 1);
+
+      // 6. Temporal out of reach: the replay and its lake write stand, one line says the lane was not told.
+      await quarantineFixable(2, objects[1]!.id);
+      const closedPort = await freePort();
+      const unreachable = await etlWith({ TEMPORAL_ADDRESS: `127.0.0.1:${closedPort}` }, 'quarantine', 'replay');
+      assert.match(unreachable.stdout, /^examined 1: 1 loaded/m);
+      assert.match(unreachable.stdout, /^lake: 1 object\(s\) rewritten$/m);
+      assert.match(
+        unreachable.stdout,
+        new RegExp(
+          `^search: search lane not kicked: cannot reach Temporal at 127\\.0\\.0\\.1:${closedPort} — start it with .*; it catches up at its next poll once it runs$`,
+          'm',
+        ),
+      );
+      assert.equal(unreachable.stderr, '', 'no stack, no log noise');
+      await waitForNoLag(); // the lane's own poll
       await lane.terminate('test done');
+
+      // 7. No lane runs: the replay says how to start one.
+      await quarantineFixable(3, objects[0]!.id);
+      assert.match(
+        await etl('quarantine', 'replay'),
+        /^search: no search lane runs for transactions: the next run starts it, or `etl search sync transactions`$/m,
+      );
     });
   });
 });

@@ -6,7 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type pg from 'pg';
+import { flatColumns } from '../../activities/lake/write';
 import { loadConfig } from '../../lib/config';
+import { ident } from '../../lib/sql';
 
 // pytz: DuckDB's Python client needs it to hand out TIMESTAMP WITH TIME ZONE values.
 const PACKAGES = ['duckdb==2.0.0', 'pyarrow==26.0.1', 'pytz==2025.2'];
@@ -96,4 +99,19 @@ export function readLakeCopy(root: string): LakeReading {
   const r = spawnSync(PYTHON, ['-c', SCRIPT, root], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
   check('lake readers (duckdb, pyarrow)', r);
   return JSON.parse(r.stdout) as LakeReading;
+}
+
+/** The rows of a flat table in the readers' canonical text, ordered by `keyColumn` (as text, byte order). */
+export async function canonicalFlatRows(pool: pg.Pool, flatTable: string, keyColumn: string): Promise<CanonicalRow[]> {
+  const columns = await flatColumns(pool, flatTable);
+  const canon = (c: { name: string; pgType: string }) => {
+    const col = ident(c.name);
+    if (c.pgType === 'timestamp with time zone') return `((extract(epoch FROM ${col}) * 1000000)::bigint)::text AS ${col}`;
+    if (c.pgType === 'date') return `to_char(${col}, 'YYYY-MM-DD') AS ${col}`;
+    return `${col}::text AS ${col}`;
+  };
+  const { rows } = await pool.query<CanonicalRow>(
+    `SELECT ${columns.map(canon).join(', ')} FROM ${ident(flatTable)} ORDER BY ${ident(keyColumn)}::text COLLATE "C"`,
+  );
+  return rows;
 }
