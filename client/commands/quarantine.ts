@@ -1,10 +1,12 @@
 // `etl quarantine list|show|replay`: what was set aside, why, and — once a rule is fixed — putting
 // it back through the same validation and the same load path as everything else.
+import { Readable } from 'node:stream';
 import type pg from 'pg';
 import type { BronzeRecord } from '../../lib/lake';
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
-import { bumpRowsVersion, createStaging, mergeStaging } from '../../activities/transform-load/staging';
+import { isRefusedRow, mergeSettingAsideRefused, type IsolatedMerge } from '../../activities/transform-load/load-isolation';
+import { bumpRowsVersion, createStaging, mergeStaging, type MergeTarget } from '../../activities/transform-load/staging';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { StreamSpec } from '../../streams/types';
 
@@ -70,6 +72,22 @@ export interface ReplayResult {
   objectIds: number[];
 }
 
+/**
+ * Merges the now-valid records in one statement; only if PostgreSQL refuses one of their rows are
+ * the refused ones found and set aside (the load path's own search, load-isolation.ts).
+ */
+async function mergeRevalidated(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget, docs: string[]): Promise<IsolatedMerge> {
+  await client.query('SAVEPOINT quarantine_merge');
+  try {
+    await client.query('INSERT INTO staging (doc) SELECT unnest($1::jsonb[])', [docs]);
+    return { ...(await mergeStaging(client, spec, target)), refused: [] };
+  } catch (err) {
+    await client.query('ROLLBACK TO SAVEPOINT quarantine_merge');
+    if (!isRefusedRow(err)) throw err;
+  }
+  return mergeSettingAsideRefused(client, spec, target, Readable.from(docs.map((d) => `${d}\n`)));
+}
+
 /** Re-validates quarantined records with the current rules and loads those that now pass. */
 export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: QuarantineFilter): Promise<ReplayResult> {
   const result = await inTransaction(pool, async (client) => {
@@ -103,7 +121,6 @@ export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: Quara
     if (docs.length === 0) return { examined: rows.length, loaded: 0, duplicates: 0, conflicts: 0, stillInvalid, objectIds: [] };
 
     await createStaging(client);
-    await client.query('INSERT INTO staging (doc) SELECT unnest($1::jsonb[])', [docs]);
     const {
       rows: [load],
     } = await client.query<{ load_id: string }>(
@@ -111,15 +128,18 @@ export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: Quara
       [f.stream, docs.length],
     );
     const loadId = Number(load!.load_id);
-    const merged = await mergeStaging(client, spec, { stream: f.stream, loadId, bronzeObjectId: null });
+    const merged = await mergeRevalidated(client, spec, { stream: f.stream, loadId, bronzeObjectId: null }, docs);
+    // A record PostgreSQL refuses stays quarantined, under its reason: one such record does not stop the others.
+    for (const r of merged.refused) {
+      const doc = JSON.parse(r.line) as { kafka_topic: string; kafka_partition: number; kafka_offset: string | number };
+      candidates.delete(`${doc.kafka_topic}:${doc.kafka_partition}:${doc.kafka_offset}`);
+    }
     const objectIds = merged.inserted > 0 ? [...revalidated].sort((a, b) => a - b) : [];
     await bumpRowsVersion(client, objectIds);
-    await client.query('UPDATE loads SET inserted_count = $2, duplicate_count = $3, conflict_count = $4 WHERE load_id = $1', [
-      loadId,
-      merged.inserted,
-      merged.duplicates,
-      merged.conflicts,
-    ]);
+    await client.query(
+      'UPDATE loads SET inserted_count = $2, duplicate_count = $3, conflict_count = $4, rejected_count = $5 WHERE load_id = $1',
+      [loadId, merged.inserted, merged.duplicates, merged.conflicts, merged.refused.length],
+    );
     // Conflicting records stay quarantined; the others are now in the tables (or were already).
     for (const key of merged.conflictKeys) candidates.delete(key);
     await client.query('UPDATE quarantine SET replayed_at = now(), replay_load_id = $1 WHERE id = ANY($2::bigint[])', [
@@ -127,6 +147,7 @@ export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: Quara
       [...candidates.values()],
     ]);
     if (merged.conflicts) stillInvalid.CONFLICTING_DUPLICATE = merged.conflicts;
+    if (merged.refused.length) stillInvalid.LOAD_REJECTED = merged.refused.length;
     return {
       examined: rows.length,
       loaded: merged.inserted,

@@ -20,6 +20,7 @@ import { replayBronzeObject, type ReplayObjectResult } from '../../activities/re
 import { writeLakeObject } from '../../activities/lake/write';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import { changedTransactionRules } from '../support/rule-changes';
+import { replayQuarantine } from '../../client/commands/quarantine';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
 const GOOD = 40;
@@ -304,5 +305,49 @@ describe('replay from bronze: a record PostgreSQL refused at load', () => {
     assert.equal(rec.accounted, rec.archived);
     const qr = await quality(env);
     assert.equal(qr.passed, true, failed(qr));
+  });
+});
+
+// `etl quarantine replay` with the same rules: of the two quarantined pets records, the one whose
+// row PostgreSQL refuses stays quarantined under its reason; the other loads, in the same command.
+describe('quarantine replay: a row PostgreSQL refuses', () => {
+  let env: TestEnv;
+  before(async () => {
+    env = await isolatedEnv('quarantine_refused');
+    const producer = env.kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: env.topic(),
+      messages: [...events, petsAccepted, petsRefused].map((e) => ({ partition: 0, key: null, value: JSON.stringify(e) })),
+    });
+    await producer.disconnect();
+    const result = await runPipeline(env);
+    assert.equal(result.quality.passed, true, failed(result.quality));
+  });
+  after(async () => env?.cleanup());
+
+  it('loads the record it can, keeps the refused one quarantined, and reports it as LOAD_REJECTED', async () => {
+    const open = async () =>
+      (
+        await env.pool.query<{ transaction_id: string }>(
+          "SELECT payload::jsonb->>'transaction_id' AS transaction_id FROM quarantine WHERE replayed_at IS NULL ORDER BY id",
+        )
+      ).rows.map((r) => r.transaction_id);
+    assert.deepEqual(await open(), [petsAccepted.transaction_id, petsRefused.transaction_id]);
+
+    const r = await replayQuarantine(env.pool, changed, { stream: 'transactions', limit: 100 });
+    assert.deepEqual([r.examined, r.loaded, r.duplicates, r.conflicts, r.stillInvalid], [2, 1, 0, 0, { LOAD_REJECTED: 1 }]);
+    assert.deepEqual(await open(), [petsRefused.transaction_id], 'the refused record is still quarantined');
+    const { rows } = await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM transactions_flat WHERE transaction_id = $1', [
+      petsAccepted.transaction_id,
+    ]);
+    assert.equal(rows[0]!.n, 1);
+    const { rows: load } = await env.pool.query('SELECT rows_in, inserted_count, rejected_count FROM loads WHERE load_id = $1', [r.loadId]);
+    assert.deepEqual(load[0], { rows_in: 2, inserted_count: 1, rejected_count: 1 });
+    const { accounted, archived } = await reconciliation(env);
+    assert.equal(accounted, archived);
+    for (const id of r.objectIds) await writeLakeObject(env, { stream: 'transactions', bronzeObjectId: id });
+    const q = await quality(env);
+    assert.equal(q.passed, true, failed(q));
   });
 });
