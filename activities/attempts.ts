@@ -63,6 +63,53 @@ export async function endAttempt(pool: pg.Pool | pg.PoolClient, unit: string): P
  */
 const endedMarker = z.object({ attemptEnded: z.string() });
 
+/** Attempts since the unit's last outcome that never ended: lost, unless the marker says otherwise. */
+async function lostAttempts(pool: pg.Pool, unit: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>('SELECT open_attempts AS n FROM unit_attempts WHERE unit = $1', [unit]);
+  return rows[0]?.n ?? 0;
+}
+
+const SUSPECTS_LOCK = 'etl.attempts.suspects';
+
+/**
+ * Attempts at units that lost attempts before ("suspects") run one at a time. A crash kills every
+ * attempt in flight on its worker, and Temporal retries them all at once after their heartbeat
+ * timeout: side by side again, the units that were merely beside the one that crashes the worker
+ * would keep losing attempts with it and reach the bound too. One suspect at a time, only the one
+ * that kills its worker keeps losing attempts; a suspect waiting its turn has not signed in, so its
+ * death is not counted. The lock is a session lock on a connection of its own, taken by polling so
+ * that waiting holds no connection, and let go when the attempt ends or is cancelled (a hung
+ * suspect times out, and does not hold up the others past that).
+ */
+async function runAsOnlySuspect(pool: pg.Pool, ctx: Context): Promise<{ release: () => void }> {
+  const passOn = ctx.info.heartbeatDetails; // waiting must not overwrite the previous attempt's marker
+  for (;;) {
+    const client = await pool.connect();
+    let locked = false;
+    try {
+      locked = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [SUSPECTS_LOCK])).rows[0]!.ok;
+    } finally {
+      if (!locked) client.release();
+    }
+    if (locked) {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        ctx.cancellationSignal.removeEventListener('abort', release);
+        client.query('SELECT pg_advisory_unlock(hashtext($1))', [SUSPECTS_LOCK]).then(
+          () => client.release(),
+          (err: Error) => client.release(err), // a broken session let its lock go with it
+        );
+      };
+      ctx.cancellationSignal.addEventListener('abort', release);
+      return { release };
+    }
+    ctx.heartbeat(passOn);
+    await ctx.sleep(1_000); // rejects when the attempt is cancelled
+  }
+}
+
 /**
  * Runs one attempt at `unit` inside the ledger. `onRefused` records the refusal where the unit's
  * own status lives (the lake's row, the file version) before the final failure is thrown.
@@ -75,34 +122,42 @@ export async function withAttemptLedger<R>(
 ): Promise<R> {
   const ctx = Context.current();
   const previous = endedMarker.safeParse(ctx.info.heartbeatDetails);
-  let entry: LedgerEntry;
+  const previousEnded = previous.success && previous.data.attemptEnded === unit;
+  const max = deps.config.UNKNOWN_ERROR_MAX_ATTEMPTS;
+  const lost = previousEnded ? 0 : await lostAttempts(deps.pool, unit);
+  const suspect = lost > 0 && lost < max ? await runAsOnlySuspect(deps.pool, ctx) : undefined;
   try {
-    entry = await beginAttempt(deps.pool, unit, deps.config.UNKNOWN_ERROR_MAX_ATTEMPTS, {
-      workflowId: ctx.info.workflowExecution?.workflowId,
-      attempt: ctx.info.attempt,
-      previousEnded: previous.success && previous.data.attemptEnded === unit,
-    });
-  } catch (err) {
-    if (err instanceof EtlError && err.code === 'ATTEMPTS_LOST') await onRefused?.(err);
-    throw err;
-  }
-  // Replaces the previous attempt's marker at once (a first heartbeat is not throttled): if this
-  // attempt dies, the next one must not read that marker as this attempt's outcome.
-  ctx.heartbeat({ attemptStarted: unit });
-  if (entry.openAttempts > 1)
-    deps.logger.warn(
-      { unit, lostAttempts: entry.openAttempts - 1 },
-      `${unit}: ${entry.openAttempts - 1} attempt(s) ended without an outcome`,
-    );
-  try {
-    return await work();
-  } catch (err) {
-    ctx.heartbeat({ attemptEnded: unit } satisfies z.infer<typeof endedMarker>);
-    throw err;
+    let entry: LedgerEntry;
+    try {
+      entry = await beginAttempt(deps.pool, unit, max, {
+        workflowId: ctx.info.workflowExecution?.workflowId,
+        attempt: ctx.info.attempt,
+        previousEnded,
+      });
+    } catch (err) {
+      if (err instanceof EtlError && err.code === 'ATTEMPTS_LOST') await onRefused?.(err);
+      throw err;
+    }
+    // Replaces the previous attempt's marker at once (a first heartbeat is not throttled): if this
+    // attempt dies, the next one must not read that marker as this attempt's outcome.
+    ctx.heartbeat({ attemptStarted: unit });
+    if (entry.openAttempts > 1)
+      deps.logger.warn(
+        { unit, lostAttempts: entry.openAttempts - 1 },
+        `${unit}: ${entry.openAttempts - 1} attempt(s) ended without an outcome; it runs alone among such units`,
+      );
+    try {
+      return await work();
+    } catch (err) {
+      ctx.heartbeat({ attemptEnded: unit } satisfies z.infer<typeof endedMarker>);
+      throw err;
+    } finally {
+      // When PostgreSQL is down the row stays; the marker above tells the next attempt.
+      await endAttempt(deps.pool, unit).catch((err: unknown) =>
+        deps.logger.warn({ unit, err: err instanceof Error ? err.message : String(err) }, `${unit}: could not close its attempt`),
+      );
+    }
   } finally {
-    // When PostgreSQL is down the row stays; the marker above tells the next attempt.
-    await endAttempt(deps.pool, unit).catch((err: unknown) =>
-      deps.logger.warn({ unit, err: err instanceof Error ? err.message : String(err) }, `${unit}: could not close its attempt`),
-    );
+    suspect?.release();
   }
 }

@@ -215,6 +215,36 @@ describe('the attempt ledger for a lake write and a file read', () => {
     await assert.rejects(crashedAfter.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: missing }), refusedAsLost);
   });
 
+  it('a unit that lost an attempt waits, not signed in, while another such unit runs', async () => {
+    const acts = createActivities(env);
+    const suspect = 987_654_000;
+    await beginAttempt(env.pool, unitOf.transformLoad(suspect), MAX_ATTEMPTS); // one attempt lost
+    const other = await env.pool.connect();
+    try {
+      await other.query('SELECT pg_advisory_lock(hashtext($1))', ['etl.attempts.suspects']);
+      const waiting = new MockActivityEnvironment({ attempt: 2 });
+      const beats: unknown[] = [];
+      waiting.on('heartbeat', (d: unknown) => beats.push(d));
+      const attempt = waiting.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: suspect });
+      attempt.catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 2_500));
+      const { rows } = await env.pool.query<{ n: number }>('SELECT open_attempts AS n FROM unit_attempts WHERE unit = $1', [
+        unitOf.transformLoad(suspect),
+      ]);
+      assert.equal(rows[0]!.n, 1, 'still one attempt: the waiting one has not signed in');
+      assert.ok(beats.length >= 2, 'it heartbeats while it waits');
+      await other.query('SELECT pg_advisory_unlock(hashtext($1))', ['etl.attempts.suspects']);
+      await assert.rejects(attempt, (err: Error & { type?: string }) => {
+        assert.notEqual(err.type, 'ATTEMPTS_LOST');
+        return true;
+      });
+    } finally {
+      other.release();
+    }
+    const { rows } = await env.pool.query('SELECT 1 FROM unit_attempts WHERE unit = $1', [unitOf.transformLoad(suspect)]);
+    assert.equal(rows.length, 0, 'its outcome cleared the count');
+  });
+
   it('a file read: refused, and the version marked failed after the lines its archived objects hold', async () => {
     await writeFile(path.join(dir, 'a.jsonl'), '{"not":"read"}\n');
     const acts = createActivities(env);
