@@ -123,6 +123,24 @@ export async function withAttemptLedger<R>(
   const ctx = Context.current();
   const previous = endedMarker.safeParse(ctx.info.heartbeatDetails);
   const previousEnded = previous.success && previous.data.attemptEnded === unit;
+  try {
+    return await signedIn(deps, ctx, unit, previousEnded, work, onRefused);
+  } catch (err) {
+    // Whatever failed, and wherever (even the sign-in, whose commit may have landed before the
+    // connection dropped), this attempt ended with an outcome: the next one must not count it lost.
+    ctx.heartbeat({ attemptEnded: unit } satisfies z.infer<typeof endedMarker>);
+    throw err;
+  }
+}
+
+async function signedIn<R>(
+  deps: Pick<ActivityDeps, 'pool' | 'config' | 'logger'>,
+  ctx: Context,
+  unit: string,
+  previousEnded: boolean,
+  work: () => Promise<R>,
+  onRefused?: (err: EtlError) => Promise<void>,
+): Promise<R> {
   const max = deps.config.UNKNOWN_ERROR_MAX_ATTEMPTS;
   const lost = previousEnded ? 0 : await lostAttempts(deps.pool, unit);
   const suspect = lost > 0 && lost < max ? await runAsOnlySuspect(deps.pool, ctx) : undefined;
@@ -148,11 +166,8 @@ export async function withAttemptLedger<R>(
       );
     try {
       return await work();
-    } catch (err) {
-      ctx.heartbeat({ attemptEnded: unit } satisfies z.infer<typeof endedMarker>);
-      throw err;
     } finally {
-      // When PostgreSQL is down the row stays; the marker above tells the next attempt.
+      // When PostgreSQL is down the row stays; the marker the caller heartbeats tells the next attempt.
       await endAttempt(deps.pool, unit).catch((err: unknown) =>
         deps.logger.warn({ unit, err: err instanceof Error ? err.message : String(err) }, `${unit}: could not close its attempt`),
       );

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type pg from 'pg';
+import pg from 'pg';
 import { createActivities } from '../../activities';
 import { beginAttempt, unitOf } from '../../activities/attempts';
 import { lakeSync } from '../../client/commands/lake';
@@ -23,6 +23,7 @@ import { connectClient } from '../../lib/temporal';
 import type { PipelineResult } from '../../workflows';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 import { configEnv } from '../support/isolation';
+import { freePort } from '../support/ports';
 
 const ROWS = 3_000;
 const PER_OBJECT = 500;
@@ -213,6 +214,27 @@ describe('the attempt ledger for a lake write and a file read', () => {
     const crashedAfter = new MockActivityEnvironment({ attempt: 3, heartbeatDetails: { attemptStarted: unitOf.transformLoad(missing) } });
     await loseAttempts(unitOf.transformLoad(missing));
     await assert.rejects(crashedAfter.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: missing }), refusedAsLost);
+  });
+
+  it('an attempt whose sign-in itself failed (PostgreSQL unreachable) still tells the next one it ended', async () => {
+    const url = `postgres://etl@127.0.0.1:${await freePort()}/etl`;
+    const dead = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 1_000 });
+    try {
+      const acts = createActivities({ ...env, pool: dead, config: { ...env.config, DATABASE_URL: url } });
+      const beats: unknown[] = [];
+      const attempt = new MockActivityEnvironment();
+      attempt.on('heartbeat', (d: unknown) => beats.push(d));
+      await assert.rejects(
+        attempt.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: 5 }),
+        (err: Error & { type?: string }) => {
+          assert.equal(err.type, 'POSTGRES_UNREACHABLE');
+          return true;
+        },
+      );
+      assert.deepEqual(beats.at(-1), { attemptEnded: unitOf.transformLoad(5) });
+    } finally {
+      await dead.end();
+    }
   });
 
   it('a unit that lost an attempt waits, not signed in, while another such unit runs', async () => {
