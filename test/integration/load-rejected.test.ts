@@ -6,14 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { writeFile } from 'node:fs/promises';
-import { createActivities, type ActivityDeps, type QualityResult, type TransformLoadResult } from '../../activities';
-import type { PassResult, PassTask } from '../../activities/transform-load/pass';
-import { passInline } from '../../activities/transform-load/pass-inline';
-import { copyRows } from '../../activities/transform-load/rows';
-import { spooledLines } from '../../activities/transform-load/spool';
-import { getStream } from '../../streams';
+import { createActivities, type QualityResult, type TransformLoadResult } from '../../activities';
 import { syntheticTransaction } from '../../streams/transactions/generator';
+import { editedPass, type SilverDoc } from '../support/edited-pass';
 import { isolatedEnv, type TestEnv } from '../support/harness';
 
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
@@ -21,10 +16,8 @@ const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A)
 const gen = { seed: 31, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };
 const GOOD = 30;
 
-type Doc = Record<string, unknown> & { payload: Record<string, unknown> };
-
 /** How a silver line is broken, and what PostgreSQL answers (verified with psql on PostgreSQL 15). */
-const BREAKS: { name: string; at: number; edit: (d: Doc) => void; sqlState: string; message: RegExp }[] = [
+const BREAKS: { name: string; at: number; edit: (d: SilverDoc) => void; sqlState: string; message: RegExp }[] = [
   {
     name: 'amount beyond numeric(12,2)',
     at: 3,
@@ -91,19 +84,11 @@ describe('rows PostgreSQL refuses at load', () => {
     await producer.disconnect();
 
     // The pass as production runs it, then its output broken before the load reads it.
-    const breakingPass = async (task: PassTask, deps: ActivityDeps): Promise<PassResult> => {
-      const pass = await passInline(task, deps);
+    const breakingPass = editedPass((docs, task, pass) => {
       assert.equal(pass.quarantined, 0);
-      const docs: Doc[] = [];
-      for await (const line of spooledLines(pass.files.silver)) docs.push(JSON.parse(line) as Doc);
       const shift = task.bronzeObjectId === objects.staging.id ? 1 : 0;
       for (const b of BREAKS) b.edit(docs[b.at + shift]!);
-      const rows = docs.map((d) => copyRows(d, getStream('transactions'), task));
-      await writeFile(pass.files.silver, docs.map((d) => `${JSON.stringify(d)}\n`).join(''));
-      await writeFile(pass.files.raw, rows.map((r) => r.raw).join(''));
-      await writeFile(pass.files.flat, rows.map((r) => r.flat).join(''));
-      return pass;
-    };
+    });
     const acts = createActivities(env, breakingPass);
     await run(acts.archive, { stream: 'transactions' });
     const { rows } = await env.pool.query<{ id: string; kafka_partition: number }>(

@@ -6,20 +6,14 @@
 // Then the common case: a record PostgreSQL refused at load (LOAD_REJECTED) whose rule still derives
 // the same value stays quarantined through a replay, and is loaded by the replay after the fix.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, type ActivityDeps, type QualityResult } from '../../activities';
-import type { PassResult, PassTask } from '../../activities/transform-load/pass';
-import { passInline } from '../../activities/transform-load/pass-inline';
-import { copyRows } from '../../activities/transform-load/rows';
-import { spooledLines } from '../../activities/transform-load/spool';
-import { getStream } from '../../streams';
-import type { StreamSpec } from '../../streams/types';
-import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay/replay';
+import { createActivities, type QualityResult } from '../../activities';
 import { writeLakeObject } from '../../activities/lake/write';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import { changedTransactionRules } from '../support/rule-changes';
+import { editedPass } from '../support/edited-pass';
+import { replayEach } from '../support/replay-each';
 import { replayQuarantine } from '../../client/commands/quarantine';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 
@@ -42,23 +36,6 @@ const changed = changedTransactionRules({
 
 const REPLAYED_KEYS = ['records', 'inserted', 'duplicates', 'updated', 'conflicts', 'nowInvalid', 'stillQuarantined', 'rekeyed'] as const;
 
-/** Each object of `objectIds` replayed with `spec`, then its lake files rewritten, as the replay workflow does. */
-async function replayAll(env: TestEnv, objectIds: number[], spec: StreamSpec, runKey: string): Promise<ReplayObjectResult[]> {
-  const out: ReplayObjectResult[] = [];
-  for (const bronzeObjectId of objectIds) {
-    out.push(
-      (await new MockActivityEnvironment().run(replayBronzeObject, env, spec, {
-        stream: 'transactions',
-        bronzeObjectId,
-        workflowId: `test-${env.id}`,
-        runKey,
-      })) as ReplayObjectResult,
-    );
-    await writeLakeObject(env, { stream: 'transactions', bronzeObjectId });
-  }
-  return out;
-}
-
 const quality = async (env: TestEnv) =>
   (await new MockActivityEnvironment().run(createActivities(env).quality, {
     stream: 'transactions',
@@ -80,7 +57,7 @@ describe('replay from bronze: rows PostgreSQL refuses', () => {
   let env: TestEnv;
   let objectIds: number[];
   let offsets: Record<'petsAccepted' | 'petsRefused' | 'loadedRefused', string>;
-  const replay = (runKey: string) => replayAll(env, objectIds, changed, runKey);
+  const replay = (runKey: string) => replayEach(env, objectIds, changed, runKey);
   /** Every table a replay may touch, as text, to compare whole. */
   const snapshot = async () =>
     (
@@ -250,17 +227,9 @@ describe('replay from bronze: a record PostgreSQL refused at load', () => {
     await producer.send({ topic: env.topic(), messages: events.map((e) => ({ partition: 0, key: null, value: JSON.stringify(e) })) });
     await producer.disconnect();
     // The load with that rule: the pass's output for the record carries its hour (as in load-rejected.test.ts).
-    const breakingPass = async (task: PassTask, deps: ActivityDeps): Promise<PassResult> => {
-      const pass = await passInline(task, deps);
-      const docs: Record<string, unknown>[] = [];
-      for await (const line of spooledLines(pass.files.silver)) docs.push(JSON.parse(line) as Record<string, unknown>);
+    const breakingPass = editedPass((docs) => {
       for (const d of docs) if (d.transaction_id === broken.transaction_id) d.event_hour = 99;
-      const rows = docs.map((d) => copyRows(d, getStream('transactions'), task));
-      await writeFile(pass.files.silver, docs.map((d) => `${JSON.stringify(d)}\n`).join(''));
-      await writeFile(pass.files.raw, rows.map((r) => r.raw).join(''));
-      await writeFile(pass.files.flat, rows.map((r) => r.flat).join(''));
-      return pass;
-    };
+    });
     const acts = createActivities(env, breakingPass);
     const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
       new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
@@ -274,7 +243,7 @@ describe('replay from bronze: a record PostgreSQL refused at load', () => {
   after(async () => env?.cleanup());
 
   it('stays quarantined as LOAD_REJECTED while the rule still derives the refused value; the rest of its object replays', async () => {
-    const [r] = await replayAll(env, [objectId], stillBroken, 'still-broken');
+    const [r] = await replayEach(env, [objectId], stillBroken, 'still-broken');
     assert.deepEqual([r!.refused, r!.refusedByState, r!.refusedUpdates], [1, { '23514': 1 }, 0]);
     assert.deepEqual([r!.inserted, r!.updated], [0, GOOD - 1]);
     assert.deepEqual(await quarantined(), [{ reason_code: 'LOAD_REJECTED', replayed: false }]);
@@ -291,7 +260,7 @@ describe('replay from bronze: a record PostgreSQL refused at load', () => {
   });
 
   it('is loaded by the replay after the rule is fixed, its quarantine row resolved', async () => {
-    const [r] = await replayAll(env, [objectId], fixed, 'fixed');
+    const [r] = await replayEach(env, [objectId], fixed, 'fixed');
     assert.deepEqual([r!.inserted, r!.refused, r!.updated], [1, 0, 0]);
     assert.deepEqual(await quarantined(), [{ reason_code: 'LOAD_REJECTED', replayed: true }]);
     const {

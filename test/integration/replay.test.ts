@@ -8,20 +8,14 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type QualityResult } from '../../activities';
-import {
-  emptyReplayCounts,
-  replayBronzeObject,
-  type ReplayCounts,
-  type ReplayObjectResult,
-  type WindowPage,
-} from '../../activities/replay/replay';
-import { writeLakeObject } from '../../activities/lake/write';
+import { emptyReplayCounts, type ReplayCounts, type ReplayObjectResult, type WindowPage } from '../../activities/replay/replay';
 import { PROJECT_ROOT } from '../../lib/config';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { StreamSpec } from '../../streams/types';
 import type { ReplayResult } from '../../workflows';
 import { changedTransactionRules } from '../support/rule-changes';
+import { replayEach } from '../support/replay-each';
 import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
 
 const ROWS = 3_000;
@@ -83,22 +77,7 @@ describe('replay from bronze', () => {
     assert.equal(result.rowsInserted, ROWS + 1);
     const { rows } = await env.pool.query<{ id: number }>('SELECT id::int FROM bronze_objects ORDER BY id');
     objectIds = rows.map((r) => r.id);
-    replayObjects = async (spec, runKey) => {
-      const out: ReplayObjectResult[] = [];
-      for (const bronzeObjectId of objectIds) {
-        out.push(
-          (await new MockActivityEnvironment().run(replayBronzeObject, env, spec, {
-            stream: 'transactions',
-            bronzeObjectId,
-            workflowId: `test-${env.id}`,
-            runKey,
-          })) as ReplayObjectResult,
-        );
-        // As the replay workflow does after each object: its lake files follow its rows.
-        await writeLakeObject(env, { stream: 'transactions', bronzeObjectId });
-      }
-      return out;
-    };
+    replayObjects = (spec, runKey) => replayEach(env, objectIds, spec, runKey);
   });
   after(async () => env?.cleanup());
 
