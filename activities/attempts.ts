@@ -61,7 +61,7 @@ export async function endAttempt(pool: pg.Pool | pg.PoolClient, unit: string): P
  * crash leaves whatever the attempt heartbeated before. So the next attempt can tell an outcome
  * that could not sign out of the ledger (PostgreSQL down) from a lost attempt.
  */
-const endedMarker = z.object({ attemptEnded: z.string() });
+const endedMarker = z.object({ attemptEnded: z.string(), attempt: z.number().int() });
 
 /** Attempts since the unit's last outcome that never ended: lost, unless the marker says otherwise. */
 async function lostAttempts(pool: pg.Pool, unit: string): Promise<number> {
@@ -122,13 +122,15 @@ export async function withAttemptLedger<R>(
 ): Promise<R> {
   const ctx = Context.current();
   const previous = endedMarker.safeParse(ctx.info.heartbeatDetails);
-  const previousEnded = previous.success && previous.data.attemptEnded === unit;
+  // Only the attempt right before this one: a marker older than that means the attempts between
+  // died before their first heartbeat reached Temporal (which would otherwise replace it).
+  const previousEnded = previous.success && previous.data.attemptEnded === unit && previous.data.attempt === ctx.info.attempt - 1;
   try {
     return await signedIn(deps, ctx, unit, previousEnded, work, onRefused);
   } catch (err) {
     // Whatever failed, and wherever (even the sign-in, whose commit may have landed before the
     // connection dropped), this attempt ended with an outcome: the next one must not count it lost.
-    ctx.heartbeat({ attemptEnded: unit } satisfies z.infer<typeof endedMarker>);
+    ctx.heartbeat({ attemptEnded: unit, attempt: ctx.info.attempt } satisfies z.infer<typeof endedMarker>);
     throw err;
   }
 }

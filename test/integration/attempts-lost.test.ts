@@ -200,7 +200,7 @@ describe('the attempt ledger for a lake write and a file read', () => {
     const beats: unknown[] = [];
     failing.on('heartbeat', (d: unknown) => beats.push(d));
     await assert.rejects(failing.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: missing }));
-    assert.deepEqual(beats.at(-1), { attemptEnded: unitOf.transformLoad(missing) }, 'the last heartbeat of a failed attempt');
+    assert.deepEqual(beats.at(-1), { attemptEnded: unitOf.transformLoad(missing), attempt: 1 }, 'the last heartbeat of a failed attempt');
     // The row a sign-out that failed leaves, already at the bound; the next attempt carries the marker.
     await loseAttempts(unitOf.transformLoad(missing));
     const next = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1) });
@@ -214,6 +214,12 @@ describe('the attempt ledger for a lake write and a file read', () => {
     const crashedAfter = new MockActivityEnvironment({ attempt: 3, heartbeatDetails: { attemptStarted: unitOf.transformLoad(missing) } });
     await loseAttempts(unitOf.transformLoad(missing));
     await assert.rejects(crashedAfter.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: missing }), refusedAsLost);
+    // Attempt 2 died before its first heartbeat reached Temporal: attempt 3 still holds attempt 1's marker, and does not trust it.
+    const staleMarker = new MockActivityEnvironment({
+      attempt: 3,
+      heartbeatDetails: { attemptEnded: unitOf.transformLoad(missing), attempt: 1 },
+    });
+    await assert.rejects(staleMarker.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: missing }), refusedAsLost);
   });
 
   it('an attempt whose sign-in itself failed (PostgreSQL unreachable) still tells the next one it ended', async () => {
@@ -231,7 +237,7 @@ describe('the attempt ledger for a lake write and a file read', () => {
           return true;
         },
       );
-      assert.deepEqual(beats.at(-1), { attemptEnded: unitOf.transformLoad(5) });
+      assert.deepEqual(beats.at(-1), { attemptEnded: unitOf.transformLoad(5), attempt: 1 });
     } finally {
       await dead.end();
     }
