@@ -18,7 +18,7 @@ import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonGzip } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
-import { createStagingLines, isRefusedRow, stagedLineRange } from '../transform-load/load-isolation';
+import { createStagingLines, stagedLineRange, unlessRefused } from '../transform-load/load-isolation';
 import {
   bumpRowsVersion,
   countDuplicates,
@@ -200,15 +200,14 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
     const target = { stream: input.stream, loadId, bronzeObjectId: id };
     const merge = () => mergeReplay(client, spec, target);
     // The whole object at once first: an object without a row PostgreSQL refuses never pays for the search.
-    await client.query('SAVEPOINT replay_merge');
-    let merged: MergeReplayCounts[];
-    try {
+    const whole = await unlessRefused(client, async () => {
       await client.query('INSERT INTO staging (doc) SELECT line::jsonb FROM staging_lines ORDER BY line_no');
-      merged = [await merge()];
-      await client.query('RELEASE SAVEPOINT replay_merge');
-    } catch (err) {
-      await client.query('ROLLBACK TO SAVEPOINT replay_merge');
-      if (!isRefusedRow(err) || !lines.all) throw err;
+      return merge();
+    });
+    let merged: MergeReplayCounts[];
+    if ('value' in whole) merged = [whole.value];
+    else if (!lines.all) throw whole.refused;
+    else {
       const isolated = await mergeReplaySettingAsideRefused(client, spec, target, { all: lines.all, open: lines.open }, merge);
       merged = isolated.merged;
       countRefused(counts, isolated.refused, openOffsets);

@@ -11,7 +11,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { StreamSpec } from '../../streams/types';
 import { SQLSTATE, sqlState } from '../../lib/errors';
-import { isRefusedRow } from './load-isolation';
+import { unlessRefused } from './load-isolation';
 import { ident } from '../../lib/sql';
 import { LINEAGE } from './rows';
 
@@ -37,8 +37,7 @@ export async function tryDirectLoad(client: pg.PoolClient, spec: StreamSpec, row
   const flat = ident(spec.flatTable);
   const key = ident(spec.keyColumn);
   const flatColumns = spec.flatColumns.map(ident).join(', ');
-  await client.query('SAVEPOINT direct_load');
-  try {
+  const r = await unlessRefused(client, async () => {
     await pipeline(
       createReadStream(rows.raw),
       client.query(copyFrom(`COPY ${raw} (${key}, event_ts, payload, ${LINEAGE}) FROM STDIN WITH (FORMAT csv)`)),
@@ -47,14 +46,9 @@ export async function tryDirectLoad(client: pg.PoolClient, spec: StreamSpec, row
       createReadStream(rows.flat),
       client.query(copyFrom(`COPY ${flat} (${key}, ${flatColumns}, ${LINEAGE}) FROM STDIN WITH (FORMAT csv)`)),
     );
-    await client.query('RELEASE SAVEPOINT direct_load');
-    return { inserted: rows.rows };
-  } catch (err) {
-    await client.query('ROLLBACK TO SAVEPOINT direct_load');
-    // Duplicates and conflicting keys are the staging path's job. A unique violation is always
-    // read as a key: were it another unique index, the staging path finds and sets the row aside.
-    if (sqlState(err) === SQLSTATE.UNIQUE_VIOLATION) return { steppedAside: 'key' };
-    if (isRefusedRow(err)) return { steppedAside: 'row' };
-    throw err;
-  }
+  });
+  if ('value' in r) return { inserted: rows.rows };
+  // Duplicates and conflicting keys are the staging path's job. A unique violation is always
+  // read as a key: were it another unique index, the staging path finds and sets the row aside.
+  return { steppedAside: sqlState(r.refused) === SQLSTATE.UNIQUE_VIOLATION ? 'key' : 'row' };
 }

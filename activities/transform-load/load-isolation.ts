@@ -38,6 +38,24 @@ export function isRefusedRow(err: unknown): boolean {
   return state !== undefined && (REFUSED_ROW_CLASSES.includes(state.slice(0, 2)) || REFUSED_ROW_STATES.has(state));
 }
 
+/**
+ * Runs `attempt` under a savepoint. When PostgreSQL refuses a row of it (isRefusedRow), everything
+ * it did is rolled back and the refusal comes back as `{ refused }`, for the caller to take another
+ * path; any other error is thrown, after the same rollback, so the transaction stays usable.
+ */
+export async function unlessRefused<T>(client: pg.PoolClient, attempt: () => Promise<T>): Promise<{ value: T } | { refused: unknown }> {
+  await client.query('SAVEPOINT unless_refused');
+  try {
+    const value = await attempt();
+    await client.query('RELEASE SAVEPOINT unless_refused');
+    return { value };
+  } catch (err) {
+    await client.query('ROLLBACK TO SAVEPOINT unless_refused');
+    if (!isRefusedRow(err)) throw err;
+    return { refused: err };
+  }
+}
+
 export interface RefusedLine {
   /** The silver line as written by the transform: its flat row, payload and Kafka coordinates. */
   line: string;
@@ -166,25 +184,21 @@ export async function mergeBisecting<T>(client: pg.PoolClient, range: LineRange,
   const pending: [number, number][] = [[range.first, range.last]];
   while (pending.length > 0) {
     const [lo, hi] = pending.pop()!;
-    await client.query('SAVEPOINT set_aside_refused');
-    try {
+    const r = await unlessRefused(client, async () => {
       await client.query('TRUNCATE staging');
       await client.query(
         'INSERT INTO staging (doc) SELECT line::jsonb FROM staging_lines WHERE line_no BETWEEN $1 AND $2 AND NOT line_no = ANY($3::int[]) ORDER BY line_no',
         [lo, hi, [...refused.keys()]],
       );
-      const counts = await merge();
-      await client.query('RELEASE SAVEPOINT set_aside_refused');
-      merged.push(counts);
-    } catch (err) {
-      await client.query('ROLLBACK TO SAVEPOINT set_aside_refused');
-      if (!isRefusedRow(err)) throw err;
-      if (lo === hi) {
-        refused.set(lo, { sqlState: sqlState(err)!, message: serverMessage(err) });
-      } else {
-        const mid = Math.floor((lo + hi) / 2);
-        pending.push([mid + 1, hi], [lo, mid]);
-      }
+      return merge();
+    });
+    if ('value' in r) {
+      merged.push(r.value);
+    } else if (lo === hi) {
+      refused.set(lo, { sqlState: sqlState(r.refused)!, message: serverMessage(r.refused) });
+    } else {
+      const mid = Math.floor((lo + hi) / 2);
+      pending.push([mid + 1, hi], [lo, mid]);
     }
   }
   return merged;

@@ -24,7 +24,7 @@ import type { StreamSpec } from '../../streams/types';
 import type { ActivityDeps } from '../deps';
 import type { TransformLoadInput, TransformLoadResult } from '../types';
 import { tryDirectLoad } from './direct-load';
-import { isRefusedRow, mergeSettingAsideRefused, type RefusedLine } from './load-isolation';
+import { mergeSettingAsideRefused, unlessRefused, type RefusedLine } from './load-isolation';
 import type { PassResult, PassTask } from './pass';
 import { COPY_INTO_STAGING, createStaging, mergeStaging, runAfterMergeOfLoad, type LoadHooks, type MergeTarget } from './staging';
 import { spooledLines } from './spool';
@@ -219,16 +219,11 @@ async function loadObjectRows(
   }
   await createStaging(client);
   if (direct.steppedAside === 'key') {
-    await client.query('SAVEPOINT staging_path');
-    try {
+    const staged = await unlessRefused(client, async () => {
       await pipeline(createReadStream(pass.files.silver), client.query(copyFrom(COPY_INTO_STAGING)));
-      const merged = await mergeStaging(client, spec, target, hooks);
-      await client.query('RELEASE SAVEPOINT staging_path');
-      return { ...merged, rejected: 0 };
-    } catch (err) {
-      await client.query('ROLLBACK TO SAVEPOINT staging_path');
-      if (!isRefusedRow(err)) throw err;
-    }
+      return mergeStaging(client, spec, target, hooks);
+    });
+    if ('value' in staged) return { ...staged.value, rejected: 0 };
   }
   const merged = await mergeSettingAsideRefused(client, spec, target, createReadStream(pass.files.silver), hooks);
   await quarantineRefused(deps, client, spec.name, bronze, target.bronzeObjectId, merged.refused);

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { BronzeRecord } from '../../lib/lake';
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
-import { isRefusedRow, mergeSettingAsideRefused, type IsolatedMerge } from '../../activities/transform-load/load-isolation';
+import { mergeSettingAsideRefused, unlessRefused, type IsolatedMerge } from '../../activities/transform-load/load-isolation';
 import { bumpRowsVersion, createStaging, mergeStaging, type MergeTarget } from '../../activities/transform-load/staging';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { StreamSpec } from '../../streams/types';
@@ -77,14 +77,11 @@ export interface ReplayResult {
  * the refused ones found and set aside (the load path's own search, load-isolation.ts).
  */
 async function mergeRevalidated(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget, docs: string[]): Promise<IsolatedMerge> {
-  await client.query('SAVEPOINT quarantine_merge');
-  try {
+  const whole = await unlessRefused(client, async () => {
     await client.query('INSERT INTO staging (doc) SELECT unnest($1::jsonb[])', [docs]);
-    return { ...(await mergeStaging(client, spec, target)), refused: [] };
-  } catch (err) {
-    await client.query('ROLLBACK TO SAVEPOINT quarantine_merge');
-    if (!isRefusedRow(err)) throw err;
-  }
+    return mergeStaging(client, spec, target);
+  });
+  if ('value' in whole) return { ...whole.value, refused: [] };
   return mergeSettingAsideRefused(client, spec, target, Readable.from(docs.map((d) => `${d}\n`)));
 }
 
