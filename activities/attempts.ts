@@ -69,7 +69,11 @@ async function lostAttempts(pool: pg.Pool, unit: string): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-const SUSPECTS_LOCK = 'etl.attempts.suspects';
+/**
+ * Per schema (one deployment, or one test's isolation): a suspect held up in one deployment must
+ * not hold up another's sharing the server.
+ */
+export const suspectsLockKey = (config: Pick<ActivityDeps['config'], 'PG_SCHEMA'>) => `etl.attempts.suspects.${config.PG_SCHEMA}`;
 
 /**
  * Attempts at units that lost attempts before ("suspects") run one at a time. A crash kills every
@@ -81,13 +85,13 @@ const SUSPECTS_LOCK = 'etl.attempts.suspects';
  * that waiting holds no connection, and let go when the attempt ends or is cancelled (a hung
  * suspect times out, and does not hold up the others past that).
  */
-async function runAsOnlySuspect(pool: pg.Pool, ctx: Context): Promise<{ release: () => void }> {
+async function runAsOnlySuspect(pool: pg.Pool, lockKey: string, ctx: Context): Promise<{ release: () => void }> {
   const passOn = ctx.info.heartbeatDetails; // waiting must not overwrite the previous attempt's marker
   for (;;) {
     const client = await pool.connect();
     let locked = false;
     try {
-      locked = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [SUSPECTS_LOCK])).rows[0]!.ok;
+      locked = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockKey])).rows[0]!.ok;
     } finally {
       if (!locked) client.release();
     }
@@ -97,7 +101,7 @@ async function runAsOnlySuspect(pool: pg.Pool, ctx: Context): Promise<{ release:
         if (released) return;
         released = true;
         ctx.cancellationSignal.removeEventListener('abort', release);
-        client.query('SELECT pg_advisory_unlock(hashtext($1))', [SUSPECTS_LOCK]).then(
+        client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).then(
           () => client.release(),
           (err: Error) => client.release(err), // a broken session let its lock go with it
         );
@@ -145,7 +149,7 @@ async function signedIn<R>(
 ): Promise<R> {
   const max = deps.config.UNKNOWN_ERROR_MAX_ATTEMPTS;
   const lost = previousEnded ? 0 : await lostAttempts(deps.pool, unit);
-  const suspect = lost > 0 && lost < max ? await runAsOnlySuspect(deps.pool, ctx) : undefined;
+  const suspect = lost > 0 && lost < max ? await runAsOnlySuspect(deps.pool, suspectsLockKey(deps.config), ctx) : undefined;
   try {
     let entry: LedgerEntry;
     try {

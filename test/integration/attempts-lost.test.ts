@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 import { createActivities } from '../../activities';
-import { beginAttempt, unitOf } from '../../activities/attempts';
+import { beginAttempt, suspectsLockKey, unitOf } from '../../activities/attempts';
 import { lakeSync } from '../../client/commands/lake';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { settle, type RunOutcome } from '../../client/commands/run-outcome';
@@ -249,7 +249,7 @@ describe('the attempt ledger for a lake write and a file read', () => {
     await beginAttempt(env.pool, unitOf.transformLoad(suspect), MAX_ATTEMPTS); // one attempt lost
     const other = await env.pool.connect();
     try {
-      await other.query('SELECT pg_advisory_lock(hashtext($1))', ['etl.attempts.suspects']);
+      await other.query('SELECT pg_advisory_lock(hashtext($1))', [suspectsLockKey(env.config)]);
       const waiting = new MockActivityEnvironment({ attempt: 2 });
       const beats: unknown[] = [];
       waiting.on('heartbeat', (d: unknown) => beats.push(d));
@@ -261,7 +261,7 @@ describe('the attempt ledger for a lake write and a file read', () => {
       ]);
       assert.equal(rows[0]!.n, 1, 'still one attempt: the waiting one has not signed in');
       assert.ok(beats.length >= 2, 'it heartbeats while it waits');
-      await other.query('SELECT pg_advisory_unlock(hashtext($1))', ['etl.attempts.suspects']);
+      await other.query('SELECT pg_advisory_unlock(hashtext($1))', [suspectsLockKey(env.config)]);
       await assert.rejects(attempt, (err: Error & { type?: string }) => {
         assert.notEqual(err.type, 'ATTEMPTS_LOST');
         return true;
