@@ -13,14 +13,14 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
+import type { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import { filesInput } from '../../client/commands/ingest-files';
 import { createSchedule, deleteSchedule, describeSchedule, triggerSchedule } from '../../client/commands/schedule';
 import { runStatus } from '../../client/commands/status';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { SourceResult } from '../../workflows';
+import { activityEnv, runActivity } from '../support/activity-env';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
 const gen = { seed: 231, startMs: Date.parse('2026-11-20T00:00:00Z'), windowMs: 86_400_000 };
@@ -152,12 +152,7 @@ describe('file sources: bounds', () => {
     const acts = createActivities(env);
     const location = `s3://${env.config.S3_BUCKET}/${env.config.S3_PREFIX}nothing-here/`;
     await assert.rejects(
-      // A logger for errors only: the activity's expected failure is not printed.
-      new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(acts.discoverSource, {
-        source: 'files',
-        stream: 'transactions',
-        location,
-      }),
+      runActivity(acts.discoverSource, { source: 'files', stream: 'transactions', location }),
       (err: Error) => err.name === 'ApplicationFailure' && (err as ApplicationFailure).type === 'FILE_LOCATION_MISSING',
     );
   });
@@ -167,7 +162,7 @@ describe('file sources: bounds', () => {
     await mkdir(folder);
     await writeFile(path.join(folder, 'long.jsonl'), Buffer.alloc(48 * 1024 * 1024, 0x78));
     const acts = createActivities(env);
-    const mock = () => new MockActivityEnvironment({ heartbeatTimeoutMs: 2_000 });
+    const mock = () => activityEnv({ heartbeatTimeoutMs: 2_000 });
     const run = <A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
       env.run(fn, ...args) as Promise<R>;
     const found = await run(mock(), acts.discoverSource, { source: 'files', stream: 'transactions', location: folder });
