@@ -14,7 +14,7 @@ describe('chaos: worker kills and a broker restart mid-run', () => {
   let broker: PrivateKafka;
   before(async () => {
     broker = await privateKafka(loadConfig());
-    await stackUp(broker.config);
+    await stackUp(broker.config, { only: ['kafka'] });
   });
   after(async () => broker?.remove());
 

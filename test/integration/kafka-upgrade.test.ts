@@ -106,7 +106,7 @@ describe('a Kafka 3.9 state folder', { timeout: 10 * 60_000 }, () => {
 
   it('stack up replaces the old broker, upgrades the data in place and keeps every record', async () => {
     const lines: string[] = [];
-    await stackUp(cfg, { log: (l) => lines.push(l) });
+    await stackUp(cfg, { only: ['kafka'], log: (l) => lines.push(l) });
     const said = lines.join('\n');
     assert.match(said, new RegExp(`kafka: pid ${oldPid} runs Kafka 3\\.9\\.1, started by an earlier version of this project; stopping it`));
     assert.match(said, new RegExp(`holds data of Kafka 3\\.9\\.1; Kafka ${KAFKA_VERSION.replace(/\./g, '\\.')} opens it in place`));
@@ -145,7 +145,7 @@ describe('a Kafka 3.9 state folder', { timeout: 10 * 60_000 }, () => {
     await stackReset(cfg, 'kafka', { log: (l) => lines.push(l) });
     assert.match(lines.join('\n'), /kafka: deleted its data folder .*`etl stack up` starts it empty/);
     assert.equal(readLivePid(stackPaths(cfg).pidFile('kafka'), 'kafka.Kafka'), undefined);
-    await stackUp(cfg);
+    await stackUp(cfg, { only: ['kafka'] });
     const admin = createKafka(cfg).admin();
     await admin.connect();
     try {

@@ -10,9 +10,9 @@ import type { Config } from '../../lib/config';
 import { freePort } from './ports';
 
 export interface PrivateKafka {
-  /** `base` with its own state folder and a broker address of its own; `stackUp(config)` starts that broker. */
+  /** `base` with its own state folder and a broker address of its own; `stackUp(config, { only: ['kafka'] })` starts that broker. */
   config: Config;
-  /** Stops the private broker (the shared servers have no pid file there, so they are left alone) and deletes its folder. */
+  /** Stops the private broker and deletes its folder. */
   remove(): Promise<void>;
 }
 
@@ -30,7 +30,7 @@ export async function privateKafka(base: Config): Promise<PrivateKafka> {
   return {
     config,
     async remove() {
-      await stackDown(config).catch(() => undefined);
+      await stackDown(config, { only: ['kafka'] }).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
