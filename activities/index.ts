@@ -29,7 +29,7 @@ export type { PollInput, PollResult, SymbolPollResult } from './poll/poll';
 export type { ParkInput, UnparkResult } from './parking';
 export type { FailureDetails } from './failures';
 export type { SearchSyncPageInput, SearchSyncPageResult } from './search/search-sync';
-export type { SourceDiscovered, SourceUnit, SourceUnitRead } from './sources';
+export type { SourceDiscovered, SourceDiscoveredPage, SourceUnit, SourceUnitRead } from './sources';
 export type { LakeBehindObject, LakeWriteResult } from './lake/activity';
 
 /** Pipeline counters for Prometheus, next to the SDK's own (activity latency, task slots…). */

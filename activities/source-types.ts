@@ -10,6 +10,8 @@ export interface SourceDiscoverInput {
   /** The kind's options (files: format). */
   options?: Record<string, unknown>;
   workflowId?: string;
+  /** Where the previous call of this discovery stopped (its result's cursor); absent: from the start. */
+  cursor?: string;
 }
 
 /** What a discovery found: counts only (the units themselves are in the manifest). */
@@ -30,6 +32,15 @@ export interface SourceDiscovered {
   unsupported: number;
   /** A few names of those, for the report. */
   unsupportedNames: string[];
+  /** Found but cannot be read (permission denied, a vanished mount, a dangling link, not a regular file): the run fails naming them. */
+  unreadable: number;
+  /** A few of those, with why. */
+  unreadableFiles: { location: string; reason: string }[];
+}
+
+/** One call's share of a discovery: counts so far, and where the next call goes on (absent: the listing is done). */
+export interface SourceDiscoveredPage extends SourceDiscovered {
+  cursor: string | undefined;
 }
 
 export interface SourceUnit {
@@ -57,7 +68,8 @@ export interface SourceUnitRead {
 
 export interface SourceKind {
   description: string;
-  discover(deps: ActivityDeps, input: SourceDiscoverInput): Promise<SourceDiscovered>;
+  /** A bounded step of discovery: call again with its cursor until the cursor is absent. */
+  discover(deps: ActivityDeps, input: SourceDiscoverInput): Promise<SourceDiscoveredPage>;
   /** Units not read yet with an id above afterId, oldest first. */
   listUnread(deps: ActivityDeps, input: { stream: string; limit: number; afterId: number }): Promise<SourceUnit[]>;
   read(deps: ActivityDeps, input: SourceReadInput): Promise<SourceUnitRead>;

@@ -152,6 +152,10 @@ export const configSchema = z.object({
   ARCHIVE_MAX_RECORDS_PER_OBJECT: positiveInt.default(50_000),
   /** Objects one archive activity writes before it returns, so a workflow step stays short. */
   ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: positiveInt.default(8),
+  /** A gzip source file stops (FILE_UNREADABLE, that file only) once it has expanded to more bytes than this. */
+  FILE_MAX_DECOMPRESSED_BYTES: positiveInt.default(64 * 1024 ** 3),
+  /** …or, past its first MiB, to more than this many times the compressed bytes read (a gzip bomb). */
+  FILE_MAX_EXPANSION_RATIO: positiveInt.default(100),
   /** Compression of new bronze objects (docs/performance.md, "Bronze codec"); readers open either. */
   BRONZE_CODEC: z.enum(['zstd', 'gzip']).default('zstd'),
   /** Bronze objects transformed and loaded at once by one pipeline run. */

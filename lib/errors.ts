@@ -104,7 +104,12 @@ export const ERROR_CODES = {
   FILE_UNREADABLE: {
     class: 'permanent',
     summary:
-      'a source file cannot be read as its format (corrupt gzip, no usable CSV header); its version is marked failed, the other files load',
+      'a source file cannot be read (corrupt gzip, gzip expanding past FILE_MAX_DECOMPRESSED_BYTES or FILE_MAX_EXPANSION_RATIO, no usable CSV header, permission denied, not a regular file); it is reported and marked failed, the other files load',
+  },
+  FILE_LOCATION_MISSING: {
+    class: 'permanent',
+    summary:
+      'the location a files run names is not there (no such path, no folder for its glob, no such bucket, no object under the prefix); the run fails instead of finding 0 files',
   },
   FILE_CHANGED: {
     class: 'permanent',

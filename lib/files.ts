@@ -3,7 +3,8 @@
 // listing, identity and bytes: formats and records are the file source's (activities/files).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { glob, readdir, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { glob, lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -40,47 +41,183 @@ export interface FoundFile {
   etag?: string;
 }
 
+/** Something at a location that is there but cannot be read as a file: reported, never dropped. */
+export interface UnreadableEntry {
+  location: string;
+  reason: string;
+}
+
+/** One page of a listing; `cursor` resumes the listing after it. */
+export interface ListingPage {
+  files: FoundFile[];
+  unreadable: UnreadableEntry[];
+  cursor: string;
+}
+
 export const localLocation = (p: string) => `file://${p}`;
 
-/** Files under the location, in name order; hidden files (a name starting with '.') are not taken. */
-export async function listFiles(location: FileLocation, s3: S3Client): Promise<FoundFile[]> {
-  return location.kind === 's3' ? listS3(location, s3) : listLocal(location);
+/** Entries per page of a listing (S3's own page size): a page is registered in one transaction. */
+export const LISTING_PAGE = 1000;
+
+const missing = (what: string) =>
+  new EtlError('FILE_LOCATION_MISSING', `${what}; check the path (or bucket and prefix) the run or schedule names`);
+
+/**
+ * The files under a location, a page at a time, in a stable order that `after` (a page's cursor)
+ * resumes from. Hidden files (a name starting with '.') are not taken. What is there but cannot be
+ * read (permission denied, a vanished mount, a dangling link, a FIFO) is listed as unreadable. A
+ * location that does not exist fails with FILE_LOCATION_MISSING: a local path or a glob's folder
+ * that is not there, a bucket that does not exist, a prefix under which there is no object.
+ */
+export function listFilePages(location: FileLocation, s3: S3Client, after?: string): AsyncGenerator<ListingPage> {
+  const from = after || undefined;
+  return location.kind === 's3' ? listS3(location, s3, from) : listLocal(location, from);
 }
 
-async function listLocal(location: Extract<FileLocation, { kind: 'local' }>): Promise<FoundFile[]> {
-  const paths: string[] = [];
+/** Errors of the file system that say what is wrong with one entry, not with the worker. */
+const reasonOf = (err: unknown) => {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ? `${e.code}: ${e.message.replace(/^[A-Z]+: /, '')}` : String(err);
+};
+
+/**
+ * A walk's order: by path segments, so a folder's entries come right after it (depth first, each
+ * folder's entries sorted by name) and a cursor can be compared with any path.
+ */
+export function walkOrder(a: string, b: string): number {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
+/** Paths in walk order after `after`: a folder's entries are read one folder at a time, folders before `after` are not entered. */
+async function* walk(
+  root: string,
+  after: string | undefined,
+  unreadable: UnreadableEntry[],
+): AsyncGenerator<{ path: string; dirent?: Dirent }> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch (err) {
+    unreadable.push({ location: localLocation(root), reason: `folder cannot be read (${reasonOf(err)})` });
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const p = path.join(root, e.name);
+    if (after !== undefined && walkOrder(p, after) <= 0 && !`${after}/`.startsWith(`${p}/`)) continue;
+    if (e.isDirectory()) yield* walk(p, after, unreadable);
+    else if (after === undefined || walkOrder(p, after) > 0) yield { path: p, dirent: e };
+  }
+}
+
+/** The first folder of a glob that has no glob characters in it. */
+const globBase = (pattern: string) => {
+  const parts = pattern.split('/');
+  const fixed = parts.slice(
+    0,
+    parts.findIndex((s) => GLOB_CHARS.test(s)),
+  );
+  return fixed.join('/') || '/';
+};
+
+async function* listLocal(location: Extract<FileLocation, { kind: 'local' }>, after?: string): AsyncGenerator<ListingPage> {
+  const unreadable: UnreadableEntry[] = [];
+  let paths: AsyncIterable<{ path: string; dirent?: Dirent }>;
   if (location.glob) {
-    for await (const p of glob(location.path)) paths.push(path.resolve(p));
+    const base = globBase(location.path);
+    if (!(await stat(base).catch(() => undefined))?.isDirectory()) throw missing(`no folder ${base} for the glob ${location.path}`);
+    const matched: string[] = [];
+    for await (const p of glob(location.path)) {
+      const full = path.resolve(p);
+      if (after === undefined || walkOrder(full, after) > 0) matched.push(full);
+    }
+    paths = (async function* () {
+      for (const p of matched.sort(walkOrder)) yield { path: p };
+    })();
   } else {
-    const s = await stat(location.path).catch(() => undefined);
-    if (!s) return [];
-    if (s.isDirectory()) {
-      const entries = await readdir(location.path, { recursive: true, withFileTypes: true });
-      for (const e of entries) if (e.isFile()) paths.push(path.join(e.parentPath, e.name));
-    } else paths.push(location.path);
+    const s = await lstat(location.path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+      throw new EtlError('FILE_LOCATION_MISSING', `${location.path} cannot be read (${reasonOf(err)})`);
+    });
+    if (!s) throw missing(`no file or folder at ${location.path}`);
+    const followed = s.isSymbolicLink() ? await stat(location.path).catch(() => undefined) : s;
+    if (followed?.isDirectory()) paths = walk(location.path, after, unreadable);
+    else
+      paths = (async function* () {
+        if (after === undefined) yield { path: location.path };
+      })();
   }
-  const found: FoundFile[] = [];
-  for (const p of paths.sort()) {
+  let files: FoundFile[] = [];
+  let cursor = after ?? '';
+  for await (const { path: p, dirent } of paths) {
+    cursor = p;
     if (path.basename(p).startsWith('.')) continue;
-    const s = await stat(p).catch(() => undefined);
-    if (!s?.isFile()) continue;
-    found.push({ location: localLocation(p), name: path.basename(p), size: s.size, modifiedMs: Math.floor(s.mtimeMs) });
+    const entry = await localEntry(p, dirent);
+    if ('reason' in entry) unreadable.push(entry);
+    else if (entry.file) files.push(entry.file);
+    if (files.length + unreadable.length >= LISTING_PAGE) {
+      yield { files, unreadable: unreadable.splice(0), cursor };
+      files = [];
+    }
   }
-  return found;
+  yield { files, unreadable: unreadable.splice(0), cursor };
 }
 
-async function listS3(location: Extract<FileLocation, { kind: 's3' }>, s3: S3Client): Promise<FoundFile[]> {
-  const found: FoundFile[] = [];
+/** One path of a listing: a regular file (a symbolic link is followed), nothing (a folder a glob matched), or why it cannot be read. */
+async function localEntry(p: string, dirent?: Dirent): Promise<{ file?: FoundFile } | UnreadableEntry> {
+  const s = await stat(p).catch((err: unknown) => err as NodeJS.ErrnoException);
+  if (s instanceof Error) {
+    const dangling =
+      s.code === 'ENOENT' &&
+      (dirent?.isSymbolicLink() ??
+        (await lstat(p).then(
+          (l) => l.isSymbolicLink(),
+          () => false,
+        )));
+    return { location: localLocation(p), reason: dangling ? 'a symbolic link to nothing (dangling)' : `cannot be read (${reasonOf(s)})` };
+  }
+  if (s.isFile()) return { file: { location: localLocation(p), name: path.basename(p), size: s.size, modifiedMs: Math.floor(s.mtimeMs) } };
+  if (s.isDirectory()) {
+    // A glob matching a folder takes nothing of it (the glob says which files); a linked folder is not followed.
+    return dirent ? { location: localLocation(p), reason: 'a symbolic link to a folder (not followed; name the folder itself)' } : {};
+  }
+  const kind = s.isFIFO() ? 'a FIFO' : s.isSocket() ? 'a socket' : 'a device';
+  return { location: localLocation(p), reason: `not a regular file (${kind})` };
+}
+
+async function* listS3(location: Extract<FileLocation, { kind: 's3' }>, s3: S3Client, after?: string): AsyncGenerator<ListingPage> {
   let token: string | undefined;
+  let any = after !== undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: location.bucket, Prefix: location.prefix, ContinuationToken: token }));
+    const page = await s3
+      .send(
+        new ListObjectsV2Command({
+          Bucket: location.bucket,
+          Prefix: location.prefix,
+          MaxKeys: LISTING_PAGE,
+          ...(token ? { ContinuationToken: token } : after ? { StartAfter: after } : {}),
+        }),
+      )
+      .catch((err: unknown) => {
+        if ((err as { name?: string }).name === 'NoSuchBucket') throw missing(`no bucket ${location.bucket}`);
+        throw err;
+      });
+    const out: ListingPage = { files: [], unreadable: [], cursor: after ?? '' };
+    // S3 lists keys in UTF-8 binary order: the last key of a page is where the next one starts.
     for (const o of page.Contents ?? []) {
       const key = o.Key!;
+      out.cursor = key;
       // s3://b/data means the object data and what is under data/, not data-old.csv.
       if (location.prefix && !location.prefix.endsWith('/') && key !== location.prefix && !key.startsWith(`${location.prefix}/`)) continue;
+      any = true;
       const name = key.slice(key.lastIndexOf('/') + 1);
       if (name === '' || name.startsWith('.')) continue;
-      found.push({
+      out.files.push({
         location: `s3://${location.bucket}/${key}`,
         name,
         size: o.Size ?? 0,
@@ -89,8 +226,9 @@ async function listS3(location: Extract<FileLocation, { kind: 's3' }>, s3: S3Cli
       });
     }
     token = page.NextContinuationToken;
+    if (!token && !any) throw missing(`no object under s3://${location.bucket}/${location.prefix}`);
+    yield out;
   } while (token);
-  return found.sort((a, b) => a.location.localeCompare(b.location));
 }
 
 /** The SHA-256 of a local file's bytes, read as a stream. */

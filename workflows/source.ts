@@ -2,10 +2,12 @@
 // location, read each unit not read yet into bronze objects, and beside that transform and load the
 // work queue exactly as a pipeline run does (objects.ts), then aggregates and quality. `etl ingest
 // files` starts one and waits; `etl schedule create files` starts one per tick, and each picks up
-// only what arrived since (what is read is in the manifest). A unit that cannot be read (a corrupt
-// file) is reported and the others go on; the run then fails with the reason after loading the rest.
+// only what arrived since (what is read is in the manifest). Discovery goes in bounded steps that
+// pass a cursor and counts. A unit that cannot be read (a corrupt file, or one the listing found
+// but cannot open) is reported and the others go on; the run then fails with the reason after
+// loading the rest. A location that is not there fails the run at discovery (FILE_LOCATION_MISSING).
 import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities, QualityResult, SourceDiscovered, SourceUnitRead } from '../activities';
+import type { Activities, QualityResult, SourceDiscovered, SourceDiscoveredPage, SourceUnitRead } from '../activities';
 import {
   carriedTotals,
   finalFailureOf,
@@ -68,6 +70,37 @@ const withoutCursor = (carried: SourceInput['carried']): Partial<SourceTotals> =
   return totals;
 };
 
+const NOTHING_FOUND: SourceDiscovered = {
+  seen: 0,
+  new: 0,
+  changed: 0,
+  alreadyLoaded: 0,
+  pending: 0,
+  failedBefore: 0,
+  unsupported: 0,
+  unsupportedNames: [],
+  unreadable: 0,
+  unreadableFiles: [],
+};
+
+/** The counts of discovery's steps added up; the names kept are the first few. */
+export function addDiscovered(total: SourceDiscovered | null, step: SourceDiscoveredPage): SourceDiscovered {
+  const t = total ?? NOTHING_FOUND;
+  return {
+    seen: t.seen + step.seen,
+    new: t.new + step.new,
+    changed: t.changed + step.changed,
+    alreadyLoaded: t.alreadyLoaded + step.alreadyLoaded,
+    pending: t.pending + step.pending,
+    failedBefore: t.failedBefore + step.failedBefore,
+    unsupported: t.unsupported + step.unsupported,
+    unsupportedNames: [...t.unsupportedNames, ...step.unsupportedNames].slice(0, FAILURE_NOTES),
+    // A run carried over continue-as-new from before these fields has none.
+    unreadable: (t.unreadable ?? 0) + step.unreadable,
+    unreadableFiles: [...(t.unreadableFiles ?? []), ...step.unreadableFiles].slice(0, FAILURE_NOTES),
+  };
+}
+
 export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> {
   const { stream } = input;
   const totals: SourceTotals = {
@@ -87,14 +120,21 @@ export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> 
   const { workflowId } = workflowInfo();
 
   enter('discover');
-  if (!input.carried)
-    totals.discovered = await streaming.discoverSource({
-      source: input.source,
-      stream,
-      location: input.location,
-      options: input.options,
-      workflowId,
-    });
+  if (!input.carried) {
+    let cursor: string | undefined;
+    do {
+      const step = await streaming.discoverSource({
+        source: input.source,
+        stream,
+        location: input.location,
+        options: input.options,
+        workflowId,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      totals.discovered = addDiscovered(totals.discovered, step);
+      cursor = step.cursor;
+    } while (cursor !== undefined);
+  }
 
   enter('read');
   let reading = true;
@@ -166,11 +206,17 @@ export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> 
   enter('done');
   const result: SourceResult = { ...totals, quality, aggregatesRefreshed };
   if (totals.objectsParked > 0) throw runFailure(`${input.source} run of ${stream}`, totals, undefined, result);
-  if (totals.unitsFailed > 0) {
+  const unreadable = totals.discovered?.unreadable ?? 0;
+  if (totals.unitsFailed > 0 || unreadable > 0) {
     const named = totals.failures.map((f) => `#${f.unitId} ${f.code}: ${f.message}`).join('; ');
+    const found = (totals.discovered?.unreadableFiles ?? []).map((u) => `${u.location}: ${u.reason}`).join('; ');
+    const parts = [
+      ...(totals.unitsFailed > 0 ? [`${totals.unitsFailed} of ${totals.unitsRead} unit(s) could not be read: ${named}`] : []),
+      ...(unreadable > 0 ? [`${unreadable} found at the location cannot be read: ${found}${unreadable > FAILURE_NOTES ? ' …' : ''}`] : []),
+    ];
     throw ApplicationFailure.create({
       type: totals.failures[0]?.code ?? 'FILE_UNREADABLE',
-      message: `${input.source} run of ${stream}: ${totals.unitsFailed} of ${totals.unitsRead} unit(s) could not be read (everything else loaded): ${named}`,
+      message: `${input.source} run of ${stream}: ${parts.join('; ')} (everything else loaded)`,
       nonRetryable: true,
       details: [result],
     });

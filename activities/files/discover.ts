@@ -2,24 +2,33 @@
 // location plus a content identity — ETag and size for S3, SHA-256 and size for a local file (its
 // size and mtime spare re-hashing a file seen before). A version seen before is never read again;
 // a file whose content changed under the same name is registered as the next version.
+// The listing goes a page at a time (each page registered in one transaction, a heartbeat after
+// it); a call returns after DISCOVER_CALL_MS with the cursor the next call resumes from, so a
+// prefix of any size is discovered in bounded steps that pass counts and a cursor, never a list.
 import { Context } from '@temporalio/activity';
-import { listFiles, localPathOf, parseLocation, sha256OfFile } from '../../lib/files';
+import { listFilePages, localPathOf, parseLocation, sha256OfFile, type FoundFile } from '../../lib/files';
 import { withS3Errors } from '../../lib/s3';
 import type { ActivityDeps } from '../deps';
-import type { SourceDiscovered, SourceDiscoverInput } from '../source-types';
+import type { SourceDiscovered, SourceDiscoveredPage, SourceDiscoverInput } from '../source-types';
 import { formatOfName, FILE_FORMATS, type FileFormat } from './format';
-import { registerVersion, versionByStat, type FileVersion } from './manifest';
+import { progressBeat } from './heartbeat';
+import { registerVersions, versionsByStat, type FileVersion, type NewVersion } from './manifest';
 
-const UNSUPPORTED_NAMES = 10;
+/** Names of unsupported or unreadable entries a discovery keeps for its report. */
+export const NAMES_KEPT = 10;
+/** A discovery call goes on to the next page of the listing until it has run this long. */
+const DISCOVER_CALL_MS = 30_000;
 
-export async function discoverFiles(deps: ActivityDeps, input: SourceDiscoverInput): Promise<SourceDiscovered> {
+export async function discoverFiles(deps: ActivityDeps, input: SourceDiscoverInput): Promise<SourceDiscoveredPage> {
   const { pool, s3, config } = deps;
   const ctx = Context.current();
+  const started = Date.now();
   const forced = input.options?.format as FileFormat | undefined;
   const location = parseLocation(input.location);
-  const found = await withS3Errors(config.S3_ENDPOINT, () => listFiles(location, s3));
-  const out: SourceDiscovered = {
-    seen: found.length,
+  // A retried attempt goes on from its last page (registration is idempotent; the counts are the attempt's).
+  const resumed = ctx.info.heartbeatDetails as { cursor: string; out: SourceDiscovered } | undefined;
+  const out: SourceDiscovered = resumed?.out ?? {
+    seen: 0,
     new: 0,
     changed: 0,
     alreadyLoaded: 0,
@@ -27,6 +36,8 @@ export async function discoverFiles(deps: ActivityDeps, input: SourceDiscoverInp
     failedBefore: 0,
     unsupported: 0,
     unsupportedNames: [],
+    unreadable: 0,
+    unreadableFiles: [],
   };
   const count = (row: FileVersion, created: boolean) => {
     if (created) {
@@ -36,49 +47,55 @@ export async function discoverFiles(deps: ActivityDeps, input: SourceDiscoverInp
     else if (row.status === 'new') out.pending++;
     else out.failedBefore++;
   };
-  for (const f of found) {
-    ctx.heartbeat({ discovered: out.new + out.alreadyLoaded + out.pending + out.failedBefore + out.unsupported });
-    const named = formatOfName(f.name);
-    const format = forced && FILE_FORMATS.includes(forced) ? forced : named.format;
-    if (!format) {
-      out.unsupported++;
-      if (out.unsupportedNames.length < UNSUPPORTED_NAMES) out.unsupportedNames.push(f.location);
-      continue;
+  const beat = progressBeat(ctx);
+  const pages = listFilePages(location, s3, resumed?.cursor ?? input.cursor);
+  for (;;) {
+    const next = await withS3Errors(config.S3_ENDPOINT, () => pages.next());
+    if (next.done) return { ...out, cursor: undefined };
+    const page = next.value;
+    out.seen += page.files.length + page.unreadable.length;
+    for (const u of page.unreadable) {
+      out.unreadable++;
+      if (out.unreadableFiles.length < NAMES_KEPT) out.unreadableFiles.push(u);
+      deps.logger.warn({ location: u.location, reason: u.reason }, 'file cannot be read');
     }
-    const base = {
-      stream: input.stream,
-      location: f.location,
-      format,
-      compression: named.compression,
-      size: f.size,
-      modifiedMs: f.modifiedMs,
-    };
-    const local = localPathOf(f.location);
-    if (local === undefined) {
-      const r = await registerVersion(pool, {
-        ...base,
-        identity: `etag:${f.etag}:size:${f.size}`,
-        etag: f.etag,
-        workflowId: input.workflowId,
-      });
-      count(r.row, r.created);
-      continue;
-    }
-    const same = await versionByStat(pool, input.stream, f.location, f.size, f.modifiedMs);
-    if (same) {
-      count(same, false);
-      continue;
-    }
-    let hashed = 0;
-    const sha256 = await sha256OfFile(local, (n) => {
-      hashed += n;
-      if (hashed >= 64 * 1024 * 1024) {
-        hashed = 0;
-        ctx.heartbeat();
+    const versions: NewVersion[] = [];
+    const local: (FoundFile & { format: FileFormat; compression: NewVersion['compression'] })[] = [];
+    for (const f of page.files) {
+      const named = formatOfName(f.name);
+      const format = forced && FILE_FORMATS.includes(forced) ? forced : named.format;
+      if (!format) {
+        out.unsupported++;
+        if (out.unsupportedNames.length < NAMES_KEPT) out.unsupportedNames.push(f.location);
+        continue;
       }
-    });
-    const r = await registerVersion(pool, { ...base, identity: `sha256:${sha256}:size:${f.size}`, sha256, workflowId: input.workflowId });
-    count(r.row, r.created);
+      if (localPathOf(f.location) === undefined)
+        versions.push({ ...base(f, format, named.compression), identity: `etag:${f.etag}:size:${f.size}`, etag: f.etag });
+      else local.push({ ...f, format, compression: named.compression });
+    }
+    const known = await versionsByStat(pool, input.stream, local);
+    for (const f of local) {
+      const same = known.get(f.location);
+      if (same) {
+        count(same, false);
+        continue;
+      }
+      const sha256 = await sha256OfFile(localPathOf(f.location)!, (n) => beat.bytes(n, { hashing: f.location }));
+      versions.push({ ...base(f, f.format, f.compression), identity: `sha256:${sha256}:size:${f.size}`, sha256 });
+    }
+    for (const r of await registerVersions(pool, input.stream, input.workflowId, versions)) count(r.row, r.created);
+    ctx.heartbeat({ cursor: page.cursor, out });
+    if (Date.now() - started >= DISCOVER_CALL_MS) {
+      await pages.return(undefined);
+      return { ...out, cursor: page.cursor };
+    }
   }
-  return out;
 }
+
+const base = (f: FoundFile, format: FileFormat, compression: NewVersion['compression']) => ({
+  location: f.location,
+  format,
+  compression,
+  size: f.size,
+  modifiedMs: f.modifiedMs,
+});

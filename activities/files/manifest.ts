@@ -28,7 +28,6 @@ export async function fileVersion(pool: pg.Pool, id: number): Promise<FileVersio
 }
 
 export interface NewVersion {
-  stream: string;
   location: string;
   identity: string;
   format: FileFormat;
@@ -37,45 +36,62 @@ export interface NewVersion {
   modifiedMs: number;
   etag?: string;
   sha256?: string;
-  workflowId?: string;
 }
 
-/** Registers a version (the next number of its location) unless its identity is known; returns the row either way. */
-export async function registerVersion(pool: pg.Pool, v: NewVersion): Promise<{ row: FileVersion; created: boolean }> {
+/**
+ * Registers a page of versions of one stream in one transaction: each as the next number of its
+ * location unless its identity is known. Returns each one's row (in the input's order) and whether
+ * this call created it.
+ */
+export async function registerVersions(
+  pool: pg.Pool,
+  stream: string,
+  workflowId: string | undefined,
+  versions: readonly NewVersion[],
+): Promise<{ row: FileVersion; created: boolean }[]> {
+  if (versions.length === 0) return [];
+  const col = <K extends keyof NewVersion>(k: K) => versions.map((v) => v[k] ?? null);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    // One registration per location at a time, so version numbers follow each other.
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etl.files.${v.stream}.${v.location}`]);
-    const known = await client.query<FileVersion>('SELECT * FROM source_files WHERE stream = $1 AND location = $2 AND identity = $3', [
-      v.stream,
-      v.location,
-      v.identity,
-    ]);
-    if (known.rows[0]) {
-      await client.query('COMMIT');
-      return { row: known.rows[0], created: false };
-    }
-    const { rows } = await client.query<FileVersion>(
+    // One registration per location at a time, so version numbers follow each other (locks taken in one order: no deadlock).
+    await client.query(
+      'SELECT pg_advisory_xact_lock(hashtext(l)) FROM (SELECT DISTINCT $1 || l AS l FROM unnest($2::text[]) l ORDER BY 1) x',
+      [`etl.files.${stream}.`, col('location')],
+    );
+    const { rows: created } = await client.query<FileVersion>(
       `INSERT INTO source_files (stream, location, identity, version, format, compression, size_bytes, modified_at, etag, content_sha256, discovered_by)
-       SELECT $1, $2, $3, coalesce((SELECT max(version) FROM source_files WHERE stream = $1 AND location = $2), 0) + 1,
-              $4, $5, $6, to_timestamp($7::double precision / 1000), $8, $9, $10
+       SELECT $1, v.location, v.identity,
+              coalesce((SELECT max(version) FROM source_files f WHERE f.stream = $1 AND f.location = v.location), 0) + 1,
+              v.format, v.compression, v.size, to_timestamp(v.modified_ms / 1000), v.etag, v.sha256, $10
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::double precision[], $8::text[], $9::text[])
+            AS v(location, identity, format, compression, size, modified_ms, etag, sha256)
+       WHERE NOT EXISTS (SELECT 1 FROM source_files f WHERE f.stream = $1 AND f.location = v.location AND f.identity = v.identity)
        RETURNING *`,
       [
-        v.stream,
-        v.location,
-        v.identity,
-        v.format,
-        v.compression,
-        v.size,
-        v.modifiedMs,
-        v.etag ?? null,
-        v.sha256 ?? null,
-        v.workflowId ?? null,
+        stream,
+        col('location'),
+        col('identity'),
+        col('format'),
+        col('compression'),
+        col('size'),
+        col('modifiedMs'),
+        col('etag'),
+        col('sha256'),
+        workflowId ?? null,
       ],
     );
+    const { rows: all } = await client.query<FileVersion>(
+      'SELECT f.* FROM source_files f JOIN unnest($2::text[], $3::text[]) AS v(location, identity) USING (location, identity) WHERE f.stream = $1',
+      [stream, col('location'), col('identity')],
+    );
     await client.query('COMMIT');
-    return { row: rows[0]!, created: true };
+    const made = new Set(created.map((r) => r.id));
+    const byKey = new Map(all.map((r) => [`${r.location}\n${r.identity}`, r]));
+    return versions.map((v) => {
+      const row = byKey.get(`${v.location}\n${v.identity}`)!;
+      return { row, created: made.has(row.id) };
+    });
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
@@ -84,14 +100,21 @@ export async function registerVersion(pool: pg.Pool, v: NewVersion): Promise<{ r
   }
 }
 
-/** A local file's version known by its size and mtime: its content need not be hashed again. */
-export async function versionByStat(pool: pg.Pool, stream: string, location: string, size: number, modifiedMs: number) {
+/** Local files' versions known by their size and mtime (by location): their content need not be hashed again. */
+export async function versionsByStat(
+  pool: pg.Pool,
+  stream: string,
+  files: readonly { location: string; size: number; modifiedMs: number }[],
+) {
   const { rows } = await pool.query<FileVersion>(
-    `SELECT * FROM source_files WHERE stream = $1 AND location = $2 AND size_bytes = $3 AND modified_at = to_timestamp($4::double precision / 1000)
-     ORDER BY version DESC LIMIT 1`,
-    [stream, location, size, modifiedMs],
+    `SELECT DISTINCT ON (f.location) f.* FROM source_files f
+     JOIN unnest($2::text[], $3::bigint[], $4::double precision[]) AS v(location, size, modified_ms)
+       ON f.location = v.location AND f.size_bytes = v.size AND f.modified_at = to_timestamp(v.modified_ms / 1000)
+     WHERE f.stream = $1
+     ORDER BY f.location, f.version DESC`,
+    [stream, files.map((f) => f.location), files.map((f) => f.size), files.map((f) => f.modifiedMs)],
   );
-  return rows[0];
+  return new Map(rows.map((r) => [r.location, r]));
 }
 
 export interface FileObjectRow {

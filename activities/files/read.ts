@@ -20,12 +20,12 @@ import { markArchived } from '../archive/bronze';
 import type { ActivityDeps } from '../deps';
 import type { SourceReadInput, SourceUnitRead } from '../source-types';
 import { fileTopic, isGzip, type Compression } from './format';
+import { progressBeat } from './heartbeat';
 import { fileVersion, markVersionFailed, markVersionRead, objectsOfVersion, planFileRange, type FileVersion } from './manifest';
 import { csvRecords, jsonlRecords, readLines, type FileRecord } from './records';
 
 /** Uncompressed bytes of bronze lines per object at most, besides the records bound. */
 export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
-const HEARTBEAT_EVERY = 2_000;
 
 interface OpenObject {
   first: number;
@@ -37,15 +37,38 @@ interface OpenObject {
   lastLine: number;
 }
 
-/** The bytes of a file, decompressed when they start like gzip (whatever its name says). */
-async function* fileBytes(source: Readable, seen: (c: Compression) => void): AsyncGenerator<Buffer> {
-  const it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+/** What a gzip file may expand to (FILE_MAX_DECOMPRESSED_BYTES, FILE_MAX_EXPANSION_RATIO). */
+export interface ExpansionBounds {
+  maxBytes: number;
+  maxRatio: number;
+}
+
+/** Decompressed bytes a file may reach before its expansion ratio is judged: a small file's header and dictionary do not count. */
+const RATIO_GRACE_BYTES = 1024 * 1024;
+
+/**
+ * The bytes of a file, decompressed when they start like gzip (whatever its name says), and cut
+ * with FILE_UNREADABLE when the gzip expands past its bounds: memory stays flat either way (each
+ * chunk is consumed before the next is inflated), and the bound ends a bomb's time too.
+ */
+export async function* fileBytes(
+  source: AsyncIterable<Buffer>,
+  seen: (c: Compression) => void,
+  bounds: ExpansionBounds,
+  location: string,
+): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) return;
   const head = first.value;
+  let compressed = 0;
   async function* all() {
+    compressed += head.length;
     yield head;
-    for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+    for (let n = await it.next(); !n.done; n = await it.next()) {
+      compressed += n.value.length;
+      yield n.value;
+    }
   }
   if (!isGzip(head)) {
     seen('none');
@@ -56,7 +79,21 @@ async function* fileBytes(source: Readable, seen: (c: Compression) => void): Asy
   const gunzip = createGunzip();
   // pipeline destroys every stream with the first error (the source's or gzip's), which ends the loop below with it.
   pipeline(Readable.from(all()), gunzip, () => undefined);
-  yield* gunzip as AsyncIterable<Buffer>;
+  let out = 0;
+  for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+    out += chunk.length;
+    if (out > bounds.maxBytes)
+      throw new EtlError(
+        'FILE_UNREADABLE',
+        `${location}: gzip expands past FILE_MAX_DECOMPRESSED_BYTES (${bounds.maxBytes} bytes): stopped at decompressed byte ${out - chunk.length}`,
+      );
+    if (out > RATIO_GRACE_BYTES && out > bounds.maxRatio * compressed)
+      throw new EtlError(
+        'FILE_UNREADABLE',
+        `${location}: gzip expands more than FILE_MAX_EXPANSION_RATIO (${bounds.maxRatio}×: ${out} bytes from ${compressed}): stopped at decompressed byte ${out - chunk.length}`,
+      );
+    yield chunk;
+  }
 }
 
 /** A failure that belongs to the file (its bytes), not to the servers: the version fails, the run goes on. */
@@ -65,6 +102,8 @@ function fileFailure(err: unknown, v: FileVersion): EtlError | undefined {
   const e = err as { code?: string; name?: string; message?: string };
   if (typeof e?.code === 'string' && e.code.startsWith('Z_'))
     return new EtlError('FILE_UNREADABLE', `${v.location} is not valid gzip: ${e.message}`, { cause: err });
+  if (e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EISDIR')
+    return new EtlError('FILE_UNREADABLE', `${v.location} cannot be read (${e.code}: ${e.message})`, { cause: err });
   if (e?.code === 'ENOENT' || e?.name === 'NoSuchKey' || e?.name === 'PreconditionFailed' || e?.name === 'NotFound')
     return new EtlError('FILE_CHANGED', `${v.location} changed or vanished since version ${v.version} was found (${e.name ?? e.code})`, {
       cause: err,
@@ -108,6 +147,9 @@ class VersionReader {
   private records = 0;
   private objects = 0;
   private compression: Compression = 'none';
+  /** Bytes of the file read so far (decompressed). */
+  private offset = 0;
+  private readonly beat = progressBeat(this.ctx);
 
   constructor(
     private readonly deps: ActivityDeps,
@@ -132,7 +174,9 @@ class VersionReader {
     try {
       await this.checkUnchanged();
       const bytes = await withS3Errors(config.S3_ENDPOINT, () => openFileBytes(this.v.location, s3, this.v.etag));
-      const lines = this.counted(readLines(fileBytes(bytes, (c) => (this.compression = c))));
+      const bounds = { maxBytes: config.FILE_MAX_DECOMPRESSED_BYTES, maxRatio: config.FILE_MAX_EXPANSION_RATIO };
+      const decoded = fileBytes(bytes as AsyncIterable<Buffer>, (c) => (this.compression = c), bounds, this.v.location);
+      const lines = this.counted(readLines(this.beating(decoded)));
       const records = this.v.format === 'csv' ? csvRecords(lines, spec) : jsonlRecords(lines);
       for await (const r of records) await this.add(r);
       await this.writeOpen();
@@ -173,11 +217,16 @@ class VersionReader {
   private async *counted<T extends { line: number }>(lines: AsyncIterable<T>): AsyncGenerator<T> {
     for await (const l of lines) {
       this.lines = l.line;
-      if (l.line % HEARTBEAT_EVERY === 0) {
-        this.ctx.heartbeat({ line: l.line });
-        this.ctx.cancellationSignal.throwIfAborted();
-      }
       yield l;
+    }
+  }
+
+  /** Beats by the bytes read, not by lines: a line of a gigabyte without a newline keeps the attempt alive while it moves. */
+  private async *beating(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) {
+      this.offset += chunk.length;
+      this.beat.bytes(chunk.length, { line: this.lines + 1, offset: this.offset });
+      yield chunk;
     }
   }
 
@@ -235,7 +284,7 @@ class VersionReader {
     this.next = last + 1;
     this.records += o.records;
     this.objects++;
-    this.ctx.heartbeat({ line: last });
+    this.beat.beat({ line: last, offset: this.offset });
     this.deps.logger.info(
       { location: this.v.location, version: this.v.version, first: o.first, last, key, records: o.records },
       'archived file object',

@@ -76,7 +76,16 @@ export async function versionsOfRun(pool: pg.Pool, workflowId: string): Promise<
 export interface FilesSummary {
   workflowId: string;
   url: string;
-  files: { seen: number; new: number; changed: number; skippedAlreadyLoaded: number; resumed: number; unsupported: number; failed: number };
+  files: {
+    seen: number;
+    new: number;
+    changed: number;
+    skippedAlreadyLoaded: number;
+    resumed: number;
+    unsupported: number;
+    unreadable: number;
+    failed: number;
+  };
   records: number;
   loaded: number;
   duplicates: number;
@@ -85,6 +94,7 @@ export interface FilesSummary {
   qualityPassed: boolean;
   versions: FileVersionRow[];
   unsupported: string[];
+  unreadable: { location: string; reason: string }[];
 }
 
 export function summarize(workflowId: string, url: string, r: SourceResult, versions: FileVersionRow[]): FilesSummary {
@@ -99,6 +109,7 @@ export function summarize(workflowId: string, url: string, r: SourceResult, vers
       skippedAlreadyLoaded: d?.alreadyLoaded ?? 0,
       resumed: d?.pending ?? 0,
       unsupported: d?.unsupported ?? 0,
+      unreadable: d?.unreadable ?? 0,
       failed: r.unitsFailed,
     },
     records: r.recordsArchived,
@@ -109,6 +120,7 @@ export function summarize(workflowId: string, url: string, r: SourceResult, vers
     qualityPassed: r.quality.passed,
     versions,
     unsupported: d?.unsupportedNames ?? [],
+    unreadable: d?.unreadableFiles ?? [],
   };
 }
 
@@ -118,6 +130,7 @@ export function formatFilesSummary(s: FilesSummary): string {
     `files: ${fmt(f.seen)} seen, ${fmt(f.new)} new (${fmt(f.changed)} changed since loaded: new versions), ${fmt(f.skippedAlreadyLoaded)} skipped as already loaded` +
       (f.resumed ? `, ${fmt(f.resumed)} left unread by an earlier run` : '') +
       (f.unsupported ? `, ${fmt(f.unsupported)} of no known format` : '') +
+      (f.unreadable ? `, ${fmt(f.unreadable)} UNREADABLE` : '') +
       (f.failed ? `, ${fmt(f.failed)} failed` : ''),
     `records: ${fmt(s.records)} read into ${fmt(s.objects)} bronze objects; ${fmt(s.loaded)} loaded, ${fmt(s.duplicates)} duplicates, ${fmt(s.quarantined)} quarantined`,
     `quality: ${s.qualityPassed ? 'passed' : 'FAILED (etl report)'}`,
@@ -138,6 +151,9 @@ export function formatFilesSummary(s: FilesSummary): string {
     );
   }
   for (const u of s.unsupported) lines.push(`skipped (no known format; --format sets one): ${u}`);
+  for (const u of s.unreadable) lines.push(`cannot be read: ${u.location}: ${u.reason}`);
+  if (f.unreadable > s.unreadable.length)
+    lines.push(`cannot be read: ${fmt(f.unreadable - s.unreadable.length)} more (the worker's log names each)`);
   return lines.join('\n');
 }
 

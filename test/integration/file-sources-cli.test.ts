@@ -43,7 +43,16 @@ describe('etl ingest files', () => {
     await withWorker(env, async () => {
       const { stdout } = await etl(['ingest', 'files', 'transactions', '.', '--json'], dir);
       const s = JSON.parse(stdout) as FilesSummary;
-      assert.deepEqual(s.files, { seen: 2, new: 2, changed: 0, skippedAlreadyLoaded: 0, resumed: 0, unsupported: 0, failed: 0 });
+      assert.deepEqual(s.files, {
+        seen: 2,
+        new: 2,
+        changed: 0,
+        skippedAlreadyLoaded: 0,
+        resumed: 0,
+        unsupported: 0,
+        unreadable: 0,
+        failed: 0,
+      });
       assert.deepEqual([s.records, s.loaded, s.duplicates, s.quarantined, s.qualityPassed], [4, 3, 0, 1, true]);
       assert.deepEqual(
         s.versions.map((v) => [path.basename(v.location), v.version, v.status, v.records]),

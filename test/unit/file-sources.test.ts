@@ -2,9 +2,12 @@
 // become records (quoted newlines, wrong cell counts, broken quotes, bytes that are not UTF-8).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { formatOfName, isGzip } from '../../activities/files/format';
-import { csvRecords, jsonlRecords, MAX_LINE_BYTES, readLines, type FileRecord } from '../../activities/files/records';
-import { parseLocation } from '../../lib/files';
+import { fileBytes } from '../../activities/files/read';
+import { csvRecords, jsonlRecords, KEPT_BYTES, MAX_LINE_BYTES, readLines, type FileRecord } from '../../activities/files/records';
+import type { EtlError } from '../../lib/errors';
+import { parseLocation, walkOrder } from '../../lib/files';
 import { getStream } from '../../streams';
 import { csvRowObject, headerProblem, typeCell } from '../../streams/csv';
 
@@ -126,5 +129,59 @@ describe('file records', () => {
 
   it('CSV: a header that cannot name columns fails the file', async () => {
     await assert.rejects(collect(csvRecords(readLines(bytes('a,a\n1,2\n')), { inputTypes: {} })), /named twice/);
+  });
+});
+
+describe('file bytes: bounded decompression and long lines', () => {
+  const chunks = async function* (b: Buffer, size = 64 * 1024) {
+    for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+  };
+  const drain = async (it: AsyncIterable<Buffer>) => {
+    let n = 0;
+    for await (const c of it) n += c.length;
+    return n;
+  };
+  const loose = { maxBytes: 1024 ** 3, maxRatio: 100 };
+
+  it('a gzip file that expands 1,000x stops with FILE_UNREADABLE naming the byte it stopped at', async () => {
+    const bomb = gzipSync(Buffer.alloc(16 * 1024 * 1024, 0x0a));
+    assert.ok((16 * 1024 * 1024) / bomb.length >= 1000, `expands ${Math.round((16 * 1024 * 1024) / bomb.length)}x`);
+    const seen: string[] = [];
+    await assert.rejects(drain(fileBytes(chunks(bomb), (c) => seen.push(c), loose, 'file:///in/bomb.jsonl.gz')), (err: EtlError) => {
+      assert.equal(err.code, 'FILE_UNREADABLE');
+      assert.match(
+        err.message,
+        /^file:\/\/\/in\/bomb\.jsonl\.gz: gzip expands more than FILE_MAX_EXPANSION_RATIO \(100×: \d+ bytes from \d+\): stopped at decompressed byte \d+$/,
+      );
+      return true;
+    });
+    assert.deepEqual(seen, ['gzip']);
+  });
+
+  it('a gzip file stops past FILE_MAX_DECOMPRESSED_BYTES; one within both bounds reads whole', async () => {
+    const text = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `{"i":${i},"r":"${(i * 7919) % 104729}"}`).join('\n'));
+    const gz = gzipSync(text);
+    assert.equal(await drain(fileBytes(chunks(gz), () => undefined, loose, 'x')), text.length);
+    await assert.rejects(
+      drain(fileBytes(chunks(gz), () => undefined, { maxBytes: 100_000, maxRatio: 100 }, 'x')),
+      /FILE_MAX_DECOMPRESSED_BYTES \(100000 bytes\)/,
+    );
+    // Plain bytes are not decompressed, so neither bound applies to them.
+    assert.equal(await drain(fileBytes(chunks(text), () => undefined, { maxBytes: 10, maxRatio: 1 }, 'x')), text.length);
+  });
+
+  it('a line without a newline streams through in bounded pieces and becomes one TOO_LARGE record', async () => {
+    const long = Buffer.alloc(8 * MAX_LINE_BYTES, 0x78);
+    const records = await collect(jsonlRecords(readLines(chunks(long))));
+    assert.equal(records.length, 1);
+    assert.equal(records[0]!.defect?.code, 'TOO_LARGE');
+    assert.ok(Buffer.from(records[0]!.value!, records[0]!.encoding as BufferEncoding).length <= KEPT_BYTES);
+  });
+});
+
+describe('file listings: walk order', () => {
+  it('orders a folder before its entries and after what sorts before it, whatever the separators', () => {
+    const paths = ['/d/a-c', '/d/a/b', '/d/a', '/d/a/b/c', '/d/b', '/d/a.x'];
+    assert.deepEqual([...paths].sort(walkOrder), ['/d/a', '/d/a/b', '/d/a/b/c', '/d/a-c', '/d/a.x', '/d/b']);
   });
 });

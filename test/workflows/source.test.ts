@@ -1,12 +1,13 @@
 // The source workflow (workflows/source.ts) with stub activities: every unit is read once, every
 // object it wrote is loaded once, and the totals add up — also when Temporal suggests continue-as-new
 // (this file's server suggests it at SUGGEST_AT events), which carries the totals and the unit cursor
-// and does not discover again; a unit whose read fails for good is reported, the others go on.
+// and does not discover again; discovery goes in steps until its cursor ends; a unit whose read
+// fails for good, or a file the listing found but cannot read, is reported, the others go on.
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { after, before, describe, it } from 'node:test';
-import type { SourceDiscovered, SourceUnitRead } from '../../activities';
+import type { SourceDiscoveredPage, SourceUnitRead } from '../../activities';
 import type { SourceResult } from '../../workflows';
 import { startWorkflowEnv, withWorker, workflowId, type WorkflowTestEnv } from './env';
 import { FakeWorkQueue } from './fake-work-queue';
@@ -20,26 +21,36 @@ before(async () => {
 });
 after(async () => t?.teardown());
 
-function fakeSource(q: FakeWorkQueue, failing: Set<number>) {
+const STEPS = 3;
+
+function fakeSource(q: FakeWorkQueue, failing: Set<number>, unreadable: { location: string; reason: string }[]) {
   const reads = new Map<number, number>();
   let discoveries = 0;
-  const discovered: SourceDiscovered = {
-    seen: UNITS,
-    new: UNITS,
+  const cursors: (string | undefined)[] = [];
+  // UNITS found in STEPS steps, each handing its cursor to the next.
+  const step = (n: number, found: number, last: boolean): SourceDiscoveredPage => ({
+    seen: found + (last ? unreadable.length : 0),
+    new: found,
     changed: 0,
     alreadyLoaded: 0,
     pending: 0,
     failedBefore: 0,
     unsupported: 0,
     unsupportedNames: [],
-  };
+    unreadable: last ? unreadable.length : 0,
+    unreadableFiles: last ? unreadable : [],
+    cursor: last ? undefined : `after-${n}`,
+  });
   return {
     reads,
     discoveries: () => discoveries,
+    cursors,
     activities: {
-      discoverSource: async () => {
+      discoverSource: async ({ cursor }: { cursor?: string }) => {
         discoveries++;
-        return discovered;
+        cursors.push(cursor);
+        const n = cursors.length;
+        return step(n, n < STEPS ? Math.floor(UNITS / STEPS) : UNITS - (STEPS - 1) * Math.floor(UNITS / STEPS), n === STEPS);
       },
       listSourceUnits: async ({ limit, afterId }: { limit: number; afterId: number }) =>
         Array.from({ length: UNITS }, (_, i) => i + 1)
@@ -56,8 +67,8 @@ function fakeSource(q: FakeWorkQueue, failing: Set<number>) {
   };
 }
 
-async function runSource(q: FakeWorkQueue, failing = new Set<number>()) {
-  const source = fakeSource(q, failing);
+async function runSource(q: FakeWorkQueue, failing = new Set<number>(), unreadable: { location: string; reason: string }[] = []) {
+  const source = fakeSource(q, failing, unreadable);
   const id = workflowId('sourceWorkflow');
   const outcome = await withWorker(t, { ...q.activities(), ...source.activities }, async (taskQueue) => {
     const handle = await t.env.client.workflow.start('sourceWorkflow', {
@@ -81,7 +92,8 @@ describe('source workflow', { timeout: 120_000 }, () => {
     const q = new FakeWorkQueue();
     const { result, source } = await runSource(q);
     assert.ok(q.runIds.length >= 2, `continued as new (${q.runIds.length} runs)`);
-    assert.equal(source.discoveries(), 1);
+    assert.equal(source.discoveries(), STEPS, 'one discovery, in steps');
+    assert.deepEqual(source.cursors, [undefined, 'after-1', 'after-2'], 'each step goes on from the cursor of the one before');
     assert.deepEqual(
       [...source.reads.values()].filter((n) => n !== 1),
       [],
@@ -102,9 +114,21 @@ describe('source workflow', { timeout: 120_000 }, () => {
     const q = new FakeWorkQueue();
     const { result, failure, source } = await runSource(q, new Set([7]));
     assert.equal(failure?.type, 'UNKNOWN_ERROR');
-    assert.match(failure?.message ?? '', /1 of 50 unit\(s\) could not be read .*#7 UNKNOWN_ERROR: boom/);
+    assert.match(failure?.message ?? '', /1 of 50 unit\(s\) could not be read: #7 UNKNOWN_ERROR: boom/);
     assert.equal(source.reads.size, UNITS);
     assert.equal(result.unitsFailed, 1);
+    assert.equal(result.objectsLoaded, q.objects.size);
+  });
+
+  it('a file the listing found but cannot read fails the run by name after the others loaded', async () => {
+    const q = new FakeWorkQueue();
+    const gone = { location: 'file:///in/mnt/x.jsonl', reason: 'cannot be read (EIO: i/o error)' };
+    const { result, failure, source } = await runSource(q, new Set(), [gone]);
+    assert.equal(failure?.type, 'FILE_UNREADABLE');
+    assert.match(failure?.message ?? '', /1 found at the location cannot be read: file:\/\/\/in\/mnt\/x\.jsonl: cannot be read \(EIO/);
+    assert.equal(source.reads.size, UNITS);
+    assert.equal(result.discovered?.unreadable, 1);
+    assert.deepEqual(result.discovered?.unreadableFiles, [gone]);
     assert.equal(result.objectsLoaded, q.objects.size);
   });
 });

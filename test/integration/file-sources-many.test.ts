@@ -1,0 +1,92 @@
+// An S3 landing prefix of 20,000 small files, discovered by a real run on a real worker: the
+// listing goes a page at a time in bounded discovery steps (each passes a cursor and counts, never
+// a list), every step finishes on its first attempt within its timeouts, and every file is
+// registered once; a second discovery of the same prefix registers nothing new.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
+import { filesInput } from '../../client/commands/ingest-files';
+import { syntheticTransaction } from '../../streams/transactions/generator';
+import type { SourceProgress } from '../../workflows';
+import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
+
+const gen = { seed: 232, startMs: Date.parse('2026-11-20T00:00:00Z'), windowMs: 86_400_000 };
+const FILES = 20_000;
+const UPLOADS_AT_ONCE = 64;
+
+describe('file sources: an S3 prefix of 20,000 files', () => {
+  let env: TestEnv;
+  let location: string;
+
+  before(async () => {
+    env = await isolatedEnv('files_many');
+    location = `s3://${env.config.S3_BUCKET}/${env.config.S3_PREFIX}landing/`;
+    let next = 0;
+    const lane = async () => {
+      for (let i = next++; i < FILES; i = next++) {
+        await env.s3.send(
+          new PutObjectCommand({
+            Bucket: env.config.S3_BUCKET,
+            Key: `${env.config.S3_PREFIX}landing/${String(i).padStart(5, '0')}.jsonl`,
+            Body: `${JSON.stringify(syntheticTransaction(i, gen))}\n`,
+          }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: UPLOADS_AT_ONCE }, lane));
+  });
+  after(async () => env?.cleanup());
+
+  /** Starts a run and returns once its discovery is done (its stage moved on), with what it found; the run is then ended. */
+  async function discover(client: Client, id: string) {
+    const handle = await client.workflow.start('sourceWorkflow', {
+      taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+      workflowId: `files-many-${env.id}-${id}`,
+      args: [filesInput(env.config, 'transactions', location)],
+    });
+    try {
+      for (;;) {
+        const p = await handle.query<SourceProgress>('progress');
+        if (p.stage !== 'discover') return { progress: p, handle };
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    } finally {
+      // Reading 20,000 files is not what this test is about: the run stops once discovery is done.
+      await handle.terminate('discovery checked');
+    }
+  }
+
+  it('discovers every file in bounded steps, each on its first attempt', { timeout: 900_000 }, async () => {
+    await withWorker(env, async (client) => {
+      const first = await discover(client, 'first');
+      assert.equal(first.progress.discovered?.seen, FILES);
+      assert.equal(first.progress.discovered?.new, FILES);
+      assert.equal(first.progress.discovered?.unreadable, 0);
+      const { rows } = await env.pool.query<{ n: number }>('SELECT count(DISTINCT location)::int AS n FROM source_files');
+      assert.equal(rows[0]!.n, FILES);
+
+      const steps = new Map<string, { attempt: number; completed: boolean }>();
+      for (const e of (await first.handle.fetchHistory()).events ?? []) {
+        if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'discoverSource')
+          steps.set(String(e.eventId), { attempt: 0, completed: false });
+        const started = e.activityTaskStartedEventAttributes;
+        const step = steps.get(String(started?.scheduledEventId));
+        if (step) step.attempt = started?.attempt ?? 0;
+        const done = steps.get(String(e.activityTaskCompletedEventAttributes?.scheduledEventId));
+        if (done) done.completed = true;
+      }
+      assert.ok(steps.size >= 1);
+      assert.deepEqual(
+        [...steps.values()].filter((s) => s.attempt !== 1 || !s.completed),
+        [],
+        'every discovery step completed on its first attempt',
+      );
+
+      const second = await discover(client, 'second');
+      assert.equal(second.progress.discovered?.seen, FILES);
+      assert.equal(second.progress.discovered?.new, 0);
+      assert.equal(second.progress.discovered?.pending, FILES, 'registered by the first run, not read yet');
+    });
+  });
+});
