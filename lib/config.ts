@@ -158,7 +158,7 @@ export const configSchema = z.object({
     .number()
     .int()
     .min(1_048_576, 'at least 1 MiB (1048576)')
-    .default(32 * 1024 * 1024),
+    .default(16 * 1024 * 1024),
   /**
    * A record value (Kafka value or file line) longer than this is quarantined as TOO_LARGE with its
    * size, SHA-256 and first bytes; the original stays in bronze.
@@ -177,7 +177,7 @@ export const configSchema = z.object({
     .number()
     .int()
     .min(1_048_576, 'at least 1 MiB (1048576)')
-    .default(64 * 1024 * 1024),
+    .default(32 * 1024 * 1024),
   /** Objects one archive activity writes before it returns, so a workflow step stays short. */
   ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: positiveInt.default(8),
   /** Compression of new bronze objects (docs/performance.md, "Bronze codec"); readers open either. */
