@@ -150,6 +150,34 @@ export const configSchema = z.object({
 
   /** Records per bronze object at most: bounds memory and the unit of retry. */
   ARCHIVE_MAX_RECORDS_PER_OBJECT: positiveInt.default(50_000),
+  /**
+   * Uncompressed bytes of bronze lines per object at most (Kafka archive, continuous follower, file
+   * sources), besides the records bound: what one open object can hold, whatever the records' size.
+   */
+  ARCHIVE_MAX_OBJECT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_048_576, 'at least 1 MiB (1048576)')
+    .default(16 * 1024 * 1024),
+  /**
+   * A record value (Kafka value or file line) longer than this is quarantined as TOO_LARGE with its
+   * size, SHA-256 and first bytes; the original stays in bronze.
+   */
+  MAX_VALUE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(512 * 1024 * 1024)
+    .default(64 * 1024),
+  /**
+   * Bytes a compressed Kafka record batch may expand to: past it, the records of the batch that do
+   * not fit are archived as size, SHA-256 and first bytes only, and quarantined as TOO_LARGE.
+   */
+  KAFKA_MAX_BATCH_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_048_576, 'at least 1 MiB (1048576)')
+    .default(32 * 1024 * 1024),
   /** Objects one archive activity writes before it returns, so a workflow step stays short. */
   ARCHIVE_MAX_OBJECTS_PER_ACTIVITY: positiveInt.default(8),
   /** A gzip source file stops (FILE_UNREADABLE, that file only) once it has expanded to more bytes than this. */

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { Kafka, logLevel, type Admin, type ISocketFactory, type KafkaConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { Config } from './config';
 import { EtlError, isNetworkError, tlsFailure, type TlsFailure } from './errors';
+import { boundKafkaDecompression } from './kafka-codecs';
 import { probeTls } from './tls-probe';
 
 /** The consumer group of a topic's archive: its committed offsets are what lag tools read. */
@@ -91,7 +92,16 @@ export function kafkaConnection(cfg: KafkaConnectionConfig): Pick<KafkaConfig, '
   };
 }
 
-export function createKafka(cfg: KafkaConnectionConfig & Pick<Config, 'KAFKA_CLIENT_ID'>): Kafka {
+/** An archive consumer fetches at most this much per request (kafkajs's default, said here because memory depends on it). */
+export const FETCH_MAX_BYTES = 10 * 1024 * 1024;
+/** … and per partition per request (a record batch larger than it is still returned whole, alone, as Kafka does). */
+export const FETCH_MAX_BYTES_PER_PARTITION = 4 * 1024 * 1024;
+
+export function createKafka(
+  cfg: KafkaConnectionConfig & Pick<Config, 'KAFKA_CLIENT_ID'> & Partial<Pick<Config, 'KAFKA_MAX_BATCH_BYTES'>>,
+): Kafka {
+  // kafkajs's codecs are per process: the worker's setting bounds every consumer it makes.
+  if (cfg.KAFKA_MAX_BATCH_BYTES !== undefined) boundKafkaDecompression(cfg.KAFKA_MAX_BATCH_BYTES);
   return new Kafka({
     clientId: cfg.KAFKA_CLIENT_ID,
     ...kafkaConnection(cfg),

@@ -5,6 +5,7 @@
 //   silver/<stream>/event_date=YYYY-MM-DD/<topic>+<partition>+<first>-<last>.parquet     (the Parquet lake, docs/lake.md)
 // A bronze object's lake files are named after it, one per event date its rows have: a rewrite of
 // the object (after a replay) lands on the same keys, and two objects never share one.
+import { createHash } from 'node:crypto';
 import { ndjsonExtension, type NdjsonCodec } from './ndjson';
 
 const OFFSET_WIDTH = 19; // enough digits for any int64 offset, so keys sort in offset order
@@ -49,7 +50,7 @@ export interface BronzeRecord {
    * number of cells, a line that is not UTF-8, one too long to keep): the transform quarantines the
    * record with this code and reason, and `value` keeps the line's original bytes.
    */
-  defect?: { code: string; reason: string };
+  defect?: { code: string; reason: string; bytes?: number; sha256?: string };
 }
 
 /**
@@ -82,4 +83,28 @@ export function encodeValue(value: Buffer | null): Pick<BronzeRecord, 'value' | 
   } catch {
     return { value: value.toString('base64'), encoding: 'base64' };
   }
+}
+
+/** What is kept of a value too large to keep whole (a quarantine row's payload, an archived stand-in): its first bytes. */
+export const PAYLOAD_PREFIX_BYTES = 4 * 1024;
+
+/** What can be said of a value without keeping it: its size, its SHA-256 and its first bytes. */
+export interface ValueDigest {
+  bytes: number;
+  sha256: string;
+  prefix: Pick<BronzeRecord, 'value' | 'encoding'>;
+}
+
+/** The digest of `bytes`; the prefix ends on a character boundary when the bytes are UTF-8 there. */
+export function digestOf(bytes: Buffer, prefixBytes = PAYLOAD_PREFIX_BYTES): ValueDigest {
+  let end = Math.min(bytes.length, prefixBytes);
+  // A UTF-8 continuation byte (10xxxxxx) at the cut belongs to the character before it.
+  for (let back = 0; end < bytes.length && end > 0 && back < 3 && (bytes[end]! & 0xc0) === 0x80; back++) end--;
+  return { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), prefix: encodeValue(bytes.subarray(0, end)) };
+}
+
+/** The original bytes of an archived value. */
+export function valueBytes(v: Pick<BronzeRecord, 'value' | 'encoding'>): Buffer {
+  if (v.value === null) return Buffer.alloc(0);
+  return Buffer.from(v.value, v.encoding === 'base64' ? 'base64' : 'utf8');
 }

@@ -49,7 +49,7 @@ const CHUNK_CHARS = 64 * 1024;
 /**
  * One object's NDJSON, compressed as lines arrive and kept in memory until it is complete: a bronze
  * object's key names its last offset and its first record's time, so it is only known at the end.
- * Its size is bounded by the records threshold of an object (ARCHIVE_MAX_RECORDS_PER_OBJECT).
+ * Its size is bounded by the thresholds of an object (ARCHIVE_MAX_RECORDS_PER_OBJECT, ARCHIVE_MAX_OBJECT_BYTES).
  */
 export class NdjsonObjectBuffer {
   private readonly stream: Gzip | ZstdCompress;
@@ -68,16 +68,22 @@ export class NdjsonObjectBuffer {
     this.ended.catch(() => undefined); // surfaced by finish()
   }
 
-  write(line: string): void {
+  /**
+   * Adds a line; resolves once the compressor can take more (its backpressure), so the lines
+   * waiting for compression stay within a chunk or two, however fast they arrive.
+   */
+  async write(line: string): Promise<void> {
     this.pending += line + '\n';
     this.lines++;
-    if (this.pending.length >= CHUNK_CHARS) this.flushPending();
+    if (this.pending.length >= CHUNK_CHARS && !this.flushPending()) await Promise.race([once(this.stream, 'drain'), this.ended]);
   }
 
-  private flushPending(): void {
-    if (this.pending.length === 0) return;
-    this.stream.write(this.pending);
+  /** False when the compressor's buffer is full. */
+  private flushPending(): boolean {
+    if (this.pending.length === 0) return true;
+    const more = this.stream.write(this.pending);
     this.pending = '';
+    return more;
   }
 
   /** Ends the stream and returns the whole compressed object. */

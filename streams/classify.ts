@@ -4,20 +4,35 @@ import type { BronzeRecord } from '../lib/lake';
 import { jsonHazard } from './json-scan';
 import type { QuarantineCode, StreamSpec, ValidationContext, ValidationResult } from './types';
 
-/** A card transaction is ~250 bytes; anything this big is not one, and is kept out of the parser. */
-export const MAX_VALUE_BYTES = 64 * 1024;
+/**
+ * The default of MAX_VALUE_BYTES (lib/config.ts): a card transaction is ~250 bytes; anything this big
+ * is not one, and is kept out of the parser.
+ */
+export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024;
 export const MAX_FIELDS = 100;
 
-/** Decodes one archived Kafka value and validates it against the stream; `context` is all it knows besides the bytes. */
-export function classifyRecord(spec: StreamSpec, record: BronzeRecord, context: ValidationContext): ValidationResult {
+/**
+ * Decodes one archived Kafka value and validates it against the stream; `context` is all it knows
+ * besides the bytes, `maxValueBytes` (MAX_VALUE_BYTES) the largest value it parses.
+ */
+export function classifyRecord(
+  spec: StreamSpec,
+  record: BronzeRecord,
+  context: ValidationContext,
+  maxValueBytes = DEFAULT_MAX_VALUE_BYTES,
+): ValidationResult {
   if (record.defect) return { ok: false, code: fileDefectCode(record.defect.code), reason: record.defect.reason };
   if (record.encoding === 'null' || record.value === null)
     return { ok: false, code: 'NULL_VALUE', reason: 'message value is null (tombstone)' };
+  const bytes = Buffer.byteLength(record.value, record.encoding === 'base64' ? 'base64' : 'utf8');
+  if (bytes > maxValueBytes)
+    return {
+      ok: false,
+      code: 'TOO_LARGE',
+      reason: `message value is ${bytes} bytes; at most ${maxValueBytes} are accepted (MAX_VALUE_BYTES)`,
+    };
   if (record.encoding === 'base64') return { ok: false, code: 'NOT_UTF8', reason: 'message value is not valid UTF-8' };
   if (record.value.trim() === '') return { ok: false, code: 'EMPTY_VALUE', reason: 'message value is empty' };
-  const bytes = Buffer.byteLength(record.value, 'utf8');
-  if (bytes > MAX_VALUE_BYTES)
-    return { ok: false, code: 'TOO_LARGE', reason: `message value is ${bytes} bytes; at most ${MAX_VALUE_BYTES} are accepted` };
   let value: unknown;
   try {
     value = JSON.parse(record.value);

@@ -5,7 +5,9 @@ import type { KafkaMessage } from 'kafkajs';
 import type pg from 'pg';
 import { EtlError } from '../../lib/errors';
 import { withKafkaErrors } from '../../lib/kafka';
-import { encodeValue, type BronzeRecord } from '../../lib/lake';
+import { inTransaction } from '../../lib/postgres';
+import { digestOf, encodeValue, type BronzeRecord } from '../../lib/lake';
+import { setAsideByDecompression } from '../../lib/kafka-codecs';
 import type { ActivityDeps } from '../deps';
 
 export interface Plan {
@@ -74,6 +76,31 @@ export async function planRange(
   if (!rows[0])
     throw new EtlError('ARCHIVE_BUSY', `offsets ${first}-${last} of ${topic}[${partition}] were planned by another archiver; retrying`);
   return Number(rows[0].id);
+}
+
+/**
+ * Cuts a planned range short at `last`: the row keeps [first, last] and a new 'pending' row plans
+ * the rest, in one transaction, so the manifest tiles the partition at every moment. A range is cut
+ * when its records reach the byte bound before its planned end; the cut depends on the records
+ * alone, so a retry that redoes the rest cuts it the same way. Returns the plan of the rest.
+ */
+export async function splitPlan(pool: pg.Pool, stream: string, topic: string, partition: number, plan: Plan, last: bigint): Promise<Plan> {
+  return inTransaction(pool, async (client) => {
+    const cut = await client.query(
+      "UPDATE bronze_objects SET last_offset = $2 WHERE id = $1 AND status = 'pending' AND last_offset = $3 AND first_offset <= $2",
+      [plan.id, last.toString(), plan.last.toString()],
+    );
+    if (cut.rowCount !== 1)
+      throw new EtlError(
+        'ARCHIVE_BUSY',
+        `offsets ${plan.first}-${plan.last} of ${topic}[${partition}] changed under this archiver; retrying`,
+      );
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO bronze_objects (stream, topic, kafka_partition, first_offset, last_offset) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [stream, topic, partition, (last + 1n).toString(), plan.last.toString()],
+    );
+    return { id: Number(rows[0]!.id), first: last + 1n, last: plan.last };
+  });
 }
 
 export interface WrittenObject {
@@ -148,15 +175,36 @@ export async function readPartitions(deps: ActivityDeps, topic: string): Promise
   });
 }
 
-/** The bronze NDJSON line of one Kafka record. */
-export function bronzeLine(topic: string, partition: number, m: KafkaMessage): string {
-  const record: BronzeRecord = {
+/**
+ * The bronze NDJSON line of one Kafka record. A value larger than `wholeUpTo` (ARCHIVE_MAX_OBJECT_BYTES:
+ * no object could hold it), or one the bounded decompression set aside (lib/kafka-codecs.ts), is
+ * archived as what can be said of it — size, SHA-256, first bytes — with a TOO_LARGE defect, which
+ * the transform quarantines; the partition goes on behind it.
+ */
+export function bronzeLine(topic: string, partition: number, m: KafkaMessage, wholeUpTo: number): string {
+  const setAside = setAsideByDecompression(m);
+  const tooBig = m.value !== null && m.value.length > wholeUpTo;
+  const base = {
     topic,
     partition,
     offset: m.offset,
     timestamp: new Date(Number(m.timestamp)).toISOString(),
     key: m.key === null ? null : m.key.toString('utf8'),
-    ...encodeValue(m.value),
+  };
+  if (!setAside && !tooBig) return JSON.stringify({ ...base, ...encodeValue(m.value) } satisfies BronzeRecord);
+  const d = setAside ? { ...setAside, prefix: encodeValue(m.value) } : digestOf(m.value!);
+  const why = setAside?.why ?? `more than a bronze object holds (ARCHIVE_MAX_OBJECT_BYTES ${wholeUpTo})`;
+  const record: BronzeRecord = {
+    ...base,
+    ...d.prefix,
+    defect: {
+      code: 'TOO_LARGE',
+      reason:
+        `message value is ${d.bytes} bytes (SHA-256 ${d.sha256}), ${why}: only its size, hash and first bytes were archived; ` +
+        `the original stays in Kafka at ${topic}[${partition}]@${m.offset} until the topic's retention`,
+      bytes: d.bytes,
+      sha256: d.sha256,
+    },
   };
   return JSON.stringify(record);
 }

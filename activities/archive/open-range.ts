@@ -7,12 +7,16 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { KafkaMessage } from 'kafkajs';
 import { bronzeKey } from '../../lib/lake';
 import { NDJSON_CODECS, NdjsonObjectBuffer, putNdjsonObject, type NdjsonCodec } from '../../lib/ndjson';
-import { bronzeLine, markArchived, planRange, type Plan } from './bronze';
+import { markArchived, planRange, type Plan } from './bronze';
 import type { ActivityDeps } from '../deps';
 
 export class OpenRange {
   private readonly body: NdjsonObjectBuffer;
   records = 0;
+  /** Uncompressed bytes of its lines so far (ARCHIVE_MAX_OBJECT_BYTES bounds them). */
+  bytes = 0;
+  /** The last offset its plan had when it was opened: a redone range cut shorter removes that key's object. */
+  private readonly plannedLast: bigint | undefined;
   /** Last offset appended; a range planned at flush ends here. */
   lastAppended: bigint;
   firstTs: number | undefined;
@@ -32,11 +36,12 @@ export class OpenRange {
     readonly topic: string,
     readonly partition: number,
     readonly first: bigint,
-    readonly plan: Plan | undefined,
+    public plan: Plan | undefined,
     readonly redo: boolean,
     codec: NdjsonCodec,
   ) {
     this.lastAppended = first - 1n;
+    this.plannedLast = plan?.last;
     this.body = new NdjsonObjectBuffer(codec);
   }
 
@@ -45,19 +50,26 @@ export class OpenRange {
     return this.plan ? this.plan.last : this.lastAppended;
   }
 
-  /** A planned range is complete at its last offset; one planned at flush when it holds maxRecords. */
-  isFull(maxRecords: number): boolean {
-    return this.plan ? this.lastAppended >= this.plan.last : this.records >= maxRecords;
+  /** A planned range is complete at its last offset; one planned at flush when it holds maxRecords or maxBytes. */
+  isFull(maxRecords: number, maxBytes: number): boolean {
+    return this.plan ? this.lastAppended >= this.plan.last : this.records >= maxRecords || this.bytes >= maxBytes;
   }
 
-  append(m: KafkaMessage): void {
+  /** Whether a line of `lineBytes` may join it: an empty range takes any line, else the range stays within maxBytes. */
+  fits(lineBytes: number, maxBytes: number): boolean {
+    return this.records === 0 || this.bytes + lineBytes <= maxBytes;
+  }
+
+  /** Appends `m`, whose bronze line is `line` (bronze.ts bronzeLine). */
+  async append(m: KafkaMessage, line: string, lineBytes: number): Promise<void> {
     const ts = Number(m.timestamp);
     this.firstTs ??= ts;
     if (ts < this.minTs) this.minTs = ts;
     if (ts > this.maxTs) this.maxTs = ts;
-    this.body.write(bronzeLine(this.topic, this.partition, m));
     this.records++;
+    this.bytes += lineBytes;
     this.lastAppended = BigInt(m.offset);
+    await this.body.write(line);
   }
 
   discard(): void {
@@ -78,9 +90,14 @@ export class OpenRange {
     await putNdjsonObject(s3, config.S3_BUCKET, key, body, codec);
     if (this.redo) {
       // A crashed attempt may have put this range under the other codec's key (BRONZE_CODEC changed
-      // in between): removed, so the bucket too holds each offset once. Deleting a missing key is a no-op.
-      for (const other of NDJSON_CODECS.filter((c) => c !== codec))
-        await s3.send(new DeleteObjectCommand({ Bucket: config.S3_BUCKET, Key: keyOf(other) }));
+      // in between), or under the key of the whole planned range before this attempt cut it shorter
+      // (ARCHIVE_MAX_OBJECT_BYTES lowered in between): removed, so the bucket too holds each offset
+      // once. Deleting a missing key is a no-op.
+      const stale = NDJSON_CODECS.filter((c) => c !== codec).map(keyOf);
+      if (this.plannedLast !== undefined && this.plannedLast !== this.last)
+        for (const c of NDJSON_CODECS)
+          stale.push(bronzeKey(config.S3_PREFIX, this.topic, this.partition, this.first, this.plannedLast, this.firstTs ?? 0, c));
+      for (const Key of stale) await s3.send(new DeleteObjectCommand({ Bucket: config.S3_BUCKET, Key }));
     }
     await markArchived(pool, planId, { key, records: this.records, bytes: body.length, minTs: this.minTs, maxTs: this.maxTs });
     return { key, bytes: body.length };

@@ -9,6 +9,12 @@ export interface ArchivePolicy {
   /** Records per object at most. */
   readonly maxRecords: number;
   /**
+   * Uncompressed bytes of bronze lines per object at most (ARCHIVE_MAX_OBJECT_BYTES): a range is cut
+   * before the record that would pass it (a planned one is split, bronze.ts splitPlan). A single
+   * record larger than it is archived as its size, hash and first bytes (bronze.ts bronzeLine).
+   */
+  readonly maxBytes: number;
+  /**
    * 'upFront' (batch): each range is planned ('pending') before it is read, sized up to maxRecords
    * and cut at the high watermark read at the start. 'atFlush' (follow): a range is planned once its
    * records are read, ending at the last one, when it is written.
@@ -38,6 +44,7 @@ export function batchPolicy(config: Config, input: ArchiveInput): ArchivePolicy 
   return {
     mode: 'batch',
     maxRecords: input.maxRecordsPerObject ?? config.ARCHIVE_MAX_RECORDS_PER_OBJECT,
+    maxBytes: config.ARCHIVE_MAX_OBJECT_BYTES,
     plan: 'upFront',
     maxObjects: input.maxObjects ?? config.ARCHIVE_MAX_OBJECTS_PER_ACTIVITY,
     flushAgeMs: undefined,
@@ -52,6 +59,7 @@ export function followPolicy(config: Config, input: FollowInput): ArchivePolicy 
   return {
     mode: 'follow',
     maxRecords: input.maxRecordsPerObject ?? config.ARCHIVE_MAX_RECORDS_PER_OBJECT,
+    maxBytes: config.ARCHIVE_MAX_OBJECT_BYTES,
     plan: 'atFlush',
     maxObjects: Infinity,
     flushAgeMs: input.flushIntervalMs,

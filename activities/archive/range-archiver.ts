@@ -8,8 +8,8 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { EtlError } from '../../lib/errors';
-import { archiveGroup, withKafkaErrors } from '../../lib/kafka';
-import { planRange, readPartitions, type PartitionStart, type Plan } from './bronze';
+import { archiveGroup, FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION, withKafkaErrors } from '../../lib/kafka';
+import { bronzeLine, planRange, readPartitions, splitPlan, type PartitionStart, type Plan } from './bronze';
 import { resumedCursor, type FollowCursor } from './follow-cursor';
 import { OpenRange } from './open-range';
 import type { ArchivePolicy } from './policy';
@@ -86,7 +86,9 @@ export class RangeArchiver {
     const consumer = kafka.consumer({
       groupId: archiveGroup(config, this.topic),
       allowAutoTopicCreation: false,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      // What one fetch holds, whatever the records' size; a compressed batch's expansion is bounded by the codecs (lib/kafka-codecs.ts).
+      maxBytes: FETCH_MAX_BYTES,
+      maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
       ...this.policy.consumer,
       // Never a restart by kafkajs itself: it schedules one after a crash even when the consumer is
       // disconnected meanwhile (its onCrash sets the timer after our disconnect cleared it), and that
@@ -257,16 +259,21 @@ export class RangeArchiver {
     if (this.stopping) return;
     const st = await this.stateFor(batch.partition);
     if (!st) return;
+    const { maxRecords, maxBytes } = this.policy;
     for (const m of batch.messages) {
       const offset = BigInt(m.offset);
       if (offset < st.expected) continue;
       // A planned range ends at its planned last offset: later records belong to the next object.
       while (st.open?.plan && offset > st.open.plan.last) await this.write(st);
+      const line = bronzeLine(this.topic, st.partition, m, maxBytes);
+      const lineBytes = Buffer.byteLength(line) + 1;
+      // A range is cut by bytes before the record that would pass the bound (a planned one is split).
+      if (st.open && !st.open.fits(lineBytes, maxBytes)) await this.cut(st);
       if (!st.open && this.policy.plan === 'atFlush') st.open = await this.openNext(st);
       if (!st.open) break; // a batch run planned all it may
-      st.open.append(m);
+      await st.open.append(m, line, lineBytes);
       st.expected = offset + 1n;
-      if (st.open.isFull(this.policy.maxRecords)) await this.write(st);
+      if (st.open.isFull(maxRecords, maxBytes)) await this.write(st);
     }
     // Offsets without records (transaction markers) can end a planned range: the batch says we passed it.
     if (st.open?.plan && BigInt(batch.lastOffset()) >= st.open.plan.last) await this.write(st);
@@ -304,6 +311,21 @@ export class RangeArchiver {
       st.open?.discard();
       st.open = undefined;
     }
+  }
+
+  /**
+   * Writes the open range as it is, before a record that would pass the byte bound. A planned range
+   * ends here now: the rest of its plan becomes a pending range of its own, opened next (redone by
+   * the next attempt after a crash), so the same records always cut at the same offsets.
+   */
+  private async cut(st: PartitionState): Promise<void> {
+    const r = st.open!;
+    if (r.plan && r.lastAppended < r.plan.last) {
+      const rest = await splitPlan(this.deps.pool, this.stream, this.topic, st.partition, r.plan, r.lastAppended);
+      r.plan = { ...r.plan, last: r.lastAppended };
+      st.redo.unshift(rest);
+    }
+    await this.write(st);
   }
 
   private async write(st: PartitionState): Promise<void> {

@@ -24,8 +24,6 @@ import { progressBeat } from './heartbeat';
 import { fileVersion, markVersionFailed, markVersionRead, objectsOfVersion, planFileRange, type FileVersion } from './manifest';
 import { csvRecords, jsonlRecords, readLines, type FileRecord } from './records';
 
-/** Uncompressed bytes of bronze lines per object at most, besides the records bound. */
-export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
 
 interface OpenObject {
   first: number;
@@ -257,11 +255,11 @@ class VersionReader {
       ...(r.defect ? { defect: r.defect } : {}),
     };
     const line = JSON.stringify(record);
-    o.body.write(line);
+    await o.body.write(line);
     o.records++;
     o.bytes += line.length + 1;
     o.lastLine = r.endLine;
-    if (!o.plan && (o.records >= this.maxRecords || o.bytes >= MAX_OBJECT_BYTES)) await this.writeOpen();
+    if (!o.plan && (o.records >= this.maxRecords || o.bytes >= this.deps.config.ARCHIVE_MAX_OBJECT_BYTES)) await this.writeOpen();
   }
 
   /** Plans (unless a crashed attempt did), puts and marks the open object; the next one starts after it. */

@@ -114,7 +114,8 @@ export const emptyReplayCounts = (): ReplayCounts => ({
   refusedUpdatesSample: [],
 });
 
-const STAGE_BATCH = 5_000;
+/** Silver lines sent to staging in one statement at most, by count and by characters. */
+const STAGE_BATCH = { lines: 5_000, chars: 4 * 1024 * 1024 };
 
 /** Loaded objects whose event time range overlaps [from, to), by id. */
 export async function listObjectsInWindow(deps: ActivityDeps, input: WindowInput): Promise<WindowPage> {
@@ -272,20 +273,24 @@ async function stageObject(
   const ctx = Context.current();
   await client.query('CREATE TEMP TABLE staging_open_lines (n int GENERATED ALWAYS AS IDENTITY, line text NOT NULL) ON COMMIT DROP');
   const batches = { staging_lines: [] as string[], staging_open_lines: [] as string[] };
+  const staged = { staging_lines: 0, staging_open_lines: 0 };
   // Text, not jsonb: a line PostgreSQL's jsonb refuses is one the search finds, not a failed object.
   const flush = async (table: keyof typeof batches) => {
     if (batches[table].length) await client.query(`INSERT INTO ${ident(table)} (line) SELECT unnest($1::text[])`, [batches[table]]);
     batches[table] = [];
+    staged[table] = 0;
   };
   for await (const line of readNdjsonGzip(deps.s3, deps.config.S3_BUCKET, objectKey)) {
     const record = JSON.parse(line) as BronzeRecord; // written by our archive, in our format
     counts.records++;
-    const r = classifyRecord(spec, record, context);
+    const r = classifyRecord(spec, record, context, deps.config.MAX_VALUE_BYTES);
     const open = openOffsets.has(`${record.partition}@${record.offset}`);
     if (r.ok) {
       const table = open ? 'staging_open_lines' : 'staging_lines';
-      batches[table].push(JSON.stringify(silverDoc(r.row, record, id)));
-      if (batches[table].length >= STAGE_BATCH) await flush(table);
+      const doc = JSON.stringify(silverDoc(r.row, record, id));
+      batches[table].push(doc);
+      staged[table] += doc.length;
+      if (batches[table].length >= STAGE_BATCH.lines || staged[table] >= STAGE_BATCH.chars) await flush(table);
     } else if (open) {
       counts.stillQuarantined++;
     } else {

@@ -13,7 +13,7 @@ import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonObject } from '../../lib/ndjson';
 import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
-import type { QuarantineEntry } from '../quarantine';
+import { quarantinedValue, type QuarantineEntry } from '../quarantine';
 import { copyRows } from './rows';
 import { Spool } from './spool';
 
@@ -26,6 +26,8 @@ export interface PassTask {
   objectKey: string;
   /** The manifest's archived_at: validation's only notion of "now" (a pure function of the bytes). */
   referenceTimeMs: number;
+  /** MAX_VALUE_BYTES: a larger value is TOO_LARGE, and its quarantine row keeps its first bytes, size and hash. */
+  maxValueBytes: number;
   /** An empty directory of this pass's own, removed by the caller. */
   spoolDir: string;
 }
@@ -82,7 +84,7 @@ export async function passBronzeObject(s3: S3Client, task: PassTask, signal?: Ab
     for await (const line of readNdjsonObject(s3, task.bucket, task.objectKey)) {
       const record = JSON.parse(line) as BronzeRecord;
       records++;
-      const result = classifyRecord(spec, record, { referenceTimeMs: task.referenceTimeMs });
+      const result = classifyRecord(spec, record, { referenceTimeMs: task.referenceTimeMs }, task.maxValueBytes);
       const doc = result.ok ? silverDoc(result.row, record) : undefined;
       const silver = doc ? silverLine(doc) : undefined;
       if (typeof silver === 'string') {
@@ -100,8 +102,7 @@ export async function passBronzeObject(s3: S3Client, task: PassTask, signal?: Ab
           bronzeObjectId: task.bronzeObjectId,
           code,
           reason,
-          payload: record.value,
-          encoding: record.encoding,
+          ...quarantinedValue(record, task.maxValueBytes),
         };
         await spools.quarantine.add(`${JSON.stringify(entry)}\n`);
       }

@@ -18,7 +18,7 @@ import { EtlError } from '../../lib/errors';
 import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonObject } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
-import { insertQuarantine, type QuarantineEntry } from '../quarantine';
+import { insertQuarantine, QuarantineBatcher, quarantinedValue, type QuarantineEntry } from '../quarantine';
 import { getStream } from '../../streams';
 import type { StreamSpec } from '../../streams/types';
 import type { ActivityDeps } from '../deps';
@@ -137,6 +137,7 @@ async function passAndLoad(
       bucket: config.S3_BUCKET,
       objectKey: obj.object_key,
       referenceTimeMs: obj.archived_at.getTime(),
+      maxValueBytes: config.MAX_VALUE_BYTES,
       spoolDir,
     };
     const pass = await options.runPass(task, deps, signal);
@@ -187,19 +188,11 @@ async function passAndLoad(
   }
 }
 
-const QUARANTINE_BATCH = 1_000;
-
-/** The validation quarantine of the pass, in the load's transaction. */
+/** The validation quarantine of the pass, in the load's transaction, in batches bounded by count and bytes. */
 async function insertSpooledQuarantine(client: pg.PoolClient, stream: string, topic: string, file: string): Promise<void> {
-  let batch: QuarantineEntry[] = [];
-  for await (const line of spooledLines(file)) {
-    batch.push(JSON.parse(line) as QuarantineEntry); // our own entry, written by the pass
-    if (batch.length >= QUARANTINE_BATCH) {
-      await insertQuarantine(client, stream, topic, batch);
-      batch = [];
-    }
-  }
-  await insertQuarantine(client, stream, topic, batch);
+  const batcher = new QuarantineBatcher(client, stream, topic);
+  for await (const line of spooledLines(file)) await batcher.add(JSON.parse(line) as QuarantineEntry); // our own entry, written by the pass
+  await batcher.flush();
 }
 
 /** The rows of the object into raw and flat: the fast path, else staging, else staging with refused rows set aside. */
@@ -256,11 +249,11 @@ async function quarantineRefused(
     const doc = JSON.parse(r.line) as Record<string, unknown>; // our own silver line: JSON.parse takes what jsonb refused
     wanted.set(`${String(doc.kafka_partition)}@${String(doc.kafka_offset)}`, { doc, refused: r });
   }
-  const originals = new Map<string, Pick<BronzeRecord, 'value' | 'encoding'>>();
+  const originals = new Map<string, ReturnType<typeof quarantinedValue>>();
   for await (const line of readNdjsonObject(deps.s3, deps.config.S3_BUCKET, bronze.objectKey)) {
     const record = JSON.parse(line) as BronzeRecord;
     const at = `${record.partition}@${record.offset}`;
-    if (wanted.has(at)) originals.set(at, { value: record.value, encoding: record.encoding });
+    if (wanted.has(at)) originals.set(at, quarantinedValue(record, deps.config.MAX_VALUE_BYTES));
     if (originals.size === wanted.size) break;
   }
   const entries: QuarantineEntry[] = [...wanted].map(([at, { doc, refused: r }]) => {
@@ -273,7 +266,7 @@ async function quarantineRefused(
       code: 'LOAD_REJECTED',
       // Never expected: the silver line came from this bronze object. Keep the record all the same.
       ...(original
-        ? { reason, payload: original.value, encoding: original.encoding }
+        ? { reason, ...original }
         : {
             reason: `${reason}; its original bytes were not found in ${bronze.objectKey}, the payload kept is the parsed JSON`,
             payload: JSON.stringify(doc.payload),

@@ -1,3 +1,4 @@
+import { wholeValueNote } from './quarantine';
 import { temporalUiUrl, type Config } from '../../lib/config';
 import { fmt } from '../output';
 import type { BronzeLineage, RecordLineage } from './lineage';
@@ -50,6 +51,8 @@ export function formatRecordLineage(r: RecordLineage, config: Config): string {
     lines.push(
       `  quarantine #${q.id} ${q.reason_code} at ${q.file ? `${q.file.location} version ${q.file.version} line ${q.file.line}` : `${q.kafka_topic}[${q.kafka_partition}]@${q.kafka_offset}`}${q.replayed_at ? ` (replayed ${q.replayed_at.toISOString()})` : ''}: ${q.reason}`,
     );
+    const whole = wholeValueNote(q, config.S3_BUCKET);
+    if (whole) lines.push(`    ${whole}`);
   }
   if (!r.loaded && r.quarantined.length === 0) lines.push('  no loaded row and no quarantined record mentions this id');
   return lines.join('\n');

@@ -19,7 +19,16 @@ export interface RecordLineage {
   };
   quarantined: (Pick<
     QuarantineRow,
-    'id' | 'reason_code' | 'reason' | 'kafka_topic' | 'kafka_partition' | 'kafka_offset' | 'replayed_at'
+    | 'id'
+    | 'reason_code'
+    | 'reason'
+    | 'kafka_topic'
+    | 'kafka_partition'
+    | 'kafka_offset'
+    | 'replayed_at'
+    | 'payload_bytes'
+    | 'payload_sha256'
+    | 'bronze_key'
   > & {
     file?: FileOfRecord;
   })[];
@@ -131,8 +140,10 @@ export async function recordLineage(pool: pg.Pool, spec: StreamSpec, key: string
     [key],
   );
   const { rows: quarantined } = await pool.query<RecordLineage['quarantined'][number]>(
-    `SELECT id::int, reason_code, reason, kafka_topic, kafka_partition, kafka_offset::text, replayed_at FROM quarantine
-     WHERE stream = $1 AND payload_encoding = 'utf8' AND position($2 in lower(payload)) > 0 ORDER BY id`,
+    `SELECT q.id::int, q.reason_code, q.reason, q.kafka_topic, q.kafka_partition, q.kafka_offset::text, q.replayed_at,
+            q.payload_bytes::float8 AS payload_bytes, q.payload_sha256, b.object_key AS bronze_key
+     FROM quarantine q LEFT JOIN bronze_objects b ON b.id = q.bronze_object_id
+     WHERE q.stream = $1 AND q.payload_encoding = 'utf8' AND position($2 in lower(q.payload)) > 0 ORDER BY q.id`,
     [spec.name, key.toLowerCase()],
   );
   for (const q of quarantined) {

@@ -6,7 +6,7 @@ import { idList, positiveInt } from '../args';
 import { withClients } from '../connect';
 import { fmt, formatTable, type Say } from '../output';
 import { lakeSync } from './lake';
-import { listQuarantine, replayQuarantine, showQuarantine } from './quarantine';
+import { listQuarantine, replayQuarantine, showQuarantine, wholeValueNote } from './quarantine';
 import { kickRunningSearchLane } from './search';
 
 export function registerQuarantineCommands(program: Command, say: Say): void {
@@ -50,16 +50,20 @@ export function registerQuarantineCommands(program: Command, say: Say): void {
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ etl quarantine show 12\n  $ etl quarantine show 12 --json')
     .action(async (id: number, opts: { json?: boolean }) => {
-      await withClients(async ({ pool }) => {
+      await withClients(async ({ pool, config }) => {
         const row = await showQuarantine(pool, id);
         if (!row) throw new EtlError('USAGE', `no quarantined record with id ${id}; see \`etl quarantine list\``);
+        const whole = wholeValueNote(row, config.S3_BUCKET);
+        if (opts.json) {
+          say(JSON.stringify(whole ? { ...row, whole_value: whole } : row, null, 2));
+          return;
+        }
         say(
-          opts.json
-            ? JSON.stringify(row, null, 2)
-            : Object.entries(row)
-                .map(([k, v]) => `${k.padEnd(17)} ${v instanceof Date ? v.toISOString() : String(v)}`)
-                .join('\n'),
+          Object.entries(row)
+            .map(([k, v]) => `${k.padEnd(17)} ${v instanceof Date ? v.toISOString() : String(v)}`)
+            .join('\n'),
         );
+        if (whole) say(`\n${whole}`);
       });
     });
   filterOptions(
@@ -72,7 +76,7 @@ export function registerQuarantineCommands(program: Command, say: Say): void {
     )
     .action(async (opts: { stream: string; reason?: string; ids?: number[]; limit: number; json?: boolean }) => {
       await withClients(async (clients) => {
-        const r = await replayQuarantine(clients.pool, getStream(opts.stream), opts);
+        const r = await replayQuarantine(clients, getStream(opts.stream), opts);
         // The rows it loaded changed their objects (rows_version): the search lane is told now (it
         // indexes beside this), and the lake files of those objects, and only those, are rewritten here.
         const search = r.objectIds.length > 0 ? await kickRunningSearchLane(clients.config, opts.stream) : undefined;

@@ -2,7 +2,10 @@
 // it back through the same validation and the same load path as everything else.
 import { Readable } from 'node:stream';
 import type pg from 'pg';
-import type { BronzeRecord } from '../../lib/lake';
+import { createHash } from 'node:crypto';
+import type { Clients } from '../../lib/clients';
+import { valueBytes, type BronzeRecord } from '../../lib/lake';
+import { readNdjsonObject } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
 import { mergeSettingAsideRefused, unlessRefused, type IsolatedMerge } from '../../activities/transform-load/load-isolation';
@@ -30,6 +33,11 @@ export interface QuarantineRow {
   replayed_at: Date | null;
   payload?: string | null;
   payload_encoding?: string;
+  /** Set when payload holds only the value's first bytes (TOO_LARGE): the whole value's size and SHA-256… */
+  payload_bytes?: number | null;
+  payload_sha256?: string | null;
+  /** … which stays in this bronze object, at kafka_offset (a file's line, for a file source). */
+  bronze_key?: string | null;
 }
 
 // Parameters of the filtered queries: $1 stream, $2 reason (or null), $3 ids (or null), $4 include replayed, $5 limit.
@@ -42,7 +50,8 @@ const LIST = `SELECT id::int, reason_code, reason, kafka_topic, kafka_partition,
 // A record quarantined by a load of no bronze object (a quarantine replay's conflict) has none: its
 // quarantine time, recorded once as well, stands in.
 const TO_REPLAY = `SELECT q.id::int, q.reason_code, q.reason, q.kafka_topic, q.kafka_partition, q.kafka_offset::text, q.bronze_object_id::int,
-         q.quarantined_at, q.replayed_at, q.payload, q.payload_encoding, coalesce(b.archived_at, q.quarantined_at) AS reference_time
+         q.quarantined_at, q.replayed_at, q.payload, q.payload_encoding, q.payload_bytes::float8 AS payload_bytes, q.payload_sha256,
+         b.object_key AS bronze_key, coalesce(b.archived_at, q.quarantined_at) AS reference_time
   FROM quarantine q LEFT JOIN bronze_objects b ON b.id = q.bronze_object_id
   WHERE q.stream = $1 AND ($2::text IS NULL OR q.reason_code = $2) AND ($3::bigint[] IS NULL OR q.id = ANY($3)) AND q.replayed_at IS NULL
   ORDER BY q.id LIMIT $4 FOR UPDATE OF q SKIP LOCKED`;
@@ -54,11 +63,27 @@ export async function listQuarantine(pool: pg.Pool, f: QuarantineFilter): Promis
 
 export async function showQuarantine(pool: pg.Pool, id: number): Promise<QuarantineRow | undefined> {
   const { rows } = await pool.query<QuarantineRow>(
-    `SELECT id::int, reason_code, reason, kafka_topic, kafka_partition, kafka_offset::text, bronze_object_id::int, quarantined_at, replayed_at, payload, payload_encoding
-     FROM quarantine WHERE id = $1`,
+    `SELECT q.id::int, q.reason_code, q.reason, q.kafka_topic, q.kafka_partition, q.kafka_offset::text, q.bronze_object_id::int, q.quarantined_at,
+            q.replayed_at, q.payload, q.payload_encoding, q.payload_bytes::float8 AS payload_bytes, q.payload_sha256, b.object_key AS bronze_key
+     FROM quarantine q LEFT JOIN bronze_objects b ON b.id = q.bronze_object_id WHERE q.id = $1`,
     [id],
   );
   return rows[0];
+}
+
+/** Where the whole value of a row that keeps only its first bytes is, in words; undefined for a row that keeps it whole. */
+export function wholeValueNote(
+  row: Pick<QuarantineRow, 'payload_bytes' | 'payload_sha256' | 'bronze_key' | 'kafka_topic' | 'kafka_partition' | 'kafka_offset'>,
+  bucket: string,
+): string | undefined {
+  if (!row.payload_sha256) return undefined;
+  const where = row.bronze_key
+    ? `in bronze at s3://${bucket}/${row.bronze_key}, the line of partition ${row.kafka_partition} offset ${row.kafka_offset}`
+    : `in Kafka at ${row.kafka_topic}[${row.kafka_partition}]@${row.kafka_offset} (until the topic's retention)`;
+  return (
+    `payload holds only the first bytes of a ${row.payload_bytes}-byte value (SHA-256 ${row.payload_sha256}); the whole value is ${where}. ` +
+    '`etl quarantine replay` reads it from there once MAX_VALUE_BYTES admits it; until then the record stays TOO_LARGE.'
+  );
 }
 
 export interface ReplayResult {
@@ -85,28 +110,74 @@ async function mergeRevalidated(client: pg.PoolClient, spec: StreamSpec, target:
   return mergeSettingAsideRefused(client, spec, target, Readable.from(docs.map((d) => `${d}\n`)));
 }
 
-/** Re-validates quarantined records with the current rules and loads those that now pass. */
-export async function replayQuarantine(pool: pg.Pool, spec: StreamSpec, f: QuarantineFilter): Promise<ReplayResult> {
+type ReplayRow = QuarantineRow & { payload: string | null; payload_encoding: BronzeRecord['encoding']; reference_time: Date };
+
+/**
+ * The whole values of rows that keep only their first bytes (TOO_LARGE), read back from their
+ * bronze objects — only those no larger than `maxValueBytes` now (MAX_VALUE_BYTES raised since):
+ * a larger one would be TOO_LARGE again, so it is not read. A value whose bytes no longer match the
+ * recorded SHA-256 (or that bronze holds only as a stand-in) is not used.
+ */
+async function wholeValues(
+  clients: Pick<Clients, 's3' | 'config'>,
+  rows: ReplayRow[],
+): Promise<Map<number, Pick<BronzeRecord, 'value' | 'encoding'>>> {
+  const wanted = new Map<string, Map<string, ReplayRow>>();
+  for (const q of rows) {
+    if (!q.payload_sha256 || !q.bronze_key || (q.payload_bytes ?? Infinity) > clients.config.MAX_VALUE_BYTES) continue;
+    const of = wanted.get(q.bronze_key) ?? new Map<string, ReplayRow>();
+    of.set(`${q.kafka_partition}@${q.kafka_offset}`, q);
+    wanted.set(q.bronze_key, of);
+  }
+  const found = new Map<number, Pick<BronzeRecord, 'value' | 'encoding'>>();
+  for (const [key, of] of wanted) {
+    let left = of.size;
+    for await (const line of readNdjsonObject(clients.s3, clients.config.S3_BUCKET, key)) {
+      const record = JSON.parse(line) as BronzeRecord; // written by our archive
+      const q = of.get(`${record.partition}@${record.offset}`);
+      if (!q) continue;
+      const bytes = valueBytes(record);
+      if (!record.defect && createHash('sha256').update(bytes).digest('hex') === q.payload_sha256)
+        found.set(q.id, { value: record.value, encoding: record.encoding });
+      if (--left === 0) break;
+    }
+  }
+  return found;
+}
+
+/**
+ * Re-validates quarantined records with the current rules and loads those that now pass. A record
+ * whose row keeps only its first bytes (TOO_LARGE) is replayed from its whole value in bronze when
+ * MAX_VALUE_BYTES now admits it; otherwise it stays TOO_LARGE, unread.
+ */
+export async function replayQuarantine(
+  clients: Pick<Clients, 'pool' | 's3' | 'config'>,
+  spec: StreamSpec,
+  f: QuarantineFilter,
+): Promise<ReplayResult> {
+  const { pool, config } = clients;
   const result = await inTransaction(pool, async (client) => {
-    const { rows } = await client.query<
-      QuarantineRow & { payload: string | null; payload_encoding: BronzeRecord['encoding']; reference_time: Date }
-    >(TO_REPLAY, [f.stream, f.reason ?? null, f.ids ?? null, f.limit]);
+    const { rows } = await client.query<ReplayRow>(TO_REPLAY, [f.stream, f.reason ?? null, f.ids ?? null, f.limit]);
+    const whole = await wholeValues(clients, rows);
     const stillInvalid: Record<string, number> = {};
     const docs: string[] = [];
     const candidates = new Map<string, number>();
     // Only an object a now-valid record came from gets rows; the others' rows stay as they are.
     const revalidated = new Set<number>();
     for (const q of rows) {
+      if (q.payload_sha256 && !whole.has(q.id)) {
+        stillInvalid.TOO_LARGE = (stillInvalid.TOO_LARGE ?? 0) + 1;
+        continue;
+      }
       const record: BronzeRecord = {
         topic: q.kafka_topic,
         partition: q.kafka_partition,
         offset: q.kafka_offset,
         timestamp: '',
         key: null,
-        value: q.payload,
-        encoding: q.payload_encoding,
+        ...(whole.get(q.id) ?? { value: q.payload, encoding: q.payload_encoding }),
       };
-      const r = classifyRecord(spec, record, { referenceTimeMs: q.reference_time.getTime() });
+      const r = classifyRecord(spec, record, { referenceTimeMs: q.reference_time.getTime() }, config.MAX_VALUE_BYTES);
       if (!r.ok) {
         stillInvalid[r.code] = (stillInvalid[r.code] ?? 0) + 1;
         continue;

@@ -180,7 +180,7 @@ describe('a stream declared in one place', () => {
 
   it('after its rule is widened, a quarantine replay loads what now passes through the same path', async () => {
     const widened = defineStream(declaration(250));
-    const r = await replayQuarantine(env.pool, widened, { stream: STREAM, reason: 'INVALID_VALUE', limit: 10 });
+    const r = await replayQuarantine(env, widened, { stream: STREAM, reason: 'INVALID_VALUE', limit: 10 });
     assert.deepEqual({ examined: r.examined, loaded: r.loaded }, { examined: 1, loaded: 1 });
     const {
       rows: [west],

@@ -68,6 +68,7 @@ describe('direct-COPY load (activities/transform-load/direct-load.ts)', () => {
     spoolDir = await mkdtemp(path.join(tmpdir(), 'etl-direct-load-test-'));
     pass = await passBronzeObject(env.s3, {
       stream: 'transactions',
+      maxValueBytes: env.config.MAX_VALUE_BYTES,
       bronzeObjectId: objectId,
       loadId,
       bucket: env.config.S3_BUCKET,

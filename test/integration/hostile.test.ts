@@ -3,6 +3,7 @@
 // keeps flowing behind it; lineage traces what was loaded; a replay after a rule fix loads what
 // now passes.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +18,7 @@ import { transactionsStream } from '../../streams/transactions';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { PipelineResult } from '../../workflows';
 import { changedTransactionRules } from '../support/rule-changes';
+import { PAYLOAD_PREFIX_BYTES } from '../../lib/lake';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 import { activityEnv } from '../support/activity-env';
 
@@ -146,7 +148,11 @@ describe('hostile input', () => {
       payload_encoding: string;
       kafka_partition: number;
       kafka_offset: string;
-    }>('SELECT reason_code, reason, payload, payload_encoding, kafka_partition, kafka_offset FROM quarantine');
+      payload_bytes: number | null;
+      payload_sha256: string | null;
+    }>(
+      'SELECT reason_code, reason, payload, payload_encoding, kafka_partition, kafka_offset, payload_bytes::int, payload_sha256 FROM quarantine',
+    );
     const bad = cases.filter((c) => c.code);
     assert.equal(rows.length, bad.length);
     for (const c of bad) {
@@ -162,9 +168,15 @@ describe('hostile input', () => {
       if (c.code === 'CONFLICTING_DUPLICATE') {
         assert.deepEqual(JSON.parse(row.payload!), JSON.parse(c.value!.toString()), 'the conflicting payload is kept (as JSON)');
         assert.match(row.reason, /with a different payload/);
+      } else if (c.code === 'TOO_LARGE') {
+        // Not kept whole: its size, its SHA-256 and its first bytes; the original stays in bronze.
+        assert.equal(row.payload_bytes, c.value!.length, `${c.name}: size`);
+        assert.equal(row.payload_sha256, createHash('sha256').update(c.value!).digest('hex'), `${c.name}: hash`);
+        assert.ok(c.value!.subarray(0, PAYLOAD_PREFIX_BYTES).equals(Buffer.from(row.payload!, 'utf8')), `${c.name}: first bytes`);
       } else {
         const bytes = c.value === null ? null : Buffer.from(row.payload!, row.payload_encoding === 'base64' ? 'base64' : 'utf8');
         assert.deepEqual(bytes, c.value, `${c.name}: original bytes`);
+        assert.equal(row.payload_sha256, null, `${c.name}: kept whole`);
       }
     }
   });
@@ -221,7 +233,7 @@ describe('hostile input', () => {
     const fixed = changedTransactionRules({ petsAreEntertainment: true });
     const before = await listQuarantine(env.pool, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
     assert.equal(before.length, 3);
-    const r = await replayQuarantine(env.pool, fixed, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
+    const r = await replayQuarantine(env, fixed, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
     assert.equal(r.examined, 3);
     assert.equal(r.loaded, 1);
     assert.deepEqual(r.stillInvalid, { UNKNOWN_VALUE: 2 });
@@ -234,7 +246,7 @@ describe('hostile input', () => {
     assert.deepEqual(rows[0], { category: 'entertainment', load_id: r.loadId });
     const after = await listQuarantine(env.pool, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
     assert.equal(after.length, 2, 'replayed records leave the open quarantine');
-    const again = await replayQuarantine(env.pool, fixed, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
+    const again = await replayQuarantine(env, fixed, { stream: 'transactions', reason: 'UNKNOWN_VALUE', limit: 100 });
     assert.equal(again.loaded, 0, 'a second replay changes nothing');
     // As `etl quarantine replay` does after its load: the lake of the one object with a new row
     // follows; the objects of the records still refused kept their rows and their version, so the

@@ -103,6 +103,7 @@ describe('reference time of the real activities', () => {
       const pass = (dir: string) =>
         passBronzeObject(env.s3, {
           stream: 'transactions',
+          maxValueBytes: env.config.MAX_VALUE_BYTES,
           bronzeObjectId: objectId,
           loadId: Number(o!.load_id),
           bucket: env.config.S3_BUCKET,
@@ -140,7 +141,7 @@ describe('reference time of the real activities', () => {
   });
 
   it('a quarantine replay judges against the same archive time', async () => {
-    const r = await replayQuarantine(env.pool, transactionsStream, { stream: 'transactions', limit: 100 });
+    const r = await replayQuarantine(env, transactionsStream, { stream: 'transactions', limit: 100 });
     assert.deepEqual(
       { examined: r.examined, loaded: r.loaded, stillInvalid: r.stillInvalid },
       { examined: 3, loaded: 0, stillInvalid: { INVALID_VALUE: 3 } },

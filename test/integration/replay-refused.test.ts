@@ -302,7 +302,7 @@ describe('quarantine replay: a row PostgreSQL refuses', () => {
       ).rows.map((r) => r.transaction_id);
     assert.deepEqual(await open(), [petsAccepted.transaction_id, petsRefused.transaction_id]);
 
-    const r = await replayQuarantine(env.pool, changed, { stream: 'transactions', limit: 100 });
+    const r = await replayQuarantine(env, changed, { stream: 'transactions', limit: 100 });
     assert.deepEqual([r.examined, r.loaded, r.duplicates, r.conflicts, r.stillInvalid], [2, 1, 0, 0, { LOAD_REJECTED: 1 }]);
     assert.deepEqual(await open(), [petsRefused.transaction_id], 'the refused record is still quarantined');
     const { rows } = await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM transactions_flat WHERE transaction_id = $1', [

@@ -15,7 +15,7 @@ describe('bronze writer (NdjsonObjectBuffer)', () => {
   for (const codec of NDJSON_CODECS) {
     it(`${codec}: every line, in order, once, readable by the codec's own decompressor`, async () => {
       const b = new NdjsonObjectBuffer(codec);
-      for (const l of lines) b.write(l);
+      for (const l of lines) await b.write(l);
       assert.equal(b.lines, lines.length);
       const body = await b.finish();
       assert.equal(codecOfBytes(body), codec);
