@@ -24,7 +24,6 @@ import { progressBeat } from './heartbeat';
 import { fileVersion, markVersionFailed, markVersionRead, objectsOfVersion, planFileRange, type FileVersion } from './manifest';
 import { csvRecords, jsonlRecords, readLines, type FileRecord } from './records';
 
-
 interface OpenObject {
   first: number;
   /** A range a crashed attempt planned: it ends at its planned last line. */
