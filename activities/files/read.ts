@@ -38,7 +38,7 @@ interface OpenObject {
 }
 
 /** The bytes of a file, decompressed when they start like gzip (whatever its name says). */
-async function* fileBytes(source: Readable, seen: (c: Compression) => void): AsyncGenerator<Buffer> {
+export async function* fileBytes(source: Readable, seen: (c: Compression) => void): AsyncGenerator<Buffer> {
   const it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) return;
