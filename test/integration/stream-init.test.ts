@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { filesInput } from '../../client/commands/ingest-files';
 import type { InitSummary } from '../../client/commands/stream-init';
@@ -158,6 +160,21 @@ describe('etl stream init', () => {
               (SELECT price::text FROM trades_flat WHERE trade_id = 'T-00001') AS price FROM trades_flat`,
     );
     assert.deepEqual(rows[0], { n: TRADES, blocks: TRADES / 10, notes: TRADES / 5, price: '101.25' });
+  });
+
+  it('reads its sample from S3 too, gzipped or not, whatever the name says', async () => {
+    const key = `${env.config.S3_PREFIX}landing/quotes.jsonl.gz`;
+    await env.s3.send(new PutObjectCommand({ Bucket: env.config.S3_BUCKET, Key: key, Body: gzipSync(`${quoteLines.join('\n')}\n`) }));
+    const s = await init(['s3_quotes', '--from', `s3://${env.config.S3_BUCKET}/${key}`, '--sample', '50']);
+    assert.deepEqual([s.source, s.sampled, s.valid, s.quarantined, s.key], ['quotes.jsonl.gz', 50, 50, {}, 'quote_id (bigint)']);
+    await assert.rejects(
+      etl(['stream', 'init', 's3_none', '--from', `s3://${env.config.S3_BUCKET}/${key}.missing.jsonl`]),
+      (err: { code: number; stderr: string }) => {
+        assert.equal(err.code, 2, err.stderr);
+        assert.match(err.stderr, /no object at s3:\/\/.*\.missing\.jsonl/);
+        return true;
+      },
+    );
   });
 
   it('refuses to overwrite a declaration without --force (exit 2, one line), and overwrites it with --force', async () => {
