@@ -4,10 +4,10 @@
 // loaded from the rendered module — passes every record it was inferred from.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { ESLint } from 'eslint';
 import { format } from 'prettier';
 import ts from 'typescript';
@@ -208,18 +208,19 @@ describe('etl stream init: inference', () => {
 describe('etl stream init: the rendered module', () => {
   const d = infer(RICH);
   const text = renderDeclaration(d);
-  const probes: string[] = [];
-  const folder = path.join(PROJECT_ROOT, 'test');
-  const times = statSync(folder);
-  after(() => {
-    for (const p of probes) rmSync(p, { force: true });
-    // As lint.test.ts does: bin/etl rebuilds dist/ when a folder is newer than the build.
-    utimesSync(folder, times.atime, times.mtime);
+  // As lint.test.ts does: the probes go into a copy of the tree, not beside the other test files
+  // (and bin/etl would rebuild dist/ for a probe in the real one).
+  const NOT_SOURCE = /^\/(node_modules|\.stack|\.git|dist|test-artifacts)(\/|$)/;
+  const tree = mkdtempSync(path.join(tmpdir(), 'etl-init-lint-'));
+  before(() => {
+    cpSync(PROJECT_ROOT, tree, { recursive: true, filter: (src) => !NOT_SOURCE.test(src.slice(PROJECT_ROOT.length)) });
+    symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(tree, 'node_modules'));
   });
+  after(() => rmSync(tree, { recursive: true, force: true }));
+  let probes = 0;
   /** The module where the project's lint and typecheck see it, importing the public module's stand-in. */
   const probe = (source: string) => {
-    const file = path.join(folder, `stream-init-probe-${process.pid}-${probes.length}.ts`);
-    probes.push(file);
+    const file = path.join(tree, 'test', `stream-init-probe-${probes++}.ts`);
     writeFileSync(file, source.replace("from 'etl-temporal/define'", "from './support/define-shim'"));
     return file;
   };
@@ -257,13 +258,13 @@ describe('etl stream init: the rendered module', () => {
         ),
       ),
     ];
-    const results = await new ESLint({ cwd: PROJECT_ROOT }).lintFiles(files);
+    const results = await new ESLint({ cwd: tree }).lintFiles(files);
     assert.deepEqual(
       results.flatMap((r) => r.messages.map((m) => `${m.ruleId ?? ''}: ${m.message}`)),
       [],
     );
-    const config = ts.readConfigFile(path.join(PROJECT_ROOT, 'tsconfig.json'), (f) => ts.sys.readFile(f));
-    const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, PROJECT_ROOT);
+    const config = ts.readConfigFile(path.join(tree, 'tsconfig.json'), (f) => ts.sys.readFile(f));
+    const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, tree);
     const program = ts.createProgram(files, options);
     const diagnostics = ts.getPreEmitDiagnostics(program).filter((x) => x.file && files.includes(path.resolve(x.file.fileName)));
     assert.deepEqual(
