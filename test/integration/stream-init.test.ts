@@ -64,10 +64,17 @@ describe('etl stream init', () => {
     });
   const init = async (args: string[]) => JSON.parse((await etl(['stream', 'init', ...args, '--json'])).stdout) as InitSummary;
 
-  /** Registers the stream its module declares, with its topic and tables in this env. */
+  /** Registers the stream its module declares, with its topic (the env's cleanup removes it) and tables in this env. */
   const adopt = async (name: string): Promise<StreamSpec> => {
     const spec = await loadDeclaration(path.join(streamsDir, `${name}.ts`));
     undo.push(registerStream(spec));
+    const admin = env.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopic(admin, env.topic(spec.name), 2);
+    } finally {
+      await admin.disconnect();
+    }
     await createDeclaredTables(env.pool, spec);
     return spec;
   };
@@ -103,13 +110,6 @@ describe('etl stream init', () => {
     assert.match(text, /\{ name: 'venue', type: 'text' \}/);
 
     const spec = await adopt('fx_quotes');
-    const admin = env.kafka.admin();
-    await admin.connect();
-    try {
-      await ensureTopic(admin, env.topic('fx_quotes'), 2);
-    } finally {
-      await admin.disconnect();
-    }
     const producer = env.kafka.producer();
     await producer.connect();
     await producer.send({ topic: env.topic('fx_quotes'), messages: quoteLines.map((value) => ({ value })) });
