@@ -42,6 +42,8 @@ export const PROJECT_ROOT = path.resolve(__dirname, RUNNING_BUILT ? '../..' : '.
 /** Each entry: env name -> schema with its documented default. `.env.example` mirrors this list. */
 export const configSchema = z.object({
   ETL_STATE_DIR: z.string().default('.stack'),
+  /** The folder of the stream declarations, one module per stream (relative: to where a command runs); `etl stream init` writes there. */
+  ETL_STREAMS_DIR: z.string().min(1).default('streams'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),

@@ -1,18 +1,54 @@
-// The `etl stream` command tree: continuous mode (the work is in ./stream.ts).
+// The `etl stream` command tree: continuous mode (the work is in ./stream.ts), and drafting a new
+// stream's declaration from a sample (./stream-init.ts).
 import { Option, type Command } from 'commander';
+import { FILE_FORMATS, type FileFormat } from '../../activities/files/format';
+import { loadConfig } from '../../lib/config';
 import { streamNames } from '../../streams';
 import { FLUSH_INTERVAL, positiveInt, WAIT_TIMEOUT } from '../args';
 import { withClient } from '../connect';
 import { sayErr, type Say } from '../output';
 import { hasWorker } from './pipeline';
 import { describeTotals, formatStreamReport, startStream, stopStream, streamReport } from './stream';
+import { DEFAULT_SAMPLE, formatInitSummary, initStream } from './stream-init';
 
 export function registerStreamCommands(program: Command, say: Say, setExitCode: (code: number) => void): void {
   // Read when the tree is built, so a stream registered before (a plugin, a test) is offered too.
   const STREAM_NAMES = streamNames();
   const streamCmd = program
     .command('stream')
-    .description('continuous mode: one long-running workflow per stream that flushes, transforms and loads within seconds');
+    .description(
+      'continuous mode: one long-running workflow per stream that flushes, transforms and loads within seconds; `init` drafts a new stream',
+    );
+  streamCmd
+    .command('init')
+    .description('draft the declaration of a new stream from a sample of its records, as <ETL_STREAMS_DIR>/<name>.ts for you to review')
+    .argument('<name>', 'the new stream: a lowercase letter, then lowercase letters, digits or _')
+    .option('--from <file>', 'a JSONL or CSV file (optionally .gz), local or s3://bucket/key')
+    .option('--from-topic <topic>', 'a Kafka topic (its full name), read from its start')
+    .addOption(new Option('--sample <n>', 'records to read at most').argParser(positiveInt).default(DEFAULT_SAMPLE))
+    .addOption(new Option('--format <format>', 'the file format, when its name does not tell').choices(FILE_FORMATS))
+    .option('--force', 'overwrite a declaration of that name')
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      '\nEvery sampled record is checked against the drafted rules; the summary says how many pass.\n\nExamples:\n  $ etl stream init orders --from ./orders.jsonl\n  $ etl stream init fx_quotes --from-topic fx.quotes --sample 5000\n  $ etl stream init trades --from s3://landing/trades/2026-11-20.csv.gz --force',
+    )
+    .action(
+      async (
+        name: string,
+        o: { from?: string; fromTopic?: string; sample: number; format?: FileFormat; force?: boolean; json?: boolean },
+      ) => {
+        const summary = await initStream(loadConfig(), {
+          name,
+          ...(o.from ? { from: o.from } : {}),
+          ...(o.fromTopic ? { fromTopic: o.fromTopic } : {}),
+          ...(o.format ? { format: o.format } : {}),
+          sample: o.sample,
+          force: o.force ?? false,
+        });
+        say(o.json ? JSON.stringify(summary, null, 2) : formatInitSummary(summary));
+      },
+    );
   streamCmd
     .command('start')
     .description('start the continuous workflow of a stream (one per stream; needs a running worker)')
