@@ -53,6 +53,26 @@ const credentialsUrl = <T extends z.ZodType>(schema: T) => marked(schema, 'url')
 const urlWithoutCredentials = (instead: string) =>
   z.url().refine((u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@]*@/i.test(u), `credentials in this URL are not used: set ${instead} instead`);
 
+/** Comma-separated where file sources may read: absolute paths and s3://bucket/prefix/ entries. */
+const fileRoots = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .refine(
+          (e) => path.isAbsolute(e) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(e),
+          'each entry an absolute path or s3://bucket/prefix/',
+        ),
+    ),
+  );
+
 /** Running the build (dist/lib/config.js, see scripts/build.mjs) rather than the sources through tsx. */
 export const RUNNING_BUILT = __filename.endsWith('.js');
 /** The checkout: the parent of lib/, or of dist/lib/ when built. */
@@ -236,6 +256,13 @@ export const configSchema = z.object({
     .default('etl-'),
   /** Java heap of the local stack's OpenSearch node, in MiB. */
   OPENSEARCH_HEAP_MB: z.coerce.number().int().min(256).max(32768).default(512),
+
+  /**
+   * Where file sources may read (docs/files.md, "Where files may be read from"): local paths under
+   * these folders, and, once an s3:// entry is listed, S3 locations under those prefixes only.
+   * Empty: the working directory of the process and the OS temp directory (lib/file-roots.ts).
+   */
+  FILE_SOURCE_ROOTS: fileRoots.default([]),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -106,6 +106,11 @@ export const ERROR_CODES = {
     summary:
       'a source file cannot be read as its format (corrupt gzip, no usable CSV header); its version is marked failed, the other files load',
   },
+  FILE_OUTSIDE_ROOTS: {
+    class: 'permanent',
+    summary:
+      'a file source location, or a file a symbolic link there points to, is outside FILE_SOURCE_ROOTS: refused before anything is read',
+  },
   FILE_CHANGED: {
     class: 'permanent',
     summary: 'a source file changed or vanished while it was read; the next run reads what is there as a new version',

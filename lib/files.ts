@@ -8,8 +8,11 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { EtlError } from './errors';
+import { checkLocalPath, checkS3Location, type FileRoots } from './file-roots';
 
 export type FileLocation = { kind: 'local'; path: string; glob: boolean } | { kind: 's3'; bucket: string; prefix: string };
+/** A location checked against FILE_SOURCE_ROOTS, with the roots each file found there is checked against too. */
+export type RootedLocation = FileLocation & { roots: FileRoots };
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
@@ -28,6 +31,20 @@ export function parseLocation(text: string): FileLocation {
   return { kind: 'local', path: path.normalize(p), glob: GLOB_CHARS.test(p) };
 }
 
+/** The folders of a glob before its first pattern: `/data/in/*.csv` -> `/data/in`. */
+function globBase(p: string): string {
+  const parts = p.split(path.sep);
+  const first = parts.findIndex((part) => GLOB_CHARS.test(part));
+  return parts.slice(0, first).join(path.sep) || path.sep;
+}
+
+/** Refuses a location outside the roots before anything there is listed or read. */
+export async function withinRoots(location: FileLocation, roots: FileRoots): Promise<RootedLocation> {
+  if (location.kind === 's3') checkS3Location(roots, location.bucket, location.prefix);
+  else await checkLocalPath(roots, location.glob ? globBase(location.path) : location.path);
+  return { ...location, roots };
+}
+
 /** One file found at a location, with what identifies its content without reading it. */
 export interface FoundFile {
   /** s3://bucket/key or file:///absolute/path: the file's name in the manifest. */
@@ -43,11 +60,11 @@ export interface FoundFile {
 export const localLocation = (p: string) => `file://${p}`;
 
 /** Files under the location, in name order; hidden files (a name starting with '.') are not taken. */
-export async function listFiles(location: FileLocation, s3: S3Client): Promise<FoundFile[]> {
+export async function listFiles(location: RootedLocation, s3: S3Client): Promise<FoundFile[]> {
   return location.kind === 's3' ? listS3(location, s3) : listLocal(location);
 }
 
-async function listLocal(location: Extract<FileLocation, { kind: 'local' }>): Promise<FoundFile[]> {
+async function listLocal(location: Extract<FileLocation, { kind: 'local' }> & { roots: FileRoots }): Promise<FoundFile[]> {
   const paths: string[] = [];
   if (location.glob) {
     for await (const p of glob(location.path)) paths.push(path.resolve(p));
@@ -56,7 +73,8 @@ async function listLocal(location: Extract<FileLocation, { kind: 'local' }>): Pr
     if (!s) return [];
     if (s.isDirectory()) {
       const entries = await readdir(location.path, { recursive: true, withFileTypes: true });
-      for (const e of entries) if (e.isFile()) paths.push(path.join(e.parentPath, e.name));
+      // A link is followed as a glob or a path given would be: to a file it counts (where it points is checked below).
+      for (const e of entries) if (e.isFile() || e.isSymbolicLink()) paths.push(path.join(e.parentPath, e.name));
     } else paths.push(location.path);
   }
   const found: FoundFile[] = [];
@@ -64,6 +82,7 @@ async function listLocal(location: Extract<FileLocation, { kind: 'local' }>): Pr
     if (path.basename(p).startsWith('.')) continue;
     const s = await stat(p).catch(() => undefined);
     if (!s?.isFile()) continue;
+    await checkLocalPath(location.roots, p);
     found.push({ location: localLocation(p), name: path.basename(p), size: s.size, modifiedMs: Math.floor(s.mtimeMs) });
   }
   return found;
@@ -104,8 +123,9 @@ export async function sha256OfFile(p: string, onBytes?: (n: number) => void): Pr
 }
 
 /** The bytes of a file version; S3 refuses (412, PreconditionFailed) when the object is no longer that ETag. */
-export async function openFileBytes(location: string, s3: S3Client, etag: string | null): Promise<Readable> {
-  if (location.startsWith('file://')) return createReadStream(location.slice('file://'.length));
+export async function openFileBytes(location: string, s3: S3Client, etag: string | null, roots: FileRoots): Promise<Readable> {
+  // Checked again here: a file can be swapped for a link between discovery and read; what is opened is where it really is.
+  if (location.startsWith('file://')) return createReadStream(await checkLocalPath(roots, location.slice('file://'.length)));
   const loc = parseLocation(location) as Extract<FileLocation, { kind: 's3' }>;
   const got = await s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.prefix, ...(etag ? { IfMatch: `"${etag}"` } : {}) }));
   return got.Body as Readable;

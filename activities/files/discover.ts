@@ -3,7 +3,8 @@
 // size and mtime spare re-hashing a file seen before). A version seen before is never read again;
 // a file whose content changed under the same name is registered as the next version.
 import { Context } from '@temporalio/activity';
-import { listFiles, localPathOf, parseLocation, sha256OfFile } from '../../lib/files';
+import { fileSourceRoots } from '../../lib/file-roots';
+import { listFiles, localPathOf, parseLocation, sha256OfFile, withinRoots } from '../../lib/files';
 import { withS3Errors } from '../../lib/s3';
 import type { ActivityDeps } from '../deps';
 import type { SourceDiscovered, SourceDiscoverInput } from '../source-types';
@@ -16,7 +17,7 @@ export async function discoverFiles(deps: ActivityDeps, input: SourceDiscoverInp
   const { pool, s3, config } = deps;
   const ctx = Context.current();
   const forced = input.options?.format as FileFormat | undefined;
-  const location = parseLocation(input.location);
+  const location = await withinRoots(parseLocation(input.location), fileSourceRoots(config));
   const found = await withS3Errors(config.S3_ENDPOINT, () => listFiles(location, s3));
   const out: SourceDiscovered = {
     seen: found.length,

@@ -11,6 +11,7 @@ import { createGunzip } from 'node:zlib';
 import { stat } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { EtlError, isEtlError } from '../../lib/errors';
+import { fileSourceRoots } from '../../lib/file-roots';
 import { localPathOf, openFileBytes } from '../../lib/files';
 import { fileBronzeKey, type BronzeRecord } from '../../lib/lake';
 import { NdjsonObjectBuffer, putNdjsonObject } from '../../lib/ndjson';
@@ -131,7 +132,7 @@ class VersionReader {
     const spec = getStream(this.v.stream);
     try {
       await this.checkUnchanged();
-      const bytes = await withS3Errors(config.S3_ENDPOINT, () => openFileBytes(this.v.location, s3, this.v.etag));
+      const bytes = await withS3Errors(config.S3_ENDPOINT, () => openFileBytes(this.v.location, s3, this.v.etag, fileSourceRoots(config)));
       const lines = this.counted(readLines(fileBytes(bytes, (c) => (this.compression = c))));
       const records = this.v.format === 'csv' ? csvRecords(lines, spec) : jsonlRecords(lines);
       for await (const r of records) await this.add(r);
