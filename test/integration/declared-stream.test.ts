@@ -5,7 +5,6 @@
 // quarantine replay working on it as on the built-in streams.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type { RecordMetadata } from 'kafkajs';
 import { z } from 'zod';
 import { createActivities, type QualityResult } from '../../activities';
@@ -17,6 +16,7 @@ import { registerStream } from '../../streams';
 import { defineStream, type StreamDeclaration } from '../../streams/define';
 import type { PipelineResult } from '../../workflows';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
+import { activityEnv } from '../support/activity-env';
 
 // ---- the whole declaration of the stream ----
 const BANDS = ['freezing', 'mild', 'hot'] as const;
@@ -190,7 +190,7 @@ describe('a stream declared in one place', () => {
     assert.deepEqual(west, { readings: 1, max_celsius: '200.0' });
     // As `etl quarantine replay` does after its load: the lake of the object with the new row follows.
     assert.equal((await lakeSync(env, STREAM, r.objectIds)).objectsWritten, 1);
-    const q = (await new MockActivityEnvironment().run(createActivities(env).quality, {
+    const q = (await activityEnv().run(createActivities(env).quality, {
       stream: STREAM,
       runId: `declared-replay-${env.id}`,
     })) as QualityResult;

@@ -66,6 +66,7 @@ describe('config', () => {
       'FINNHUB_API_KEY',
       'CRYPTOCOMPARE_API_KEY',
       'OPENSEARCH_PASSWORD',
+      'DASHBOARD_TOKEN',
     ]) {
       assert.ok(SECRET_VARIABLES.has(name), `${name} is marked secret`);
     }
