@@ -2,7 +2,7 @@
 // usage error. Known failures print one actionable line; anything else prints its stack, since it
 // is a bug.
 import { loadConfig } from '../lib/config';
-import { isEtlError } from '../lib/errors';
+import { isEtlError, type ErrorCode } from '../lib/errors';
 import { unreachableServer } from './output';
 
 function configOrNothing() {
@@ -13,13 +13,16 @@ function configOrNothing() {
   }
 }
 
+/** What a person typed that cannot be run: exit 2, as bad usage. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['USAGE', 'FILE_OUTSIDE_ROOTS']);
+
 /** Prints the one line a failure deserves and returns its exit code. */
 export function reportFailure(err: unknown): number {
   const config = isEtlError(err) ? undefined : configOrNothing();
   const known = isEtlError(err) ? err : config && unreachableServer(err, config);
   if (known) {
     process.stderr.write(`error [${known.code}]: ${known.message}\n`);
-    return known.code === 'USAGE' ? 2 : 1;
+    return USAGE_CODES.has(known.code) ? 2 : 1;
   }
   process.stderr.write(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 1;

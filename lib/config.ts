@@ -1,11 +1,13 @@
 // The one place configuration is read. Precedence: process env > `.env` > the defaults below.
 // Every other module receives a `Config`; nothing else reads process.env.
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { EtlError } from './errors';
 
+const DEFAULT_READER_PASSWORD = 'etl_reader';
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port, e.g. 127.0.0.1:9092');
@@ -34,6 +36,43 @@ const perMarketSource = (value: string, example: string) =>
       `expected source=value pairs, e.g. ${example}`,
     );
 
+/**
+ * What a value may reveal, marked once here on the setting itself: the configuration errors, the
+ * logger's redaction (lib/logger.ts) and the `<NAME>_FILE` mechanism all derive from these marks.
+ * - secret: the whole value is a secret; shown by its length only, redacted in logs;
+ * - url: a URL that may carry `user:password@`; shown and logged with the password masked.
+ */
+const sensitivity = z.registry<{ sensitive: 'secret' | 'url' }>();
+function marked<T extends z.ZodType>(schema: T, sensitive: 'secret' | 'url'): T {
+  sensitivity.add(schema as z.ZodType, { sensitive });
+  return schema;
+}
+const secret = <T extends z.ZodType>(schema: T) => marked(schema, 'secret');
+const credentialsUrl = <T extends z.ZodType>(schema: T) => marked(schema, 'url');
+/** An http(s) URL whose client sends no credentials from it: a `user:password@` there is refused, not silently dropped. */
+const urlWithoutCredentials = (instead: string) =>
+  z.url().refine((u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@]*@/i.test(u), `credentials in this URL are not used: set ${instead} instead`);
+
+/** Comma-separated where file sources may read: absolute paths and s3://bucket/prefix/ entries. */
+const fileRoots = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .refine(
+          (e) => path.isAbsolute(e) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(e),
+          'each entry an absolute path or s3://bucket/prefix/',
+        ),
+    ),
+  );
+
 /** Running the build (dist/lib/config.js, see scripts/build.mjs) rather than the sources through tsx. */
 export const RUNNING_BUILT = __filename.endsWith('.js');
 /** The checkout: the parent of lib/, or of dist/lib/ when built. */
@@ -58,7 +97,7 @@ export const configSchema = z.object({
   TEMPORAL_TLS_SERVER_CA_CERT_PATH: filePath,
   TEMPORAL_TLS_SERVER_NAME: z.string().default(''),
   /** Temporal Cloud API key, sent as `authorization: Bearer <key>` on every call. */
-  TEMPORAL_API_KEY: z.string().default(''),
+  TEMPORAL_API_KEY: secret(z.string().default('')),
 
   KAFKA_BROKERS: z
     .string()
@@ -95,13 +134,15 @@ export const configSchema = z.object({
     )
     .default('none'),
   KAFKA_SASL_USERNAME: z.string().default(''),
-  KAFKA_SASL_PASSWORD: z.string().default(''),
+  KAFKA_SASL_PASSWORD: secret(z.string().default('')),
   /** OAUTHBEARER token; one from KAFKA_SASL_OAUTH_TOKEN_FILE is read again at every (re)authentication, so a sidecar can refresh it. */
-  KAFKA_SASL_OAUTH_TOKEN: z.string().default(''),
+  KAFKA_SASL_OAUTH_TOKEN: secret(z.string().default('')),
   KAFKA_SASL_OAUTH_TOKEN_FILE: filePath,
 
   /** An http(s) URL of an S3-compatible server (path-style, static keys), or `aws`: Amazon S3 itself (virtual-hosted, SDK credential chain). */
-  S3_ENDPOINT: z.union([z.literal('aws'), z.url()], 'expected an http(s) URL or aws').default('http://127.0.0.1:9000'),
+  S3_ENDPOINT: z
+    .union([z.literal('aws'), urlWithoutCredentials('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY')], 'expected an http(s) URL or aws')
+    .default('http://127.0.0.1:9000'),
   /** auto: the static keys below with an endpoint URL, the AWS SDK's default credential chain with S3_ENDPOINT=aws. */
   S3_CREDENTIALS: z.enum(['auto', 'static', 'sdk'], 'expected auto, static or sdk').default('auto'),
   /** CA (PEM) that signed an https endpoint's certificate, for a private CA; empty: the system CAs. */
@@ -111,7 +152,7 @@ export const configSchema = z.object({
   S3_SSE_KMS_KEY_ID: z.string().default(''),
   S3_REGION: z.string().default('us-east-1'),
   S3_ACCESS_KEY_ID: z.string().min(1).default('etl-local'),
-  S3_SECRET_ACCESS_KEY: z.string().min(8).default('etl-local-secret'),
+  S3_SECRET_ACCESS_KEY: secret(z.string().min(8).default('etl-local-secret')),
   S3_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'S3 bucket names are 3-63 lowercase letters, digits, dots, hyphens')
@@ -122,10 +163,12 @@ export const configSchema = z.object({
     .regex(/^([a-zA-Z0-9._-]+\/)*$/, 'path segments each ending in "/"')
     .default(''),
 
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'expected postgres://user:password@host:port/db')
-    .default('postgres://etl:etl@127.0.0.1:5432/etl'),
+  DATABASE_URL: credentialsUrl(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected postgres://user:password@host:port/db')
+      .default('postgres://etl:etl@127.0.0.1:5432/etl'),
+  ),
   PG_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lowercase SQL identifier')
@@ -134,10 +177,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
     .default('etl_reader'),
-  PG_READER_PASSWORD: z.string().min(1).default('etl_reader'),
+  /** Refused against a PostgreSQL that is not on loopback while it is this default (crossChecks). */
+  PG_READER_PASSWORD: secret(z.string().min(1).default(DEFAULT_READER_PASSWORD)),
   PG_POOL_MAX: positiveInt.default(8),
   /** Overrides the password in DATABASE_URL (e.g. from PG_PASSWORD_FILE), so the URL itself holds no secret. */
-  PG_PASSWORD: z.string().default(''),
+  PG_PASSWORD: secret(z.string().default('')),
   /** As libpq's sslmode: verify-full checks the CA and the host name, verify-ca the CA only, require neither. */
   PG_SSLMODE: z
     .enum(['disable', 'require', 'verify-ca', 'verify-full'], 'expected disable, require, verify-ca or verify-full')
@@ -217,10 +261,12 @@ export const configSchema = z.object({
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
   DASHBOARD_PORT: port.default(8080),
   /** The dashboard's login (docs/dashboard.md, "Authentication"): required beyond loopback; best from DASHBOARD_TOKEN_FILE. */
-  DASHBOARD_TOKEN: z
-    .string()
-    .refine((v) => v === '' || v.length >= 16, 'at least 16 characters, e.g. from `openssl rand -hex 32`')
-    .default(''),
+  DASHBOARD_TOKEN: secret(
+    z
+      .string()
+      .refine((v) => v === '' || v.length >= 16, 'at least 16 characters, e.g. from `openssl rand -hex 32`')
+      .default(''),
+  ),
   /** The user name a browser's login prompt asks for with DASHBOARD_TOKEN as its password. */
   DASHBOARD_USER: z
     .string()
@@ -234,12 +280,12 @@ export const configSchema = z.object({
   DASHBOARD_CSV_MAX_SECONDS: positiveInt.default(300),
 
   /** Market data APIs (`etl poll`, the poll schedules). Base URLs are settings so tests and proxies can stand in. */
-  YAHOO_BASE_URL: z.url().default('https://query1.finance.yahoo.com'),
-  FINNHUB_BASE_URL: z.url().default('https://finnhub.io'),
-  CRYPTOCOMPARE_BASE_URL: z.url().default('https://min-api.cryptocompare.com'),
+  YAHOO_BASE_URL: urlWithoutCredentials('a proxy').default('https://query1.finance.yahoo.com'),
+  FINNHUB_BASE_URL: urlWithoutCredentials('FINNHUB_API_KEY').default('https://finnhub.io'),
+  CRYPTOCOMPARE_BASE_URL: urlWithoutCredentials('CRYPTOCOMPARE_API_KEY').default('https://min-api.cryptocompare.com'),
   /** Finnhub needs a key (free at https://finnhub.io/register); CryptoCompare works without one, with lower limits. */
-  FINNHUB_API_KEY: z.string().default(''),
-  CRYPTOCOMPARE_API_KEY: z.string().default(''),
+  FINNHUB_API_KEY: secret(z.string().default('')),
+  CRYPTOCOMPARE_API_KEY: secret(z.string().default('')),
   MARKET_SYMBOLS_YAHOO: symbolList.default(['AAPL', 'MSFT']),
   MARKET_SYMBOLS_FINNHUB: symbolList.default(['AAPL', 'MSFT']),
   MARKET_SYMBOLS_CRYPTOCOMPARE: symbolList.default(['BTC-USD', 'ETH-USD']),
@@ -250,8 +296,11 @@ export const configSchema = z.object({
 
   /** The search sink (docs/search.md): streams that declare an index are indexed into OpenSearch, and `etl stack up` starts the node. */
   SEARCH_SINK: flag.default(false),
-  /** The OpenSearch node the sink writes to and the dashboard's Search tab reads (security plugin off: plain http, no login). */
-  OPENSEARCH_URL: z.url().default('http://127.0.0.1:9200'),
+  /** The OpenSearch node the sink writes to and the dashboard's Search tab reads (the local stack's: security plugin off, plain http). */
+  OPENSEARCH_URL: credentialsUrl(z.url().default('http://127.0.0.1:9200')),
+  /** Basic-auth login to a node with the security plugin on; they take precedence over a user:password@ in OPENSEARCH_URL. */
+  OPENSEARCH_USERNAME: z.string().default(''),
+  OPENSEARCH_PASSWORD: secret(z.string().default('')),
   /** Prepended to every index, alias and template name (lowercase): lets tests and deployments share a node. */
   OPENSEARCH_INDEX_PREFIX: z
     .string()
@@ -259,28 +308,38 @@ export const configSchema = z.object({
     .default('etl-'),
   /** Java heap of the local stack's OpenSearch node, in MiB. */
   OPENSEARCH_HEAP_MB: z.coerce.number().int().min(256).max(32768).default(512),
+
+  /**
+   * Where file sources may read (docs/files.md, "Where files may be read from"): local paths under
+   * these folders, and, once an s3:// entry is listed, S3 locations under those prefixes only.
+   * Empty: the working directory of the process and the OS temp directory (lib/file-roots.ts).
+   */
+  FILE_SOURCE_ROOTS: fileRoots.default([]),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
-/** Whole values that are secrets: a configuration error names them, never shows them. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
-  'S3_SECRET_ACCESS_KEY',
-  'PG_PASSWORD',
-  'PG_READER_PASSWORD',
-  'KAFKA_SASL_PASSWORD',
-  'KAFKA_SASL_OAUTH_TOKEN',
-  'TEMPORAL_API_KEY',
-  'FINNHUB_API_KEY',
-  'CRYPTOCOMPARE_API_KEY',
-  'DASHBOARD_TOKEN',
-]);
+const markedAs = (kind: 'secret' | 'url') =>
+  Object.entries(configSchema.shape)
+    .filter(([, schema]) => sensitivity.get(schema)?.sensitive === kind)
+    .map(([name]) => name);
+
+/** Whole values that are secrets: a configuration error names them, never shows them; logs redact them. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(markedAs('secret'));
+/** URLs that may carry a password: shown and logged with it masked. */
+export const CREDENTIAL_URL_VARIABLES: ReadonlySet<string> = new Set(markedAs('url'));
 
 /**
  * Variables that may instead be read from a file named by `<NAME>_FILE` (a mounted secret, as
  * Docker and Kubernetes provide them), so a secret need not sit in the environment.
  */
-export const FILE_VARIABLES: readonly string[] = [...SECRET_VARIABLES, 'DATABASE_URL', 'S3_ACCESS_KEY_ID', 'KAFKA_SASL_USERNAME'].filter(
+export const FILE_VARIABLES: readonly string[] = [
+  ...SECRET_VARIABLES,
+  'DATABASE_URL',
+  'S3_ACCESS_KEY_ID',
+  'KAFKA_SASL_USERNAME',
+  'OPENSEARCH_USERNAME',
+].filter(
   (name) => name !== 'KAFKA_SASL_OAUTH_TOKEN', // its file is KAFKA_SASL_OAUTH_TOKEN_FILE, read again at each authentication
 );
 
@@ -303,7 +362,6 @@ function readDotenv(file: string): Record<string, string> {
   return existsSync(file) ? parseDotenv(readFileSync(file)) : {};
 }
 
-/** Parses config from env and `.env`; throws an EtlError listing every bad variable and how to fix it. */
 /** `<NAME>_FILE` -> the file's text as `<NAME>` (one trailing newline dropped); a problem becomes a line of the error. */
 function readSecretFiles(merged: Record<string, string | undefined>, known: Record<string, string | undefined>, problems: string[]): void {
   for (const name of FILE_VARIABLES) {
@@ -361,6 +419,15 @@ function crossChecks(cfg: Config): { name: string; message: string }[] {
     issues.push({ name: 'KAFKA_SASL_MECHANISM', message: 'oauthbearer needs KAFKA_SASL_OAUTH_TOKEN or KAFKA_SASL_OAUTH_TOKEN_FILE' });
   }
   if (cfg.S3_SSE_KMS_KEY_ID && cfg.S3_SSE !== 'aws:kms') issues.push({ name: 'S3_SSE_KMS_KEY_ID', message: 'needs S3_SSE=aws:kms' });
+  if (cfg.OPENSEARCH_PASSWORD && !cfg.OPENSEARCH_USERNAME)
+    issues.push({ name: 'OPENSEARCH_PASSWORD', message: 'needs OPENSEARCH_USERNAME' });
+  const pgHost = databaseHost(cfg.DATABASE_URL);
+  if (cfg.PG_READER_PASSWORD === DEFAULT_READER_PASSWORD && pgHost && !isLoopbackHost(pgHost)) {
+    issues.push({
+      name: 'PG_READER_PASSWORD',
+      message: `the read-only role's default password is refused for PostgreSQL at ${pgHost}, which is not on loopback: set a password of your own (or PG_READER_PASSWORD_FILE)`,
+    });
+  }
   return issues;
 }
 
@@ -383,6 +450,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvFile = pa
   }
   const cfg = result.data!;
   return { ...cfg, ETL_STATE_DIR: path.resolve(PROJECT_ROOT, cfg.ETL_STATE_DIR) };
+}
+
+/** This machine's loopback: localhost, 127.0.0.0/8, ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
+
+/** The host of DATABASE_URL; '' for a Unix socket (no host, or a host=/path parameter); undefined if it does not parse. */
+function databaseHost(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    const socket = u.searchParams.get('host');
+    if (socket?.startsWith('/')) return '';
+    return u.hostname;
+  } catch {
+    return undefined;
+  }
 }
 
 /** TLS to Temporal: asked for, or implied by a certificate, a CA or an API key (as the Temporal CLI decides). */

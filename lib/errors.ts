@@ -111,6 +111,11 @@ export const ERROR_CODES = {
     summary:
       'the location a files run names is not there (no such path, no folder for its glob, no such bucket, no object under the prefix); the run fails instead of finding 0 files',
   },
+  FILE_OUTSIDE_ROOTS: {
+    class: 'permanent',
+    summary:
+      'a file source location, or a file a symbolic link there points to, is outside FILE_SOURCE_ROOTS: refused before anything is read',
+  },
   FILE_CHANGED: {
     class: 'permanent',
     summary: 'a source file changed or vanished while it was read; the next run reads what is there as a new version',

@@ -9,8 +9,11 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { EtlError } from './errors';
+import { checkLocalPath, checkS3Location, type FileRoots } from './file-roots';
 
 export type FileLocation = { kind: 'local'; path: string; glob: boolean } | { kind: 's3'; bucket: string; prefix: string };
+/** A location checked against FILE_SOURCE_ROOTS, with the roots each file found there is checked against too. */
+export type RootedLocation = FileLocation & { roots: FileRoots };
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
@@ -27,6 +30,20 @@ export function parseLocation(text: string): FileLocation {
   const p = text.startsWith('file://') ? text.slice('file://'.length) : text;
   if (!path.isAbsolute(p)) throw new EtlError('USAGE', `"${text}" is not an absolute path or an s3:// location`);
   return { kind: 'local', path: path.normalize(p), glob: GLOB_CHARS.test(p) };
+}
+
+/** The folders of a glob before its first pattern: `/data/in/*.csv` -> `/data/in`. */
+function globBase(p: string): string {
+  const parts = p.split(path.sep);
+  const first = parts.findIndex((part) => GLOB_CHARS.test(part));
+  return parts.slice(0, first).join(path.sep) || path.sep;
+}
+
+/** Refuses a location outside the roots before anything there is listed or read. */
+export async function withinRoots(location: FileLocation, roots: FileRoots): Promise<RootedLocation> {
+  if (location.kind === 's3') checkS3Location(roots, location.bucket, location.prefix);
+  else await checkLocalPath(roots, location.glob ? globBase(location.path) : location.path);
+  return { ...location, roots };
 }
 
 /** One file found at a location, with what identifies its content without reading it. */
@@ -69,7 +86,7 @@ const missing = (what: string) =>
  * location that does not exist fails with FILE_LOCATION_MISSING: a local path or a glob's folder
  * that is not there, a bucket that does not exist, a prefix under which there is no object.
  */
-export function listFilePages(location: FileLocation, s3: S3Client, after?: string): AsyncGenerator<ListingPage> {
+export function listFilePages(location: RootedLocation, s3: S3Client, after?: string): AsyncGenerator<ListingPage> {
   const from = after || undefined;
   return location.kind === 's3' ? listS3(location, s3, from) : listLocal(location, from);
 }
@@ -115,17 +132,7 @@ async function* walk(
   }
 }
 
-/** The first folder of a glob that has no glob characters in it. */
-const globBase = (pattern: string) => {
-  const parts = pattern.split('/');
-  const fixed = parts.slice(
-    0,
-    parts.findIndex((s) => GLOB_CHARS.test(s)),
-  );
-  return fixed.join('/') || '/';
-};
-
-async function* listLocal(location: Extract<FileLocation, { kind: 'local' }>, after?: string): AsyncGenerator<ListingPage> {
+async function* listLocal(location: Extract<RootedLocation, { kind: 'local' }>, after?: string): AsyncGenerator<ListingPage> {
   const unreadable: UnreadableEntry[] = [];
   let paths: AsyncIterable<{ path: string; dirent?: Dirent }>;
   if (location.glob) {
@@ -159,7 +166,10 @@ async function* listLocal(location: Extract<FileLocation, { kind: 'local' }>, af
     if (path.basename(p).startsWith('.')) continue;
     const entry = await localEntry(p, dirent);
     if ('reason' in entry) unreadable.push(entry);
-    else if (entry.file) files.push(entry.file);
+    else if (entry.file) {
+      await checkLocalPath(location.roots, p);
+      files.push(entry.file);
+    }
     if (files.length + unreadable.length >= LISTING_PAGE) {
       yield { files, unreadable: unreadable.splice(0), cursor };
       files = [];
@@ -242,8 +252,9 @@ export async function sha256OfFile(p: string, onBytes?: (n: number) => void): Pr
 }
 
 /** The bytes of a file version; S3 refuses (412, PreconditionFailed) when the object is no longer that ETag. */
-export async function openFileBytes(location: string, s3: S3Client, etag: string | null): Promise<Readable> {
-  if (location.startsWith('file://')) return createReadStream(location.slice('file://'.length));
+export async function openFileBytes(location: string, s3: S3Client, etag: string | null, roots: FileRoots): Promise<Readable> {
+  // Checked again here: a file can be swapped for a link between discovery and read; what is opened is where it really is.
+  if (location.startsWith('file://')) return createReadStream(await checkLocalPath(roots, location.slice('file://'.length)));
   const loc = parseLocation(location) as Extract<FileLocation, { kind: 's3' }>;
   const got = await s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.prefix, ...(etag ? { IfMatch: `"${etag}"` } : {}) }));
   return got.Body as Readable;

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { Config } from './config';
+import { CREDENTIAL_URL_VARIABLES, maskUrlCredentials, SECRET_VARIABLES, type Config } from './config';
 
 export type { Logger };
 
@@ -27,28 +27,28 @@ export function logToFile(file: string): void {
   destination = pino.destination({ dest: file, append: true, sync: true });
 }
 
+/** Field names of client options that hold a secret, wherever they are nested one level down. */
+const SECRET_FIELDS = ['password', 'secret', 'secretAccessKey', 'connectionString', 'apiKey'];
+/** The settings the configuration schema marks secret or as URLs with credentials (lib/config.ts), at the top level or one level down. */
+const REDACTED_PATHS = [
+  ...SECRET_FIELDS.map((f) => `*.${f}`),
+  ...[...SECRET_VARIABLES, ...CREDENTIAL_URL_VARIABLES].flatMap((name) => [name, `*.${name}`]),
+];
+
+/** A URL setting keeps what it says, its password masked; anything else marked is replaced whole. */
+function censor(value: unknown, path: string[]): unknown {
+  const name = path[path.length - 1];
+  if (name !== undefined && CREDENTIAL_URL_VARIABLES.has(name) && typeof value === 'string') return maskUrlCredentials(value);
+  return '[redacted]';
+}
+
 export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>, bindings: Record<string, unknown> = {}): Logger {
   return pino(
     {
       level: cfg.LOG_LEVEL,
       base: { pid: process.pid, ...bindings },
       mixin: () => logContext?.() ?? {},
-      redact: {
-        paths: [
-          '*.password',
-          '*.secret',
-          '*.secretAccessKey',
-          '*.connectionString',
-          '*.apiKey',
-          'DATABASE_URL',
-          'S3_SECRET_ACCESS_KEY',
-          'PG_PASSWORD',
-          'KAFKA_SASL_PASSWORD',
-          'KAFKA_SASL_OAUTH_TOKEN',
-          'TEMPORAL_API_KEY',
-        ],
-        censor: '[redacted]',
-      },
+      redact: { paths: REDACTED_PATHS, censor },
     },
     destination ?? pino.destination(2),
   );

@@ -2,10 +2,28 @@
 // templates, the template itself, bulk indexing of prepared documents, and the error taxonomy of
 // OpenSearch failures. What a document is and which rows need indexing is the activities' business.
 import { Client, errors } from '@opensearch-project/opensearch';
-import type { Config } from './config';
+import { maskUrlCredentials, type Config } from './config';
 import { EtlError } from './errors';
 
 export type SearchConfig = Pick<Config, 'OPENSEARCH_URL' | 'OPENSEARCH_INDEX_PREFIX'>;
+type SearchLogin = Pick<Config, 'OPENSEARCH_URL' | 'OPENSEARCH_USERNAME' | 'OPENSEARCH_PASSWORD'>;
+
+export interface SearchEndpoint {
+  /** OPENSEARCH_URL without credentials: what requests go to. */
+  url: string;
+  /** Basic auth: OPENSEARCH_USERNAME/OPENSEARCH_PASSWORD, else the user:password@ of the URL. */
+  auth?: { username: string; password: string };
+}
+
+/** Where the node is and how to log in, with the credentials out of the URL so that no client, error or log line carries them. */
+export function searchEndpoint(cfg: SearchLogin): SearchEndpoint {
+  const url = new URL(cfg.OPENSEARCH_URL);
+  const username = cfg.OPENSEARCH_USERNAME || decodeURIComponent(url.username);
+  const password = cfg.OPENSEARCH_USERNAME ? cfg.OPENSEARCH_PASSWORD : decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  return { url: url.toString(), ...(username ? { auth: { username, password } } : {}) };
+}
 
 /**
  * How a flat column is indexed. Money and prices are `scaled_float`: the indexed value is the
@@ -47,20 +65,22 @@ export const aliasName = (cfg: SearchConfig, stream: string) => `${cfg.OPENSEARC
 /** One index per stream and month of event time (UTC): `etl-transactions-2026.03`. */
 export const monthIndexName = (cfg: SearchConfig, stream: string, month: string) => `${aliasName(cfg, stream)}-${month}`;
 
-export function createSearchClient(cfg: SearchConfig, requestTimeoutMs = 30_000): Client {
+export function createSearchClient(cfg: SearchLogin, requestTimeoutMs = 30_000): Client {
   // No client-side retries: the activity's retry policy owns backoff, and shows it in the Web UI.
-  return new Client({ node: cfg.OPENSEARCH_URL, maxRetries: 0, requestTimeout: requestTimeoutMs });
+  const { url, auth } = searchEndpoint(cfg);
+  return new Client({ node: url, ...(auth ? { auth } : {}), maxRetries: 0, requestTimeout: requestTimeoutMs });
 }
 
 const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
 
 /** An OpenSearch client failure as a taxonomy error: the node unreachable or overloaded is transient. */
-export function classifySearchError(err: unknown, cfg: SearchConfig, what: string): EtlError {
+export function classifySearchError(err: unknown, cfg: Pick<Config, 'OPENSEARCH_URL'>, what: string): EtlError {
   if (err instanceof EtlError) return err;
+  const at = maskUrlCredentials(cfg.OPENSEARCH_URL);
   if (err instanceof errors.ConnectionError || err instanceof errors.NoLivingConnectionsError || err instanceof errors.TimeoutError) {
     return new EtlError(
       'SEARCH_UNREACHABLE',
-      `OpenSearch at ${cfg.OPENSEARCH_URL} did not answer (${what}): start it with \`etl stack up --with opensearch\``,
+      `OpenSearch at ${at} did not answer (${what}): start it with \`etl stack up --with opensearch\``,
       { cause: err },
     );
   }
@@ -68,15 +88,15 @@ export function classifySearchError(err: unknown, cfg: SearchConfig, what: strin
     const status = err.statusCode ?? 0;
     const reason = JSON.stringify(err.body ?? err.message).slice(0, 300);
     if (TRANSIENT_STATUS.has(status) || status >= 500) {
-      return new EtlError('SEARCH_TRANSIENT', `OpenSearch at ${cfg.OPENSEARCH_URL} answered ${status} to ${what}: ${reason}`, {
+      return new EtlError('SEARCH_TRANSIENT', `OpenSearch at ${at} answered ${status} to ${what}: ${reason}`, {
         cause: err,
       });
     }
-    return new EtlError('SEARCH_REQUEST_FAILED', `OpenSearch at ${cfg.OPENSEARCH_URL} refused ${what} (${status}): ${reason}`, {
+    return new EtlError('SEARCH_REQUEST_FAILED', `OpenSearch at ${at} refused ${what} (${status}): ${reason}`, {
       cause: err,
     });
   }
-  return new EtlError('SEARCH_REQUEST_FAILED', `${what} against OpenSearch at ${cfg.OPENSEARCH_URL} failed: ${String(err)}`, {
+  return new EtlError('SEARCH_REQUEST_FAILED', `${what} against OpenSearch at ${at} failed: ${String(err)}`, {
     cause: err,
   });
 }

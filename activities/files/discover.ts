@@ -6,7 +6,8 @@
 // it); a call returns after DISCOVER_CALL_MS with the cursor the next call resumes from, so a
 // prefix of any size is discovered in bounded steps that pass counts and a cursor, never a list.
 import { Context } from '@temporalio/activity';
-import { listFilePages, localPathOf, parseLocation, sha256OfFile, type FoundFile } from '../../lib/files';
+import { fileSourceRoots } from '../../lib/file-roots';
+import { listFilePages, localPathOf, parseLocation, sha256OfFile, withinRoots, type FoundFile } from '../../lib/files';
 import { withS3Errors } from '../../lib/s3';
 import type { ActivityDeps } from '../deps';
 import type { SourceDiscovered, SourceDiscoveredPage, SourceDiscoverInput } from '../source-types';
@@ -24,7 +25,7 @@ export async function discoverFiles(deps: ActivityDeps, input: SourceDiscoverInp
   const ctx = Context.current();
   const started = Date.now();
   const forced = input.options?.format as FileFormat | undefined;
-  const location = parseLocation(input.location);
+  const location = await withinRoots(parseLocation(input.location), fileSourceRoots(config));
   // A retried attempt goes on from its last page (registration is idempotent; the counts are the attempt's).
   const resumed = ctx.info.heartbeatDetails as { cursor: string; out: SourceDiscovered } | undefined;
   const out: SourceDiscovered = resumed?.out ?? {

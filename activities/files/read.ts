@@ -11,6 +11,7 @@ import { createGunzip } from 'node:zlib';
 import { stat } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { EtlError, isEtlError } from '../../lib/errors';
+import { fileSourceRoots } from '../../lib/file-roots';
 import { localPathOf, openFileBytes } from '../../lib/files';
 import { fileBronzeKey, type BronzeRecord } from '../../lib/lake';
 import { NdjsonObjectBuffer, putNdjsonObject } from '../../lib/ndjson';
@@ -170,7 +171,7 @@ class VersionReader {
     const spec = getStream(this.v.stream);
     try {
       await this.checkUnchanged();
-      const bytes = await withS3Errors(config.S3_ENDPOINT, () => openFileBytes(this.v.location, s3, this.v.etag));
+      const bytes = await withS3Errors(config.S3_ENDPOINT, () => openFileBytes(this.v.location, s3, this.v.etag, fileSourceRoots(config)));
       const bounds = { maxBytes: config.FILE_MAX_DECOMPRESSED_BYTES, maxRatio: config.FILE_MAX_EXPANSION_RATIO };
       const decoded = fileBytes(bytes as AsyncIterable<Buffer>, (c) => (this.compression = c), bounds, this.v.location);
       const lines = this.counted(readLines(this.beating(decoded)));

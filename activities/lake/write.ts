@@ -10,9 +10,8 @@
 //   4. one transaction makes the new set live, the object's other keys not live, and records the version;
 //   5. the keys no longer live are deleted from S3, then from the manifest.
 // Every step is safe to repeat, so a retry after a crash anywhere converges on the same files.
-import { readFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -76,7 +75,8 @@ export async function writeLakeObject(deps: ActivityDeps, input: LakeWriteInput)
   const spec = getStream(input.stream);
   const id = Number(input.bronzeObjectId);
   if (!Number.isSafeInteger(id)) throw new Error(`not a bronze object id: ${input.bronzeObjectId}`);
-  const dir = await mkdtemp(path.join(tmpdir(), `etl-lake-${id}-`));
+  // The CSV and the Parquet files live where the process's DuckDB may read and write (lib/duckdb.ts).
+  const dir = await deps.duckdb.workDir(`lake-${id}-`);
   const client = await pool.connect();
   let broken = false;
   try {

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { buildClients } from '../../lib/clients';
-import { loadConfig, temporalUiUrl, type Config } from '../../lib/config';
+import { loadConfig, maskUrlCredentials, temporalUiUrl, type Config } from '../../lib/config';
 import { logToFile } from '../../lib/logger';
 import { setupAll } from '../../lib/setup';
 import { connectClient, connectWorkerConnection } from '../../lib/temporal';
@@ -78,7 +78,7 @@ export async function demo(config: Config, args: DemoArgs, say: (line: string) =
       await reportSearchIndex(config, clients.pool, 'transactions', say);
       say('');
       say(`Temporal Web UI for this run: ${temporalUiUrl(config, handle.workflowId)}`);
-      say(`PostgreSQL: psql "${config.DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}" (schema ${config.PG_SCHEMA})`);
+      say(`PostgreSQL: psql "${maskUrlCredentials(config.DATABASE_URL)}" (schema ${config.PG_SCHEMA})`);
       say('The stack stays up; `./bin/etl stack status` shows it and `./bin/etl stack down` stops it.');
       say(`Dashboard: run \`./bin/etl dashboard\` then open http://${config.DASHBOARD_HOST}:${config.DASHBOARD_PORT}/`);
       return result.quality.passed;

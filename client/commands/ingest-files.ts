@@ -11,7 +11,8 @@ import { buildClients } from '../../lib/clients';
 import { loadConfig, temporalUiUrl, type Config } from '../../lib/config';
 import { scopedId } from '../../lib/deployment';
 import { EtlError } from '../../lib/errors';
-import { parseLocation } from '../../lib/files';
+import { fileSourceRoots, type FileRoots } from '../../lib/file-roots';
+import { parseLocation, withinRoots } from '../../lib/files';
 import { withPostgresErrors } from '../../lib/postgres';
 import { connectClient, readableWorkflowId } from '../../lib/temporal';
 import { streamNames } from '../../streams';
@@ -20,14 +21,18 @@ import { fmt, formatTable, sayErr, waitWithProgress, type Say } from '../output'
 import { hasWorker } from './pipeline';
 import { failureError, failureLine, settle } from './run-outcome';
 
-/** A location as the worker must see it: s3:// as given, a local path made absolute (and checked, unless a glob). */
-export async function resolveFileLocation(location: string, format: string | undefined, cwd = process.cwd()): Promise<string> {
+/**
+ * A location as the worker must see it: s3:// as given, a local path made absolute (and checked,
+ * unless a glob). One outside FILE_SOURCE_ROOTS is refused here already, before anything is read
+ * (the worker checks again with its own roots).
+ */
+export async function resolveFileLocation(location: string, format: string | undefined, roots: FileRoots): Promise<string> {
   if (location.startsWith('s3://')) {
-    parseLocation(location);
+    await withinRoots(parseLocation(location), roots);
     return location;
   }
-  const absolute = path.resolve(cwd, location.startsWith('file://') ? location.slice('file://'.length) : location);
-  const parsed = parseLocation(absolute);
+  const absolute = path.resolve(location.startsWith('file://') ? location.slice('file://'.length) : location);
+  const parsed = await withinRoots(parseLocation(absolute), roots);
   if (parsed.kind === 'local' && !parsed.glob) {
     const s = await stat(absolute).catch(() => undefined);
     if (!s) throw new EtlError('USAGE', `no file or folder at ${absolute}`);
@@ -177,8 +182,8 @@ export function registerIngestCommands(program: Command, say: Say, setExitCode: 
         '  $ etl ingest files transactions s3://landing/transactions/',
     )
     .action(async (stream: string, location: string, o: { format?: string; json?: boolean }) => {
-      const resolved = await resolveFileLocation(location, o.format);
       const config = loadConfig();
+      const resolved = await resolveFileLocation(location, o.format, fileSourceRoots(config));
       const client = await connectClient(config);
       try {
         const handle = await client.workflow.start('sourceWorkflow', {
@@ -200,7 +205,9 @@ export function registerIngestCommands(program: Command, say: Say, setExitCode: 
           }),
         );
         const failure = outcome.ok ? undefined : outcome.failure;
-        const result = outcome.ok ? outcome.result : (outcome.failure.result as SourceResult | undefined);
+        // A run that failed before it had totals (its discovery refused or failed) attaches none: only the failure is said.
+        const attached = outcome.ok ? undefined : (outcome.failure.result as Partial<SourceResult> | undefined);
+        const result = outcome.ok ? outcome.result : attached?.quality ? (attached as SourceResult) : undefined;
         if (!result) throw failureError(failure!, url);
         const clients = buildClients(config);
         let summary: FilesSummary;

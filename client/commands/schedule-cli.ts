@@ -23,6 +23,7 @@ import {
 import { SCHEDULABLE_NAMES } from './schedulable';
 import { FILE_FORMATS } from '../../activities/files/format';
 import { resolveFileLocation } from './ingest-files';
+import { fileSourceRoots } from '../../lib/file-roots';
 
 export function registerScheduleCommands(program: Command, say: Say, setExitCode: (code: number) => void): void {
   // Read when the tree is built, so a stream registered before (a plugin, a test) is offered too.
@@ -95,7 +96,7 @@ export function registerScheduleCommands(program: Command, say: Say, setExitCode
       ) => {
         await withClient(async (client, config) => {
           // A local folder is watched by the worker: its path is made absolute here, where it was typed.
-          const location = o.location === undefined ? undefined : await resolveFileLocation(o.location, o.format);
+          const location = o.location === undefined ? undefined : await resolveFileLocation(o.location, o.format, fileSourceRoots(config));
           const id = await createSchedule(client, config, {
             ...o,
             location,

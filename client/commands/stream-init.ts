@@ -12,6 +12,7 @@ import { FILE_FORMATS, formatOfName, type FileFormat } from '../../activities/fi
 import { fileBytes } from '../../activities/files/read';
 import { csvRecords, jsonlRecords, readLines, type FileLine, type FileRecord } from '../../activities/files/records';
 import type { Config } from '../../lib/config';
+import { fileSourceRoots } from '../../lib/file-roots';
 import { EtlError } from '../../lib/errors';
 import { openFileBytes, parseLocation } from '../../lib/files';
 import { createKafka, withKafkaErrors } from '../../lib/kafka';
@@ -170,11 +171,13 @@ async function openSampleFile(config: Config, location: string, cwd: string): Pr
     if (loc.kind !== 's3' || loc.prefix === '' || loc.prefix.endsWith('/'))
       throw new EtlError('USAGE', `${location} does not name one object: expected s3://bucket/key`);
     const s3 = createS3(config);
-    const bytes = await withS3Errors(config.S3_ENDPOINT, () => openFileBytes(location, s3, null)).catch((err: unknown) => {
-      s3.destroy();
-      if ((err as { name?: string }).name === 'NoSuchKey') throw new EtlError('USAGE', `no object at ${location}`);
-      throw err;
-    });
+    const bytes = await withS3Errors(config.S3_ENDPOINT, () => openFileBytes(location, s3, null, fileSourceRoots(config))).catch(
+      (err: unknown) => {
+        s3.destroy();
+        if ((err as { name?: string }).name === 'NoSuchKey') throw new EtlError('USAGE', `no object at ${location}`);
+        throw err;
+      },
+    );
     return {
       name: location,
       bytes,

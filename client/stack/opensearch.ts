@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import type { Config } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
+import { searchEndpoint } from '../../lib/search';
 import { urlHostPort } from './paths';
 import { copyMavenDependencies, runInstallStep } from './process';
 import { isInstalled, markInstalled, type StackContext, type StackService } from './service';
@@ -152,8 +153,12 @@ async function prepare({ cfg, paths }: StackContext) {
 
 /** The cluster answers and its health is at least yellow (a single node never has replicas to place). */
 async function health(cfg: Config, timeoutMs: number): Promise<void> {
-  const url = new URL('/_cluster/health', cfg.OPENSEARCH_URL);
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  // With the login the sink uses: a node with the security plugin on answers 401 without it.
+  const { url: node, auth } = searchEndpoint(cfg);
+  const headers: Record<string, string> = auth
+    ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }
+    : {};
+  const res = await fetch(new URL('/_cluster/health', node), { headers, signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`GET /_cluster/health answered ${res.status}`);
   const body = (await res.json()) as { status?: string };
   if (body.status !== 'green' && body.status !== 'yellow') throw new Error(`cluster health is ${String(body.status)}`);

@@ -1,7 +1,7 @@
 // Where the local stack keeps its files, and how configured addresses map onto what we manage.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../../lib/config';
+import { isLoopbackHost, type Config } from '../../lib/config';
 
 export type ServiceName = 'temporal' | 'temporal-tls' | 'kafka' | 's3' | 'postgres' | 'opensearch';
 
@@ -60,6 +60,4 @@ export function formatHostPort({ host, port }: HostPort): string {
 }
 
 /** We only start servers on this machine's loopback; any other address belongs to someone else. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+export const isLoopback = isLoopbackHost;

@@ -41,6 +41,7 @@ function overlapping(inner: DuckDb, parties: number) {
       else await new Promise<void>((resolve) => release.push(resolve) && setTimeout(resolve, 10_000).unref());
       return connection;
     },
+    workDir: (prefix) => inner.workDir(prefix),
     get open() {
       return inner.open;
     },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { configSchema, loadConfig, PROJECT_ROOT } from '../../lib/config';
+import { configSchema, CREDENTIAL_URL_VARIABLES, FILE_VARIABLES, loadConfig, PROJECT_ROOT, SECRET_VARIABLES } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
 
 const NO_DOTENV = '/nonexistent/.env';
@@ -53,6 +53,68 @@ describe('config', () => {
       [...entries.keys()].filter((k) => !(k in configSchema.shape)),
       [],
       'unknown variables in .env.example',
+    );
+  });
+
+  it('knows its secrets from the schema, so each is hidden, redacted in logs and readable from <NAME>_FILE', () => {
+    for (const name of [
+      'PG_PASSWORD',
+      'PG_READER_PASSWORD',
+      'S3_SECRET_ACCESS_KEY',
+      'KAFKA_SASL_PASSWORD',
+      'TEMPORAL_API_KEY',
+      'FINNHUB_API_KEY',
+      'CRYPTOCOMPARE_API_KEY',
+      'OPENSEARCH_PASSWORD',
+      'DASHBOARD_TOKEN',
+    ]) {
+      assert.ok(SECRET_VARIABLES.has(name), `${name} is marked secret`);
+    }
+    assert.ok(FILE_VARIABLES.includes('OPENSEARCH_PASSWORD') && FILE_VARIABLES.includes('OPENSEARCH_USERNAME'));
+    assert.deepEqual([...CREDENTIAL_URL_VARIABLES].sort(), ['DATABASE_URL', 'OPENSEARCH_URL']);
+  });
+
+  it("refuses the read-only role's default password for a PostgreSQL that is not on loopback, naming the variable", () => {
+    for (const host of ['db.internal', '10.0.0.5', '[2001:db8::1]']) {
+      assert.throws(
+        () => loadConfig({ DATABASE_URL: `postgres://etl:pw@${host}:5432/etl` }, NO_DOTENV),
+        (err: unknown) => {
+          assert.ok(err instanceof EtlError);
+          assert.equal(err.code, 'CONFIG_INVALID');
+          assert.match(err.message, /PG_READER_PASSWORD=\(unset\): the read-only role's default password is refused for PostgreSQL at /);
+          assert.doesNotMatch(err.message, /etl_reader|:pw@/);
+          return true;
+        },
+        host,
+      );
+    }
+    for (const host of ['127.0.0.1', 'localhost', '127.0.0.2', '[::1]']) {
+      assert.doesNotThrow(() => loadConfig({ DATABASE_URL: `postgres://etl:pw@${host}:5432/etl` }, NO_DOTENV), host);
+    }
+    assert.doesNotThrow(() => loadConfig({ DATABASE_URL: 'postgres://etl@/etl?host=/var/run/postgresql' }, NO_DOTENV), 'a Unix socket');
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'postgres://etl:pw@db.internal/etl', PG_READER_PASSWORD: 'etl_reader' }, NO_DOTENV),
+      /PG_READER_PASSWORD=\(hidden, 10 characters\): the read-only role's default password is refused/,
+      'the default written out is the default',
+    );
+    const own = loadConfig({ DATABASE_URL: 'postgres://etl:pw@db.internal:5432/etl', PG_READER_PASSWORD: 'a-real-one' }, NO_DOTENV);
+    assert.equal(own.PG_READER_PASSWORD, 'a-real-one');
+  });
+
+  it('refuses credentials in URLs whose clients do not send them, masking them in the message', () => {
+    assert.throws(
+      () =>
+        loadConfig({ S3_ENDPOINT: 'http://key:topsecret@127.0.0.1:9000', FINNHUB_BASE_URL: 'https://u:pass123@proxy.example' }, NO_DOTENV),
+      (err: unknown) => {
+        assert.ok(err instanceof EtlError);
+        assert.match(
+          err.message,
+          /S3_ENDPOINT="http:\/\/key:\*\*\*@127\.0\.0\.1:9000": .*set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY instead/,
+        );
+        assert.match(err.message, /FINNHUB_BASE_URL=.*set FINNHUB_API_KEY instead/);
+        assert.doesNotMatch(err.message, /topsecret|pass123/);
+        return true;
+      },
     );
   });
 });

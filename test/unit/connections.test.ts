@@ -88,10 +88,13 @@ describe('secrets and files in the configuration', () => {
 
   it('takes sslmode and sslrootcert from DATABASE_URL as libpq users write them, unless PG_SSLMODE says otherwise', () => {
     const url = `postgres://etl:pw@db.example.com:5432/etl?sslmode=verify-full&sslrootcert=${pem}`;
-    const cfg = loadConfig({ DATABASE_URL: url }, NO_DOTENV);
+    const cfg = loadConfig({ DATABASE_URL: url, PG_READER_PASSWORD: 'not-the-default' }, NO_DOTENV);
     assert.equal(cfg.PG_SSLMODE, 'verify-full');
     assert.equal(cfg.PG_SSL_CA_FILE, pem);
-    assert.equal(loadConfig({ DATABASE_URL: url, PG_SSLMODE: 'require' }, NO_DOTENV).PG_SSLMODE, 'require');
+    assert.equal(
+      loadConfig({ DATABASE_URL: url, PG_READER_PASSWORD: 'not-the-default', PG_SSLMODE: 'require' }, NO_DOTENV).PG_SSLMODE,
+      'require',
+    );
     // pg would let the URL's parameters override `ssl`: they are dropped from what it gets.
     assert.equal(connectionUrl({ DATABASE_URL: url, PG_PASSWORD: '' }), 'postgres://etl:pw@db.example.com:5432/etl');
     assert.equal(connectionUrl({ DATABASE_URL: url, PG_PASSWORD: 'p@ss/word' }), 'postgres://etl:p%40ss%2Fword@db.example.com:5432/etl');

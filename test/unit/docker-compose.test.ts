@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { KAFKA_VERSION } from '../../client/stack/kafka-data';
-import { configSchema, PROJECT_ROOT } from '../../lib/config';
+import { configSchema, loadConfig, PROJECT_ROOT } from '../../lib/config';
 
 interface ComposeService {
   image?: string;
@@ -86,7 +86,11 @@ describe('docker-compose.yml', () => {
   it('points the worker at the compose services, and its values parse as config', () => {
     const env = compose.services.worker?.environment ?? {};
     // ${VAR:-default} is resolved by Compose; here the default stands in for it.
-    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]));
+    const resolved = Object.fromEntries(
+      Object.entries(env)
+        .map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')])
+        .filter(([, v]) => v !== ''), // an empty variable is unset (lib/config.ts)
+    );
     const cfg = configSchema.parse(resolved);
     const hosts = [
       cfg.TEMPORAL_ADDRESS.split(':')[0],
@@ -95,5 +99,16 @@ describe('docker-compose.yml', () => {
       new URL(cfg.DATABASE_URL).hostname,
     ];
     for (const host of hosts) assert.ok(host && compose.services[host], `worker address host ${host} is not a compose service`);
+  });
+
+  it("passes the read-only role's password through, which the worker refuses to leave at its default", () => {
+    const env = compose.services.worker?.environment ?? {};
+    assert.equal(env.PG_READER_PASSWORD, '${PG_READER_PASSWORD:-}');
+    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]));
+    assert.throws(
+      () => loadConfig(resolved, '/nonexistent/.env'),
+      /PG_READER_PASSWORD=\(unset\): the read-only role's default password is refused/,
+    );
+    assert.equal(loadConfig({ ...resolved, PG_READER_PASSWORD: 'set-in-env' }, '/nonexistent/.env').PG_READER_PASSWORD, 'set-in-env');
   });
 });

@@ -42,4 +42,34 @@ describe('logger', () => {
       ['one', 'two'],
     );
   });
+
+  it('redacts every setting the configuration marks secret and masks the password of URL settings, at the top level and one down', () => {
+    const config = {
+      PG_READER_PASSWORD: 'reader-pw-1',
+      FINNHUB_API_KEY: 'finnhub-key-2',
+      CRYPTOCOMPARE_API_KEY: 'cc-key-3',
+      OPENSEARCH_PASSWORD: 'os-pw-4',
+      S3_SECRET_ACCESS_KEY: 's3-secret-5',
+      DATABASE_URL: 'postgres://etl:db-pw-6@db.internal:5432/etl',
+      OPENSEARCH_URL: 'https://admin:os-url-pw-7@search.example:9200',
+      PG_SCHEMA: 'etl',
+    };
+    const { stderr } = child(
+      `const config = ${JSON.stringify(config)}; const log = logger.createLogger({ LOG_LEVEL: 'info' }); log.info({ config }, 'nested'); log.info(config, 'top');`,
+    );
+    for (const secret of ['reader-pw-1', 'finnhub-key-2', 'cc-key-3', 'os-pw-4', 's3-secret-5', 'db-pw-6', 'os-url-pw-7']) {
+      assert.doesNotMatch(stderr, new RegExp(secret), `${secret} is not logged`);
+    }
+    const [nested, top] = stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { config: Record<string, unknown> });
+    for (const logged of [nested!.config, top!]) {
+      assert.equal(logged.PG_READER_PASSWORD, '[redacted]');
+      assert.equal(logged.FINNHUB_API_KEY, '[redacted]');
+      assert.equal(logged.DATABASE_URL, 'postgres://etl:***@db.internal:5432/etl', 'where the database is stays readable');
+      assert.equal(logged.OPENSEARCH_URL, 'https://admin:***@search.example:9200');
+      assert.equal(logged.PG_SCHEMA, 'etl');
+    }
+  });
 });

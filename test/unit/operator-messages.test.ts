@@ -53,7 +53,12 @@ describe('configuration errors', () => {
 
 describe('an unclassified connection failure', () => {
   const config = loadConfig(
-    { DATABASE_URL: 'postgres://etl:secret@db.example:6543/etl', KAFKA_BROKERS: 'k1:9092,k2:9192', S3_ENDPOINT: 'http://s3.example:9900' },
+    {
+      DATABASE_URL: 'postgres://etl:secret@db.example:6543/etl',
+      PG_READER_PASSWORD: 'not-the-default',
+      KAFKA_BROKERS: 'k1:9092,k2:9192',
+      S3_ENDPOINT: 'http://s3.example:9900',
+    },
     NO_DOTENV,
   );
   const refused = (port: number) =>

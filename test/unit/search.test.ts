@@ -3,13 +3,28 @@
 // are split into indexed, refused (recorded) and transient (retried), and OpenSearch failures get
 // their taxonomy codes. The real node is exercised by test/integration/search*.test.ts.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Client } from '@opensearch-project/opensearch';
 import { errors } from '@opensearch-project/opensearch';
 import { z } from 'zod';
 import { loadConfig } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
-import { aliasName, bulkIndex, classifySearchError, LINEAGE_FIELDS, monthIndexName, searchMappings } from '../../lib/search';
+import { opensearchService } from '../../client/stack/opensearch';
+import {
+  aliasName,
+  bulkIndex,
+  classifySearchError,
+  createSearchClient,
+  LINEAGE_FIELDS,
+  monthIndexName,
+  searchEndpoint,
+  searchMappings,
+} from '../../lib/search';
 import { defineStream } from '../../streams/define';
 import { ticksStream } from '../../streams/ticks';
 import { transactionsStream } from '../../streams/transactions';
@@ -135,5 +150,72 @@ describe('search sink', () => {
     assert.equal(c.SEARCH_SINK, false);
     assert.equal(c.OPENSEARCH_INDEX_PREFIX, 'etl-');
     assert.throws(() => loadConfig({ OPENSEARCH_INDEX_PREFIX: 'Etl-' }, '/nonexistent/.env'), /OPENSEARCH_INDEX_PREFIX/);
+  });
+});
+
+describe('OpenSearch credentials', () => {
+  const NO_DOTENV = '/nonexistent/.env';
+
+  it('takes them out of the URL: the client and every message see the node without them', () => {
+    const c = { OPENSEARCH_URL: 'https://admin:s3cret@search.example:9200', OPENSEARCH_USERNAME: '', OPENSEARCH_PASSWORD: '' };
+    assert.deepEqual(searchEndpoint(c), {
+      url: 'https://search.example:9200/',
+      auth: { username: 'admin', password: 's3cret' },
+    });
+    const e = classifySearchError(new errors.ConnectionError('connect ECONNREFUSED'), c, 'a search');
+    assert.match(e.message, /https:\/\/admin:\*\*\*@search\.example:9200/);
+    assert.doesNotMatch(e.message, /s3cret/);
+  });
+
+  it('prefers OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD (or its _FILE) to the URL', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'etl-search-secret-'));
+    try {
+      const file = path.join(dir, 'password');
+      writeFileSync(file, 'from-a-file\n');
+      const c = loadConfig(
+        { OPENSEARCH_URL: 'http://old:old@127.0.0.1:9200', OPENSEARCH_USERNAME: 'etl', OPENSEARCH_PASSWORD_FILE: file },
+        NO_DOTENV,
+      );
+      assert.deepEqual(searchEndpoint(c), { url: 'http://127.0.0.1:9200/', auth: { username: 'etl', password: 'from-a-file' } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a password without a user name, without showing it', () => {
+    assert.throws(
+      () => loadConfig({ OPENSEARCH_PASSWORD: 'hunter22' }, NO_DOTENV),
+      (err: unknown) => {
+        assert.ok(err instanceof EtlError);
+        assert.match(err.message, /OPENSEARCH_PASSWORD=\(hidden, 8 characters\): needs OPENSEARCH_USERNAME/);
+        assert.doesNotMatch(err.message, /hunter22/);
+        return true;
+      },
+    );
+  });
+
+  it('are sent as basic auth by the sink client and by the stack health check', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(req.url?.startsWith('/_cluster/health') ? { status: 'green' } : { count: 0 }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const config = loadConfig(
+        { OPENSEARCH_URL: `http://127.0.0.1:${port}`, OPENSEARCH_USERNAME: 'etl', OPENSEARCH_PASSWORD: 'pw:with@chars' },
+        NO_DOTENV,
+      );
+      const client = createSearchClient(config);
+      await client.count({ index: 'etl-x' });
+      await client.close();
+      await opensearchService.health(config, 5_000);
+      const basic = `Basic ${Buffer.from('etl:pw:with@chars').toString('base64')}`;
+      assert.deepEqual(seen, [basic, basic]);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -3,7 +3,7 @@
 // per write (what it did before). No server is needed. Figures in docs/performance.md, "Lake writes".
 //
 //   npx tsx tools/bench/lake-duckdb.ts [rows per object, default 500] [writes, default 200]
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeParquetByDate, type LakeColumn } from '../../activities/lake/parquet';
@@ -40,7 +40,13 @@ async function main(): Promise<void> {
       return `${i},${(i * 1.37).toFixed(2)},city${i % 17},${day}T10:00:00+00,${day}`;
     });
     await writeFile(csv, `${lines.join('\n')}\n`);
-    const writeWith = (duckdb: DuckDb) => writeParquetByDate(duckdb, csv, columns, 'id', dir, options);
+    // An instance reads and writes only inside its own work directory (lib/duckdb.ts): each write gets a copy there.
+    const writeWith = async (duckdb: DuckDb) => {
+      const work = await duckdb.workDir('bench-');
+      await copyFile(csv, path.join(work, 'rows.csv'));
+      await writeParquetByDate(duckdb, path.join(work, 'rows.csv'), columns, 'id', work, options);
+      await rm(work, { recursive: true, force: true });
+    };
     const shared = createDuckDb(settings);
     await measure('one instance per process', writes, async () => {
       await writeWith(shared);
