@@ -19,7 +19,7 @@ export function reportFailure(err: unknown): number {
   const known = isEtlError(err) ? err : config && unreachableServer(err, config);
   if (known) {
     process.stderr.write(`error [${known.code}]: ${known.message}\n`);
-    return known.code === 'USAGE' ? 2 : 1;
+    return known.code === 'USAGE' || known.code === 'STREAM_DECLARATION' ? 2 : 1;
   }
   process.stderr.write(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 1;

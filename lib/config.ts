@@ -42,6 +42,8 @@ export const PROJECT_ROOT = path.resolve(__dirname, RUNNING_BUILT ? '../..' : '.
 /** Each entry: env name -> schema with its documented default. `.env.example` mirrors this list. */
 export const configSchema = z.object({
   ETL_STATE_DIR: z.string().default('.stack'),
+  /** The folder of the deployment's stream declarations (docs/streams.md); the built-in streams are loaded alongside. */
+  ETL_STREAMS_DIR: z.string().default(''),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
@@ -331,7 +333,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvFile = pa
     );
   }
   const cfg = result.data!;
-  return { ...cfg, ETL_STATE_DIR: path.resolve(PROJECT_ROOT, cfg.ETL_STATE_DIR) };
+  return {
+    ...cfg,
+    ETL_STATE_DIR: path.resolve(PROJECT_ROOT, cfg.ETL_STATE_DIR),
+    ETL_STREAMS_DIR: cfg.ETL_STREAMS_DIR && path.resolve(PROJECT_ROOT, cfg.ETL_STREAMS_DIR),
+  };
+}
+
+/**
+ * ETL_STREAMS_DIR alone (from env and `.env`), resolved like loadConfig does: what the stream
+ * registry loads when no entry point told it, without the rest of the configuration having to parse.
+ */
+export function streamsDirSetting(env: NodeJS.ProcessEnv = process.env, dotenvFile = path.join(PROJECT_ROOT, '.env')): string | undefined {
+  const value = env.ETL_STREAMS_DIR ?? readDotenv(dotenvFile).ETL_STREAMS_DIR;
+  return value ? path.resolve(PROJECT_ROOT, value) : undefined;
 }
 
 /** TLS to Temporal: asked for, or implied by a certificate, a CA or an API key (as the Temporal CLI decides). */

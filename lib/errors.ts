@@ -58,6 +58,10 @@ export const ERROR_CODES = {
   },
   BRONZE_OBJECT_MISSING: { class: 'permanent', summary: 'a manifest row names an object that is not in the bucket' },
   SCHEMA_NOT_MIGRATED: { class: 'permanent', summary: 'the database lacks the tables; run `etl migrate`' },
+  STREAM_DECLARATION: {
+    class: 'permanent',
+    summary: 'a stream declaration (the built-in folder or ETL_STREAMS_DIR) does not load or is invalid; the process stops, exit 2',
+  },
   MIGRATION_FAILED: { class: 'permanent', summary: 'a migration file failed to apply' },
   MIGRATION_CHANGED: { class: 'permanent', summary: 'an applied migration file was edited afterwards' },
   MANIFEST_INVALID: { class: 'permanent', summary: 'the bronze manifest breaks its own invariants' },
