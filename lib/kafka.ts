@@ -3,6 +3,7 @@ import net from 'node:net';
 import { Kafka, logLevel, type Admin, type ISocketFactory, type KafkaConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { Config } from './config';
 import { EtlError, isNetworkError, tlsFailure, type TlsFailure } from './errors';
+import type { StreamTables } from './stream-tables';
 import { probeTls } from './tls-probe';
 
 /** The consumer group of a topic's archive: its committed offsets are what lag tools read. */
@@ -132,6 +133,8 @@ export function isUnknownTopic(err: unknown): boolean {
 export interface StreamTopic {
   stream: string;
   topic: string;
+  /** The stream's own tables as declared: what `etl migrate` makes and keeps in step (lib/stream-tables.ts). */
+  tables?: StreamTables;
 }
 
 /**

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { SearchFieldType } from '../lib/search';
 import { ident } from '../lib/sql';
-import { defaultSearchType, formatColumnType, KNOWN_TYPES, parseColumnType } from './column-types';
+import { defaultSearchType, formatColumnType, KNOWN_TYPES, parseColumnType } from '../lib/column-types';
 import { rejectUnstorable } from './storable';
 import type {
   AcceptedValues,
@@ -52,7 +52,7 @@ export interface StreamDeclaration<Event> {
   synthetic?: SyntheticSource;
   /**
    * An index in the search sink (docs/search.md). Each column is indexed as its type says
-   * (streams/column-types.ts, defaultSearchType); `fields` overrides that for the columns it names
+   * (lib/column-types.ts, defaultSearchType); `fields` overrides that for the columns it names
    * (a name that is not a column is a declaration error, not a guess).
    */
   search?: { fields?: Readonly<Record<string, SearchFieldType>>; topTerms?: string };

@@ -54,7 +54,18 @@ export function topicFor(topicPrefix: string, stream: string): string {
   return `${topicPrefix}${registry().get(stream)?.spec.topic ?? stream}`;
 }
 
-/** Every stream loaded, with its Kafka topic: what lib/ is handed to set up or watch. */
+/** Every stream loaded, with its Kafka topic and tables: what lib/ is handed to set up or watch. */
 export function streamTopics(topicPrefix: string): StreamTopic[] {
-  return streamNames().map((stream) => ({ stream, topic: topicFor(topicPrefix, stream) }));
+  return allStreams().map((s) => ({
+    stream: s.name,
+    topic: topicFor(topicPrefix, s.name),
+    tables: {
+      name: s.name,
+      rawTable: s.rawTable,
+      flatTable: s.flatTable,
+      key: s.key,
+      columns: s.columns,
+      eventTimeColumn: s.eventTimeColumn,
+    },
+  }));
 }

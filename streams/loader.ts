@@ -125,6 +125,14 @@ function declarationFiles(dir: string): string[] {
     .filter((f) => statSync(f).isFile());
 }
 
+/** Forgets the modules of a folder, so a declaration edited since it was last loaded is read as it is now. */
+function forget(dir: string): void {
+  for (const id of Object.keys(productRequire.cache)) {
+    const file = id.replace(/\?.*$/, '');
+    if (inside(file, dir)) delete productRequire.cache[id];
+  }
+}
+
 function loadFile(file: string, userFolder: boolean): StreamSpec {
   let mod: unknown;
   try {
@@ -151,6 +159,7 @@ export function loadDeclarations(dir: string | undefined): LoadedStream[] {
       throw declarationError(dir, 'ETL_STREAMS_DIR does not exist');
     }
     guarded.add(real);
+    forget(real);
     folders.push({ dir: real, user: true });
   }
   const loaded: LoadedStream[] = [];

@@ -74,7 +74,7 @@ export interface StreamSpec {
   keyColumn: string;
   /** PostgreSQL type of the key column, e.g. `uuid`. */
   keyType: string;
-  /** The key column as declared (type in canonical spelling, streams/column-types.ts). */
+  /** The key column as declared (type in canonical spelling, lib/column-types.ts). */
   key: ColumnDecl;
   /** The flat columns after the key, as declared: what the stream's tables are made of (lib/stream-tables.ts). */
   columns: readonly ColumnDecl[];

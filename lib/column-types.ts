@@ -3,7 +3,7 @@
 // varying(40)`, `timestamp with time zone`), so a declaration and a table compare as values. Each
 // type says how the lake (Parquet) and the search index hold it by default, and which changes of it
 // widen it (the values of the old type all fit, unchanged, in the new one).
-import type { SearchFieldType } from '../lib/search';
+import type { SearchFieldType } from './search';
 
 export type BaseType =
   | 'smallint'
