@@ -241,3 +241,29 @@ export async function latestSchemaVersion(
   );
   return rows[0];
 }
+
+/**
+ * The schema version a load of the stream runs with: the latest applied one, when this process's
+ * declaration is that version (undefined before the stream's first `etl migrate`). A declaration of
+ * another version must not load rows with its rules: STREAM_SCHEMA_STALE, transient, so the work
+ * waits, visibly, for a worker restarted with the declaration the tables are at (or for `etl migrate`).
+ */
+export async function loadableSchemaVersion(
+  q: Pick<pg.PoolClient, 'query'>,
+  stream: Pick<StreamTables, 'name' | 'key' | 'columns'>,
+): Promise<number | undefined> {
+  const latest = await latestSchemaVersion(q, stream.name);
+  const digest = schemaDigest(canonicalSchema(stream));
+  if (!latest || latest.digest === digest) return latest?.version;
+  const { rows } = await q.query<{ version: number }>(
+    'SELECT max(version) AS version FROM stream_schemas WHERE stream = $1 AND digest = $2',
+    [stream.name, digest],
+  );
+  const mine = rows[0]?.version;
+  throw new EtlError(
+    'STREAM_SCHEMA_STALE',
+    mine
+      ? `stream ${stream.name}: this worker's declaration is schema version ${mine}, its tables are at version ${latest.version}; restart the worker with the new declaration (retrying meanwhile)`
+      : `stream ${stream.name}: this worker's declaration is not a schema version its tables have (latest: ${latest.version}); run \`etl migrate\` with it, or restart the worker with the declaration the tables are at (retrying meanwhile)`,
+  );
+}

@@ -52,14 +52,9 @@ export default defineStream({
 `;
 
 // The hook's bug raises SQLSTATE XX000 (internal_error): not a data error, not a transient one. The
-// sequence counts its attempts: nextval survives the rollback of the transaction that failed.
+// sequence counts its attempts: nextval survives the rollback of the transaction that failed. The
+// stream's own tables come from its declaration (etl migrate, run by the env's setup).
 const TABLES = `
-CREATE TABLE raw_parked_readings (
-  reading_no bigint PRIMARY KEY, event_ts timestamptz NOT NULL, payload jsonb NOT NULL, ingested_at timestamptz NOT NULL DEFAULT now(),
-  load_id bigint, bronze_object_id bigint, kafka_topic text, kafka_partition integer, kafka_offset bigint);
-CREATE TABLE parked_readings_flat (
-  reading_no bigint PRIMARY KEY, taken_at timestamptz NOT NULL, sensor text NOT NULL, celsius numeric(4,1) NOT NULL,
-  ingested_at timestamptz NOT NULL DEFAULT now(), load_id bigint, bronze_object_id bigint, kafka_topic text, kafka_partition integer, kafka_offset bigint);
 CREATE SEQUENCE buggy_hook_attempts;
 CREATE FUNCTION buggy_sensor_hook(doc jsonb) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
