@@ -1,12 +1,13 @@
 // HTTP surface of the dashboard. Every query string is parsed by zod before anything else; a bad
 // one is a 400 naming each parameter and what was expected. Known failures (database down, schema
 // not migrated) are 503s with the fix; anything else is a 500 logged with its stack.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
 import type pg from 'pg';
 import type { z } from 'zod';
 import { temporalUiUrl, type Config } from '../lib/config';
 import { isEtlError } from '../lib/errors';
 import type { Asset } from './assets';
+import { UNAUTHORIZED } from './auth';
 import { exportCsv } from './csv';
 import { describeIssues, filterQuery, pageQuery } from './filters';
 import type { LagReport } from '../lib/consumer-lag';
@@ -24,6 +25,8 @@ export interface RouteDeps {
   lag: () => Promise<LagReport>;
   /** Host names a request may address; undefined accepts any (the dashboard listens publicly). */
   allowedHosts?: ReadonlySet<string>;
+  /** Asks every request for the login (auth.ts); undefined: the dashboard is open (loopback only). */
+  authenticate?: onRequestHookHandler;
 }
 
 /**
@@ -63,6 +66,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       .code(403)
       .send({ error: 'HOST_NOT_ALLOWED', message: `this dashboard answers on ${[...deps.allowedHosts].join(', ')} only` });
   });
+  // After the host check: a rebinding page must not get the browser's login prompt.
+  if (deps.authenticate) app.addHook('onRequest', deps.authenticate);
 
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -72,6 +77,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.setErrorHandler(async (err, req, reply: FastifyReply) => {
     if (err instanceof BadRequest) return reply.code(400).send(err.body);
+    if ((err as { statusCode?: number }).statusCode === 401) return reply.code(401).send(UNAUTHORIZED);
     const known = classifyReaderError(err, config);
     if (isEtlError(known)) {
       req.log.warn({ code: known.code, url: req.url }, known.message);
@@ -97,14 +103,32 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
   app.get('/api/options', async (_req, reply) => api(reply).send(await filterOptions(pool)));
   app.get('/api/summary', async (req, reply) => api(reply).send(await summary(pool, parse(filterQuery, req.query))));
-  app.get('/api/transactions', async (req, reply) => api(reply).send(await transactionsPage(pool, parse(pageQuery, req.query))));
+  app.get('/api/transactions', async (req, reply) => {
+    const q = parse(pageQuery, req.query);
+    const window = config.DASHBOARD_MAX_RESULT_WINDOW;
+    if (q.page * q.pageSize > window) {
+      const message = `page ${q.page} of ${q.pageSize} rows reaches past row ${window} (DASHBOARD_MAX_RESULT_WINDOW): narrow the filters, or export them as CSV`;
+      throw new BadRequest({ error: 'INVALID_FILTER', message: `invalid filter: page: ${message}`, issues: [{ param: 'page', message }] });
+    }
+    const page = await transactionsPage(pool, q);
+    return api(reply).send({ ...page, maxPage: Math.floor(window / q.pageSize), csvMaxRows: config.DASHBOARD_CSV_MAX_ROWS });
+  });
   app.get('/api/transactions.csv', async (req, reply) => {
-    const stream = await exportCsv(pool, parse(filterQuery, req.query));
+    const csv = await exportCsv(pool, parse(filterQuery, req.query), {
+      maxRows: config.DASHBOARD_CSV_MAX_ROWS,
+      maxSeconds: config.DASHBOARD_CSV_MAX_SECONDS,
+      onTimeout: () =>
+        req.log.warn({ url: req.url }, `CSV export aborted after DASHBOARD_CSV_MAX_SECONDS (${config.DASHBOARD_CSV_MAX_SECONDS} s)`),
+    });
     const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+    const name = csv.truncated ? `transactions-${stamp}-first-${csv.rows}.csv` : `transactions-${stamp}.csv`;
     return api(reply)
       .header('content-type', 'text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="transactions-${stamp}.csv"`)
-      .send(stream);
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .header('x-export-rows', String(csv.rows))
+      .header('x-export-truncated', String(csv.truncated))
+      .header('x-export-row-cap', String(config.DASHBOARD_CSV_MAX_ROWS))
+      .send(csv.stream);
   });
   app.get('/api/pipeline', async (_req, reply) => {
     const [state, lag, search] = await Promise.all([pipelineState(pool, config), deps.lag(), searchLags(pool, config)]);

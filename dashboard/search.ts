@@ -10,6 +10,7 @@ import { aliasName, classifySearchError, createSearchClient } from '../lib/searc
 import { searchLag } from '../lib/search-state';
 import { ident } from '../lib/sql';
 import { getStream, streamNames } from '../streams';
+import { boundedQuery, QueryRefused } from './search-query';
 
 const indexedStreams = () => streamNames().filter((s) => getStream(s).search);
 
@@ -73,7 +74,20 @@ export function registerSearchRoutes(
     const p = deps.parse(searchQuery, req.query);
     const spec = getStream(p.stream);
     const field = p.field && keywordFields(p.stream).includes(p.field) ? p.field : termsField(p.stream);
-    const query = p.q.trim() ? { query_string: { query: p.q, default_operator: 'AND', lenient: true } } : { match_all: {} };
+    let query: object = { match_all: {} };
+    try {
+      if (p.q.trim()) {
+        const bounded = boundedQuery(p.q, Object.keys(spec.search!.fields));
+        // allow_leading_wildcard: OpenSearch's own guard too, behind the allow-list.
+        query = { query_string: { query: bounded, default_operator: 'AND', lenient: true, allow_leading_wildcard: false } };
+      }
+    } catch (err) {
+      if (!(err instanceof QueryRefused)) throw err;
+      return deps
+        .noStore(reply)
+        .code(400)
+        .send({ error: 'INVALID_QUERY', message: `invalid query: ${err.message}` });
+    }
     try {
       const res = await client.search({
         index: aliasName(config, p.stream),

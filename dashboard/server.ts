@@ -8,6 +8,7 @@ import { lagReader } from '../lib/consumer-lag';
 import { createLogger, type Logger } from '../lib/logger';
 import { streamTopics } from '../streams';
 import { loadAssets } from './assets';
+import { dashboardAuth, isLoopback, loopbackNames, registerAuth } from './auth';
 import { checkReader, createReaderPool } from './reader';
 import { registerRoutes } from './routes';
 
@@ -25,28 +26,25 @@ export interface DashboardOptions {
   logger?: Logger;
 }
 
-const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '::1'];
-
-function isLoopback(host: string): boolean {
-  return LOOPBACK_NAMES.includes(host) || host.startsWith('127.');
-}
-
 export async function startDashboard(config: Config, opts: DashboardOptions = {}): Promise<DashboardServer> {
   const host = opts.host ?? config.DASHBOARD_HOST;
   const port = opts.port ?? config.DASHBOARD_PORT;
+  const auth = dashboardAuth(config, host); // before anything opens: refused beyond loopback without a login
   const logger = opts.logger ?? createLogger(config, { component: 'dashboard' });
   const pool = createReaderPool(config);
   // Request logs are off: every open dashboard polls every few seconds. Failures are logged.
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   try {
     const role = await checkReader(pool, config);
+    const authenticate = auth && (await registerAuth(app, auth));
     registerRoutes(app, {
       config,
       pool,
       role,
       assets: loadAssets(),
       lag: lagReader(config, () => streamTopics(config.KAFKA_TOPIC_PREFIX), logger),
-      allowedHosts: isLoopback(host) ? new Set([...LOOPBACK_NAMES, host]) : undefined,
+      allowedHosts: isLoopback(host) ? loopbackNames(host) : undefined,
+      authenticate,
     });
     try {
       await app.listen({ host, port });

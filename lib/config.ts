@@ -181,9 +181,25 @@ export const configSchema = z.object({
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
-  /** `etl dashboard` listens here; loopback by default, since it shows data without a login. */
+  /** `etl dashboard` listens here: loopback by default; any other address needs DASHBOARD_TOKEN. */
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
   DASHBOARD_PORT: port.default(8080),
+  /** The dashboard's login (docs/dashboard.md, "Authentication"): required beyond loopback; best from DASHBOARD_TOKEN_FILE. */
+  DASHBOARD_TOKEN: z
+    .string()
+    .refine((v) => v === '' || v.length >= 16, 'at least 16 characters, e.g. from `openssl rand -hex 32`')
+    .default(''),
+  /** The user name a browser's login prompt asks for with DASHBOARD_TOKEN as its password. */
+  DASHBOARD_USER: z
+    .string()
+    .regex(/^[^:\s]+$/, 'no colon or white space')
+    .default('etl'),
+  /** Rows a page of the transactions table may reach into (page x pageSize): no OFFSET deeper than this. */
+  DASHBOARD_MAX_RESULT_WINDOW: z.coerce.number().int().min(100).max(10_000_000).default(10_000),
+  /** Rows of one CSV export at most; a larger export is cut there and says so (headers, file name). */
+  DASHBOARD_CSV_MAX_ROWS: positiveInt.default(1_000_000),
+  /** Seconds one CSV export may stream; past it the download is aborted (the client sees it fail). */
+  DASHBOARD_CSV_MAX_SECONDS: positiveInt.default(300),
 
   /** Market data APIs (`etl poll`, the poll schedules). Base URLs are settings so tests and proxies can stand in. */
   YAHOO_BASE_URL: z.url().default('https://query1.finance.yahoo.com'),
@@ -225,6 +241,7 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'TEMPORAL_API_KEY',
   'FINNHUB_API_KEY',
   'CRYPTOCOMPARE_API_KEY',
+  'DASHBOARD_TOKEN',
 ]);
 
 /**

@@ -48,23 +48,28 @@ const SDK_LEVEL: Record<Config['LOG_LEVEL'], LogLevel> = {
 };
 let runtimeInstalled = false;
 
-/** Sends the SDK's own logs (worker, workflow and activity lifecycle) through our JSON logger. */
+/**
+ * Sends the SDK's own logs (worker, workflow and activity lifecycle) through our JSON logger, the
+ * native core's too: left alone, the core prints coloured lines of its own to stderr.
+ */
 function installRuntime(cfg: Config): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const log = createLogger(cfg, { component: 'temporal-sdk' });
-  const logger = new DefaultLogger(SDK_LEVEL[cfg.LOG_LEVEL], ({ level, message, meta }) => {
+  const level = SDK_LEVEL[cfg.LOG_LEVEL];
+  const logger = new DefaultLogger(level, ({ level, message, meta }) => {
     const pinoLevel =
       level === 'WARN' ? 'warn' : level === 'ERROR' ? 'error' : level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : 'info';
     log[pinoLevel](meta ?? {}, message);
   });
+  const logging = { filter: { core: level, other: level }, forward: {} };
   const metrics = cfg.METRICS_PORT > 0 ? { prometheus: { bindAddress: `${cfg.METRICS_HOST}:${cfg.METRICS_PORT}` } } : undefined;
   try {
-    Runtime.install({ logger, telemetryOptions: metrics ? { metrics } : {} });
+    Runtime.install({ logger, telemetryOptions: { logging, ...(metrics ? { metrics } : {}) } });
   } catch (err) {
     // Most often the port is taken (another worker on this machine): run on, without metrics.
     log.warn({ err: String(err), bindAddress: metrics?.prometheus.bindAddress }, 'Prometheus metrics disabled: cannot start the exporter');
-    Runtime.install({ logger });
+    Runtime.install({ logger, telemetryOptions: { logging } });
   }
 }
 

@@ -19,7 +19,8 @@ export function portArg(value: string): number {
 
 export async function dashboard(config: Config, args: DashboardArgs, say: (line: string) => void): Promise<void> {
   const server = await startDashboard(config, args);
-  say(`Dashboard: ${server.url}  (schema "${config.PG_SCHEMA}", read-only role "${server.role}"; Ctrl-C stops it)`);
+  const login = config.DASHBOARD_TOKEN ? `; login: bearer token or user "${config.DASHBOARD_USER}" with the token` : '';
+  say(`Dashboard: ${server.url}  (schema "${config.PG_SCHEMA}", read-only role "${server.role}"${login}; Ctrl-C stops it)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -31,8 +32,11 @@ export function registerDashboardCommand(program: Command, say: Say): void {
   program
     .command('dashboard')
     .description('serve the web dashboard (KPIs, charts, filters, CSV export, pipeline panel) reading as the read-only role')
-    .option('--host <address>', 'address to listen on (default: DASHBOARD_HOST, 127.0.0.1)')
+    .option('--host <address>', 'address to listen on (default: DASHBOARD_HOST, 127.0.0.1); beyond loopback it needs DASHBOARD_TOKEN_FILE')
     .addOption(new Option('--port <n>', 'port to listen on, 0 for any free one (default: DASHBOARD_PORT, 8080)').argParser(portArg))
-    .addHelpText('after', '\nExamples:\n  $ etl dashboard\n  $ etl dashboard --port 9000')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ etl dashboard\n  $ etl dashboard --port 9000\n  $ DASHBOARD_TOKEN_FILE=dashboard.token etl dashboard --host 0.0.0.0',
+    )
     .action(async (opts: { host?: string; port?: number }) => dashboard(loadConfig(), opts, say));
 }

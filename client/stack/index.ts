@@ -44,6 +44,8 @@ export interface StackOptions {
   secure?: boolean;
   /** Optional services to include (`--with opensearch`); SEARCH_SINK=true includes OpenSearch too. */
   with?: readonly string[];
+  /** Only these of the stack's services (a broker of a state folder of its own beside the shared servers). */
+  only?: readonly ServiceName[];
 }
 
 /** Which servers, and the configuration they are run from: the plain stack's, or the secured one's. */
@@ -54,9 +56,10 @@ interface Mode {
 }
 
 async function modeOf(base: Config, opts: StackOptions, create: boolean): Promise<Mode> {
-  if (!opts.secure) return { cfg: base, services: [...SERVICES, ...optionalServices(base, opts)] };
+  const chosen = (services: readonly StackService[]) => (opts.only ? services.filter((s) => opts.only!.includes(s.name)) : services);
+  if (!opts.secure) return { cfg: base, services: chosen([...SERVICES, ...optionalServices(base, opts)]) };
   const secure = await secureStack(base, create);
-  return { cfg: secureServerConfig(base, secure), services: SECURE_SERVICES, secure };
+  return { cfg: secureServerConfig(base, secure), services: chosen(SECURE_SERVICES), secure };
 }
 
 /**

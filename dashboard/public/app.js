@@ -45,6 +45,9 @@ async function loadTable() {
   const nav = renderTransactions($('tx'), $('page-info'), page);
   $('prev').disabled = !nav.hasPrev;
   $('next').disabled = !nav.hasNext;
+  // An export holds DASHBOARD_CSV_MAX_ROWS rows at most (the oldest first): say so before the click.
+  $('export-note').textContent =
+    page.total > page.csvMaxRows ? `exports the first ${count(page.csvMaxRows)} of ${count(page.total)} rows` : '';
 }
 
 async function loadAnalytics() {

@@ -75,6 +75,8 @@ export function renderTransactions(table, info, page) {
   const first = page.total === 0 ? 0 : (page.page - 1) * page.pageSize + 1;
   const last = Math.min(page.total, page.page * page.pageSize);
   const pages = Math.max(1, Math.ceil(page.total / page.pageSize));
-  info.textContent = `${count(first)}–${count(last)} of ${count(page.total)} · page ${count(page.page)} of ${count(pages)}`;
-  return { hasPrev: page.page > 1, hasNext: page.page < pages };
+  // Pages reach only so deep (DASHBOARD_MAX_RESULT_WINDOW): past that, narrowing is the way on.
+  const deep = pages > page.maxPage ? ` (the first ${count(page.maxPage)} can be shown: narrow the filters to see the rest)` : '';
+  info.textContent = `${count(first)}–${count(last)} of ${count(page.total)} · page ${count(page.page)} of ${count(pages)}${deep}`;
+  return { hasPrev: page.page > 1, hasNext: page.page < Math.min(pages, page.maxPage) };
 }

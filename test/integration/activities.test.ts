@@ -2,12 +2,12 @@
 // an archive attempt that crashed is finished by the next one without a second object.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../../activities';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { passInline } from '../../activities/transform-load/pass-inline';
 import { transformAndLoad } from '../../activities/transform-load/transform-load';
 import { isolatedEnv, type TestEnv } from '../support/harness';
+import { runActivity as run } from '../support/activity-env';
 
 const gen = { seed: 3, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };
 
@@ -23,9 +23,6 @@ async function fingerprint(env: TestEnv): Promise<Record<string, string>> {
 describe('activities on the real servers', () => {
   let env: TestEnv;
   let acts: Activities;
-  // The mock environment supplies Context.current() (heartbeats, cancellation) outside a worker.
-  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-    new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 
   before(async () => {
     env = await isolatedEnv('acts', { ARCHIVE_MAX_RECORDS_PER_OBJECT: 1_000 });

@@ -11,7 +11,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 import { createActivities } from '../../activities';
 import { beginAttempt, suspectsLockKey, unitOf } from '../../activities/attempts';
@@ -24,6 +23,7 @@ import type { PipelineResult } from '../../workflows';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 import { configEnv } from '../support/isolation';
 import { freePort } from '../support/ports';
+import { activityEnv, runActivity as run } from '../support/activity-env';
 
 const ROWS = 3_000;
 const PER_OBJECT = 500;
@@ -60,7 +60,7 @@ describe('attempts that die with their worker are bounded', () => {
     env = await isolatedEnv('lost', { UNKNOWN_ERROR_MAX_ATTEMPTS: MAX_ATTEMPTS, ARCHIVE_MAX_RECORDS_PER_OBJECT: PER_OBJECT });
     await produceTransactions(env.kafka, env.config.KAFKA_BROKERS, { ...gen, topic: env.topic(), rows: ROWS });
     // Archived first, so that the victim is known before any load starts.
-    await new MockActivityEnvironment().run(createActivities(env).archive, { stream: 'transactions' });
+    await activityEnv().run(createActivities(env).archive, { stream: 'transactions' });
     const { rows } = await env.pool.query<{ id: number; records: number }>(
       "SELECT id::int, record_count AS records FROM bronze_objects WHERE stream = 'transactions' ORDER BY id LIMIT 1",
     );
@@ -151,8 +151,6 @@ describe('attempts that die with their worker are bounded', () => {
 describe('the attempt ledger for a lake write and a file read', () => {
   let env: TestEnv;
   let dir: string;
-  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-    new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
   const loseAttempts = async (unit: string) => {
     for (let i = 0; i < MAX_ATTEMPTS; i++) await beginAttempt(env.pool, unit, MAX_ATTEMPTS);
   };
@@ -196,14 +194,14 @@ describe('the attempt ledger for a lake write and a file read', () => {
   it('an attempt that failed but could not sign out (PostgreSQL down) tells the next one, which does not count it lost', async () => {
     const acts = createActivities(env);
     const missing = 987_654_321;
-    const failing = new MockActivityEnvironment();
+    const failing = activityEnv();
     const beats: unknown[] = [];
     failing.on('heartbeat', (d: unknown) => beats.push(d));
     await assert.rejects(failing.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: missing }));
     assert.deepEqual(beats.at(-1), { attemptEnded: unitOf.transformLoad(missing), attempt: 1 }, 'the last heartbeat of a failed attempt');
     // The row a sign-out that failed leaves, already at the bound; the next attempt carries the marker.
     await loseAttempts(unitOf.transformLoad(missing));
-    const next = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1) });
+    const next = activityEnv({ attempt: 2, heartbeatDetails: beats.at(-1) });
     await assert.rejects(
       next.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: missing }),
       (err: Error & { type?: string }) => {
@@ -211,11 +209,11 @@ describe('the attempt ledger for a lake write and a file read', () => {
         return true;
       },
     );
-    const crashedAfter = new MockActivityEnvironment({ attempt: 3, heartbeatDetails: { attemptStarted: unitOf.transformLoad(missing) } });
+    const crashedAfter = activityEnv({ attempt: 3, heartbeatDetails: { attemptStarted: unitOf.transformLoad(missing) } });
     await loseAttempts(unitOf.transformLoad(missing));
     await assert.rejects(crashedAfter.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: missing }), refusedAsLost);
     // Attempt 2 died before its first heartbeat reached Temporal: attempt 3 still holds attempt 1's marker, and does not trust it.
-    const staleMarker = new MockActivityEnvironment({
+    const staleMarker = activityEnv({
       attempt: 3,
       heartbeatDetails: { attemptEnded: unitOf.transformLoad(missing), attempt: 1 },
     });
@@ -228,7 +226,7 @@ describe('the attempt ledger for a lake write and a file read', () => {
     try {
       const acts = createActivities({ ...env, pool: dead, config: { ...env.config, DATABASE_URL: url } });
       const beats: unknown[] = [];
-      const attempt = new MockActivityEnvironment();
+      const attempt = activityEnv();
       attempt.on('heartbeat', (d: unknown) => beats.push(d));
       await assert.rejects(
         attempt.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: 5 }),
@@ -250,12 +248,16 @@ describe('the attempt ledger for a lake write and a file read', () => {
     const other = await env.pool.connect();
     try {
       await other.query('SELECT pg_advisory_lock(hashtext($1))', [suspectsLockKey(env.config)]);
-      const waiting = new MockActivityEnvironment({ attempt: 2 });
+      const waiting = activityEnv({ attempt: 2 });
       const beats: unknown[] = [];
-      waiting.on('heartbeat', (d: unknown) => beats.push(d));
+      const twoBeats = new Promise<void>((resolve) =>
+        waiting.on('heartbeat', (d: unknown) => {
+          if (beats.push(d) === 2) resolve();
+        }),
+      );
       const attempt = waiting.run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: suspect });
       attempt.catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 2_500));
+      await twoBeats;
       const { rows } = await env.pool.query<{ n: number }>('SELECT open_attempts AS n FROM unit_attempts WHERE unit = $1', [
         unitOf.transformLoad(suspect),
       ]);

@@ -9,16 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { codecOfBytes, readNdjsonObject } from '../../lib/ndjson';
 import { duckdbQuery } from '../support/duckdb';
 import { isolatedEnv, type TestEnv } from '../support/harness';
+import { runActivity as run } from '../support/activity-env';
 
 const gen = { seed: 21, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-  new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 
 interface ObjectRow {
   id: string;

@@ -2,14 +2,24 @@
 // through a real `etl worker` child process that is SIGKILLed three times, once while each of
 // archive, transform and load runs, with the Kafka broker restarted mid-run. Nothing may be lost
 // or doubled; `npm run chaos` is the full-size run (1,000,000 events, 10 kills, every server).
+// The broker it restarts is one of its own, so the test files running beside it keep theirs.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { stackUp } from '../../client/stack';
 import { runChaos, type ChaosReport } from '../../tools/chaos';
 import { loadConfig } from '../../lib/config';
+import { privateKafka, type PrivateKafka } from '../support/private-kafka';
 
 describe('chaos: worker kills and a broker restart mid-run', () => {
+  let broker: PrivateKafka;
+  before(async () => {
+    broker = await privateKafka(loadConfig());
+    await stackUp(broker.config, { only: ['kafka'] });
+  });
+  after(async () => broker?.remove());
+
   it('loads or quarantines every produced record exactly once', { timeout: 420_000 }, async () => {
-    const report: ChaosReport = await runChaos(loadConfig(), {
+    const report: ChaosReport = await runChaos(broker.config, {
       events: 20_000,
       seed: 7,
       kills: 3,

@@ -6,7 +6,6 @@
 // Then: the counts are what the loads compared, so corrupting one makes a quality check fail.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type TransformLoadInput, type TransformLoadResult as LoadResult, type QualityResult } from '../../activities';
 import { passInline } from '../../activities/transform-load/pass-inline';
 import { lakeSync } from '../../client/commands/lake';
@@ -14,9 +13,7 @@ import { transformAndLoad } from '../../activities/transform-load/transform-load
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { LoadHooks } from '../../activities/transform-load/staging';
 import { isolatedEnv, type TestEnv } from '../support/harness';
-
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-  new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
+import { runActivity as run } from '../support/activity-env';
 
 type Path = 'direct' | 'staging';
 interface Scenario {

@@ -6,7 +6,6 @@
 // quarantine replay working on it as on the built-in streams.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type { RecordMetadata } from 'kafkajs';
 import { createActivities, type QualityResult } from '../../activities';
 import { parseRecordKey, recordLineage } from '../../client/commands/lineage';
@@ -19,6 +18,7 @@ import type { StreamSpec } from '../../streams/types';
 import type { PipelineResult } from '../../workflows';
 import { declarationsDir, type DeclarationsDir } from '../support/declarations';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
+import { activityEnv } from '../support/activity-env';
 
 // ---- the whole declaration of the stream, a file of a folder outside the repository ----
 const declarationSource = (maxCelsius: number) => `
@@ -192,7 +192,7 @@ describe('a stream declared in one place', () => {
     assert.deepEqual(west, { readings: 1, max_celsius: '200.0' });
     // As `etl quarantine replay` does after its load: the lake of the object with the new row follows.
     assert.equal((await lakeSync(env, STREAM, r.objectIds)).objectsWritten, 1);
-    const q = (await new MockActivityEnvironment().run(createActivities(env).quality, {
+    const q = (await activityEnv().run(createActivities(env).quality, {
       stream: STREAM,
       runId: `declared-replay-${env.id}`,
     })) as QualityResult;

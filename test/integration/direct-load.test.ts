@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createActivities } from '../../activities';
@@ -18,10 +17,9 @@ import { produceTransactions } from '../../activities/ingest/produce';
 import { COPY_INTO_STAGING, createStaging, mergeStaging } from '../../activities/transform-load/staging';
 import { getStream } from '../../streams';
 import { isolatedEnv, type TestEnv } from '../support/harness';
+import { runActivity as run } from '../support/activity-env';
 
 const spec = getStream('transactions');
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-  new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 
 /** Every column except ingested_at (the transaction's clock), of the rows of one load. */
 async function rowsOfLoad(client: pg.PoolClient, loadId: number): Promise<{ raw: string; flat: string; n: number }> {

@@ -6,16 +6,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import { fileTopic } from '../../activities/files/format';
 import { planFileRange } from '../../activities/files/manifest';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import { isolatedEnv, type TestEnv } from '../support/harness';
+import { runActivity as run } from '../support/activity-env';
 
 const gen = { seed: 164, startMs: Date.parse('2026-11-20T00:00:00Z'), windowMs: 86_400_000 };
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-  new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 
 describe('file reads: pending ranges redone exactly', () => {
   let env: TestEnv;

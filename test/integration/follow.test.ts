@@ -4,10 +4,11 @@
 // attempt carries on the counts of the one before it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
+import type { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities, type FollowResult } from '../../activities';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { isolatedEnv, type TestEnv } from '../support/harness';
+import { activityEnv } from '../support/activity-env';
 
 const gen = { seed: 12, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,7 +44,7 @@ describe('the continuous follower', () => {
     until: () => Promise<boolean>,
     info: ConstructorParameters<typeof MockActivityEnvironment>[0] = {},
   ): Promise<FollowResult> => {
-    const mock = new MockActivityEnvironment(info);
+    const mock = activityEnv(info);
     let joins = 0;
     mock.on('heartbeat', (d: { groupJoins?: number }) => (joins = d.groupJoins ?? 0));
     const running = mock.run(acts.follow, { stream: 'transactions', flushIntervalMs: 300 }) as Promise<FollowResult>;
@@ -61,7 +62,7 @@ describe('the continuous follower', () => {
 
   it('redoes a range a crash left pending, to the same key, then follows on', { timeout: 120_000 }, async () => {
     await produce(600);
-    await new MockActivityEnvironment().run(acts.archive, { stream: 'transactions' });
+    await activityEnv().run(acts.archive, { stream: 'transactions' });
     const {
       rows: [last],
     } = await env.pool.query<{ id: string; object_key: string; record_count: number }>(
@@ -97,7 +98,7 @@ describe('the continuous follower', () => {
       if (!archived) {
         await produce(150);
         // Holds the topic's lock, so this archive waits until the follower covers what Kafka holds now.
-        archived = await new MockActivityEnvironment().run(acts.archive, { stream: 'transactions' });
+        archived = await activityEnv().run(acts.archive, { stream: 'transactions' });
       }
       return true;
     });

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type { RecordMetadata } from 'kafkajs';
 import { createActivities, type QualityResult } from '../../activities';
 import { bronzeLineage, recordLineage } from '../../client/commands/lineage';
@@ -19,6 +18,7 @@ import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { PipelineResult } from '../../workflows';
 import { changedTransactionRules } from '../support/rule-changes';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
+import { activityEnv } from '../support/activity-env';
 
 const gen = { seed: 21, startMs: Date.now() - 86_400_000, windowMs: 86_400_000 };
 const BLOCKED_MERCHANT = 'Blocked Merchant Ltd';
@@ -243,7 +243,7 @@ describe('hostile input', () => {
     const lake = await lakeSync(env, 'transactions', r.objectIds);
     assert.deepEqual([lake.objectsWritten, lake.objectsFailed], [1, 0]);
 
-    const quality = (await new MockActivityEnvironment().run(createActivities(env).quality, {
+    const quality = (await activityEnv().run(createActivities(env).quality, {
       stream: 'transactions',
       runId: `replay-${env.id}`,
     })) as QualityResult;

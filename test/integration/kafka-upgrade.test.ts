@@ -6,19 +6,18 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stackDown, stackReset, stackUp } from '../../client/stack';
+import { stackReset, stackUp } from '../../client/stack';
 import { waitUntil } from '../../client/stack/health';
 import { kafkaJavaArgs, kafkaLibsDir, kafkaService, writeKafkaConfig } from '../../client/stack/kafka';
 import { KAFKA_VERSION } from '../../client/stack/kafka-data';
-import { ensureStackDirs, stackPaths } from '../../client/stack/paths';
+import { stackPaths } from '../../client/stack/paths';
 import { readLivePid, runInstallStep, spawnDetached } from '../../client/stack/process';
 import { loadConfig, type Config } from '../../lib/config';
 import { createKafka } from '../../lib/kafka';
-import { freePort } from '../support/ports';
+import { privateKafka, type PrivateKafka } from '../support/private-kafka';
 
 const TOPIC = 'upgrade-check';
 const RECORDS = 25;
@@ -49,15 +48,15 @@ async function readAll(cfg: Config, topic: string, expected: number): Promise<st
 
 describe('a Kafka 3.9 state folder', { timeout: 10 * 60_000 }, () => {
   const base = loadConfig();
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'etl-kafka-upgrade-'));
+  let broker: PrivateKafka;
   let cfg: Config;
   let oldPid: number;
 
   before(async () => {
-    cfg = { ...base, ETL_STATE_DIR: tmp, KAFKA_BROKERS: [`127.0.0.1:${await freePort()}`], KAFKA_CONTROLLER_PORT: await freePort() };
+    broker = await privateKafka(base);
+    cfg = broker.config;
+    const tmp = cfg.ETL_STATE_DIR;
     const paths = stackPaths(cfg);
-    ensureStackDirs(paths);
-    symlinkSync(path.join(base.ETL_STATE_DIR, 'cache', 'kafka'), path.join(paths.cache, 'kafka'));
     // The earlier stack's broker ran from cache/kafka/libs-3.9.1: a folder of that name on the class path.
     const oldLibs = path.join(tmp, 'earlier-stack', 'libs-3.9.1');
     mkdirSync(path.dirname(oldLibs), { recursive: true });
@@ -103,14 +102,11 @@ describe('a Kafka 3.9 state folder', { timeout: 10 * 60_000 }, () => {
     assert.ok(!existsSync(path.join(dataDir, 'kafka-version')), 'the earlier stack wrote no version stamp');
   });
 
-  after(async () => {
-    await stackDown(cfg).catch(() => undefined);
-    rmSync(tmp, { recursive: true, force: true });
-  });
+  after(async () => broker?.remove());
 
   it('stack up replaces the old broker, upgrades the data in place and keeps every record', async () => {
     const lines: string[] = [];
-    await stackUp(cfg, { log: (l) => lines.push(l) });
+    await stackUp(cfg, { only: ['kafka'], log: (l) => lines.push(l) });
     const said = lines.join('\n');
     assert.match(said, new RegExp(`kafka: pid ${oldPid} runs Kafka 3\\.9\\.1, started by an earlier version of this project; stopping it`));
     assert.match(said, new RegExp(`holds data of Kafka 3\\.9\\.1; Kafka ${KAFKA_VERSION.replace(/\./g, '\\.')} opens it in place`));
@@ -149,7 +145,7 @@ describe('a Kafka 3.9 state folder', { timeout: 10 * 60_000 }, () => {
     await stackReset(cfg, 'kafka', { log: (l) => lines.push(l) });
     assert.match(lines.join('\n'), /kafka: deleted its data folder .*`etl stack up` starts it empty/);
     assert.equal(readLivePid(stackPaths(cfg).pidFile('kafka'), 'kafka.Kafka'), undefined);
-    await stackUp(cfg);
+    await stackUp(cfg, { only: ['kafka'] });
     const admin = createKafka(cfg).admin();
     await admin.connect();
     try {

@@ -7,7 +7,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../../activities';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { lakeExport } from '../../client/commands/lake';
@@ -15,6 +14,7 @@ import { buildClients } from '../../lib/clients';
 import type { DuckDb } from '../../lib/duckdb';
 import { isolatedEnv, type TestEnv } from '../support/harness';
 import { canonicalFlatRows, readLakeCopy, type CanonicalRow } from '../support/lake-readers';
+import { runActivity as run } from '../support/activity-env';
 
 const DAY = 86_400_000;
 const ROWS = 4_000;
@@ -53,8 +53,6 @@ describe("the lake writer on the process's one DuckDB instance", () => {
   let env: TestEnv;
   let acts: Activities;
   let dir: string;
-  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-    new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 
   before(async () => {
     env = await isolatedEnv('lakeduck', { KAFKA_TOPIC_PARTITIONS: 1, ARCHIVE_MAX_RECORDS_PER_OBJECT: ROWS / 2 });

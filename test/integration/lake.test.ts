@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type QualityResult } from '../../activities';
 import { writeLakeObject } from '../../activities/lake/write';
 import { produceTransactions } from '../../activities/ingest/produce';
@@ -25,6 +24,7 @@ import { changedTransactionRules } from '../support/rule-changes';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 import { configEnv } from '../support/isolation';
 import { canonicalFlatRows, readLakeCopy, type CanonicalRow, type LakeReading } from '../support/lake-readers';
+import { activityEnv } from '../support/activity-env';
 
 const DAY = 86_400_000;
 const ROWS = 9_000;
@@ -72,7 +72,7 @@ describe('the Parquet lake', () => {
   let env: TestEnv;
   let dir: string;
   const quality = async () =>
-    (await new MockActivityEnvironment().run(createActivities(env).quality, {
+    (await activityEnv().run(createActivities(env).quality, {
       stream: 'transactions',
       runId: `lake-${env.id}`,
     })) as QualityResult;
@@ -178,7 +178,7 @@ describe('the Parquet lake', () => {
   it('after a replay with changed rules, is rewritten to the re-derived rows (and the now-valid record)', async () => {
     const { rows: ids } = await env.pool.query<{ id: number }>('SELECT id::int FROM bronze_objects ORDER BY id');
     for (const { id } of ids) {
-      const r = (await new MockActivityEnvironment().run(replayBronzeObject, env, changed, {
+      const r = (await activityEnv().run(replayBronzeObject, env, changed, {
         stream: 'transactions',
         bronzeObjectId: id,
         workflowId: `lake-${env.id}`,
@@ -215,7 +215,7 @@ describe('the Parquet lake', () => {
     const { rows: before } = await env.pool.query<{ object_key: string }>('SELECT object_key FROM lake_files WHERE bronze_object_id = $1', [
       o!.id,
     ]);
-    await new MockActivityEnvironment().run(replayBronzeObject, env, moved, {
+    await activityEnv().run(replayBronzeObject, env, moved, {
       stream: 'transactions',
       bronzeObjectId: o!.id,
       workflowId: `lake-${env.id}`,
@@ -268,7 +268,7 @@ describe('the Parquet lake', () => {
       [MOVED_TO],
     );
     // Back to the original rules: the object's rows change again, so its lake is behind.
-    await new MockActivityEnvironment().run(replayBronzeObject, env, transactionsStream, {
+    await activityEnv().run(replayBronzeObject, env, transactionsStream, {
       stream: 'transactions',
       bronzeObjectId: o!.id,
       workflowId: `lake-${env.id}`,

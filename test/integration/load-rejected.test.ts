@@ -5,14 +5,12 @@
 // covered: the fast COPY of an object of new keys, and the staging path of one with a repeated key.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type QualityResult, type TransformLoadResult } from '../../activities';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import { editedPass, type SilverDoc } from '../support/edited-pass';
 import { isolatedEnv, type TestEnv } from '../support/harness';
+import { runActivity as run } from '../support/activity-env';
 
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-  new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 const gen = { seed: 31, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };
 const GOOD = 30;
 

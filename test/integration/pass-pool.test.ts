@@ -4,15 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type TransformLoadResult } from '../../activities';
 import { produceTransactions } from '../../activities/ingest/produce';
 import { transformAndLoad, type RunPass } from '../../activities/transform-load/transform-load';
 import { createPassPool, type PassPool } from '../../worker/pass-pool';
 import { isolatedEnv, type TestEnv } from '../support/harness';
-
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-  new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
+import { activityEnv, runActivity as run } from '../support/activity-env';
 
 /** Every column but ingested_at and load_id (a new load each time), of the rows of one object. */
 async function rowsOf(env: TestEnv, bronzeObjectId: number): Promise<{ raw: string; flat: string; n: number }> {
@@ -89,7 +86,7 @@ describe('the pass on worker threads', () => {
 
   it('ends the pass when the activity is cancelled, and loads nothing of the object', async () => {
     const id = objects[2]!;
-    const activity = new MockActivityEnvironment();
+    const activity = activityEnv();
     let passStarted!: () => void;
     const started = new Promise<void>((r) => (passStarted = r));
     const runPass: RunPass = (task, deps, signal) => {

@@ -4,7 +4,6 @@
 // with the very same outcome its records would have had in 2019.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../../activities';
 import { replayBronzeObject } from '../../activities/replay/replay';
 import { replayQuarantine } from '../../client/commands/quarantine';
@@ -16,6 +15,7 @@ import { spooledLines } from '../../activities/transform-load/spool';
 import type { QuarantineEntry } from '../../activities/quarantine';
 import { transactionsStream } from '../../streams/transactions';
 import { isolatedEnv, type TestEnv } from '../support/harness';
+import { runActivity as run } from '../support/activity-env';
 
 const ARCHIVED_AT = '2019-06-02T00:00:00.000Z';
 const event = (n: number, eventTs: string) => ({
@@ -42,8 +42,6 @@ describe('reference time of the real activities', () => {
   let env: TestEnv;
   let acts: Activities;
   let objectId: number;
-  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-    new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
   const spooled = async (file: string) => {
     const lines: string[] = [];
     for await (const line of spooledLines(file)) lines.push(line);

@@ -7,7 +7,6 @@
 // the same value stays quarantined through a replay, and is loaded by the replay after the fix.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type QualityResult } from '../../activities';
 import { writeLakeObject } from '../../activities/lake/write';
 import { syntheticTransaction } from '../../streams/transactions/generator';
@@ -16,6 +15,7 @@ import { editedPass } from '../support/edited-pass';
 import { replayEach } from '../support/replay-each';
 import { replayQuarantine } from '../../client/commands/quarantine';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
+import { activityEnv, runActivity as run } from '../support/activity-env';
 
 const GOOD = 40;
 const gen = { seed: 23, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };
@@ -37,7 +37,7 @@ const changed = changedTransactionRules({
 const REPLAYED_KEYS = ['records', 'inserted', 'duplicates', 'updated', 'conflicts', 'nowInvalid', 'stillQuarantined', 'rekeyed'] as const;
 
 const quality = async (env: TestEnv) =>
-  (await new MockActivityEnvironment().run(createActivities(env).quality, {
+  (await activityEnv().run(createActivities(env).quality, {
     stream: 'transactions',
     runId: `replay-refused-${env.id}`,
   })) as QualityResult;
@@ -231,8 +231,6 @@ describe('replay from bronze: a record PostgreSQL refused at load', () => {
       for (const d of docs) if (d.transaction_id === broken.transaction_id) d.event_hour = 99;
     });
     const acts = createActivities(env, breakingPass);
-    const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-      new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
     await run(acts.archive, { stream: 'transactions' });
     objectId = Number((await env.pool.query<{ id: string }>('SELECT id FROM bronze_objects')).rows[0]!.id);
     const loaded = await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: objectId });

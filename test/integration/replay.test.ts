@@ -6,7 +6,6 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type QualityResult } from '../../activities';
 import { emptyReplayCounts, type ReplayCounts, type ReplayObjectResult, type WindowPage } from '../../activities/replay/replay';
 import { PROJECT_ROOT } from '../../lib/config';
@@ -17,6 +16,7 @@ import type { ReplayResult } from '../../workflows';
 import { changedTransactionRules } from '../support/rule-changes';
 import { replayEach } from '../support/replay-each';
 import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
+import { activityEnv } from '../support/activity-env';
 
 const ROWS = 3_000;
 const gen = { seed: 11, startMs: Date.now() - 6 * 3_600_000, windowMs: 6 * 3_600_000 };
@@ -59,7 +59,7 @@ describe('replay from bronze', () => {
   let objectIds: number[];
   let replayObjects: (spec: StreamSpec, runKey: string) => Promise<ReplayObjectResult[]>;
   const quality = async () =>
-    (await new MockActivityEnvironment().run(createActivities(env).quality, {
+    (await activityEnv().run(createActivities(env).quality, {
       stream: 'transactions',
       runId: `replay-${env.id}`,
     })) as QualityResult;
@@ -124,7 +124,7 @@ describe('replay from bronze', () => {
   it('selects the objects of the window only', async () => {
     const acts = createActivities(env);
     const list = (fromMs: number, toMs: number, afterId = 0, limit = 100) =>
-      new MockActivityEnvironment().run(acts.listObjectsInWindow, {
+      activityEnv().run(acts.listObjectsInWindow, {
         stream: 'transactions',
         fromMs,
         toMs,

@@ -112,8 +112,19 @@ describe('dashboard Search tab in Chromium', () => {
     const text = await page.locator('#lineage-list').textContent();
     assert.ok(text?.includes(`${row.kafka_topic}[${row.kafka_partition}]@${row.kafka_offset}`), text ?? '');
     assert.ok(text?.includes(`#${row.bronze_object_id}`), text ?? '');
+    // The bounded syntax reaches OpenSearch as checked: a range, NOT and a group count what SQL counts.
+    await page.fill('#q', 'amount:[100 TO *] AND NOT (status:DECLINED OR status:REFUNDED)');
+    await page.click('#go');
+    await totalIs(await count("amount >= 100 AND status NOT IN ('DECLINED', 'REFUNDED')"));
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-search.png'), fullPage: true });
     assert.deepEqual(problems, []);
     assert.deepEqual(browser.external, []);
+
+    // Outside the syntax: the page shows why, and OpenSearch never sees it.
+    await page.fill('#q', 'status:/APPRO.*/');
+    await page.click('#go');
+    await page
+      .locator('#error', { hasText: 'invalid query: /APPRO.*/: regular expressions are not supported' })
+      .waitFor({ timeout: 20_000 });
   });
 });

@@ -9,7 +9,6 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { Client } from '@opensearch-project/opensearch';
 import { replayBronzeObject } from '../../activities/replay/replay';
@@ -28,6 +27,7 @@ import { configEnv } from '../support/isolation';
 import { freePort } from '../support/ports';
 import { TcpProxy } from '../support/tcp-proxy';
 import type { PipelineResult } from '../../workflows';
+import { activityEnv } from '../support/activity-env';
 
 const DAY = 86_400_000;
 // Whole days, so the window spans month boundaries and the sink writes several month indexes.
@@ -226,7 +226,7 @@ describe('search sink (real OpenSearch node)', () => {
       // 4. A replay with changed rules re-derives every row (rows_version bumped): re-indexed.
       const { rows: objects } = await env.pool.query<{ id: number }>('SELECT id::int FROM bronze_objects ORDER BY id');
       for (const { id } of objects) {
-        await new MockActivityEnvironment().run(replayBronzeObject, env, changed, {
+        await activityEnv().run(replayBronzeObject, env, changed, {
           stream: 'transactions',
           bronzeObjectId: id,
           workflowId: `test-${env.id}`,

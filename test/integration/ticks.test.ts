@@ -4,7 +4,6 @@
 // of the same minute at the same time.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type { RecordMetadata } from 'kafkajs';
 import { createActivities, type IngestResult, type QualityResult } from '../../activities';
 import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay/replay';
@@ -22,6 +21,7 @@ import type { StreamSpec } from '../../streams/types';
 import type { PipelineResult, ReplayResult } from '../../workflows';
 import { recentRegularSessionStart } from '../support/sessions';
 import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
+import { activityEnv } from '../support/activity-env';
 
 const ROWS = 6_000;
 const MINUTE = 60_000;
@@ -332,7 +332,7 @@ describe('ticks stream end to end', () => {
       const { rows } = await env.pool.query<{ id: number }>("SELECT id::int FROM bronze_objects WHERE stream = 'ticks' ORDER BY id");
       let updated = 0;
       for (const { id } of rows) {
-        const res = (await new MockActivityEnvironment().run(replayBronzeObject, env, spec, {
+        const res = (await activityEnv().run(replayBronzeObject, env, spec, {
           stream: 'ticks',
           bronzeObjectId: id,
           runKey,
@@ -364,7 +364,7 @@ describe('ticks stream end to end', () => {
     // The replays ran as activities alone: the lake follows, as the replay workflow does after each object.
     const lake = await lakeSync(env, 'ticks');
     assert.deepEqual([lake.objectsFailed, lake.rows], [0, before!.flat]);
-    const q = (await new MockActivityEnvironment().run(createActivities(env).quality, {
+    const q = (await activityEnv().run(createActivities(env).quality, {
       stream: 'ticks',
       runId: `replay-check-${env.id}`,
     })) as QualityResult;

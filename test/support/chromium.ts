@@ -34,7 +34,10 @@ export interface OfflineBrowser {
   close(): Promise<void>;
 }
 
-export async function launchOffline(origin: string, options: { acceptDownloads?: boolean } = {}): Promise<OfflineBrowser> {
+export async function launchOffline(
+  origin: string,
+  options: { acceptDownloads?: boolean; httpCredentials?: { username: string; password: string } } = {},
+): Promise<OfflineBrowser> {
   ensureChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   const profile = mkdtempSync(path.join(os.tmpdir(), 'etl-chromium-'));
@@ -53,6 +56,8 @@ export async function launchOffline(origin: string, options: { acceptDownloads?:
     viewport: { width: 1366, height: 900 },
     locale: 'en-US',
     acceptDownloads: options.acceptDownloads ?? false,
+    // What a person types into the browser's own login prompt (HTTP Basic).
+    ...(options.httpCredentials ? { httpCredentials: { ...options.httpCredentials, origin } } : {}),
   });
   const external: string[] = [];
   await context.route('**/*', async (route) => {

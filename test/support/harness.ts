@@ -18,9 +18,13 @@ export interface TestEnv extends Clients {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Logs at `error`: tests fail activities on purpose, and each such failure is a warning a reader of
+ * the test output should not have to wade through. A test that reads the logs sets LOG_LEVEL itself.
+ */
 export async function isolatedEnv(name: string, overrides: Partial<Config> = {}): Promise<TestEnv> {
   const id = `${name}_${randomBytes(4).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-  const config = isolatedConfig(loadConfig(), 't', id, { LOG_LEVEL: 'warn', ...overrides });
+  const config = isolatedConfig(loadConfig(), 't', id, { LOG_LEVEL: 'error', ...overrides });
   // This process carries the streams the env's workers and CLI children load (ETL_STREAMS_DIR).
   useStreamsDir(config.ETL_STREAMS_DIR);
   const clients = buildClients(config);

@@ -1,10 +1,10 @@
 // A replay from bronze driven object by object through the activity's own code, as the replay
 // workflow runs it: each object replayed with the given rules, then its lake files rewritten.
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { writeLakeObject } from '../../activities/lake/write';
 import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay/replay';
 import type { StreamSpec } from '../../streams/types';
 import type { TestEnv } from './harness';
+import { activityEnv } from './activity-env';
 
 export async function replayEach(
   env: TestEnv,
@@ -15,7 +15,7 @@ export async function replayEach(
   const out: ReplayObjectResult[] = [];
   for (const bronzeObjectId of objectIds) {
     out.push(
-      (await new MockActivityEnvironment().run(replayBronzeObject, env, spec, {
+      (await activityEnv().run(replayBronzeObject, env, spec, {
         stream: spec.name,
         bronzeObjectId,
         workflowId: `test-${env.id}`,

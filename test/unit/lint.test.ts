@@ -1,34 +1,33 @@
 // `npm run lint` must refuse an import that points back up a layer and an import cycle. These tests
-// write small probe files into the real tree, lint them with the project's own configuration
-// (eslint.config.mjs, scripts/cycles.mjs), and remove them whatever happens.
+// write small probe files into a copy of the tree (the other test files run beside them, and bin/etl
+// would rebuild dist/ for a probe in the real one), lint them with the project's own configuration
+// (eslint.config.mjs, scripts/cycles.mjs), and remove the copy whatever happens.
 import assert from 'node:assert/strict';
-import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { ESLint } from 'eslint';
 import { PROJECT_ROOT } from '../../lib/config';
 
-const probes: string[] = [];
-// A folder's times before its first probe: put back afterwards, so that bin/etl's staleness check
-// (files and folders newer than the last build) does not rebuild dist/ for probes long gone.
-const folderTimes = new Map<string, { atime: Date; mtime: Date }>();
+const NOT_SOURCE = /^\/(node_modules|\.stack|\.git|dist|test-artifacts)(\/|$)/;
+const tree = mkdtempSync(path.join(os.tmpdir(), 'etl-lint-'));
+before(() => {
+  cpSync(PROJECT_ROOT, tree, { recursive: true, filter: (src) => !NOT_SOURCE.test(src.slice(PROJECT_ROOT.length)) });
+  symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(tree, 'node_modules'));
+});
+after(() => rmSync(tree, { recursive: true, force: true }));
+
 function probe(relative: string, source: string): string {
-  const file = path.join(PROJECT_ROOT, relative);
-  const folder = path.dirname(file);
-  if (!folderTimes.has(folder)) folderTimes.set(folder, statSync(folder));
-  probes.push(file);
+  const file = path.join(tree, relative);
   writeFileSync(file, source);
   return file;
 }
-after(() => {
-  for (const file of probes) rmSync(file, { force: true });
-  for (const [folder, { atime, mtime }] of folderTimes) utimesSync(folder, atime, mtime);
-});
 
 const tag = `lint-probe-${process.pid}`;
 
 async function layerMessages(file: string): Promise<string[]> {
-  const results = await new ESLint({ cwd: PROJECT_ROOT }).lintFiles([file]);
+  const results = await new ESLint({ cwd: tree }).lintFiles([file]);
   return results
     .flatMap((r) => r.messages)
     .filter((m) => m.ruleId === 'import-x/no-restricted-paths')
@@ -59,12 +58,12 @@ describe('npm run lint keeps the layers and refuses cycles', () => {
     const { findCycles } = (await import(path.join(PROJECT_ROOT, 'scripts', 'cycles.mjs'))) as {
       findCycles(root: string): Promise<{ cycles: string[][]; printout: string }>;
     };
-    const clean = await findCycles(PROJECT_ROOT);
+    const clean = await findCycles(tree);
     assert.deepEqual(clean.cycles, [], `the tree itself has cycles:\n${clean.printout}`);
 
     probe(`lib/${tag}-a.ts`, `import type { B } from './${tag}-b';\nexport interface A { b?: B }\n`);
     probe(`lib/${tag}-b.ts`, `import { type A } from './${tag}-a';\nexport interface B { a?: A }\nexport const none: A = {};\n`);
-    const { cycles } = await findCycles(PROJECT_ROOT);
+    const { cycles } = await findCycles(tree);
     assert.equal(cycles.length, 1, JSON.stringify(cycles));
     assert.deepEqual((cycles[0] ?? []).map((f) => path.basename(f)).sort(), [`${tag}-a.ts`, `${tag}-b.ts`]);
   });

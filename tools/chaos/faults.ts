@@ -194,7 +194,7 @@ export class FaultInjector {
     } catch (err) {
       record.error = describe(err);
       // Never leave a shared server down: try once more the way `etl stack up` would.
-      await stackUp(this.d.stackConfig).catch((e: unknown) => (record.error += `; stack up: ${describe(e)}`));
+      await stackUp(this.d.stackConfig, { only: [service] }).catch((e: unknown) => (record.error += `; stack up: ${describe(e)}`));
     }
     this.restarts.push(record);
     const backAt = Date.now();

@@ -195,7 +195,7 @@ export async function runChaos(base: Config, partial: Partial<ChaosOptions> & Pi
     await worker.stop(5_000);
     process.off('exit', killWorkerOnExit);
     // A restart that failed twice may have left a server down; try once more before leaving.
-    if (injector?.restarts.some((r) => r.error)) await stackUp(base).catch(() => undefined);
+    if (injector?.restarts.some((r) => r.error)) await stackUp(base, { only: opts.restarts }).catch(() => undefined);
     if (!opts.keep) {
       const failed = await removeIsolated(clients);
       for (const f of failed) log(`cleanup: ${f}`);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { asActivity, classify, toFailure, type FailureDetails } from '../../../activities/failures';
 import { loadConfig } from '../../../lib/config';
 import { ERROR_CODES, EtlError, isTransient, SQLSTATE } from '../../../lib/errors';
+import { activityEnv } from '../../support/activity-env';
 
 const config = loadConfig({}, '/nonexistent/.env');
 const refused = (port: number) =>
@@ -117,13 +117,15 @@ describe('failure classification', () => {
       throw new Error('bug');
     });
     const outcome = async (attempt: number) =>
-      new MockActivityEnvironment({ attempt }).run(failing).then(
-        () => undefined,
-        (err: unknown) => err as ApplicationFailure,
-      );
+      activityEnv({ attempt })
+        .run(failing)
+        .then(
+          () => undefined,
+          (err: unknown) => err as ApplicationFailure,
+        );
     assert.equal((await outcome(1))?.nonRetryable, false);
     assert.equal((await outcome(2))?.nonRetryable, true);
-    const env = new MockActivityEnvironment({ attempt: 5 });
+    const env = activityEnv({ attempt: 5 });
     env.cancel();
     const aborted = await env
       .run(
