@@ -14,7 +14,7 @@ function configOrNothing() {
 }
 
 /** What a person typed that cannot be run: exit 2, as bad usage. */
-const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['USAGE', 'FILE_OUTSIDE_ROOTS']);
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['USAGE', 'FILE_OUTSIDE_ROOTS', 'STREAM_DECLARATION']);
 
 /** Prints the one line a failure deserves and returns its exit code. */
 export function reportFailure(err: unknown): number {

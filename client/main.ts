@@ -3,9 +3,16 @@
 import { CommanderError } from 'commander';
 import { exitWith, reportFailure } from './exit';
 import { buildProgram } from './program';
+import { loadStreams } from '../streams';
 
 async function main(): Promise<number> {
   let exitCode = 0;
+  try {
+    // Every command sees the same streams, or none runs: a bad declaration is one line and exit 2.
+    loadStreams();
+  } catch (err) {
+    return reportFailure(err);
+  }
   const program = buildProgram((code) => (exitCode = code));
   try {
     await program.parseAsync(process.argv);

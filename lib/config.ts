@@ -81,8 +81,8 @@ export const PROJECT_ROOT = path.resolve(__dirname, RUNNING_BUILT ? '../..' : '.
 /** Each entry: env name -> schema with its documented default. `.env.example` mirrors this list. */
 export const configSchema = z.object({
   ETL_STATE_DIR: z.string().default('.stack'),
-  /** The folder of the stream declarations, one module per stream (relative: to where a command runs); `etl stream init` writes there. */
-  ETL_STREAMS_DIR: z.string().min(1).default('streams'),
+  /** The folder of the deployment's stream declarations (docs/streams.md); the built-in streams are loaded alongside. */
+  ETL_STREAMS_DIR: z.string().default(''),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
@@ -449,7 +449,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvFile = pa
     );
   }
   const cfg = result.data!;
-  return { ...cfg, ETL_STATE_DIR: path.resolve(PROJECT_ROOT, cfg.ETL_STATE_DIR) };
+  return {
+    ...cfg,
+    ETL_STATE_DIR: path.resolve(PROJECT_ROOT, cfg.ETL_STATE_DIR),
+    ETL_STREAMS_DIR: cfg.ETL_STREAMS_DIR && path.resolve(PROJECT_ROOT, cfg.ETL_STREAMS_DIR),
+  };
+}
+
+/**
+ * ETL_STREAMS_DIR alone (from env and `.env`), resolved like loadConfig does: what the stream
+ * registry loads when no entry point told it, without the rest of the configuration having to parse.
+ */
+export function streamsDirSetting(env: NodeJS.ProcessEnv = process.env, dotenvFile = path.join(PROJECT_ROOT, '.env')): string | undefined {
+  const value = env.ETL_STREAMS_DIR ?? readDotenv(dotenvFile).ETL_STREAMS_DIR;
+  return value ? path.resolve(PROJECT_ROOT, value) : undefined;
 }
 
 /** This machine's loopback: localhost, 127.0.0.0/8, ::1. */

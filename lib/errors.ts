@@ -58,6 +58,20 @@ export const ERROR_CODES = {
   },
   BRONZE_OBJECT_MISSING: { class: 'permanent', summary: 'a manifest row names an object that is not in the bucket' },
   SCHEMA_NOT_MIGRATED: { class: 'permanent', summary: 'the database lacks the tables; run `etl migrate`' },
+  STREAM_SCHEMA_REFUSED: {
+    class: 'permanent',
+    summary:
+      "`etl migrate` refused a change of a stream's tables that is not an added column or a widening (a narrowing, a type change, a drop, a changed key); nothing was changed",
+  },
+  STREAM_SCHEMA_STALE: {
+    class: 'transient',
+    summary:
+      "this worker's declaration of the stream is older than the schema version applied to its tables; restart the worker with the new declaration",
+  },
+  STREAM_DECLARATION: {
+    class: 'permanent',
+    summary: 'a stream declaration (the built-in folder or ETL_STREAMS_DIR) does not load or is invalid; the process stops, exit 2',
+  },
   MIGRATION_FAILED: { class: 'permanent', summary: 'a migration file failed to apply' },
   MIGRATION_CHANGED: { class: 'permanent', summary: 'an applied migration file was edited afterwards' },
   MANIFEST_INVALID: { class: 'permanent', summary: 'the bronze manifest breaks its own invariants' },

@@ -4,6 +4,7 @@ import { Kafka, logLevel, type Admin, type ISocketFactory, type KafkaConfig, typ
 import type { Config } from './config';
 import { EtlError, isNetworkError, tlsFailure, type TlsFailure } from './errors';
 import { boundKafkaDecompression } from './kafka-codecs';
+import type { StreamTables } from './stream-tables';
 import { probeTls } from './tls-probe';
 
 /** The consumer group of a topic's archive: its committed offsets are what lag tools read. */
@@ -142,6 +143,8 @@ export function isUnknownTopic(err: unknown): boolean {
 export interface StreamTopic {
   stream: string;
   topic: string;
+  /** The stream's own tables as declared: what `etl migrate` makes and keeps in step (lib/stream-tables.ts). */
+  tables?: StreamTables;
 }
 
 /**

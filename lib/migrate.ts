@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { PROJECT_ROOT } from './config';
-import { EtlError, SQLSTATE, sqlState } from './errors';
+import { EtlError, isEtlError, SQLSTATE, sqlState } from './errors';
+import { migrateStreamTables, type StreamMigrateOptions, type StreamMigration, type StreamTables } from './stream-tables';
 
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 const FILE_PATTERN = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
@@ -38,6 +39,8 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
 export interface MigrateResult {
   applied: string[];
   alreadyApplied: number;
+  /** The streams whose tables were created or changed from their declarations, with their new version. */
+  streams: StreamMigration[];
 }
 
 async function inLockedTransaction<T>(client: pg.PoolClient, lockKey: string, fn: () => Promise<T>): Promise<T> {
@@ -59,9 +62,19 @@ async function executeFormatted(client: pg.PoolClient, template: string, args: s
   await client.query(rows[0]!.stmt);
 }
 
-export async function migrate(pool: pg.Pool, schema: string, migrations = readMigrations()): Promise<MigrateResult> {
+/**
+ * The numbered migrations, then every stream's own tables from its declaration (lib/stream-tables.ts)
+ * in one transaction: all of them change, or none.
+ */
+export async function migrate(
+  pool: pg.Pool,
+  schema: string,
+  streams: readonly StreamTables[] = [],
+  options: StreamMigrateOptions = {},
+  migrations = readMigrations(),
+): Promise<MigrateResult> {
   const client = await pool.connect();
-  const result: MigrateResult = { applied: [], alreadyApplied: 0 };
+  const result: MigrateResult = { applied: [], alreadyApplied: 0, streams: [] };
   const lockKey = `etl.migrate.${schema}`;
   try {
     await inLockedTransaction(client, lockKey, async () => {
@@ -93,6 +106,15 @@ export async function migrate(pool: pg.Pool, schema: string, migrations = readMi
         result.applied.push(`${m.version}_${m.name}`);
       });
     }
+    await inLockedTransaction(client, lockKey, async () => {
+      await client.query("SELECT set_config('search_path', $1, true)", [schema]);
+      try {
+        result.streams = await migrateStreamTables(client, streams, options);
+      } catch (err) {
+        if (isEtlError(err)) throw err;
+        throw new EtlError('MIGRATION_FAILED', `the stream tables failed to migrate: ${(err as Error).message}`, { cause: err });
+      }
+    });
   } finally {
     client.release();
   }

@@ -31,7 +31,7 @@ export function searchEndpoint(cfg: SearchLogin): SearchEndpoint {
  * exact (while it fits in a long) for range queries and sums; `_source` keeps the exact decimal text.
  */
 export type SearchFieldType =
-  'keyword' | 'text' | 'date' | 'long' | 'integer' | 'short' | 'double' | { type: 'scaled_float'; scalingFactor: number };
+  'keyword' | 'text' | 'date' | 'long' | 'integer' | 'short' | 'double' | 'boolean' | { type: 'scaled_float'; scalingFactor: number };
 
 /** Lineage and bookkeeping fields every document carries besides the stream's own columns. */
 export const LINEAGE_FIELDS: Readonly<Record<string, SearchFieldType>> = {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { SearchFieldType } from '../lib/search';
 import { ident } from '../lib/sql';
+import { defaultSearchType, formatColumnType, KNOWN_TYPES, parseColumnType } from '../lib/column-types';
 import { rejectUnstorable } from './storable';
 import type {
   AcceptedValues,
@@ -31,8 +32,11 @@ export interface StreamDeclaration<Event> {
   checkReferenceTime?(event: Event, context: ValidationContext): { path: string; message: string } | undefined;
   rawTable: string;
   flatTable: string;
-  /** The record key, unique in the raw and flat tables; a second record with it is a duplicate or a conflict. */
-  key: ColumnDecl;
+  /**
+   * The record key, unique in the raw and flat tables; a second record with it is a duplicate or a
+   * conflict. A column of its own, or the name of one of `columns` (that column becomes the key).
+   */
+  key: ColumnDecl | string;
   /** The flat column holding the event time; it is copied to `raw.event_ts`. */
   eventTimeColumn: string;
   /** Every flat column except the key and the lineage columns (load_id, bronze_object_id, kafka_*). */
@@ -47,17 +51,27 @@ export interface StreamDeclaration<Event> {
   /** Synthetic events for `etl produce <stream>` and the ingest workflow. */
   synthetic?: SyntheticSource;
   /**
-   * An index in the search sink (docs/search.md): how each field is indexed, every column and the key
-   * named (a column left out or one that does not exist is a declaration error, not a guess).
+   * An index in the search sink (docs/search.md). Each column is indexed as its type says
+   * (lib/column-types.ts, defaultSearchType); `fields` overrides that for the columns it names
+   * (a name that is not a column is a declaration error, not a guess).
    */
-  search?: { fields: Readonly<Record<string, SearchFieldType>>; topTerms?: string };
+  search?: { fields?: Readonly<Record<string, SearchFieldType>>; topTerms?: string };
 }
 
-const SQL_TYPE = /^[a-z][a-z0-9 _]*(\(\d+(,\s*\d+)?\))?(\[\])?$/;
+/** What marks a StreamSpec made by defineStream: a loader tells a declaration's export by it, across copies of this module. */
+export const STREAM_SPEC = Symbol.for('etl-temporal.stream-spec');
 
-function sqlType(type: string): string {
-  if (!SQL_TYPE.test(type)) throw new Error(`not a plain SQL type: ${JSON.stringify(type)}`);
-  return type;
+export function isStreamSpec(value: unknown): value is StreamSpec {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[STREAM_SPEC] === true;
+}
+
+/** A declared column with its type in canonical spelling; an unknown type is a declaration error. */
+function checkedColumn(stream: string, c: ColumnDecl): ColumnDecl {
+  if (typeof c?.name !== 'string' || typeof c.type !== 'string') throw new Error(`stream ${stream}: a column needs a name and a type`);
+  const type = parseColumnType(c.type);
+  if (!type) throw new Error(`stream ${stream}: column ${c.name} has unknown type "${c.type}" (known: ${KNOWN_TYPES})`);
+  ident(c.name);
+  return { ...c, type: formatColumnType(type) };
 }
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
@@ -96,7 +110,7 @@ export function validatorFor<Event>(
 
 /** `(doc->>'col')::type`: a staged silver value, typed. */
 function staged(col: ColumnDecl, doc = 'doc'): string {
-  return `(${doc}->>'${col.name}')::${sqlType(col.type)}`;
+  return `(${doc}->>'${col.name}')::${col.type}`;
 }
 
 /** A flat column as a JSON value of its document: decimals as exact text, instants in UTC with microseconds. */
@@ -104,23 +118,22 @@ function documentValue(col: ColumnDecl): string {
   const id = `f.${ident(col.name)}`;
   if (/^(numeric|decimal)/.test(col.type)) return `${id}::text`;
   if (col.type === 'timestamptz') return `to_char(${id} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-  if (col.type === 'date') return `${id}::text`;
+  if (col.type === 'timestamp') return `to_char(${id}, 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
+  if (col.type === 'date' || col.type === 'jsonb') return `${id}::text`;
   return id;
 }
 
-function searchSpec<Event>(
-  d: StreamDeclaration<Event>,
-  fields: Readonly<Record<string, SearchFieldType>>,
+function searchSpec(
+  d: Pick<StreamDeclaration<unknown>, 'name' | 'flatTable' | 'eventTimeColumn'> & { key: ColumnDecl; columns: readonly ColumnDecl[] },
+  overrides: Readonly<Record<string, SearchFieldType>>,
   topTerms?: string,
 ): StreamSearchSpec {
   const all = [d.key, ...d.columns];
-  const missing = all.filter((c) => !(c.name in fields)).map((c) => c.name);
-  const unknown = Object.keys(fields).filter((f) => !all.some((c) => c.name === f));
-  if (missing.length || unknown.length) {
-    throw new Error(
-      `stream ${d.name}: search.fields must map every column: missing ${missing.join(', ') || '-'}, unknown ${unknown.join(', ') || '-'}`,
-    );
-  }
+  const unknown = Object.keys(overrides).filter((f) => !all.some((c) => c.name === f));
+  if (unknown.length) throw new Error(`stream ${d.name}: search.fields names ${unknown.join(', ')}, not a column of the stream`);
+  const fields: Record<string, SearchFieldType> = Object.fromEntries(
+    all.map((c) => [c.name, overrides[c.name] ?? defaultSearchType(parseColumnType(c.type)!)]),
+  );
   // Names become JSON keys as SQL string literals: each has passed ident() (plain lowercase), so none holds a quote.
   ident(d.name);
   const pairs = [
@@ -141,7 +154,35 @@ ORDER BY f.${ident(d.key.name)}`;
   return { fields, documentsSql, ...(topTerms ? { topTerms } : {}) };
 }
 
-export function defineStream<Event>(d: StreamDeclaration<Event>): StreamSpec {
+/** The key and the other columns of a declaration, checked, types in canonical spelling. */
+function keyAndColumns(d: StreamDeclaration<unknown>): { key: ColumnDecl; columns: ColumnDecl[] } {
+  if (!Array.isArray(d.columns)) throw new Error(`stream ${d.name}: columns must be a list`);
+  const columns = d.columns.map((c) => checkedColumn(d.name, c));
+  const seen = new Set<string>();
+  for (const c of columns) {
+    if (seen.has(c.name)) throw new Error(`stream ${d.name}: column ${c.name} is declared twice`);
+    seen.add(c.name);
+  }
+  if (typeof d.key === 'string') {
+    const key = columns.find((c) => c.name === d.key);
+    if (!key) throw new Error(`stream ${d.name}: key ${d.key} is not a declared column`);
+    return { key, columns: columns.filter((c) => c !== key) };
+  }
+  const key = checkedColumn(d.name, d.key);
+  if (seen.has(key.name)) throw new Error(`stream ${d.name}: key ${key.name} is also declared among the columns`);
+  return { key, columns };
+}
+
+/** What every flat table has after the stream's own columns (lib/stream-tables.ts). */
+export const LINEAGE_COLUMNS = ['ingested_at', 'load_id', 'bronze_object_id', 'kafka_topic', 'kafka_partition', 'kafka_offset'] as const;
+
+export function defineStream<Event>(declaration: StreamDeclaration<Event>): StreamSpec {
+  if (typeof declaration?.name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(declaration.name))
+    throw new Error(`stream name ${JSON.stringify(declaration?.name)} must be lowercase letters, digits and _`);
+  const { key: keyDecl, columns: columnDecls } = keyAndColumns(declaration as StreamDeclaration<unknown>);
+  const d = { ...declaration, key: keyDecl, columns: columnDecls };
+  const reserved = [d.key, ...d.columns].find((c) => (LINEAGE_COLUMNS as readonly string[]).includes(c.name));
+  if (reserved) throw new Error(`stream ${d.name}: column ${reserved.name} is a lineage column every stream table has`);
   const raw = ident(d.rawTable);
   const flat = ident(d.flatTable);
   const key = ident(d.key.name);
@@ -207,7 +248,7 @@ RETURNING f.${key}, f.bronze_object_id`;
   const acceptedValues: AcceptedValues[] = d.columns
     .filter((c) => c.acceptedValues)
     .map((c) => ({ column: c.name, values: c.acceptedValues! }));
-  return {
+  const spec: StreamSpec = {
     name: d.name,
     topic: d.topic ?? d.name,
     // A row PostgreSQL would refuse is quarantined here (UNSTORABLE_VALUE), not at load.
@@ -215,7 +256,9 @@ RETURNING f.${key}, f.bronze_object_id`;
     rawTable: d.rawTable,
     flatTable: d.flatTable,
     keyColumn: d.key.name,
-    keyType: sqlType(d.key.type),
+    keyType: d.key.type,
+    key: d.key,
+    columns: d.columns,
     eventTimeColumn: d.eventTimeColumn,
     flatColumns: d.columns.map((c) => c.name),
     notNullColumns: [d.key.name, ...d.columns.filter((c) => c.notNull).map((c) => c.name)],
@@ -227,9 +270,10 @@ RETURNING f.${key}, f.bronze_object_id`;
     updateFromStagingSql,
     afterMergeSql: d.afterMergeSql ?? [],
     ...(d.synthetic ? { synthetic: d.synthetic } : {}),
-    ...(d.search ? { search: searchSpec(d, d.search.fields, d.search.topTerms) } : {}),
+    ...(d.search ? { search: searchSpec(d, d.search.fields ?? {}, d.search.topTerms) } : {}),
     inputTypes: inputTypesOf(d.schema),
   };
+  return Object.defineProperty(spec, STREAM_SPEC, { value: true });
 }
 
 type JsonSchemaNode = { type?: string | string[]; anyOf?: JsonSchemaNode[]; oneOf?: JsonSchemaNode[]; allOf?: JsonSchemaNode[] };

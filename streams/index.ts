@@ -1,49 +1,71 @@
-// The registry of declared streams. Everything outside streams/ finds a stream here by name.
+// The registry of declared streams: those of the built-in folder (./builtin) and of the
+// deployment's ETL_STREAMS_DIR, loaded by ./loader.ts the first time anything asks, or explicitly
+// by an entry point (the CLI, the worker, a pass thread) so a bad declaration stops it at once.
+// Everything outside streams/ finds a stream here by name.
+import { streamsDirSetting } from '../lib/config';
 import { EtlError } from '../lib/errors';
 import type { StreamTopic } from '../lib/kafka';
-import { ticksStream } from './ticks';
-import { transactionsStream } from './transactions';
+import { loadDeclarations, type LoadedStream } from './loader';
 import type { StreamSpec } from './types';
 
-const registry: Record<string, StreamSpec> = { transactions: transactionsStream, ticks: ticksStream };
+let loaded: { dir: string | undefined; streams: Map<string, LoadedStream> } | undefined;
 
-export const STREAMS: Readonly<Record<string, StreamSpec>> = registry;
+/**
+ * Loads the built-in streams and those of `dir` (default: ETL_STREAMS_DIR), replacing what was
+ * loaded, all or nothing: throws EtlError STREAM_DECLARATION and keeps the previous set when one
+ * declaration is bad.
+ */
+export function loadStreams(dir: string | undefined = streamsDirSetting()): void {
+  const streams = new Map(loadDeclarations(dir || undefined).map((l) => [l.spec.name, l]));
+  loaded = { dir: dir || undefined, streams };
+}
 
-/** The streams declared in this folder: what any thread of the process knows, unlike those registered at run time. */
-const BUILT_IN: ReadonlySet<string> = new Set(Object.keys(registry));
+/** Loads the streams of `dir` (empty: none but the built-in ones) unless they are the ones loaded: what a pass thread does with its worker's setting. */
+export function useStreamsDir(dir: string | undefined): void {
+  if (!loaded || loaded.dir !== (dir || undefined)) loadStreams(dir);
+}
 
-export function isBuiltInStream(name: string): boolean {
-  return BUILT_IN.has(name);
+function registry(): Map<string, LoadedStream> {
+  if (!loaded) loadStreams();
+  return loaded!.streams;
+}
+
+export function allStreams(): StreamSpec[] {
+  return [...registry().values()].map((l) => l.spec);
 }
 
 export function streamNames(): string[] {
-  return Object.keys(registry);
+  return [...registry().keys()];
 }
 
 export function getStream(name: string): StreamSpec {
-  const spec = registry[name];
+  const spec = registry().get(name)?.spec;
   if (!spec) throw new EtlError('USAGE', `unknown stream "${name}"; known streams: ${streamNames().join(', ')}`);
   return spec;
 }
 
-/**
- * Adds a stream declared outside this folder (a plugin, a test) for the life of the process; the
- * worker and CLI of that process then carry it like the built-in ones. Returns the undo.
- */
-export function registerStream(spec: StreamSpec): () => void {
-  if (registry[spec.name]) throw new Error(`stream ${spec.name} is already registered`);
-  registry[spec.name] = spec;
-  return () => {
-    delete registry[spec.name];
-  };
+/** The file that declared a stream, for messages that send a person to it. */
+export function declarationFile(name: string): string | undefined {
+  return registry().get(name)?.file;
 }
 
 /** The Kafka topic of a stream; the prefix lets tests and tenants share a broker. */
 export function topicFor(topicPrefix: string, stream: string): string {
-  return `${topicPrefix}${registry[stream]?.topic ?? stream}`;
+  return `${topicPrefix}${registry().get(stream)?.spec.topic ?? stream}`;
 }
 
-/** Every stream registered now, with its Kafka topic: what lib/ is handed to set up or watch. */
+/** Every stream loaded, with its Kafka topic and tables: what lib/ is handed to set up or watch. */
 export function streamTopics(topicPrefix: string): StreamTopic[] {
-  return streamNames().map((stream) => ({ stream, topic: topicFor(topicPrefix, stream) }));
+  return allStreams().map((s) => ({
+    stream: s.name,
+    topic: topicFor(topicPrefix, s.name),
+    tables: {
+      name: s.name,
+      rawTable: s.rawTable,
+      flatTable: s.flatTable,
+      key: s.key,
+      columns: s.columns,
+      eventTimeColumn: s.eventTimeColumn,
+    },
+  }));
 }

@@ -74,6 +74,10 @@ export interface StreamSpec {
   keyColumn: string;
   /** PostgreSQL type of the key column, e.g. `uuid`. */
   keyType: string;
+  /** The key column as declared (type in canonical spelling, lib/column-types.ts). */
+  key: ColumnDecl;
+  /** The flat columns after the key, as declared: what the stream's tables are made of (lib/stream-tables.ts). */
+  columns: readonly ColumnDecl[];
   eventTimeColumn: string;
   /** The flat table's columns after the key and before the lineage columns, in declaration order. */
   flatColumns: readonly string[];

@@ -3,6 +3,7 @@
 // other cores while the activity's own thread keeps talking to Temporal (heartbeats, cancellation)
 // and PostgreSQL (COPY). A cancelled activity ends its pass: the thread running it is terminated.
 // The same entry runs from source under tsx (a thread inherits the process's --import) and built.
+// Every stream runs here, declared streams of ETL_STREAMS_DIR as the built-in ones.
 import path from 'node:path';
 import { Tinypool } from 'tinypool';
 import type { ActivityDeps } from '../activities';
@@ -10,8 +11,6 @@ import type { PassResult, PassTask } from '../activities/transform-load/pass';
 import { passThreadError, type PassThreadOutcome, type PassThreadTask } from '../activities/transform-load/pass-thread';
 import type { RunPass } from '../activities/transform-load/transform-load';
 import { RUNNING_BUILT, type Config } from '../lib/config';
-import { isBuiltInStream } from '../streams';
-import { passInline } from '../activities/transform-load/pass-inline';
 
 const ENTRY = path.join(__dirname, '..', 'activities', 'transform-load', RUNNING_BUILT ? 'pass-thread.js' : 'pass-thread.ts');
 
@@ -44,9 +43,7 @@ export function createPassPool(config: Pick<Config, 'TRANSFORM_THREADS'>): PassP
   });
   return {
     async runPass(task: PassTask, deps: ActivityDeps, signal: AbortSignal): Promise<PassResult> {
-      // A stream registered at run time (a plugin, a test) lives in this thread's registry only: a
-      // thread, which loads the stream modules afresh, knows the built-in ones.
-      if (!isBuiltInStream(task.stream)) return passInline(task, deps, signal);
+      // A thread loads the same declarations as this one: the worker's ETL_STREAMS_DIR, in its config.
       const input: PassThreadTask = { task, config: deps.config };
       const outcome = (await pool.run(input, { signal })) as PassThreadOutcome;
       if (!outcome.ok) throw passThreadError(outcome.failure);

@@ -3,6 +3,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { PROJECT_ROOT, RUNNING_BUILT } from '../lib/config';
 import { ensureSearchAttributes } from '../lib/search-attributes';
+import { useStreamsDir } from '../streams';
 import { startLagMetrics } from './lag-metrics';
 import { startSearchMetrics } from './search-metrics';
 import { installActivityLogContext } from './log-context';
@@ -27,6 +28,8 @@ const workflowCode = () =>
 
 /** A worker for every workflow and activity of the pipeline, on one task queue. */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
+  // The streams of the worker's own setting, as its pass threads load them (a bad declaration stops it here).
+  useStreamsDir(opts.deps.config.ETL_STREAMS_DIR);
   await ensureSearchAttributes(opts.connection, opts.namespace);
   installActivityLogContext();
   const passPool = createPassPool(opts.deps.config);

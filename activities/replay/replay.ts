@@ -28,6 +28,7 @@ import {
   runAfterMerge,
 } from '../transform-load/staging';
 import { countRefused, mergeReplaySettingAsideRefused, SAMPLE, type RefusedCounts, type StagedLines } from './replay-refused';
+import { loadableSchemaVersion } from '../../lib/stream-tables';
 import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { StreamSpec, ValidationContext } from '../../streams/types';
@@ -190,12 +191,13 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
       referenceTimeMs: obj.archived_at!.getTime(),
     });
 
+    const schemaVersion = await loadableSchemaVersion(client, spec);
     const {
       rows: [load],
     } = await client.query<{ load_id: string }>(
-      `INSERT INTO loads (kind, bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count, workflow_id, replay_run_id)
-       VALUES ('replay', $1, $2, 'bronze-replay', (SELECT count(*) FROM staging_lines), 0, 0, $3, $4) RETURNING load_id`,
-      [id, input.stream, input.workflowId ?? null, input.runKey ?? null],
+      `INSERT INTO loads (kind, bronze_object_id, stream, silver_key, rows_in, inserted_count, duplicate_count, workflow_id, replay_run_id, schema_version)
+       VALUES ('replay', $1, $2, 'bronze-replay', (SELECT count(*) FROM staging_lines), 0, 0, $3, $4, $5) RETURNING load_id`,
+      [id, input.stream, input.workflowId ?? null, input.runKey ?? null, schemaVersion ?? null],
     );
     const loadId = Number(load!.load_id);
     const target = { stream: input.stream, loadId, bronzeObjectId: id };

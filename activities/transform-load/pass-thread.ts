@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../../lib/config';
 import { EtlError, isEtlError, type ErrorCode } from '../../lib/errors';
 import { createS3 } from '../../lib/s3';
+import { useStreamsDir } from '../../streams';
 import { classify } from '../failures';
 import { passBronzeObject, type PassResult, type PassTask } from './pass';
 
@@ -37,6 +38,7 @@ function s3For(config: Config): S3Client {
 
 export default async function runPassThread({ task, config }: PassThreadTask): Promise<PassThreadOutcome> {
   try {
+    useStreamsDir(config.ETL_STREAMS_DIR);
     return { ok: true, result: await passBronzeObject(s3For(config), task) };
   } catch (err) {
     const known = classify(err, { config });

@@ -19,6 +19,7 @@ import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonObject } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
 import { insertQuarantine, QuarantineBatcher, quarantinedValue, type QuarantineEntry } from '../quarantine';
+import { loadableSchemaVersion } from '../../lib/stream-tables';
 import { getStream } from '../../streams';
 import type { StreamSpec } from '../../streams/types';
 import type { ActivityDeps } from '../deps';
@@ -145,9 +146,10 @@ async function passAndLoad(
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etl.load.${input.bronzeObjectId}`]);
       const meanwhile = await loadedAlready(client, input.bronzeObjectId); // by another workflow, while this one passed
       if (meanwhile) return meanwhile;
+      const schemaVersion = await loadableSchemaVersion(client, spec);
       await client.query(
-        'INSERT INTO loads (load_id, bronze_object_id, stream, rows_in, inserted_count, duplicate_count, workflow_id) VALUES ($1, $2, $3, 0, 0, 0, $4)',
-        [loadId, input.bronzeObjectId, input.stream, input.workflowId ?? null],
+        'INSERT INTO loads (load_id, bronze_object_id, stream, rows_in, inserted_count, duplicate_count, workflow_id, schema_version) VALUES ($1, $2, $3, 0, 0, 0, $4, $5)',
+        [loadId, input.bronzeObjectId, input.stream, input.workflowId ?? null, schemaVersion ?? null],
       );
       await insertSpooledQuarantine(client, input.stream, obj.topic, pass.files.quarantine);
       const target = { stream: input.stream, loadId, bronzeObjectId: input.bronzeObjectId };

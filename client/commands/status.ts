@@ -7,7 +7,7 @@ import type { Clients } from '../../lib/clients';
 import { temporalUiUrl } from '../../lib/config';
 import { listParked } from '../../lib/parked';
 import { searchLag, type SearchLag } from '../../lib/search-state';
-import { getStream, STREAMS, streamTopics, topicFor } from '../../streams';
+import { getStream, streamNames, streamTopics, topicFor } from '../../streams';
 import { listSchedules } from './schedule';
 import { followerOf, type FollowerReport } from './stream';
 
@@ -60,7 +60,7 @@ export async function streamStatuses(clients: Clients, temporal: Client): Promis
     });
   }
   const out: StreamStatus[] = [];
-  for (const stream of Object.keys(STREAMS)) {
+  for (const stream of streamNames()) {
     const topic = topicFor(config.KAFKA_TOPIC_PREFIX, stream);
     const {
       rows: [obj],

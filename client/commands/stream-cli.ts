@@ -1,12 +1,16 @@
-// The `etl stream` command tree: continuous mode (the work is in ./stream.ts), and drafting a new
-// stream's declaration from a sample (./stream-init.ts).
+// The `etl stream` command tree: continuous mode (the work is in ./stream.ts), a stream's schema
+// history, and drafting a new stream's declaration from a sample (./stream-init.ts).
 import { Option, type Command } from 'commander';
 import { FILE_FORMATS, type FileFormat } from '../../activities/files/format';
+import { buildClients } from '../../lib/clients';
 import { loadConfig } from '../../lib/config';
+import { withPostgresErrors } from '../../lib/postgres';
+import { streamHistory, type SchemaVersion } from '../../lib/stream-tables';
 import { streamNames } from '../../streams';
 import { FLUSH_INTERVAL, positiveInt, WAIT_TIMEOUT } from '../args';
 import { withClient } from '../connect';
 import { sayErr, type Say } from '../output';
+import { describeStreamMigration } from './migrate';
 import { hasWorker } from './pipeline';
 import { describeTotals, formatStreamReport, startStream, stopStream, streamReport } from './stream';
 import { DEFAULT_SAMPLE, formatInitSummary, initStream } from './stream-init';
@@ -124,4 +128,30 @@ export function registerStreamCommands(program: Command, say: Say, setExitCode: 
         say(o.json ? JSON.stringify(r, null, 2) : formatStreamReport(r));
       }),
     );
+  streamCmd
+    .command('history')
+    .description("the schema versions of a stream's tables, oldest first: what changed, and when `etl migrate` applied it")
+    .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ etl stream history transactions\n  $ etl stream history ticks --json')
+    .action(async (stream: string, o: { json?: boolean }) => {
+      const clients = buildClients(loadConfig());
+      try {
+        const versions = await withPostgresErrors(clients.config.DATABASE_URL, () => streamHistory(clients.pool, stream));
+        say(o.json ? JSON.stringify(versions, null, 2) : formatHistory(stream, versions));
+      } finally {
+        await clients.close();
+      }
+    });
+}
+
+/** One line per version: `2  2026-12-07T17:20:01Z  added venue text, widened bid numeric(12,5) -> numeric(14,6)`. */
+export function formatHistory(stream: string, versions: readonly SchemaVersion[]): string {
+  if (versions.length === 0) return `stream ${stream} has no schema version yet: run \`etl migrate\``;
+  return versions
+    .map(
+      (v) =>
+        `${v.version}  ${v.appliedAt}  ${describeStreamMigration({ stream, version: v.version, changes: v.changes }).replace(/^stream \S+: version \d+: /, '')}  (${v.digest})`,
+    )
+    .join('\n');
 }

@@ -80,6 +80,8 @@ export async function initStream(config: Config, a: InitArgs, cwd = process.cwd(
     throw new EtlError('USAGE', `"${a.name}" is not a stream name: a lowercase letter, then up to 39 lowercase letters, digits or _`);
   if (!a.from === !a.fromTopic)
     throw new EtlError('USAGE', 'give the sample as one of --from <file|s3://bucket/key> or --from-topic <topic>');
+  if (!config.ETL_STREAMS_DIR)
+    throw new EtlError('USAGE', 'set ETL_STREAMS_DIR to the folder of your stream declarations (in .env): `etl stream init` writes there');
   const dir = streamsDir(config, cwd);
   const file = path.join(dir, `${a.name}.ts`);
   if (!a.force && (await stat(file).catch(() => undefined)))

@@ -1,37 +1,40 @@
-// Adding a stream means declaring it in one place. A stream that exists only in this file — its own
-// zod schema, enrichment, integer key, tables and derived-table hook — is registered, fed by a
-// plain Kafka producer and carried end to end by the unchanged pipeline workflow (archive ->
+// Adding a stream means declaring it in one place. A stream declared in one file of a folder outside
+// the repository (ETL_STREAMS_DIR) — its own zod schema, enrichment, integer key, tables and
+// derived-table hook, importing only 'etl-temporal/define' — is loaded by the worker and its pass
+// threads, fed by a plain Kafka producer and carried end to end by the unchanged pipeline workflow (archive ->
 // transform -> load -> quality), with bad records quarantined, lineage, the run report and a
 // quarantine replay working on it as on the built-in streams.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RecordMetadata } from 'kafkajs';
-import { z } from 'zod';
 import { createActivities, type QualityResult } from '../../activities';
 import { parseRecordKey, recordLineage } from '../../client/commands/lineage';
 import { lakeSync } from '../../client/commands/lake';
 import { listQuarantine, replayQuarantine } from '../../client/commands/quarantine';
 import { collectReport } from '../../client/commands/report';
-import { registerStream } from '../../streams';
-import { defineStream, type StreamDeclaration } from '../../streams/define';
+import { getStream } from '../../streams';
+import { loadDeclarations } from '../../streams/loader';
+import type { StreamSpec } from '../../streams/types';
 import type { PipelineResult } from '../../workflows';
+import { declarationsDir, type DeclarationsDir } from '../support/declarations';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 import { activityEnv } from '../support/activity-env';
 
-// ---- the whole declaration of the stream ----
-const BANDS = ['freezing', 'mild', 'hot'] as const;
-const readingSchema = (maxCelsius: number) =>
-  z.looseObject({
-    reading_no: z.number().int().positive(),
-    sensor: z.string().trim().min(1).max(40),
-    celsius: z.number().min(-90).max(maxCelsius),
-    taken_at: z.iso.datetime().transform((s) => new Date(s)),
-  });
-type Reading = z.output<ReturnType<typeof readingSchema>>;
+// ---- the whole declaration of the stream, a file of a folder outside the repository ----
+const declarationSource = (maxCelsius: number) => `
+import { defineStream, z } from 'etl-temporal/define';
 
-const declaration = (maxCelsius: number): StreamDeclaration<Reading> => ({
+const BANDS = ['freezing', 'mild', 'hot'] as const;
+const readingSchema = z.looseObject({
+  reading_no: z.number().int().positive(),
+  sensor: z.string().trim().min(1).max(40),
+  celsius: z.number().min(-90).max(${maxCelsius}),
+  taken_at: z.iso.datetime().transform((s) => new Date(s)),
+});
+
+export default defineStream({
   name: 'sensor_readings',
-  schema: readingSchema(maxCelsius),
+  schema: readingSchema,
   enrich: (r) => ({
     reading_no: r.reading_no,
     taken_at: r.taken_at.toISOString(),
@@ -51,20 +54,16 @@ const declaration = (maxCelsius: number): StreamDeclaration<Reading> => ({
   ],
   afterMergeSql: [
     "SELECT pg_advisory_xact_lock(hashtext('test.sensor_stats.' || current_schema()))",
-    `INSERT INTO sensor_stats (sensor, readings, max_celsius)
+    \`INSERT INTO sensor_stats (sensor, readings, max_celsius)
      SELECT f.sensor, count(*), max(f.celsius) FROM sensor_readings_flat f
      WHERE f.sensor IN (SELECT doc->>'sensor' FROM staging) GROUP BY f.sensor
-     ON CONFLICT (sensor) DO UPDATE SET readings = excluded.readings, max_celsius = excluded.max_celsius`,
+     ON CONFLICT (sensor) DO UPDATE SET readings = excluded.readings, max_celsius = excluded.max_celsius\`,
   ],
 });
-const TABLES = `
-CREATE TABLE raw_sensor_readings (
-  reading_no bigint PRIMARY KEY, event_ts timestamptz NOT NULL, payload jsonb NOT NULL, ingested_at timestamptz NOT NULL DEFAULT now(),
-  load_id bigint, bronze_object_id bigint, kafka_topic text, kafka_partition integer, kafka_offset bigint);
-CREATE TABLE sensor_readings_flat (
-  reading_no bigint PRIMARY KEY, taken_at timestamptz NOT NULL, sensor text NOT NULL, celsius numeric(4,1) NOT NULL, band text NOT NULL,
-  ingested_at timestamptz NOT NULL DEFAULT now(), load_id bigint, bronze_object_id bigint, kafka_topic text, kafka_partition integer, kafka_offset bigint);
-CREATE TABLE sensor_stats (sensor text PRIMARY KEY, readings integer NOT NULL, max_celsius numeric(4,1) NOT NULL);`;
+`;
+// Its raw and flat tables come from the declaration (etl migrate, which the env's setup runs); the
+// derived table its hook fills is its own SQL.
+const TABLES = `CREATE TABLE sensor_stats (sensor text PRIMARY KEY, readings integer NOT NULL, max_celsius numeric(4,1) NOT NULL);`;
 // ---- end of the declaration ----
 
 const STREAM = 'sensor_readings';
@@ -78,8 +77,8 @@ const reading = (i: number) => ({
 });
 
 describe('a stream declared in one place', () => {
-  const spec = defineStream(declaration(60));
-  let unregister: () => void;
+  const folder: DeclarationsDir = declarationsDir({ 'sensor_readings.ts': declarationSource(60) });
+  let spec: StreamSpec;
   let env: TestEnv;
   let result: PipelineResult;
   const bad: { name: string; value: string; code: string; meta?: RecordMetadata }[] = [
@@ -89,8 +88,9 @@ describe('a stream declared in one place', () => {
   ];
 
   before(async () => {
-    unregister = registerStream(spec); // before the env: its topic is created (and removed) with the others
-    env = await isolatedEnv('declared');
+    // The env loads the folder (its topic is created and removed with the others), as do its worker's pass threads.
+    env = await isolatedEnv('declared', { ETL_STREAMS_DIR: folder.dir });
+    spec = getStream(STREAM);
     await env.pool.query(TABLES);
     const producer = env.kafka.producer();
     await producer.connect();
@@ -107,7 +107,7 @@ describe('a stream declared in one place', () => {
     try {
       await env?.cleanup();
     } finally {
-      unregister?.();
+      folder.remove();
     }
   });
 
@@ -179,7 +179,9 @@ describe('a stream declared in one place', () => {
   });
 
   it('after its rule is widened, a quarantine replay loads what now passes through the same path', async () => {
-    const widened = defineStream(declaration(250));
+    const widenedFolder = declarationsDir({ 'sensor_readings.ts': declarationSource(250) });
+    const widened = loadDeclarations(widenedFolder.dir).find((l) => l.spec.name === STREAM)!.spec;
+    widenedFolder.remove();
     const r = await replayQuarantine(env, widened, { stream: STREAM, reason: 'INVALID_VALUE', limit: 10 });
     assert.deepEqual({ examined: r.examined, loaded: r.loaded }, { examined: 1, loaded: 1 });
     const {

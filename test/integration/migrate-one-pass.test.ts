@@ -42,6 +42,8 @@ describe('migration 013 (one pass per object)', () => {
     await migrate(
       clients.pool,
       schema,
+      [],
+      {},
       all.filter((m) => m.version < ONE_PASS),
     );
     const row = (p: number, extra: string) =>

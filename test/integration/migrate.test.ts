@@ -27,12 +27,12 @@ describe('migrations', () => {
       files.map((f) => f.version),
     );
     const again = await migrate(clients.pool, schema);
-    assert.deepEqual(again, { applied: [], alreadyApplied: files.length });
+    assert.deepEqual(again, { applied: [], alreadyApplied: files.length, streams: [] });
   });
 
   it('refuse to continue when an applied file was edited', async () => {
     const edited = readMigrations().map((m, i) => (i === 0 ? { ...m, checksum: 'edited' } : m));
-    await assert.rejects(migrate(clients.pool, schema, edited), /edited after it was applied/);
+    await assert.rejects(migrate(clients.pool, schema, [], {}, edited), /edited after it was applied/);
   });
 
   it('roll back a failing file and record nothing for it', async () => {
@@ -40,7 +40,7 @@ describe('migrations', () => {
       ...readMigrations(),
       { version: 999, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();', checksum: 'x' },
     ];
-    await assert.rejects(migrate(clients.pool, schema, broken), /999_broken\.sql failed/);
+    await assert.rejects(migrate(clients.pool, schema, [], {}, broken), /999_broken\.sql failed/);
     const { rows } = await clients.pool.query(
       "SELECT 1 FROM schema_migrations WHERE version = 999 UNION ALL SELECT 1 FROM pg_tables WHERE tablename = 'half_done' AND schemaname = $1",
       [schema],

@@ -8,15 +8,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { z } from 'zod';
 import { settle, type RunOutcome } from '../../client/commands/run-outcome';
 import type { ObjectRow, RetryReport } from '../../client/commands/objects';
 import { streamStatuses } from '../../client/commands/status';
 import { pipelineState } from '../../dashboard/pipeline';
 import { PROJECT_ROOT } from '../../lib/config';
 import { configEnv } from '../support/isolation';
-import { registerStream } from '../../streams';
-import { defineStream, type StreamDeclaration } from '../../streams/define';
+import { loadStreams } from '../../streams';
+import { declarationsDir } from '../support/declarations';
 import type { PipelineResult } from '../../workflows';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
@@ -26,18 +25,18 @@ const PER_OBJECT = 40;
 const GOOD = 300;
 const POISON_NO = 10_000;
 
-const readingSchema = z.looseObject({
-  reading_no: z.number().int().positive(),
-  sensor: z.string().trim().min(1).max(40),
-  celsius: z.number().min(-90).max(60),
-  taken_at: z.iso.datetime().transform((s) => new Date(s)),
-});
-type Reading = z.output<typeof readingSchema>;
+/** The stream's declaration file; `buggy` adds the hook that throws on sensor "poison" (a valid value). */
+const declarationSource = (buggy: boolean) => `
+import { defineStream, z } from 'etl-temporal/define';
 
-/** The stream; `buggy` adds the hook that throws on sensor "poison" (a valid value). */
-const declaration = (buggy: boolean): StreamDeclaration<Reading> => ({
-  name: STREAM,
-  schema: readingSchema,
+export default defineStream({
+  name: '${STREAM}',
+  schema: z.looseObject({
+    reading_no: z.number().int().positive(),
+    sensor: z.string().trim().min(1).max(40),
+    celsius: z.number().min(-90).max(60),
+    taken_at: z.iso.datetime().transform((s) => new Date(s)),
+  }),
   enrich: (r) => ({ reading_no: r.reading_no, taken_at: r.taken_at.toISOString(), sensor: r.sensor, celsius: r.celsius.toFixed(1) }),
   rawTable: 'raw_parked_readings',
   flatTable: 'parked_readings_flat',
@@ -48,18 +47,14 @@ const declaration = (buggy: boolean): StreamDeclaration<Reading> => ({
     { name: 'sensor', type: 'text', notNull: true },
     { name: 'celsius', type: 'numeric(4,1)', notNull: true },
   ],
-  afterMergeSql: buggy ? ['SELECT buggy_sensor_hook(doc) FROM staging'] : [],
+  afterMergeSql: ${buggy ? "['SELECT buggy_sensor_hook(doc) FROM staging']" : '[]'},
 });
+`;
 
 // The hook's bug raises SQLSTATE XX000 (internal_error): not a data error, not a transient one. The
-// sequence counts its attempts: nextval survives the rollback of the transaction that failed.
+// sequence counts its attempts: nextval survives the rollback of the transaction that failed. The
+// stream's own tables come from its declaration (etl migrate, run by the env's setup).
 const TABLES = `
-CREATE TABLE raw_parked_readings (
-  reading_no bigint PRIMARY KEY, event_ts timestamptz NOT NULL, payload jsonb NOT NULL, ingested_at timestamptz NOT NULL DEFAULT now(),
-  load_id bigint, bronze_object_id bigint, kafka_topic text, kafka_partition integer, kafka_offset bigint);
-CREATE TABLE parked_readings_flat (
-  reading_no bigint PRIMARY KEY, taken_at timestamptz NOT NULL, sensor text NOT NULL, celsius numeric(4,1) NOT NULL,
-  ingested_at timestamptz NOT NULL DEFAULT now(), load_id bigint, bronze_object_id bigint, kafka_topic text, kafka_partition integer, kafka_offset bigint);
 CREATE SEQUENCE buggy_hook_attempts;
 CREATE FUNCTION buggy_sensor_hook(doc jsonb) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -84,7 +79,7 @@ interface Cli {
 }
 
 describe('an object whose load throws an unclassified error', () => {
-  let unregister: () => void;
+  const folder = declarationsDir({ 'parked_readings.ts': declarationSource(true) });
   let env: TestEnv;
   let outcome: RunOutcome<PipelineResult>;
   let poisonObject: { id: number; records: number };
@@ -113,8 +108,11 @@ describe('an object whose load throws an unclassified error', () => {
     ).rows[0]!;
 
   before(async () => {
-    unregister = registerStream(defineStream(declaration(true)));
-    env = await isolatedEnv('parked', { UNKNOWN_ERROR_MAX_ATTEMPTS: MAX_ATTEMPTS, ARCHIVE_MAX_RECORDS_PER_OBJECT: PER_OBJECT });
+    env = await isolatedEnv('parked', {
+      UNKNOWN_ERROR_MAX_ATTEMPTS: MAX_ATTEMPTS,
+      ARCHIVE_MAX_RECORDS_PER_OBJECT: PER_OBJECT,
+      ETL_STREAMS_DIR: folder.dir,
+    });
     await env.pool.query(TABLES);
     // Partition 0 gets 50 readings, the poison one, 50 more: its objects are offsets 0-39, 40-79
     // (with the poison one at 50) and 80-100. Partitions 1 and 2 get 100 readings each.
@@ -158,7 +156,7 @@ describe('an object whose load throws an unclassified error', () => {
     try {
       await env?.cleanup();
     } finally {
-      unregister?.();
+      folder.remove();
     }
   });
 
@@ -275,8 +273,9 @@ describe('an object whose load throws an unclassified error', () => {
   });
 
   it('after the fix, `etl objects retry` loads it exactly once, and a second retry changes nothing', async () => {
-    unregister();
-    unregister = registerStream(defineStream(declaration(false)));
+    // The fix: the declaration file edited, the worker restarted (its threads are new, each pool's own).
+    folder.write('parked_readings.ts', declarationSource(false));
+    loadStreams(env.config.ETL_STREAMS_DIR);
     const before = await counts();
     await withWorker(env, async () => {
       const first = await etl('objects', 'retry', String(poisonObject.id), '--json');

@@ -15,11 +15,10 @@ import type { Client } from '@temporalio/client';
 import { filesInput } from '../../client/commands/ingest-files';
 import type { InitSummary } from '../../client/commands/stream-init';
 import { PROJECT_ROOT } from '../../lib/config';
-import { ensureTopic } from '../../lib/kafka';
-import { registerStream } from '../../streams';
+import { getStream, streamTopics, useStreamsDir } from '../../streams';
+import { setupAll } from '../../lib/setup';
 import type { StreamSpec } from '../../streams/types';
 import type { PipelineResult, SourceResult } from '../../workflows';
-import { createDeclaredTables, linkDefine, loadDeclaration } from '../support/declarations';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 import { configEnv } from '../support/isolation';
 
@@ -55,7 +54,6 @@ describe('etl stream init', () => {
   let env: TestEnv;
   let dir: string;
   let streamsDir: string;
-  const undo: (() => void)[] = [];
   const etl = (args: string[]) =>
     promisify(execFile)(path.join(PROJECT_ROOT, 'bin', 'etl'), args, {
       encoding: 'utf8',
@@ -64,34 +62,26 @@ describe('etl stream init', () => {
     });
   const init = async (args: string[]) => JSON.parse((await etl(['stream', 'init', ...args, '--json'])).stdout) as InitSummary;
 
-  /** Registers the stream its module declares, with its topic (the env's cleanup removes it) and tables in this env. */
+  /** Loads the folder the way every process does (ETL_STREAMS_DIR), and makes the stream's topic and tables as the worker's setup does. */
   const adopt = async (name: string): Promise<StreamSpec> => {
-    const spec = await loadDeclaration(path.join(streamsDir, `${name}.ts`));
-    undo.push(registerStream(spec));
-    const admin = env.kafka.admin();
-    await admin.connect();
-    try {
-      await ensureTopic(admin, env.topic(spec.name), 2);
-    } finally {
-      await admin.disconnect();
-    }
-    await createDeclaredTables(env.pool, spec);
-    return spec;
+    env.config.ETL_STREAMS_DIR = streamsDir;
+    useStreamsDir(streamsDir);
+    await setupAll(env, streamTopics(env.config.KAFKA_TOPIC_PREFIX));
+    return getStream(name);
   };
 
   before(async () => {
     env = await isolatedEnv('init');
     dir = await mkdtemp(path.join(tmpdir(), 'etl-stream-init-'));
     streamsDir = path.join(dir, 'my-streams');
-    await linkDefine(dir);
     await writeFile(path.join(dir, 'quotes.jsonl'), `${quoteLines.join('\n')}\n`);
     await writeFile(path.join(dir, 'trades.csv'), `${tradesCsv}\n`);
   });
   after(async () => {
     try {
-      await env?.cleanup(); // while the streams are registered: their topics go with the env's
+      await env?.cleanup(); // while the streams are loaded: their topics go with the env's
     } finally {
-      for (const u of undo) u();
+      useStreamsDir(undefined);
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../lib/config';
 import { isolatedConfig, listKeys, removeIsolated } from './isolation';
 import { setupAll } from '../../lib/setup';
 import { connectClient, connectWorkerConnection } from '../../lib/temporal';
-import { streamTopics, topicFor } from '../../streams';
+import { streamTopics, topicFor, useStreamsDir } from '../../streams';
 import { createWorker } from '../../worker/worker';
 import type { PipelineResult } from '../../workflows';
 
@@ -25,6 +25,8 @@ export interface TestEnv extends Clients {
 export async function isolatedEnv(name: string, overrides: Partial<Config> = {}): Promise<TestEnv> {
   const id = `${name}_${randomBytes(4).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   const config = isolatedConfig(loadConfig(), 't', id, { LOG_LEVEL: 'error', ...overrides });
+  // This process carries the streams the env's workers and CLI children load (ETL_STREAMS_DIR).
+  useStreamsDir(config.ETL_STREAMS_DIR);
   const clients = buildClients(config);
   await setupAll(clients, streamTopics(config.KAFKA_TOPIC_PREFIX));
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Clients } from '../../lib/clients';
 import { configSchema, type Config } from '../../lib/config';
-import { STREAMS, topicFor } from '../../streams';
+import { streamNames, topicFor } from '../../streams';
 
 /**
  * The config of an isolated corner named `<kind>_<id>` (schema) / `<kind>-<id>-` (topics, objects,
@@ -34,7 +34,7 @@ export function configEnv(config: Config): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of Object.keys(configSchema.shape) as (keyof Config)[]) {
     const value: unknown = config[key];
-    env[key] = Array.isArray(value) ? value.join(',') : String(value);
+    env[key] = value === undefined ? '' : Array.isArray(value) ? value.join(',') : String(value);
   }
   return env;
 }
@@ -79,7 +79,7 @@ export async function removeIsolated(clients: Clients): Promise<string[]> {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.deleteTopics({ topics: Object.keys(STREAMS).map((s) => topicFor(config.KAFKA_TOPIC_PREFIX, s)) });
+      await admin.deleteTopics({ topics: streamNames().map((s) => topicFor(config.KAFKA_TOPIC_PREFIX, s)) });
       const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(config.KAFKA_CLIENT_ID));
       // A group its consumer has just left can refuse deletion for a moment; it expires on its own.
       if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);

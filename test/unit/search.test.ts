@@ -66,9 +66,13 @@ function fakeClient(statuses: number[]): Client {
 }
 
 describe('search sink', () => {
-  it('refuses an index declaration that leaves a column out or names an unknown one', () => {
-    assert.throws(() => declare({ id: 'keyword', event_ts: 'date' }), /missing kind/);
-    assert.throws(() => declare({ id: 'keyword', event_ts: 'date', kind: 'keyword', nope: 'keyword' } as never), /unknown nope/);
+  it('maps a column the declaration leaves out by its type, and refuses a field that is no column', () => {
+    assert.deepEqual(declare({}).search!.fields, { id: 'keyword', event_ts: 'date', kind: 'keyword' });
+    assert.deepEqual(declare({ kind: 'date' as never }).search!.fields.kind, 'date');
+    assert.throws(
+      () => declare({ id: 'keyword', event_ts: 'date', kind: 'keyword', nope: 'keyword' } as never),
+      /search.fields names nope, not a column/,
+    );
     assert.throws(() => declare({ id: 'keyword', event_ts: 'date', kind: 'keyword' }, 'event_ts'), /not a keyword field/);
     assert.ok(declare({ id: 'keyword', event_ts: 'date', kind: 'keyword' }, 'kind').search);
   });

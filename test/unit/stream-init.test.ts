@@ -18,7 +18,7 @@ import { draftStream, type DraftField, type StreamDraft } from '../../streams/dr
 import { columnName, inferDraft, parseSampleJson } from '../../streams/infer';
 import { quote, renderDeclaration } from '../../streams/render';
 import type { StreamSpec } from '../../streams/types';
-import { linkDefine, loadDeclaration } from '../support/declarations';
+import { linkDefine, loadDeclaration } from '../support/declaration-shim';
 
 const json = (lines: readonly object[]) => lines.map((l) => JSON.stringify(l));
 const infer = (lines: readonly string[], cells = false, name = 'orders') =>

@@ -15,9 +15,9 @@ const sub = (cmd: Command, name: string) => cmd.commands.find((c) => c.name() ==
 
 describe('stream registry', () => {
   it('declares transactions and ticks, each with its own topic', () => {
-    assert.deepEqual(streamNames(), ['transactions', 'ticks']);
+    assert.deepEqual(streamNames(), ['ticks', 'transactions']);
     assert.equal(topicFor('t-1-', 'ticks'), 't-1-ticks');
-    assert.throws(() => getStream('nope'), /known streams: transactions, ticks/);
+    assert.throws(() => getStream('nope'), /known streams: ticks, transactions/);
   });
 
   it('offers every declared stream to the commands that take one', () => {
