@@ -26,7 +26,8 @@ describe('npm run bench -- --quick', () => {
   after(() => rmSync(profDir, { recursive: true, force: true }));
   after(() => rmSync(outDir, { recursive: true, force: true }));
 
-  it('completes and writes every required figure as a finite number', async () => {
+  // Every stage of the benchmark, beside the other test files: the longest file of the suite.
+  it('completes and writes every required figure as a finite number', { timeout: 600_000 }, async () => {
     const { jsonFile, mdFile } = await runBench({ ...DEFAULTS, ...QUICK, outDir, cpuProfDir: profDir, say: () => undefined });
     const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as Record<string, unknown>;
     for (const key of REQUIRED) assert.ok(Number.isFinite(json[key]), `${key} = ${String(json[key])}`);
