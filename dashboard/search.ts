@@ -91,6 +91,9 @@ export function registerSearchRoutes(
     try {
       const res = await client.search({
         index: aliasName(config, p.stream),
+        // A stream with nothing indexed yet has no index: that is no hits, not an error.
+        ignore_unavailable: true,
+        allow_no_indices: true,
         body: {
           size: 50,
           track_total_hits: true,

@@ -76,6 +76,7 @@ describe('dashboard Search tab in Chromium', () => {
     assert.deepEqual((await lagRow.locator('td').allTextContents()).slice(0, 5), ['transactions', '0', '0', String(ROWS), '0']);
     await page.locator('#search-tab').click();
     await page.waitForURL(`${origin}/search`);
+    await page.selectOption('#stream', 'transactions');
     await totalIs(ROWS);
 
     const histogram = await page.locator('#histogram .bar .num').allTextContents();
