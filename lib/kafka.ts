@@ -229,9 +229,30 @@ export async function withKafkaErrors<T>(brokers: readonly string[], fn: () => P
   }
 }
 
-/** Creates the topic with `partitions` if it does not exist; an existing topic is left as it is. */
+/** How long a topic just created may take to show in the metadata of the broker asked. */
+const TOPIC_METADATA_WAIT_MS = 30_000;
+
+/**
+ * Creates the topic with `partitions` if it does not exist (an existing topic is left as it is), and
+ * returns once every partition has a leader. kafkajs's own `waitForLeaders` retries only
+ * LEADER_NOT_AVAILABLE, while a KRaft broker answers UNKNOWN_TOPIC_OR_PARTITION until the
+ * controller's record reaches it: both mean "not yet" here.
+ */
 export async function ensureTopic(admin: Admin, topic: string, partitions: number, replicationFactor = 1): Promise<void> {
   const existing = await admin.listTopics();
-  if (existing.includes(topic)) return;
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor }] });
+  if (!existing.includes(topic)) {
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor }] });
+  }
+  const deadline = Date.now() + TOPIC_METADATA_WAIT_MS;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      if (topics[0]?.partitions.length && topics[0].partitions.every((p) => p.leader >= 0)) return;
+    } catch (err) {
+      if (!isUnknownTopic(err) || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topic "${topic}" has a partition without a leader ${TOPIC_METADATA_WAIT_MS / 1000} s after it was created`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -1,36 +1,12 @@
 // Two third-party readers of the Parquet lake, from PyPI: DuckDB and pyarrow (not this project's
-// writer, which is DuckDB's Node API). Installed on first use into a git-ignored venv of the state
-// dir (.stack/cache/lake-venv), and given a local copy of the lake's live files in their Hive
-// layout. Each answers every row with its values in one canonical text form, and pyarrow also the
+// writer, which is DuckDB's Node API), from ./python-witness, given a local copy of the lake's live
+// files in their Hive layout. Each answers every row with its values in one canonical text form, and pyarrow also the
 // Arrow type of each column and each file's row groups, codecs and encodings.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type pg from 'pg';
 import { flatColumns } from '../../activities/lake/write';
-import { loadConfig } from '../../lib/config';
 import { ident } from '../../lib/sql';
-
-// pytz: DuckDB's Python client needs it to hand out TIMESTAMP WITH TIME ZONE values.
-const PACKAGES = ['duckdb==2.0.0', 'pyarrow==26.0.1', 'pytz==2025.2'];
-const VENV = path.join(loadConfig().ETL_STATE_DIR, 'cache', 'lake-venv');
-const PYTHON = path.join(VENV, 'bin', 'python');
-const STAMP = path.join(VENV, 'etl-lake-readers-installed');
-
-function check(what: string, r: ReturnType<typeof spawnSync>): void {
-  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${String(r.stderr ?? '').slice(-2000)}`);
-}
-
-function ensureReaders(): void {
-  if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === PACKAGES.join(' ')) return;
-  rmSync(VENV, { recursive: true, force: true });
-  check('python3 -m venv (Debian: apt-get install python3-venv)', spawnSync('python3', ['-m', 'venv', VENV], { encoding: 'utf8' }));
-  check(
-    `pip install ${PACKAGES.join(' ')}`,
-    spawnSync(path.join(VENV, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', ...PACKAGES], { encoding: 'utf8' }),
-  );
-  writeFileSync(STAMP, PACKAGES.join(' '));
-}
+import { check, witnessPython } from './python-witness';
 
 // Canonical text of a value: Decimal as written (exact), an instant as microseconds since the epoch
 // (refusing one without a time zone), a date as ISO, anything else as str.
@@ -95,8 +71,7 @@ export interface LakeReading {
 
 /** Every row of the lake copy under `root`, read by DuckDB and by pyarrow. */
 export function readLakeCopy(root: string): LakeReading {
-  ensureReaders();
-  const r = spawnSync(PYTHON, ['-c', SCRIPT, root], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const r = spawnSync(witnessPython(), ['-c', SCRIPT, root], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
   check('lake readers (duckdb, pyarrow)', r);
   return JSON.parse(r.stdout) as LakeReading;
 }
