@@ -9,6 +9,7 @@ import { scopedId } from '../../lib/deployment';
 import { classifyPostgresError } from '../../lib/errors';
 import { postgresAddress } from '../../lib/postgres';
 import {
+  addMissingFields,
   bulkIndex,
   createSearchClient,
   deleteStaleDocs,
@@ -132,6 +133,7 @@ export async function searchSyncPage(deps: ActivityDeps, input: SearchSyncPageIn
   const search = clientOf(deps);
   await putStreamTemplate(search, deps.config, stream, spec.fields);
   const ctx = Context.current();
+  for (const added of await addMissingFields(search, deps.config, stream, spec.fields)) ctx.log.info(`search index ${added}: fields added`);
   const result: SearchSyncPageResult = { ...none, exhausted: rows.length < input.limit };
   for (const row of rows) {
     const id = Number(row.id);
