@@ -118,24 +118,37 @@ export const emptyReplayCounts = (): ReplayCounts => ({
 /** Silver lines sent to staging in one statement at most, by count and by characters. */
 const STAGE_BATCH = { lines: 5_000, chars: 4 * 1024 * 1024 };
 
-/** Loaded objects whose event time range overlaps [from, to), by id. */
+/**
+ * Loaded objects with a record in [from, to), by id: a loaded row whose event time (the stream's
+ * eventTimeColumn) is in the window, or records whose timestamps (Kafka CreateTime, a file's
+ * modification time: all the manifest knows of an object's quarantined records) overlap it. The
+ * timestamps alone are not the event times: a user's producer stamps records when it sends them.
+ */
 export async function listObjectsInWindow(deps: ActivityDeps, input: WindowInput): Promise<WindowPage> {
-  // $1 stream, $2 from, $3 to: overlap of [min_event_ts, max_event_ts] with [from, to).
-  const window = [input.stream, new Date(input.fromMs).toISOString(), new Date(input.toMs).toISOString()];
+  const spec = getStream(input.stream);
+  const flat = ident(spec.flatTable);
+  const eventTime = ident(spec.eventTimeColumn);
+  // $1 stream, $2 from, $3 to, $4 after id: record timestamps overlapping [from, to), or loaded rows in it.
+  const window = [input.stream, new Date(input.fromMs).toISOString(), new Date(input.toMs).toISOString(), input.afterId];
   const { rows } = await deps.pool.query<{ id: string; object_key: string; record_count: number }>(
     `SELECT id, object_key, record_count FROM bronze_objects
-     WHERE stream = $1 AND status = 'archived' AND min_event_ts < $3::timestamptz AND max_event_ts >= $2::timestamptz
-       AND loaded_at IS NOT NULL AND id > $4
+     WHERE stream = $1 AND status = 'archived' AND loaded_at IS NOT NULL AND id > $4
+       AND ((min_event_ts < $3::timestamptz AND max_event_ts >= $2::timestamptz)
+            OR id IN (SELECT f.bronze_object_id FROM ${flat} f
+                      WHERE f.${eventTime} >= $2::timestamptz AND f.${eventTime} < $3::timestamptz AND f.bronze_object_id > $4))
      ORDER BY id LIMIT $5`,
-    [...window, input.afterId, input.limit],
+    [...window, input.limit],
   );
   const {
     rows: [c],
   } = await deps.pool.query<{ remaining: number; not_loaded: number }>(
-    `SELECT count(*) FILTER (WHERE loaded_at IS NOT NULL AND id > $4)::int AS remaining, count(*) FILTER (WHERE loaded_at IS NULL)::int AS not_loaded
-     FROM bronze_objects
-     WHERE stream = $1 AND status = 'archived' AND min_event_ts < $3::timestamptz AND max_event_ts >= $2::timestamptz`,
-    [...window, input.afterId],
+    `SELECT count(*) FILTER (WHERE loaded_at IS NOT NULL AND id > $4
+              AND ((min_event_ts < $3::timestamptz AND max_event_ts >= $2::timestamptz)
+                   OR id IN (SELECT f.bronze_object_id FROM ${flat} f
+                             WHERE f.${eventTime} >= $2::timestamptz AND f.${eventTime} < $3::timestamptz AND f.bronze_object_id > $4)))::int AS remaining,
+            count(*) FILTER (WHERE loaded_at IS NULL AND min_event_ts < $3::timestamptz AND max_event_ts >= $2::timestamptz)::int AS not_loaded
+     FROM bronze_objects WHERE stream = $1 AND status = 'archived'`,
+    window,
   );
   return {
     objects: rows.map((r) => ({ bronzeObjectId: Number(r.id), objectKey: r.object_key, recordCount: r.record_count })),

@@ -3,11 +3,13 @@
 // READ snapshot together with its rows_version, indexed in bulk with the stream key as document id,
 // and recorded: the version indexed, and every document the index refused with its reason. It
 // never writes the flat tables, so nothing here can hold up or roll back a load.
+import { Context } from '@temporalio/activity';
 import type { Client } from '@opensearch-project/opensearch';
 import { scopedId } from '../../lib/deployment';
 import { classifyPostgresError } from '../../lib/errors';
 import { postgresAddress } from '../../lib/postgres';
 import {
+  addMissingFields,
   bulkIndex,
   createSearchClient,
   deleteStaleDocs,
@@ -131,6 +133,8 @@ export async function searchSyncPage(deps: ActivityDeps, input: SearchSyncPageIn
   if (rows.length === 0) return none;
   const search = clientOf(deps);
   await putStreamTemplate(search, deps.config, stream, spec.fields);
+  for (const added of await addMissingFields(search, deps.config, stream, spec.fields))
+    Context.current().log.info(`search index ${added}: fields added`);
   const result: SearchSyncPageResult = { ...none, exhausted: rows.length < input.limit };
   for (const row of rows) {
     const id = Number(row.id);
