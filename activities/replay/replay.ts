@@ -15,7 +15,7 @@ import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { EtlError } from '../../lib/errors';
 import type { BronzeRecord } from '../../lib/lake';
-import { readNdjsonGzip } from '../../lib/ndjson';
+import { readNdjsonObject } from '../../lib/ndjson';
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
 import { createStagingLines, stagedLineRange, unlessRefused } from '../transform-load/load-isolation';
@@ -282,7 +282,7 @@ async function stageObject(
     batches[table] = [];
     staged[table] = 0;
   };
-  for await (const line of readNdjsonGzip(deps.s3, deps.config.S3_BUCKET, objectKey)) {
+  for await (const line of readNdjsonObject(deps.s3, deps.config.S3_BUCKET, objectKey)) {
     const record = JSON.parse(line) as BronzeRecord; // written by our archive, in our format
     counts.records++;
     const r = classifyRecord(spec, record, context, deps.config.MAX_VALUE_BYTES);

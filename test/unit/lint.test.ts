@@ -1,9 +1,10 @@
-// `npm run lint` must refuse an import that points back up a layer and an import cycle. These tests
+// `npm run lint` must refuse an import that points back up a layer, an import cycle and dead code. These tests
 // write small probe files into a copy of the tree (the other test files run beside them, and bin/etl
 // would rebuild dist/ for a probe in the real one), lint them with the project's own configuration
-// (eslint.config.mjs, scripts/cycles.mjs), and remove the copy whatever happens.
+// (eslint.config.mjs, scripts/cycles.mjs, knip.json), and remove the copy whatever happens.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -34,7 +35,7 @@ async function layerMessages(file: string): Promise<string[]> {
     .map((m) => m.message);
 }
 
-describe('npm run lint keeps the layers and refuses cycles', () => {
+describe('npm run lint keeps the layers and refuses cycles and dead code', () => {
   it('fails an import from lib/ up into streams/, naming the rule in eslint.config.mjs', async () => {
     const file = probe(`lib/${tag}-up.ts`, "import { streamNames } from '../streams';\nexport const names = streamNames();\n");
     const messages = await layerMessages(file);
@@ -66,5 +67,19 @@ describe('npm run lint keeps the layers and refuses cycles', () => {
     const { cycles } = await findCycles(tree);
     assert.equal(cycles.length, 1, JSON.stringify(cycles));
     assert.deepEqual((cycles[0] ?? []).map((f) => path.basename(f)).sort(), [`${tag}-a.ts`, `${tag}-b.ts`]);
+  });
+
+  it('fails an export nothing imports and a dependency nothing uses (knip), naming both', () => {
+    appendFileSync(path.join(tree, 'lib', 'random.ts'), `\nexport const deadProbe${process.pid} = 1;\n`);
+    const manifest = JSON.parse(readFileSync(path.join(tree, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    manifest.dependencies['@aws-sdk/lib-storage'] = '^3.0.0';
+    writeFileSync(path.join(tree, 'package.json'), JSON.stringify(manifest, null, 2));
+    const knip = spawnSync(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'knip'), ['--no-progress', '--no-config-hints'], {
+      cwd: tree,
+      encoding: 'utf8',
+    });
+    assert.equal(knip.status, 1, knip.stderr);
+    assert.match(knip.stdout, new RegExp(`deadProbe${process.pid} +lib/random\\.ts`));
+    assert.match(knip.stdout, /Unused dependencies \(1\)\n@aws-sdk\/lib-storage +package\.json/);
   });
 });
