@@ -40,19 +40,38 @@ describe('npm run lint keeps the layers and refuses cycles and dead code', () =>
     const file = probe(`lib/${tag}-up.ts`, "import { streamNames } from '../streams';\nexport const names = streamNames();\n");
     const messages = await layerMessages(file);
     assert.equal(messages.length, 1, `expected one layer error, got ${JSON.stringify(messages)}`);
-    assert.match(messages[0] ?? '', /lib\/ may import only packages besides itself/);
+    assert.match(messages[0] ?? '', /lib\/ may import only shared\/ besides itself/);
   });
 
   it('fails the product reaching into tools/ (the dashboard importing the chaos harness)', async () => {
     const file = probe(`dashboard/${tag}-tools.ts`, "export type { Fault } from '../tools/chaos/faults';\n");
     const messages = await layerMessages(file);
     assert.equal(messages.length, 1, `expected one layer error, got ${JSON.stringify(messages)}`);
-    assert.match(messages[0] ?? '', /dashboard\/ may import only lib\/, streams\/, forecast\//);
+    assert.match(messages[0] ?? '', /dashboard\/ may import only shared\/, lib\/, streams\/, forecast\//);
   });
 
   it('lets an import that points down a layer pass', async () => {
     const file = probe(`activities/${tag}-down.ts`, "import { streamNames } from '../streams';\nexport const names = streamNames();\n");
     assert.deepEqual(await layerMessages(file), []);
+  });
+
+  it('lets workflows/ import shared/ code, and keeps shared/ free of anything but its siblings', async () => {
+    const messages = async (file: string) =>
+      (await new ESLint({ cwd: tree }).lintFiles([file]))
+        .flatMap((r) => r.messages)
+        .filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports' || m.ruleId === 'import-x/no-restricted-paths')
+        .map((m) => m.message);
+    const workflow = probe(
+      `workflows/${tag}-shared.ts`,
+      "import { emptyReplayCounts } from '../shared/replay-counts';\nexport const counts = emptyReplayCounts();\n",
+    );
+    assert.deepEqual(await messages(workflow), []);
+    const impure = probe(`shared/${tag}-impure.ts`, "import { randomUUID } from 'node:crypto';\nexport const id = randomUUID();\n");
+    assert.equal((await messages(impure)).filter((m) => /shared\/ is pure code/.test(m)).length, 1);
+    const up = probe(`shared/${tag}-up.ts`, "import type { Config } from '../lib/config';\nexport type C = Config;\n");
+    assert.deepEqual(await messages(up), [
+      'Unexpected path "../lib/config" imported in restricted zone. shared/ may import only packages besides itself (eslint.config.mjs, LAYERS).',
+    ]);
   });
 
   it('finds a cycle between two files even when one side imports only a type', async () => {
