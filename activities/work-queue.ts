@@ -3,6 +3,7 @@
 // follower has just written is picked up at once without a workflow timer (and history) per check.
 // Parked objects (lib/parked.ts) are skipped, so one that cannot be loaded blocks nothing behind it.
 import { Context } from '@temporalio/activity';
+import { isParkedSql } from '../lib/parked';
 import type { ActivityDeps } from './deps';
 import type { PendingObject } from './types';
 import { beat } from './attempts';
@@ -12,7 +13,7 @@ const POLL_MS = 200;
 export async function listUnloaded(deps: ActivityDeps, input: { stream: string; limit: number }): Promise<PendingObject[]> {
   const { rows } = await deps.pool.query<{ id: string; object_key: string; record_count: number }>(
     `SELECT id, object_key, record_count FROM bronze_objects
-     WHERE stream = $1 AND status = 'archived' AND loaded_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $2`,
+     WHERE stream = $1 AND status = 'archived' AND loaded_at IS NULL AND NOT ${isParkedSql()} ORDER BY id LIMIT $2`,
     [input.stream, input.limit],
   );
   return rows.map((r) => ({

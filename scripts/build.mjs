@@ -19,6 +19,7 @@ export const STAMP = path.join(DIST, '.build-stamp');
 export const WORKFLOW_BUNDLE = path.join(DIST, 'workflow-bundle.js');
 /** Everything the build reads: a change to any of them (or a file added to or removed from these folders) makes it stale. */
 export const INPUTS = [
+  'shared',
   'lib',
   'streams',
   'sources',

@@ -217,7 +217,7 @@ export class RangeArchiver {
     const first = st.next;
     const end = first + BigInt(this.policy.maxRecords);
     const last = (end < st.high ? end : st.high) - 1n;
-    const id = await planRange(this.deps.pool, this.stream, this.topic, st.partition, first, last);
+    const id = await planRange(this.deps.pool, { stream: this.stream, topic: this.topic, partition: st.partition }, first, last);
     this.planned++;
     return new OpenRange(this.topic, st.partition, first, { id, first, last }, false, codec);
   }
@@ -322,7 +322,12 @@ export class RangeArchiver {
   private async cut(st: PartitionState): Promise<void> {
     const r = st.open!;
     if (r.plan && r.lastAppended < r.plan.last) {
-      const rest = await splitPlan(this.deps.pool, this.stream, this.topic, st.partition, r.plan, r.lastAppended);
+      const rest = await splitPlan(
+        this.deps.pool,
+        { stream: this.stream, topic: this.topic, partition: st.partition },
+        r.plan,
+        r.lastAppended,
+      );
       r.plan = { ...r.plan, last: r.lastAppended };
       st.redo.unshift(rest);
     }

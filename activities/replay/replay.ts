@@ -14,7 +14,7 @@
 import type pg from 'pg';
 import { EtlError } from '../../lib/errors';
 import type { BronzeRecord } from '../../lib/lake';
-import { readNdjsonGzip } from '../../lib/ndjson';
+import { readNdjsonObject } from '../../lib/ndjson';
 import { inTransaction, OBJECT_LOCK_KEY } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
 import { createStagingLines, stagedLineRange, unlessRefused } from '../transform-load/load-isolation';
@@ -26,7 +26,8 @@ import {
   quarantineConflicts,
   runAfterMerge,
 } from '../transform-load/staging';
-import { countRefused, mergeReplaySettingAsideRefused, SAMPLE, type RefusedCounts, type StagedLines } from './replay-refused';
+import { countRefused, mergeReplaySettingAsideRefused, SAMPLE, type StagedLines } from './replay-refused';
+import { addReplayCounts, emptyReplayCounts, type ReplayCounts } from '../../shared/replay-counts';
 import { loadableSchemaVersion } from '../../lib/stream-tables';
 import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
@@ -62,28 +63,6 @@ export interface ReplayObjectInput {
   runKey?: string;
 }
 
-export interface ReplayCounts extends RefusedCounts {
-  /** Records read from the bronze object. */
-  records: number;
-  /** Previously quarantined records now loaded as new rows. */
-  inserted: number;
-  /** Previously quarantined records whose key was already loaded with the same payload. */
-  duplicates: number;
-  /** Flat rows whose derived columns changed. */
-  updated: number;
-  /** Records with a key already loaded with a different payload: they stay quarantined. */
-  conflicts: number;
-  /** Records already loaded that the current rules reject: kept, reported. */
-  nowInvalid: number;
-  nowInvalidByCode: Record<string, number>;
-  /** `partition@offset CODE` of a few of them. */
-  nowInvalidSample: string[];
-  /** Quarantined records the current rules still reject. */
-  stillQuarantined: number;
-  /** Records never quarantined whose derived key is not loaded: the key rule changed; not inserted. */
-  rekeyed: number;
-}
-
 /** What one merge of staged docs changed (the whole object's, or one range's when rows are set aside). */
 export type MergeReplayCounts = Pick<ReplayCounts, 'conflicts' | 'updated' | 'rekeyed' | 'inserted' | 'duplicates'>;
 
@@ -95,25 +74,6 @@ export interface ReplayObjectResult extends ReplayCounts {
   /** A previous attempt of the same replay committed; these are its counts. */
   alreadyReplayed: boolean;
 }
-
-export const emptyReplayCounts = (): ReplayCounts => ({
-  records: 0,
-  inserted: 0,
-  duplicates: 0,
-  updated: 0,
-  conflicts: 0,
-  nowInvalid: 0,
-  nowInvalidByCode: {},
-  nowInvalidSample: [],
-  stillQuarantined: 0,
-  rekeyed: 0,
-  refused: 0,
-  refusedByState: {},
-  refusedSample: [],
-  refusedUpdates: 0,
-  refusedUpdatesByState: {},
-  refusedUpdatesSample: [],
-});
 
 /** Silver lines sent to staging in one statement at most, by count and by characters. */
 const STAGE_BATCH = { lines: 5_000, chars: 4 * 1024 * 1024 };
@@ -194,8 +154,13 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
     const counts = emptyReplayCounts();
     await createStaging(client);
     await createStagingLines(client);
-    const lines = await stageObject(deps, client, spec, obj.object_key, id, openOffsets, counts, {
-      referenceTimeMs: obj.archived_at!.getTime(),
+    const lines = await stageObject(deps, client, {
+      spec,
+      objectKey: obj.object_key,
+      bronzeObjectId: id,
+      openOffsets,
+      counts,
+      context: { referenceTimeMs: obj.archived_at!.getTime() },
     });
 
     const schemaVersion = await loadableSchemaVersion(client, spec);
@@ -218,11 +183,11 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
     if ('value' in whole) merged = [whole.value];
     else if (!lines.all) throw whole.refused;
     else {
-      const isolated = await mergeReplaySettingAsideRefused(client, spec, target, { all: lines.all, open: lines.open }, merge);
+      const isolated = await mergeReplaySettingAsideRefused(client, { spec, target, lines: { all: lines.all, open: lines.open } }, merge);
       merged = isolated.merged;
       countRefused(counts, isolated.refused, openOffsets);
     }
-    for (const m of merged) for (const k of ['conflicts', 'updated', 'rekeyed', 'inserted', 'duplicates'] as const) counts[k] += m[k];
+    for (const m of merged) addReplayCounts(counts, m, SAMPLE);
 
     if (counts.inserted > 0) await bumpRowsVersion(client, [id]);
     await client.query(
@@ -272,13 +237,18 @@ async function previousReplay(client: pg.PoolClient, id: number, runKey: string)
 async function stageObject(
   deps: ActivityDeps,
   client: pg.PoolClient,
-  spec: StreamSpec,
-  objectKey: string,
-  id: number,
-  openOffsets: Set<string>,
-  counts: ReplayCounts,
-  context: ValidationContext,
+  object: {
+    spec: StreamSpec;
+    objectKey: string;
+    bronzeObjectId: number;
+    /** `partition@offset` of the object's records with an open quarantine row. */
+    openOffsets: ReadonlySet<string>;
+    /** Counted into: records, and those the rules reject. */
+    counts: ReplayCounts;
+    context: ValidationContext;
+  },
 ): Promise<StagedLines> {
+  const { spec, objectKey, bronzeObjectId: id, openOffsets, counts, context } = object;
   await client.query('CREATE TEMP TABLE staging_open_lines (n int GENERATED ALWAYS AS IDENTITY, line text NOT NULL) ON COMMIT DROP');
   const batches = { staging_lines: [] as string[], staging_open_lines: [] as string[] };
   const staged = { staging_lines: 0, staging_open_lines: 0 };
@@ -288,7 +258,7 @@ async function stageObject(
     batches[table] = [];
     staged[table] = 0;
   };
-  for await (const line of readNdjsonGzip(deps.s3, deps.config.S3_BUCKET, objectKey)) {
+  for await (const line of readNdjsonObject(deps.s3, deps.config.S3_BUCKET, objectKey)) {
     const record = JSON.parse(line) as BronzeRecord; // written by our archive, in our format
     counts.records++;
     const r = classifyRecord(spec, record, context, deps.config.MAX_VALUE_BYTES);

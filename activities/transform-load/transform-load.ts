@@ -27,7 +27,7 @@ import type { TransformLoadInput, TransformLoadResult } from '../types';
 import { tryDirectLoad } from './direct-load';
 import { mergeSettingAsideRefused, unlessRefused, type RefusedLine } from './load-isolation';
 import type { PassResult, PassTask } from './pass';
-import { COPY_INTO_STAGING, createStaging, mergeStaging, runAfterMergeOfLoad, type LoadHooks, type MergeTarget } from './staging';
+import { COPY_INTO_STAGING, createStaging, mergeStaging, runAfterMergeOfLoad, type MergeTarget } from './staging';
 import { spooledLines } from './spool';
 import { beating } from '../attempts';
 
@@ -41,8 +41,6 @@ export type RunPass = (task: PassTask, deps: ActivityDeps, signal: AbortSignal) 
 
 export interface TransformLoadOptions {
   runPass: RunPass;
-  /** For tests that force interleavings of concurrent loads; production passes none. */
-  hooks?: LoadHooks;
 }
 
 /** The activity. */
@@ -148,16 +146,7 @@ async function passAndLoad(
       );
       await insertSpooledQuarantine(client, input.stream, obj.topic, pass.files.quarantine);
       const target = { stream: input.stream, loadId, bronzeObjectId: input.bronzeObjectId };
-      const counts = await loadObjectRows(
-        deps,
-        client,
-        spec,
-        pass,
-        target,
-        { objectKey: obj.object_key!, topic: obj.topic },
-        options.hooks ?? {},
-      );
-      await options.hooks?.afterInsert?.(client);
+      const counts = await loadObjectRows(deps, client, { spec, pass, target, bronze: { objectKey: obj.object_key!, topic: obj.topic } });
       const { rowsIn, inserted, duplicates, conflicts, rejected } = counts;
       await client.query(
         'UPDATE loads SET rows_in = $2, inserted_count = $3, duplicate_count = $4, conflict_count = $5, rejected_count = $6 WHERE load_id = $1',
@@ -196,12 +185,14 @@ async function insertSpooledQuarantine(client: pg.PoolClient, stream: string, to
 async function loadObjectRows(
   deps: ActivityDeps,
   client: pg.PoolClient,
-  spec: StreamSpec,
-  pass: PassResult,
-  target: MergeTarget & { bronzeObjectId: number },
-  bronze: { objectKey: string; topic: string },
-  hooks: LoadHooks,
+  load: {
+    spec: StreamSpec;
+    pass: PassResult;
+    target: MergeTarget & { bronzeObjectId: number };
+    bronze: { objectKey: string; topic: string };
+  },
 ): Promise<Counts> {
+  const { spec, pass, target, bronze } = load;
   const direct = await tryDirectLoad(client, spec, { raw: pass.files.raw, flat: pass.files.flat, rows: pass.valid });
   if ('inserted' in direct) {
     await runAfterMergeOfLoad(client, spec, target.loadId);
@@ -211,12 +202,12 @@ async function loadObjectRows(
   if (direct.steppedAside === 'key') {
     const staged = await unlessRefused(client, async () => {
       await pipeline(createReadStream(pass.files.silver), client.query(copyFrom(COPY_INTO_STAGING)));
-      return mergeStaging(client, spec, target, hooks);
+      return mergeStaging(client, spec, target);
     });
     if ('value' in staged) return { ...staged.value, rejected: 0 };
   }
-  const merged = await mergeSettingAsideRefused(client, spec, target, createReadStream(pass.files.silver), hooks);
-  await quarantineRefused(deps, client, spec.name, bronze, target.bronzeObjectId, merged.refused);
+  const merged = await mergeSettingAsideRefused(client, spec, target, createReadStream(pass.files.silver));
+  await quarantineRefused(deps, client, { stream: spec.name, bronze, bronzeObjectId: target.bronzeObjectId, refused: merged.refused });
   return {
     rowsIn: merged.rowsIn + merged.refused.length,
     inserted: merged.inserted,
@@ -235,11 +226,9 @@ async function loadObjectRows(
 async function quarantineRefused(
   deps: ActivityDeps,
   client: pg.PoolClient,
-  stream: string,
-  bronze: { objectKey: string; topic: string },
-  bronzeObjectId: number,
-  refused: readonly RefusedLine[],
+  object: { stream: string; bronze: { objectKey: string; topic: string }; bronzeObjectId: number; refused: readonly RefusedLine[] },
 ): Promise<void> {
+  const { stream, bronze, bronzeObjectId, refused } = object;
   if (refused.length === 0) return;
   const wanted = new Map<string, { doc: Record<string, unknown>; refused: RefusedLine }>();
   for (const r of refused) {

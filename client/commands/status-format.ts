@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { EtlError } from '../../lib/errors';
+import { describeParked } from '../../shared/parked';
 import { fmt, formatTable } from '../output';
 import type { RunProgress, RunStatus, StreamStatus } from './status';
 import { describeFollower } from './stream';
@@ -48,7 +49,7 @@ export function formatStreamStatuses(rows: StreamStatus[]): string {
             `${fmt(x.docsRejected)} rejected${x.docsRejected ? ' (etl search rejected)' : ''}; last indexed ${x.lastIndexedAt ?? 'never'}`,
         );
       }
-      for (const p of s.parked) lines.push(`    #${p.id} ${p.code} at ${p.step} since ${p.since}: ${p.message.slice(0, 100)} (${p.key})`);
+      for (const p of s.parked) lines.push(`    ${describeParked(p, 100)} since ${p.since} (${p.key})`);
       return lines.join('\n');
     })
     .join('\n\n');

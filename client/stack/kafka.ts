@@ -15,7 +15,6 @@ import { copyMavenDependencies, ensureCommand, processCommandLine, runInstallSte
 import type { SecureStack } from './secure';
 import { isInstalled, markInstalled, type StackContext, type StackService } from './service';
 
-export { KAFKA_VERSION } from './kafka-data';
 /** The Log4j 2 that kafka_2.13 itself depends on, for the slf4j binding next to it. */
 const LOG4J_VERSION = '2.25.5';
 

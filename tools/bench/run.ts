@@ -212,7 +212,12 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
     freshness = await again(
       'continuous mode',
       say,
-      () => freshnessRun(base, options.rate, options.durationS, options.seed, options.flushMs, say, profDir),
+      () =>
+        freshnessRun(
+          base,
+          { rate: options.rate, seconds: options.durationS, seed: options.seed, flushMs: options.flushMs, cpuProfDir: profDir },
+          say,
+        ),
       retries,
     );
   }
