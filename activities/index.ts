@@ -25,12 +25,12 @@ import { lakeActivities } from './lake/activity';
 export type { ActivityDeps } from './deps';
 export type * from './types';
 export type { FollowCursor } from './archive/follow';
-export type { PollInput, PollResult, SymbolPollResult } from './poll/poll';
-export type { ParkInput, UnparkResult } from './parking';
+export type { PollInput, PollResult } from './poll/poll';
+export type { ParkInput } from './parking';
 export type { FailureDetails } from './failures';
 export type { SearchSyncPageInput, SearchSyncPageResult } from './search/search-sync';
-export type { SourceDiscovered, SourceDiscoveredPage, SourceUnit, SourceUnitRead } from './sources';
-export type { LakeBehindObject, LakeWriteResult } from './lake/activity';
+export type { SourceDiscoveredPage, SourceUnitRead } from './sources';
+export type { LakeWriteResult } from './lake/activity';
 
 /** Pipeline counters for Prometheus, next to the SDK's own (activity latency, task slots…). */
 function count(name: string, description: string, n: number, stream: string): void {

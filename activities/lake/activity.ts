@@ -10,7 +10,7 @@ import { classify } from '../failures';
 import { listLakeBehind, type LakeBehindInput } from './behind';
 import { noteLakeFailure, writeLakeObject, type LakeWriteInput, type LakeWriteResult } from './write';
 
-export type { LakeBehindInput, LakeBehindObject } from './behind';
+export type { LakeBehindInput } from './behind';
 export type { LakeWriteInput, LakeWriteResult } from './write';
 
 type Wrap = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A) => Promise<R>;
