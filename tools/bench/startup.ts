@@ -1,6 +1,6 @@
-// How long `etl` takes to start, the way bin/etl ran before the build (tsx transpiling the sources,
-// and the SDK bundling the workflows with webpack in the worker) and the way it runs now (the built
-// CLI and the pre-bundled workflow code): `etl --help` until it exits, and `etl worker` until
+// How long `etl` takes to start from source (tsx transpiling the sources, as bin/etl ran before the
+// build; its worker takes the workflow bundle of the current build, worker/workflow-code.ts) and
+// the way it runs now (the built CLI): `etl --help` until it exits, and `etl worker` until
 // Temporal lists it as a poller of its task queue (a fresh queue per run, so an earlier run's
 // poller cannot answer for it).
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,7 +20,7 @@ export interface StartupFigures {
   help_tsx_ms: Spread;
   /** `bin/etl --help`: the freshness check and the built CLI. */
   help_built_ms: Spread;
-  /** `tsx client/main.ts worker` until it polls (webpack bundles the workflows at start). */
+  /** `tsx client/main.ts worker` until it polls (the build is current here: no webpack). */
   worker_tsx_ms: Spread;
   /** `bin/etl worker` until it polls (workflowBundle from dist/). */
   worker_built_ms: Spread;
