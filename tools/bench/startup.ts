@@ -84,11 +84,10 @@ async function workerMs(way: Way, config: Config, workerEnv: Record<string, stri
   }
 }
 
-export async function startupRun(base: Config, runs: number, say: (line: string) => void): Promise<StartupFigures> {
+export async function startupRun(base: Config, runs: number, helpRuns: number, say: (line: string) => void): Promise<StartupFigures> {
   // bin/etl builds first when dist/ is stale: that build is not a start-up time.
   const build = spawnSync(BIN_ETL, ['--help'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('bin/etl --help failed');
-  const helpRuns = Math.max(5, runs);
   const help = { tsx: [] as number[], built: [] as number[] };
   for (let i = 0; i < helpRuns; i++) for (const way of ['tsx', 'built'] as const) help[way].push(helpMs(way));
   say(
