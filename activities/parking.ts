@@ -2,7 +2,6 @@
 // an object once its transform or load failed for good, so that the run goes on with the others;
 // `etl objects retry` un-parks it, after the fix, to be transformed and loaded exactly once.
 import { EtlError } from '../lib/errors';
-import { endAttempt, unitOf } from './attempts';
 import type { ActivityDeps } from './deps';
 import type { PendingObject } from './types';
 
@@ -63,8 +62,6 @@ export interface UnparkResult {
 }
 
 export async function unparkObject(deps: ActivityDeps, input: { stream: string; bronzeObjectId: number }): Promise<UnparkResult> {
-  // A person's retry forgives the attempts a dying worker lost on it (activities/attempts.ts).
-  await endAttempt(deps.pool, unitOf.transformLoad(input.bronzeObjectId));
   const { rows } = await deps.pool.query<{
     object_key: string | null;
     record_count: number | null;

@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import type { PendingObject } from './types';
+import { beat } from './attempts';
 
 const POLL_MS = 200;
 
@@ -31,7 +32,7 @@ export async function awaitUnloaded(
   for (;;) {
     const page = await listUnloaded(deps, input);
     if (page.length > 0 || Date.now() >= until) return page;
-    ctx.heartbeat();
+    beat();
     await ctx.sleep(Math.min(POLL_MS, until - Date.now()));
   }
 }

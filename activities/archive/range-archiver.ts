@@ -14,6 +14,7 @@ import { resumedCursor, type FollowCursor } from './follow-cursor';
 import { OpenRange } from './open-range';
 import type { ArchivePolicy } from './policy';
 import type { ActivityDeps } from '../deps';
+import { beat } from '../attempts';
 
 const TICK_MS = 250;
 
@@ -368,6 +369,6 @@ export class RangeArchiver {
     let buffered = 0;
     for (const st of this.states.values()) buffered += st.open?.records ?? 0;
     this.cursor.buffered = buffered;
-    this.ctx.heartbeat(this.cursor);
+    beat(this.cursor, this.ctx);
   }
 }

@@ -85,7 +85,7 @@ export async function discoverFiles(deps: ActivityDeps, input: SourceDiscoverInp
       versions.push({ ...base(f, f.format, f.compression), identity: `sha256:${sha256}:size:${f.size}`, sha256 });
     }
     for (const r of await registerVersions(pool, input.stream, input.workflowId, versions)) count(r.row, r.created);
-    ctx.heartbeat({ cursor: page.cursor, out });
+    beat.beat({ cursor: page.cursor, out });
     if (Date.now() - started >= DISCOVER_CALL_MS) {
       await pages.return(undefined);
       return { ...out, cursor: page.cursor };

@@ -11,12 +11,11 @@
 //   same transaction: a quarantined record stays quarantined (`refused`), a loaded row keeps its
 //   old columns (`refusedUpdates`).
 // The object's own manifest counts are left alone: they describe its load, and quality compares them.
-import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { EtlError } from '../../lib/errors';
 import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonGzip } from '../../lib/ndjson';
-import { inTransaction } from '../../lib/postgres';
+import { inTransaction, OBJECT_LOCK_KEY } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
 import { createStagingLines, stagedLineRange, unlessRefused } from '../transform-load/load-isolation';
 import {
@@ -33,6 +32,7 @@ import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { StreamSpec, ValidationContext } from '../../streams/types';
 import type { ActivityDeps } from '../deps';
+import { beat, beating } from '../attempts';
 
 export interface WindowInput {
   stream: string;
@@ -146,13 +146,7 @@ export async function listObjectsInWindow(deps: ActivityDeps, input: WindowInput
 
 /** The activity: the worker's current rules, heartbeating while the transaction runs. */
 export async function replayObject(deps: ActivityDeps, input: ReplayObjectInput): Promise<ReplayObjectResult> {
-  const ctx = Context.current();
-  const beat = setInterval(() => ctx.heartbeat(), 5_000);
-  try {
-    return await replayBronzeObject(deps, getStream(input.stream), input);
-  } finally {
-    clearInterval(beat);
-  }
+  return beating(() => replayBronzeObject(deps, getStream(input.stream), input));
 }
 
 /** Replays one object with the rules of `spec` (tests pass changed rules). */
@@ -161,7 +155,7 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
   const result = await inTransaction(deps.pool, async (client): Promise<ReplayObjectResult> => {
     // The object's own load holds this lock too: a replay never interleaves with it, nor with
     // another replay of the same object.
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etl.load.${id}`]);
+    await client.query(`SELECT pg_advisory_xact_lock(${OBJECT_LOCK_KEY})`, [`etl.load.${id}`]);
     const { rows: objs } = await client.query<{ object_key: string | null; status: string; loaded: boolean; archived_at: Date | null }>(
       'SELECT object_key, status, loaded_at IS NOT NULL AS loaded, archived_at FROM bronze_objects WHERE id = $1 AND stream = $2',
       [id, input.stream],
@@ -272,7 +266,6 @@ async function stageObject(
   counts: ReplayCounts,
   context: ValidationContext,
 ): Promise<StagedLines> {
-  const ctx = Context.current();
   await client.query('CREATE TEMP TABLE staging_open_lines (n int GENERATED ALWAYS AS IDENTITY, line text NOT NULL) ON COMMIT DROP');
   const batches = { staging_lines: [] as string[], staging_open_lines: [] as string[] };
   const staged = { staging_lines: 0, staging_open_lines: 0 };
@@ -300,7 +293,7 @@ async function stageObject(
       counts.nowInvalidByCode[r.code] = (counts.nowInvalidByCode[r.code] ?? 0) + 1;
       if (counts.nowInvalidSample.length < SAMPLE) counts.nowInvalidSample.push(`${record.partition}@${record.offset} ${r.code}`);
     }
-    if (counts.records % 10_000 === 0) ctx.heartbeat({ records: counts.records });
+    if (counts.records % 10_000 === 0) beat({ records: counts.records });
   }
   await flush('staging_lines');
   await flush('staging_open_lines');

@@ -3,7 +3,6 @@
 // READ snapshot together with its rows_version, indexed in bulk with the stream key as document id,
 // and recorded: the version indexed, and every document the index refused with its reason. It
 // never writes the flat tables, so nothing here can hold up or roll back a load.
-import { Context } from '@temporalio/activity';
 import type { Client } from '@opensearch-project/opensearch';
 import { scopedId } from '../../lib/deployment';
 import { classifyPostgresError } from '../../lib/errors';
@@ -20,6 +19,7 @@ import {
 import { getStream } from '../../streams';
 import type { StreamSearchSpec } from '../../streams/types';
 import type { ActivityDeps } from '../deps';
+import { beat } from '../attempts';
 
 /** The one lane per stream and deployment (`etl search sync`, the pipeline and the stream all start this id). */
 export const searchSyncWorkflowId = (cfg: Parameters<typeof scopedId>[0], stream: string) => scopedId(cfg, `search-sync-${stream}`);
@@ -131,12 +131,11 @@ export async function searchSyncPage(deps: ActivityDeps, input: SearchSyncPageIn
   if (rows.length === 0) return none;
   const search = clientOf(deps);
   await putStreamTemplate(search, deps.config, stream, spec.fields);
-  const ctx = Context.current();
   const result: SearchSyncPageResult = { ...none, exhausted: rows.length < input.limit };
   for (const row of rows) {
     const id = Number(row.id);
     const { version, docs } = await readObject(deps, stream, spec, id);
-    const { indexed, rejected } = await bulkIndex(search, deps.config, docs, () => ctx.heartbeat({ object: id }));
+    const { indexed, rejected } = await bulkIndex(search, deps.config, docs, () => beat({ object: id }));
     // A re-index: copies of this object's documents from an earlier version (a re-derived event
     // time moved them to another month's index, or they are refused now) must not stay searchable.
     if (row.indexed > 0) await deleteStaleDocs(search, deps.config, stream, id, version);
@@ -145,7 +144,7 @@ export async function searchSyncPage(deps: ActivityDeps, input: SearchSyncPageIn
     result.docsIndexed += indexed;
     result.docsRejected += rejected.length;
     result.lastObjectId = id;
-    ctx.heartbeat({ object: id });
+    beat({ object: id });
   }
   await ensureStreamAlias(search, deps.config, stream);
   return result;

@@ -17,7 +17,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { EtlError } from '../../lib/errors';
 import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonObject } from '../../lib/ndjson';
-import { inTransaction } from '../../lib/postgres';
+import { inTransaction, OBJECT_LOCK_KEY } from '../../lib/postgres';
 import { insertQuarantine, QuarantineBatcher, quarantinedValue, type QuarantineEntry } from '../quarantine';
 import { loadableSchemaVersion } from '../../lib/stream-tables';
 import { getStream } from '../../streams';
@@ -29,6 +29,7 @@ import { mergeSettingAsideRefused, unlessRefused, type RefusedLine } from './loa
 import type { PassResult, PassTask } from './pass';
 import { COPY_INTO_STAGING, createStaging, mergeStaging, runAfterMergeOfLoad, type LoadHooks, type MergeTarget } from './staging';
 import { spooledLines } from './spool';
+import { beating } from '../attempts';
 
 type Counts = Pick<TransformLoadResult, 'rowsIn' | 'inserted' | 'duplicates' | 'conflicts' | 'rejected'>;
 
@@ -53,13 +54,7 @@ export async function transformAndLoad(
   // COPY and the inserts are single statements, and the pass may run on another thread: a timer
   // heartbeats meanwhile, so a dead worker is noticed within the heartbeat timeout rather than the
   // start-to-close timeout, and a cancellation reaches the activity.
-  const ctx = Context.current();
-  const beat = setInterval(() => ctx.heartbeat(), 5_000);
-  try {
-    return await passAndLoad(deps, input, options, ctx.cancellationSignal);
-  } finally {
-    clearInterval(beat);
-  }
+  return beating(() => passAndLoad(deps, input, options, Context.current().cancellationSignal));
 }
 
 const LOADED = `SELECT l.load_id, l.silver_key, l.rows_in, l.inserted_count, l.duplicate_count, l.conflict_count, l.rejected_count,
@@ -143,7 +138,7 @@ async function passAndLoad(
     };
     const pass = await options.runPass(task, deps, signal);
     return await inTransaction(pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etl.load.${input.bronzeObjectId}`]);
+      await client.query(`SELECT pg_advisory_xact_lock(${OBJECT_LOCK_KEY})`, [`etl.load.${input.bronzeObjectId}`]);
       const meanwhile = await loadedAlready(client, input.bronzeObjectId); // by another workflow, while this one passed
       if (meanwhile) return meanwhile;
       const schemaVersion = await loadableSchemaVersion(client, spec);
