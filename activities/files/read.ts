@@ -225,6 +225,9 @@ class VersionReader {
       this.offset += chunk.length;
       this.beat.bytes(chunk.length, { line: this.lines + 1, offset: this.offset });
       yield chunk;
+      // A chunk of many short lines is all promise jobs, which would starve the worker's timers and
+      // sockets (its other activities' heartbeats) for as long as the file has such chunks.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

@@ -61,8 +61,8 @@ describe('file sources: bounds', () => {
     await mkdir(path.join(landing, 'more'), { recursive: true });
     await writeFile(path.join(landing, 'a.jsonl'), `${line(0)}\n${line(1)}\n`);
     await writeFile(path.join(landing, 'more', 'c.jsonl'), `${line(2)}\n`);
-    // One real record, then 16 MiB of newlines: about 1,000 times its compressed size.
-    const inflated = Buffer.concat([Buffer.from(`${line(3)}\n`), Buffer.alloc(16 * 1024 * 1024, 0x0a)]);
+    // One real record, then 16 MiB of spaces, one line that never ends: about 1,000 times its compressed size.
+    const inflated = Buffer.concat([Buffer.from(`${line(3)}\n`), Buffer.alloc(16 * 1024 * 1024, 0x20)]);
     const bomb = gzipSync(inflated, { level: 9 });
     assert.ok(inflated.length / bomb.length >= 1000, `the bomb expands ${Math.round(inflated.length / bomb.length)}x`);
     await writeFile(path.join(landing, 'b.jsonl.gz'), bomb);
