@@ -23,13 +23,10 @@ export interface DriftSummary {
   fields: number;
   /** Records that carried any undeclared field. */
   records: number;
-  /** Up to SUMMARY_NAMES fields, the most frequent first. */
+  /** Up to 5 fields, the most frequent first. */
   names: string[];
   lastSeenAt: string;
 }
-
-const SUMMARY_NAMES = 5;
-const UTC = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
 
 const FIELDS_SQL = `
 WITH d AS (
@@ -42,8 +39,8 @@ WITH d AS (
 ), totals AS (
   SELECT field, sum(records)::bigint AS records, count(*)::int AS loads, max(loaded_at) AS last_seen FROM d GROUP BY field
 )
-SELECT t.field, t.records::text, t.loads, to_char(f.loaded_at AT TIME ZONE 'UTC', ${UTC}) AS first_seen_at,
-       to_char(t.last_seen AT TIME ZONE 'UTC', ${UTC}) AS last_seen_at,
+SELECT t.field, t.records::text, t.loads, to_char(f.loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS first_seen_at,
+       to_char(t.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_seen_at,
        f.bronze_object_id::text, b.object_key, f.first_partition, f.first_offset::text
 FROM totals t JOIN firsts f USING (field) LEFT JOIN bronze_objects b ON b.id = f.bronze_object_id
 ORDER BY f.loaded_at DESC, t.field
@@ -88,8 +85,8 @@ WITH f AS (
   FROM loads WHERE undeclared_records > 0 AND stream = ANY($1::text[]) GROUP BY stream
 )
 SELECT s.stream, count(*)::int AS fields, coalesce(max(r.records), 0)::text AS records,
-       to_char(max(s.last_seen) AT TIME ZONE 'UTC', ${UTC}) AS last_seen_at,
-       (array_agg(s.field ORDER BY s.records DESC, s.field))[1:${SUMMARY_NAMES}] AS names
+       to_char(max(s.last_seen) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_seen_at,
+       (array_agg(s.field ORDER BY s.records DESC, s.field))[1:5] AS names
 FROM f s LEFT JOIN r USING (stream)
 GROUP BY s.stream
 ORDER BY s.stream`;
