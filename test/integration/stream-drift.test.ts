@@ -1,8 +1,9 @@
 // Drift through the real pipeline: two streams declared in a folder outside the repository, one
 // keeping undeclared fields (the default), one quarantining them, are fed the same records — some
 // carrying fields neither declares — and loaded by a worker. Each load records the fields it saw;
-// `etl stream drift` and `etl status` (the real CLI, a child process) report them, and a second run
-// counts nothing twice.
+// `etl stream drift` and `etl status` (the real CLI, a child process) report them, a second run
+// counts nothing twice, and once the fields are declared a quarantine replay loads the records the
+// strict stream set aside.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -17,12 +18,12 @@ import { declarationsDir } from '../support/declarations';
 import { isolatedEnv, runPipeline, type TestEnv } from '../support/harness';
 import { configEnv } from '../support/isolation';
 
-const declaration = (name: string, contract: string) => `
+const declaration = (name: string, contract: string, moreFields = '') => `
 import { defineStream, z } from 'etl-temporal/define';
 
 export default defineStream({
   name: '${name}',
-  schema: z.looseObject({ order_no: z.number().int(), side: z.enum(['buy', 'sell']), placed_at: z.iso.datetime() }),
+  schema: z.looseObject({ order_no: z.number().int(), side: z.enum(['buy', 'sell']), placed_at: z.iso.datetime()${moreFields} }),
   enrich: (o) => ({ order_no: o.order_no, side: o.side, placed_at: o.placed_at }),
   rawTable: 'raw_${name}',
   flatTable: '${name}_flat',
@@ -243,5 +244,24 @@ describe('drift: fields records carry that their stream does not declare', () =>
         return true;
       });
     }
+  });
+
+  it('loads the UNDECLARED_FIELD records by a quarantine replay once their fields are declared', async () => {
+    folder.write(
+      'orders_strict.ts',
+      declaration(
+        'orders_strict',
+        "undeclaredFields: 'quarantine',",
+        ", venue: z.string().optional(), 'meta\\nline': z.unknown().optional()",
+      ),
+    );
+    const replayed = JSON.parse(
+      (await etl(['quarantine', 'replay', '--stream', 'orders_strict', '--reason', 'UNDECLARED_FIELD', '--json'])).stdout,
+    ) as { examined: number; loaded: number; stillInvalid: Record<string, number> };
+    assert.deepEqual([replayed.examined, replayed.loaded, replayed.stillInvalid], [VENUE, VENUE, {}]);
+    const { rows } = await env.pool.query<{ n: number; metas: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE payload ? E'meta\\nline')::int AS metas FROM raw_orders_strict`,
+    );
+    assert.deepEqual(rows[0], { n: PLAIN + VENUE, metas: META });
   });
 });
