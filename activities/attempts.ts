@@ -1,184 +1,137 @@
-// The attempt ledger (migrations/018_attempt_ledger.sql): the bound on attempts that end without an
-// outcome. A crash or a hang leaves nothing for asActivity to classify, and Temporal retries the
-// timeout that follows without limit; counted here, such attempts get the same bound as an
-// unclassified error (UNKNOWN_ERROR_MAX_ATTEMPTS), after which the unit is given up like a bug:
-// parked, noted, reported, with the other units going on.
+// What Temporal does not know about an attempt: why it ended. Temporal counts the attempts
+// (info.attempt) and hands each one the last heartbeat details of the attempt before, including the
+// ones flushed with a failure. So every heartbeat carries a tally beside the work's own progress:
+// how many attempts so far ended without an outcome (the worker was killed, ran out of memory, hung:
+// they stop heartbeating and no code of ours runs), and how many failed with an error no code
+// covers (a bug). A transient failure (an outage) is an outcome and counts in neither, so an outage
+// however long never uses up the bound of a later bug. No table, no lock: the history is Temporal's.
 import { Context } from '@temporalio/activity';
-import type pg from 'pg';
 import { z } from 'zod';
 import { EtlError } from '../lib/errors';
 import type { ActivityDeps } from './deps';
 
-/** Units of work by kind; the ledger's key. */
-export const unitOf = {
-  transformLoad: (bronzeObjectId: number) => `transform-load:${bronzeObjectId}`,
-  lake: (bronzeObjectId: number) => `lake:${bronzeObjectId}`,
-  sourceRead: (unitId: number) => `source-read:${unitId}`,
-  /** Per replay run: running the same replay again (a new run) tries its objects afresh. */
-  replay: (runKey: string, bronzeObjectId: number) => `replay:${runKey}:${bronzeObjectId}`,
-};
+const tallySchema = z.object({
+  /** The attempt that sent it. */
+  attempt: z.number().int().min(1),
+  /** Attempts before it that ended without an outcome. */
+  lost: z.number().int().min(0),
+  /** Attempts up to it that failed with an unclassified error. */
+  unknown: z.number().int().min(0),
+  /** It ended with an outcome, or has not begun its unit's work: its death is not counted. */
+  ended: z.boolean(),
+});
+type Tally = z.infer<typeof tallySchema>;
+const detailsSchema = z.object({ tally: tallySchema }).passthrough();
 
-export interface LedgerEntry {
-  /** Attempts since the unit's last outcome, the one starting now included. */
-  openAttempts: number;
+interface AttemptState {
+  tally: Tally;
+  /** The work's own heartbeat details (a cursor), resent with every beat and with a failure. */
+  progress: Record<string, unknown>;
+  /** Attempts at it are bounded whatever ends them (withAttemptBound): a unit of work that can be parked. */
+  bounded: boolean;
+}
+
+const attempts = new WeakMap<Context, AttemptState>();
+
+function stateOf(ctx: Context): AttemptState {
+  let state = attempts.get(ctx);
+  if (state) return state;
+  const n = ctx.info.attempt;
+  const previous = detailsSchema.safeParse(ctx.info.heartbeatDetails);
+  if (previous.success) {
+    const { tally: t, ...progress } = previous.data;
+    // Attempts after the one that sent the tally sent nothing: each died before its first beat.
+    const lost = t.lost + (t.ended ? 0 : 1) + (n - 1 - t.attempt);
+    state = { tally: { attempt: n, lost, unknown: t.unknown, ended: false }, progress, bounded: false };
+  } else {
+    const progress = (ctx.info.heartbeatDetails ?? {}) as Record<string, unknown>;
+    state = { tally: { attempt: n, lost: n - 1, unknown: 0, ended: false }, progress, bounded: false };
+  }
+  attempts.set(ctx, state);
+  return state;
 }
 
 /**
- * Signs an attempt in. Refuses (ATTEMPTS_LOST, final) when `max` attempts since the last outcome
- * were lost already; a refusal is not an attempt, so the count stays where it is until an outcome
- * elsewhere (a person's retry) clears it. `previousEnded`: the previous attempt of this activity
- * ended with an outcome it could not sign out (PostgreSQL was down), so it is not counted lost.
+ * The heartbeat of every activity: `progress` (where the work is, for the next attempt to resume
+ * from; ctx.info.heartbeatDetails hands it back) with the attempt's tally beside it.
  */
-export async function beginAttempt(
-  pool: pg.Pool,
-  unit: string,
-  max: number,
-  who: { workflowId?: string; attempt?: number; previousEnded?: boolean } = {},
-) {
-  const { rows } = await pool.query<{ open_attempts: number }>(
-    `INSERT INTO unit_attempts AS a (unit, open_attempts, workflow_id, activity_attempt) VALUES ($1, 1, $2, $3)
-     ON CONFLICT (unit) DO UPDATE SET open_attempts = CASE WHEN $5 THEN 1 ELSE a.open_attempts + 1 END,
-       last_started_at = now(), workflow_id = $2, activity_attempt = $3
-       WHERE $5 OR a.open_attempts < $4
-     RETURNING open_attempts`,
-    [unit, who.workflowId ?? null, who.attempt ?? null, max, who.previousEnded ?? false],
-  );
-  if (rows[0]) return { openAttempts: rows[0].open_attempts } satisfies LedgerEntry;
-  throw new EtlError(
-    'ATTEMPTS_LOST',
-    `${unit}: its last ${max} attempts ended without an outcome (the worker died or hung: killed, out of memory, a native crash, a timeout); not tried again`,
-  );
+export function beat(progress?: object, ctx: Context = Context.current()): void {
+  const state = stateOf(ctx);
+  if (progress) state.progress = progress as Record<string, unknown>;
+  ctx.heartbeat({ ...state.progress, tally: state.tally });
 }
 
-/** An attempt ended with an outcome (a result or a classified failure): the lost ones are forgiven. */
-export async function endAttempt(pool: pg.Pool | pg.PoolClient, unit: string): Promise<void> {
-  await pool.query('DELETE FROM unit_attempts WHERE unit = $1', [unit]);
-}
-
-/**
- * What a failed attempt heartbeats last. Temporal sends an attempt's final heartbeat with its
- * failure (never throttled away), and hands it to the next attempt as its heartbeat details; a
- * crash leaves whatever the attempt heartbeated before. So the next attempt can tell an outcome
- * that could not sign out of the ledger (PostgreSQL down) from a lost attempt.
- */
-const endedMarker = z.object({ attemptEnded: z.string(), attempt: z.number().int() });
-
-/** Attempts since the unit's last outcome that never ended: lost, unless the marker says otherwise. */
-async function lostAttempts(pool: pg.Pool, unit: string): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>('SELECT open_attempts AS n FROM unit_attempts WHERE unit = $1', [unit]);
-  return rows[0]?.n ?? 0;
-}
-
-/**
- * Per schema (one deployment, or one test's isolation): a suspect held up in one deployment must
- * not hold up another's sharing the server.
- */
-export const suspectsLockKey = (config: Pick<ActivityDeps['config'], 'PG_SCHEMA'>) => `etl.attempts.suspects.${config.PG_SCHEMA}`;
-
-/**
- * Attempts at units that lost attempts before ("suspects") run one at a time. A crash kills every
- * attempt in flight on its worker, and Temporal retries them all at once after their heartbeat
- * timeout: side by side again, the units that were merely beside the one that crashes the worker
- * would keep losing attempts with it and reach the bound too. One suspect at a time, only the one
- * that kills its worker keeps losing attempts; a suspect waiting its turn has not signed in, so its
- * death is not counted. The lock is a session lock on a connection of its own, taken by polling so
- * that waiting holds no connection, and let go when the attempt ends or is cancelled (a hung
- * suspect times out, and does not hold up the others past that).
- */
-async function runAsOnlySuspect(pool: pg.Pool, lockKey: string, ctx: Context): Promise<{ release: () => void }> {
-  const passOn = ctx.info.heartbeatDetails; // waiting must not overwrite the previous attempt's marker
-  for (;;) {
-    const client = await pool.connect();
-    let locked = false;
-    try {
-      locked = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockKey])).rows[0]!.ok;
-    } finally {
-      if (!locked) client.release();
-    }
-    if (locked) {
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        ctx.cancellationSignal.removeEventListener('abort', release);
-        client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).then(
-          () => client.release(),
-          (err: Error) => client.release(err), // a broken session let its lock go with it
-        );
-      };
-      ctx.cancellationSignal.addEventListener('abort', release);
-      return { release };
-    }
-    ctx.heartbeat(passOn);
-    await ctx.sleep(1_000); // rejects when the attempt is cancelled
+/** Runs `work` with a beat every few seconds: single statements and other threads cannot beat themselves. */
+export async function beating<R>(work: () => Promise<R>): Promise<R> {
+  const timer = setInterval(() => beat(), 5_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
   }
 }
 
 /**
- * Runs one attempt at `unit` inside the ledger. `onRefused` records the refusal where the unit's
- * own status lives (the lake's row, the file version) before the final failure is thrown.
+ * How a failing attempt ends (asActivity): with its outcome in the tally, flushed with the failure.
+ * Returns how many attempts failed unexplained so far, this one included, for the bound on bugs.
  */
-export async function withAttemptLedger<R>(
-  deps: Pick<ActivityDeps, 'pool' | 'config' | 'logger'>,
+export function endAttempt(unclassified: boolean): number {
+  const state = stateOf(Context.current());
+  state.tally = { ...state.tally, ended: true, unknown: state.tally.unknown + (unclassified ? 1 : 0) };
+  beat();
+  return state.tally.unknown + (state.bounded ? state.tally.lost : 0);
+}
+
+/** One attempt at a time, per worker process, at units that lost attempts before (see withAttemptBound). */
+let suspectRunning = false;
+
+/**
+ * One attempt at a unit of work that can be given up (an object's transform-and-load, a lake write,
+ * a file version's read, a replayed object). Attempts that ended without an outcome count against
+ * UNKNOWN_ERROR_MAX_ATTEMPTS with the unclassified failures: at the bound the attempt is refused,
+ * final, as ATTEMPTS_LOST (`onRefused` records it where the unit's status lives first), and the
+ * unit is given up like a bug: parked, noted, reported, the other units going on.
+ *
+ * A crash kills every attempt on its worker, and Temporal retries them all together: side by side
+ * again, a unit that was merely beside the one that kills the worker would reach the bound with it.
+ * So a unit that lost attempts ("a suspect") runs alone among suspects in its process; one that
+ * finds another suspect running ends its attempt at once as SUSPECT_WAITING (transient: an outcome,
+ * retried with backoff), before it has begun.
+ */
+export async function withAttemptBound<R>(
+  deps: Pick<ActivityDeps, 'config' | 'logger'>,
   unit: string,
   work: () => Promise<R>,
   onRefused?: (err: EtlError) => Promise<void>,
 ): Promise<R> {
-  const ctx = Context.current();
-  const previous = endedMarker.safeParse(ctx.info.heartbeatDetails);
-  // Only the attempt right before this one: a marker older than that means the attempts between
-  // died before their first heartbeat reached Temporal (which would otherwise replace it).
-  const previousEnded = previous.success && previous.data.attemptEnded === unit && previous.data.attempt === ctx.info.attempt - 1;
-  try {
-    return await signedIn(deps, ctx, unit, previousEnded, work, onRefused);
-  } catch (err) {
-    // Whatever failed, and wherever (even the sign-in, whose commit may have landed before the
-    // connection dropped), this attempt ended with an outcome: the next one must not count it lost.
-    ctx.heartbeat({ attemptEnded: unit, attempt: ctx.info.attempt } satisfies z.infer<typeof endedMarker>);
+  const state = stateOf(Context.current());
+  state.bounded = true;
+  const max = deps.config.UNKNOWN_ERROR_MAX_ATTEMPTS;
+  const { lost, unknown } = state.tally;
+  if (lost + unknown >= max) {
+    const err = new EtlError(
+      'ATTEMPTS_LOST',
+      `${unit}: ${lost} of its attempts ended without an outcome (the worker died or hung: killed, out of memory, a native crash, a timeout)` +
+        `${unknown ? ` and ${unknown} failed unexplained` : ''}, the bound UNKNOWN_ERROR_MAX_ATTEMPTS=${max}; not tried again`,
+    );
+    await onRefused?.(err);
     throw err;
   }
-}
-
-async function signedIn<R>(
-  deps: Pick<ActivityDeps, 'pool' | 'config' | 'logger'>,
-  ctx: Context,
-  unit: string,
-  previousEnded: boolean,
-  work: () => Promise<R>,
-  onRefused?: (err: EtlError) => Promise<void>,
-): Promise<R> {
-  const max = deps.config.UNKNOWN_ERROR_MAX_ATTEMPTS;
-  const lost = previousEnded ? 0 : await lostAttempts(deps.pool, unit);
-  const suspect = lost > 0 && lost < max ? await runAsOnlySuspect(deps.pool, suspectsLockKey(deps.config), ctx) : undefined;
+  if (lost === 0) {
+    beat();
+    return work();
+  }
+  if (suspectRunning)
+    throw new EtlError(
+      'SUSPECT_WAITING',
+      `${unit}: ${lost} attempt(s) ended without an outcome, and another such unit runs on this worker`,
+    );
+  suspectRunning = true;
   try {
-    let entry: LedgerEntry;
-    try {
-      entry = await beginAttempt(deps.pool, unit, max, {
-        workflowId: ctx.info.workflowExecution?.workflowId,
-        attempt: ctx.info.attempt,
-        previousEnded,
-      });
-    } catch (err) {
-      if (err instanceof EtlError && err.code === 'ATTEMPTS_LOST') await onRefused?.(err);
-      throw err;
-    }
-    // Replaces the previous attempt's marker at once (a first heartbeat is not throttled): if this
-    // attempt dies, the next one must not read that marker as this attempt's outcome.
-    ctx.heartbeat({ attemptStarted: unit });
-    if (entry.openAttempts > 1)
-      deps.logger.warn(
-        { unit, lostAttempts: entry.openAttempts - 1 },
-        `${unit}: ${entry.openAttempts - 1} attempt(s) ended without an outcome; it runs alone among such units`,
-      );
-    try {
-      return await work();
-    } finally {
-      // When PostgreSQL is down the row stays; the marker the caller heartbeats tells the next attempt.
-      await endAttempt(deps.pool, unit).catch((err: unknown) =>
-        deps.logger.warn({ unit, err: err instanceof Error ? err.message : String(err) }, `${unit}: could not close its attempt`),
-      );
-    }
+    deps.logger.warn({ unit, lostAttempts: lost }, `${unit}: ${lost} attempt(s) ended without an outcome; it runs alone among such units`);
+    beat();
+    return await work();
   } finally {
-    suspect?.release();
+    suspectRunning = false;
   }
 }

@@ -1,8 +1,8 @@
 // The boundary between the error taxonomy and Temporal: every activity runs inside `asActivity`, so
 // every failure carries its stable code as type and its retry class decides what Temporal does:
 // transient codes are retried by the policy without limit; permanent ones stop at once; an error no
-// code covers (a bug) is retried until attempt UNKNOWN_ERROR_MAX_ATTEMPTS and then stops too, as
-// UNKNOWN_ERROR. A failure that stops is final for the activity: the workflow parks the object it
+// code covers (a bug) is retried until UNKNOWN_ERROR_MAX_ATTEMPTS attempts failed so (counted by
+// activities/attempts.ts, transient failures apart) and then stops too, as UNKNOWN_ERROR. A failure that stops is final for the activity: the workflow parks the object it
 // was working on, or fails the run with the reason (workflows/objects.ts).
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
@@ -11,6 +11,7 @@ import { classifyPostgresError, EtlError, isEtlError, kafkaTransientError, netwo
 import { classifyKafkaError } from '../lib/kafka';
 import { postgresAddress } from '../lib/postgres';
 import { classifyS3Error } from '../lib/s3';
+import { endAttempt } from './attempts';
 import type { ActivityDeps } from './deps';
 
 function portOf(url: string, fallback: number): number {
@@ -56,9 +57,11 @@ export function classify(err: unknown, deps: Pick<ActivityDeps, 'config'>): unkn
   );
 }
 
-/** Where an activity attempt stands: its attempt number and the bound on unclassified failures. */
+/** Where a failing attempt stands: its number, and its unexplained failures against their bound. */
 export interface AttemptInfo {
   attempt: number;
+  /** Attempts so far that failed with an unclassified error (or, for a unit of work, ended without an outcome), this one included. */
+  unexplained: number;
   maxUnknownAttempts: number;
 }
 
@@ -87,7 +90,7 @@ export function toFailure(err: unknown, at: AttemptInfo): unknown {
   }
   // Unclassified: a bug until proven otherwise. Retried a bounded number of times, then final.
   const e = err instanceof Error ? err : new Error(String(err));
-  const final = at.attempt >= at.maxUnknownAttempts;
+  const final = at.unexplained >= at.maxUnknownAttempts;
   const details: FailureDetails = {
     attempt: at.attempt,
     maxUnknownAttempts: at.maxUnknownAttempts,
@@ -96,15 +99,11 @@ export function toFailure(err: unknown, at: AttemptInfo): unknown {
   };
   return ApplicationFailure.create({
     type: 'UNKNOWN_ERROR',
-    message: `${e.message} — unclassified error (${e.name}), attempt ${at.attempt} of ${at.maxUnknownAttempts}: ${final ? 'not retried again' : 'retrying'}`,
+    message: `${e.message} — unclassified error (${e.name}), ${at.unexplained} of ${at.maxUnknownAttempts} unexplained: ${final ? 'not retried again' : 'retrying'}`,
     nonRetryable: final,
     details: [details],
     cause: e,
   });
-}
-
-function attemptInfo(config: Pick<Config, 'UNKNOWN_ERROR_MAX_ATTEMPTS'>): AttemptInfo {
-  return { attempt: Context.current().info.attempt, maxUnknownAttempts: config.UNKNOWN_ERROR_MAX_ATTEMPTS };
 }
 
 export function asActivity<A extends unknown[], R>(
@@ -115,9 +114,12 @@ export function asActivity<A extends unknown[], R>(
     try {
       return await fn(...args);
     } catch (err) {
+      const ctx = Context.current();
       // A cancelled attempt ends with whatever its aborted I/O threw; Temporal records a cancellation.
-      if (Context.current().cancellationSignal.aborted) throw err;
-      throw toFailure(classify(err, deps), attemptInfo(deps.config));
+      if (ctx.cancellationSignal.aborted) throw err;
+      const classified = classify(err, deps);
+      const unexplained = endAttempt(!(classified instanceof EtlError) && !(classified instanceof TemporalFailure));
+      throw toFailure(classified, { attempt: ctx.info.attempt, unexplained, maxUnknownAttempts: deps.config.UNKNOWN_ERROR_MAX_ATTEMPTS });
     }
   };
 }

@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { getStream } from '../streams';
 import { archive } from './archive/archive';
 import type { ActivityDeps } from './deps';
-import { unitOf, withAttemptLedger } from './attempts';
+import { withAttemptBound } from './attempts';
 import { asActivity } from './failures';
 import { follow } from './archive/follow';
 import { forecastSymbols, type ForecastSymbolsInput } from './forecast/forecast';
@@ -25,12 +25,12 @@ import { lakeActivities } from './lake/activity';
 export type { ActivityDeps } from './deps';
 export type * from './types';
 export type { FollowCursor } from './archive/follow';
-export type { PollInput, PollResult, SymbolPollResult } from './poll/poll';
-export type { ParkInput, UnparkResult } from './parking';
+export type { PollInput, PollResult } from './poll/poll';
+export type { ParkInput } from './parking';
 export type { FailureDetails } from './failures';
 export type { SearchSyncPageInput, SearchSyncPageResult } from './search/search-sync';
-export type { SourceDiscovered, SourceDiscoveredPage, SourceUnit, SourceUnitRead } from './sources';
-export type { LakeBehindObject, LakeWriteResult } from './lake/activity';
+export type { SourceDiscoveredPage, SourceUnitRead } from './sources';
+export type { LakeWriteResult } from './lake/activity';
 
 /** Pipeline counters for Prometheus, next to the SDK's own (activity latency, task slots…). */
 function count(name: string, description: string, n: number, stream: string): void {
@@ -46,7 +46,9 @@ export function createActivities(deps: ActivityDeps, runPass: RunPass = passInli
     archive: wrap((input: ArchiveInput) => archive(deps, input)),
     /** bronze -> silver + quarantine + raw and flat: one pass over the object, one transaction. */
     transformAndLoad: wrap(async (input: TransformLoadInput) => {
-      const r = await withAttemptLedger(deps, unitOf.transformLoad(input.bronzeObjectId), () => transformAndLoad(deps, input, { runPass }));
+      const r = await withAttemptBound(deps, `transform-load of object ${input.bronzeObjectId}`, () =>
+        transformAndLoad(deps, input, { runPass }),
+      );
       if (!r.alreadyLoaded) {
         count('etl_records_loaded', 'rows inserted into the flat table', r.inserted, input.stream);
         count('etl_records_duplicate', 'records skipped as duplicates', r.duplicates, input.stream);
@@ -62,9 +64,7 @@ export function createActivities(deps: ActivityDeps, runPass: RunPass = passInli
     quality: wrap((input: QualityInput) => quality(deps, input)),
     listObjectsInWindow: wrap((input: WindowInput) => listObjectsInWindow(deps, input)),
     replayObject: wrap((input: ReplayObjectInput) =>
-      withAttemptLedger(deps, unitOf.replay(input.runKey ?? input.workflowId ?? 'direct', input.bronzeObjectId), () =>
-        replayObject(deps, input),
-      ),
+      withAttemptBound(deps, `replay of object ${input.bronzeObjectId}`, () => replayObject(deps, input)),
     ),
     /** One poll of a market source; a symbol that fails is reported, the poll fails only if all do. */
     pollSource: wrap(async (input: PollInput) => {
@@ -120,9 +120,9 @@ export function createActivities(deps: ActivityDeps, runPass: RunPass = passInli
     /** One unit (a file version) read into bronze objects exactly once; counts its records as archive does. */
     readSourceUnit: wrap(async (input: SourceReadInput) => {
       const source = getSource(input.source);
-      const r = await withAttemptLedger(
+      const r = await withAttemptBound(
         deps,
-        unitOf.sourceRead(input.unitId),
+        `read of file unit ${input.unitId}`,
         () => source.read(deps, input),
         (err) => source.giveUp(deps, { unitId: input.unitId, code: err.code, message: err.message }),
       );

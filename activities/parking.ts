@@ -2,7 +2,7 @@
 // an object once its transform or load failed for good, so that the run goes on with the others;
 // `etl objects retry` un-parks it, after the fix, to be transformed and loaded exactly once.
 import { EtlError } from '../lib/errors';
-import { endAttempt, unitOf } from './attempts';
+import { isParkedSql } from '../lib/parked';
 import type { ActivityDeps } from './deps';
 import type { PendingObject } from './types';
 
@@ -23,7 +23,7 @@ export interface ParkInput {
 export async function parkObject(deps: ActivityDeps, input: ParkInput): Promise<{ parked: boolean }> {
   const { rowCount } = await deps.pool.query(
     `UPDATE bronze_objects SET parked_at = coalesce(parked_at, now()), failure_code = $3, failure_message = $4, failure_stack = $5,
-       failure_attempts = $6, failure_step = $7, failure_workflow_id = $8, park_count = park_count + (parked_at IS NULL)::int
+       failure_attempts = $6, failure_step = $7, failure_workflow_id = $8, park_count = park_count + (NOT ${isParkedSql()})::int
      WHERE id = $1 AND stream = $2 AND loaded_at IS NULL`,
     [
       input.bronzeObjectId,
@@ -63,8 +63,6 @@ export interface UnparkResult {
 }
 
 export async function unparkObject(deps: ActivityDeps, input: { stream: string; bronzeObjectId: number }): Promise<UnparkResult> {
-  // A person's retry forgives the attempts a dying worker lost on it (activities/attempts.ts).
-  await endAttempt(deps.pool, unitOf.transformLoad(input.bronzeObjectId));
   const { rows } = await deps.pool.query<{
     object_key: string | null;
     record_count: number | null;
@@ -72,7 +70,7 @@ export async function unparkObject(deps: ActivityDeps, input: { stream: string; 
     loaded: boolean;
     was_parked: boolean;
   }>(
-    `WITH before AS (SELECT id, parked_at IS NOT NULL AS was_parked FROM bronze_objects WHERE id = $1 AND stream = $2 FOR UPDATE)
+    `WITH before AS (SELECT id, ${isParkedSql()} AS was_parked FROM bronze_objects WHERE id = $1 AND stream = $2 FOR UPDATE)
      UPDATE bronze_objects b SET parked_at = NULL, retried_at = CASE WHEN before.was_parked THEN now() ELSE b.retried_at END
      FROM before WHERE b.id = before.id
      RETURNING b.object_key, b.record_count, b.status, b.loaded_at IS NOT NULL AS loaded, before.was_parked`,
@@ -82,7 +80,7 @@ export async function unparkObject(deps: ActivityDeps, input: { stream: string; 
   if (!r) throw new EtlError('USAGE', `no bronze object ${input.bronzeObjectId} in stream ${input.stream}`);
   if (r.status !== 'archived' || !r.object_key)
     throw new EtlError('MANIFEST_INVALID', `bronze object ${input.bronzeObjectId} of stream ${input.stream} is not archived`);
-  const wasParked = r.was_parked && !r.loaded;
+  const wasParked = r.was_parked;
   if (wasParked)
     deps.logger.info(
       { stream: input.stream, bronzeObjectId: input.bronzeObjectId },

@@ -1,5 +1,8 @@
 // What a source kind (activities/sources.ts) takes and returns: small, JSON-safe, counts and ids only.
+import type { SourceDiscovered } from '../shared/discovery';
 import type { ActivityDeps } from './deps';
+
+export type { SourceDiscovered } from '../shared/discovery';
 
 export interface SourceDiscoverInput {
   /** A key of SOURCES. */
@@ -12,30 +15,6 @@ export interface SourceDiscoverInput {
   workflowId?: string;
   /** Where the previous call of this discovery stopped (its result's cursor); absent: from the start. */
   cursor?: string;
-}
-
-/** What a discovery found: counts only (the units themselves are in the manifest). */
-export interface SourceDiscovered {
-  /** Units found at the location. */
-  seen: number;
-  /** Registered by this discovery (new, or a new version of a known one). */
-  new: number;
-  /** Of the new ones: a new version of a unit seen before under the same name. */
-  changed: number;
-  /** Known and already read: skipped. */
-  alreadyLoaded: number;
-  /** Known but not read yet (left by an earlier run): read now. */
-  pending: number;
-  /** Known and failed before: not read again (a changed file is a new version). */
-  failedBefore: number;
-  /** Found but not of a kind this source reads (files: an unknown extension). */
-  unsupported: number;
-  /** A few names of those, for the report. */
-  unsupportedNames: string[];
-  /** Found but cannot be read (permission denied, a vanished mount, a dangling link, not a regular file): the run fails naming them. */
-  unreadable: number;
-  /** A few of those, with why. */
-  unreadableFiles: { location: string; reason: string }[];
 }
 
 /** One call's share of a discovery: counts so far, and where the next call goes on (absent: the listing is done). */

@@ -3,15 +3,17 @@
 // follower has just written is picked up at once without a workflow timer (and history) per check.
 // Parked objects (lib/parked.ts) are skipped, so one that cannot be loaded blocks nothing behind it.
 import { Context } from '@temporalio/activity';
+import { isParkedSql } from '../lib/parked';
 import type { ActivityDeps } from './deps';
 import type { PendingObject } from './types';
+import { beat } from './attempts';
 
 const POLL_MS = 200;
 
 export async function listUnloaded(deps: ActivityDeps, input: { stream: string; limit: number }): Promise<PendingObject[]> {
   const { rows } = await deps.pool.query<{ id: string; object_key: string; record_count: number }>(
     `SELECT id, object_key, record_count FROM bronze_objects
-     WHERE stream = $1 AND status = 'archived' AND loaded_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $2`,
+     WHERE stream = $1 AND status = 'archived' AND loaded_at IS NULL AND NOT ${isParkedSql()} ORDER BY id LIMIT $2`,
     [input.stream, input.limit],
   );
   return rows.map((r) => ({
@@ -31,7 +33,7 @@ export async function awaitUnloaded(
   for (;;) {
     const page = await listUnloaded(deps, input);
     if (page.length > 0 || Date.now() >= until) return page;
-    ctx.heartbeat();
+    beat();
     await ctx.sleep(Math.min(POLL_MS, until - Date.now()));
   }
 }

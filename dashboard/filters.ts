@@ -37,8 +37,6 @@ const filterShape = {
   maxAmount: once(amount, 'maxAmount').optional(),
 };
 
-export const FILTER_PARAMS = Object.keys(filterShape);
-
 function consistent(f: { from?: string; to?: string; minAmount?: string; maxAmount?: string }, ctx: z.RefinementCtx): void {
   if (f.from && f.to && f.from > f.to)
     ctx.addIssue({ code: 'custom', path: ['to'], message: `the date range is empty: from ${f.from} is after to ${f.to}` });

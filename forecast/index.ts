@@ -17,7 +17,7 @@ export {
   type PointForecast,
 } from './series';
 export { fitLinearTrend, ordinaryLeastSquares } from './linear';
-export { fitHolt, fitHoltParameters, holtSmooth } from './holt';
+export { fitHolt, fitHoltParameters } from './holt';
 
 export const MODELS: Readonly<Record<ModelName, Fitter>> = { linear_trend: fitLinearTrend, holt_linear: fitHolt };
 export const MODEL_NAMES = Object.keys(MODELS) as ModelName[];

@@ -4,8 +4,8 @@
 //   deadlock: retried with backoff for as long as it takes (the Web UI shows the cause meanwhile);
 // - permanent: retrying cannot help: not retried. A bronze object whose transform or load fails so is
 //   parked in the manifest and the run goes on; any other activity fails its run with the reason;
-// - unknown: no code covers the error (a bug): retried UNKNOWN_ERROR_MAX_ATTEMPTS times in all,
-//   then it is permanent (`UNKNOWN_ERROR`);
+// - unknown: no code covers the error (a bug): tried until UNKNOWN_ERROR_MAX_ATTEMPTS attempts failed
+//   so (transient failures between them do not count), then it is permanent (`UNKNOWN_ERROR`);
 // - data: a record is wrong, not the code: quarantined with a reason code (QUARANTINE_CODES below)
 //   inside the activity. Never thrown, so never retried; no code of ERROR_CODES has it.
 // Activities turn these into ApplicationFailures (activities/failures.ts) whose type is the code.
@@ -78,12 +78,17 @@ export const ERROR_CODES = {
   UNKNOWN_ERROR: {
     class: 'unknown',
     summary:
-      'an error no other code covers (a bug): retried UNKNOWN_ERROR_MAX_ATTEMPTS times in all, then the object is parked or the run fails',
+      'an error no other code covers (a bug): tried until UNKNOWN_ERROR_MAX_ATTEMPTS attempts failed so (transient failures apart), then the object is parked or the run fails',
   },
   ATTEMPTS_LOST: {
     class: 'unknown',
     summary:
-      'a unit of work (an object, a lake write, a file version) lost UNKNOWN_ERROR_MAX_ATTEMPTS attempts in a row to a worker that died or hung: given up like a bug (parked, noted), not tried again',
+      'the attempts at a unit of work (an object, a lake write, a file version) that ended without an outcome (a worker that died or hung) and unclassified, together reached UNKNOWN_ERROR_MAX_ATTEMPTS: given up like a bug (parked, noted), not tried again',
+  },
+  SUSPECT_WAITING: {
+    class: 'transient',
+    summary:
+      'a unit of work that lost attempts to a dying worker waits for another such unit on the same worker to finish: they run one at a time, so that only the one that kills its worker reaches the bound',
   },
   OBJECT_PARKED: {
     class: 'permanent',

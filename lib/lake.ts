@@ -10,18 +10,26 @@ import { ndjsonExtension, type NdjsonCodec } from './ndjson';
 
 const OFFSET_WIDTH = 19; // enough digits for any int64 offset, so keys sort in offset order
 
+/** Where a bronze object goes: under the prefix and topic, in the codec's format. */
+interface BronzePlace {
+  prefix: string;
+  topic: string;
+  codec: NdjsonCodec;
+}
+
+const pad = (n: bigint | number) => n.toString().padStart(OFFSET_WIDTH, '0');
+
+/** bronze/<topic>/dt=…/hour=…/<topic>+<name><extension>: the one layout of every bronze object. */
+function bronzeKeyAt(place: BronzePlace, timeMs: number, name: string): string {
+  const t = new Date(timeMs).toISOString();
+  return `${place.prefix}bronze/${place.topic}/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}/${place.topic}+${name}${ndjsonExtension(place.codec)}`;
+}
+
+/** The bronze key of the Kafka records `first`..`last` of a partition, filed by the first one's time. */
 export function bronzeKey(
-  prefix: string,
-  topic: string,
-  partition: number,
-  first: bigint | number,
-  last: bigint | number,
-  firstRecordTimeMs: number,
-  codec: NdjsonCodec,
+  k: BronzePlace & { partition: number; first: bigint | number; last: bigint | number; firstRecordTimeMs: number },
 ): string {
-  const t = new Date(firstRecordTimeMs).toISOString();
-  const pad = (n: bigint | number) => n.toString().padStart(OFFSET_WIDTH, '0');
-  return `${prefix}bronze/${topic}/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}/${topic}+${partition}+${pad(first)}-${pad(last)}${ndjsonExtension(codec)}`;
+  return bronzeKeyAt(k, k.firstRecordTimeMs, `${k.partition}+${pad(k.first)}-${pad(k.last)}`);
 }
 
 /** Where a stream's lake files live: Hive-partitioned by event date under it. */
@@ -59,19 +67,10 @@ export interface BronzeRecord {
  *   bronze/<topic>/dt=YYYY-MM-DD/hour=HH/<topic>+file<version id>-<file name>+<first line>-<last line>.ndjson.{gz,zst}
  */
 export function fileBronzeKey(
-  prefix: string,
-  topic: string,
-  fileId: number,
-  fileName: string,
-  firstLine: number,
-  lastLine: number,
-  modifiedMs: number,
-  codec: NdjsonCodec,
+  k: BronzePlace & { fileId: number; fileName: string; firstLine: number; lastLine: number; modifiedMs: number },
 ): string {
-  const t = new Date(modifiedMs).toISOString();
-  const name = fileName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
-  const pad = (n: number) => n.toString().padStart(OFFSET_WIDTH, '0');
-  return `${prefix}bronze/${topic}/dt=${t.slice(0, 10)}/hour=${t.slice(11, 13)}/${topic}+file${fileId}-${name}+${pad(firstLine)}-${pad(lastLine)}${ndjsonExtension(codec)}`;
+  const name = k.fileName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+  return bronzeKeyAt(k, k.modifiedMs, `file${k.fileId}-${name}+${pad(k.firstLine)}-${pad(k.lastLine)}`);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

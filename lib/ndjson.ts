@@ -4,7 +4,7 @@
 // before zstd existed) read the same way.
 import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   createGunzip,
   createGzip,
@@ -15,7 +15,6 @@ import {
   type ZstdCompress,
 } from 'node:zlib';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { EtlError } from './errors';
 
 export type NdjsonCodec = 'gzip' | 'zstd';
@@ -107,66 +106,6 @@ export async function putNdjsonObject(s3: S3Client, bucket: string, key: string,
   );
 }
 
-/** A streaming gzip NDJSON writer (silver objects): never held whole in memory, uploaded in parts. */
-export class NdjsonGzipWriter {
-  private readonly gzip = createGzip({ level: zlib.Z_BEST_SPEED });
-  private readonly counted = new PassThrough();
-  private readonly upload: Upload;
-  private readonly done: Promise<unknown>;
-  private failure: unknown;
-  /** Lines not handed to gzip yet: written in chunks, like NdjsonObjectBuffer. */
-  private pending = '';
-  lines = 0;
-  compressedBytes = 0;
-
-  constructor(s3: S3Client, bucket: string, key: string) {
-    this.gzip.pipe(this.counted);
-    this.counted.on('data', (chunk: Buffer) => (this.compressedBytes += chunk.length));
-    const body = new PassThrough();
-    this.counted.pipe(body);
-    this.upload = new Upload({
-      client: s3,
-      params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' },
-      queueSize: 2,
-      partSize: 8 * 1024 * 1024,
-      leavePartsOnError: false,
-    });
-    this.done = this.upload.done();
-    this.done.catch((err: unknown) => {
-      this.failure = err;
-      this.gzip.destroy();
-    });
-  }
-
-  async write(line: string): Promise<void> {
-    if (this.failure) throw this.failure;
-    this.lines++;
-    this.pending += line + '\n';
-    if (this.pending.length >= CHUNK_CHARS) await this.flushPending();
-  }
-
-  private async flushPending(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const chunk = this.pending;
-    this.pending = '';
-    if (!this.gzip.write(chunk)) await Promise.race([once(this.gzip, 'drain'), this.done]);
-  }
-
-  /** Ends the object and waits until S3 has it durably. */
-  async close(): Promise<void> {
-    if (this.failure) throw this.failure;
-    await this.flushPending();
-    this.gzip.end();
-    await this.done;
-  }
-
-  async abort(): Promise<void> {
-    this.pending = '';
-    await this.upload.abort().catch(() => undefined);
-    this.gzip.destroy();
-  }
-}
-
 /** Reads from a paused stream until it has at least n bytes or ends; what it read is returned, not put back. */
 async function readHead(body: Readable, n: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -228,7 +167,3 @@ export async function* readNdjsonObject(s3: S3Client, bucket: string, key: strin
   rest += decoder.end();
   if (rest.length > 0) yield rest;
 }
-
-/** Former names, kept while the transform and load stages move to the codec-neutral ones above. */
-export const openGzipObject = openNdjsonObject;
-export const readNdjsonGzip = readNdjsonObject;

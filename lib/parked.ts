@@ -1,7 +1,9 @@
 // Parked bronze objects: their transform or load failed for good (an unclassified error after its
 // bounded retries, or a permanent one), so the work queue skips them until `etl objects retry`.
-// One definition of "parked" for the work queue, the quality checks, `etl status`, `etl objects`
-// and the dashboard. An object loaded anyway (another worker got there first) is not parked.
+// One definition of "parked" for parking and un-parking (activities/parking.ts), the work queue, the
+// quality checks, `etl status`, `etl objects`, the dashboard and the chaos harness: every query
+// that needs it uses isParkedSql. An object loaded anyway (another worker got there first) is not
+// parked. How one is named in a message: shared/parked.ts (workflows name them too).
 import type pg from 'pg';
 
 /** SQL condition on a `bronze_objects` row (of the alias, if given): it is parked. */
@@ -64,17 +66,15 @@ const toParked = (r: Row): ParkedObject => ({
   parkCount: r.park_count,
 });
 
-/** Parked objects, oldest first; all streams unless one is named. */
-export async function listParked(db: Pick<pg.Pool, 'query'>, filter: { stream?: string; limit: number }): Promise<ParkedObject[]> {
+/** Parked objects, oldest first; all streams (and topics) unless one is named. */
+export async function listParked(
+  db: Pick<pg.Pool, 'query'>,
+  filter: { stream?: string; topic?: string; limit: number },
+): Promise<ParkedObject[]> {
   const { rows } = await db.query<Row>(
-    `SELECT ${COLUMNS} FROM bronze_objects WHERE ${isParkedSql()} AND ($1::text IS NULL OR stream = $1) ORDER BY id LIMIT $2`,
-    [filter.stream ?? null, filter.limit],
+    `SELECT ${COLUMNS} FROM bronze_objects WHERE ${isParkedSql()} AND ($1::text IS NULL OR stream = $1) AND ($2::text IS NULL OR topic = $2)
+     ORDER BY id LIMIT $3`,
+    [filter.stream ?? null, filter.topic ?? null, filter.limit],
   );
   return rows.map(toParked);
-}
-
-/** "#12 (UNKNOWN_ERROR at load: boom)": how a parked object is named in a message. */
-export function describeParked(p: Pick<ParkedObject, 'id' | 'code' | 'step' | 'message'>, messageChars = 120): string {
-  const message = p.message.length > messageChars ? `${p.message.slice(0, messageChars - 1)}…` : p.message;
-  return `#${p.id} (${p.code} at ${p.step}: ${message})`;
 }

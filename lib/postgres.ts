@@ -73,6 +73,13 @@ export function createPool(cfg: PostgresConnectionConfig & Pick<Config, 'PG_SCHE
   return pool;
 }
 
+/**
+ * The advisory-lock key of one of this deployment's objects (`$1`, e.g. `etl.load.42`): qualified by
+ * the session's schema, so that deployments sharing a server (or tests side by side) never
+ * contend for the same object number.
+ */
+export const OBJECT_LOCK_KEY = "hashtext(current_schema() || '.' || $1)";
+
 /** Runs `fn`, turning driver failures into the taxonomy with an actionable message. */
 export async function withPostgresErrors<T>(databaseUrl: string, fn: () => Promise<T>): Promise<T> {
   try {

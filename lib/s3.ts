@@ -11,11 +11,6 @@ export type S3ConnectionConfig = Pick<
 >;
 export type S3Encryption = Pick<Config, 'S3_SSE' | 'S3_SSE_KMS_KEY_ID'>;
 
-/** Where errors say S3 is: the endpoint URL, or Amazon S3 in the region. */
-export function s3Address(cfg: Pick<Config, 'S3_ENDPOINT' | 'S3_REGION'>): string {
-  return cfg.S3_ENDPOINT === 'aws' ? `Amazon S3 (${cfg.S3_REGION})` : cfg.S3_ENDPOINT;
-}
-
 /**
  * An S3-compatible server at an endpoint URL: path-style addressing (bucket in the path, as versitygw
  * and MinIO expect) and the static keys. Amazon S3 (S3_ENDPOINT=aws): the SDK's regional endpoint,
@@ -41,7 +36,7 @@ const WRITES = new Set(['PutObjectCommand', 'CreateMultipartUploadCommand']);
 
 /**
  * Asks for S3_SSE on every object written through this client, whoever builds the command (the
- * archive's PutObject, lib-storage's multipart uploads): one setting, no call site can miss it.
+ * archive's PutObject, or the first request of a multipart upload): one setting, no call site can miss it.
  */
 export function applyServerSideEncryption(s3: S3Client, cfg: S3Encryption): void {
   if (cfg.S3_SSE === 'none') return;

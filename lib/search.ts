@@ -132,6 +132,34 @@ export async function putStreamTemplate(
   );
 }
 
+/**
+ * Adds to the stream's existing month indexes the fields their mapping lacks (a column added to the
+ * declaration since they were made): the template reaches only indexes made after it, and a strict
+ * mapping refuses every document carrying the new field. Only missing fields are put, so a field an
+ * index maps otherwise stays a refused document (search_rejections), never a failed request.
+ */
+export async function addMissingFields(
+  client: Client,
+  cfg: SearchConfig,
+  stream: string,
+  fields: Readonly<Record<string, SearchFieldType>>,
+): Promise<string[]> {
+  const alias = aliasName(cfg, stream);
+  const wanted = (searchMappings(fields) as { properties: Record<string, unknown> }).properties;
+  const res = await call(cfg, `the mappings of ${alias}-*`, () =>
+    client.indices.getMapping({ index: `${alias}-*`, allow_no_indices: true, ignore_unavailable: true }),
+  );
+  const indexes = res.body as Record<string, { mappings?: { properties?: Record<string, unknown> } }>;
+  const added: string[] = [];
+  for (const [index, { mappings }] of Object.entries(indexes)) {
+    const missing = Object.fromEntries(Object.entries(wanted).filter(([name]) => !(name in (mappings?.properties ?? {}))));
+    if (Object.keys(missing).length === 0) continue;
+    await call(cfg, `the mapping of ${index}`, () => client.indices.putMapping({ index, body: { properties: missing } as never }));
+    added.push(`${index}: ${Object.keys(missing).join(', ')}`);
+  }
+  return added;
+}
+
 /** Puts every month index of the stream in its alias, also one created before the template (by hand, by an older version). */
 export async function ensureStreamAlias(client: Client, cfg: SearchConfig, stream: string): Promise<void> {
   const alias = aliasName(cfg, stream);

@@ -1,5 +1,5 @@
 // Reading schema drift back: the fields records carried that their stream does not declare, as each
-// load recorded them (load_drift, migrations/021_load_drift.sql; counted by streams/drift.ts). One
+// load recorded them (load_drift, migrations/022_load_drift.sql; counted by streams/drift.ts). One
 // source for `etl stream drift`, `etl status` and the dashboard's pipeline panel.
 import type pg from 'pg';
 

@@ -1,14 +1,15 @@
 // `npm run build`: compiles the project with tsc into dist/ (git-ignored) and pre-bundles the
 // workflow code with the SDK's bundleWorkflowCode into dist/workflow-bundle.js, so `etl worker`
-// starts without webpack (`workflowBundle: { codePath }`, as Temporal recommends for production)
-// and the CLI without transpiling on every call. Runs on Node 22+ (see scripts/launch.mjs).
+// starts without webpack (a prebuilt `workflowBundle`, as Temporal recommends for production; workers
+// run from source take it too while the build is current: worker/workflow-code.ts) and the CLI
+// without transpiling on every call. Runs on Node 22+ (see scripts/launch.mjs).
 //
 //   node scripts/build.mjs              build
 //   node scripts/build.mjs --if-stale   build only when an input changed after the last build
 //
 // The last step writes dist/.build-inputs (what bin/etl compares with `find -newer`) and the stamp.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,7 @@ export const STAMP = path.join(DIST, '.build-stamp');
 export const WORKFLOW_BUNDLE = path.join(DIST, 'workflow-bundle.js');
 /** Everything the build reads: a change to any of them (or a file added to or removed from these folders) makes it stale. */
 export const INPUTS = [
+  'shared',
   'lib',
   'streams',
   'sources',
@@ -94,7 +96,9 @@ async function build() {
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn: (m) => say(`build: ${m}`), error: (m) => say(`build: ${m}`) };
   const { code } = await bundleWorkflowCode({ workflowsPath: path.join(DIST, 'workflows', 'index.js'), logger: quiet });
-  writeFileSync(WORKFLOW_BUNDLE, code);
+  // Renamed into place: a worker run from source may read it while a build runs (worker/workflow-code.ts).
+  writeFileSync(`${WORKFLOW_BUNDLE}.tmp`, code);
+  renameSync(`${WORKFLOW_BUNDLE}.tmp`, WORKFLOW_BUNDLE);
   writeFileSync(path.join(DIST, '.build-inputs'), `${INPUTS.join('\n')}\n`);
   writeFileSync(STAMP, `${new Date().toISOString()} node ${process.version}\n`);
   say(`build: compiled into dist/ and bundled the workflows in ${((Date.now() - started) / 1000).toFixed(1)} s`);

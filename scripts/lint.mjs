@@ -1,6 +1,7 @@
 // `npm run lint`: eslint (the type-aware rules and the layer rules of eslint.config.mjs), the
 // formatting (Prettier, .prettierrc.json; `npm run format` rewrites), then no import cycle between the
-// project's files, type imports included (scripts/cycles.mjs). Extra arguments go to eslint
+// project's files, type imports included (scripts/cycles.mjs), then no dead code: no unused file, export
+// or dependency (knip, knip.json names the entry points). Extra arguments go to eslint
 // (`npm run lint -- --fix`). Runs on Node 22+ (scripts/launch.mjs chose it).
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -21,6 +22,12 @@ const prettier = spawnSync(path.join(root, 'node_modules', '.bin', 'prettier'), 
 if (prettier.status !== 0)
   console.error('formatting: the files above are not formatted as .prettierrc.json says; `npm run format` rewrites them');
 
+const knip = spawnSync(path.join(root, 'node_modules', '.bin', 'knip'), ['--no-progress'], { cwd: root, stdio: 'inherit' });
+if (knip.status !== 0)
+  console.error(
+    'dead code: the files, exports or dependencies above are used by nothing (knip); delete them, or name a new entry point in knip.json',
+  );
+
 const { cycles, printout } = await findCycles(root);
 if (cycles.length > 0) {
   console.error(
@@ -28,4 +35,4 @@ if (cycles.length > 0) {
   );
 }
 
-process.exit(eslint.status !== 0 || prettier.status !== 0 || cycles.length > 0 ? 1 : 0);
+process.exit(eslint.status !== 0 || prettier.status !== 0 || knip.status !== 0 || cycles.length > 0 ? 1 : 0);

@@ -49,11 +49,6 @@ export function getStream(name: string): StreamSpec {
   return spec;
 }
 
-/** The file that declared a stream, for messages that send a person to it. */
-export function declarationFile(name: string): string | undefined {
-  return registry().get(name)?.file;
-}
-
 /** The Kafka topic of a stream; the prefix lets tests and tenants share a broker. */
 export function topicFor(topicPrefix: string, stream: string): string {
   return `${topicPrefix}${registry().get(stream)?.spec.topic ?? stream}`;

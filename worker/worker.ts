@@ -1,13 +1,12 @@
-import path from 'node:path';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
-import { PROJECT_ROOT, RUNNING_BUILT } from '../lib/config';
 import { ensureSearchAttributes } from '../lib/search-attributes';
 import { useStreamsDir } from '../streams';
 import { startLagMetrics } from './lag-metrics';
 import { startSearchMetrics } from './search-metrics';
 import { installActivityLogContext } from './log-context';
 import { createPassPool } from './pass-pool';
+import { workflowBundle } from './workflow-code';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -15,16 +14,6 @@ export interface WorkerOptions {
   taskQueue: string;
   deps: ActivityDeps;
 }
-
-/**
- * The built CLI runs the workflow bundle that `npm run build` made from the same sources (no webpack
- * at start); from source (tsx: tests, development) the SDK bundles workflows/ itself, so an edit is
- * picked up without a build.
- */
-const workflowCode = () =>
-  RUNNING_BUILT
-    ? { workflowBundle: { codePath: path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js') } }
-    : { workflowsPath: require.resolve('../workflows') };
 
 /** A worker for every workflow and activity of the pipeline, on one task queue. */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -37,7 +26,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    ...workflowCode(),
+    workflowBundle: await workflowBundle(),
     activities: createActivities(opts.deps, passPool?.runPass),
     // Few, coarse activities: a handful at once keeps 2 cores busy without starving the servers.
     maxConcurrentActivityTaskExecutions: 8,

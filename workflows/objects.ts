@@ -5,6 +5,7 @@
 import type { Duration } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, FailureDetails, PendingObject } from '../activities';
+import { describeParked } from '../shared/parked';
 import { BOUNDED, QUICK, STREAMING } from './policies';
 import { showTotals } from './visibility';
 
@@ -177,7 +178,7 @@ export function runFailure(
       `archive failed (${describeFailure(archiveFailure)}); what was archived before is loaded, and the next run archives the rest`,
     );
   if (totals.objectsParked > 0) {
-    const named = totals.parked.map((p) => `#${p.bronzeObjectId} (${p.code} at ${p.step}: ${p.message.slice(0, 160)})`).join('; ');
+    const named = totals.parked.map((p) => describeParked({ ...p, id: p.bronzeObjectId }, 160)).join('; ');
     const more = totals.objectsParked > totals.parked.length ? ` and ${totals.objectsParked - totals.parked.length} more` : '';
     const first = totals.parked[0]?.bronzeObjectId ?? '<id>';
     reasons.push(

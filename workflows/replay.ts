@@ -7,7 +7,8 @@
 // naming it (REPLAY_INCOMPLETE). Running the same replay again after the fix completes it.
 import { ApplicationFailure, continueAsNew, defineQuery, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities, QualityResult } from '../activities';
-import type { ReplayCounts, ReplayObjectResult } from '../activities/replay/replay';
+import type { ReplayObjectResult } from '../activities/replay/replay';
+import { addReplayCounts, emptyReplayCounts, type ReplayCounts } from '../shared/replay-counts';
 import { describeFailure, finalFailureOf, forEachLimited, lakeCatchUp, PAGE, refreshAggregates, runQuality, writeLake } from './objects';
 import { BOUNDED, QUICK } from './policies';
 import { kickSearchSync } from './search-sync';
@@ -63,6 +64,7 @@ const PAGES_PER_RUN = 20;
 const SAMPLE = 10;
 
 const emptyTotals = (): ReplayTotals => ({
+  ...emptyReplayCounts(),
   objectsDone: 0,
   objectsTotal: 0,
   objectsNotLoaded: 0,
@@ -71,46 +73,12 @@ const emptyTotals = (): ReplayTotals => ({
   failedSample: [],
   lakeObjectsWritten: 0,
   lakeFailed: 0,
-  records: 0,
-  inserted: 0,
-  duplicates: 0,
-  updated: 0,
-  conflicts: 0,
-  nowInvalid: 0,
-  nowInvalidByCode: {},
-  nowInvalidSample: [],
-  stillQuarantined: 0,
-  rekeyed: 0,
-  refused: 0,
-  refusedByState: {},
-  refusedSample: [],
-  refusedUpdates: 0,
-  refusedUpdatesByState: {},
-  refusedUpdatesSample: [],
 });
-
-function addBreakdown(into: Record<string, number>, from: Record<string, number> | undefined): void {
-  for (const [key, n] of Object.entries(from ?? {})) into[key] = (into[key] ?? 0) + n;
-}
-
-function addSample(into: string[], from: readonly string[] | undefined): void {
-  into.push(...(from ?? []).slice(0, Math.max(0, SAMPLE - into.length)));
-}
 
 function add(t: ReplayTotals, r: ReplayObjectResult): void {
   t.objectsDone++;
   if (r.notLoaded) return; // loaded by nobody yet: counted by the window's notLoaded instead
-  for (const k of ['records', 'inserted', 'duplicates', 'updated', 'conflicts', 'nowInvalid', 'stillQuarantined', 'rekeyed'] as const)
-    t[k] += r[k];
-  addBreakdown(t.nowInvalidByCode, r.nowInvalidByCode);
-  addSample(t.nowInvalidSample, r.nowInvalidSample);
-  // An activity of a worker older than these counts returns none of them.
-  t.refused += r.refused ?? 0;
-  addBreakdown(t.refusedByState, r.refusedByState);
-  addSample(t.refusedSample, r.refusedSample);
-  t.refusedUpdates += r.refusedUpdates ?? 0;
-  addBreakdown(t.refusedUpdatesByState, r.refusedUpdatesByState);
-  addSample(t.refusedUpdatesSample, r.refusedUpdatesSample);
+  addReplayCounts(t, r, SAMPLE);
 }
 
 export async function replayWorkflow(input: ReplayInput): Promise<ReplayResult> {

@@ -7,7 +7,8 @@
 // but cannot open) is reported and the others go on; the run then fails with the reason after
 // loading the rest. A location that is not there fails the run at discovery (FILE_LOCATION_MISSING).
 import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities, QualityResult, SourceDiscovered, SourceDiscoveredPage, SourceUnitRead } from '../activities';
+import type { Activities, QualityResult, SourceUnitRead } from '../activities';
+import { addDiscovered, NAMES_KEPT, type SourceDiscovered } from '../shared/discovery';
 import {
   carriedTotals,
   finalFailureOf,
@@ -69,37 +70,6 @@ const withoutCursor = (carried: SourceInput['carried']): Partial<SourceTotals> =
   delete totals.afterId;
   return totals;
 };
-
-const NOTHING_FOUND: SourceDiscovered = {
-  seen: 0,
-  new: 0,
-  changed: 0,
-  alreadyLoaded: 0,
-  pending: 0,
-  failedBefore: 0,
-  unsupported: 0,
-  unsupportedNames: [],
-  unreadable: 0,
-  unreadableFiles: [],
-};
-
-/** The counts of discovery's steps added up; the names kept are the first few. */
-export function addDiscovered(total: SourceDiscovered | null, step: SourceDiscoveredPage): SourceDiscovered {
-  const t = total ?? NOTHING_FOUND;
-  return {
-    seen: t.seen + step.seen,
-    new: t.new + step.new,
-    changed: t.changed + step.changed,
-    alreadyLoaded: t.alreadyLoaded + step.alreadyLoaded,
-    pending: t.pending + step.pending,
-    failedBefore: t.failedBefore + step.failedBefore,
-    unsupported: t.unsupported + step.unsupported,
-    unsupportedNames: [...t.unsupportedNames, ...step.unsupportedNames].slice(0, FAILURE_NOTES),
-    // A run carried over continue-as-new from before these fields has none.
-    unreadable: (t.unreadable ?? 0) + step.unreadable,
-    unreadableFiles: [...(t.unreadableFiles ?? []), ...step.unreadableFiles].slice(0, FAILURE_NOTES),
-  };
-}
 
 export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> {
   const { stream } = input;
@@ -212,7 +182,7 @@ export async function sourceWorkflow(input: SourceInput): Promise<SourceResult> 
     const found = (totals.discovered?.unreadableFiles ?? []).map((u) => `${u.location}: ${u.reason}`).join('; ');
     const parts = [
       ...(totals.unitsFailed > 0 ? [`${totals.unitsFailed} of ${totals.unitsRead} unit(s) could not be read: ${named}`] : []),
-      ...(unreadable > 0 ? [`${unreadable} found at the location cannot be read: ${found}${unreadable > FAILURE_NOTES ? ' …' : ''}`] : []),
+      ...(unreadable > 0 ? [`${unreadable} found at the location cannot be read: ${found}${unreadable > NAMES_KEPT ? ' …' : ''}`] : []),
     ];
     throw ApplicationFailure.create({
       type: totals.failures[0]?.code ?? 'FILE_UNREADABLE',

@@ -10,6 +10,7 @@ import { batchPolicy, STALL_TIMEOUT_MS } from './policy';
 import { RangeArchiver } from './range-archiver';
 import type { ActivityDeps } from '../deps';
 import type { ArchiveInput, ArchiveResult } from '../types';
+import { beat } from '../attempts';
 
 const FOLLOWER_POLL_MS = 500;
 
@@ -61,7 +62,7 @@ async function waitForFollower(deps: ActivityDeps, topic: string): Promise<boole
         `the stream following ${topic} made no progress for ${STALL_TIMEOUT_MS / 1000}s; this attempt will retry`,
       );
     }
-    ctx.heartbeat({ waitingForFollower: topic });
+    beat({ waitingForFollower: topic }, ctx);
     await ctx.sleep(FOLLOWER_POLL_MS);
   }
 }

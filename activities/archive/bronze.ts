@@ -53,18 +53,19 @@ export async function isFollowed(pool: pg.Pool, topic: string): Promise<boolean>
   return probe === undefined;
 }
 
+/** The partition of a stream's topic a range of offsets belongs to. */
+export interface PartitionOf {
+  stream: string;
+  topic: string;
+  partition: number;
+}
+
 /**
  * Plans [first, last] of a partition as a 'pending' manifest row. The NOT EXISTS guard keeps ranges
  * disjoint even if two archivers ever raced past the lock.
  */
-export async function planRange(
-  pool: pg.Pool,
-  stream: string,
-  topic: string,
-  partition: number,
-  first: bigint,
-  last: bigint,
-): Promise<number> {
+export async function planRange(pool: pg.Pool, at: PartitionOf, first: bigint, last: bigint): Promise<number> {
+  const { stream, topic, partition } = at;
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO bronze_objects (stream, topic, kafka_partition, first_offset, last_offset)
      SELECT $1, $2, $3, $4, $5
@@ -84,7 +85,8 @@ export async function planRange(
  * when its records reach the byte bound before its planned end; the cut depends on the records
  * alone, so a retry that redoes the rest cuts it the same way. Returns the plan of the rest.
  */
-export async function splitPlan(pool: pg.Pool, stream: string, topic: string, partition: number, plan: Plan, last: bigint): Promise<Plan> {
+export async function splitPlan(pool: pg.Pool, at: PartitionOf, plan: Plan, last: bigint): Promise<Plan> {
+  const { stream, topic, partition } = at;
   return inTransaction(pool, async (client) => {
     const cut = await client.query(
       "UPDATE bronze_objects SET last_offset = $2 WHERE id = $1 AND status = 'pending' AND last_offset = $3 AND first_offset <= $2",

@@ -84,9 +84,17 @@ export class OpenRange {
     const { pool, s3, config } = deps;
     const codec = config.BRONZE_CODEC;
     const body = await this.body.finish();
-    const keyOf = (c: NdjsonCodec) => bronzeKey(config.S3_PREFIX, this.topic, this.partition, this.first, this.last, this.firstTs ?? 0, c);
+    const place = {
+      prefix: config.S3_PREFIX,
+      topic: this.topic,
+      partition: this.partition,
+      first: this.first,
+      firstRecordTimeMs: this.firstTs ?? 0,
+    };
+    const keyOf = (c: NdjsonCodec) => bronzeKey({ ...place, last: this.last, codec: c });
     const key = keyOf(codec);
-    const planId = this.plan?.id ?? (await planRange(pool, stream, this.topic, this.partition, this.first, this.last));
+    const planId =
+      this.plan?.id ?? (await planRange(pool, { stream, topic: this.topic, partition: this.partition }, this.first, this.last));
     await putNdjsonObject(s3, config.S3_BUCKET, key, body, codec);
     if (this.redo) {
       // A crashed attempt may have put this range under the other codec's key (BRONZE_CODEC changed
@@ -95,8 +103,7 @@ export class OpenRange {
       // once. Deleting a missing key is a no-op.
       const stale = NDJSON_CODECS.filter((c) => c !== codec).map(keyOf);
       if (this.plannedLast !== undefined && this.plannedLast !== this.last)
-        for (const c of NDJSON_CODECS)
-          stale.push(bronzeKey(config.S3_PREFIX, this.topic, this.partition, this.first, this.plannedLast, this.firstTs ?? 0, c));
+        for (const c of NDJSON_CODECS) stale.push(bronzeKey({ ...place, last: this.plannedLast, codec: c }));
       for (const Key of stale) await s3.send(new DeleteObjectCommand({ Bucket: config.S3_BUCKET, Key }));
     }
     await markArchived(pool, planId, { key, records: this.records, bytes: body.length, minTs: this.minTs, maxTs: this.maxTs });

@@ -14,6 +14,7 @@ import { resumedCursor, type FollowCursor } from './follow-cursor';
 import { OpenRange } from './open-range';
 import type { ArchivePolicy } from './policy';
 import type { ActivityDeps } from '../deps';
+import { beat } from '../attempts';
 
 const TICK_MS = 250;
 
@@ -216,7 +217,7 @@ export class RangeArchiver {
     const first = st.next;
     const end = first + BigInt(this.policy.maxRecords);
     const last = (end < st.high ? end : st.high) - 1n;
-    const id = await planRange(this.deps.pool, this.stream, this.topic, st.partition, first, last);
+    const id = await planRange(this.deps.pool, { stream: this.stream, topic: this.topic, partition: st.partition }, first, last);
     this.planned++;
     return new OpenRange(this.topic, st.partition, first, { id, first, last }, false, codec);
   }
@@ -321,7 +322,12 @@ export class RangeArchiver {
   private async cut(st: PartitionState): Promise<void> {
     const r = st.open!;
     if (r.plan && r.lastAppended < r.plan.last) {
-      const rest = await splitPlan(this.deps.pool, this.stream, this.topic, st.partition, r.plan, r.lastAppended);
+      const rest = await splitPlan(
+        this.deps.pool,
+        { stream: this.stream, topic: this.topic, partition: st.partition },
+        r.plan,
+        r.lastAppended,
+      );
       r.plan = { ...r.plan, last: r.lastAppended };
       st.redo.unshift(rest);
     }
@@ -368,6 +374,6 @@ export class RangeArchiver {
     let buffered = 0;
     for (const st of this.states.values()) buffered += st.open?.records ?? 0;
     this.cursor.buffered = buffered;
-    this.ctx.heartbeat(this.cursor);
+    beat(this.cursor, this.ctx);
   }
 }

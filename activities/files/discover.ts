@@ -9,14 +9,13 @@ import { Context } from '@temporalio/activity';
 import { fileSourceRoots } from '../../lib/file-roots';
 import { listFilePages, localPathOf, parseLocation, sha256OfFile, withinRoots, type FoundFile } from '../../lib/files';
 import { withS3Errors } from '../../lib/s3';
+import { NAMES_KEPT, nothingDiscovered, type SourceDiscovered } from '../../shared/discovery';
 import type { ActivityDeps } from '../deps';
-import type { SourceDiscovered, SourceDiscoveredPage, SourceDiscoverInput } from '../source-types';
+import type { SourceDiscoveredPage, SourceDiscoverInput } from '../source-types';
 import { formatOfName, FILE_FORMATS, type FileFormat } from './format';
 import { progressBeat } from './heartbeat';
 import { registerVersions, versionsByStat, type FileVersion, type NewVersion } from './manifest';
 
-/** Names of unsupported or unreadable entries a discovery keeps for its report. */
-export const NAMES_KEPT = 10;
 /** A discovery call goes on to the next page of the listing until it has run this long. */
 const DISCOVER_CALL_MS = 30_000;
 
@@ -28,18 +27,7 @@ export async function discoverFiles(deps: ActivityDeps, input: SourceDiscoverInp
   const location = await withinRoots(parseLocation(input.location), fileSourceRoots(config));
   // A retried attempt goes on from its last page (registration is idempotent; the counts are the attempt's).
   const resumed = ctx.info.heartbeatDetails as { cursor: string; out: SourceDiscovered } | undefined;
-  const out: SourceDiscovered = resumed?.out ?? {
-    seen: 0,
-    new: 0,
-    changed: 0,
-    alreadyLoaded: 0,
-    pending: 0,
-    failedBefore: 0,
-    unsupported: 0,
-    unsupportedNames: [],
-    unreadable: 0,
-    unreadableFiles: [],
-  };
+  const out: SourceDiscovered = resumed?.out ?? nothingDiscovered();
   const count = (row: FileVersion, created: boolean) => {
     if (created) {
       out.new++;
@@ -85,7 +73,7 @@ export async function discoverFiles(deps: ActivityDeps, input: SourceDiscoverInp
       versions.push({ ...base(f, f.format, f.compression), identity: `sha256:${sha256}:size:${f.size}`, sha256 });
     }
     for (const r of await registerVersions(pool, input.stream, input.workflowId, versions)) count(r.row, r.created);
-    ctx.heartbeat({ cursor: page.cursor, out });
+    beat.beat({ cursor: page.cursor, out });
     if (Date.now() - started >= DISCOVER_CALL_MS) {
       await pages.return(undefined);
       return { ...out, cursor: page.cursor };

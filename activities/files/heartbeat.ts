@@ -3,6 +3,7 @@
 // most every BEAT_MS or BEAT_BYTES, whichever comes first. A beat carries where the work is, so it
 // proves progress: a stalled read stops beating and Temporal retries it after its heartbeat timeout.
 import type { Context } from '@temporalio/activity';
+import { beat } from '../attempts';
 
 const BEAT_MS = 1_000;
 const BEAT_BYTES = 16 * 1024 * 1024;
@@ -10,18 +11,18 @@ const BEAT_BYTES = 16 * 1024 * 1024;
 export function progressBeat(ctx: Context) {
   let at = Date.now();
   let bytes = 0;
-  const beat = (details: unknown) => {
+  const beatNow = (details: object) => {
     at = Date.now();
     bytes = 0;
-    ctx.heartbeat(details);
+    beat(details, ctx);
     ctx.cancellationSignal.throwIfAborted();
   };
   return {
     /** `n` more bytes done; beats when enough time or bytes passed since the last beat. */
-    bytes(n: number, details: unknown) {
+    bytes(n: number, details: object) {
       bytes += n;
-      if (bytes >= BEAT_BYTES || Date.now() - at >= BEAT_MS) beat(details);
+      if (bytes >= BEAT_BYTES || Date.now() - at >= BEAT_MS) beatNow(details);
     },
-    beat,
+    beat: beatNow,
   };
 }

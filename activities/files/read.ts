@@ -274,7 +274,16 @@ class VersionReader {
     const { pool, s3, config } = this.deps;
     const last = o.plan?.last ?? o.lastLine;
     const codec = config.BRONZE_CODEC;
-    const key = fileBronzeKey(config.S3_PREFIX, this.bronzeTopic, this.v.id, this.name, o.first, last, this.modifiedMs, codec);
+    const key = fileBronzeKey({
+      prefix: config.S3_PREFIX,
+      topic: this.bronzeTopic,
+      codec,
+      fileId: this.v.id,
+      fileName: this.name,
+      firstLine: o.first,
+      lastLine: last,
+      modifiedMs: this.modifiedMs,
+    });
     const planId = o.plan?.id ?? (await planFileRange(pool, this.v.stream, this.topic, this.v.id, o.first, last));
     const body = await o.body.finish();
     await withS3Errors(config.S3_ENDPOINT, () => putNdjsonObject(s3, config.S3_BUCKET, key, body, codec));

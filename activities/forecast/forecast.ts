@@ -3,7 +3,6 @@
 // one transaction. Only counts and per-symbol metrics go back to the workflow, never candles.
 // The window ends at the symbol's last candle (not at "now") and fitted_at comes from the run, so
 // the same candles and input give the same rows.
-import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { z } from 'zod';
 import { EtlError } from '../../lib/errors';
@@ -20,6 +19,7 @@ import {
 import { inTransaction } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
 import type { ActivityDeps } from '../deps';
+import { beat } from '../attempts';
 
 export interface ForecastSymbolsInput extends ForecastRequest {
   /** When the run started (ISO-8601): stored as fitted_at. */
@@ -209,7 +209,7 @@ export async function forecastSymbols(deps: ActivityDeps, input: ForecastSymbols
     })),
   };
   for (const [i, { symbol, source }] of pairs.entries()) {
-    Context.current().heartbeat({ done: i, total: pairs.length });
+    beat({ done: i, total: pairs.length });
     const { series, currency } = await readCandles(deps.pool, interval, symbol, source, settings.lookbackMinutes);
     const fit = forecastSeries(series, options);
     if (!fit.ok) {

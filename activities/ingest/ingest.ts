@@ -3,6 +3,7 @@ import { topicFor } from '../../streams';
 import { produceSynthetic } from './produce';
 import type { ActivityDeps } from '../deps';
 import type { IngestInput, IngestResult } from '../types';
+import { beat } from '../attempts';
 
 /**
  * Publishes the stream's synthetic events; resumes from the index in the last heartbeat (below it
@@ -19,7 +20,7 @@ export async function ingest(deps: ActivityDeps, input: IngestInput): Promise<In
     rate,
     startIndex: resumed ?? startIndex ?? 0,
     signal: ctx.cancellationSignal,
-    onProgress: (nextIndex) => ctx.heartbeat({ nextIndex }),
+    onProgress: (nextIndex) => beat({ nextIndex }, ctx),
     threads: { count: deps.config.PRODUCER_THREADS, settings: deps.config },
   });
   return { produced: rows - (startIndex ?? 0), topic };

@@ -4,13 +4,13 @@
 // UNKNOWN_ERROR_MAX_ATTEMPTS times, after which the object stays behind for `etl lake sync`).
 import { Context } from '@temporalio/activity';
 import { isEtlError } from '../../lib/errors';
-import { unitOf, withAttemptLedger } from '../attempts';
+import { beating, withAttemptBound } from '../attempts';
 import type { ActivityDeps } from '../deps';
 import { classify } from '../failures';
 import { listLakeBehind, type LakeBehindInput } from './behind';
 import { noteLakeFailure, writeLakeObject, type LakeWriteInput, type LakeWriteResult } from './write';
 
-export type { LakeBehindInput, LakeBehindObject } from './behind';
+export type { LakeBehindInput } from './behind';
 export type { LakeWriteInput, LakeWriteResult } from './write';
 
 type Wrap = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A) => Promise<R>;
@@ -31,23 +31,17 @@ export function lakeActivities(deps: ActivityDeps, wrap: Wrap) {
   return {
     /** The Parquet lake files of one loaded object, from its committed flat rows (activities/lake/write.ts). */
     writeLake: wrap(async (input: LakeWriteInput) => {
-      const ctx = Context.current();
-      const beat = setInterval(() => ctx.heartbeat(), 5_000);
-      try {
-        const r = await withAttemptLedger(
-          deps,
-          unitOf.lake(input.bronzeObjectId),
-          () => writeLakeNoting(deps, input),
-          (err) => noteLakeFailure(deps, input, err.code, err.message),
-        );
-        if (!r.upToDate && r.rows > 0)
-          ctx.metricMeter
-            .createCounter('etl_lake_rows_written', 'rows', 'flat rows written to Parquet lake files')
-            .add(r.rows, { stream: input.stream });
-        return r;
-      } finally {
-        clearInterval(beat);
-      }
+      const r = await withAttemptBound(
+        deps,
+        `lake write of object ${input.bronzeObjectId}`,
+        () => beating(() => writeLakeNoting(deps, input)),
+        (err) => noteLakeFailure(deps, input, err.code, err.message),
+      );
+      if (!r.upToDate && r.rows > 0)
+        Context.current()
+          .metricMeter.createCounter('etl_lake_rows_written', 'rows', 'flat rows written to Parquet lake files')
+          .add(r.rows, { stream: input.stream });
+      return r;
     }),
     /** Loaded objects whose lake files are behind their rows, oldest first: the lake's catch-up queue. */
     listLakeBehind: wrap((input: LakeBehindInput) => listLakeBehind(deps, input)),

@@ -18,6 +18,7 @@ import { DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { lakeKeyFor } from '../../lib/lake';
+import { OBJECT_LOCK_KEY } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
 import { getStream } from '../../streams';
 import type { ActivityDeps } from '../deps';
@@ -80,7 +81,7 @@ export async function writeLakeObject(deps: ActivityDeps, input: LakeWriteInput)
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey(id)]);
+    await client.query(`SELECT pg_advisory_lock(${OBJECT_LOCK_KEY})`, [lockKey(id)]);
     try {
       const columns = await flatColumns(client, spec.flatTable);
       const csv = path.join(dir, 'rows.csv');
@@ -129,7 +130,7 @@ export async function writeLakeObject(deps: ActivityDeps, input: LakeWriteInput)
         removed,
       };
     } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey(id)]).catch(() => (broken = true));
+      await client.query(`SELECT pg_advisory_unlock(${OBJECT_LOCK_KEY})`, [lockKey(id)]).catch(() => (broken = true));
     }
   } catch (err) {
     broken = true;

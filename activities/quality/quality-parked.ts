@@ -2,7 +2,8 @@
 // parked object is neither lost nor loaded: its records wait in bronze, none of them is in the
 // tables, and the check names it until `etl objects retry` has loaded it.
 import type pg from 'pg';
-import { describeParked, isParkedSql, listParked } from '../../lib/parked';
+import { isParkedSql, listParked } from '../../lib/parked';
+import { describeParked } from '../../shared/parked';
 import { ident } from '../../lib/sql';
 import type { QualityCheck } from '../types';
 

@@ -17,27 +17,13 @@
 // The refusal is reported instead, with PostgreSQL's SQLSTATE and message: in the replay's counts
 // (kept in its load row's replay_stats), the worker's log and `etl replay`'s summary.
 import type pg from 'pg';
+import type { RefusedCounts } from '../../shared/replay-counts';
 import type { StreamSpec } from '../../streams/types';
 import { mergeBisecting, refusedAlone, refusedLines, type LineRange, type RefusedLine } from '../transform-load/load-isolation';
 import type { MergeTarget } from '../transform-load/staging';
 
 /** How many examples of each kind one object's replay counts keep. */
 export const SAMPLE = 5;
-
-/** The counts of a replay's refused rows (part of ReplayCounts, activities/replay/replay.ts). */
-export interface RefusedCounts {
-  /**
-   * Quarantined records the current rules accept but PostgreSQL refuses to store: they stay
-   * quarantined, with the reason their load gave them; by SQLSTATE, and `partition@offset SQLSTATE message` of a few.
-   */
-  refused: number;
-  refusedByState: Record<string, number>;
-  refusedSample: string[];
-  /** Loaded rows whose newly derived columns PostgreSQL refuses: kept as they were. */
-  refusedUpdates: number;
-  refusedUpdatesByState: Record<string, number>;
-  refusedUpdatesSample: string[];
-}
 
 /** The object's lines in `staging_lines`: all of them, and the range of the previously quarantined ones (the last). */
 export interface StagedLines {
@@ -48,11 +34,10 @@ export interface StagedLines {
 /** Runs `merge` over the object's lines, range by range, without the lines PostgreSQL refuses; returns both. */
 export async function mergeReplaySettingAsideRefused<T>(
   client: pg.PoolClient,
-  spec: StreamSpec,
-  target: MergeTarget,
-  lines: { all: LineRange; open?: LineRange | undefined },
+  replay: { spec: StreamSpec; target: MergeTarget; lines: { all: LineRange; open?: LineRange | undefined } },
   merge: () => Promise<T>,
 ): Promise<{ merged: T[]; refused: RefusedLine[] }> {
+  const { spec, target, lines } = replay;
   const refused = await refusedAlone(client, spec.updateFromStagingSql, target, lines.all);
   if (lines.open) {
     for (const [line, why] of await refusedAlone(client, spec.insertFromStagingSql, target, lines.open))

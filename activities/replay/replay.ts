@@ -11,12 +11,11 @@
 //   same transaction: a quarantined record stays quarantined (`refused`), a loaded row keeps its
 //   old columns (`refusedUpdates`).
 // The object's own manifest counts are left alone: they describe its load, and quality compares them.
-import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { EtlError } from '../../lib/errors';
 import type { BronzeRecord } from '../../lib/lake';
-import { readNdjsonGzip } from '../../lib/ndjson';
-import { inTransaction } from '../../lib/postgres';
+import { readNdjsonObject } from '../../lib/ndjson';
+import { inTransaction, OBJECT_LOCK_KEY } from '../../lib/postgres';
 import { ident } from '../../lib/sql';
 import { createStagingLines, stagedLineRange, unlessRefused } from '../transform-load/load-isolation';
 import {
@@ -27,12 +26,14 @@ import {
   quarantineConflicts,
   runAfterMerge,
 } from '../transform-load/staging';
-import { countRefused, mergeReplaySettingAsideRefused, SAMPLE, type RefusedCounts, type StagedLines } from './replay-refused';
+import { countRefused, mergeReplaySettingAsideRefused, SAMPLE, type StagedLines } from './replay-refused';
+import { addReplayCounts, emptyReplayCounts, type ReplayCounts } from '../../shared/replay-counts';
 import { loadableSchemaVersion } from '../../lib/stream-tables';
 import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import type { StreamSpec, ValidationContext } from '../../streams/types';
 import type { ActivityDeps } from '../deps';
+import { beat, beating } from '../attempts';
 
 export interface WindowInput {
   stream: string;
@@ -62,28 +63,6 @@ export interface ReplayObjectInput {
   runKey?: string;
 }
 
-export interface ReplayCounts extends RefusedCounts {
-  /** Records read from the bronze object. */
-  records: number;
-  /** Previously quarantined records now loaded as new rows. */
-  inserted: number;
-  /** Previously quarantined records whose key was already loaded with the same payload. */
-  duplicates: number;
-  /** Flat rows whose derived columns changed. */
-  updated: number;
-  /** Records with a key already loaded with a different payload: they stay quarantined. */
-  conflicts: number;
-  /** Records already loaded that the current rules reject: kept, reported. */
-  nowInvalid: number;
-  nowInvalidByCode: Record<string, number>;
-  /** `partition@offset CODE` of a few of them. */
-  nowInvalidSample: string[];
-  /** Quarantined records the current rules still reject. */
-  stillQuarantined: number;
-  /** Records never quarantined whose derived key is not loaded: the key rule changed; not inserted. */
-  rekeyed: number;
-}
-
 /** What one merge of staged docs changed (the whole object's, or one range's when rows are set aside). */
 export type MergeReplayCounts = Pick<ReplayCounts, 'conflicts' | 'updated' | 'rekeyed' | 'inserted' | 'duplicates'>;
 
@@ -96,46 +75,40 @@ export interface ReplayObjectResult extends ReplayCounts {
   alreadyReplayed: boolean;
 }
 
-export const emptyReplayCounts = (): ReplayCounts => ({
-  records: 0,
-  inserted: 0,
-  duplicates: 0,
-  updated: 0,
-  conflicts: 0,
-  nowInvalid: 0,
-  nowInvalidByCode: {},
-  nowInvalidSample: [],
-  stillQuarantined: 0,
-  rekeyed: 0,
-  refused: 0,
-  refusedByState: {},
-  refusedSample: [],
-  refusedUpdates: 0,
-  refusedUpdatesByState: {},
-  refusedUpdatesSample: [],
-});
-
 /** Silver lines sent to staging in one statement at most, by count and by characters. */
 const STAGE_BATCH = { lines: 5_000, chars: 4 * 1024 * 1024 };
 
-/** Loaded objects whose event time range overlaps [from, to), by id. */
+/**
+ * Loaded objects with a record in [from, to), by id: a loaded row whose event time (the stream's
+ * eventTimeColumn) is in the window, or records whose timestamps (Kafka CreateTime, a file's
+ * modification time: all the manifest knows of an object's quarantined records) overlap it. The
+ * timestamps alone are not the event times: a user's producer stamps records when it sends them.
+ */
 export async function listObjectsInWindow(deps: ActivityDeps, input: WindowInput): Promise<WindowPage> {
-  // $1 stream, $2 from, $3 to: overlap of [min_event_ts, max_event_ts] with [from, to).
-  const window = [input.stream, new Date(input.fromMs).toISOString(), new Date(input.toMs).toISOString()];
+  const spec = getStream(input.stream);
+  const flat = ident(spec.flatTable);
+  const eventTime = ident(spec.eventTimeColumn);
+  // $1 stream, $2 from, $3 to, $4 after id: record timestamps overlapping [from, to), or loaded rows in it.
+  const window = [input.stream, new Date(input.fromMs).toISOString(), new Date(input.toMs).toISOString(), input.afterId];
   const { rows } = await deps.pool.query<{ id: string; object_key: string; record_count: number }>(
     `SELECT id, object_key, record_count FROM bronze_objects
-     WHERE stream = $1 AND status = 'archived' AND min_event_ts < $3::timestamptz AND max_event_ts >= $2::timestamptz
-       AND loaded_at IS NOT NULL AND id > $4
+     WHERE stream = $1 AND status = 'archived' AND loaded_at IS NOT NULL AND id > $4
+       AND ((min_event_ts < $3::timestamptz AND max_event_ts >= $2::timestamptz)
+            OR id IN (SELECT f.bronze_object_id FROM ${flat} f
+                      WHERE f.${eventTime} >= $2::timestamptz AND f.${eventTime} < $3::timestamptz AND f.bronze_object_id > $4))
      ORDER BY id LIMIT $5`,
-    [...window, input.afterId, input.limit],
+    [...window, input.limit],
   );
   const {
     rows: [c],
   } = await deps.pool.query<{ remaining: number; not_loaded: number }>(
-    `SELECT count(*) FILTER (WHERE loaded_at IS NOT NULL AND id > $4)::int AS remaining, count(*) FILTER (WHERE loaded_at IS NULL)::int AS not_loaded
-     FROM bronze_objects
-     WHERE stream = $1 AND status = 'archived' AND min_event_ts < $3::timestamptz AND max_event_ts >= $2::timestamptz`,
-    [...window, input.afterId],
+    `SELECT count(*) FILTER (WHERE loaded_at IS NOT NULL AND id > $4
+              AND ((min_event_ts < $3::timestamptz AND max_event_ts >= $2::timestamptz)
+                   OR id IN (SELECT f.bronze_object_id FROM ${flat} f
+                             WHERE f.${eventTime} >= $2::timestamptz AND f.${eventTime} < $3::timestamptz AND f.bronze_object_id > $4)))::int AS remaining,
+            count(*) FILTER (WHERE loaded_at IS NULL AND min_event_ts < $3::timestamptz AND max_event_ts >= $2::timestamptz)::int AS not_loaded
+     FROM bronze_objects WHERE stream = $1 AND status = 'archived'`,
+    window,
   );
   return {
     objects: rows.map((r) => ({ bronzeObjectId: Number(r.id), objectKey: r.object_key, recordCount: r.record_count })),
@@ -146,13 +119,7 @@ export async function listObjectsInWindow(deps: ActivityDeps, input: WindowInput
 
 /** The activity: the worker's current rules, heartbeating while the transaction runs. */
 export async function replayObject(deps: ActivityDeps, input: ReplayObjectInput): Promise<ReplayObjectResult> {
-  const ctx = Context.current();
-  const beat = setInterval(() => ctx.heartbeat(), 5_000);
-  try {
-    return await replayBronzeObject(deps, getStream(input.stream), input);
-  } finally {
-    clearInterval(beat);
-  }
+  return beating(() => replayBronzeObject(deps, getStream(input.stream), input));
 }
 
 /** Replays one object with the rules of `spec` (tests pass changed rules). */
@@ -161,7 +128,7 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
   const result = await inTransaction(deps.pool, async (client): Promise<ReplayObjectResult> => {
     // The object's own load holds this lock too: a replay never interleaves with it, nor with
     // another replay of the same object.
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etl.load.${id}`]);
+    await client.query(`SELECT pg_advisory_xact_lock(${OBJECT_LOCK_KEY})`, [`etl.load.${id}`]);
     const { rows: objs } = await client.query<{ object_key: string | null; status: string; loaded: boolean; archived_at: Date | null }>(
       'SELECT object_key, status, loaded_at IS NOT NULL AS loaded, archived_at FROM bronze_objects WHERE id = $1 AND stream = $2',
       [id, input.stream],
@@ -187,8 +154,13 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
     const counts = emptyReplayCounts();
     await createStaging(client);
     await createStagingLines(client);
-    const lines = await stageObject(deps, client, spec, obj.object_key, id, openOffsets, counts, {
-      referenceTimeMs: obj.archived_at!.getTime(),
+    const lines = await stageObject(deps, client, {
+      spec,
+      objectKey: obj.object_key,
+      bronzeObjectId: id,
+      openOffsets,
+      counts,
+      context: { referenceTimeMs: obj.archived_at!.getTime() },
     });
 
     const schemaVersion = await loadableSchemaVersion(client, spec);
@@ -211,11 +183,11 @@ export async function replayBronzeObject(deps: ActivityDeps, spec: StreamSpec, i
     if ('value' in whole) merged = [whole.value];
     else if (!lines.all) throw whole.refused;
     else {
-      const isolated = await mergeReplaySettingAsideRefused(client, spec, target, { all: lines.all, open: lines.open }, merge);
+      const isolated = await mergeReplaySettingAsideRefused(client, { spec, target, lines: { all: lines.all, open: lines.open } }, merge);
       merged = isolated.merged;
       countRefused(counts, isolated.refused, openOffsets);
     }
-    for (const m of merged) for (const k of ['conflicts', 'updated', 'rekeyed', 'inserted', 'duplicates'] as const) counts[k] += m[k];
+    for (const m of merged) addReplayCounts(counts, m, SAMPLE);
 
     if (counts.inserted > 0) await bumpRowsVersion(client, [id]);
     await client.query(
@@ -265,14 +237,18 @@ async function previousReplay(client: pg.PoolClient, id: number, runKey: string)
 async function stageObject(
   deps: ActivityDeps,
   client: pg.PoolClient,
-  spec: StreamSpec,
-  objectKey: string,
-  id: number,
-  openOffsets: Set<string>,
-  counts: ReplayCounts,
-  context: ValidationContext,
+  object: {
+    spec: StreamSpec;
+    objectKey: string;
+    bronzeObjectId: number;
+    /** `partition@offset` of the object's records with an open quarantine row. */
+    openOffsets: ReadonlySet<string>;
+    /** Counted into: records, and those the rules reject. */
+    counts: ReplayCounts;
+    context: ValidationContext;
+  },
 ): Promise<StagedLines> {
-  const ctx = Context.current();
+  const { spec, objectKey, bronzeObjectId: id, openOffsets, counts, context } = object;
   await client.query('CREATE TEMP TABLE staging_open_lines (n int GENERATED ALWAYS AS IDENTITY, line text NOT NULL) ON COMMIT DROP');
   const batches = { staging_lines: [] as string[], staging_open_lines: [] as string[] };
   const staged = { staging_lines: 0, staging_open_lines: 0 };
@@ -282,7 +258,7 @@ async function stageObject(
     batches[table] = [];
     staged[table] = 0;
   };
-  for await (const line of readNdjsonGzip(deps.s3, deps.config.S3_BUCKET, objectKey)) {
+  for await (const line of readNdjsonObject(deps.s3, deps.config.S3_BUCKET, objectKey)) {
     const record = JSON.parse(line) as BronzeRecord; // written by our archive, in our format
     counts.records++;
     const r = classifyRecord(spec, record, context, deps.config.MAX_VALUE_BYTES);
@@ -300,7 +276,7 @@ async function stageObject(
       counts.nowInvalidByCode[r.code] = (counts.nowInvalidByCode[r.code] ?? 0) + 1;
       if (counts.nowInvalidSample.length < SAMPLE) counts.nowInvalidSample.push(`${record.partition}@${record.offset} ${r.code}`);
     }
-    if (counts.records % 10_000 === 0) ctx.heartbeat({ records: counts.records });
+    if (counts.records % 10_000 === 0) beat({ records: counts.records });
   }
   await flush('staging_lines');
   await flush('staging_open_lines');

@@ -9,6 +9,7 @@ import { scopedId } from '../../lib/deployment';
 import { classifyPostgresError } from '../../lib/errors';
 import { postgresAddress } from '../../lib/postgres';
 import {
+  addMissingFields,
   bulkIndex,
   createSearchClient,
   deleteStaleDocs,
@@ -20,6 +21,7 @@ import {
 import { getStream } from '../../streams';
 import type { StreamSearchSpec } from '../../streams/types';
 import type { ActivityDeps } from '../deps';
+import { beat } from '../attempts';
 
 /** The one lane per stream and deployment (`etl search sync`, the pipeline and the stream all start this id). */
 export const searchSyncWorkflowId = (cfg: Parameters<typeof scopedId>[0], stream: string) => scopedId(cfg, `search-sync-${stream}`);
@@ -131,12 +133,13 @@ export async function searchSyncPage(deps: ActivityDeps, input: SearchSyncPageIn
   if (rows.length === 0) return none;
   const search = clientOf(deps);
   await putStreamTemplate(search, deps.config, stream, spec.fields);
-  const ctx = Context.current();
+  for (const added of await addMissingFields(search, deps.config, stream, spec.fields))
+    Context.current().log.info(`search index ${added}: fields added`);
   const result: SearchSyncPageResult = { ...none, exhausted: rows.length < input.limit };
   for (const row of rows) {
     const id = Number(row.id);
     const { version, docs } = await readObject(deps, stream, spec, id);
-    const { indexed, rejected } = await bulkIndex(search, deps.config, docs, () => ctx.heartbeat({ object: id }));
+    const { indexed, rejected } = await bulkIndex(search, deps.config, docs, () => beat({ object: id }));
     // A re-index: copies of this object's documents from an earlier version (a re-derived event
     // time moved them to another month's index, or they are refused now) must not stay searchable.
     if (row.indexed > 0) await deleteStaleDocs(search, deps.config, stream, id, version);
@@ -145,7 +148,7 @@ export async function searchSyncPage(deps: ActivityDeps, input: SearchSyncPageIn
     result.docsIndexed += indexed;
     result.docsRejected += rejected.length;
     result.lastObjectId = id;
-    ctx.heartbeat({ object: id });
+    beat({ object: id });
   }
   await ensureStreamAlias(search, deps.config, stream);
   return result;

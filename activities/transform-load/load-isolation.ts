@@ -22,7 +22,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { StreamSpec } from '../../streams/types';
 import { SQLSTATE, sqlState } from '../../lib/errors';
-import { mergeStaging, type LoadHooks, type MergeCounts, type MergeTarget } from './staging';
+import { mergeStaging, type MergeCounts, type MergeTarget } from './staging';
 
 /** SQLSTATE classes of a refused row: data exception (22…) and integrity constraint violation (23…). */
 const REFUSED_ROW_CLASSES = ['22', '23'];
@@ -223,7 +223,6 @@ export async function mergeSettingAsideRefused(
   spec: StreamSpec,
   target: MergeTarget,
   silver: Readable,
-  hooks: LoadHooks = {},
 ): Promise<IsolatedMerge> {
   await createStagingLines(client);
   await pipeline(silver, client.query(copyFrom(COPY_LINES)));
@@ -231,8 +230,7 @@ export async function mergeSettingAsideRefused(
   const range = await stagedLineRange(client);
   if (range) {
     const refused = await refusedAlone(client, spec.insertFromStagingSql, target, range);
-    for (const merged of await mergeBisecting(client, range, refused, () => mergeStaging(client, spec, target, hooks)))
-      addCounts(totals, merged);
+    for (const merged of await mergeBisecting(client, range, refused, () => mergeStaging(client, spec, target))) addCounts(totals, merged);
     totals.refused = await refusedLines(client, refused);
   }
   await client.query('TRUNCATE staging');

@@ -34,17 +34,6 @@ export interface MergeTarget {
   bronzeObjectId: number | null;
 }
 
-/**
- * Points in a load where a test can pause it, on the load's own connection, to force the
- * interleavings of concurrent loads (test/integration/concurrent-loads.test.ts). Production passes none.
- */
-export interface LoadHooks {
-  /** Staging path, before the conflict scan (once per attempt when rows are being isolated). */
-  beforeConflictScan?(client: pg.PoolClient): Promise<void>;
-  /** Both paths: every row of the object is inserted, the load's transaction is not committed yet. */
-  afterInsert?(client: pg.PoolClient): Promise<void>;
-}
-
 /** Quarantines the staged docs that conflict (same key, different payload) and removes them from staging. */
 export async function quarantineConflicts(
   client: pg.PoolClient,
@@ -122,15 +111,9 @@ export async function countDuplicates(client: pg.PoolClient, spec: StreamSpec, l
  * sees that commit, quarantines the doc if its payload differs, so the conflict is neither dropped
  * nor counted as a duplicate.
  */
-export async function mergeStaging(
-  client: pg.PoolClient,
-  spec: StreamSpec,
-  target: MergeTarget,
-  hooks: LoadHooks = {},
-): Promise<MergeCounts> {
+export async function mergeStaging(client: pg.PoolClient, spec: StreamSpec, target: MergeTarget): Promise<MergeCounts> {
   const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM staging');
   const rowsIn = counted[0]!.n;
-  await hooks.beforeConflictScan?.(client);
   const early = await quarantineConflicts(client, spec, target);
   const inserted = await insertStaged(client, spec, target);
   const late = await quarantineConflicts(client, spec, target);

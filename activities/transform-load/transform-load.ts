@@ -17,7 +17,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { EtlError } from '../../lib/errors';
 import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonObject } from '../../lib/ndjson';
-import { inTransaction } from '../../lib/postgres';
+import { inTransaction, OBJECT_LOCK_KEY } from '../../lib/postgres';
 import { insertQuarantine, QuarantineBatcher, quarantinedValue, type QuarantineEntry } from '../quarantine';
 import { loadableSchemaVersion } from '../../lib/stream-tables';
 import { getStream } from '../../streams';
@@ -28,8 +28,9 @@ import type { TransformLoadInput, TransformLoadResult } from '../types';
 import { tryDirectLoad } from './direct-load';
 import { mergeSettingAsideRefused, unlessRefused, type RefusedLine } from './load-isolation';
 import type { PassResult, PassTask } from './pass';
-import { COPY_INTO_STAGING, createStaging, mergeStaging, runAfterMergeOfLoad, type LoadHooks, type MergeTarget } from './staging';
+import { COPY_INTO_STAGING, createStaging, mergeStaging, runAfterMergeOfLoad, type MergeTarget } from './staging';
 import { spooledLines } from './spool';
+import { beating } from '../attempts';
 
 type Counts = Pick<TransformLoadResult, 'rowsIn' | 'inserted' | 'duplicates' | 'conflicts' | 'rejected'>;
 
@@ -41,8 +42,6 @@ export type RunPass = (task: PassTask, deps: ActivityDeps, signal: AbortSignal) 
 
 export interface TransformLoadOptions {
   runPass: RunPass;
-  /** For tests that force interleavings of concurrent loads; production passes none. */
-  hooks?: LoadHooks;
 }
 
 /** The activity. */
@@ -54,13 +53,7 @@ export async function transformAndLoad(
   // COPY and the inserts are single statements, and the pass may run on another thread: a timer
   // heartbeats meanwhile, so a dead worker is noticed within the heartbeat timeout rather than the
   // start-to-close timeout, and a cancellation reaches the activity.
-  const ctx = Context.current();
-  const beat = setInterval(() => ctx.heartbeat(), 5_000);
-  try {
-    return await passAndLoad(deps, input, options, ctx.cancellationSignal);
-  } finally {
-    clearInterval(beat);
-  }
+  return beating(() => passAndLoad(deps, input, options, Context.current().cancellationSignal));
 }
 
 const LOADED = `SELECT l.load_id, l.silver_key, l.rows_in, l.inserted_count, l.duplicate_count, l.conflict_count, l.rejected_count,
@@ -144,7 +137,7 @@ async function passAndLoad(
     };
     const pass = await options.runPass(task, deps, signal);
     return await inTransaction(pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etl.load.${input.bronzeObjectId}`]);
+      await client.query(`SELECT pg_advisory_xact_lock(${OBJECT_LOCK_KEY})`, [`etl.load.${input.bronzeObjectId}`]);
       const meanwhile = await loadedAlready(client, input.bronzeObjectId); // by another workflow, while this one passed
       if (meanwhile) return meanwhile;
       const schemaVersion = await loadableSchemaVersion(client, spec);
@@ -155,16 +148,7 @@ async function passAndLoad(
       await insertSpooledQuarantine(client, input.stream, obj.topic, pass.files.quarantine);
       await recordDrift(client, input.stream, loadId, input.bronzeObjectId, pass.drift);
       const target = { stream: input.stream, loadId, bronzeObjectId: input.bronzeObjectId };
-      const counts = await loadObjectRows(
-        deps,
-        client,
-        spec,
-        pass,
-        target,
-        { objectKey: obj.object_key!, topic: obj.topic },
-        options.hooks ?? {},
-      );
-      await options.hooks?.afterInsert?.(client);
+      const counts = await loadObjectRows(deps, client, { spec, pass, target, bronze: { objectKey: obj.object_key!, topic: obj.topic } });
       const { rowsIn, inserted, duplicates, conflicts, rejected } = counts;
       await client.query(
         'UPDATE loads SET rows_in = $2, inserted_count = $3, duplicate_count = $4, conflict_count = $5, rejected_count = $6 WHERE load_id = $1',
@@ -224,12 +208,14 @@ async function insertSpooledQuarantine(client: pg.PoolClient, stream: string, to
 async function loadObjectRows(
   deps: ActivityDeps,
   client: pg.PoolClient,
-  spec: StreamSpec,
-  pass: PassResult,
-  target: MergeTarget & { bronzeObjectId: number },
-  bronze: { objectKey: string; topic: string },
-  hooks: LoadHooks,
+  load: {
+    spec: StreamSpec;
+    pass: PassResult;
+    target: MergeTarget & { bronzeObjectId: number };
+    bronze: { objectKey: string; topic: string };
+  },
 ): Promise<Counts> {
+  const { spec, pass, target, bronze } = load;
   const direct = await tryDirectLoad(client, spec, { raw: pass.files.raw, flat: pass.files.flat, rows: pass.valid });
   if ('inserted' in direct) {
     await runAfterMergeOfLoad(client, spec, target.loadId);
@@ -239,12 +225,12 @@ async function loadObjectRows(
   if (direct.steppedAside === 'key') {
     const staged = await unlessRefused(client, async () => {
       await pipeline(createReadStream(pass.files.silver), client.query(copyFrom(COPY_INTO_STAGING)));
-      return mergeStaging(client, spec, target, hooks);
+      return mergeStaging(client, spec, target);
     });
     if ('value' in staged) return { ...staged.value, rejected: 0 };
   }
-  const merged = await mergeSettingAsideRefused(client, spec, target, createReadStream(pass.files.silver), hooks);
-  await quarantineRefused(deps, client, spec.name, bronze, target.bronzeObjectId, merged.refused);
+  const merged = await mergeSettingAsideRefused(client, spec, target, createReadStream(pass.files.silver));
+  await quarantineRefused(deps, client, { stream: spec.name, bronze, bronzeObjectId: target.bronzeObjectId, refused: merged.refused });
   return {
     rowsIn: merged.rowsIn + merged.refused.length,
     inserted: merged.inserted,
@@ -263,11 +249,9 @@ async function loadObjectRows(
 async function quarantineRefused(
   deps: ActivityDeps,
   client: pg.PoolClient,
-  stream: string,
-  bronze: { objectKey: string; topic: string },
-  bronzeObjectId: number,
-  refused: readonly RefusedLine[],
+  object: { stream: string; bronze: { objectKey: string; topic: string }; bronzeObjectId: number; refused: readonly RefusedLine[] },
 ): Promise<void> {
+  const { stream, bronze, bronzeObjectId, refused } = object;
   if (refused.length === 0) return;
   const wanted = new Map<string, { doc: Record<string, unknown>; refused: RefusedLine }>();
   for (const r of refused) {

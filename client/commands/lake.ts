@@ -4,7 +4,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CopyObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import type pg from 'pg';
-import { endAttempt, unitOf } from '../../activities/attempts';
 import { lakeBehind } from '../../activities/lake/behind';
 import { writeLakeNoting } from '../../activities/lake/activity';
 import type { ActivityDeps } from '../../activities/deps';
@@ -99,8 +98,6 @@ export async function lakeSync(deps: ActivityDeps, stream: string, bronzeObjectI
     for (const { bronzeObjectId } of page) {
       try {
         const r = await writeLakeNoting(deps, { stream, bronzeObjectId });
-        // Written by a person's sync: the attempts a dying worker lost on it are forgiven.
-        await endAttempt(deps.pool, unitOf.lake(bronzeObjectId));
         if (!r.upToDate) {
           result.objectsWritten++;
           result.rows += r.rows;

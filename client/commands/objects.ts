@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { temporalUiUrl, type Config } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
+import { isParkedSql } from '../../lib/parked';
 import type { RetryObjectResult } from '../../workflows';
 import { fmt, formatTable, waitWithProgress } from '../output';
 import { hasWorker } from './pipeline';
@@ -48,7 +49,7 @@ export interface ObjectDetail extends ObjectRow {
 }
 
 const UTC = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
-const STATE = `CASE WHEN loaded_at IS NOT NULL THEN 'loaded' WHEN parked_at IS NOT NULL THEN 'parked'
+const STATE = `CASE WHEN loaded_at IS NOT NULL THEN 'loaded' WHEN ${isParkedSql()} THEN 'parked'
   WHEN status = 'archived' THEN 'archived' ELSE 'pending' END`;
 const SINCE = `coalesce(loaded_at, parked_at, archived_at, planned_at)`;
 const ROW = `id::int, stream, ${STATE} AS state, topic || '[' || kafka_partition || ']@' || first_offset || '-' || last_offset AS kafka, record_count AS records,
@@ -64,7 +65,7 @@ export interface ObjectFilter {
 export async function listObjects(pool: pg.Pool, f: ObjectFilter): Promise<ObjectRow[]> {
   const { rows } = await pool.query<ObjectRow>(
     `SELECT ${ROW} FROM bronze_objects
-     WHERE ($1::text IS NULL OR stream = $1) AND (NOT $2 OR (parked_at IS NOT NULL AND loaded_at IS NULL))
+     WHERE ($1::text IS NULL OR stream = $1) AND (NOT $2 OR ${isParkedSql()})
      ORDER BY CASE WHEN $2 THEN id ELSE -id END LIMIT $3`,
     [f.stream ?? null, f.parked ?? false, f.limit],
   );

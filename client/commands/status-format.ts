@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { EtlError } from '../../lib/errors';
 import type { DriftSummary } from '../../lib/stream-drift';
+import { describeParked } from '../../shared/parked';
 import { fmt, formatTable, shownField } from '../output';
 import type { RunProgress, RunStatus, StreamStatus } from './status';
 import { describeFollower } from './stream';
@@ -50,7 +51,7 @@ export function formatStreamStatuses(rows: StreamStatus[]): string {
         );
       }
       lines.push(`  drift          ${s.drift ? describeDrift(s.drift) : '-'}`);
-      for (const p of s.parked) lines.push(`    #${p.id} ${p.code} at ${p.step} since ${p.since}: ${p.message.slice(0, 100)} (${p.key})`);
+      for (const p of s.parked) lines.push(`    ${describeParked(p, 100)} since ${p.since} (${p.key})`);
       return lines.join('\n');
     })
     .join('\n\n');

@@ -18,7 +18,7 @@ import { temporalBackendService, temporalProxyService } from './temporal-tls';
 
 export { temporalBinary } from './temporal';
 export type { ServiceName } from './paths';
-export { SECURE_PORTS, secureClientConfig, secureStack } from './secure';
+export { secureClientConfig, secureStack } from './secure';
 
 const SERVICES: readonly StackService[] = [temporalService, kafkaService, s3Service, postgresService];
 const SECURE_SERVICES: readonly StackService[] = [temporalBackendService, temporalProxyService, kafkaService, s3Service, postgresService];

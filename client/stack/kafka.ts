@@ -15,7 +15,6 @@ import { copyMavenDependencies, ensureCommand, processCommandLine, runInstallSte
 import type { SecureStack } from './secure';
 import { isInstalled, markInstalled, type StackContext, type StackService } from './service';
 
-export { KAFKA_VERSION } from './kafka-data';
 /** The Log4j 2 that kafka_2.13 itself depends on, for the slf4j binding next to it. */
 const LOG4J_VERSION = '2.25.5';
 
@@ -197,7 +196,11 @@ async function prepare({ cfg, paths, log, secure }: StackContext) {
   const props = writeKafkaConfig(cfg, dataDir, secure);
   // KRaft storage is formatted once; reformatting would give the data a new cluster id.
   if (state.kind === 'empty') {
-    const clusterId = randomBytes(16).toString('base64url');
+    // A random id as Kafka's Uuid.randomUuid() makes it, and like it never one that starts with '-':
+    // the storage tool would read that as an option ("argument --cluster-id/-t: expected one argument").
+    let clusterId: string;
+    do clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-'));
     // SCRAM users of a KRaft cluster are records of its metadata log, written when it is formatted.
     const scram = secure
       ? [

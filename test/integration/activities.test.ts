@@ -8,6 +8,7 @@ import { passInline } from '../../activities/transform-load/pass-inline';
 import { transformAndLoad } from '../../activities/transform-load/transform-load';
 import { isolatedEnv, type TestEnv } from '../support/harness';
 import { runActivity as run } from '../support/activity-env';
+import { holdManifestRow, waitingOn } from '../support/pg-locks';
 
 const gen = { seed: 3, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };
 
@@ -86,9 +87,18 @@ describe('activities on the real servers', () => {
     const [o] = await run(acts.listUnloadedObjects, { stream: 'transactions', limit: 1 });
     const id = o!.bronzeObjectId;
     const before = await fingerprint(env);
-    // Every row and count is written by then; only the commit is missing.
-    const crash = { hooks: { afterInsert: () => Promise.reject(new Error('worker killed before the commit')) }, runPass: passInline };
-    await assert.rejects(run(transformAndLoad, env, { stream: 'transactions', bronzeObjectId: id }, crash), /worker killed/);
+    // Held at its manifest update, every row and count written and only the commit missing, the
+    // load's statement is cancelled: its transaction ends there, as when its worker dies.
+    const held = await holdManifestRow(env.pool, id);
+    try {
+      const loading = run(transformAndLoad, env, { stream: 'transactions', bronzeObjectId: id }, { runPass: passInline });
+      const waiting = await waitingOn(env.pool, held.pid);
+      assert.match(waiting.query, /^UPDATE bronze_objects SET valid_count/);
+      await env.pool.query('SELECT pg_cancel_backend($1)', [waiting.pid]);
+      await assert.rejects(loading, /canceling statement due to user request/);
+    } finally {
+      await held.release();
+    }
     assert.deepEqual(await fingerprint(env), before, 'no row, load or manifest change survives the crash');
     const l = await run(acts.transformAndLoad, { stream: 'transactions', bronzeObjectId: id });
     assert.equal(l.alreadyLoaded, false);

@@ -1,8 +1,9 @@
 // Two objects loading at the same time carry the same key with different payloads: exactly one
 // lands in the flat table, the other is quarantined as CONFLICTING_DUPLICATE, never counted as a
 // duplicate and never dropped. Each interleaving is forced, not hoped for: the first load is held
-// (LoadHooks.afterInsert, on its own connection) with its rows inserted and not committed, the
-// second runs until PostgreSQL shows it waiting on the first, and only then is the first let go.
+// with its rows inserted and not committed (the test locks its manifest row, so it waits at its
+// manifest update: test/support/pg-locks.ts), the second runs until PostgreSQL shows it waiting on
+// the first, and only then is the first let go.
 // Then: the counts are what the loads compared, so corrupting one makes a quality check fail.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -11,9 +12,10 @@ import { passInline } from '../../activities/transform-load/pass-inline';
 import { lakeSync } from '../../client/commands/lake';
 import { transformAndLoad } from '../../activities/transform-load/transform-load';
 import { syntheticTransaction } from '../../streams/transactions/generator';
-import type { LoadHooks } from '../../activities/transform-load/staging';
+import { getStream } from '../../streams';
 import { isolatedEnv, type TestEnv } from '../support/harness';
 import { runActivity as run } from '../support/activity-env';
+import { holdManifestRow, waitingOn } from '../support/pg-locks';
 
 type Path = 'direct' | 'staging';
 interface Scenario {
@@ -23,8 +25,8 @@ interface Scenario {
   secondPath: Path;
 }
 
-/** The activity with test hooks, the pass in-line. */
-const load = (deps: TestEnv, input: TransformLoadInput, hooks: LoadHooks) => transformAndLoad(deps, input, { runPass: passInline, hooks });
+/** The activity, the pass in-line. */
+const load = (deps: TestEnv, input: TransformLoadInput) => transformAndLoad(deps, input, { runPass: passInline });
 
 const gen = { seed: 77, startMs: Date.now() - 3_600_000, windowMs: 3_600_000 };
 const OTHERS = 20;
@@ -74,53 +76,29 @@ async function build(name: string, paths: { X: Path; Y: Path }, base: number): P
   return { env, ids, key: shared.transaction_id, payload, produced };
 }
 
-/** Resolves once some backend is waiting on a lock held by `pid`. */
-async function waitUntilBlockedBy(env: TestEnv, pid: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const { rows } = await env.pool.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
-      [pid],
-    );
-    if (rows[0]!.n > 0) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no load ever waited on backend ${pid}`);
-}
-
-/** The first load held inserted-not-committed while the second runs into it; returns both results. */
-async function interleave(
-  b: Built,
-  s: Scenario,
-): Promise<{ first: LoadResult; second: LoadResult; secondScannedWhileFirstOpen: boolean | undefined }> {
+/**
+ * The first load held inserted-not-committed while the second runs into it; returns both results,
+ * and the statement the second was in while it waited on the first.
+ */
+async function interleave(b: Built, s: Scenario): Promise<{ first: LoadResult; second: LoadResult; secondWaitedIn: string }> {
   const second = s.first === 'X' ? 'Y' : 'X';
-  let firstPid = 0;
-  let firstCommitted = false;
-  let secondScannedWhileFirstOpen: boolean | undefined;
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  let held!: () => void;
-  const isHeld = new Promise<void>((r) => (held = r));
-  const firstHooks: LoadHooks = {
-    async afterInsert(client) {
-      firstPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      held();
-      await released;
-    },
-  };
-  const secondHooks: LoadHooks = {
-    async beforeConflictScan() {
-      secondScannedWhileFirstOpen ??= !firstCommitted;
-    },
-  };
-  const firstLoad = run(load, b.env, { stream: 'transactions', bronzeObjectId: b.ids[s.first] }, firstHooks).finally(
-    () => (firstCommitted = true),
-  );
-  await isHeld;
-  const secondLoad = run(load, b.env, { stream: 'transactions', bronzeObjectId: b.ids[second] }, secondHooks);
-  await waitUntilBlockedBy(b.env, firstPid);
-  release();
-  const [first, secondResult] = await Promise.all([firstLoad, secondLoad]);
-  return { first, second: secondResult, secondScannedWhileFirstOpen };
+  const held = await holdManifestRow(b.env.pool, b.ids[s.first]);
+  let firstLoad: Promise<LoadResult> | undefined;
+  let secondLoad: Promise<LoadResult> | undefined;
+  try {
+    firstLoad = run(load, b.env, { stream: 'transactions', bronzeObjectId: b.ids[s.first] });
+    const first = await waitingOn(b.env.pool, held.pid);
+    assert.match(first.query, /^UPDATE bronze_objects SET valid_count/, 'the first load waits with every row written, before its commit');
+    secondLoad = run(load, b.env, { stream: 'transactions', bronzeObjectId: b.ids[second] });
+    const waiting = await waitingOn(b.env.pool, first.pid);
+    await held.release();
+    const [firstResult, secondResult] = await Promise.all([firstLoad, secondLoad]);
+    return { first: firstResult, second: secondResult, secondWaitedIn: waiting.query };
+  } catch (err) {
+    await held.release();
+    await Promise.allSettled([firstLoad, secondLoad]);
+    throw err;
+  }
 }
 
 const scenarios: Scenario[] = [
@@ -150,8 +128,15 @@ describe('conflicts across concurrent loads', () => {
       const b = await build(`conc${n}`, { [s.first]: s.firstPath, [second]: s.secondPath } as { X: Path; Y: Path }, 10_000 * (n + 1));
       envs.push(b.env);
       const r = await interleave(b, s);
+      // The staging path scans for conflicts, then inserts: waiting in its insert on the first's
+      // uncommitted key, it has scanned while the first was open. The fast path waits in its COPY.
+      // (pg_stat_activity keeps the first track_activity_query_size bytes of a statement.)
       if (s.secondPath === 'staging')
-        assert.equal(r.secondScannedWhileFirstOpen, true, 'the second scanned for conflicts before the first committed');
+        assert.ok(
+          r.secondWaitedIn.length > 0 && getStream('transactions').insertFromStagingSql.startsWith(r.secondWaitedIn),
+          r.secondWaitedIn,
+        );
+      else assert.match(r.secondWaitedIn, /^COPY /);
 
       const { rows: flat } = await b.env.pool.query<{ amount: string; bronze_object_id: string }>(
         'SELECT amount::text, bronze_object_id FROM transactions_flat WHERE transaction_id = $1',

@@ -1,19 +1,20 @@
 // An S3 landing prefix of 20,000 small files, discovered by a real run on a real worker: the
 // listing goes a page at a time in bounded discovery steps (each passes a cursor and counts, never
 // a list), every step finishes on its first attempt within its timeouts, and every file is
-// registered once; a second discovery of the same prefix registers nothing new.
+// registered once; a second discovery of the same prefix registers nothing new. The files are a
+// shared read-only fixture (test/support/s3-fixture.ts): uploaded once per machine, which took most
+// of this file's minutes; the registrations are this test's own schema's.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { filesInput } from '../../client/commands/ingest-files';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { SourceProgress } from '../../workflows';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
+import { sharedS3Fixture } from '../support/s3-fixture';
 
 const gen = { seed: 232, startMs: Date.parse('2026-11-20T00:00:00Z'), windowMs: 86_400_000 };
 const FILES = 20_000;
-const UPLOADS_AT_ONCE = 64;
 
 describe('file sources: an S3 prefix of 20,000 files', () => {
   let env: TestEnv;
@@ -21,20 +22,11 @@ describe('file sources: an S3 prefix of 20,000 files', () => {
 
   before(async () => {
     env = await isolatedEnv('files_many');
-    location = `s3://${env.config.S3_BUCKET}/${env.config.S3_PREFIX}landing/`;
-    let next = 0;
-    const lane = async () => {
-      for (let i = next++; i < FILES; i = next++) {
-        await env.s3.send(
-          new PutObjectCommand({
-            Bucket: env.config.S3_BUCKET,
-            Key: `${env.config.S3_PREFIX}landing/${String(i).padStart(5, '0')}.jsonl`,
-            Body: `${JSON.stringify(syntheticTransaction(i, gen))}\n`,
-          }),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: UPLOADS_AT_ONCE }, lane));
+    const files = Array.from({ length: FILES }, (_, i) => ({
+      key: `${String(i).padStart(5, '0')}.jsonl`,
+      body: `${JSON.stringify(syntheticTransaction(i, gen))}\n`,
+    }));
+    location = `s3://${env.config.S3_BUCKET}/${await sharedS3Fixture(env.s3, env.config.S3_BUCKET, 'files-many', files)}`;
   });
   after(async () => env?.cleanup());
 

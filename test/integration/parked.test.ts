@@ -178,7 +178,7 @@ describe('an object whose load throws an unclassified error', () => {
       [true, null, 'UNKNOWN_ERROR', 'transform-load', MAX_ATTEMPTS, 1],
     );
     assert.match(o.failure_message, /buggy_sensor_hook cannot handle sensor poison/);
-    assert.match(o.failure_message, new RegExp(`attempt ${MAX_ATTEMPTS} of ${MAX_ATTEMPTS}`));
+    assert.match(o.failure_message, new RegExp(`${MAX_ATTEMPTS} of ${MAX_ATTEMPTS} unexplained: not retried again`));
     assert.match(o.failure_stack, /error: buggy_sensor_hook/);
     assert.equal(o.failure_workflow_id, `pipeline-${STREAM}-${env.id}`);
   });

@@ -80,7 +80,7 @@ async function failure(fn: () => Promise<void>, code: ErrorCode, address: string
   assert.match(caught.message, fix);
   for (const secret of Object.values(stack.secrets)) assert.ok(!caught.message.includes(secret), 'no secret in the message');
   // An activity failing so stops at once: Temporal does not retry it.
-  const asFailure = toFailure(caught, { attempt: 1, maxUnknownAttempts: 5 });
+  const asFailure = toFailure(caught, { attempt: 1, unexplained: 0, maxUnknownAttempts: 5 });
   assert.ok(asFailure instanceof ApplicationFailure);
   assert.equal(asFailure.type, code);
   assert.equal(asFailure.nonRetryable, true);

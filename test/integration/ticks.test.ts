@@ -9,7 +9,7 @@ import { createActivities, type IngestResult, type QualityResult } from '../../a
 import { replayBronzeObject, type ReplayObjectResult } from '../../activities/replay/replay';
 import { lakeSync } from '../../client/commands/lake';
 import type { BronzeRecord } from '../../lib/lake';
-import { readNdjsonGzip } from '../../lib/ndjson';
+import { readNdjsonObject } from '../../lib/ndjson';
 import { createStaging, mergeStaging } from '../../activities/transform-load/staging';
 import { classifyRecord, silverDoc } from '../../streams/classify';
 import { ticksStream, validateTick } from '../../streams/ticks';
@@ -177,7 +177,7 @@ describe('ticks stream end to end', () => {
     } = await env.pool.query<{ key: string }>("SELECT object_key AS key FROM bronze_objects WHERE stream = 'ticks' ORDER BY id LIMIT 1");
     let checked = 0;
     const lastBySymbol = new Map<string, number>();
-    for await (const line of readNdjsonGzip(env.s3, env.config.S3_BUCKET, object!.key)) {
+    for await (const line of readNdjsonObject(env.s3, env.config.S3_BUCKET, object!.key)) {
       const record = JSON.parse(line) as BronzeRecord;
       const t = JSON.parse(record.value!) as TickEvent;
       assert.equal(record.key, t.symbol);

@@ -10,7 +10,7 @@ import { check, witnessPython } from './python-witness';
 
 // Canonical text of a value: Decimal as written (exact), an instant as microseconds since the epoch
 // (refusing one without a time zone), a date as ISO, anything else as str.
-const SCRIPT = String.raw`
+const CANON = String.raw`
 import datetime, decimal, json, sys
 import duckdb, pyarrow as pa, pyarrow.dataset as ds, pyarrow.parquet as pq
 root = sys.argv[1]
@@ -23,6 +23,8 @@ def canon(v):
         return str((v - EPOCH) // datetime.timedelta(microseconds=1))
     if isinstance(v, datetime.date): return v.isoformat()
     return str(v)
+`;
+const SCRIPT = String.raw`${CANON}
 out = {}
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
@@ -89,4 +91,36 @@ export async function canonicalFlatRows(pool: pg.Pool, flatTable: string, keyCol
     `SELECT ${columns.map(canon).join(', ')} FROM ${ident(flatTable)} ORDER BY ${ident(keyColumn)}::text COLLATE "C"`,
   );
   return rows;
+}
+
+// Old and new files of a lake whose stream gained a column, read together by column name: DuckDB's
+// union_by_name (as docs/lake.md gives it) and a pyarrow dataset over the files' unified schema.
+const UNION_SCRIPT = String.raw`${CANON}
+out = {}
+con = duckdb.connect()
+con.execute("SET TimeZone = 'UTC'")
+cur = con.execute("SELECT * FROM read_parquet(?, hive_partitioning = true, hive_types = {'event_date': DATE}, union_by_name = true)", [root + '/event_date=*/*.parquet'])
+cols = [d[0] for d in cur.description]
+out['duckdb'] = [{c: canon(v) for c, v in zip(cols, row)} for row in cur.fetchall()]
+part = ds.partitioning(pa.schema([('event_date', pa.date32())]), flavor='hive')
+files = ds.dataset(root, format='parquet', partitioning=part).files
+schema = pa.unify_schemas([pq.read_schema(f) for f in files]).append(pa.field('event_date', pa.date32()))
+table = ds.dataset(root, format='parquet', partitioning=part, schema=schema).to_table()
+out['pyarrow'] = [{k: canon(v) for k, v in r.items()} for r in table.to_pylist()]
+out['files'] = [{'file': f, 'columns': pq.read_schema(f).names} for f in files]
+print(json.dumps(out))
+`;
+
+export interface LakeUnionReading {
+  duckdb: CanonicalRow[];
+  pyarrow: CanonicalRow[];
+  /** Each file with the columns it carries. */
+  files: { file: string; columns: string[] }[];
+}
+
+/** Every row of the lake copy under `root`, its files read together by column name. */
+export function readLakeUnion(root: string): LakeUnionReading {
+  const r = spawnSync(witnessPython(), ['-c', UNION_SCRIPT, root], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  check('lake readers by column name (duckdb union_by_name, pyarrow unified schema)', r);
+  return JSON.parse(r.stdout) as LakeUnionReading;
 }

@@ -7,7 +7,7 @@ import { aliasName } from '../../lib/search';
 import { connectClient } from '../../lib/temporal';
 import type { TestEnv } from './harness';
 
-export async function endSearchLane(env: TestEnv | undefined, stream = 'transactions'): Promise<void> {
+export async function endSearchLane(env: Pick<TestEnv, 'config'> | undefined, stream = 'transactions'): Promise<void> {
   if (!env) return;
   const temporal = await connectClient(env.config);
   await temporal.workflow
@@ -17,7 +17,11 @@ export async function endSearchLane(env: TestEnv | undefined, stream = 'transact
   await temporal.connection.close();
 }
 
-export async function dropTestIndexes(env: TestEnv | undefined, search: Client | undefined, stream = 'transactions'): Promise<void> {
+export async function dropTestIndexes(
+  env: Pick<TestEnv, 'config'> | undefined,
+  search: Client | undefined,
+  stream = 'transactions',
+): Promise<void> {
   if (!env || !search) return;
   await search.indices.delete({ index: `${env.config.OPENSEARCH_INDEX_PREFIX}*` }).catch(() => undefined);
   await search.indices.deleteIndexTemplate({ name: aliasName(env.config, stream) }).catch(() => undefined);

@@ -4,7 +4,15 @@ import { bronzeKey, encodeValue, lakeKeyFor } from '../../lib/lake';
 
 describe('lake layout', () => {
   it('names a bronze object by time partition, topic, partition and zero-padded offsets', () => {
-    const key = bronzeKey('p/', 'transactions', 2, 0n, 49_999n, Date.parse('2026-11-22T13:05:00Z'), 'gzip');
+    const key = bronzeKey({
+      prefix: 'p/',
+      topic: 'transactions',
+      partition: 2,
+      first: 0n,
+      last: 49_999n,
+      firstRecordTimeMs: Date.parse('2026-11-22T13:05:00Z'),
+      codec: 'gzip',
+    });
     assert.equal(key, 'p/bronze/transactions/dt=2026-11-22/hour=13/transactions+2+0000000000000000000-0000000000000049999.ndjson.gz');
     assert.equal(
       lakeKeyFor('p/', 'transactions', key, '2026-11-21'),
@@ -13,7 +21,15 @@ describe('lake layout', () => {
   });
 
   it('names a zstd bronze object .ndjson.zst, and its lake files after it, per stream and event date', () => {
-    const key = bronzeKey('', 'transactions', 0, 0n, 9n, Date.parse('2026-11-22T13:05:00Z'), 'zstd');
+    const key = bronzeKey({
+      prefix: '',
+      topic: 'transactions',
+      partition: 0,
+      first: 0n,
+      last: 9n,
+      firstRecordTimeMs: Date.parse('2026-11-22T13:05:00Z'),
+      codec: 'zstd',
+    });
     assert.equal(key, 'bronze/transactions/dt=2026-11-22/hour=13/transactions+0+0000000000000000000-0000000000000000009.ndjson.zst');
     assert.equal(
       lakeKeyFor('', 'trades', key, '2026-11-22'),
@@ -26,9 +42,9 @@ describe('lake layout', () => {
   it('keys sort in offset order', () => {
     const t = Date.parse('2026-11-22T13:05:00Z');
     const keys = [
-      bronzeKey('', 't', 0, 100n, 199n, t, 'zstd'),
-      bronzeKey('', 't', 0, 9n, 99n, t, 'zstd'),
-      bronzeKey('', 't', 0, 1000n, 1999n, t, 'zstd'),
+      bronzeKey({ prefix: '', topic: 't', partition: 0, first: 100n, last: 199n, firstRecordTimeMs: t, codec: 'zstd' }),
+      bronzeKey({ prefix: '', topic: 't', partition: 0, first: 9n, last: 99n, firstRecordTimeMs: t, codec: 'zstd' }),
+      bronzeKey({ prefix: '', topic: 't', partition: 0, first: 1000n, last: 1999n, firstRecordTimeMs: t, codec: 'zstd' }),
     ];
     assert.deepEqual([...keys].sort(), [keys[1], keys[0], keys[2]]);
   });

@@ -2,7 +2,7 @@
 // quarantined (`refused`), any other is a loaded row kept as it was (`refusedUpdates`), by SQLSTATE.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { emptyReplayCounts } from '../../activities/replay/replay';
+import { emptyReplayCounts } from '../../shared/replay-counts';
 import { countRefused, SAMPLE } from '../../activities/replay/replay-refused';
 import type { RefusedLine } from '../../activities/transform-load/load-isolation';
 import { describeReplay } from '../../client/commands/replay';

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { failureError, failureLine, settle } from '../../client/commands/run-outcome';
-import { describeParked } from '../../lib/parked';
+import { describeParked } from '../../shared/parked';
 
 describe('run outcomes', () => {
   it('passes a result through', async () => {

@@ -1,15 +1,16 @@
 // Temporal's test environment for the workflow tests: a private dev server (the local stack's own
-// Temporal CLI, no download) on a free port, the real workflow code bundled once per file, and a
+// Temporal CLI, no download) on a free port, the real workflow code (worker/workflow-code.ts), and a
 // worker per test on its own task queue with stub activities. No Kafka, S3 or PostgreSQL.
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { stackPaths } from '../../client/stack/paths';
 import { loadConfig } from '../../lib/config';
 import { ensureSearchAttributes } from '../../lib/search-attributes';
+import { workflowBundle } from '../../worker/workflow-code';
 
 /** The Temporal CLI that `etl stack up` installs (and links into the state dir's bin/). */
 export function temporalCli(): string {
@@ -31,7 +32,7 @@ export interface WorkflowEnvOptions {
   sdkLogLevel?: 'WARN' | 'ERROR';
 }
 
-/** Starts a dev server and bundles workflows/. */
+/** Starts a dev server and loads the workflow bundle. */
 export async function startWorkflowEnv({ dynamicConfig = {}, sdkLogLevel = 'WARN' }: WorkflowEnvOptions = {}): Promise<WorkflowTestEnv> {
   // Workers starting and stopping per test would fill the output; warnings and errors still show.
   Runtime.install({ logger: new DefaultLogger(sdkLogLevel) });
@@ -45,15 +46,12 @@ export async function startWorkflowEnv({ dynamicConfig = {}, sdkLogLevel = 'WARN
         extraArgs,
       },
     }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
+    workflowBundle(),
   ]);
   // The workflows show their stage and counts as search attributes; the worker registers them the same way.
   await ensureSearchAttributes(env.nativeConnection, env.namespace ?? 'default');
   return { env, bundle, teardown: () => env.teardown() };
 }
-
-const noop = () => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
 /** The activities a workflow under test may call: each stub has the real one's signature. */
 export type StubActivities = Partial<Activities>;

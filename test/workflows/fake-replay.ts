@@ -2,7 +2,8 @@
 // that counts instead of following ids shows), paged by id as listObjectsInWindow pages it, and a
 // replayObject with fixed per-object counts. Calls are recorded with the run they came from.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ReplayCounts, ReplayObjectResult, WindowPage } from '../../activities/replay/replay';
+import type { ReplayObjectResult, WindowPage } from '../../activities/replay/replay';
+import type { ReplayCounts } from '../../shared/replay-counts';
 import type { StubActivities } from './env';
 import { failFor, PARKING_CODE, QUALITY_PASSED } from './fake-work-queue';
 

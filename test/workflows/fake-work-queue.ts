@@ -40,7 +40,7 @@ export interface FakeObject {
 /** The permanent failure a stub's step ends with: the real wrapper's ApplicationFailure for a permanent EtlError. */
 export const PARKING_CODE = 'BRONZE_OBJECT_MISSING';
 export const failFor = (id: number, step: string) =>
-  toFailure(new EtlError(PARKING_CODE, `object ${id}: ${step} failed for good`), { attempt: 1, maxUnknownAttempts: 3 });
+  toFailure(new EtlError(PARKING_CODE, `object ${id}: ${step} failed for good`), { attempt: 1, unexplained: 0, maxUnknownAttempts: 3 });
 
 // Fixed per-object outcomes, so a test knows its totals without asking the code under test.
 export const recordsOf = (id: number) => 10 + (id % 5);

@@ -8,6 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { after, before, describe, it } from 'node:test';
 import type { SourceDiscoveredPage, SourceUnitRead } from '../../activities';
+import { nothingDiscovered } from '../../shared/discovery';
 import type { SourceResult } from '../../workflows';
 import { startWorkflowEnv, withWorker, workflowId, type WorkflowTestEnv } from './env';
 import { FakeWorkQueue } from './fake-work-queue';
@@ -29,14 +30,9 @@ function fakeSource(q: FakeWorkQueue, failing: Set<number>, unreadable: { locati
   const cursors: (string | undefined)[] = [];
   // UNITS found in STEPS steps, each handing its cursor to the next.
   const step = (n: number, found: number, last: boolean): SourceDiscoveredPage => ({
+    ...nothingDiscovered(),
     seen: found + (last ? unreadable.length : 0),
     new: found,
-    changed: 0,
-    alreadyLoaded: 0,
-    pending: 0,
-    failedBefore: 0,
-    unsupported: 0,
-    unsupportedNames: [],
     unreadable: last ? unreadable.length : 0,
     unreadableFiles: last ? unreadable : [],
     cursor: last ? undefined : `after-${n}`,

@@ -18,6 +18,7 @@ import { loadConfig } from '../../lib/config';
 import { EtlError } from '../../lib/errors';
 import { ensureSearchAttributes } from '../../lib/search-attributes';
 import type { PipelineResult, StreamResult, StreamStatus } from '../../workflows';
+import { workflowBundle } from '../../worker/workflow-code';
 
 const config = { ...loadConfig(), UNKNOWN_ERROR_MAX_ATTEMPTS: 2 };
 const QUALITY: QualityResult = { passed: false, checks: [{ name: 'no_parked_objects', passed: false, observed: '1', expected: '0' }] };
@@ -128,7 +129,7 @@ describe('workflows park what fails for good and go on (stub activities)', () =>
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
-      workflowsPath: require.resolve('../../workflows'),
+      workflowBundle: await workflowBundle(),
       activities,
     });
     return worker.runUntil(fn(taskQueue));

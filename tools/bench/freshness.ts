@@ -36,13 +36,10 @@ export interface FreshnessFigures {
 
 export async function freshnessRun(
   base: Config,
-  rate: number,
-  seconds: number,
-  seed: number,
-  flushMs: number,
+  run: { rate: number; seconds: number; seed: number; flushMs: number; cpuProfDir?: string },
   say: (line: string) => void,
-  cpuProfDir?: string,
 ): Promise<FreshnessFigures> {
+  const { rate, seconds, seed, flushMs, cpuProfDir } = run;
   const env = await benchEnv(base, 'fresh', { STREAM_FLUSH_INTERVAL_MS: flushMs });
   const profDir = cpuProfDir ? path.resolve(cpuProfDir, `freshness-${env.id}`) : undefined;
   const seen = new Map<string, string>();

@@ -29,6 +29,8 @@ export interface BenchOptions {
   stages: Stage[];
   /** Repetitions of the cheap per-stage figures. */
   runs: number;
+  /** Repetitions of `etl --help` in the start-up stage (at least `runs`): a second or two each, so a median of several. */
+  helpRuns: number;
   /** Backlog of each per-stage run. */
   stageEvents: number;
   /** Backlogs of the cost-growth series (the main figure's size is added). */
@@ -62,6 +64,7 @@ export const DEFAULTS: Omit<BenchOptions, 'say'> = {
   seed: 42,
   stages: [...DEFAULT_STAGES],
   runs: 3,
+  helpRuns: 5,
   stageEvents: 100_000,
   scaling: [10_000, 100_000],
   with10m: false,
@@ -212,7 +215,12 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
     freshness = await again(
       'continuous mode',
       say,
-      () => freshnessRun(base, options.rate, options.durationS, options.seed, options.flushMs, say, profDir),
+      () =>
+        freshnessRun(
+          base,
+          { rate: options.rate, seconds: options.durationS, seed: options.seed, flushMs: options.flushMs, cpuProfDir: profDir },
+          say,
+        ),
       retries,
     );
   }
@@ -220,7 +228,12 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
   let startup: StartupFigures | null = null;
   if (want('startup')) {
     say(`start-up times: etl --help and etl worker, from source (tsx) and built`);
-    startup = await again('start-up times', say, () => startupRun(base, options.runs, say), retries);
+    startup = await again(
+      'start-up times',
+      say,
+      () => startupRun(base, options.runs, Math.max(options.helpRuns, options.runs), say),
+      retries,
+    );
   }
 
   let files: FilesFigures | null = null;
@@ -259,6 +272,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
       seed: options.seed,
       stages: options.stages,
       runs: options.runs,
+      helpRuns: options.helpRuns,
       stageEvents: options.stageEvents,
       scaling: sizes,
       with10m: options.with10m,

@@ -1,6 +1,6 @@
-// How long `etl` takes to start, the way bin/etl ran before the build (tsx transpiling the sources,
-// and the SDK bundling the workflows with webpack in the worker) and the way it runs now (the built
-// CLI and the pre-bundled workflow code): `etl --help` until it exits, and `etl worker` until
+// How long `etl` takes to start from source (tsx transpiling the sources, as bin/etl ran before the
+// build; its worker takes the workflow bundle of the current build, worker/workflow-code.ts) and
+// the way it runs now (the built CLI): `etl --help` until it exits, and `etl worker` until
 // Temporal lists it as a poller of its task queue (a fresh queue per run, so an earlier run's
 // poller cannot answer for it).
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,7 +20,7 @@ export interface StartupFigures {
   help_tsx_ms: Spread;
   /** `bin/etl --help`: the freshness check and the built CLI. */
   help_built_ms: Spread;
-  /** `tsx client/main.ts worker` until it polls (webpack bundles the workflows at start). */
+  /** `tsx client/main.ts worker` until it polls (the build is current here: no webpack). */
   worker_tsx_ms: Spread;
   /** `bin/etl worker` until it polls (workflowBundle from dist/). */
   worker_built_ms: Spread;
@@ -84,11 +84,10 @@ async function workerMs(way: Way, config: Config, workerEnv: Record<string, stri
   }
 }
 
-export async function startupRun(base: Config, runs: number, say: (line: string) => void): Promise<StartupFigures> {
+export async function startupRun(base: Config, runs: number, helpRuns: number, say: (line: string) => void): Promise<StartupFigures> {
   // bin/etl builds first when dist/ is stale: that build is not a start-up time.
   const build = spawnSync(BIN_ETL, ['--help'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('bin/etl --help failed');
-  const helpRuns = Math.max(5, runs);
   const help = { tsx: [] as number[], built: [] as number[] };
   for (let i = 0; i < helpRuns; i++) for (const way of ['tsx', 'built'] as const) help[way].push(helpMs(way));
   say(

@@ -1,10 +1,13 @@
 // The faults of a chaos run, one after another, spread over the pipeline's work: fault i of n is
 // released once the work done (records archived + transformed + loaded) reaches a seeded point in
-// the i-th of n equal slices of its first 85%, so any run size gets its faults from start to end
-// and the last one still finds work to hit. A kill SIGKILLs the worker while one of archive,
-// transform and load runs on it (first those no kill has hit yet, so each stage gets one), at a
-// seeded point inside that activity's typical duration; a restart stops and starts one server
-// while the pipeline is busy (Kafka during an archive if it can) and is timed until the pipeline
+// the i-th of n equal slices of the first 60% of the work of the records produced up front. The
+// last records of the run are held back until every fault is done (run.ts), so the pipeline cannot
+// drain before its last fault, and a fault that waits for a stage while the pipeline has done all
+// it was given releases the next slice of them: new work to hit, on a fast machine or a slow one.
+// A kill SIGKILLs the worker while one of archive, transform and load runs on it (first those no
+// kill has hit yet, so each stage gets one), at a seeded point inside that activity's typical
+// duration; a restart stops and starts one server while the pipeline is busy (Kafka during an
+// archive if it can, never while records are being written) and is timed until the pipeline
 // moves again.
 import type { Config } from '../../lib/config';
 import { Rng } from '../../lib/random';
@@ -18,10 +21,7 @@ import type { ChaosWorker } from './worker-proc';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const AIM_MS = 60_000;
 const ANY_MS = 60_000;
-/**
- * Faults are spread over the first 60% of the work: archive now runs beside transform and load, so
- * the last stretch drains fast and a fault planned there could find nothing left to hit.
- */
+/** Faults are spread over the first 60% of the up-front records' work, so most of them hit work under way. */
 const SPREAD = 0.6;
 
 export type Fault = { kind: 'kill' } | { kind: 'restart'; service: ServiceName };
@@ -73,7 +73,12 @@ export interface InjectorDeps {
   driver: PipelineDriver;
   progress: ProgressProbe;
   options: ChaosOptions;
-  productionDone: () => boolean;
+  /** Records written before the faults end: the faults are spread over their work. */
+  upFront: number;
+  /** True while nothing is being written to the topic (a Kafka restart waits for it). */
+  producerIdle: () => boolean;
+  /** Writes the next slice of the held-back records if the pipeline has done all it was given. */
+  feed: () => Promise<void>;
   began: number;
 }
 
@@ -95,12 +100,11 @@ export class FaultInjector {
   /** What of the plan did not happen: each is a problem, since the run then proves less. */
   shortfalls(kills: number, restarts: readonly ServiceName[]): string[] {
     const out: string[] = [];
-    if (this.kills.length < kills)
-      out.push(`only ${this.kills.length} of ${kills} kills happened before the pipeline drained (give it more --events)`);
+    if (this.kills.length < kills) out.push(`only ${this.kills.length} of ${kills} kills happened (nothing ran on the worker to hit)`);
     const hit = new Set(this.kills.flatMap((k) => k.killed.map((a) => a.type)));
     for (const t of ACTIVITY_TARGETS.slice(0, kills)) if (!hit.has(t)) out.push(`no kill landed while ${t} ran`);
     const done = new Set(this.restarts.map((r) => r.service));
-    for (const s of restarts) if (!done.has(s)) out.push(`${s} was not restarted (the pipeline drained first)`);
+    for (const s of restarts) if (!done.has(s)) out.push(`${s} was not restarted (the run ended first)`);
     for (const r of this.restarts) if (r.error) out.push(`restarting ${r.service} failed: ${r.error}`);
     return out;
   }
@@ -110,7 +114,7 @@ export class FaultInjector {
     // many jitter draws the timing of earlier kills happened to need.
     const schedule = new Rng(this.d.options.seed, 0x5c4ed);
     const shares = plan.map((_, i) => (SPREAD * (i + schedule.next())) / plan.length);
-    const totalSteps = 3 * this.d.options.events;
+    const totalSteps = 3 * this.d.upFront;
     for (const [i, fault] of plan.entries()) {
       await this.waitFor(() => this.d.progress.recordSteps >= shares[i]! * totalSteps, Infinity);
       if (this.stopped) return;
@@ -123,10 +127,12 @@ export class FaultInjector {
   private running = (types?: readonly string[]): ActivitySeen[] =>
     this.d.driver.runningOn(this.d.worker.identity).filter((a) => !types || types.includes(a.type));
 
-  private async waitFor(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+  /** Waits until `ready()`; with `feed`, gives the pipeline held-back records whenever it runs out of work meanwhile. */
+  private async waitFor(ready: () => boolean, timeoutMs: number, feed = false): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!ready()) {
       if (this.stopped || Date.now() > deadline) return false;
+      if (feed) await this.d.feed();
       await sleep(Math.max(20, this.d.options.pollMs / 4));
     }
     return true;
@@ -151,7 +157,7 @@ export class FaultInjector {
     let deadline = Date.now() + phases[0]!.ms;
     for (;;) {
       const want = phases[phase]!.types;
-      if (!(await this.waitFor(() => this.running(want).length > 0, deadline - Date.now()))) {
+      if (!(await this.waitFor(() => this.running(want).length > 0, deadline - Date.now(), true))) {
         if (this.stopped || ++phase >= phases.length) return;
         deadline = Date.now() + phases[phase]!.ms;
         continue;
@@ -177,11 +183,12 @@ export class FaultInjector {
   }
 
   private async restart(service: ServiceName): Promise<void> {
-    // Kafka waits for the producer: a broker restart under it could make a send ambiguous.
-    if (service === 'kafka' && !(await this.waitFor(this.d.productionDone, Infinity))) return;
+    // Kafka waits for the producer: a broker restart under it could make a send ambiguous. The
+    // records written to feed the wait below are sent before it returns.
+    if (service === 'kafka' && !(await this.waitFor(this.d.producerIdle, Infinity))) return;
     const preferred = service === 'kafka' ? ['archive'] : undefined;
-    if (!(await this.waitFor(() => this.running(preferred).length > 0, preferred ? AIM_MS : ANY_MS)) && preferred) {
-      await this.waitFor(() => this.running().length > 0, ANY_MS);
+    if (!(await this.waitFor(() => this.running(preferred).length > 0, preferred ? AIM_MS : ANY_MS, true)) && preferred) {
+      await this.waitFor(() => this.running().length > 0, ANY_MS, true);
     }
     if (this.stopped) return;
     const during = this.running().map((a) => a.type);

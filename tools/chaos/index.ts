@@ -1,5 +1,4 @@
 // The fault-injection harness (`npm run chaos`): see run.ts.
 export { runChaos } from './run';
-export type { ChaosOptions } from './options';
 export type { ChaosReport } from './report';
 export { formatChaosReport } from './report';

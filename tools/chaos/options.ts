@@ -3,7 +3,6 @@
 import type { ServiceName } from '../../client/stack';
 
 export const ACTIVITY_TARGETS = ['archive', 'transformAndLoad'] as const;
-export type ActivityTarget = (typeof ACTIVITY_TARGETS)[number];
 
 export const RESTARTABLE: readonly ServiceName[] = ['kafka', 'postgres', 's3', 'temporal'];
 

@@ -4,7 +4,7 @@
 // store, by ambiguity, or by a table constraint only the load meets), and same-payload re-sends of
 // good events.
 // Everything is a pure function of the seed, so reconcile.ts regenerates the expectation.
-import type { Kafka, Message } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import type pg from 'pg';
 import { withKafkaErrors } from '../../lib/kafka';
 import { transactionMessage } from '../../streams/transactions/synthetic';
@@ -125,46 +125,80 @@ export function* slots(plan: MixPlan): Generator<Slot> {
   }
 }
 
-export interface ProduceStats {
-  records: number;
-  seconds: number;
-}
-
 /**
- * Writes the plan through one plain idempotent kafkajs producer (a broker retry never writes a
- * record twice), in batches, so the topic holds exactly `plan.events` records.
+ * Writes the plan in order through one plain idempotent kafkajs producer (a broker retry never
+ * writes a record twice), in batches, as far as it is told: a chaos run holds its last records
+ * back while faults are due (run.ts), so the topic holds exactly `plan.events` records only once
+ * it is told to write them all. Calls run one after another.
  */
-export async function produceMix(
-  kafka: Kafka,
-  brokers: readonly string[],
-  topic: string,
-  plan: MixPlan,
-  signal?: AbortSignal,
-  batchSize = 5_000,
-): Promise<ProduceStats> {
-  const began = Date.now();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await withKafkaErrors(brokers, () => producer.connect());
-  let records = 0;
-  try {
-    let batch: Message[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      signal?.throwIfAborted();
-      const messages = batch;
-      batch = [];
-      await withKafkaErrors(brokers, () => producer.send({ topic, acks: -1, messages }));
-      records += messages.length;
-    };
-    for (const slot of slots(plan)) {
-      batch.push(slot.kind === 'bad' ? badMessage(plan, slot.k) : transactionMessage(slot.index, plan.gen));
-      if (batch.length >= batchSize) await flush();
-    }
-    await flush();
-  } finally {
-    await producer.disconnect().catch(() => undefined);
+export class MixProducer {
+  /** Records written so far, in slot order. */
+  written = 0;
+  /** Time spent writing. */
+  seconds = 0;
+  private readonly order: Generator<Slot>;
+  private producer?: Producer;
+  private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly brokers: readonly string[],
+    private readonly topic: string,
+    private readonly plan: MixPlan,
+    private readonly signal?: AbortSignal,
+    private readonly batchSize = 5_000,
+  ) {
+    this.order = slots(plan);
   }
-  return { records, seconds: (Date.now() - began) / 1000 };
+
+  /** True while no write is asked for or under way. */
+  get idle(): boolean {
+    return this.pending === 0;
+  }
+
+  /** Writes records until `records` of the plan are in the topic (at most all of them). */
+  upTo(records: number): Promise<void> {
+    this.pending++;
+    const run = this.queue.then(() => this.write(Math.min(records, this.plan.events)));
+    this.queue = run.catch(() => undefined);
+    return run.finally(() => this.pending--);
+  }
+
+  private async write(records: number): Promise<void> {
+    if (this.written >= records) return;
+    const began = Date.now();
+    if (!this.producer) {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await withKafkaErrors(this.brokers, () => producer.connect());
+      this.producer = producer;
+    }
+    const producer = this.producer;
+    try {
+      let batch: Message[] = [];
+      const flush = async () => {
+        if (batch.length === 0) return;
+        this.signal?.throwIfAborted();
+        const messages = batch;
+        batch = [];
+        await withKafkaErrors(this.brokers, () => producer.send({ topic: this.topic, acks: -1, messages }));
+        this.written += messages.length;
+      };
+      while (this.written + batch.length < records) {
+        const slot = this.order.next().value as Slot;
+        batch.push(slot.kind === 'bad' ? badMessage(this.plan, slot.k) : transactionMessage(slot.index, this.plan.gen));
+        if (batch.length >= this.batchSize) await flush();
+      }
+      await flush();
+    } finally {
+      this.seconds += (Date.now() - began) / 1000;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.producer?.disconnect().catch(() => undefined);
+  }
 }
 
 export interface ExpectedRow {

@@ -10,7 +10,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class ProgressProbe {
   private token = '';
   private polledAt = 0;
-  /** Records archived + transformed + loaded so far (each record counts three times when done). */
+  /** Records archived + transformed + loaded so far (each record counts three times when done; a parked object's as done: it is settled). */
   recordSteps = 0;
   private running = false;
   private loop?: Promise<void>;
@@ -41,8 +41,8 @@ export class ProgressProbe {
       const { rows } = await withTimeout(
         this.pool.query<{ n: string; steps: string }>(
           `SELECT (count(*) FILTER (WHERE status = 'archived') + count(transformed_at) + count(loaded_at))::text AS n,
-                (coalesce(sum(record_count), 0) + coalesce(sum(record_count) FILTER (WHERE transformed_at IS NOT NULL), 0)
-                 + coalesce(sum(record_count) FILTER (WHERE loaded_at IS NOT NULL), 0))::text AS steps
+                (coalesce(sum(record_count), 0) + coalesce(sum(record_count) FILTER (WHERE transformed_at IS NOT NULL OR parked_at IS NOT NULL), 0)
+                 + coalesce(sum(record_count) FILTER (WHERE loaded_at IS NOT NULL OR parked_at IS NOT NULL), 0))::text AS steps
          FROM bronze_objects`,
         ),
         3_000,

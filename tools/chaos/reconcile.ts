@@ -10,6 +10,8 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { QualityResult } from '../../activities';
 import type { Clients } from '../../lib/clients';
+import { isParkedSql, listParked } from '../../lib/parked';
+import { describeParked } from '../../shared/parked';
 import { check, type Check } from './check';
 import { expectedRows, type MixPlan } from './produce-mix';
 import { storageChecks } from './storage-checks';
@@ -118,12 +120,11 @@ async function rowChecks(client: pg.PoolClient, plan: MixPlan, topic: string): P
   checks.push(check('every_object_loaded_once_and_balanced', objects.rows[0]!.n, 0, objects.rows[0]!.examples ?? []));
   // A parked object (its transform or load failed for good) is not lost: its offsets tile the
   // partition and its records wait in bronze. But nothing in the harness's mix should park one.
-  const parked = await client.query<{ n: number; examples: string[] | null }>(
-    `SELECT count(*)::int AS n, (array_agg('#' || id || ' ' || failure_code || ' at ' || failure_step || ': ' || left(failure_message, 120) ORDER BY id))[1:5] AS examples
-     FROM bronze_objects WHERE topic = $1 AND parked_at IS NOT NULL AND loaded_at IS NULL`,
-    [topic],
-  );
-  checks.push(check('no_object_parked', parked.rows[0]!.n, 0, parked.rows[0]!.examples ?? []));
+  const parked = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM bronze_objects WHERE topic = $1 AND ${isParkedSql()}`, [
+    topic,
+  ]);
+  const named = (await listParked(client, { topic, limit: 5 })).map((p) => describeParked(p));
+  checks.push(check('no_object_parked', parked.rows[0]!.n, 0, named));
   await add(
     'lineage_points_into_its_object',
     `SELECT count(*)::int AS n, (array_agg(x.what))[1:5] AS examples FROM (

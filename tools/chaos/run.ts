@@ -1,8 +1,10 @@
 // runChaos: the whole fault-injection run on the local stack. It produces a known mix of events
 // while pipeline runs follow one another on a task queue of its own, served by `etl worker` as a
 // child process; meanwhile it SIGKILLs that worker during archive, transform and load and restarts
-// each server once. When the pipeline has drained it reconciles everything against the expectation
-// and removes what it created.
+// each server once. The last quarter of the records is written only as faults need work and once
+// they are all done, so the pipeline cannot drain before the last one, however fast it runs. When
+// the pipeline has drained it reconciles everything against the expectation and removes what it
+// created.
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { buildClients } from '../../lib/clients';
@@ -18,7 +20,7 @@ import { FaultInjector, planFaults } from './faults';
 import { retriedActivities, type RetriedActivity } from './history';
 import { configEnv, isolatedConfig, removeIsolated } from '../../test/support/isolation';
 import { withDefaults, type ChaosOptions } from './options';
-import { addRefusingConstraint, badKindOf, planMix, produceMix, type ProduceStats } from './produce-mix';
+import { addRefusingConstraint, badKindOf, MixProducer, planMix } from './produce-mix';
 import { ProgressProbe } from './progress';
 import { reconcile } from './reconcile';
 import { countBy, runSummary, type ChaosReport } from './report';
@@ -26,6 +28,8 @@ import { drained } from './storage-checks';
 import { ChaosWorker } from './worker-proc';
 
 const STREAM = 'transactions';
+/** Share of the records held back until the faults are done (fed to faults that wait for work meanwhile). */
+const HELD_SHARE = 0.25;
 
 function validate(o: ChaosOptions): void {
   const bad = Math.round(o.events * o.badShare);
@@ -59,6 +63,10 @@ export async function runChaos(base: Config, partial: Partial<ChaosOptions> & Pi
   let temporal: Awaited<ReturnType<typeof connectClient>> | undefined;
   let injector: FaultInjector | undefined;
   let faults: Promise<void> | undefined;
+  let mix: MixProducer | undefined;
+  let production: Promise<void> | undefined;
+  let produced: { records: number; seconds: number } | undefined;
+  let faultsDone: () => void = () => undefined;
   let passed = false;
   try {
     await setupAll(clients, streamTopics(config.KAFKA_TOPIC_PREFIX));
@@ -69,17 +77,21 @@ export async function runChaos(base: Config, partial: Partial<ChaosOptions> & Pi
       `isolated run ${id}: schema ${config.PG_SCHEMA}, topic ${topic}, ${opts.recordsPerObject} records per object; producing ${plan.events} records`,
     );
 
-    let produced: ProduceStats | undefined;
-    const production = produceMix(clients.kafka, config.KAFKA_BROKERS, topic, plan, abort.signal).then(
-      (s) => {
-        produced = s;
-        log(`produced ${s.records} records in ${s.seconds.toFixed(1)} s`);
-      },
-      (err: unknown) => {
-        problems.push(`producing failed, so the expectation is unknown: ${describe(err)}`);
-        abort.abort();
-      },
-    );
+    const writer = new MixProducer(clients.kafka, config.KAFKA_BROKERS, topic, plan, abort.signal);
+    mix = writer;
+    const upFront = plan.events - Math.round(plan.events * HELD_SHARE);
+    let allowed = upFront;
+    const faultsOver = new Promise<void>((resolve) => (faultsDone = resolve));
+    production = (async () => {
+      await writer.upTo(upFront);
+      await faultsOver;
+      await writer.upTo(plan.events);
+      produced = { records: writer.written, seconds: writer.seconds };
+      log(`produced ${writer.written} records in ${writer.seconds.toFixed(1)} s`);
+    })().catch((err: unknown) => {
+      problems.push(`producing failed, so the expectation is unknown: ${describe(err)}`);
+      abort.abort();
+    });
     await worker.startRetrying();
     log(`worker started (${worker.identity})`);
 
@@ -99,13 +111,23 @@ export async function runChaos(base: Config, partial: Partial<ChaosOptions> & Pi
       driver,
       progress,
       options: opts,
-      productionDone: () => produced !== undefined,
+      upFront,
+      producerIdle: () => writer.idle && writer.written >= upFront,
+      // The pipeline has settled every record written so far (each counts three steps): one more object's worth.
+      feed: async () => {
+        if (!writer.idle || allowed >= plan.events || progress.recordSteps < 3 * writer.written) return;
+        allowed = Math.min(plan.events, allowed + opts.recordsPerObject);
+        await writer.upTo(allowed);
+      },
       began,
     });
-    faults = injector.run(planFaults(opts.kills, opts.restarts)).catch((err: unknown) => {
-      problems.push(`fault injection failed: ${describe(err)}`);
-      abort.abort();
-    });
+    faults = injector
+      .run(planFaults(opts.kills, opts.restarts))
+      .catch((err: unknown) => {
+        problems.push(`fault injection failed: ${describe(err)}`);
+        abort.abort();
+      })
+      .finally(faultsDone);
 
     const outcome = await driver.runUntilDrained(began + opts.timeoutMs);
     const drainedAt = (Date.now() - began) / 1000;
@@ -192,6 +214,11 @@ export async function runChaos(base: Config, partial: Partial<ChaosOptions> & Pi
   } finally {
     injector?.stop();
     await faults;
+    // A run that ended early stops writing the held-back records.
+    if (produced === undefined) abort.abort();
+    faultsDone();
+    await production;
+    await mix?.close();
     await worker.stop(5_000);
     process.off('exit', killWorkerOnExit);
     // A restart that failed twice may have left a server down; try once more before leaving.

@@ -4,6 +4,7 @@
 // listed), and the lake holds each loaded object's flat rows (docs/lake.md), however the workers died.
 import type { Clients } from '../../lib/clients';
 import { withKafkaErrors } from '../../lib/kafka';
+import { isParkedSql } from '../../lib/parked';
 import { ident } from '../../lib/sql';
 import { getStream } from '../../streams';
 import { check, type Check } from './check';
@@ -45,7 +46,7 @@ export async function watermarks(clients: Clients, topic: string) {
 export async function drained(clients: Clients, topic: string): Promise<boolean> {
   const marks = await watermarks(clients, topic);
   const { rows } = await clients.pool.query<{ kafka_partition: number; last: string; open: number }>(
-    `SELECT kafka_partition, max(last_offset)::text AS last, count(*) FILTER (WHERE status <> 'archived' OR (loaded_at IS NULL AND parked_at IS NULL))::int AS open
+    `SELECT kafka_partition, max(last_offset)::text AS last, count(*) FILTER (WHERE status <> 'archived' OR (loaded_at IS NULL AND NOT ${isParkedSql()}))::int AS open
      FROM bronze_objects WHERE topic = $1 GROUP BY kafka_partition`,
     [topic],
   );

@@ -83,48 +83,65 @@ describe('failure classification', () => {
   });
 
   it('turns permanent codes into non-retryable failures and keeps transient ones retryable, at any attempt', () => {
-    const permanent = toFailure(new EtlError('MANIFEST_INVALID', 'broken'), { attempt: 1, maxUnknownAttempts: 3 });
+    const permanent = toFailure(new EtlError('MANIFEST_INVALID', 'broken'), { attempt: 1, unexplained: 0, maxUnknownAttempts: 3 });
     assert.ok(permanent instanceof ApplicationFailure);
     assert.equal(permanent.type, 'MANIFEST_INVALID');
     assert.equal(permanent.nonRetryable, true);
-    const transient = toFailure(new EtlError('S3_UNREACHABLE', 'down'), { attempt: 500, maxUnknownAttempts: 3 });
+    const transient = toFailure(new EtlError('S3_UNREACHABLE', 'down'), { attempt: 500, unexplained: 0, maxUnknownAttempts: 3 });
     assert.ok(transient instanceof ApplicationFailure);
     assert.equal(transient.nonRetryable, false, 'transient: retried without limit');
   });
 
   it('retries an unclassified error until the bound, then stops it as UNKNOWN_ERROR with its stack', () => {
     const bug = new TypeError('boom');
-    for (const attempt of [1, 2]) {
-      const f = toFailure(bug, { attempt, maxUnknownAttempts: 3 });
+    for (const unexplained of [1, 2]) {
+      const f = toFailure(bug, { attempt: unexplained + 7, unexplained, maxUnknownAttempts: 3 });
       assert.ok(f instanceof ApplicationFailure);
-      assert.deepEqual([f.type, f.nonRetryable], ['UNKNOWN_ERROR', false], `attempt ${attempt}`);
+      assert.deepEqual([f.type, f.nonRetryable], ['UNKNOWN_ERROR', false], `unexplained ${unexplained}`);
     }
-    const last = toFailure(bug, { attempt: 3, maxUnknownAttempts: 3 });
+    const last = toFailure(bug, { attempt: 10, unexplained: 3, maxUnknownAttempts: 3 });
     assert.ok(last instanceof ApplicationFailure);
     assert.deepEqual([last.type, last.nonRetryable], ['UNKNOWN_ERROR', true]);
-    assert.match(last.message, /^boom — unclassified error \(TypeError\), attempt 3 of 3: not retried again$/);
+    assert.match(last.message, /^boom — unclassified error \(TypeError\), 3 of 3 unexplained: not retried again$/);
     const details = last.details?.[0] as FailureDetails;
-    assert.equal(details.attempt, 3);
+    assert.equal(details.attempt, 10);
     assert.match(details.stack ?? '', /TypeError: boom/);
     assert.equal(last.cause, bug);
     const cancelled = new CancelledFailure('cancelled');
-    assert.equal(toFailure(cancelled, { attempt: 9, maxUnknownAttempts: 3 }), cancelled, "Temporal's own failures pass through");
+    assert.equal(
+      toFailure(cancelled, { attempt: 9, unexplained: 0, maxUnknownAttempts: 3 }),
+      cancelled,
+      "Temporal's own failures pass through",
+    );
   });
 
-  it('applies the configured bound inside an activity, by its attempt number', async () => {
+  it("bounds unclassified failures inside an activity, counting neither transient failures nor Temporal's attempt number", async () => {
     const bounded = { config: { ...config, UNKNOWN_ERROR_MAX_ATTEMPTS: 2 } };
-    const failing = asActivity(bounded, async () => {
-      throw new Error('bug');
-    });
-    const outcome = async (attempt: number) =>
-      activityEnv({ attempt })
-        .run(failing)
-        .then(
-          () => undefined,
-          (err: unknown) => err as ApplicationFailure,
-        );
-    assert.equal((await outcome(1))?.nonRetryable, false);
-    assert.equal((await outcome(2))?.nonRetryable, true);
+    // Attempts in the order Temporal runs them, each handed the last heartbeat of the one before
+    // (the failing attempt's own beat, flushed with its failure): an outage of five attempts, then a bug.
+    const failures: Record<string, () => Error> = {
+      outage: () => new EtlError('POSTGRES_UNREACHABLE', 'down'),
+      bug: () => new Error('bug'),
+    };
+    let details: unknown;
+    const attempt = async (n: number, kind: string) => {
+      const env = activityEnv({ attempt: n, heartbeatDetails: details });
+      env.on('heartbeat', (d: unknown) => (details = d));
+      const fn = asActivity(bounded, async () => {
+        throw failures[kind]!();
+      });
+      return (await env.run(fn).catch((err: unknown) => err)) as ApplicationFailure;
+    };
+    for (let n = 1; n <= 5; n++) assert.equal((await attempt(n, 'outage')).nonRetryable, false, `outage, attempt ${n}`);
+    const firstBug = await attempt(6, 'bug');
+    assert.deepEqual([firstBug.type, firstBug.nonRetryable], ['UNKNOWN_ERROR', false], 'the first bug after an outage is retried');
+    assert.equal((await attempt(7, 'outage')).nonRetryable, false);
+    const secondBug = await attempt(8, 'bug');
+    assert.deepEqual([secondBug.type, secondBug.nonRetryable], ['UNKNOWN_ERROR', true], 'the second bug reaches the bound of 2');
+    assert.match(secondBug.message, /2 of 2 unexplained: not retried again/);
+    // Without a tally (the attempts before died before their first beat), they count as lost, not as bugs.
+    details = undefined;
+    assert.equal((await attempt(4, 'bug')).nonRetryable, false);
     const env = activityEnv({ attempt: 5 });
     env.cancel();
     const aborted = await env
