@@ -5,11 +5,18 @@ import { exitWith, reportFailure } from './exit';
 import { buildProgram } from './program';
 import { loadStreams } from '../streams';
 
+/** Whether the command line is `etl stream init …` (the words before any option). */
+function isStreamInit(args: readonly string[]): boolean {
+  const [group, command] = args.filter((a) => !a.startsWith('-'));
+  return group === 'stream' && command === 'init';
+}
+
 async function main(): Promise<number> {
   let exitCode = 0;
   try {
     // Every command sees the same streams, or none runs: a bad declaration is one line and exit 2.
-    loadStreams();
+    // `etl stream init` writes a deployment's first declaration: its folder need not exist yet.
+    loadStreams(undefined, { mayNotExistYet: isStreamInit(process.argv.slice(2)) });
   } catch (err) {
     return reportFailure(err);
   }

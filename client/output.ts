@@ -26,6 +26,9 @@ export function formatTable(headers: string[], rows: (string | number)[][]): str
 
 export const fmt = (n: number | string | bigint) => Number(n).toLocaleString('en-US');
 
+/** A name from the data (a record's field) as a terminal may print it: quoted and escaped unless it is visible characters and spaces. */
+export const shownField = (field: string) => (/^[\p{L}\p{N}\p{P}\p{S} ]+$/u.test(field) ? field : JSON.stringify(field));
+
 /** A progress bar on stderr when it is a terminal; silent otherwise (CI logs stay readable). */
 export function progressBar(label: string, total: number): { update(n: number): void; stop(): void } {
   if (!process.stderr.isTTY) {

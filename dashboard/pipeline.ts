@@ -3,6 +3,9 @@
 import type pg from 'pg';
 import { temporalUiUrl, type Config } from '../lib/config';
 import { listParked, type ParkedObject } from '../lib/parked';
+import { driftSummaries, type DriftSummary } from '../lib/stream-drift';
+import { getStream, streamNames } from '../streams';
+import type { UndeclaredFields } from '../streams/types';
 
 export interface RunRow {
   workflow_id: string;
@@ -61,6 +64,14 @@ export interface ParkedRow extends ParkedObject {
   temporal_url: string | null;
 }
 
+/** A stream's schema drift (lib/stream-drift.ts) and what its declaration does with undeclared fields. */
+export interface DriftRow {
+  stream: string;
+  undeclaredFields: UndeclaredFields;
+  /** Null: no record carried a field the stream does not declare. */
+  drift: DriftSummary | null;
+}
+
 export interface PipelineState {
   totals: Totals;
   runs: RunRow[];
@@ -68,6 +79,8 @@ export interface PipelineState {
   perHour: HourRow[];
   quality: QualityRow[];
   parked: ParkedRow[];
+  /** Every stream, in the registry's order. */
+  drift: DriftRow[];
 }
 
 const PARKED_LISTED = 20;
@@ -130,13 +143,15 @@ WHERE run_id = (SELECT run_id FROM quality_results ORDER BY checked_at DESC, id 
 ORDER BY id`;
 
 export async function pipelineState(pool: pg.Pool, cfg: Config): Promise<PipelineState> {
-  const [totals, runs, loads, perHour, quality, parked] = await Promise.all([
+  const streams = streamNames();
+  const [totals, runs, loads, perHour, quality, parked, drift] = await Promise.all([
     pool.query<Totals>(TOTALS_SQL),
     pool.query<RunRow>(RUNS_SQL),
     pool.query<LoadRow>(LOADS_SQL),
     pool.query<HourRow>(PER_HOUR_SQL),
     pool.query<QualityRow>(QUALITY_SQL),
     listParked(pool, { limit: PARKED_LISTED }),
+    driftSummaries(pool, streams),
   ]);
   return {
     totals: totals.rows[0]!,
@@ -145,5 +160,10 @@ export async function pipelineState(pool: pg.Pool, cfg: Config): Promise<Pipelin
     perHour: perHour.rows,
     quality: quality.rows,
     parked: parked.map((p) => ({ ...p, temporal_url: p.workflowId ? temporalUiUrl(cfg, p.workflowId) : null })),
+    drift: streams.map((stream) => ({
+      stream,
+      undeclaredFields: getStream(stream).undeclaredFields,
+      drift: drift.find((d) => d.stream === stream) ?? null,
+    })),
   };
 }

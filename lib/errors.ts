@@ -6,8 +6,8 @@
 //   parked in the manifest and the run goes on; any other activity fails its run with the reason;
 // - unknown: no code covers the error (a bug): tried until UNKNOWN_ERROR_MAX_ATTEMPTS attempts failed
 //   so (transient failures between them do not count), then it is permanent (`UNKNOWN_ERROR`);
-// - data: a record is wrong, not the code: quarantined with a reason code (streams/types.ts
-//   QuarantineCode) inside the activity. Never thrown, so never retried; no code here has it.
+// - data: a record is wrong, not the code: quarantined with a reason code (QUARANTINE_CODES below)
+//   inside the activity. Never thrown, so never retried; no code of ERROR_CODES has it.
 // Activities turn these into ApplicationFailures (activities/failures.ts) whose type is the code.
 
 export type RetryClass = 'transient' | 'permanent' | 'unknown' | 'data';
@@ -142,6 +142,37 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, { class: Exclude<RetryClass, 'data'>; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * The data class: why a record was quarantined (`quarantine.reason_code`). Never thrown: the record
+ * is set aside with its original bytes and the rest of its object loads (docs/errors.md, "Data").
+ */
+export const QUARANTINE_CODES = {
+  NULL_VALUE: 'the Kafka message value is null (a tombstone)',
+  EMPTY_VALUE: 'the value is empty or only whitespace',
+  NOT_UTF8: 'the value is not valid UTF-8',
+  MALFORMED_JSON: 'the value is not JSON',
+  NOT_AN_OBJECT: 'the JSON value is not an object',
+  TOO_LARGE: 'the value is larger than MAX_VALUE_BYTES (a file line: than 1 MiB)',
+  TOO_MANY_FIELDS: 'the object has more than 100 fields',
+  TOO_DEEP: 'the JSON is nested more than 32 levels deep',
+  DUPLICATE_FIELD: 'an object names the same field twice: which value is meant is ambiguous',
+  MISSING_FIELD: "a field the stream's schema requires is missing",
+  WRONG_TYPE: "a field has another JSON type than the stream's schema says",
+  UNKNOWN_VALUE: 'a field holds a value outside its closed vocabulary',
+  INVALID_VALUE: "a field breaks a rule of the stream's schema (range, format, plausible event time)",
+  UNDECLARED_FIELD:
+    "the record carries fields its stream's schema does not declare, and the declaration says undeclaredFields: 'quarantine'; the reason lists them",
+  UNSTORABLE_VALUE: 'valid by the rules, but PostgreSQL could not store a value as declared (NUL, a number beyond its column)',
+  ENRICH_FAILED: "the stream's rules threw on the record",
+  SERIALIZE_FAILED: 'the silver line of the record could not be written',
+  CONFLICTING_DUPLICATE: 'its key was already loaded with a different payload',
+  LOAD_REJECTED: 'PostgreSQL refused the row at load; the reason gives the SQLSTATE and the message',
+  CSV_CELL_COUNT: 'a CSV row with more or fewer cells than the header',
+  CSV_MALFORMED: 'a CSV line that does not parse (broken quoting)',
+} as const satisfies Record<string, string>;
+
+export type QuarantineCode = keyof typeof QUARANTINE_CODES;
 
 export class EtlError extends Error {
   readonly code: ErrorCode;

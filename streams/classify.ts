@@ -1,6 +1,7 @@
 // How one archived Kafka record becomes either a silver row or a quarantine reason. Shared by the
 // transform activity and by replays of quarantined records, so both apply the same rules.
 import type { BronzeRecord } from '../lib/lake';
+import { undeclaredFieldsOf, undeclaredReason } from './drift';
 import { jsonHazard } from './json-scan';
 import type { QuarantineCode, StreamSpec, ValidationContext, ValidationResult } from './types';
 
@@ -12,6 +13,12 @@ export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024;
 export const MAX_FIELDS = 100;
 
 /**
+ * A record's classification, with the fields it carries that its stream does not declare (drift,
+ * ./drift.ts): known once the value parsed as a storable object, whatever its rules then said.
+ */
+export type Classified = ValidationResult & { undeclared?: readonly string[] };
+
+/**
  * Decodes one archived Kafka value and validates it against the stream; `context` is all it knows
  * besides the bytes, `maxValueBytes` (MAX_VALUE_BYTES) the largest value it parses.
  */
@@ -20,7 +27,7 @@ export function classifyRecord(
   record: BronzeRecord,
   context: ValidationContext,
   maxValueBytes = DEFAULT_MAX_VALUE_BYTES,
-): ValidationResult {
+): Classified {
   if (record.defect) return { ok: false, code: fileDefectCode(record.defect.code), reason: record.defect.reason };
   if (record.encoding === 'null' || record.value === null)
     return { ok: false, code: 'NULL_VALUE', reason: 'message value is null (tombstone)' };
@@ -53,6 +60,7 @@ export function classifyRecord(
   // double, absurd nesting) JSON is decided on the text: the parsed value no longer shows it.
   const hazard = jsonHazard(record.value);
   if (hazard) return { ok: false, ...hazard };
+  const undeclared = undeclaredFieldsOf(spec, value);
   let result: ValidationResult;
   try {
     result = spec.validate(value, context);
@@ -62,9 +70,14 @@ export function classifyRecord(
       ok: false,
       code: 'ENRICH_FAILED',
       reason: `the stream's rules threw on this record: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+      ...(undeclared ? { undeclared } : {}),
     };
   }
-  return result.ok ? { ok: true, row: { ...result.row, payload: value } } : result;
+  if (!undeclared) return result.ok ? { ok: true, row: { ...result.row, payload: value } } : result;
+  // Its rules are judged first: a record quarantined as UNDECLARED_FIELD would load once its fields are declared.
+  if (result.ok && spec.undeclaredFields === 'quarantine')
+    return { ok: false, code: 'UNDECLARED_FIELD', reason: undeclaredReason(undeclared), undeclared };
+  return result.ok ? { ok: true, row: { ...result.row, payload: value }, undeclared } : { ...result, undeclared };
 }
 
 const FILE_DEFECTS: readonly QuarantineCode[] = ['CSV_CELL_COUNT', 'CSV_MALFORMED', 'NOT_UTF8', 'TOO_LARGE'];

@@ -13,6 +13,7 @@ import type {
   StreamSearchSpec,
   StreamSpec,
   SyntheticSource,
+  UndeclaredFields,
   ValidationContext,
   ValidationResult,
 } from './types';
@@ -56,6 +57,13 @@ export interface StreamDeclaration<Event> {
    * (a name that is not a column is a declaration error, not a guess).
    */
   search?: { fields?: Readonly<Record<string, SearchFieldType>>; topTerms?: string };
+  /**
+   * What a record carrying fields the schema does not declare becomes (its schema contract, as dlt's
+   * `columns: evolve | discard_row`): `keep` (the default) loads it, the extra fields kept in the raw
+   * payload; `quarantine` sets it aside as UNDECLARED_FIELD, naming them. Either way every load
+   * counts them (`etl stream drift`).
+   */
+  undeclaredFields?: UndeclaredFields;
 }
 
 /** What marks a StreamSpec made by defineStream: a loader tells a declaration's export by it, across copies of this module. */
@@ -245,6 +253,13 @@ WHERE f.${key} = n.${key}
   IS DISTINCT FROM (${columns.map((c) => `n.${c.id}`).join(', ')})
 RETURNING f.${key}, f.bronze_object_id`;
 
+  const { fields, inputTypes } = schemaFields(d.schema);
+  const undeclaredFields = d.undeclaredFields ?? 'keep';
+  if (undeclaredFields !== 'keep' && undeclaredFields !== 'quarantine')
+    throw new Error(`stream ${d.name}: undeclaredFields must be 'keep' or 'quarantine', not ${JSON.stringify(undeclaredFields)}`);
+  if (undeclaredFields === 'quarantine' && !fields)
+    throw new Error(`stream ${d.name}: undeclaredFields 'quarantine' needs a schema that lists its fields (z.object or z.looseObject)`);
+
   const acceptedValues: AcceptedValues[] = d.columns
     .filter((c) => c.acceptedValues)
     .map((c) => ({ column: c.name, values: c.acceptedValues! }));
@@ -271,7 +286,9 @@ RETURNING f.${key}, f.bronze_object_id`;
     afterMergeSql: d.afterMergeSql ?? [],
     ...(d.synthetic ? { synthetic: d.synthetic } : {}),
     ...(d.search ? { search: searchSpec(d, d.search.fields ?? {}, d.search.topTerms) } : {}),
-    inputTypes: inputTypesOf(d.schema),
+    inputTypes,
+    ...(fields ? { declaredFields: fields } : {}),
+    undeclaredFields,
   };
   return Object.defineProperty(spec, STREAM_SPEC, { value: true });
 }
@@ -286,20 +303,23 @@ function typesOf(node: JsonSchemaNode | undefined): string[] {
 }
 
 /**
- * What each top-level field of the schema accepts as input, read from the schema (its JSON Schema,
- * input side): CSV cells are typed by it. A field whose types cannot be told is left out (any value).
+ * The top-level fields of the schema (its JSON Schema, input side): `fields`, what a record may
+ * carry without drift (undefined when the schema is no object with named fields, so nothing can be
+ * told undeclared), and `inputTypes`, what each accepts as input, by which CSV cells are typed. A
+ * field whose types cannot be told is left out of `inputTypes` (any value).
  */
-export function inputTypesOf(schema: z.ZodType): Record<string, readonly string[]> {
-  let json: { properties?: Record<string, JsonSchemaNode> };
+export function schemaFields(schema: z.ZodType): { fields?: ReadonlySet<string>; inputTypes: Record<string, readonly string[]> } {
+  let json: { type?: unknown; properties?: Record<string, JsonSchemaNode> };
   try {
     json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as typeof json;
   } catch {
-    return {};
+    return { inputTypes: {} };
   }
-  const out: Record<string, readonly string[]> = {};
+  const inputTypes: Record<string, readonly string[]> = {};
   for (const [field, node] of Object.entries(json.properties ?? {})) {
     const types = typesOf(node);
-    if (types.length > 0) out[field] = types;
+    if (types.length > 0) inputTypes[field] = types;
   }
-  return out;
+  const listed = json.type === 'object' && json.properties !== undefined;
+  return { ...(listed ? { fields: new Set(Object.keys(json.properties!)) } : {}), inputTypes };
 }

@@ -13,11 +13,16 @@ let loaded: { dir: string | undefined; streams: Map<string, LoadedStream> } | un
 /**
  * Loads the built-in streams and those of `dir` (default: ETL_STREAMS_DIR), replacing what was
  * loaded, all or nothing: throws EtlError STREAM_DECLARATION and keeps the previous set when one
- * declaration is bad.
+ * declaration is bad. `mayNotExistYet`: a folder not made yet holds no stream (`etl stream init`).
  */
-export function loadStreams(dir: string | undefined = streamsDirSetting()): void {
-  const streams = new Map(loadDeclarations(dir || undefined).map((l) => [l.spec.name, l]));
+export function loadStreams(dir: string | undefined = streamsDirSetting(), options: { mayNotExistYet?: boolean } = {}): void {
+  const streams = new Map(loadDeclarations(dir || undefined, options).map((l) => [l.spec.name, l]));
   loaded = { dir: dir || undefined, streams };
+}
+
+/** Every stream loaded, with the file that declared it: what a new declaration must not clash with. */
+export function loadedStreams(): LoadedStream[] {
+  return [...registry().values()];
 }
 
 /** Loads the streams of `dir` (empty: none but the built-in ones) unless they are the ones loaded: what a pass thread does with its worker's setting. */

@@ -147,40 +147,58 @@ function loadFile(file: string, userFolder: boolean): StreamSpec {
   return spec;
 }
 
-/** Every stream of the built-in folder and of `dir`, checked as a set; throws EtlError STREAM_DECLARATION naming the first bad file. */
-export function loadDeclarations(dir: string | undefined): LoadedStream[] {
+/**
+ * What two streams of one set must not share (a name, a topic, a table), as `declares the … that
+ * <file> declares already`; undefined when `spec` clashes with none of `loaded`.
+ */
+export function clashOf(
+  loaded: readonly LoadedStream[],
+  spec: Pick<StreamSpec, 'name' | 'topic' | 'rawTable' | 'flatTable'>,
+): string | undefined {
+  const clash = loaded.find(
+    (l) =>
+      l.spec.name === spec.name ||
+      l.spec.topic === spec.topic ||
+      [l.spec.rawTable, l.spec.flatTable].some((t) => t === spec.rawTable || t === spec.flatTable),
+  );
+  if (!clash) return undefined;
+  const what =
+    clash.spec.name === spec.name
+      ? `stream name "${spec.name}"`
+      : clash.spec.topic === spec.topic
+        ? `topic "${spec.topic}"`
+        : `a table (${spec.rawTable}, ${spec.flatTable})`;
+  return `declares the ${what} that ${clash.file} declares already`;
+}
+
+/**
+ * Every stream of the built-in folder and of `dir`, checked as a set; throws EtlError
+ * STREAM_DECLARATION naming the first bad file. A `dir` that does not exist is refused, unless
+ * `mayNotExistYet` (`etl stream init`, which makes it): then it holds no stream.
+ */
+export function loadDeclarations(dir: string | undefined, { mayNotExistYet = false } = {}): LoadedStream[] {
   hook();
   const folders: { dir: string; user: boolean }[] = [{ dir: BUILTIN_DIR, user: false }];
   if (dir) {
-    let real: string;
+    let real: string | undefined;
     try {
       real = realpathSync(dir);
-    } catch {
-      throw declarationError(dir, 'ETL_STREAMS_DIR does not exist');
+    } catch (err) {
+      if (!(mayNotExistYet && (err as NodeJS.ErrnoException).code === 'ENOENT'))
+        throw declarationError(dir, 'ETL_STREAMS_DIR does not exist');
     }
-    guarded.add(real);
-    forget(real);
-    folders.push({ dir: real, user: true });
+    if (real) {
+      guarded.add(real);
+      forget(real);
+      folders.push({ dir: real, user: true });
+    }
   }
   const loaded: LoadedStream[] = [];
   for (const folder of folders) {
     for (const file of declarationFiles(folder.dir)) {
       const spec = loadFile(file, folder.user);
-      const clash = loaded.find(
-        (l) =>
-          l.spec.name === spec.name ||
-          l.spec.topic === spec.topic ||
-          [l.spec.rawTable, l.spec.flatTable].some((t) => t === spec.rawTable || t === spec.flatTable),
-      );
-      if (clash) {
-        const what =
-          clash.spec.name === spec.name
-            ? `stream name "${spec.name}"`
-            : clash.spec.topic === spec.topic
-              ? `topic "${spec.topic}"`
-              : `a table (${spec.rawTable}, ${spec.flatTable})`;
-        throw declarationError(file, `declares the ${what} that ${clash.file} declares already`);
-      }
+      const clash = clashOf(loaded, spec);
+      if (clash) throw declarationError(file, clash);
       loaded.push({ spec, file });
     }
   }

@@ -1,28 +1,9 @@
 // What a stream declares. Activities and workflows are written against this, never against a
 // particular stream.
+import type { QuarantineCode } from '../lib/errors';
 import type { SearchFieldType } from '../lib/search';
 
-export type QuarantineCode =
-  | 'NULL_VALUE'
-  | 'EMPTY_VALUE'
-  | 'NOT_UTF8'
-  | 'MALFORMED_JSON'
-  | 'NOT_AN_OBJECT'
-  | 'MISSING_FIELD'
-  | 'WRONG_TYPE'
-  | 'UNKNOWN_VALUE'
-  | 'INVALID_VALUE'
-  | 'TOO_LARGE'
-  | 'TOO_MANY_FIELDS'
-  | 'CONFLICTING_DUPLICATE'
-  | 'DUPLICATE_FIELD'
-  | 'TOO_DEEP'
-  | 'UNSTORABLE_VALUE'
-  | 'ENRICH_FAILED'
-  | 'SERIALIZE_FAILED'
-  | 'LOAD_REJECTED'
-  | 'CSV_CELL_COUNT'
-  | 'CSV_MALFORMED';
+export type { QuarantineCode };
 
 export type ValidationResult = { ok: true; row: Record<string, unknown> } | { ok: false; code: QuarantineCode; reason: string };
 
@@ -119,7 +100,17 @@ export interface StreamSpec {
   inputTypes?: Readonly<Record<string, readonly string[]>>;
   /** The search sink's index of this stream (docs/search.md); absent: the stream is not indexed. */
   search?: StreamSearchSpec;
+  /**
+   * The top-level fields the schema declares; a record's others are drift (streams/drift.ts).
+   * Absent when the schema names no fields (not an object schema): no field is told undeclared.
+   */
+  declaredFields?: ReadonlySet<string>;
+  /** What a record with undeclared fields becomes: loaded, its extra fields in the raw payload, or quarantined (UNDECLARED_FIELD). */
+  undeclaredFields: UndeclaredFields;
 }
+
+/** A declaration's contract for fields its schema does not declare (StreamDeclaration.undeclaredFields). */
+export type UndeclaredFields = 'keep' | 'quarantine';
 
 /** A stream's index: the mapping of every field, and how one bronze object's flat rows become documents. */
 export interface StreamSearchSpec {

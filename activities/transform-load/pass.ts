@@ -4,6 +4,8 @@
 //    CSV for the direct-COPY fast path (the lake is written from the committed flat rows afterwards,
 //    activities/lake/, so it holds what the load kept: no duplicate, conflict or refused row), or
 //  - a quarantine entry with its reason and original bytes.
+// Along the way it tallies the fields records carry that the stream does not declare (drift,
+// streams/drift.ts), recorded with the load.
 // It touches neither PostgreSQL nor Temporal: it is a function of the bytes, the stream's rules and
 // the task, so it can run on a thread of its own (pass-pool.ts). The load (transform-load.ts) reads
 // the spools back inside its transaction. Re-running it writes the same lines.
@@ -13,6 +15,7 @@ import type { BronzeRecord } from '../../lib/lake';
 import { readNdjsonObject } from '../../lib/ndjson';
 import { getStream } from '../../streams';
 import { classifyRecord, silverDoc } from '../../streams/classify';
+import { DriftTally, type LoadDrift } from '../../streams/drift';
 import { quarantinedValue, type QuarantineEntry } from '../quarantine';
 import { copyRows } from './rows';
 import { Spool } from './spool';
@@ -49,6 +52,8 @@ export interface PassResult {
   valid: number;
   quarantined: number;
   files: PassFiles;
+  /** The fields records carried that the stream does not declare, recorded with the load (load_drift). */
+  drift: LoadDrift;
 }
 
 /** Records between two looks at the cancellation signal. */
@@ -80,11 +85,13 @@ export async function passBronzeObject(s3: S3Client, task: PassTask, signal?: Ab
     quarantine: new Spool(files.quarantine),
   };
   let records = 0;
+  const drift = new DriftTally();
   try {
     for await (const line of readNdjsonObject(s3, task.bucket, task.objectKey)) {
       const record = JSON.parse(line) as BronzeRecord;
       records++;
       const result = classifyRecord(spec, record, { referenceTimeMs: task.referenceTimeMs }, task.maxValueBytes);
+      if (result.undeclared) drift.add(result.undeclared, record);
       const doc = result.ok ? silverDoc(result.row, record) : undefined;
       const silver = doc ? silverLine(doc) : undefined;
       if (typeof silver === 'string') {
@@ -113,5 +120,5 @@ export async function passBronzeObject(s3: S3Client, task: PassTask, signal?: Ab
     for (const spool of Object.values(spools)) spool.destroy();
     throw err;
   }
-  return { records, valid: spools.silver.lines, quarantined: spools.quarantine.lines, files };
+  return { records, valid: spools.silver.lines, quarantined: spools.quarantine.lines, files, drift: drift.result() };
 }

@@ -21,6 +21,7 @@ import { inTransaction, OBJECT_LOCK_KEY } from '../../lib/postgres';
 import { insertQuarantine, QuarantineBatcher, quarantinedValue, type QuarantineEntry } from '../quarantine';
 import { loadableSchemaVersion } from '../../lib/stream-tables';
 import { getStream } from '../../streams';
+import type { LoadDrift } from '../../streams/drift';
 import type { StreamSpec } from '../../streams/types';
 import type { ActivityDeps } from '../deps';
 import type { TransformLoadInput, TransformLoadResult } from '../types';
@@ -145,6 +146,7 @@ async function passAndLoad(
         [loadId, input.bronzeObjectId, input.stream, input.workflowId ?? null, schemaVersion ?? null],
       );
       await insertSpooledQuarantine(client, input.stream, obj.topic, pass.files.quarantine);
+      await recordDrift(client, input.stream, loadId, input.bronzeObjectId, pass.drift);
       const target = { stream: input.stream, loadId, bronzeObjectId: input.bronzeObjectId };
       const counts = await loadObjectRows(deps, client, { spec, pass, target, bronze: { objectKey: obj.object_key!, topic: obj.topic } });
       const { rowsIn, inserted, duplicates, conflicts, rejected } = counts;
@@ -172,6 +174,27 @@ async function passAndLoad(
   } finally {
     await rm(spoolDir, { recursive: true, force: true });
   }
+}
+
+/** The fields the pass found undeclared, beside the load (none: nothing written). */
+async function recordDrift(client: pg.PoolClient, stream: string, loadId: number, bronzeObjectId: number, drift: LoadDrift): Promise<void> {
+  if (drift.fields.length > 0) {
+    await client.query(
+      `INSERT INTO load_drift (load_id, field, stream, records, bronze_object_id, first_partition, first_offset)
+       SELECT $1, f.field, $2, f.records, $3, f.part, f.off
+       FROM unnest($4::text[], $5::int[], $6::int[], $7::bigint[]) AS f(field, records, part, off)`,
+      [
+        loadId,
+        stream,
+        bronzeObjectId,
+        drift.fields.map((f) => f.field),
+        drift.fields.map((f) => f.records),
+        drift.fields.map((f) => f.firstPartition),
+        drift.fields.map((f) => f.firstOffset),
+      ],
+    );
+  }
+  if (drift.records > 0) await client.query('UPDATE loads SET undeclared_records = $2 WHERE load_id = $1', [loadId, drift.records]);
 }
 
 /** The validation quarantine of the pass, in the load's transaction, in batches bounded by count and bytes. */

@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { EtlError } from '../../lib/errors';
+import type { DriftSummary } from '../../lib/stream-drift';
 import { describeParked } from '../../shared/parked';
-import { fmt, formatTable } from '../output';
+import { fmt, formatTable, shownField } from '../output';
 import type { RunProgress, RunStatus, StreamStatus } from './status';
 import { describeFollower } from './stream';
 
@@ -49,10 +50,20 @@ export function formatStreamStatuses(rows: StreamStatus[]): string {
             `${fmt(x.docsRejected)} rejected${x.docsRejected ? ' (etl search rejected)' : ''}; last indexed ${x.lastIndexedAt ?? 'never'}`,
         );
       }
+      lines.push(`  drift          ${s.drift ? describeDrift(s.drift) : '-'}`);
       for (const p of s.parked) lines.push(`    ${describeParked(p, 100)} since ${p.since} (${p.key})`);
       return lines.join('\n');
     })
     .join('\n\n');
+}
+
+/** `2 undeclared fields (venue, meta) in 1,240 records, last seen …; etl stream drift fx_quotes` */
+export function describeDrift(d: DriftSummary): string {
+  const more = d.fields > d.names.length ? `, ${fmt(d.fields - d.names.length)} more` : '';
+  return (
+    `${fmt(d.fields)} undeclared field${d.fields === 1 ? '' : 's'} (${d.names.map(shownField).join(', ')}${more}) in ${fmt(d.records)} records, ` +
+    `last seen ${d.lastSeenAt}; etl stream drift ${d.stream}`
+  );
 }
 
 const n = (v: unknown) => (typeof v === 'number' ? fmt(v) : '-');

@@ -7,6 +7,7 @@ import type { Clients } from '../../lib/clients';
 import { temporalUiUrl } from '../../lib/config';
 import { listParked } from '../../lib/parked';
 import { searchLag, type SearchLag } from '../../lib/search-state';
+import { driftSummaries, type DriftSummary } from '../../lib/stream-drift';
 import { getStream, streamNames, streamTopics, topicFor } from '../../streams';
 import { listSchedules } from './schedule';
 import { followerOf, type FollowerReport } from './stream';
@@ -25,6 +26,8 @@ export interface StreamStatus {
   parked: { id: number; key: string; code: string; message: string; step: string; since: string }[];
   /** The search sink (SEARCH_SINK=true and the stream declares an index): rows loaded but not yet indexed, refused documents. */
   search: SearchLag | null;
+  /** Fields records carried that the stream does not declare (`etl stream drift`); null when none were seen. */
+  drift: DriftSummary | null;
 }
 
 const PARKED_LISTED = 20;
@@ -59,6 +62,7 @@ export async function streamStatuses(clients: Clients, temporal: Client): Promis
       url: temporalUiUrl(config, wf.workflowId, wf.runId),
     });
   }
+  const drift = await driftSummaries(pool, streamNames());
   const out: StreamStatus[] = [];
   for (const stream of streamNames()) {
     const topic = topicFor(config.KAFKA_TOPIC_PREFIX, stream);
@@ -103,6 +107,7 @@ export async function streamStatuses(clients: Clients, temporal: Client): Promis
         since: p.parkedAt,
       })),
       search: config.SEARCH_SINK && getStream(stream).search ? await searchLag(pool, stream, getStream(stream).flatTable) : null,
+      drift: drift.find((d) => d.stream === stream) ?? null,
     });
   }
   return out;

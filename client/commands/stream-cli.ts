@@ -1,15 +1,17 @@
 // The `etl stream` command tree: continuous mode (the work is in ./stream.ts), a stream's schema
-// history, and drafting a new stream's declaration from a sample (./stream-init.ts).
+// history and drift (fields records carry that it does not declare), and drafting a new stream's
+// declaration from a sample (./stream-init.ts).
 import { Option, type Command } from 'commander';
 import { FILE_FORMATS, type FileFormat } from '../../activities/files/format';
 import { buildClients } from '../../lib/clients';
 import { loadConfig } from '../../lib/config';
 import { withPostgresErrors } from '../../lib/postgres';
+import { streamDrift, type DriftField } from '../../lib/stream-drift';
 import { streamHistory, type SchemaVersion } from '../../lib/stream-tables';
-import { streamNames } from '../../streams';
+import { getStream, streamNames } from '../../streams';
 import { FLUSH_INTERVAL, positiveInt, WAIT_TIMEOUT } from '../args';
 import { withClient } from '../connect';
-import { sayErr, type Say } from '../output';
+import { fmt, formatTable, sayErr, shownField, type Say } from '../output';
 import { describeStreamMigration } from './migrate';
 import { hasWorker } from './pipeline';
 import { describeTotals, formatStreamReport, startStream, stopStream, streamReport } from './stream';
@@ -143,6 +145,53 @@ export function registerStreamCommands(program: Command, say: Say, setExitCode: 
         await clients.close();
       }
     });
+  streamCmd
+    .command('drift')
+    .description(
+      'fields records of a stream carried that its declaration does not declare: the newest first, with counts and where first seen',
+    )
+    .addArgument(program.createArgument('<stream>', 'stream').choices(STREAM_NAMES))
+    .addOption(new Option('--limit <n>', 'fields to list at most').argParser(positiveInt).default(DRIFT_LISTED))
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      "\nCounted by every load, whatever the declaration's undeclaredFields says: 'keep' (the default) loads\nsuch records with the fields in the raw payload, 'quarantine' quarantines them as UNDECLARED_FIELD.\n\nExamples:\n  $ etl stream drift transactions\n  $ etl stream drift fx_quotes --limit 10 --json",
+    )
+    .action(async (stream: string, o: { limit: number; json?: boolean }) => {
+      const clients = buildClients(loadConfig());
+      try {
+        const fields = await withPostgresErrors(clients.config.DATABASE_URL, () => streamDrift(clients.pool, stream, o.limit));
+        say(o.json ? JSON.stringify(fields, null, 2) : formatDrift(stream, fields));
+      } finally {
+        await clients.close();
+      }
+    });
+}
+
+const DRIFT_LISTED = 100;
+
+/** A table of a stream's undeclared fields, under a line saying what its declaration does with them. */
+export function formatDrift(stream: string, fields: readonly DriftField[]): string {
+  const contract =
+    getStream(stream).undeclaredFields === 'quarantine'
+      ? 'records carrying them are quarantined as UNDECLARED_FIELD'
+      : 'records carrying them load, the fields kept in the raw payload';
+  if (fields.length === 0) return `stream ${stream}: no undeclared field seen; ${contract}`;
+  const lines = [`stream ${stream}: ${fields.length} undeclared field${fields.length === 1 ? '' : 's'}, the newest first; ${contract}`];
+  lines.push(
+    formatTable(
+      ['field', 'records', 'loads', 'first seen', 'last seen', 'first seen in'],
+      fields.map((f) => [
+        shownField(f.field),
+        fmt(f.records),
+        fmt(f.loads),
+        f.firstSeenAt,
+        f.lastSeenAt,
+        `${f.firstSeen.objectKey ?? `bronze object ${f.firstSeen.bronzeObjectId}`} [${f.firstSeen.partition}]@${f.firstSeen.offset}`,
+      ]),
+    ),
+  );
+  return lines.join('\n');
 }
 
 /** One line per version: `2  2026-12-07T17:20:01Z  added venue text, widened bid numeric(12,5) -> numeric(14,6)`. */

@@ -4,7 +4,7 @@
 // readers, the same Kafka client), and every sampled record is then classified by the drafted
 // stream's own rules, as the transform will: the summary says how many pass.
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, realpathSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -18,9 +18,11 @@ import { openFileBytes, parseLocation } from '../../lib/files';
 import { createKafka, withKafkaErrors } from '../../lib/kafka';
 import { encodeValue, type BronzeRecord } from '../../lib/lake';
 import { createS3, withS3Errors } from '../../lib/s3';
+import { loadedStreams } from '../../streams';
 import { classifyRecord } from '../../streams/classify';
 import { draftStream, type StreamDraft } from '../../streams/draft';
 import { inferDraft, parseSampleJson } from '../../streams/infer';
+import { clashOf } from '../../streams/loader';
 import { renderDeclaration } from '../../streams/render';
 import type { StreamSpec } from '../../streams/types';
 import { fmt } from '../output';
@@ -86,11 +88,12 @@ export async function initStream(config: Config, a: InitArgs, cwd = process.cwd(
   const file = path.join(dir, `${a.name}.ts`);
   if (!a.force && (await stat(file).catch(() => undefined)))
     throw new EtlError('USAGE', `${file} exists: review or remove it, or give --force to overwrite it`);
+  const topic =
+    a.fromTopic && a.fromTopic.startsWith(config.KAFKA_TOPIC_PREFIX) ? a.fromTopic.slice(config.KAFKA_TOPIC_PREFIX.length) : a.fromTopic;
+  refuseClash(file, { name: a.name, topic: topic ?? a.name, rawTable: `raw_${a.name}`, flatTable: `${a.name}_flat` });
 
   const sample = a.from ? await fileSample(config, a.from, a.format, a.sample, cwd) : await topicSample(config, a.fromTopic!, a.sample);
   const objects = sample.records.flatMap((r) => (r.fields ? [r.fields] : []));
-  const topic =
-    a.fromTopic && a.fromTopic.startsWith(config.KAFKA_TOPIC_PREFIX) ? a.fromTopic.slice(config.KAFKA_TOPIC_PREFIX.length) : a.fromTopic;
   const draft = inferDraft(objects, { name: a.name, ...(topic ? { topic } : {}), source: sample.source, cells: sample.cells });
   const spec = draftStream(draft);
   const quarantined: Record<string, number> = {};
@@ -106,6 +109,29 @@ export async function initStream(config: Config, a: InitArgs, cwd = process.cwd(
     throw err;
   });
   return summaryOf(draft, spec, file, valid, quarantined);
+}
+
+/**
+ * Refuses a draft that would break the set every process loads (one name, one topic, one table per
+ * stream), before anything is read or written; the declaration `--force` overwrites is no clash.
+ */
+function refuseClash(file: string, draft: Pick<StreamSpec, 'name' | 'topic' | 'rawTable' | 'flatTable'>): void {
+  const overwritten = (f: string) => {
+    try {
+      return realpathSync(f) === realpathSync(file);
+    } catch {
+      return false;
+    }
+  };
+  const clash = clashOf(
+    loadedStreams().filter((l) => !overwritten(l.file)),
+    draft,
+  );
+  if (clash)
+    throw new EtlError(
+      'USAGE',
+      `stream ${draft.name} would ${clash.replace(/^declares/, 'declare')}: one topic, name and table per stream; draft it under another name, or change that declaration`,
+    );
 }
 
 function summaryOf(d: StreamDraft, spec: StreamSpec, file: string, valid: number, quarantined: Record<string, number>): InitSummary {

@@ -123,6 +123,20 @@ export function renderPipeline(p) {
     ],
     'No parked object.',
   );
+  // Drift: fields records carried that their stream does not declare, and what the declaration does with them.
+  fillRows(
+    $('drift'),
+    p.drift,
+    (d) => [
+      cell(d.stream),
+      cell(d.drift ? count(d.drift.fields) : '0', 'num'),
+      cell(d.drift ? d.drift.names.join(', ') + (d.drift.fields > d.drift.names.length ? ', …' : '') : 'none'),
+      cell(d.drift ? count(d.drift.records) : '0', 'num'),
+      cell(d.drift ? utcTime(d.drift.lastSeenAt) : '–'),
+      d.undeclaredFields === 'quarantine' ? cell('quarantined (UNDECLARED_FIELD)', 'pill') : cell('loaded, kept in raw'),
+    ],
+    'No stream.',
+  );
   fillRows(
     $('loads'),
     p.loads,

@@ -94,7 +94,7 @@ describe('stream tables from declarations', () => {
     const before = await columnsOf('transactions_flat');
     const builtIn = streamTopics('').map((s) => s.tables!);
     const r = await migrate(clients.pool, schema, builtIn);
-    assert.deepEqual(r.applied, ['19_bounded_quarantine_payloads', '20_stream_schemas']);
+    assert.deepEqual(r.applied, ['19_bounded_quarantine_payloads', '20_stream_schemas', '21_drop_attempt_ledger', '22_load_drift']);
     assert.deepEqual(
       r.streams.map((m) => [m.stream, m.version, m.changes]),
       [

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { configSchema, PROJECT_ROOT } from '../../lib/config';
-import { ERROR_CODES } from '../../lib/errors';
+import { ERROR_CODES, QUARANTINE_CODES } from '../../lib/errors';
 
 const read = (file: string) => readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
 
@@ -14,6 +14,13 @@ describe('README and reference docs', () => {
     const errors = read('docs/errors.md');
     assert.deepEqual(
       Object.keys(ERROR_CODES).filter((code) => !errors.includes(`\`${code}\``)),
+      [],
+    );
+  });
+  it('docs/errors.md documents every quarantine reason code', () => {
+    const errors = read('docs/errors.md');
+    assert.deepEqual(
+      Object.keys(QUARANTINE_CODES).filter((code) => !errors.includes(`\`${code}\``)),
       [],
     );
   });

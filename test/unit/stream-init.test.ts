@@ -3,15 +3,10 @@
 // typechecked as the project's own code, and that the stream it declares — built directly, and
 // loaded from the rendered module — passes every record it was inferred from.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ESLint } from 'eslint';
-import { format } from 'prettier';
-import ts from 'typescript';
-import { PROJECT_ROOT } from '../../lib/config';
 import { isEtlError } from '../../lib/errors';
 import { classifyRecord } from '../../streams/classify';
 import { draftStream, type DraftField, type StreamDraft } from '../../streams/draft';
@@ -19,6 +14,7 @@ import { columnName, inferDraft, parseSampleJson } from '../../streams/infer';
 import { quote, renderDeclaration } from '../../streams/render';
 import type { StreamSpec } from '../../streams/types';
 import { linkDefine, loadDeclaration } from '../support/declaration-shim';
+import { formatted, lintTree, type LintTree } from '../support/lint-probe';
 
 const json = (lines: readonly object[]) => lines.map((l) => JSON.stringify(l));
 const infer = (lines: readonly string[], cells = false, name = 'orders') =>
@@ -208,26 +204,12 @@ describe('etl stream init: inference', () => {
 describe('etl stream init: the rendered module', () => {
   const d = infer(RICH);
   const text = renderDeclaration(d);
-  // As lint.test.ts does: the probes go into a copy of the tree, not beside the other test files
-  // (and bin/etl would rebuild dist/ for a probe in the real one).
-  const NOT_SOURCE = /^\/(node_modules|\.stack|\.git|dist|test-artifacts)(\/|$)/;
-  const tree = mkdtempSync(path.join(tmpdir(), 'etl-init-lint-'));
-  before(() => {
-    cpSync(PROJECT_ROOT, tree, { recursive: true, filter: (src) => !NOT_SOURCE.test(src.slice(PROJECT_ROOT.length)) });
-    symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(tree, 'node_modules'));
-  });
-  after(() => rmSync(tree, { recursive: true, force: true }));
-  let probes = 0;
-  /** The module where the project's lint and typecheck see it, importing the public module's stand-in. */
-  const probe = (source: string) => {
-    const file = path.join(tree, 'test', `stream-init-probe-${probes++}.ts`);
-    writeFileSync(file, source.replace("from 'etl-temporal/define'", "from './support/define-shim'"));
-    return file;
-  };
+  let tree: LintTree;
+  before(() => (tree = lintTree()));
+  after(() => tree.remove());
 
   it('is formatted as Prettier formats it with the project settings', async () => {
-    const options = JSON.parse(await readFile(path.join(PROJECT_ROOT, '.prettierrc.json'), 'utf8')) as object;
-    assert.equal(await format(text, { ...options, parser: 'typescript' }), text);
+    assert.equal(await formatted(text), text);
     // Long vocabularies and odd names too.
     const wide = infer(
       json(
@@ -241,36 +223,22 @@ describe('etl stream init: the rendered module', () => {
     );
     const wideText = renderDeclaration(wide);
     assert.match(wideText, /acceptedValues: \[\n/, 'a vocabulary too long for a line is one value per line');
-    assert.equal(await format(wideText, { ...options, parser: 'typescript' }), wideText);
+    assert.equal(await formatted(wideText), wideText);
   });
 
   it("passes the project's lint and typechecks", async () => {
-    const files = [
-      probe(text),
-      probe(
-        renderDeclaration(
-          infer(
-            json([
-              { a: 1, t: at(0) },
-              { a: 1, t: at(0) },
-            ]),
-          ),
+    const sources = [
+      text,
+      renderDeclaration(
+        infer(
+          json([
+            { a: 1, t: at(0) },
+            { a: 1, t: at(0) },
+          ]),
         ),
       ),
     ];
-    const results = await new ESLint({ cwd: tree }).lintFiles(files);
-    assert.deepEqual(
-      results.flatMap((r) => r.messages.map((m) => `${m.ruleId ?? ''}: ${m.message}`)),
-      [],
-    );
-    const config = ts.readConfigFile(path.join(tree, 'tsconfig.json'), (f) => ts.sys.readFile(f));
-    const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, tree);
-    const program = ts.createProgram(files, options);
-    const diagnostics = ts.getPreEmitDiagnostics(program).filter((x) => x.file && files.includes(path.resolve(x.file.fileName)));
-    assert.deepEqual(
-      diagnostics.map((x) => ts.flattenDiagnosticMessageText(x.messageText, '\n')),
-      [],
-    );
+    assert.deepEqual(await tree.problems(sources), []);
   });
 
   it('declares, loaded from a folder of its own, the very stream the draft builds', async () => {
