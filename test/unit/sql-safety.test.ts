@@ -15,13 +15,20 @@ const REVIEWED: Record<string, string[]> = {
   // The constant "parked" predicate and column list (lib/parked.ts), shared so every reader agrees.
   'lib/parked.ts': ['COLUMNS', 'isParkedSql()'],
   'activities/quality/quality-parked.ts': ['isParkedSql()', "isParkedSql('b')"],
-  'client/commands/objects.ts': ['ROW', "UTC('retried_at')"],
+  'activities/parking.ts': ['isParkedSql()'],
+  'activities/work-queue.ts': ['isParkedSql()'],
+  'tools/chaos/reconcile.ts': ['isParkedSql()'],
+  'tools/chaos/storage-checks.ts': ['isParkedSql()'],
+  'client/commands/objects.ts': ['ROW', "UTC('retried_at')", 'isParkedSql()'],
+  // The constant key expression of an object's advisory lock (lib/postgres.ts), qualified by the schema.
+  'activities/transform-load/transform-load.ts': ['OBJECT_LOCK_KEY'],
+  'activities/replay/replay.ts': ['OBJECT_LOCK_KEY'],
   // The constant "lake behind" predicate (activities/lake/behind.ts), shared so every reader agrees.
   'activities/lake/behind.ts': ['LAKE_BEHIND'],
   'activities/quality/quality-lake.ts': ['LAKE_BEHIND'],
   'client/commands/lake.ts': ['LAKE_BEHIND'],
   // COPY takes no parameters: a checked safe integer, and a list of ident()-quoted columns.
-  'activities/lake/write.ts': ['selectList', 'objectId'],
+  'activities/lake/write.ts': ['selectList', 'objectId', 'OBJECT_LOCK_KEY'],
   // DuckDB SQL over this process's own temp files: quoted paths, names and dates; enum and integer settings.
   'activities/lake/parquet.ts': ['source', 'columnTypes', 'selectList', 'eventDateColumn', 'orderKey', 'day', 'target', 'settings'],
   // SQL generated from a stream declaration: every name has passed ident() and every type sqlType().
