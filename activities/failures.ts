@@ -7,7 +7,11 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import type { Config } from '../lib/config';
-import { classifyPostgresError, EtlError, isEtlError, kafkaTransientError, networkErrorTarget, s3TransientError } from '../lib/errors';
+import { EtlError, isEtlError } from '../lib/errors';
+import { classifyPostgresError } from '../lib/postgres';
+import { kafkaTransientError } from '../lib/kafka';
+import { networkErrorTarget } from '../lib/network';
+import { s3TransientError } from '../lib/s3';
 import { classifyKafkaError } from '../lib/kafka';
 import { postgresAddress } from '../lib/postgres';
 import { classifyS3Error } from '../lib/s3';

@@ -1,7 +1,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Config } from '../lib/config';
-import { classifyPostgresError, isEtlError, isNetworkError, networkErrorTarget, type EtlError } from '../lib/errors';
+import { isEtlError, type EtlError } from '../lib/errors';
+import { classifyPostgresError } from '../lib/postgres';
+import { isNetworkError, networkErrorTarget } from '../lib/network';
 import { classifyKafkaError } from '../lib/kafka';
 import { postgresAddress } from '../lib/postgres';
 import { classifyS3Error } from '../lib/s3';

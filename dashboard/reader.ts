@@ -2,7 +2,8 @@
 // can never change pipeline data. Host and database come from DATABASE_URL; the credentials do not.
 import pg from 'pg';
 import type { Config } from '../lib/config';
-import { classifyPostgresError, EtlError, SQLSTATE, sqlState } from '../lib/errors';
+import { EtlError } from '../lib/errors';
+import { classifyPostgresError, SQLSTATE, sqlState } from '../lib/postgres';
 import { connectionUrl, postgresAddress, postgresTls, type PostgresTlsConfig } from '../lib/postgres';
 
 type ReaderConfig = Pick<Config, 'DATABASE_URL' | 'PG_SCHEMA' | 'PG_READER_USER' | 'PG_READER_PASSWORD'> & PostgresTlsConfig;

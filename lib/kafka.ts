@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { Kafka, logLevel, type Admin, type ISocketFactory, type KafkaConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { Config } from './config';
-import { EtlError, isNetworkError, tlsFailure, type TlsFailure } from './errors';
+import { EtlError } from './errors';
+import { isNetworkError, tlsFailure, type TlsFailure } from './network';
 import { boundKafkaDecompression } from './kafka-codecs';
 import type { StreamTables } from './stream-tables';
 import { probeTls } from './tls-probe';
@@ -255,4 +256,43 @@ export async function ensureTopic(admin: Admin, topic: string, partitions: numbe
       throw new Error(`topic "${topic}" has a partition without a leader ${TOPIC_METADATA_WAIT_MS / 1000} s after it was created`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * kafkajs errors that pass: those it marks `retriable` itself (leader elections, coordinator loading
+ * or moving, request timeouts) and the group-membership ones a consumer recovers from by rejoining.
+ * Looked at through the causes: kafkajs wraps them once its own retries are spent.
+ */
+const KAFKA_PASSING_TYPES = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'NOT_COORDINATOR',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'COORDINATOR_NOT_AVAILABLE',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'GROUP_LOAD_IN_PROGRESS',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'REQUEST_TIMED_OUT',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+]);
+const KAFKA_PASSING_NAMES = /^(KafkaJSLockTimeout|KafkaJSTimeout|KafkaJSStaleTopicMetadataAssignment)$/;
+
+export function kafkaTransientError(err: unknown, brokers: readonly string[]): EtlError | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { name, type, retriable, message } = e as { name?: unknown; type?: unknown; retriable?: unknown; message?: unknown };
+    if (typeof name !== 'string' || !name.startsWith('KafkaJS')) continue;
+    if (retriable === true || (typeof type === 'string' && KAFKA_PASSING_TYPES.has(type)) || KAFKA_PASSING_NAMES.test(name)) {
+      return new EtlError(
+        'KAFKA_TRANSIENT',
+        `Kafka at ${brokers.join(',')}: ${String(message)} (${typeof type === 'string' ? type : name}); retrying`,
+        { cause: err },
+      );
+    }
+  }
+  return undefined;
 }

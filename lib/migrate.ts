@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { PROJECT_ROOT } from './config';
-import { EtlError, isEtlError, SQLSTATE, sqlState } from './errors';
+import { EtlError, isEtlError } from './errors';
+import { SQLSTATE, sqlState } from './postgres';
 import { migrateStreamTables, type StreamMigrateOptions, type StreamMigration, type StreamTables } from './stream-tables';
 
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');

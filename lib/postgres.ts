@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import type { Config } from './config';
-import { classifyPostgresError } from './errors';
+import { EtlError, isEtlError } from './errors';
+import { isNetworkError, TLS_REASONS, tlsFailure, type TlsFailure } from './network';
 
 export type PostgresTlsConfig = Pick<Config, 'PG_SSLMODE' | 'PG_SSL_CA_FILE' | 'PG_SSL_CERT_FILE' | 'PG_SSL_KEY_FILE'>;
 export type PostgresConnectionConfig = PostgresTlsConfig & Pick<Config, 'DATABASE_URL' | 'PG_PASSWORD' | 'PG_CONNECT_TIMEOUT_MS'>;
@@ -106,4 +107,129 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
   } finally {
     client.release();
   }
+}
+
+/** PostgreSQL SQLSTATEs this project reacts to, by name (https://www.postgresql.org/docs/current/errcodes-appendix.html). */
+export const SQLSTATE = {
+  UNIQUE_VIOLATION: '23505',
+  EXCLUSION_VIOLATION: '23P01',
+  SERIALIZATION_FAILURE: '40001',
+  DEADLOCK_DETECTED: '40P01',
+  UNDEFINED_TABLE: '42P01',
+  DUPLICATE_OBJECT: '42710',
+  ADMIN_SHUTDOWN: '57P01',
+  CRASH_SHUTDOWN: '57P02',
+  CANNOT_CONNECT_NOW: '57P03',
+  TOO_MANY_CONNECTIONS: '53300',
+  DISK_FULL: '53100',
+  OUT_OF_MEMORY: '53200',
+  LOCK_NOT_AVAILABLE: '55P03',
+  PROGRAM_LIMIT_EXCEEDED: '54000',
+  STATEMENT_TOO_COMPLEX: '54001',
+  INVALID_PASSWORD: '28P01',
+  INSUFFICIENT_PRIVILEGE: '42501',
+} as const;
+
+const TRANSIENT_SQLSTATES = new Set<string>([
+  SQLSTATE.SERIALIZATION_FAILURE,
+  SQLSTATE.DEADLOCK_DETECTED,
+  SQLSTATE.ADMIN_SHUTDOWN,
+  SQLSTATE.CRASH_SHUTDOWN,
+  SQLSTATE.CANNOT_CONNECT_NOW,
+  SQLSTATE.TOO_MANY_CONNECTIONS,
+  SQLSTATE.DISK_FULL,
+  SQLSTATE.OUT_OF_MEMORY,
+  SQLSTATE.LOCK_NOT_AVAILABLE,
+]);
+/** Class 08, connection exception: the session is gone, the server may be fine or restarting. */
+const CONNECTION_EXCEPTION_CLASS = '08';
+
+/**
+ * What node-postgres throws, without a SQLSTATE, when the server closed or dropped the session (a
+ * restart) or did not accept one in time: the server is gone for now, not the statement wrong.
+ */
+const PG_CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable|Query read timeout)/;
+
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+const POSTGRES_TLS_FIX: Record<TlsFailure['kind'], string> = {
+  untrusted: 'set PG_SSL_CA_FILE to the CA that signed the server certificate (your provider publishes it)',
+  hostname: 'connect by a host name the certificate carries (in DATABASE_URL), or use PG_SSLMODE=verify-ca',
+  expired: 'renew the expired certificate',
+  'client-cert-missing': 'the server wants a client certificate: set PG_SSL_CERT_FILE and PG_SSL_KEY_FILE',
+  'client-cert-rejected': 'the server refused PG_SSL_CERT_FILE: use a certificate its CA signed',
+  'not-tls': 'the server does not offer TLS: set PG_SSLMODE=disable, or enable ssl on the server',
+  'tls-required': 'set PG_SSLMODE=verify-full (with PG_SSL_CA_FILE for a private CA)',
+  other: 'check PG_SSLMODE and PG_SSL_CA_FILE',
+};
+
+/** Logins the server refused, and TLS it required, refused or could not prove: no retry fixes these. */
+function postgresSecurityError(err: unknown, address: string): EtlError | undefined {
+  const state = sqlState(err);
+  const message = (err as Error | null)?.message ?? '';
+  if (state === '28000' && /no encryption/.test(message)) {
+    return new EtlError(
+      'POSTGRES_TLS_FAILED',
+      `PostgreSQL at ${address} requires TLS and the connection had none — set PG_SSLMODE=verify-full (with PG_SSL_CA_FILE for a private CA)`,
+      { cause: err },
+    );
+  }
+  if (state === SQLSTATE.INVALID_PASSWORD || state === '28000') {
+    return new EtlError(
+      'POSTGRES_AUTH_FAILED',
+      `PostgreSQL at ${address} refused the login (${message}) — check the user and password in DATABASE_URL (or PG_PASSWORD)`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (/The server does not support SSL connections/.test(message)) {
+    return new EtlError(
+      'POSTGRES_TLS_FAILED',
+      `TLS to PostgreSQL at ${address} failed: ${TLS_REASONS['not-tls']} — ${POSTGRES_TLS_FIX['not-tls']}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const tls = tlsFailure(err);
+  if (tls)
+    return new EtlError('POSTGRES_TLS_FAILED', `TLS to PostgreSQL at ${address} failed: ${tls.reason} — ${POSTGRES_TLS_FIX[tls.kind]}`, {
+      cause: err,
+    });
+  return undefined;
+}
+
+/** Classifies a PostgreSQL failure into the taxonomy, or returns undefined if it is not one we know. */
+export function classifyPostgresError(err: unknown, address: string): EtlError | undefined {
+  if (isEtlError(err)) return err;
+  const security = postgresSecurityError(err, address);
+  if (security) return security;
+  const state = sqlState(err);
+  if (
+    isNetworkError(err) ||
+    state?.startsWith(CONNECTION_EXCEPTION_CLASS) ||
+    (!state && PG_CONNECTION_LOST.test((err as Error | null)?.message ?? ''))
+  ) {
+    return new EtlError(
+      'POSTGRES_UNREACHABLE',
+      `cannot reach PostgreSQL at ${address} — start it with \`etl stack up\` or set DATABASE_URL`,
+      { cause: err },
+    );
+  }
+  if (state === SQLSTATE.UNDEFINED_TABLE) {
+    return new EtlError(
+      'SCHEMA_NOT_MIGRATED',
+      `PostgreSQL at ${address} lacks the pipeline tables (${(err as Error).message}) — run \`etl migrate\``,
+      { cause: err },
+    );
+  }
+  if (state && TRANSIENT_SQLSTATES.has(state)) {
+    return new EtlError('POSTGRES_TRANSIENT', `PostgreSQL at ${address}: ${(err as Error).message} (SQLSTATE ${state})`, { cause: err });
+  }
+  return undefined;
 }

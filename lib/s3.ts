@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Config } from './config';
-import { EtlError, isNetworkError, tlsFailure, type TlsFailure } from './errors';
+import { EtlError } from './errors';
+import { isNetworkError, tlsFailure, type TlsFailure } from './network';
 import { addressOf, probeTls } from './tls-probe';
 
 export type S3ConnectionConfig = Pick<
@@ -121,4 +122,21 @@ export async function ensureBucket(s3: S3Client, bucket: string, endpoint: strin
       });
     }
   });
+}
+
+/** AWS SDK errors that pass: the endpoint answered 5xx (after the SDK's own retries), throttled, or timed out. */
+export function s3TransientError(err: unknown, endpoint: string): EtlError | undefined {
+  const e = err as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
+  const status = e?.$metadata?.httpStatusCode;
+  const throttled =
+    typeof e?.name === 'string' &&
+    /^(SlowDown|Throttling|ThrottlingException|RequestTimeout|TimeoutError|ServiceUnavailable|InternalError)$/.test(e.name);
+  if ((typeof status === 'number' && status >= 500) || throttled) {
+    return new EtlError(
+      'S3_TRANSIENT',
+      `S3 at ${endpoint}: ${String(e?.message)} (${String(e?.name)}${typeof status === 'number' ? `, HTTP ${status}` : ''}); retrying`,
+      { cause: err },
+    );
+  }
+  return undefined;
 }

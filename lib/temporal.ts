@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { temporalUsesTls, type Config } from './config';
-import { EtlError, tlsFailure, type TlsFailure } from './errors';
+import { EtlError } from './errors';
+import { tlsFailure, type TlsFailure } from './network';
 import { addressOf, probeTls } from './tls-probe';
 import { createLogger } from './logger';
 

@@ -5,7 +5,7 @@
 import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { tlsFailure, type TlsFailure } from './errors';
+import { tlsFailure, type TlsFailure } from './network';
 
 const SETTLE_MS = 300;
 

@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@opensearch-project/opensearch';
 import { scopedId } from '../../lib/deployment';
-import { classifyPostgresError } from '../../lib/errors';
+import { classifyPostgresError } from '../../lib/postgres';
 import { postgresAddress } from '../../lib/postgres';
 import {
   addMissingFields,

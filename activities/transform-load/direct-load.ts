@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { StreamSpec } from '../../streams/types';
-import { SQLSTATE, sqlState } from '../../lib/errors';
+import { SQLSTATE, sqlState } from '../../lib/postgres';
 import { unlessRefused } from './load-isolation';
 import { ident } from '../../lib/sql';
 import { LINEAGE } from './rows';

@@ -21,7 +21,7 @@ import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { StreamSpec } from '../../streams/types';
-import { SQLSTATE, sqlState } from '../../lib/errors';
+import { SQLSTATE, sqlState } from '../../lib/postgres';
 import { mergeStaging, type MergeCounts, type MergeTarget } from './staging';
 
 /** SQLSTATE classes of a refused row: data exception (22…) and integrity constraint violation (23…). */

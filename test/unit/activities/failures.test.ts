@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { asActivity, classify, toFailure, type FailureDetails } from '../../../activities/failures';
 import { loadConfig } from '../../../lib/config';
-import { ERROR_CODES, EtlError, isTransient, SQLSTATE } from '../../../lib/errors';
+import { ERROR_CODES, EtlError, isTransient } from '../../../lib/errors';
+import { SQLSTATE } from '../../../lib/postgres';
 import { activityEnv } from '../../support/activity-env';
 
 const config = loadConfig({}, '/nonexistent/.env');
