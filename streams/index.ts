@@ -5,6 +5,7 @@
 import { streamsDirSetting } from '../lib/config';
 import { EtlError } from '../lib/errors';
 import type { StreamTopic } from '../lib/kafka';
+import type { StreamTables } from '../lib/stream-tables';
 import { loadDeclarations, type LoadedStream } from './loader';
 import type { StreamSpec } from './types';
 
@@ -59,13 +60,11 @@ export function streamTopics(topicPrefix: string): StreamTopic[] {
   return allStreams().map((s) => ({
     stream: s.name,
     topic: topicFor(topicPrefix, s.name),
-    tables: {
-      name: s.name,
-      rawTable: s.rawTable,
-      flatTable: s.flatTable,
-      key: s.key,
-      columns: s.columns,
-      eventTimeColumn: s.eventTimeColumn,
-    },
+    tables: tablesOf(s),
   }));
+}
+
+/** A stream's own tables as declared: what `etl migrate` makes and keeps in step (lib/stream-tables.ts). */
+export function tablesOf(s: StreamSpec): StreamTables {
+  return { name: s.name, rawTable: s.rawTable, flatTable: s.flatTable, key: s.key, columns: s.columns, eventTimeColumn: s.eventTimeColumn };
 }

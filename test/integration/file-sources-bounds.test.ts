@@ -16,10 +16,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import { filesInput } from '../../client/commands/ingest-files';
-import { createSchedule, deleteSchedule, describeSchedule, triggerSchedule } from '../../client/commands/schedule';
+import { createSchedule, deleteSchedule } from '../../client/commands/schedule';
 import { runStatus } from '../../client/commands/status';
 import { syntheticTransaction } from '../../streams/transactions/generator';
 import type { SourceResult } from '../../workflows';
+import { triggeredRun } from '../support/schedules';
 import { activityEnv, runActivity } from '../support/activity-env';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
@@ -121,15 +122,7 @@ describe('file sources: bounds', () => {
       try {
         // The mount goes away after the schedule was made.
         await rm(landing, { recursive: true });
-        await triggerSchedule(client, env.config, id);
-        let workflowId: string | undefined;
-        for (let i = 0; i < 100 && !workflowId; i++) {
-          const d = await describeSchedule(client, env.config, id);
-          const action = d.info.recentActions.at(-1)?.action;
-          if (action?.type === 'startWorkflow') workflowId = action.workflow.workflowId;
-          else await new Promise((r) => setTimeout(r, 200));
-        }
-        assert.ok(workflowId, 'the schedule started a run');
+        const workflowId = await triggeredRun(client, env.config, id);
         const err = await client.workflow
           .getHandle(workflowId)
           .result()

@@ -9,13 +9,14 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import type { Client } from '@temporalio/client';
-import { createSchedule, deleteSchedule, describeSchedule, triggerSchedule } from '../../client/commands/schedule';
+import { createSchedule, deleteSchedule } from '../../client/commands/schedule';
 import { recordLineage } from '../../client/commands/lineage';
 import { showObject } from '../../client/commands/objects';
 import { filesInput } from '../../client/commands/ingest-files';
 import { getStream } from '../../streams';
 import { syntheticTransaction, type SyntheticTransaction } from '../../streams/transactions/generator';
 import type { ReplayResult, SourceResult } from '../../workflows';
+import { triggeredRun } from '../support/schedules';
 import { isolatedEnv, runPipeline, withWorker, type TestEnv } from '../support/harness';
 
 const gen = { seed: 16, startMs: Date.parse('2026-11-20T00:00:00Z'), windowMs: 86_400_000 };
@@ -195,15 +196,7 @@ describe('file sources: a folder of JSONL, gzipped JSONL and CSV', () => {
         paused: true,
       });
       try {
-        await triggerSchedule(client, env.config, id);
-        let workflowId: string | undefined;
-        for (let i = 0; i < 100 && !workflowId; i++) {
-          const d = await describeSchedule(client, env.config, id);
-          const action = d.info.recentActions.at(-1)?.action;
-          if (action?.type === 'startWorkflow') workflowId = action.workflow.workflowId;
-          else await new Promise((r) => setTimeout(r, 200));
-        }
-        assert.ok(workflowId, 'the schedule started a run');
+        const workflowId = await triggeredRun(client, env.config, id);
         const r = (await client.workflow.getHandle(workflowId).result()) as SourceResult;
         assert.equal(r.discovered?.new, 1);
         assert.equal(r.discovered?.alreadyLoaded, 3);

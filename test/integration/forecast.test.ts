@@ -7,17 +7,17 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { createSchedule, deleteSchedule, describeSchedule, triggerSchedule } from '../../client/commands/schedule';
+import { createSchedule, deleteSchedule, describeSchedule } from '../../client/commands/schedule';
 import { PROJECT_ROOT } from '../../lib/config';
 import { latestForecasts } from '../../forecast/store';
 import { Rng } from '../../lib/random';
 import type { ForecastInput, ForecastResult } from '../../workflows';
+import { triggeredRun } from '../support/schedules';
 import { isolatedEnv, withWorker, type TestEnv } from '../support/harness';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-11-20T10:00:00Z');
 const TREND = { symbol: 'TREND', source: 'simulator', n: 240, start: 100, slope: 0.05, noise: 0.1 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Closes along a line with seeded Gaussian noise, as 1-minute candles from T0. */
 function trendCloses(): number[] {
@@ -240,14 +240,7 @@ describe('price forecast', () => {
       try {
         const d = await describeSchedule(client, env.config, id);
         assert.equal(d.action.type === 'startWorkflow' && d.action.workflowType, 'forecastWorkflow');
-        await triggerSchedule(client, env.config, id);
-        let workflowId: string | undefined;
-        for (let i = 0; i < 60 && !workflowId; i++) {
-          workflowId = (await describeSchedule(client, env.config, id)).info.recentActions.find((a) => a.action.type === 'startWorkflow')
-            ?.action.workflow.workflowId;
-          if (!workflowId) await sleep(1_000);
-        }
-        assert.ok(workflowId, 'the trigger started a run');
+        const workflowId = await triggeredRun(client, env.config, id);
         const result = (await client.workflow.getHandle(workflowId).result()) as ForecastResult;
         assert.equal(result.runId, workflowId);
         assert.equal(result.symbolsForecast, 1);

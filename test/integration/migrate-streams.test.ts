@@ -8,10 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { buildClients, type Clients } from '../../lib/clients';
 import { loadConfig } from '../../lib/config';
 import { migrate, readMigrations } from '../../lib/migrate';
-import { streamHistory, type StreamTables } from '../../lib/stream-tables';
-import { streamTopics } from '../../streams';
+import { streamHistory } from '../../lib/stream-tables';
+import { streamTopics, tablesOf } from '../../streams';
 import { loadDeclarations } from '../../streams/loader';
-import type { StreamSpec } from '../../streams/types';
 import { declarationsDir, type DeclarationsDir } from '../support/declarations';
 
 /** The last numbered migration of the main branch before stream tables came from declarations. */
@@ -31,15 +30,6 @@ export default defineStream({
 });
 `;
 const BASE = `{ name: 'at', type: 'timestamptz', notNull: true }, { name: 'pair', type: 'varchar(6)' }, { name: 'bid', type: 'numeric(12,5)' }, { name: 'size', type: 'smallint' }`;
-
-const tablesOf = (s: StreamSpec): StreamTables => ({
-  name: s.name,
-  rawTable: s.rawTable,
-  flatTable: s.flatTable,
-  key: s.key,
-  columns: s.columns,
-  eventTimeColumn: s.eventTimeColumn,
-});
 
 describe('stream tables from declarations', () => {
   const id = randomBytes(4).toString('hex');
